@@ -1,0 +1,32 @@
+# Postroom: the two commands a new user needs are `make demo` and `make test`.
+# Each creates its own virtual environment (.venv) on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+## Start the built-in mail server, import the Dr. Smith example, send the letters, show them.
+demo: $(STAMP)
+	$(BIN)/python examples/dr-smith/run_demo.py
+
+## Run the whole test suite (real servers: devmail, Dovecot, Postfix tools, PostgreSQL).
+test: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## Speed and memory benchmarks; each prints ratios against a baseline measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache build src/*.egg-info

@@ -1,0 +1,141 @@
+"""The one storage interface. The SQL implementation lives in ``_sql.py``."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from ._records import (
+    ComponentRecord,
+    DocumentErrorRecord,
+    DryRunRecord,
+    ExecutionRecord,
+    JournalEntry,
+    LogEntry,
+    ShapeDocumentRecord,
+)
+
+__all__ = ["Repository"]
+
+
+class Repository(ABC):
+    # -- components ----------------------------------------------------------------------
+    @abstractmethod
+    def save_components(self, records: list[ComponentRecord]) -> list[ComponentRecord]:
+        """Store a new version of each component, all or nothing (one transaction).
+        A component whose body is unchanged from its latest version keeps that version.
+        Returns the records with ``version`` and ``created_at`` filled."""
+
+    @abstractmethod
+    def get_component(self, component_id: str, version: int | None = None) -> ComponentRecord | None:
+        """The latest version, or the given one; None when absent (deleted ones are absent)."""
+
+    @abstractmethod
+    def list_components(self, type: str | None = None, folder: str | None = None) -> list[ComponentRecord]:
+        """Latest version of each component, sorted by folder, then name."""
+
+    @abstractmethod
+    def component_versions(self, component_id: str) -> list[ComponentRecord]:
+        """Every version, oldest first."""
+
+    @abstractmethod
+    def delete_component(self, component_id: str) -> bool:
+        """Remove the component (all versions). False when it did not exist."""
+
+    # -- secrets (values are encrypted at rest; the clear value never leaves except via get_secret)
+    @abstractmethod
+    def set_secret(self, name: str, value: str) -> None: ...
+
+    @abstractmethod
+    def get_secret(self, name: str) -> str | None: ...
+
+    @abstractmethod
+    def list_secrets(self) -> list[tuple[str, datetime]]:
+        """Names and last update times; never values."""
+
+    @abstractmethod
+    def delete_secret(self, name: str) -> bool: ...
+
+    # -- executions ----------------------------------------------------------------------
+    @abstractmethod
+    def create_execution(self, record: ExecutionRecord) -> None: ...
+
+    @abstractmethod
+    def update_execution(self, execution_id: str, **fields: Any) -> None:
+        """Set some fields of the execution (status, ended_at, counts, error...)."""
+
+    @abstractmethod
+    def get_execution(self, execution_id: str) -> ExecutionRecord | None: ...
+
+    @abstractmethod
+    def list_executions(self, process_id: str | None = None, status: str | None = None,
+                        limit: int = 50) -> list[ExecutionRecord]:
+        """Newest first."""
+
+    @abstractmethod
+    def add_logs(self, execution_id: str, entries: Iterable[LogEntry]) -> None: ...
+
+    @abstractmethod
+    def get_logs(self, execution_id: str) -> list[LogEntry]: ...
+
+    @abstractmethod
+    def add_document_errors(self, execution_id: str, errors: Iterable[DocumentErrorRecord]) -> None: ...
+
+    @abstractmethod
+    def get_document_errors(self, execution_id: str) -> list[DocumentErrorRecord]: ...
+
+    @abstractmethod
+    def add_shape_documents(self, execution_id: str, docs: Iterable[ShapeDocumentRecord]) -> None: ...
+
+    @abstractmethod
+    def get_shape_documents(self, execution_id: str, shape: str | None = None) -> list[ShapeDocumentRecord]: ...
+
+    @abstractmethod
+    def add_dry_runs(self, execution_id: str, records: Iterable[DryRunRecord]) -> None: ...
+
+    @abstractmethod
+    def get_dry_runs(self, execution_id: str) -> list[DryRunRecord]: ...
+
+    @abstractmethod
+    def purge_executions(self, older_than: datetime) -> int:
+        """Delete executions (and everything recorded with them) that ended before the date."""
+
+    # -- persisted dynamic process properties ----------------------------------------------
+    @abstractmethod
+    def get_persisted_properties(self, process_id: str) -> dict[str, str]: ...
+
+    @abstractmethod
+    def set_persisted_properties(self, process_id: str, values: dict[str, str]) -> None:
+        """Upsert these names (others are kept)."""
+
+    # -- send journal (DESIGN principle 9) ---------------------------------------------------
+    @abstractmethod
+    def journal_begin(self, execution_id: str, key: str, message_id: str) -> JournalEntry:
+        """Record that a side effect is about to happen; returns the existing entry unchanged
+        when the key is already journaled (so a resumed run reuses its Message-ID)."""
+
+    @abstractmethod
+    def journal_finish(self, execution_id: str, key: str, status: str, reply: str = "") -> None: ...
+
+    @abstractmethod
+    def journal_entries(self, execution_id: str) -> dict[str, JournalEntry]: ...
+
+    # -- mailbox watermarks (DESIGN principle 8) ---------------------------------------------
+    @abstractmethod
+    def get_watermark(self, mailbox: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def set_watermark(self, mailbox: str, value: dict[str, Any]) -> None: ...
+
+    # -- leases (one leader per mailbox / schedule) -----------------------------------------
+    @abstractmethod
+    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Take or renew the named lease for ``owner``; False while another owner holds it."""
+
+    @abstractmethod
+    def release_lease(self, name: str, owner: str) -> None: ...
+
+    def close(self) -> None:  # noqa: B027
+        """Dispose of connections."""

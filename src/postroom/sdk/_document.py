@@ -1,0 +1,192 @@
+"""The Document: bytes plus properties, travelling through every shape.
+
+A document's bytes live in memory up to ``SPOOL_THRESHOLD``; larger data is written to a
+file in the current spool directory (set by the engine for each execution and removed
+when the execution ends). Documents are cheap to copy: the bytes (or the spool file) are
+shared and never changed in place; properties are copied on :meth:`copy`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO
+
+__all__ = ["Document", "SPOOL_THRESHOLD", "spool_directory"]
+
+SPOOL_THRESHOLD = 1024 * 1024
+
+_spool_dir: contextvars.ContextVar[str | None] = contextvars.ContextVar("postroom_spool_dir", default=None)
+
+
+class spool_directory:
+    """Context manager: documents created inside spill to files under ``path``."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self._token: contextvars.Token | None = None
+
+    def __enter__(self) -> str:
+        os.makedirs(self.path, exist_ok=True)
+        self._token = _spool_dir.set(self.path)
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _spool_dir.reset(self._token)
+
+
+class _Spooled:
+    """Bytes kept in a file; removed when the last document sharing it is gone."""
+
+    __slots__ = ("path", "size", "__weakref__")
+
+    def __init__(self, data: bytes | None = None, source: IO[bytes] | None = None) -> None:
+        directory = _spool_dir.get() or tempfile.gettempdir()
+        fd, self.path = tempfile.mkstemp(prefix="doc-", suffix=".bin", dir=directory)
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            if data is not None:
+                out.write(data)
+                size = len(data)
+            elif source is not None:
+                while chunk := source.read(1024 * 1024):
+                    out.write(chunk)
+                    size += len(chunk)
+        self.size = size
+
+    def read(self) -> bytes:
+        return Path(self.path).read_bytes()
+
+    def __del__(self) -> None:
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+class Document:
+    """Bytes plus properties.
+
+    ``properties`` holds document properties set by connectors or Set Properties
+    (``mail.to_address``, ``disk.file_name``...); ``dynamic`` holds the user's dynamic
+    document properties (``dynamic.NAME`` in a process file). Values are strings.
+    """
+
+    __slots__ = ("_data", "_spooled", "properties", "dynamic", "origin", "_cache")
+
+    def __init__(
+        self,
+        data: bytes | str = b"",
+        properties: Mapping[str, str] | None = None,
+        dynamic: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self._data: bytes | None
+        self._spooled: _Spooled | None
+        if len(data) > SPOOL_THRESHOLD:
+            self._data, self._spooled = None, _Spooled(data=data)
+        else:
+            self._data, self._spooled = data, None
+        self.properties: dict[str, str] = dict(properties) if properties else {}
+        self.dynamic: dict[str, str] = dict(dynamic) if dynamic else {}
+        # The document as it entered the innermost Try/Catch (for the catch path).
+        self.origin: Document | None = None
+        self._cache: tuple | None = None
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_stream(cls, stream: IO[bytes], properties: Mapping[str, str] | None = None) -> Document:
+        """Read a stream without holding more than the threshold in memory."""
+        head = stream.read(SPOOL_THRESHOLD + 1)
+        if len(head) <= SPOOL_THRESHOLD:
+            return cls(head, properties)
+        doc = cls(b"", properties)
+        import io
+
+        class _Chain(io.RawIOBase):
+            def __init__(self) -> None:
+                self.first = head
+
+            def readinto(self, b):  # type: ignore[override]
+                if self.first:
+                    n = min(len(b), len(self.first))
+                    b[:n] = self.first[:n]
+                    self.first = self.first[n:]
+                    return n
+                chunk = stream.read(len(b))
+                b[: len(chunk)] = chunk
+                return len(chunk)
+
+        doc._data, doc._spooled = None, _Spooled(source=io.BufferedReader(_Chain()))
+        return doc
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], properties: Mapping[str, str] | None = None) -> Document:
+        with open(path, "rb") as handle:
+            return cls.from_stream(handle, properties)
+
+    # -- data ---------------------------------------------------------------------
+    @property
+    def data(self) -> bytes:
+        if self._spooled is not None:
+            return self._spooled.read()
+        return self._data  # type: ignore[return-value]
+
+    @property
+    def size(self) -> int:
+        return self._spooled.size if self._spooled is not None else len(self._data or b"")
+
+    @property
+    def spooled(self) -> bool:
+        return self._spooled is not None
+
+    def text(self, encoding: str = "utf-8", errors: str = "replace") -> str:
+        return self.data.decode(encoding, errors)
+
+    def open(self) -> IO[bytes]:
+        """A binary stream over the data (a file for spooled documents)."""
+        if self._spooled is not None:
+            return open(self._spooled.path, "rb")
+        import io
+
+        return io.BytesIO(self._data or b"")
+
+    def chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
+        with self.open() as stream:
+            while chunk := stream.read(size):
+                yield chunk
+
+    # -- derivation -----------------------------------------------------------------
+    def copy(self) -> Document:
+        """A new document sharing the bytes, with its own copy of the properties."""
+        new = Document.__new__(Document)
+        new._data, new._spooled = self._data, self._spooled
+        new.properties = dict(self.properties)
+        new.dynamic = dict(self.dynamic)
+        new.origin = self.origin
+        new._cache = self._cache
+        return new
+
+    def with_data(self, data: bytes | str) -> Document:
+        """A new document with other bytes and the same properties."""
+        new = Document(data, self.properties, self.dynamic)
+        new.origin = self.origin
+        return new
+
+    # -- engine cache (parsed record of the data, keyed by the data's identity) -----
+    def cached(self, key: str, compute):  # noqa: ANN001 - internal helper
+        ident = (key, id(self._data) if self._spooled is None else id(self._spooled))
+        if self._cache is not None and self._cache[0] == ident:
+            return self._cache[1]
+        value = compute(self)
+        self._cache = (ident, value)
+        return value
+
+    def __repr__(self) -> str:
+        preview = self.data[:40] if not self.spooled else b"<spooled>"
+        return f"Document({preview!r}, size={self.size}, properties={self.properties!r})"
