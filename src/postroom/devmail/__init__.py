@@ -1,0 +1,1 @@
+"""The built-in development mail server (filled in by the devmail work)."""

@@ -1,0 +1,1 @@
+"""pytest plugin: the ``devmail`` fixture (filled in by the devmail work)."""

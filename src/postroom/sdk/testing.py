@@ -1,0 +1,82 @@
+"""Helpers for connector authors' tests: an in-memory run context.
+
+The engine gives connectors a context backed by the repository; tests of a connector on
+its own can use :class:`MemoryContext`, which keeps the journal, watermarks and dry-run
+records in dictionaries.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ._document import Document
+
+__all__ = ["MemoryContext", "MemoryJournal", "JournalItem"]
+
+
+@dataclass
+class JournalItem:
+    key: str
+    message_id: str
+    status: str = "pending"
+    reply: str = ""
+    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class MemoryJournal:
+    """The send journal bound to one execution: ``begin`` before, ``finish`` after."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, JournalItem] = {}
+
+    def begin(self, key: str, message_id: str) -> JournalItem:
+        """Record an intent; an existing entry is returned unchanged (resume reuses it)."""
+        if key not in self.items:
+            self.items[key] = JournalItem(key, message_id)
+        return self.items[key]
+
+    def finish(self, key: str, status: str, reply: str = "") -> None:
+        item = self.items[key]
+        item.status, item.reply, item.updated_at = status, reply, datetime.now(UTC)
+
+    def entries(self) -> dict[str, JournalItem]:
+        return dict(self.items)
+
+
+class MemoryWatermarks:
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, Any]] = {}
+
+    def get(self, mailbox: str) -> dict[str, Any] | None:
+        return self.values.get(mailbox)
+
+    def set(self, mailbox: str, value: dict[str, Any]) -> None:
+        self.values[mailbox] = value
+
+
+@dataclass
+class MemoryContext:
+    """A RunContext for connector tests."""
+
+    execution_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    process_id: str = "test-process"
+    dry_run: bool = False
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("postroom.test"))
+    dry_runs: list[tuple[str, Document, str, bytes]] = field(default_factory=list)
+    _journal: MemoryJournal = field(default_factory=MemoryJournal)
+    _watermarks: MemoryWatermarks = field(default_factory=MemoryWatermarks)
+
+    def record_dry_run(self, shape_id: str, document: Document, action: str, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        self.dry_runs.append((shape_id, document, action, payload))
+
+    def journal(self) -> MemoryJournal:
+        return self._journal
+
+    def watermarks(self) -> MemoryWatermarks:
+        return self._watermarks
