@@ -1,1 +1,44 @@
-"""Postroom package."""
+"""Pure data: components, the process graph, value sources; YAML load and dump."""
+
+from ._components import (
+    COMPONENT_TYPES,
+    Component,
+    Connection,
+    Operation,
+    Process,
+    ProcessPropertySet,
+    Profile,
+    check_process_graph,
+    parse_component,
+    slugify,
+)
+from ._messageformat import MessageFormatError, compile_message, render
+from ._shapes import SHAPE_MODELS, outlets_of, primary_outlet
+from ._values import SOURCE_KINDS, ValueSource, parse_source
+from ._yaml import Loaded, dump, load_file, load_text
+
+__all__ = [
+    "COMPONENT_TYPES",
+    "Component",
+    "Connection",
+    "Loaded",
+    "MessageFormatError",
+    "Operation",
+    "Process",
+    "ProcessPropertySet",
+    "Profile",
+    "SHAPE_MODELS",
+    "SOURCE_KINDS",
+    "ValueSource",
+    "check_process_graph",
+    "compile_message",
+    "dump",
+    "load_file",
+    "load_text",
+    "outlets_of",
+    "parse_component",
+    "parse_source",
+    "primary_outlet",
+    "render",
+    "slugify",
+]

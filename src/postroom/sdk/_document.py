@@ -76,7 +76,7 @@ class Document:
     document properties (``dynamic.NAME`` in a process file). Values are strings.
     """
 
-    __slots__ = ("_data", "_spooled", "properties", "dynamic", "origin", "_cache")
+    __slots__ = ("_data", "_spooled", "properties", "dynamic", "origin", "seq", "_cache")
 
     def __init__(
         self,
@@ -95,7 +95,10 @@ class Document:
         self.properties: dict[str, str] = dict(properties) if properties else {}
         self.dynamic: dict[str, str] = dict(dynamic) if dynamic else {}
         # The document as it entered the innermost Try/Catch (for the catch path).
-        self.origin: Document | None = None
+        # Engine bookkeeping: where a failure inside a Try path goes, and the number
+        # under which the execution record names this document (-1 until assigned).
+        self.origin: object | None = None
+        self.seq: int = -1
         self._cache: tuple | None = None
 
     # -- construction -------------------------------------------------------------
@@ -169,6 +172,7 @@ class Document:
         new.properties = dict(self.properties)
         new.dynamic = dict(self.dynamic)
         new.origin = self.origin
+        new.seq = self.seq
         new._cache = self._cache
         return new
 
@@ -176,6 +180,7 @@ class Document:
         """A new document with other bytes and the same properties."""
         new = Document(data, self.properties, self.dynamic)
         new.origin = self.origin
+        new.seq = self.seq
         return new
 
     # -- engine cache (parsed record of the data, keyed by the data's identity) -----

@@ -1,1 +1,30 @@
-"""Postroom package."""
+"""Use cases shared by the CLI and the web API."""
+
+from ._components import (
+    ImportResult,
+    collect_files,
+    component_from_record,
+    export_components,
+    get_record,
+    import_paths,
+    validate_settings,
+)
+from ._run import RepositoryRecorder, RunOptions, resume_execution, run_process, settings_resolver
+from ._secrets import is_reference, resolve_references
+
+__all__ = [
+    "ImportResult",
+    "RepositoryRecorder",
+    "RunOptions",
+    "collect_files",
+    "component_from_record",
+    "export_components",
+    "get_record",
+    "import_paths",
+    "is_reference",
+    "resolve_references",
+    "resume_execution",
+    "run_process",
+    "settings_resolver",
+    "validate_settings",
+]

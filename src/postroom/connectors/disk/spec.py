@@ -1,0 +1,41 @@
+"""Disk connector settings (CONTRACT.md, "Disk connector")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator
+
+from ...sdk import Settings, setting
+
+__all__ = ["DiskConnection", "DiskOperation"]
+
+
+class DiskConnection(Settings):
+    directory: str = setting(..., title="Directory", help="Base folder that operations read from and write to.")
+
+    @field_validator("directory")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("directory is empty: name the base folder")
+        return value
+
+
+class DiskOperation(Settings):
+    action: Literal["get", "send"] = setting(..., title="Action", help="get: read files; send: write documents.")
+    file_filter: str = setting("*", title="File filter", help="Glob of the files to read, e.g. *.csv.",
+                               group="get", show_if={"action": "get"})
+    recursive: bool = setting(False, title="Recursive", help="Also read files in sub-folders.", group="get",
+                              show_if={"action": "get"})
+    delete_after_read: bool = setting(False, title="Delete after read",
+                                      help="Delete each file once the execution has finished successfully.",
+                                      group="get", show_if={"action": "get"})
+    max_files: int = setting(0, title="Maximum files", help="Read at most this many files (0: no limit).", ge=0,
+                             group="get", show_if={"action": "get"})
+    write_option: Literal["unique", "overwrite", "append", "fail"] = setting(
+        "unique", title="When the file exists",
+        help="unique: add -1, -2... to the name; overwrite; append; fail the document.",
+        group="send", show_if={"action": "send"})
+    create_directories: bool = setting(True, title="Create directories", help="Create missing folders.",
+                                       group="send", show_if={"action": "send"})

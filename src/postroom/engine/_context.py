@@ -1,0 +1,243 @@
+"""The execution context: what every shape and connector sees during one run."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ..errors import ConfigError
+from ..model import Component, Process, Profile
+from ..sdk import Connector, Document, OperationSession
+
+__all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits"]
+
+
+class Recorder(Protocol):
+    """Where an execution's record goes (the services layer backs it with the repository)."""
+
+    def log(self, level: str, message: str, shape: str | None) -> None: ...
+    def document_error(self, shape: str, document: int, message: str) -> None: ...
+    def shape_document(self, shape: str, document: Document, seq: int) -> None: ...
+    def dry_run(self, shape: str, document: int, action: str, payload: bytes) -> None: ...
+    def journal(self) -> Any: ...
+    def watermarks(self) -> Any: ...
+    def flush(self) -> None: ...
+
+
+@dataclass
+class Limits:
+    """Test-mode and dry-run record limits (SEMANTICS: keeps at most N, says when it cuts)."""
+
+    documents_per_shape: int = 100
+    bytes_total: int = 10 * 1024 * 1024
+    dry_runs: int = 1000
+
+
+class MemoryRecorder:
+    """Keeps the record in lists; used by tests and by ``run_process`` without a repository."""
+
+    def __init__(self) -> None:
+        self.logs: list[tuple[str, str, str | None]] = []
+        self.errors: list[tuple[str, int, str]] = []
+        self.shape_documents: list[tuple[str, int, Document]] = []
+        self.dry_runs: list[tuple[str, int, str, bytes]] = []
+        from ..sdk.testing import MemoryJournal, MemoryWatermarks
+
+        self._journal = MemoryJournal()
+        self._watermarks = MemoryWatermarks()
+
+    def log(self, level: str, message: str, shape: str | None) -> None:
+        self.logs.append((level, message, shape))
+
+    def document_error(self, shape: str, document: int, message: str) -> None:
+        self.errors.append((shape, document, message))
+
+    def shape_document(self, shape: str, document: Document, seq: int) -> None:
+        self.shape_documents.append((shape, seq, document.copy()))
+
+    def dry_run(self, shape: str, document: int, action: str, payload: bytes) -> None:
+        self.dry_runs.append((shape, document, action, payload))
+
+    def journal(self) -> Any:
+        return self._journal
+
+    def watermarks(self) -> Any:
+        return self._watermarks
+
+    def flush(self) -> None:
+        pass
+
+
+class TryScope:
+    def __init__(self, shape_id: str, trigger: str) -> None:
+        self.shape_id = shape_id
+        self.trigger = trigger
+        self.failed: list[tuple[Document, str]] = []
+
+
+class Catch:
+    """Marks a document inside a Try path: where its failure goes, and what it was."""
+
+    __slots__ = ("scope", "original")
+
+    def __init__(self, scope: TryScope, original: Document) -> None:
+        self.scope = scope
+        self.original = original
+
+
+class _RecorderHandler(logging.Handler):
+    def __init__(self, context: ExecutionContext) -> None:
+        super().__init__(logging.INFO)
+        self.context = context
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = "error" if record.levelno >= logging.ERROR else "warning" if record.levelno >= logging.WARNING else "info"
+        self.context.log_line(level, record.getMessage(), getattr(record, "shape", None))
+
+
+@dataclass
+class ExecutionContext:
+    process: Process
+    execution_id: str
+    components: Callable[[str], Component | None]
+    connector_for: Callable[[str], Connector]
+    settings_for: Callable[[Component], Any]  # validated settings with secrets resolved
+    recorder: Recorder = field(default_factory=MemoryRecorder)
+    process_version: int = 0
+    dry_run: bool = False
+    test_mode: bool = False
+    limits: Limits = field(default_factory=Limits)
+    batch_size: int = 1000
+    process_properties: dict[str, str] = field(default_factory=dict)
+    dynamic_process_properties: dict[str, str] = field(default_factory=dict)
+    node: str = field(default_factory=socket.gethostname)
+    progress: Callable[[ExecutionContext], None] | None = None
+    start_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    # counters and state
+    documents_in: int = 0
+    documents_out: int = 0
+    documents_failed: int = 0
+    connector_failures: int = 0
+    return_requested: bool = False
+    skipped_by_return: int = 0
+    persist_names: set[str] = field(default_factory=set)
+    _seq: int = 0
+    _recorded_per_shape: dict[str, int] = field(default_factory=dict)
+    _recorded_bytes: int = 0
+    _dry_runs: int = 0
+    truncated: bool = False
+    _sessions: dict[str, OperationSession] = field(default_factory=dict)
+    _last_progress: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.process_id = self.process.id
+        self.log = logging.Logger(f"postroom.execution.{self.execution_id}")
+        self.log.addHandler(_RecorderHandler(self))
+        self.log.propagate = False
+
+    # -- records ---------------------------------------------------------------------
+    def log_line(self, level: str, message: str, shape: str | None = None) -> None:
+        self.recorder.log(level, message, shape)
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def record_entry(self, shape_id: str, docs: list[Document]) -> None:
+        """Test mode: keep the documents entering a shape, within the limits."""
+        count = self._recorded_per_shape.get(shape_id, 0)
+        for doc in docs:
+            if count >= self.limits.documents_per_shape or self._recorded_bytes + doc.size > self.limits.bytes_total:
+                if not self.truncated:
+                    self.truncated = True
+                    self.log_line("warning", (
+                        f"test mode keeps at most {self.limits.documents_per_shape} documents per shape and "
+                        f"{self.limits.bytes_total} bytes in all; later documents are not kept"), shape_id)
+                break
+            count += 1
+            self._recorded_bytes += doc.size
+            self.recorder.shape_document(shape_id, doc, count)
+        self._recorded_per_shape[shape_id] = count
+
+    def record_dry_run(self, shape_id: str, document: Document, action: str, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        self._dry_runs += 1
+        if self._dry_runs > self.limits.dry_runs:
+            if self._dry_runs == self.limits.dry_runs + 1:
+                self.log_line("warning", f"dry run keeps the first {self.limits.dry_runs} side effects; "
+                              "later ones are counted, not kept", shape_id)
+            return
+        self.recorder.dry_run(shape_id, document.seq, action, payload)
+
+    def journal(self) -> Any:
+        return self.recorder.journal()
+
+    def watermarks(self) -> Any:
+        return self.recorder.watermarks()
+
+    def fail(self, doc: Document, shape_id: str, message: str, *, process_error: bool = False,
+             connector_error: bool = False) -> None:
+        """A document failed: to its Try/Catch when inside one, else into the record."""
+        origin = doc.origin
+        if isinstance(origin, Catch) and (not process_error or origin.scope.trigger == "all_errors"):
+            origin.scope.failed.append((origin.original, message))
+            return
+        self.documents_failed += 1
+        if connector_error:
+            self.connector_failures += 1
+        self.recorder.document_error(shape_id, doc.seq, message)
+        self.log_line("error", f"document {doc.seq} failed: {message}", shape_id)
+
+    def tick(self) -> None:
+        if self.progress is not None:
+            now = time.monotonic()
+            if now - self._last_progress > 0.2:
+                self._last_progress = now
+                self.progress(self)
+
+    # -- components and sessions -------------------------------------------------------
+    def component(self, component_id: str, kind: str, shape_id: str | None = None) -> Component:
+        comp = self.components(component_id)
+        if comp is None or comp.type != kind:
+            raise ConfigError(
+                f"{kind} {component_id!r} does not exist", component=self.process.id, shape=shape_id,
+                fix=f"import a {kind} with id {component_id} or fix the id (postroom components list)")
+        return comp
+
+    def profile(self, profile_id: str | None, shape_id: str | None = None) -> Profile | None:
+        if not profile_id:
+            return None
+        return self.component(profile_id, "profile", shape_id)  # type: ignore[return-value]
+
+    def session(self, shape_id: str, connection_id: str, operation_id: str) -> OperationSession:
+        session = self._sessions.get(shape_id)
+        if session is None:
+            connection = self.component(connection_id, "connection", shape_id)
+            operation = self.component(operation_id, "operation", shape_id)
+            if connection.connector != operation.connector:  # type: ignore[attr-defined]
+                raise ConfigError(
+                    f"connection {connection.id} is a {connection.connector} connection but operation "  # type: ignore[attr-defined]
+                    f"{operation.id} is a {operation.connector} operation", shape=shape_id,  # type: ignore[attr-defined]
+                    fix="pick a connection and an operation of the same connector")
+            connector = self.connector_for(connection.connector)  # type: ignore[attr-defined]
+            session = connector.open(self.settings_for(connection), self.settings_for(operation), self)
+            self._sessions[shape_id] = session
+        return session
+
+    def sessions(self) -> list[OperationSession]:
+        return list(self._sessions.values())
+
+    def close_sessions(self) -> None:
+        for session in self._sessions.values():
+            try:
+                session.close()
+            except Exception as exc:  # noqa: BLE001 - closing must not hide the run's result
+                self.log_line("warning", f"closing a connector session failed: {exc}")
+        self._sessions.clear()

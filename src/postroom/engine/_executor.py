@@ -1,0 +1,175 @@
+"""Walk the process graph.
+
+Documents move in batches. A shape's first outlet streams: each batch it yields goes on
+down that path at once, so memory stays flat however many documents there are. Every
+other outlet (a Decision's false, later Branch paths, later Route cases, a Try/Catch's
+catch) waits in a :class:`Spool` until the first path has finished, which keeps the
+order users rely on (SEMANTICS.md): every true document runs to the end of its path
+before any false document starts; branch paths run one after another.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+
+from ..errors import ConfigError
+from ..sdk import Document
+from ._context import Catch, ExecutionContext, TryScope
+from ._spool import Spool
+from .shapes._base import ShapeRunner
+from .shapes.branch import BranchRunner
+from .shapes.connector import ConnectorRunner
+from .shapes.data_process import DataProcessRunner
+from .shapes.decision import DecisionRunner
+from .shapes.exception import ExceptionRunner
+from .shapes.message import MessageRunner
+from .shapes.notify import NotifyRunner
+from .shapes.route import RouteRunner
+from .shapes.set_properties import SetPropertiesRunner
+from .shapes.start import StartRunner
+from .shapes.stop import StopRunner
+
+__all__ = ["Executor", "RUNNERS"]
+
+RUNNERS: dict[str, type[ShapeRunner]] = {
+    "start": StartRunner,
+    "message": MessageRunner,
+    "set_properties": SetPropertiesRunner,
+    "data_process": DataProcessRunner,
+    "decision": DecisionRunner,
+    "branch": BranchRunner,
+    "route": RouteRunner,
+    "connector": ConnectorRunner,
+    "notify": NotifyRunner,
+    "exception": ExceptionRunner,
+    "stop": StopRunner,
+}
+
+MAX_DEPTH = 400
+
+
+def batched(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    iterator = iter(docs)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+class Executor:
+    def __init__(self, ctx: ExecutionContext) -> None:
+        self.ctx = ctx
+        self.process = ctx.process
+        self.runners: dict[str, ShapeRunner] = {}
+        self._depth = 0
+
+    def runner(self, shape_id: str) -> ShapeRunner:
+        runner = self.runners.get(shape_id)
+        if runner is None:
+            model = self.process.shapes[shape_id]
+            runner = RUNNERS[model.type](shape_id, model, self.ctx)
+            self.runners[shape_id] = runner
+        return runner
+
+    # -- the walk -----------------------------------------------------------------------
+    def run(self, documents: Iterable[Document]) -> None:
+        self.run_path(self.process.start, batched(documents, self.ctx.batch_size))
+
+    def _enter(self, shape_id: str, batches: Iterable[list[Document]]) -> Iterator[list[Document]]:
+        ctx = self.ctx
+        for batch in batches:
+            for doc in batch:
+                if doc.seq < 0:
+                    doc.seq = ctx.next_seq()
+            if ctx.test_mode:
+                ctx.record_entry(shape_id, batch)
+            yield batch
+            ctx.tick()
+
+    def run_path(self, shape_id: str, batches: Iterable[list[Document]]) -> None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ConfigError(
+                    f"documents went round a loop more than {MAX_DEPTH} times at shape {shape_id}",
+                    component=self.process.id, shape=shape_id,
+                    fix="make sure the decision that leaves the loop is eventually true")
+            model = self.process.shapes[shape_id]
+            batches = self._enter(shape_id, batches)
+            if model.type == "try_catch":
+                self._run_try(shape_id, model, batches)
+                return
+            runner = self.runner(shape_id)
+            outlets = model.outlets()
+            if not outlets:
+                for _ in runner.run(batches):
+                    pass
+                return
+            primary_name, primary_target = outlets[0]
+            spools: dict[str, Spool] = {}
+
+            def primary() -> Iterator[list[Document]]:
+                for outlet, docs in runner.run(batches):
+                    if not docs:
+                        continue
+                    if outlet == primary_name:
+                        yield docs
+                    else:
+                        spool = spools.get(outlet)
+                        if spool is None:
+                            spool = spools[outlet] = Spool(self.ctx.batch_size)
+                        spool.extend(docs)
+
+            self.follow(primary_target, primary())
+            for name, target in outlets[1:]:
+                spool = spools.pop(name, None)
+                if spool is None:
+                    continue
+                if self.ctx.return_requested:
+                    self.ctx.skipped_by_return += len(spool)
+                    spool.discard()
+                    continue
+                self.follow(target, spool.batches())
+        finally:
+            self._depth -= 1
+
+    def follow(self, target: str | None, batches: Iterable[list[Document]]) -> None:
+        if target is None:  # the path ends here: these documents are done
+            for docs in batches:
+                self.ctx.documents_out += len(docs)
+            return
+        self.run_path(target, batches)
+
+    # -- Try/Catch ------------------------------------------------------------------------
+    def _run_try(self, shape_id: str, model, batches: Iterable[list[Document]]) -> None:  # noqa: ANN001
+        scope = TryScope(shape_id, model.failure_trigger)
+
+        def tagged(source: Iterable[list[Document]]) -> Iterator[list[Document]]:
+            for docs in source:
+                out = []
+                for doc in docs:
+                    inside = doc.copy()
+                    inside.origin = Catch(scope, doc)
+                    out.append(inside)
+                yield out
+
+        self.follow(model.try_, tagged(batches))
+        for attempt in range(1, model.retry_count + 1):
+            if not scope.failed:
+                break
+            again = [original for original, _ in scope.failed]
+            scope.failed = []
+            self.ctx.log_line("info", f"retry {attempt} of {model.retry_count}: {len(again)} document(s)", shape_id)
+            self.follow(model.try_, tagged(batched(again, self.ctx.batch_size)))
+        if not scope.failed:
+            return
+        caught = []
+        for original, message in scope.failed:
+            doc = original.copy()
+            doc.properties["try_catch.message"] = message
+            caught.append(doc)
+        scope.failed = []
+        if model.catch is None:
+            for doc in caught:
+                self.ctx.fail(doc, shape_id, doc.properties["try_catch.message"])
+            return
+        self.follow(model.catch, batched(caught, self.ctx.batch_size))

@@ -1,0 +1,88 @@
+"""Run one execution from its start shape to the end, and say how it went."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..errors import ConnectorError, ExecutionStopped, PostroomError
+from ..sdk import Document
+from ._context import ExecutionContext
+from ._executor import Executor
+
+__all__ = ["ExecutionResult", "execute"]
+
+
+@dataclass
+class ExecutionResult:
+    status: str  # complete | complete_with_errors | failed | stopped
+    error: PostroomError | None = None
+    documents_in: int = 0
+    documents_out: int = 0
+    documents_failed: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return self.error.exit_code if self.error.exit_code in (2, 3) else 1
+        if self.status == "complete_with_errors":
+            return 1
+        return 0
+
+
+def _start_documents(ctx: ExecutionContext, inputs: Iterable[Document] | None) -> Iterator[Document]:
+    start = ctx.process.shapes[ctx.process.start]
+    mode = start.mode
+    if mode in ("connector", "listener") and inputs is None:
+        session = ctx.session(ctx.process.start, start.connection, start.operation)
+        yield from session.fetch()
+        return
+    if mode == "no_data" or inputs is None:
+        yield Document(b"")
+        return
+    any_input = False
+    for doc in inputs:
+        any_input = True
+        yield doc
+    if not any_input:
+        yield Document(b"")
+
+
+def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> ExecutionResult:
+    """Run the process; never raises for a failure of the process itself (it is recorded)."""
+    error: PostroomError | None = None
+    status = "complete"
+    try:
+        Executor(ctx).run(_start_documents(ctx, inputs))
+    except ExecutionStopped as exc:
+        error, status = exc, "failed"
+        ctx.log_line("error", f"execution stopped by an exception shape: {exc.message}", exc.shape)
+    except ConnectorError as exc:
+        error, status = exc, "failed"
+        ctx.log_line("error", str(exc))
+    except PostroomError as exc:
+        error, status = exc, "failed"
+        ctx.log_line("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised below for the developer
+        error = PostroomError(f"internal error: {type(exc).__name__}: {exc}")
+        error.exit_code = 1
+        status = "failed"
+        ctx.log_line("error", f"internal error: {type(exc).__name__}: {exc}")
+    if status == "complete" and ctx.documents_failed:
+        status = "complete_with_errors"
+    if status != "failed":
+        for session in ctx.sessions():
+            try:
+                session.commit()
+            except PostroomError as exc:
+                ctx.log_line("error", f"commit after success failed: {exc}")
+                status, error = "complete_with_errors", exc
+    if ctx.skipped_by_return:
+        ctx.log_line("info", f"{ctx.skipped_by_return} document(s) did not run: an end-and-return stop ended the execution")
+    ctx.close_sessions()
+    if ctx.connector_failures and error is None and ctx.connector_failures == ctx.documents_failed and not ctx.documents_out:
+        # every document failed because a server could not be reached or refused the login
+        error = ConnectorError("every document failed because the server could not be reached or refused the login; "
+                               "see the errors above")
+    ctx.recorder.flush()
+    return ExecutionResult(status, error, ctx.documents_in, ctx.documents_out, ctx.documents_failed)

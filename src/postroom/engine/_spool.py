@@ -1,0 +1,91 @@
+"""A queue of documents waiting for a later path: in memory up to a limit, then on disk.
+
+Documents go to disk with pickle; objects that must stay shared (the file behind a
+spooled document, a Try/Catch scope) stay in memory and are referenced by id, so that
+nothing is duplicated or deleted behind the engine's back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+from collections.abc import Iterator
+
+from ..sdk import Document
+from ..sdk._document import _Spooled
+
+__all__ = ["Spool"]
+
+MEMORY_LIMIT = 5000
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file: io.BufferedWriter, side: list) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.side = side
+
+    def persistent_id(self, obj: object):  # noqa: ANN201
+        if isinstance(obj, _Spooled) or type(obj).__name__ == "Catch":
+            self.side.append(obj)
+            return len(self.side) - 1
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BufferedReader, side: list) -> None:
+        super().__init__(file)
+        self.side = side
+
+    def persistent_load(self, pid):  # noqa: ANN001, ANN201
+        return self.side[pid]
+
+
+class Spool:
+    def __init__(self, batch_size: int = 1000) -> None:
+        self.batch_size = batch_size
+        self.memory: list[Document] = []
+        self.count = 0
+        self._file: io.BufferedRandom | None = None
+        self._side: list = []
+        self._chunks = 0
+
+    def extend(self, docs: list[Document]) -> None:
+        self.memory.extend(docs)
+        self.count += len(docs)
+        if len(self.memory) >= MEMORY_LIMIT:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._file is None:
+            fd, path = tempfile.mkstemp(prefix="spool-", suffix=".pickle")
+            self._file = os.fdopen(fd, "w+b")
+            os.unlink(path)  # removed when closed
+        for start in range(0, len(self.memory), self.batch_size):
+            _Pickler(self._file, self._side).dump(self.memory[start : start + self.batch_size])
+            self._chunks += 1
+        self.memory = []
+
+    def __len__(self) -> int:
+        return self.count
+
+    def batches(self) -> Iterator[list[Document]]:
+        """Yield the documents in the order they came, once."""
+        if self._file is not None:
+            self._file.flush()
+            self._file.seek(0)
+            for _ in range(self._chunks):
+                yield _Unpickler(self._file, self._side).load()
+            self._file.close()
+            self._file = None
+        for start in range(0, len(self.memory), self.batch_size):
+            yield self.memory[start : start + self.batch_size]
+        self.memory = []
+        self._side = []
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.memory, self._side = [], []

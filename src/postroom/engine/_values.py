@@ -1,0 +1,146 @@
+"""Resolve value sources against a document and the execution."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import datetime
+
+from ..model import ValueSource
+from ..model._values import ValueSource as _VS
+from ..sdk import Document
+from ._context import ExecutionContext
+from ._dates import format_date
+from ._flatfile import FlatRecord, parse_record
+
+__all__ = ["resolve", "resolve_all", "profile_element"]
+
+
+def resolve_all(sources: list[ValueSource], doc: Document, ctx: ExecutionContext,
+                profile_id: str | None = None, shape_id: str | None = None) -> str:
+    if len(sources) == 1:
+        return resolve(sources[0], doc, ctx, profile_id, shape_id)
+    return "".join(resolve(s, doc, ctx, profile_id, shape_id) for s in sources)
+
+
+def resolve(source: _VS, doc: Document, ctx: ExecutionContext, profile_id: str | None = None,
+            shape_id: str | None = None) -> str:
+    kind, arg = source.kind, source.arg
+    if kind == "static":
+        return arg
+    if kind == "document_property":
+        return doc.properties.get(arg, "")
+    if kind == "dynamic_document_property":
+        return doc.dynamic.get(arg, "")
+    if kind == "profile_element":
+        return profile_element(doc, arg, ctx, source.profile or profile_id or ctx.process.profile, shape_id)
+    if kind == "process_property":
+        if arg in ctx.process_properties:
+            return ctx.process_properties[arg]
+        return _process_property_default(ctx, arg)
+    if kind == "dynamic_process_property":
+        return ctx.dynamic_process_properties.get(arg, "")
+    if kind == "current_date":
+        return format_date(datetime.now().astimezone(), arg)
+    if kind == "execution_property":
+        return _execution_property(ctx, arg)
+    return ""
+
+
+def _process_property_default(ctx: ExecutionContext, name: str) -> str:
+    """``COMPONENT/NAME`` (or ``COMPONENT.NAME``) reads a process property component's default."""
+    for sep in ("/", "."):
+        if sep in name:
+            comp_id, prop = name.split(sep, 1)
+            comp = ctx.components(comp_id)
+            if comp is not None and comp.type == "process_property":
+                for item in comp.properties:  # type: ignore[attr-defined]
+                    if item.name == prop:
+                        return ctx.process_properties.get(name, item.default)
+    return ""
+
+
+def _execution_property(ctx: ExecutionContext, name: str) -> str:
+    if name == "execution_id":
+        return ctx.execution_id
+    if name == "process_id":
+        return ctx.process.id
+    if name == "process_name":
+        return ctx.process.name
+    if name == "process_version":
+        return str(ctx.process_version)
+    if name == "start_time":
+        return ctx.start_time.isoformat()
+    if name == "document_count":
+        return str(ctx.documents_in)
+    if name == "runtime_node":
+        return ctx.node
+    return ""
+
+
+def profile_element(doc: Document, path: str, ctx: ExecutionContext, profile_id: str | None,
+                    shape_id: str | None = None) -> str:
+    profile = ctx.profile(profile_id, shape_id) if profile_id else None
+    kind = profile.profile_type if profile else None
+    if kind is None:
+        head = doc.data[:1].lstrip() if doc.size < 64 else doc.data[:64].lstrip()
+        kind = "json" if head[:1] in (b"{", b"[") else "xml" if head[:1] == b"<" else "flat_file"
+    if kind == "flat_file":
+        def parse(d: Document) -> FlatRecord:
+            text = d.text()
+            if profile is not None:
+                names = [f.name for f in profile.fields]
+                return parse_record(text, profile.delimiter, profile.quote, profile.header, names)
+            return parse_record(text)
+
+        record = doc.cached(f"flat:{profile_id}", parse)
+        return record.get(path)
+    if kind == "json":
+        data = doc.cached("json", lambda d: json.loads(d.data or b"null"))
+        return _json_path(data, path)
+    root = doc.cached("xml", lambda d: ET.fromstring(d.data))
+    return _xml_path(root, path)
+
+
+def _json_path(data: object, path: str) -> str:
+    node = data
+    for part in path.replace("[", ".").replace("]", "").lstrip("$").strip(".").split("."):
+        if part == "":
+            continue
+        if isinstance(node, list):
+            try:
+                node = node[int(part)]
+            except (ValueError, IndexError):
+                return ""
+        elif isinstance(node, dict):
+            if part not in node:
+                return ""
+            node = node[part]
+        else:
+            return ""
+    if node is None:
+        return ""
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    if isinstance(node, dict | list):
+        return json.dumps(node, ensure_ascii=False)
+    return str(node)
+
+
+def _xml_path(root: ET.Element, path: str) -> str:
+    path = path.strip()
+    if path.startswith("/"):
+        parts = path.strip("/").split("/", 1)
+        if parts[0] != root.tag:
+            return ""
+        path = parts[1] if len(parts) > 1 else "."
+    attr = None
+    if "/@" in path or path.startswith("@"):
+        path, _, attr = path.rpartition("@")
+        path = path.rstrip("/") or "."
+    node = root.find(path)
+    if node is None:
+        return ""
+    if attr:
+        return node.get(attr, "")
+    return (node.text or "").strip()

@@ -1,0 +1,57 @@
+"""What every shape runner shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ...errors import DocumentError, PostroomError
+from ...sdk import Document
+from .._context import ExecutionContext
+
+__all__ = ["ShapeRunner", "PerDocument", "Outputs"]
+
+Outputs = Iterator[tuple[str, list[Document]]]
+
+
+class ShapeRunner:
+    """Takes batches of documents, yields (outlet, documents) pairs."""
+
+    def __init__(self, shape_id: str, model, ctx: ExecutionContext) -> None:  # noqa: ANN001
+        self.id = shape_id
+        self.model = model
+        self.ctx = ctx
+
+    def run(self, batches: Iterable[list[Document]]) -> Outputs:
+        for batch in batches:
+            yield from self.process(batch)
+
+    def process(self, batch: list[Document]) -> Outputs:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class PerDocument(ShapeRunner):
+    """A shape that handles each document on its own; a failure fails that document only."""
+
+    outlet = "next"
+
+    def process(self, batch: list[Document]) -> Outputs:
+        out: dict[str, list[Document]] = {}
+        for doc in batch:
+            try:
+                result = self.handle(doc)
+            except DocumentError as exc:
+                self.ctx.fail(doc, self.id, exc.message)
+                continue
+            except PostroomError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a shape bug or bad data fails the document
+                self.ctx.fail(doc, self.id, f"{type(exc).__name__}: {exc}")
+                continue
+            if result is None:
+                continue
+            outlet, new = result
+            out.setdefault(outlet, []).append(new)
+        yield from out.items()
+
+    def handle(self, doc: Document) -> tuple[str, Document] | None:  # pragma: no cover - abstract
+        raise NotImplementedError

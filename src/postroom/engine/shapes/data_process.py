@@ -1,0 +1,205 @@
+"""Data Process: an ordered list of steps over the document stream."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import itertools
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+
+from ...errors import ConfigError
+from ...sdk import Document
+from .._combine import combine_documents
+from .._flatfile import iter_records
+from ._base import Outputs, ShapeRunner
+
+
+class DataProcessRunner(ShapeRunner):
+    def run(self, batches: Iterable[list[Document]]) -> Outputs:
+        stream: Iterator[Document] = (d for batch in batches for d in batch)
+        for index, step in enumerate(self.model.steps):
+            stream = self._step(step, index + 1, stream)
+        size = self.ctx.batch_size
+        while True:
+            batch = list(itertools.islice(stream, size))
+            if not batch:
+                return
+            yield "next", batch
+
+    # -- steps -------------------------------------------------------------------------
+    def _step(self, step, number: int, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+        kind = step.type
+        if kind == "split":
+            return self._split(step, docs)
+        if kind == "combine":
+            return self._combine(step, docs)
+        if kind == "script":
+            return self._script(step, number, docs)
+        return self._per_document(step, number, docs)
+
+    def _per_document(self, step, number: int, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+        kind = step.type
+        pattern = re.compile(step.pattern) if kind == "search_replace" else None
+        for doc in docs:
+            try:
+                if kind == "search_replace":
+                    text = doc.text(errors="strict")
+                    yield doc.with_data(pattern.sub(step.replacement, text))  # type: ignore[union-attr]
+                elif kind == "base64_encode":
+                    yield doc.with_data(base64.b64encode(doc.data))
+                elif kind == "base64_decode":
+                    yield doc.with_data(base64.b64decode(doc.data, validate=False))
+                elif kind == "character_encode":
+                    yield doc.with_data(doc.text(errors="strict").encode(step.encoding))
+                elif kind == "character_decode":
+                    yield doc.with_data(doc.data.decode(step.encoding).encode("utf-8"))
+                elif kind == "zip":
+                    buf = io.BytesIO()
+                    name = doc.properties.get("disk.file_name") or "document.dat"
+                    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+                        archive.writestr(name, doc.data)
+                    yield doc.with_data(buf.getvalue())
+                elif kind == "unzip":
+                    with zipfile.ZipFile(io.BytesIO(doc.data)) as archive:
+                        for info in archive.infolist():
+                            if info.is_dir():
+                                continue
+                            child = doc.with_data(archive.read(info))
+                            child.properties["disk.file_name"] = info.filename.rsplit("/", 1)[-1]
+                            yield child
+            except (UnicodeError, binascii.Error, zipfile.BadZipFile, ValueError) as exc:
+                self.ctx.fail(doc, self.id, f"step {number} ({kind}) failed: {exc}")
+
+    def _split(self, step, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+        for doc in docs:
+            try:
+                if step.profile_type == "flat_file":
+                    yield from self._split_flat(step, doc)
+                elif step.profile_type == "json":
+                    yield from self._split_json(step, doc)
+                else:
+                    yield from self._split_xml(step, doc)
+            except (UnicodeError, ValueError) as exc:
+                self.ctx.fail(doc, self.id, f"split failed: {exc}")
+
+    def _split_flat(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
+        profile = self.ctx.profile(step.profile or self.model.profile, self.id)
+        quote = profile.quote if profile else '"'
+        with doc.open() as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+            records = iter_records(text, quote)
+            header: str | None = None
+            if step.headers in ("remove", "retain"):
+                header = next(records, None)
+                if header is None:
+                    return
+            if step.by == "profile":
+                yield from self._split_linked(step, doc, records, header, profile)
+                return
+            per_doc = max(step.batch_count, 1)
+            prefix = f"{header}\n" if step.headers == "retain" and header is not None else ""
+            if per_doc == 1:
+                for record in records:
+                    yield doc.with_data(prefix + record)
+            else:
+                while True:
+                    chunk = list(itertools.islice(records, per_doc))
+                    if not chunk:
+                        break
+                    yield doc.with_data(prefix + "\n".join(chunk))
+
+    def _split_linked(self, step, doc, records, header, profile) -> Iterator[Document]:  # noqa: ANN001
+        import csv
+
+        delimiter = profile.delimiter if profile else ","
+        if header is not None:
+            names = next(csv.reader([header], delimiter=delimiter))
+        elif profile is not None:
+            names = [f.name for f in profile.fields]
+        else:
+            raise ConfigError("a split by profile needs a header line or a profile naming the columns",
+                              shape=self.id, field="steps.profile")
+        try:
+            column = names.index(step.link_element)
+        except ValueError:
+            raise ConfigError(f"link_element {step.link_element!r} is not a column ({', '.join(names)})",
+                              shape=self.id, field="steps.link_element") from None
+        prefix = f"{header}\n" if step.headers == "retain" and header is not None else ""
+        group: list[str] = []
+        key = None
+        for record in records:
+            row = next(csv.reader([record], delimiter=delimiter), [])
+            value = row[column] if column < len(row) else ""
+            if group and value != key:
+                yield doc.with_data(prefix + "\n".join(group))
+                group = []
+            key = value
+            group.append(record)
+        if group:
+            yield doc.with_data(prefix + "\n".join(group))
+
+    def _split_json(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
+        data = json.loads(doc.data)
+        node = data
+        for part in [p for p in step.element.replace("[*]", "").lstrip("$").split(".") if p]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return
+        items = node if isinstance(node, list) else [node]
+        for item in items:
+            yield doc.with_data(json.dumps(item, ensure_ascii=False))
+
+    def _split_xml(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(doc.data)
+        path = step.element.strip("/")
+        if path.split("/")[0] == root.tag:
+            path = "/".join(path.split("/")[1:]) or "."
+        for element in root.iterfind(path if path != "." else "*"):
+            yield doc.with_data(ET.tostring(element, encoding="unicode"))
+
+    def _combine(self, step, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+        try:
+            combined = combine_documents(docs, step.profile_type, step.element)
+        except ValueError as exc:
+            raise ConfigError(f"combine failed: a document is not {step.profile_type}: {exc}", shape=self.id) from None
+        if combined is not None:
+            yield combined
+
+    def _script(self, step, number: int, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+        code = compile(step.code, f"<script step {number} of shape {self.id}>", "exec")
+        for doc in docs:
+            scope = {
+                "data": doc.data,
+                "text": doc.text(),
+                "properties": dict(doc.properties),
+                "dynamic": dict(doc.dynamic),
+                "process_properties": self.ctx.dynamic_process_properties,
+                "log": self.ctx.log,
+                "output": None,
+            }
+            original_text, original_data = scope["text"], scope["data"]
+            try:
+                exec(code, scope)  # noqa: S102 - the user's own script step, by design
+            except Exception as exc:  # noqa: BLE001
+                self.ctx.fail(doc, self.id, f"script step {number} raised {type(exc).__name__}: {exc}")
+                continue
+            props = {str(k): str(v) for k, v in scope["properties"].items()}
+            dynamic = {str(k): str(v) for k, v in scope["dynamic"].items()}
+            outputs = scope["output"]
+            if outputs is None:
+                if scope["text"] is not original_text:
+                    outputs = [scope["text"]]
+                elif scope["data"] is not original_data:
+                    outputs = [scope["data"]]
+                else:
+                    outputs = [original_data]
+            for item in outputs:
+                new = doc.with_data(item if isinstance(item, bytes | str) else str(item))
+                new.properties, new.dynamic = dict(props), dict(dynamic)
+                yield new

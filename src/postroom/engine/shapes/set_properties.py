@@ -1,0 +1,40 @@
+"""Set Properties: document, dynamic document, process and dynamic process properties."""
+
+from __future__ import annotations
+
+from ...sdk import Document
+from .._values import resolve_all
+from ._base import PerDocument
+
+
+class SetPropertiesRunner(PerDocument):
+    def __init__(self, shape_id, model, ctx) -> None:  # noqa: ANN001
+        super().__init__(shape_id, model, ctx)
+        self.entries = []
+        for entry in model.properties:
+            name = entry.property
+            if name.startswith("dynamic_process."):
+                kind, key = "dynamic_process", name[len("dynamic_process."):]
+                if entry.persist:
+                    ctx.persist_names.add(key)
+            elif name.startswith("process."):
+                kind, key = "process", name[len("process."):]
+            elif name.startswith("dynamic."):
+                kind, key = "dynamic", name[len("dynamic."):]
+            else:
+                kind, key = "document", name
+            self.entries.append((kind, key, list(entry.value)))
+
+    def handle(self, doc: Document) -> tuple[str, Document]:
+        ctx = self.ctx
+        for kind, key, sources in self.entries:
+            value = resolve_all(sources, doc, ctx, None, self.id)
+            if kind == "document":
+                doc.properties[key] = value
+            elif kind == "dynamic":
+                doc.dynamic[key] = value
+            elif kind == "process":
+                ctx.process_properties[key] = value
+            else:
+                ctx.dynamic_process_properties[key] = value
+        return "next", doc

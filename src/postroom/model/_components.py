@@ -1,0 +1,296 @@
+"""Components: connection, operation, process, profile, process_property.
+
+``parse_component`` turns one loaded YAML document into a model, with errors that name
+the file, the line, the field and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from ..errors import ConfigError, ValidationError
+from ._shapes import SHAPE_MODELS, Shape
+from ._yaml import Loaded
+
+__all__ = [
+    "COMPONENT_TYPES",
+    "Component",
+    "Connection",
+    "Operation",
+    "Process",
+    "Profile",
+    "ProcessPropertySet",
+    "parse_component",
+    "slugify",
+    "check_process_graph",
+]
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def slugify(name: str) -> str:
+    """``"Gmail Mail Connection"`` → ``"gmail-mail-connection"`` (ASCII, lower case)."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return text[:120] or "component"
+
+
+class Component(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    type: str
+    name: str = Field(..., min_length=1, description="Display name; need not be unique.")
+    id: str = Field("", description="Unique id; a slug of the name when absent.")
+    folder: str = Field("", description="Folder path such as Tutorials/Dr Smith.")
+    description: str = ""
+    version: int | None = Field(None, description="Set by the repository; ignored on import.")
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if value and not _ID.match(value):
+            raise ValueError(
+                "an id uses letters, digits, '.', '_' and '-', starts with a letter or digit, at most 128 characters"
+            )
+        return value
+
+    def model_post_init(self, __context: Any) -> None:
+        if not self.id:
+            self.id = slugify(self.name)
+
+    def to_body(self) -> dict[str, Any]:
+        """The component as it is written to YAML (no version)."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"version"})
+        for key in ("folder", "description"):
+            if not data.get(key):
+                data.pop(key, None)
+        return data
+
+
+class Connection(Component):
+    type: Literal["connection"]
+    connector: str = Field(..., description="Connector name, e.g. mail or disk.")
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Operation(Component):
+    type: Literal["operation"]
+    connector: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProfileField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    type: Literal["text", "number", "date"] = "text"
+    required: bool = False
+
+
+class Profile(Component):
+    type: Literal["profile"]
+    profile_type: Literal["flat_file", "json", "xml"] = "flat_file"
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    quote: str = Field('"', min_length=1, max_length=1)
+    header: bool = Field(True, description="Flat file: the data starts with a header line.")
+    fields: list[ProfileField] = Field(default_factory=list)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class ProcessPropertyDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    default: str = ""
+    label: str = ""
+
+
+class ProcessPropertySet(Component):
+    type: Literal["process_property"]
+    properties: list[ProcessPropertyDef] = Field(default_factory=list)
+
+
+class Process(Component):
+    type: Literal["process"]
+    start: str = Field("start", description="Id of the start shape.")
+    profile: str | None = Field(None, description="Default profile for profile_element values.")
+    shapes: dict[str, Shape]
+
+    @field_validator("shapes", mode="before")
+    @classmethod
+    def _check_types(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for shape_id, shape in value.items():
+                if isinstance(shape, dict):
+                    kind = shape.get("type")
+                    if kind is None:
+                        raise ValueError(f"shape {shape_id!r} has no type")
+                    if kind not in SHAPE_MODELS:
+                        raise ValueError(
+                            f"shape {shape_id!r} has unknown type {kind!r}; known types: {', '.join(SHAPE_MODELS)}"
+                        )
+        return value
+
+
+COMPONENT_TYPES: dict[str, type[Component]] = {
+    "connection": Connection,
+    "operation": Operation,
+    "process": Process,
+    "profile": Profile,
+    "process_property": ProcessPropertySet,
+}
+
+
+def _fix_for(error: dict[str, Any]) -> str | None:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "remove it, or check its spelling against the reference in docs/reference"
+    if kind == "missing":
+        return "add it"
+    if kind == "literal_error":
+        return None
+    return None
+
+
+def parse_component(loaded: Loaded) -> Component:
+    """Validate one YAML document as a component."""
+    data = loaded.data
+    if not isinstance(data, dict):
+        raise ConfigError("a component is a mapping with type, name and settings", file=loaded.file,
+                          line=loaded.start_line)
+    kind = data.get("type")
+    if kind not in COMPONENT_TYPES:
+        raise ConfigError(
+            f"unknown component type {kind!r}" if kind else "the component has no type",
+            file=loaded.file,
+            line=loaded.line_of(("type",)),
+            field="type",
+            fix="use one of: " + ", ".join(COMPONENT_TYPES),
+        )
+    model = COMPONENT_TYPES[kind]
+    if kind == "process" and isinstance(data.get("shapes"), dict):
+        for shape_id, shape in data["shapes"].items():
+            shape_type = shape.get("type") if isinstance(shape, dict) else None
+            if shape_type not in SHAPE_MODELS:
+                raise ConfigError(
+                    f"shape {shape_id!r} has unknown type {shape_type!r}" if shape_type else f"shape {shape_id!r} has no type",
+                    file=loaded.file, line=loaded.line_of(("shapes", shape_id, "type")),
+                    field=f"shapes.{shape_id}.type", fix="use one of: " + ", ".join(SHAPE_MODELS))
+    try:
+        component = model.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+            field = ".".join(str(p) for p in loc) or None
+            message = err["msg"]
+            if message.startswith("Value error, "):
+                message = message[len("Value error, "):]
+            problems.append(
+                ConfigError(message, file=loaded.file, line=loaded.line_of(loc), field=field, fix=_fix_for(err))
+            )
+        raise ValidationError(str(problems[0]), problems=problems, file=loaded.file) from None
+    if kind == "process":
+        check_process_graph(component, loaded)  # type: ignore[arg-type]
+    return component
+
+
+_UNION_TAGS = set(SHAPE_MODELS) | {
+    "split", "combine", "search_replace", "base64_encode", "base64_decode", "character_encode",
+    "character_decode", "zip", "unzip", "script", "function-after[_check_text(), NotifyShape]",
+}
+
+
+def check_process_graph(process: Process, loaded: Loaded | None = None) -> None:
+    """Every ``next`` names a shape; the start exists; no cycle without an exit."""
+    file = loaded.file if loaded else None
+    problems: list[ConfigError] = []
+
+    def line(*path: Any) -> int | None:
+        return loaded.line_of(("shapes",) + path) if loaded else None
+
+    if process.start not in process.shapes:
+        problems.append(ConfigError(
+            f"the start shape {process.start!r} is not among the shapes", file=file,
+            line=loaded.line_of(("start",)) if loaded else None, field="start",
+            fix="name the id of the start shape under shapes"))
+    elif process.shapes[process.start].type != "start":
+        problems.append(ConfigError(
+            f"shape {process.start!r} named by start is a {process.shapes[process.start].type} shape",
+            file=file, field="start", fix="point start at a shape of type start"))
+    for shape_id, shape in process.shapes.items():
+        for outlet, target in shape.outlets():
+            if target is not None and target not in process.shapes:
+                key = {"next": "next", "true": "true", "false": "false", "try": "try", "catch": "catch",
+                       "default": "default"}.get(outlet, outlet)
+                known = ", ".join(sorted(process.shapes))
+                problems.append(ConfigError(
+                    f"{key} names {target!r}, which is not a shape of this process", file=file,
+                    line=line(shape_id, key if key in ("next", "true", "false", "try", "catch", "default") else "type"),
+                    field=f"shapes.{shape_id}.{key}", fix=f"use one of: {known}"))
+        if shape.type == "start" and shape_id != process.start:
+            problems.append(ConfigError("a process has one start shape", file=file, line=line(shape_id),
+                                        field=f"shapes.{shape_id}", fix="remove it or change its type"))
+    if not problems:
+        cycle = _find_closed_cycle(process)
+        if cycle:
+            problems.append(ConfigError(
+                "these shapes form a cycle with no way out: " + " → ".join(cycle + [cycle[0]]),
+                file=file, line=line(cycle[0]), field=f"shapes.{cycle[0]}",
+                fix="send one of them to a shape outside the cycle (a decision's other outlet or a stop)"))
+    if problems:
+        raise ValidationError(str(problems[0]), problems=problems, file=file)
+
+
+def _find_closed_cycle(process: Process) -> list[str] | None:
+    """A strongly connected set of shapes with a cycle and no outlet leaving it."""
+    graph = {sid: [t for _, t in shape.outlets() if t] for sid, shape in process.shapes.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    counter = [0]
+
+    def strong(v: str) -> None:  # Tarjan, iterative enough for process sizes
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            components.append(comp)
+
+    for v in graph:
+        if v not in index:
+            strong(v)
+    for comp in components:
+        members = set(comp)
+        is_cycle = len(comp) > 1 or comp[0] in graph[comp[0]]
+        if not is_cycle:
+            continue
+        exits = any(t not in members for v in comp for t in graph[v])
+        ends = any(not process.shapes[v].outlets() for v in comp)
+        if not exits and not ends:
+            return sorted(comp)
+    return None

@@ -1,0 +1,98 @@
+"""Value sources: where a shape reads a value from (CONTRACT.md, "value source")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+__all__ = ["ValueSource", "SourceList", "SOURCE_KINDS", "parse_source"]
+
+SOURCE_KINDS = (
+    "static",
+    "profile_element",
+    "document_property",
+    "dynamic_document_property",
+    "process_property",
+    "dynamic_process_property",
+    "current_date",
+    "execution_property",
+)
+
+EXECUTION_PROPERTIES = (
+    "execution_id",
+    "process_id",
+    "process_name",
+    "process_version",
+    "start_time",
+    "document_count",
+    "runtime_node",
+)
+
+
+class ValueSource(BaseModel):
+    """One source. Written in YAML as a bare string (static) or ``{kind: argument}``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal[
+        "static",
+        "profile_element",
+        "document_property",
+        "dynamic_document_property",
+        "process_property",
+        "dynamic_process_property",
+        "current_date",
+        "execution_property",
+    ]
+    arg: str
+    profile: str | None = None  # optional profile id for profile_element
+
+    def to_yaml(self) -> Any:
+        if self.kind == "static":
+            return self.arg
+        out: dict[str, Any] = {self.kind: self.arg}
+        if self.profile:
+            out["profile"] = self.profile
+        return out
+
+
+def parse_source(value: Any) -> ValueSource:
+    if isinstance(value, ValueSource):
+        return value
+    if isinstance(value, str | int | float | bool):
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        return ValueSource(kind="static", arg=str(value))
+    if isinstance(value, dict):
+        if "kind" in value and "arg" in value:
+            return ValueSource(**value)
+        profile = value.get("profile")
+        keys = [k for k in value if k != "profile"]
+        if len(keys) != 1:
+            raise ValueError(
+                "a value source has exactly one of: " + ", ".join(SOURCE_KINDS) + f" (got {', '.join(map(str, keys)) or 'nothing'})"
+            )
+        kind = keys[0]
+        if kind not in SOURCE_KINDS:
+            raise ValueError(f"unknown value source {kind!r}; use one of: " + ", ".join(SOURCE_KINDS))
+        arg = value[kind]
+        if arg is None:
+            arg = ""
+        if not isinstance(arg, str | int | float):
+            raise ValueError(f"{kind} takes a text argument")
+        if kind == "execution_property" and str(arg) not in EXECUTION_PROPERTIES:
+            raise ValueError(f"unknown execution property {arg!r}; use one of: " + ", ".join(EXECUTION_PROPERTIES))
+        return ValueSource(kind=kind, arg=str(arg), profile=profile)
+    raise ValueError("a value source is a text or a mapping such as {document_property: mail.subject}")
+
+
+def _parse_list(value: Any) -> list[ValueSource]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        value = [value]
+    return [parse_source(v) for v in value]
+
+
+SourceList = Annotated[list[ValueSource], BeforeValidator(_parse_list)]
+Source = Annotated[ValueSource, BeforeValidator(parse_source)]

@@ -1,0 +1,179 @@
+"""Import, export and browse components."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from ..connectors import get_connector
+from ..errors import ConfigError, NotFound, PostroomError, ValidationError
+from ..model import COMPONENT_TYPES, Component, Loaded, dump, load_file, parse_component
+from ..repository import ComponentRecord, Repository
+from ..sdk import secret_fields
+from ._secrets import is_reference, secret_name_for
+
+__all__ = ["ImportResult", "import_paths", "export_components", "component_from_record", "validate_settings",
+           "collect_files"]
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class ImportResult:
+    saved: list[ComponentRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ConfigError("no such file or folder", file=str(path), fix="check the path")
+    return files
+
+
+def validate_settings(component: Component, loaded: Loaded | None = None) -> Any:
+    """Validate a connection's or operation's settings against its connector's schema."""
+    file = loaded.file if loaded else None
+    try:
+        connector = get_connector(component.connector)  # type: ignore[attr-defined]
+    except ConfigError as exc:
+        raise ConfigError(exc.message, file=file, line=loaded.line_of(("connector",)) if loaded else None,
+                          field="connector", fix=exc.fix) from None
+    model = connector.connection_model if component.type == "connection" else connector.operation_model
+    try:
+        return model.model_validate(component.settings)  # type: ignore[attr-defined]
+    except PydanticValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ("settings",) + tuple(err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            fix = "remove it or check its spelling" if err["type"] == "extra_forbidden" else (
+                "add it" if err["type"] == "missing" else None)
+            if err["type"] == "extra_forbidden":
+                known = ", ".join(model.model_fields)  # type: ignore[attr-defined]
+                fix = f"remove it or use one of: {known}"
+            problems.append(ConfigError(message, file=file, line=loaded.line_of(loc) if loaded else None,
+                                        component=component.id, field=".".join(map(str, loc)), fix=fix))
+        raise ValidationError(str(problems[0]), problems=problems) from None
+
+
+def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> ImportResult:
+    """Validate every file first; store everything or nothing."""
+    files = collect_files(paths)
+    if not files:
+        raise ConfigError("no component files (.yaml, .yml) found", fix="name a file or a folder holding them")
+    problems: list[PostroomError] = []
+    parsed: list[tuple[Component, Loaded]] = []
+    for path in files:
+        try:
+            documents = load_file(path)
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
+        for loaded in documents:
+            try:
+                component = parse_component(loaded)
+                if component.type in ("connection", "operation"):
+                    validate_settings(component, loaded)
+                parsed.append((component, loaded))
+            except ValidationError as exc:
+                problems.extend(exc.problems or [exc])
+            except ConfigError as exc:
+                problems.append(exc)
+    seen: dict[str, str] = {}
+    for component, loaded in parsed:
+        if component.id in seen:
+            problems.append(ConfigError(
+                f"id {component.id!r} is used twice (also in {seen[component.id]})", file=loaded.file,
+                line=loaded.line_of(("id",)), field="id", fix="give each component its own id"))
+        seen[component.id] = loaded.file
+    if problems:
+        count = len(problems)
+        head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
+        raise ValidationError(head, problems=problems)
+
+    result = ImportResult()
+    secrets_to_store: list[tuple[str, str]] = []
+    records = []
+    known_ids = set(seen)
+    for component, loaded in parsed:
+        body = component.to_body()
+        if component.type in ("connection", "operation"):
+            connector = get_connector(component.connector)  # type: ignore[attr-defined]
+            model = connector.connection_model if component.type == "connection" else connector.operation_model
+            for name in secret_fields(model):
+                value = body.get("settings", {}).get(name)
+                if isinstance(value, str) and value and not is_reference(value):
+                    secret = secret_name_for(component.id, name)
+                    secrets_to_store.append((secret, value))
+                    body["settings"][name] = f"${{secret:{secret}}}"
+        records.append(ComponentRecord(id=component.id, type=component.type, name=component.name, body=body,
+                                       folder=component.folder, source_file=os.path.abspath(loaded.file)))
+        result.warnings.extend(_reference_warnings(repo, component, known_ids, loaded))
+    for name, value in secrets_to_store:
+        repo.set_secret(name, value)
+    result.saved = repo.save_components(records)
+    return result
+
+
+def _reference_warnings(repo: Repository, component: Component, known: set[str], loaded: Loaded) -> list[str]:
+    from ._secrets import REFERENCE
+
+    warnings = []
+    if component.type == "process":
+        for shape_id, shape in component.shapes.items():  # type: ignore[attr-defined]
+            for kind in ("connection", "operation"):
+                ref = getattr(shape, kind, None)
+                if ref and ref not in known and repo.get_component(ref) is None:
+                    warnings.append(f"{loaded.file}: shape {shape_id}: {kind} {ref!r} does not exist yet; "
+                                    f"import it before running the process")
+    if component.type in ("connection", "operation"):
+        for key, value in component.settings.items():  # type: ignore[attr-defined]
+            if isinstance(value, str):
+                for match in REFERENCE.finditer(value):
+                    if match.group(1) == "secret" and repo.get_secret(match.group(2).strip()) is None:
+                        warnings.append(f"{loaded.file}: settings.{key}: the secret {match.group(2)!r} is not set; "
+                                        f"store it with: postroom secrets set {match.group(2)}")
+    return warnings
+
+
+def component_from_record(record: ComponentRecord) -> Component:
+    model = COMPONENT_TYPES[record.type]
+    component = model.model_validate(record.body)
+    component.version = record.version
+    return component
+
+
+def export_components(repo: Repository, out: str | os.PathLike[str]) -> list[Path]:
+    """Write each component to ``OUT/<folder>/<id>.yaml``; secrets stay references."""
+    written = []
+    base = Path(out)
+    for record in repo.list_components():
+        folder = base.joinpath(*[p for p in record.folder.split("/") if p not in ("", ".", "..")])
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{record.id}.yaml"
+        path.write_text(dump(record.body), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def get_record(repo: Repository, component_id: str, version: int | None = None) -> ComponentRecord:
+    record = repo.get_component(component_id, version)
+    if record is None:
+        if version is not None and repo.get_component(component_id) is not None:
+            versions = [r.version for r in repo.component_versions(component_id)]
+            raise NotFound(f"component {component_id!r} has no version {version}",
+                           fix=f"versions: {', '.join(map(str, versions))}")
+        raise NotFound(f"no component with id {component_id!r}", fix="see: postroom components list")
+    return record
