@@ -1,1 +1,34 @@
-"""Postroom package."""
+"""The ``postroom`` command. One module per noun; heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import typer
+
+from ._components import components_app, export_cmd, import_cmd, schema_cmd
+from ._devmail import devmail_cmd
+from ._run import connections_app, executions_app, run_cmd
+from ._secrets import secrets_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="postroom",
+    help="Postroom: build processes of shapes that move documents between systems through connectors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command("import")(import_cmd)
+app.command("export")(export_cmd)
+app.add_typer(components_app, name="components")
+app.add_typer(secrets_app, name="secrets")
+app.add_typer(connections_app, name="connections")
+app.command("run")(run_cmd)
+app.add_typer(executions_app, name="executions")
+app.command("schema")(schema_cmd)
+app.command("devmail")(devmail_cmd)
+
+
+def main() -> None:
+    app()

@@ -8,7 +8,7 @@ from ._base import Outputs, ShapeRunner
 
 class BranchRunner(ShapeRunner):
     def process(self, batch: list[Document]) -> Outputs:
-        count = len(self.model.branches)
+        # Copies are taken before path 1 runs: shapes on path 1 may change properties in place.
+        copies = [(f"branch {i}", [d.copy() for d in batch]) for i in range(2, len(self.model.branches) + 1)]
         yield "branch 1", batch
-        for i in range(2, count + 1):
-            yield f"branch {i}", [d.copy() for d in batch]
+        yield from copies

@@ -1,0 +1,94 @@
+"""What every command shares: opening the repository, errors, JSON and tables.
+
+Heavy modules (SQLAlchemy, pydantic models, connectors) are imported inside the
+commands, so ``postroom --help`` answers fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["command", "emit_json", "repo", "err", "out", "to_jsonable"]
+
+
+def err(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def out(message: str = "") -> None:
+    sys.stdout.write(message + "\n")
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            import base64
+
+            return {"base64": base64.b64encode(value).decode()}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: to_jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    return value
+
+
+def emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2) + "\n")
+
+
+_REPO = None
+
+
+def repo():  # noqa: ANN201
+    global _REPO
+    if _REPO is None:
+        from ..repository import open_repository
+
+        _REPO = open_repository()
+    return _REPO
+
+
+def command(func: F) -> F:
+    """Map Postroom errors to a clear message on stderr and the contract's exit codes."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..errors import PostroomError, ValidationError
+
+        as_json = bool(kwargs.get("as_json"))
+        try:
+            return func(*args, **kwargs)
+        except PostroomError as exc:
+            problems = exc.problems if isinstance(exc, ValidationError) and exc.problems else [exc]
+            if as_json:
+                emit_json({"error": exc.message, "exit_code": exc.exit_code,
+                           "problems": [{"message": p.message, "file": p.file, "line": p.line, "field": p.field,
+                                         "fix": p.fix} for p in problems]})
+            if isinstance(exc, ValidationError) and exc.problems:
+                err(f"error: {exc.message}")
+                for problem in problems:
+                    err(f"  {problem}")
+            else:
+                err(f"error: {exc}")
+            raise typer.Exit(exc.exit_code if exc.exit_code in (1, 2, 3) else 1) from None
+        except KeyboardInterrupt:
+            err("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]

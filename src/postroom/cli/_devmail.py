@@ -1,0 +1,32 @@
+"""postroom devmail: the built-in mail server for development."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def devmail_cmd(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    smtp_port: int = typer.Option(2525, "--smtp-port", help="SMTP (plain, STARTTLS offered)."),
+    smtps_port: int = typer.Option(2465, "--smtps-port", help="SMTP with implicit TLS (0: off)."),
+    pop3_port: int = typer.Option(2110, "--pop3-port", help="POP3 (STLS offered)."),
+    pop3s_port: int = typer.Option(2995, "--pop3s-port", help="POP3 with implicit TLS (0: off)."),
+    web_port: int = typer.Option(8025, "--web-port", help="Web inbox (0: off)."),
+    data: Path | None = typer.Option(None, "--data", help="Keep mail and certificates in this folder."),
+    user: list[str] = typer.Option([], "--user", help="USER:PASSWORD allowed to log in (repeatable); "
+                                   "without any, AUTH is not required."),
+) -> None:
+    """Run the built-in development mail server: SMTP, POP3 and a web inbox."""
+    from ..devmail import serve
+
+    users = {}
+    for item in user:
+        name, sep, password = item.partition(":")
+        if not sep:
+            raise typer.BadParameter("use USER:PASSWORD", param_hint="--user")
+        users[name] = password
+    serve(host=host, smtp_port=smtp_port, smtps_port=smtps_port or None, pop3_port=pop3_port,
+          pop3s_port=pop3s_port or None, web_port=web_port or None, data_dir=str(data) if data else None,
+          users=users)

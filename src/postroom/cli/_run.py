@@ -1,0 +1,228 @@
+"""postroom run / executions / connections test."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from ._common import command, emit_json, err, out, repo
+
+executions_app = typer.Typer(help="Process reporting: list, show and resume executions.", no_args_is_help=True)
+connections_app = typer.Typer(help="Check connections against their servers.", no_args_is_help=True)
+
+
+def _progress_reporter(enabled: bool):  # noqa: ANN202
+    """A live line on a terminal (stderr); nothing when output is piped."""
+    if not enabled or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)
+    task = progress.add_task("starting")
+
+    def update(ctx) -> None:  # noqa: ANN001
+        progress.update(task, description=(
+            f"{ctx.documents_in:,} in · {ctx.documents_out:,} done · {ctx.documents_failed:,} failed"))
+
+    return progress, update
+
+
+def _summary(record, result, seconds: float) -> str:  # noqa: ANN001
+    status = record.status.replace("_", " ")
+    text = (f"execution {record.id}: {status}: {record.documents_in} in, {record.documents_out} out, "
+            f"{record.documents_failed} failed ({seconds:.1f} s)")
+    return text
+
+
+@command
+def run_cmd(
+    process: str = typer.Argument(..., help="Process id."),
+    inputs: list[Path] = typer.Option([], "--input", help="A file given to a data_passthrough start (repeatable)."),
+    test: bool = typer.Option(False, "--test", help="Keep the documents that entered every shape."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Record side effects (sends, writes) instead of doing them."),
+    as_json: bool = typer.Option(False, "--json", help="Print the execution record as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
+) -> None:
+    """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable."""
+    from ..services import RunOptions, run_process
+
+    progress, update = _progress_reporter(not as_json)
+
+    def echo(level: str, message: str, shape: str | None) -> None:
+        if not as_json and not quiet and level in ("warning", "error"):
+            err(f"{level}: {f'[{shape}] ' if shape else ''}{message}")
+
+    options = RunOptions(inputs=[str(p) for p in inputs], test=test, dry_run=dry_run, progress=update, echo=echo)
+    started = time.monotonic()
+    if progress is not None:
+        with progress:
+            record, result = run_process(repo(), process, options)
+    else:
+        record, result = run_process(repo(), process, options)
+    _report(record, result, time.monotonic() - started, as_json)
+
+
+def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN001
+    r = repo()
+    if as_json:
+        emit_json({**_execution_json(record), "errors": [
+            {"shape": e.shape, "document": e.document, "message": e.message} for e in r.get_document_errors(record.id)],
+            "exit_code": result.exit_code})
+    else:
+        out(_summary(record, result, seconds))
+        if result.error is not None:
+            err(f"error: {result.error}")
+    raise typer.Exit(result.exit_code)
+
+
+def _execution_json(record) -> dict:  # noqa: ANN001
+    return {"id": record.id, "process_id": record.process_id, "process_name": record.process_name,
+            "process_version": record.process_version, "status": record.status, "mode": record.mode,
+            "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
+            "documents_out": record.documents_out, "documents_failed": record.documents_failed,
+            "error": record.error, "node": record.node, "truncated": record.truncated}
+
+
+@executions_app.command("list")
+@command
+def list_cmd(
+    process: str | None = typer.Option(None, "--process", help="Only this process."),
+    status: str | None = typer.Option(None, "--status"),
+    limit: int = typer.Option(50, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Recent executions, newest first."""
+    records = repo().list_executions(process_id=process, status=status, limit=limit)
+    if as_json:
+        emit_json([_execution_json(r) for r in records])
+        return
+    if not records:
+        out("no executions yet: postroom run PROCESS")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "process", "status", "started", "in", "out", "failed")
+    for r in records:
+        table.add_row(r.id, r.process_id, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "",
+                      str(r.documents_in), str(r.documents_out), str(r.documents_failed))
+    Console().print(table)
+
+
+@executions_app.command("show")
+@command
+def show_cmd(
+    execution_id: str = typer.Argument(..., metavar="ID"),
+    documents: bool = typer.Option(False, "--documents", help="Also show the documents kept in test mode."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """An execution's record: status, counts, errors, log (and documents)."""
+    from ..errors import NotFound
+
+    r = repo()
+    record = r.get_execution(execution_id)
+    if record is None:
+        raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
+    errors = r.get_document_errors(execution_id)
+    logs = r.get_logs(execution_id)
+    shape_docs = r.get_shape_documents(execution_id) if documents else []
+    dry_runs = r.get_dry_runs(execution_id) if documents else []
+    if as_json:
+        payload = _execution_json(record)
+        payload["errors"] = [{"shape": e.shape, "document": e.document, "message": e.message} for e in errors]
+        payload["log"] = [{"time": entry.time, "level": entry.level, "shape": entry.shape, "message": entry.message}
+                          for entry in logs]
+        if documents:
+            payload["documents"] = [{"shape": d.shape, "seq": d.seq, "document": d.document, "data": d.data,
+                                     "properties": d.properties, "dynamic": d.dynamic} for d in shape_docs]
+            payload["dry_runs"] = [{"shape": d.shape, "document": d.document, "action": d.action,
+                                    "payload": d.payload} for d in dry_runs]
+        emit_json(payload)
+        return
+    out(f"execution {record.id}")
+    out(f"  process   {record.process_name} ({record.process_id}, version {record.process_version})")
+    out(f"  status    {record.status.replace('_', ' ')}   mode {record.mode}")
+    out(f"  started   {record.started_at}   ended {record.ended_at}")
+    out(f"  documents {record.documents_in} in, {record.documents_out} out, {record.documents_failed} failed")
+    if record.error:
+        out(f"  error     {record.error}")
+    if errors:
+        out("errors:")
+        for e in errors:
+            out(f"  [{e.shape}] document {e.document}: {e.message}")
+    if logs:
+        out("log:")
+        for entry in logs:
+            out(f"  {entry.time:%H:%M:%S} {entry.level:<7} {f'[{entry.shape}] ' if entry.shape else ''}{entry.message}")
+    if documents:
+        if record.truncated:
+            out("documents (cut at the test-mode limit):")
+        elif shape_docs:
+            out("documents:")
+        for d in shape_docs:
+            out(f"  --- shape {d.shape} #{d.seq} (document {d.document}) {d.properties or ''} {d.dynamic or ''}")
+            text = d.data.decode("utf-8", "replace")
+            for line in text.splitlines() or [""]:
+                out(f"    {line}")
+        for d in dry_runs:
+            out(f"  --- dry run {d.action} at {d.shape} (document {d.document})")
+            for line in d.payload.decode("utf-8", "replace").splitlines():
+                out(f"    {line}")
+
+
+@executions_app.command("resume")
+@command
+def resume_cmd(execution_id: str = typer.Argument(..., metavar="ID"),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Continue an interrupted execution; side effects already done are skipped."""
+    from ..services import resume_execution
+
+    started = time.monotonic()
+    record, result = resume_execution(repo(), execution_id)
+    _report(record, result, time.monotonic() - started, as_json)
+
+
+@executions_app.command("purge")
+@command
+def purge_cmd(days: int = typer.Option(30, "--older-than-days", help="Delete records that ended before this many days."),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Delete execution records past their retention."""
+    from datetime import UTC, datetime, timedelta
+
+    count = repo().purge_executions(datetime.now(UTC) - timedelta(days=days))
+    if as_json:
+        emit_json({"purged": count})
+    else:
+        out(f"purged {count} execution(s)")
+
+
+@connections_app.command("test")
+@command
+def test_cmd(connection_id: str = typer.Argument(..., metavar="ID"),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Log in to the server and report what it offers. Exit 3 when it cannot."""
+    from ..connectors import get_connector
+    from ..errors import ConfigError
+    from ..services import component_from_record, get_record, settings_resolver
+
+    r = repo()
+    record = get_record(r, connection_id)
+    if record.type != "connection":
+        raise ConfigError(f"{connection_id!r} is a {record.type}, not a connection")
+    component = component_from_record(record)
+    settings = settings_resolver(r, {record.id: record})(component)
+    report = get_connector(component.connector).test(settings)  # type: ignore[attr-defined]
+    if as_json:
+        emit_json({"connection": connection_id, "ok": report.ok, "facts": dict(report.facts),
+                   "message": report.message})
+    else:
+        out(f"{connection_id}: {'ok' if report.ok else 'FAILED'}{': ' + report.message if report.message else ''}")
+        for key, value in report.facts:
+            out(f"  {key}: {value}")
+    if not report.ok:
+        raise typer.Exit(3)
