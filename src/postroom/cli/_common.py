@@ -17,7 +17,7 @@ import typer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["command", "emit_json", "repo", "err", "out", "to_jsonable"]
+__all__ = ["command", "console", "emit_json", "repo", "err", "out", "to_jsonable"]
 
 
 def err(message: str) -> None:
@@ -46,6 +46,13 @@ def to_jsonable(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return {k: to_jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
     return value
+
+
+def console():  # noqa: ANN201
+    """A Rich console for stdout; wide when piped, so ids are never cut."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 240)
 
 
 def emit_json(payload: Any) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import command, emit_json, err, out, repo
+from ._common import command, console, emit_json, err, out, repo
 
 components_app = typer.Typer(help="Browse the repository: list, show and delete components.", no_args_is_help=True)
 
@@ -61,13 +61,12 @@ def list_cmd(
     if not records:
         out("no components yet: postroom import PATH")
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("id", "type", "name", "folder", "version")
     for r in records:
         table.add_row(r.id, r.type, r.name, r.folder, str(r.version))
-    Console().print(table)
+    console().print(table)
 
 
 @components_app.command("show")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import command, emit_json, err, out, repo
+from ._common import command, console, emit_json, err, out, repo
 
 executions_app = typer.Typer(help="Process reporting: list, show and resume executions.", no_args_is_help=True)
 connections_app = typer.Typer(help="Check connections against their servers.", no_args_is_help=True)
@@ -104,14 +104,13 @@ def list_cmd(
     if not records:
         out("no executions yet: postroom run PROCESS")
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("id", "process", "status", "started", "in", "out", "failed")
     for r in records:
         table.add_row(r.id, r.process_id, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "",
                       str(r.documents_in), str(r.documents_out), str(r.documents_failed))
-    Console().print(table)
+    console().print(table)
 
 
 @executions_app.command("show")

@@ -69,16 +69,17 @@ class DiskSendSession(OperationSession):
     side_effects = True
 
     def __init__(self, connection: DiskConnection, operation: DiskOperation, context: RunContext) -> None:
-        self.base = Path(connection.directory).expanduser()
+        self.base = Path(connection.directory).expanduser().absolute()
         self.op = operation
         self.context = context
         self._counter = 0
 
     def _target(self, doc: Document) -> Path:
         directory = doc.properties.get("disk.directory", "")
-        folder = Path(directory).expanduser() if directory else self.base
-        if not folder.is_absolute():
-            folder = self.base / folder
+        folder = self.base
+        if directory:
+            # relative: below the connection's folder; absolute: where the document says
+            folder = self.base / Path(directory).expanduser()
         name = doc.properties.get("disk.file_name", "").strip()
         if not name:
             self._counter += 1
