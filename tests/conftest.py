@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["_pg_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures"
@@ -42,3 +44,45 @@ def patients_csv() -> Path:
     if not path.exists():
         pytest.fail(f"missing fixture {path}: the shared/ folder must sit beside the checkout")
     return path
+
+
+class CliResult:
+    def __init__(self, proc) -> None:  # noqa: ANN001
+        self.code = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    def json(self):  # noqa: ANN201
+        import json
+
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, stdout={self.stdout[-2000:]!r}, stderr={self.stderr[-2000:]!r})"
+
+
+@pytest.fixture
+def workdir(tmp_path, home):
+    """A working folder laid out like the repository: ``../shared/fixtures`` beside it."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "shared").symlink_to(SHARED)
+    return work
+
+
+@pytest.fixture
+def cli(workdir, home):
+    """Run ``postroom ARGS`` as a user would, in ``workdir``, with this test's POSTROOM_HOME."""
+    import subprocess
+    import sys
+
+    def run(*args: str, input: str | None = None, cwd=None, env=None, timeout: float = 300) -> CliResult:  # noqa: ANN001
+        environment = dict(os.environ)
+        environment["POSTROOM_HOME"] = str(home)
+        environment.pop("POSTROOM_DATABASE_URL", None)
+        environment.update(env or {})
+        proc = subprocess.run([sys.executable, "-m", "postroom", *args], cwd=cwd or workdir, input=input,
+                              capture_output=True, text=True, env=environment, timeout=timeout)
+        return CliResult(proc)
+
+    return run
