@@ -1,0 +1,58 @@
+"""Client helpers for the devmail tests: the stdlib's real clients, nothing mocked.
+
+Imported by the test modules (pytest puts this folder on ``sys.path``); kept out of
+conftest.py because two conftest modules cannot both be imported by name.
+"""
+
+from __future__ import annotations
+
+import poplib
+import smtplib
+import ssl
+import time
+
+from postroom.devmail import DevMail
+from postroom.devmail.pytest_plugin import DEVMAIL_PASSWORD, DEVMAIL_USER
+
+USER = DEVMAIL_USER
+PASSWORD = DEVMAIL_PASSWORD
+
+
+def ca_context(devmail: DevMail) -> ssl.SSLContext:
+    """What a user does with the printed CA file: trust it, hostname checks on."""
+    assert devmail.ca_file is not None
+    return ssl.create_default_context(cafile=str(devmail.ca_file))
+
+
+def smtp(devmail: DevMail) -> smtplib.SMTP:
+    return smtplib.SMTP("127.0.0.1", devmail.smtp_port, timeout=10)
+
+
+def pop3(
+    devmail: DevMail, user: str = USER, password: str = PASSWORD, *, timeout: float = 5.0
+) -> poplib.POP3:
+    """A logged-in POP3 session.
+
+    The server releases a mailbox lock when it notices a client hung up, a moment after
+    the client closed its socket; a login in that moment gets [IN-USE], so it is retried
+    until ``timeout`` (bounded, and only for that reply).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        client = poplib.POP3("127.0.0.1", devmail.pop3_port, timeout=10)
+        client.user(user)
+        try:
+            client.pass_(password)
+            return client
+        except poplib.error_proto as error:
+            client.close()
+            if b"[IN-USE]" not in error.args[0] or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def send(
+    devmail: DevMail, raw: bytes, to: list[str] | None = None, sender: str = "sender@example.com"
+) -> dict:
+    with smtp(devmail) as client:
+        return client.sendmail(sender, to or [USER], raw)
