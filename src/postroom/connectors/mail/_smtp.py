@@ -1,0 +1,827 @@
+"""SMTP sessions over stdlib :mod:`smtplib`: TLS, login, a session pool, a rate limit.
+
+Three transport modes, chosen by the connection:
+
+* ``use_ssl``: implicit TLS from the first byte (SMTPS, Gmail's port 465). STARTTLS is
+  then never sent, even with ``use_tls`` on: the session is already encrypted, and
+  Gmail's story in CONTRACT.md sets both.
+* ``use_tls`` only: a plain connect, then STARTTLS; a server that does not offer it is
+  an error, never a silent fall back to clear text.
+* neither: clear text; a password is refused unless ``allow_insecure_auth``.
+
+Library errors are mapped here, at the boundary, into :mod:`postroom.errors` with advice
+naming the setting to change (DESIGN.md principle 7). No message built here contains a
+password or token: they never enter an f-string, and server texts pass through
+:func:`_redact` before they do.
+
+Sessions live in a :class:`SmtpPool` per connection (at most ``max_sessions``), reused
+across documents: RSET before each reuse doubles as the liveness check, and a session
+the server dropped is replaced transparently.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed, DocumentError
+from ...sdk import TestReport
+from .spec import MailConnection
+
+__all__ = [
+    "Delivery",
+    "PoolRegistry",
+    "RateLimiter",
+    "SmtpPool",
+    "TokenSource",
+    "ssl_context_for",
+    "test_connection",
+]
+
+log = logging.getLogger("postroom.connectors.mail")
+
+_MAX_BACKOFF = 60.0
+# OpenSSL reasons meaning "the other side does not speak TLS here".
+_NOT_TLS = (
+    "WRONG_VERSION_NUMBER",
+    "UNEXPECTED_EOF",
+    "RECORD_LAYER_FAILURE",
+    "PACKET_LENGTH_TOO_LONG",
+    "HTTP_REQUEST",
+    "UNKNOWN_PROTOCOL",
+    "EOF occurred",
+)
+
+
+@lru_cache(maxsize=1)
+def _local_hostname() -> str:
+    """The EHLO name, looked up once: socket.getfqdn() may wait on DNS each time."""
+    return socket.getfqdn() or "localhost"
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+
+def _secrets_of(connection: MailConnection) -> list[str]:
+    values = [connection.password, connection.access_token, connection.refresh_token, connection.client_secret]
+    return [v for v in values if v and len(v) >= 3]
+
+
+def _redact(text: str, secret_values: list[str]) -> str:
+    """``text`` with every secret (and its base64 forms, as sent in AUTH) replaced by ***."""
+    for value in secret_values:
+        forms = {value, base64.b64encode(value.encode()).decode()}
+        for form in forms:
+            text = text.replace(form, "***")
+    return text
+
+
+def _reply_text(reply: bytes | str) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return " ".join(reply.split())
+
+
+# -- TLS -------------------------------------------------------------------------------------
+
+
+def ssl_context_for(connection: MailConnection, logger: logging.Logger | None = None) -> ssl.SSLContext:
+    """A client TLS context: verification and host-name check on unless turned off.
+
+    ``ssl.create_default_context(cafile=...)`` would load *only* that file and skip the
+    system store and ``SSL_CERT_FILE``; so the default context is built first (which
+    honours ``SSL_CERT_FILE``/``SSL_CERT_DIR`` through OpenSSL) and the trusted CA file
+    is added to it.
+    """
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if connection.trusted_ca_file:
+        path = os.path.expanduser(connection.trusted_ca_file)
+        try:
+            context.load_verify_locations(cafile=path)
+        except FileNotFoundError:
+            raise ConfigError(
+                f"trusted_ca_file {connection.trusted_ca_file!r} does not exist",
+                field="trusted_ca_file",
+                fix="give the path of a PEM file of CA certificates",
+            ) from None
+        except (ssl.SSLError, ValueError) as exc:
+            raise ConfigError(
+                f"trusted_ca_file {connection.trusted_ca_file!r} holds no PEM certificate ({exc})",
+                field="trusted_ca_file",
+            ) from None
+    if not connection.verify_certificates:
+        (logger or log).warning(
+            "certificate verification is off for %s: anyone on the network can read the mail and "
+            "the password (set verify_certificates: true and trusted_ca_file instead)",
+            connection.endpoint,
+        )
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+# -- OAuth 2.0 -------------------------------------------------------------------------------
+
+
+class TokenSource:
+    """XOAUTH2 access tokens: a fixed one, or refreshed at ``token_url`` before expiry."""
+
+    #: Refresh this long before the provider's expiry, so a token never dies mid-session.
+    EARLY = 60.0
+
+    def __init__(
+        self,
+        connection: MailConnection,
+        *,
+        opener: Callable[..., object] = urllib.request.urlopen,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._conn = connection
+        self._opener = opener
+        self._clock = clock
+        self._token = ""
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"TokenSource({self._conn.token_url or 'static'!r})"
+
+    @property
+    def refreshes(self) -> bool:
+        return bool(self._conn.refresh_token)
+
+    def invalidate(self) -> None:
+        """Forget the current token (the server refused it); the next call refreshes."""
+        with self._lock:
+            self._expires = 0.0
+
+    def token(self) -> str:
+        if not self.refreshes:
+            return self._conn.access_token
+        with self._lock:
+            if self._token and self._clock() < self._expires - self.EARLY:
+                return self._token
+            self._token, lifetime = self._refresh()
+            self._expires = self._clock() + lifetime
+            return self._token
+
+    def _refresh(self) -> tuple[str, float]:
+        conn = self._conn
+        form = {"grant_type": "refresh_token", "refresh_token": conn.refresh_token, "client_id": conn.client_id}
+        if conn.client_secret:
+            form["client_secret"] = conn.client_secret
+        request = urllib.request.Request(
+            conn.token_url,
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+            method="POST",
+        )
+        try:
+            with self._opener(request, timeout=conn.timeout_seconds) as response:  # type: ignore[attr-defined]
+                payload = json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            detail = _oauth_error(exc)
+            raise AuthenticationFailed(
+                f"the token endpoint {conn.token_url} refused the refresh token of client "
+                f"{conn.client_id!r}: HTTP {exc.code} {detail}",
+                fix="issue a new refresh token; check client_id and client_secret",
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ConnectionFailed(f"cannot reach the token endpoint {conn.token_url}: {reason}") from None
+        except ValueError:
+            raise ConnectionFailed(f"the token endpoint {conn.token_url} did not answer with JSON") from None
+        token = payload.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise AuthenticationFailed(f"the token endpoint {conn.token_url} answered without an access_token")
+        try:
+            lifetime = float(payload.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        return token, lifetime
+
+
+def _oauth_error(exc: urllib.error.HTTPError) -> str:
+    """The ``error``/``error_description`` of an OAuth error reply, nothing else of it."""
+    try:
+        payload = json.loads(exc.read().decode("utf-8"))
+    except (ValueError, OSError):
+        return str(exc.reason)
+    if not isinstance(payload, dict):
+        return str(exc.reason)
+    parts = [str(payload.get(k)) for k in ("error", "error_description") if payload.get(k)]
+    return ": ".join(parts) or str(exc.reason)
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+
+class _Dropped(Exception):
+    """The session is gone (closed, 421, timeout): reconnect and retry."""
+
+
+@dataclass
+class _Session:
+    smtp: smtplib.SMTP
+    greeting: str = ""
+    tls: str = ""
+    cipher: str = ""
+    login: str = ""
+    used: bool = False
+
+    def has(self, extension: str) -> bool:
+        return self.smtp.has_extn(extension)
+
+    @property
+    def size_limit(self) -> int:
+        try:
+            return int(self.smtp.esmtp_features.get("size", "0") or 0)
+        except ValueError:
+            return 0
+
+    def close(self) -> None:
+        try:
+            self.smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        try:
+            self.smtp.close()
+        except OSError:  # pragma: no cover - close of a dead socket
+            pass
+
+    def alive(self) -> bool:
+        """RSET before a reuse: clears any transaction state and proves the peer is there."""
+        try:
+            code, _ = self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            return False
+        return code == 250
+
+
+class _Opener:
+    """Connects, secures and logs in, mapping every library error to ours."""
+
+    def __init__(self, connection: MailConnection, tokens: TokenSource | None, logger: logging.Logger) -> None:
+        self.conn = connection
+        self.tokens = tokens
+        self.log = logger
+        self._context: ssl.SSLContext | None = None
+        self._secrets = _secrets_of(connection)
+
+    def context(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = ssl_context_for(self.conn, self.log)
+        return self._context
+
+    def open(self) -> _Session:
+        conn = self.conn
+        host, port, timeout = conn.host, conn.smtp_port, conn.timeout_seconds
+        smtp: smtplib.SMTP
+        if conn.use_ssl:
+            smtp = smtplib.SMTP_SSL(local_hostname=_local_hostname(), timeout=timeout, context=self.context())
+        else:
+            smtp = smtplib.SMTP(local_hostname=_local_hostname(), timeout=timeout)
+        # smtplib takes the TLS server name (SNI, host-name check) from _host, which only
+        # its constructor sets; connecting separately lets us tell a refused or silent TCP
+        # connect from a server that connected but never greeted (a TLS port, plain client).
+        smtp._host = host
+        session = _Session(smtp)
+        phase = "connect"
+        try:
+            code, banner = smtp.connect(host, port)
+            session.greeting = f"{code} {_reply_text(banner)}"
+            if code != 220:
+                raise ConnectionFailed(f"the server at {conn.endpoint} refused the session: {session.greeting}")
+            phase = "ehlo"
+            smtp.ehlo_or_helo_if_needed()
+            if conn.use_ssl:
+                session.tls = "implicit"
+            elif conn.use_tls:
+                if not smtp.has_extn("starttls"):
+                    raise ConnectionFailed(
+                        f"the server at {conn.endpoint} does not offer STARTTLS; turn off use_tls or use "
+                        "port 465 with use_ssl",
+                        field="use_tls",
+                        retryable=False,
+                    )
+                phase = "starttls"
+                code, reply = smtp.starttls(context=self.context())
+                smtp.ehlo()
+                session.tls = "STARTTLS"
+            if session.tls:
+                sock = smtp.sock
+                if isinstance(sock, ssl.SSLSocket):
+                    session.tls = f"{sock.version()} ({session.tls})"
+                    cipher = sock.cipher()
+                    session.cipher = cipher[0] if cipher else ""
+            if conn.user_password_auth:
+                phase = "login"
+                self._login(session)
+            return session
+        except (AuthenticationFailed, ConnectionFailed, ConfigError):
+            session.close()
+            raise
+        except Exception as exc:
+            session.close()
+            raise self._map(exc, phase, connected=smtp.sock is not None) from None
+
+    # login -----------------------------------------------------------------------------------
+    def _login(self, session: _Session) -> None:
+        conn, smtp = self.conn, session.smtp
+        if not session.tls and not conn.allow_insecure_auth:
+            raise ConfigError(
+                f"refusing to send the password for {conn.user_name} in clear text to {conn.endpoint}",
+                field="use_tls",
+                fix="set use_tls: true (STARTTLS) or use_ssl: true, or allow_insecure_auth: true for a "
+                "trusted local relay",
+            )
+        if not smtp.has_extn("auth"):
+            hint = "" if session.tls else "; it may offer AUTH only over TLS: set use_tls: true"
+            raise AuthenticationFailed(
+                f"the server at {conn.endpoint} does not offer login (SMTP AUTH){hint}",
+                fix="turn off user_password_auth if the server accepts mail without login",
+            )
+        offered = smtp.esmtp_features.get("auth", "").upper().split()
+        mechanism = conn.auth_mechanism
+        if conn.uses_xoauth2:
+            mechanism = "xoauth2"
+        if mechanism != "auto" and mechanism.upper() not in offered:
+            raise AuthenticationFailed(
+                f"the server at {conn.endpoint} does not offer AUTH {mechanism.upper()} "
+                f"(it offers {' '.join(offered) or 'nothing'})",
+                field="auth_mechanism",
+                fix="set auth_mechanism: auto",
+            )
+        try:
+            if mechanism == "xoauth2":
+                self._xoauth2(smtp)
+            elif mechanism == "auto":
+                smtp.login(conn.user_name, conn.password)
+            else:
+                smtp.user, smtp.password = conn.user_name, conn.password
+                method = smtp.auth_plain if mechanism == "plain" else smtp.auth_login
+                smtp.auth(mechanism.upper(), method)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise self._refused(exc.smtp_code, exc.smtp_error, mechanism) from None
+        except smtplib.SMTPException as exc:
+            if isinstance(exc, smtplib.SMTPServerDisconnected):
+                raise
+            raise AuthenticationFailed(
+                f"login to {conn.endpoint} as {conn.user_name} failed: "
+                f"{_redact(str(exc), self._secrets)}"
+            ) from None
+        finally:
+            smtp.password = ""  # smtplib keeps it on the object otherwise
+        session.login = f"{conn.user_name} ({mechanism if mechanism != 'auto' else 'password'})"
+
+    def _xoauth2(self, smtp: smtplib.SMTP) -> None:
+        assert self.tokens is not None
+        for attempt in (1, 2):
+            token = self.tokens.token()
+            initial = f"user={self.conn.user_name}\x01auth=Bearer {token}\x01\x01"
+            # On failure the server sends a 334 challenge (JSON error); an empty reply ends it.
+            try:
+                smtp.auth("XOAUTH2", lambda challenge=None, first=initial: first if challenge is None else "")
+                return
+            except smtplib.SMTPAuthenticationError:
+                if attempt == 2 or not self.tokens.refreshes:
+                    raise
+                self.tokens.invalidate()  # a revoked or expired token: refresh once and retry
+
+    def _refused(self, code: int, reply: bytes | str, mechanism: str) -> AuthenticationFailed:
+        conn = self.conn
+        said = _redact(f"{code} {_reply_text(reply)}", self._secrets)
+        if mechanism == "xoauth2":
+            return AuthenticationFailed(
+                f"the server refused the OAuth 2.0 token for {conn.user_name} (server said: {said})",
+                fix="check the token's scope (https://mail.google.com/ for Gmail) and the refresh token",
+            )
+        return AuthenticationFailed(
+            f"the server refused the user name or password for {conn.user_name}; for Gmail, use an app "
+            f"password (Google Account > Security > 2-Step Verification > App passwords), not the "
+            f"account password (server said: {said})",
+            field="password",
+        )
+
+    # error mapping ---------------------------------------------------------------------------
+    def _map(self, exc: BaseException, phase: str, *, connected: bool) -> Exception:
+        conn = self.conn
+        where = conn.endpoint
+        port = conn.smtp_port
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            reason = exc.verify_message or exc.reason or str(exc)
+            if "hostname" in str(reason).lower() or "ip address mismatch" in str(reason).lower():
+                return ConnectionFailed(
+                    f"the certificate of {where} does not name the host {conn.host!r} ({reason})",
+                    fix="set host to a name the certificate holds, or add it to trusted_ca_file's CA "
+                    "only if the server is really yours",
+                    field="host",
+                    retryable=False,
+                )
+            return ConnectionFailed(
+                f"the certificate of {where} is not trusted ({reason})",
+                fix="set trusted_ca_file to the PEM file of the CA that signed it, or point SSL_CERT_FILE "
+                "at a bundle that holds it",
+                field="trusted_ca_file",
+                retryable=False,
+            )
+        if isinstance(exc, ssl.SSLError) and phase == "connect" and conn.use_ssl:
+            text = f"{exc.reason or ''} {exc}"
+            if any(marker in text for marker in _NOT_TLS):
+                return ConnectionFailed(
+                    f"the server at {where} does not speak TLS from the first byte (use_ssl); port {port} "
+                    f"expects STARTTLS or plain SMTP: set use_ssl: false and use_tls: true, or use port 465",
+                    field="use_ssl",
+                    retryable=False,
+                )
+        if isinstance(exc, ssl.SSLError):
+            step = "after STARTTLS" if phase == "starttls" else "with"
+            return ConnectionFailed(f"TLS {step} {where} failed: {exc.reason or exc}", retryable=False)
+        if isinstance(exc, socket.gaierror):
+            return ConnectionFailed(f"cannot find the host {conn.host!r}: {exc.strerror or exc}", field="host")
+        if isinstance(exc, ConnectionRefusedError):
+            return ConnectionFailed(
+                f"{where} refused the connection",
+                fix="check host and port (465 with use_ssl, 587 with use_tls, 25 for plain relays) "
+                "and that the server runs",
+            )
+        if isinstance(exc, TimeoutError | socket.timeout):
+            if phase == "connect" and connected and not conn.use_ssl:
+                return ConnectionFailed(
+                    f"{where} accepted the connection but sent no SMTP greeting within "
+                    f"{conn.timeout_seconds:g} s; it probably expects TLS from the first byte (as port 465 "
+                    "does): turn on use_ssl (use_ssl: true)",
+                    field="use_ssl",
+                )
+            return ConnectionFailed(
+                f"{where} did not answer within {conn.timeout_seconds:g} s ({phase})",
+                fix="check host, port and firewalls, or raise timeout_seconds",
+            )
+        if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) and phase == "connect":
+            advice = " If it expects TLS from the first byte (port 465), set use_ssl: true." if not conn.use_ssl else ""
+            return ConnectionFailed(
+                f"{where} closed the connection or answered something that is not SMTP "
+                f"({_redact(str(exc), self._secrets)}).{advice}",
+                field="use_ssl" if advice else None,
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return ConnectionFailed(f"{where}: {exc}", retryable=False)
+        if isinstance(exc, smtplib.SMTPException | OSError):
+            detail = getattr(exc, "strerror", None) or _redact(str(exc), self._secrets) or type(exc).__name__
+            return ConnectionFailed(f"SMTP session with {where} failed ({phase}): {detail}")
+        return exc if isinstance(exc, Exception) else ConnectionFailed(str(exc))
+
+
+# -- rate limit ------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """A token bucket of capacity one: at most ``per_minute`` emails a minute, evenly spaced.
+
+    Each caller reserves the next slot under the lock and sleeps outside it, so threads
+    queue fairly and the lock is never held while waiting. 0 means no limit.
+    """
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.per_second = per_minute / 60.0
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = 1.0
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for a slot; return how long that took (for logs and tests)."""
+        if self.per_second <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(1.0, self._tokens + (now - self._last) * self.per_second)
+            self._last = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self.per_second if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+# -- delivery --------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """The server's answer for one email, per recipient.
+
+    ``accepted``: recipients the server took the message for. ``refused``: recipient ->
+    reply, for recipients refused for good (5xx) or still deferred (4xx) when retries ran
+    out. ``replies``: the final DATA replies, one per transaction that delivered.
+    """
+
+    accepted: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    replies: list[str] = field(default_factory=list)
+    attempts: int = 0
+
+    @property
+    def reply(self) -> str:
+        return "; ".join(self.replies)
+
+
+def _is_temporary(code: int) -> bool:
+    return 400 <= code < 500
+
+
+class SmtpPool:
+    """At most ``max_sessions`` sessions to one server, reused across documents and threads."""
+
+    def __init__(
+        self,
+        connection: MailConnection,
+        *,
+        logger: logging.Logger | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.connection = connection
+        self.log = logger or log
+        self._sleep = sleep
+        self._slots = threading.BoundedSemaphore(connection.max_sessions)
+        self._idle: list[_Session] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        tokens = TokenSource(connection) if connection.user_password_auth and connection.uses_xoauth2 else None
+        self._opener = _Opener(connection, tokens, self.log)
+        self.limiter = RateLimiter(connection.max_messages_per_minute, sleep=sleep)
+        #: Sessions opened so far (tests read it to prove reuse).
+        self.opened = 0
+
+    def __repr__(self) -> str:
+        return f"SmtpPool({self.connection.endpoint}, max_sessions={self.connection.max_sessions})"
+
+    @contextmanager
+    def lease(self) -> Iterator[_Session]:
+        """A live session for one transaction; a session that failed is closed, not returned."""
+        self._slots.acquire()
+        session: _Session | None = None
+        healthy = False
+        try:
+            while True:
+                with self._lock:
+                    if self._closed:
+                        raise ConnectionFailed(f"the session pool for {self.connection.endpoint} is closed")
+                    session = self._idle.pop() if self._idle else None
+                if session is None:
+                    break
+                if session.alive():
+                    break
+                self.log.debug("SMTP session to %s was dropped by the server; reconnecting", self.connection.endpoint)
+                session.close()
+                session = None
+            if session is None:
+                session = self._opener.open()
+                self.opened += 1
+            try:
+                yield session
+            except DocumentError:
+                healthy = True  # the message was refused before MAIL: the session is fine
+                raise
+            healthy = True
+        finally:
+            if session is not None:
+                with self._lock:
+                    keep = healthy and not self._closed
+                    if keep:
+                        session.used = True
+                        self._idle.append(session)
+                if not keep:
+                    session.close()
+            self._slots.release()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for session in idle:
+            session.close()
+
+    # one email -------------------------------------------------------------------------------
+    def send(self, sender: str, recipients: list[str], message: bytes, *, smtputf8: bool = False) -> Delivery:
+        """Deliver one message to its recipients, retrying what the server deferred.
+
+        A 4xx (on MAIL, a RCPT or DATA) or a dropped session is retried with exponential
+        backoff up to ``max_retries`` times, only for the recipients not yet served; a
+        5xx refuses that recipient for good. A failure to reconnect after the retries
+        raises :class:`ConnectionFailed`; a message the server can never take (too
+        large, needs SMTPUTF8) raises :class:`DocumentError`.
+        """
+        conn = self.connection
+        delivery = Delivery()
+        pending = list(dict.fromkeys(recipients))
+        deferred: dict[str, str] = {}
+        attempt = 0
+        while pending:
+            delivery.attempts += 1
+            try:
+                with self.lease() as session:
+                    self.limiter.acquire()
+                    deferred = self._transaction(session, sender, pending, message, smtputf8, delivery)
+            except _Dropped as exc:
+                deferred = dict.fromkeys(pending, str(exc))
+                if attempt >= conn.max_retries:
+                    raise ConnectionFailed(
+                        f"the SMTP session with {conn.endpoint} kept dropping ({exc}); gave up after "
+                        f"{attempt + 1} attempts"
+                    ) from None
+            except ConnectionFailed as exc:
+                # Reconnecting failed: worth retrying only for what may pass (refused, timeout).
+                if not exc.retryable or attempt >= conn.max_retries:
+                    raise
+                deferred = dict.fromkeys(pending, exc.message)
+            pending = list(deferred)
+            if pending and attempt < conn.max_retries:
+                attempt += 1
+                delay = min(_MAX_BACKOFF, conn.retry_delay_seconds * 2 ** (attempt - 1))
+                self.log.info(
+                    "the server deferred %d recipient(s) (%s); retry %d of %d in %.1f s",
+                    len(pending), next(iter(deferred.values())), attempt, conn.max_retries, delay,
+                )
+                self._sleep(delay)
+            elif pending:
+                delivery.refused.update(deferred)
+                break
+        return delivery
+
+    def _transaction(
+        self, session: _Session, sender: str, recipients: list[str], message: bytes, smtputf8: bool, delivery: Delivery
+    ) -> dict[str, str]:
+        """One MAIL/RCPT/DATA transaction; returns the recipients deferred (4xx) with the reply."""
+        smtp = session.smtp
+        options: list[str] = []
+        if smtputf8:
+            if not session.has("smtputf8"):
+                raise DocumentError(
+                    f"the server at {self.connection.endpoint} does not offer SMTPUTF8, which an address "
+                    "with a non-ASCII local part needs"
+                )
+            options.append("SMTPUTF8")
+            if session.has("8bitmime"):
+                options.append("BODY=8BITMIME")
+        limit = session.size_limit
+        if limit and len(message) > limit:
+            raise DocumentError(
+                f"the message is {len(message)} bytes, over the {limit} bytes the server at "
+                f"{self.connection.endpoint} accepts (SIZE)"
+            )
+        if session.has("size"):
+            options.append(f"SIZE={len(message)}")
+        try:
+            code, reply = smtp.mail(sender, options)
+            self._check_dropped(code, reply)
+            if code != 250:
+                text = f"{code} {_reply_text(reply)}"
+                if _is_temporary(code):
+                    return dict.fromkeys(recipients, text)
+                delivery.refused.update(dict.fromkeys(recipients, f"sender refused: {text}"))
+                return {}
+            accepted: list[str] = []
+            deferred: dict[str, str] = {}
+            for rcpt in recipients:
+                code, reply = smtp.rcpt(rcpt)
+                self._check_dropped(code, reply)
+                text = f"{code} {_reply_text(reply)}"
+                if code in (250, 251):
+                    accepted.append(rcpt)
+                elif _is_temporary(code):
+                    deferred[rcpt] = text
+                else:
+                    delivery.refused[rcpt] = text
+            if not accepted:
+                return deferred
+            try:
+                code, reply = smtp.data(message)
+            except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
+                code, reply = exc.smtp_code, exc.smtp_error
+            self._check_dropped(code, reply)
+            text = f"{code} {_reply_text(reply)}"
+            if code == 250:
+                delivery.accepted.extend(accepted)
+                delivery.replies.append(text)
+            elif _is_temporary(code):
+                deferred.update(dict.fromkeys(accepted, text))
+            else:
+                delivery.refused.update(dict.fromkeys(accepted, text))
+            return deferred
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DocumentError(f"{self.connection.endpoint}: {exc}") from None
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _Dropped(f"connection lost: {exc or type(exc).__name__}") from None
+
+    @staticmethod
+    def _check_dropped(code: int, reply: bytes | str) -> None:
+        if code == 421 or code == -1:
+            raise _Dropped(f"{code} {_reply_text(reply)}")
+
+
+# -- pools shared per connection -------------------------------------------------------------
+
+
+class PoolRegistry:
+    """One pool per connection settings, shared by every session that uses them.
+
+    Two send shapes (or two executions) on one connection then share its
+    ``max_sessions`` and its rate limit; the last user to release a pool closes it.
+    """
+
+    def __init__(self) -> None:
+        self._pools: dict[str, tuple[SmtpPool, int]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(connection: MailConnection) -> str:
+        # A digest, so the registry never holds the settings (and password) as a key.
+        return hashlib.sha256(connection.model_dump_json().encode()).hexdigest()
+
+    def acquire(self, connection: MailConnection, logger: logging.Logger | None = None) -> SmtpPool:
+        key = self._key(connection)
+        with self._lock:
+            pool, users = self._pools.get(key, (None, 0))
+            if pool is None:
+                pool = SmtpPool(connection, logger=logger)
+            self._pools[key] = (pool, users + 1)
+            return pool
+
+    def release(self, pool: SmtpPool) -> None:
+        key = self._key(pool.connection)
+        with self._lock:
+            current, users = self._pools.get(key, (None, 0))
+            if current is not pool:
+                pool.close()
+                return
+            if users <= 1:
+                del self._pools[key]
+            else:
+                self._pools[key] = (pool, users - 1)
+                return
+        pool.close()
+
+
+# -- connection test -------------------------------------------------------------------------
+
+
+def test_connection(connection: MailConnection, logger: logging.Logger | None = None) -> TestReport:
+    """Connect, secure and log in as a send would; report what the server offers."""
+    logger = logger or log
+    tokens = TokenSource(connection) if connection.user_password_auth and connection.uses_xoauth2 else None
+    session = _Opener(connection, tokens, logger).open()
+    try:
+        smtp = session.smtp
+        features = smtp.esmtp_features
+
+        def offered(name: str) -> str:
+            return "yes" if name in features else "no"
+
+        size = session.size_limit
+        facts = [
+            ("server", connection.endpoint),
+            ("greeting", session.greeting),
+            ("TLS", session.tls or "none (clear text)"),
+            ("cipher", session.cipher or "-"),
+            ("AUTH mechanisms", features.get("auth", "").strip() or "none offered"),
+            ("SIZE", f"{size} bytes" if size else "no limit announced"),
+            ("SMTPUTF8", offered("smtputf8")),
+            ("PIPELINING", offered("pipelining")),
+            ("8BITMIME", offered("8bitmime")),
+            ("login", f"ok as {session.login}" if session.login else "not configured (user_password_auth: false)"),
+        ]
+        if isinstance(smtp.sock, ssl.SSLSocket):
+            cert = smtp.sock.getpeercert() or {}
+            subject = dict(item[0] for item in cert.get("subject", ()) if item)
+            if subject:
+                facts.insert(4, ("certificate", f"{subject.get('commonName', '?')} (valid until {cert.get('notAfter', '?')})"))
+        message = f"connected to {connection.endpoint}"
+        if session.login:
+            message += f" and logged in as {connection.user_name}"
+        return TestReport(ok=True, facts=facts, message=message)
+    finally:
+        session.close()

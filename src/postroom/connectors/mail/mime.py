@@ -1,0 +1,637 @@
+"""Build outgoing messages: addresses, content types and MIME bytes.
+
+Correctness comes from the stdlib ``email`` package (RFC 2047 encoded words, RFC 2231
+parameters, folding); speed comes from not asking it twice for the same thing.
+
+A naive build (one :class:`email.message.EmailMessage` per document, every header set
+through the header registry, ``as_bytes()``) spends most of its time re-parsing
+headers that never change between documents: the registry even creates a new header
+class on every lookup. :class:`MessageTemplate` instead
+
+* renders each header through the ``email`` policy once and caches the bytes (From,
+  Subject, Reply-To, Cc usually come from the operation and are the same for every
+  document);
+* writes simple headers directly when the value is plain ASCII that needs no quoting,
+  encoding or folding (a patient's bare address in ``To``, ``Message-ID``, ``Date``);
+* encodes bodies with :mod:`binascii` (the same codecs the ``email`` package uses)
+  after choosing 7bit, quoted-printable or base64 from the data.
+
+Every value that comes from data passes through :func:`clean_header_text` or the
+address parser first, so a CR or LF can never start a header of its own
+(header injection); see ``tests/mail/test_mail_mime_properties.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import hashlib
+import mimetypes
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy as email_policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+
+from email_validator import EmailNotValidError, validate_email
+
+__all__ = [
+    "AddressError",
+    "BodyError",
+    "ContentType",
+    "Letter",
+    "MailAddress",
+    "MessageTemplate",
+    "clean_file_name",
+    "clean_header_text",
+    "default_file_name",
+    "message_id_for",
+    "parse_addresses",
+    "parse_content_type",
+    "render_address_header",
+    "render_text_header",
+]
+
+# Everything str.splitlines() treats as a line break, plus the other C0 controls and DEL:
+# none of them may reach a header, where a line break would start a new header.
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+_POLICY = email_policy.SMTP
+_POLICY_UTF8 = email_policy.SMTPUTF8
+
+# RFC 5322 atext: a display name made only of these words, single-spaced, needs no quoting.
+_ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+_PLAIN_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
+_PLAIN_TEXT = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\Z")
+_PLAIN_FILE_NAME = re.compile(r"[A-Za-z0-9._()+-](?:[A-Za-z0-9._ ()+-]*[A-Za-z0-9._()+-])?\Z")
+_MAX_LINE = 78
+_MAX_7BIT_LINE = 998
+
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_CONTENT_TYPE = re.compile(rf"\s*({_TOKEN})/({_TOKEN})\s*((?:;.*)?)\Z", re.DOTALL)
+_PARAM = re.compile(rf"\s*({_TOKEN})\s*=\s*(\"[^\"]*\"|{_TOKEN})\s*\Z")
+
+#: Boomi's names and common types whose extension ``mimetypes`` does not know or guesses oddly.
+_EXTENSIONS = {
+    "text/plain": ".txt",
+    "text/html": ".html",
+    "text/xml": ".xml",
+    "application/xml": ".xml",
+    "text/csv": ".csv",
+    "application/json": ".json",
+    "application/octet-stream": ".bin",
+    "application/edifact": ".edi",
+    "application/edi-x12": ".x12",
+    "application/pdf": ".pdf",
+}
+
+
+class AddressError(ValueError):
+    """An address list that does not parse or holds an invalid address."""
+
+
+# -- text cleaning ---------------------------------------------------------------------------
+
+
+def clean_header_text(value: str) -> str:
+    """``value`` made safe for one header: line breaks and controls become one space.
+
+    Why spaces and not an error: a subject built from data (a CSV column with a stray
+    CR) should still go out, and a space is what a mail client shows for a folded line.
+    Leading and trailing blanks are dropped because header parsing drops them anyway.
+    """
+    return _CONTROL.sub(" ", value).strip()
+
+
+def clean_file_name(value: str) -> str:
+    """A file name safe for Content-Disposition: no controls, no folders, not empty."""
+    name = clean_header_text(value)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return "" if name in (".", "..") else name
+
+
+# -- content types ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContentType:
+    """A validated MIME type; ``charset`` only for text types (None: utf-8)."""
+
+    maintype: str
+    subtype: str
+    charset: str | None = None
+
+    @property
+    def mime_type(self) -> str:
+        return f"{self.maintype}/{self.subtype}"
+
+    @property
+    def is_text(self) -> bool:
+        return self.maintype == "text"
+
+    @property
+    def text_charset(self) -> str:
+        return self.charset or "utf-8"
+
+    @property
+    def extension(self) -> str:
+        known = _EXTENSIONS.get(self.mime_type)
+        if known:
+            return known
+        guessed = mimetypes.guess_extension(self.mime_type, strict=False)
+        return guessed or (".txt" if self.is_text else ".dat")
+
+    def __str__(self) -> str:
+        return self.mime_type + (f"; charset={self.charset}" if self.charset else "")
+
+
+@lru_cache(maxsize=256)
+def parse_content_type(value: str) -> ContentType:
+    """Validate ``type/subtype`` (with an optional ``charset`` for text types).
+
+    ``application/binary`` (Boomi's name) means ``application/octet-stream``. multipart
+    and message types are refused: Postroom builds the multipart structure itself, and
+    an attached part of those types may not be base64-encoded (RFC 2046).
+    """
+    match = _CONTENT_TYPE.match(value or "")
+    if not match:
+        raise ValueError(
+            f"{value!r} is not a MIME type: write it as type/subtype, such as text/plain, "
+            "text/html, application/pdf or application/octet-stream"
+        )
+    maintype, subtype, rest = match.group(1).lower(), match.group(2).lower(), match.group(3)
+    if (maintype, subtype) == ("application", "binary"):
+        subtype = "octet-stream"
+    if maintype in ("multipart", "message"):
+        raise ValueError(
+            f"{maintype}/{subtype} cannot be used here: Postroom builds the message structure "
+            "itself; use application/octet-stream to attach a ready-made file"
+        )
+    charset = None
+    for raw in filter(None, (p for p in rest.split(";"))):
+        if not raw.strip():
+            continue
+        param = _PARAM.match(raw)
+        if not param or param.group(1).lower() != "charset":
+            raise ValueError(
+                f"{value!r}: only a charset parameter is allowed (text/plain; charset=windows-1252)"
+            )
+        if maintype != "text":
+            raise ValueError(f"{value!r}: a charset only applies to text types")
+        name = param.group(2).strip('"')
+        try:
+            charset = codecs.lookup(name).name
+        except LookupError:
+            raise ValueError(f"{value!r}: unknown charset {name!r}") from None
+        charset = {"utf-8": None}.get(charset, _charset_label(charset))
+    return ContentType(maintype, subtype, charset)
+
+
+def _charset_label(codec_name: str) -> str:
+    """The IANA label mail clients know for a Python codec name (cp1252 -> windows-1252)."""
+    if codec_name.startswith("cp") and codec_name[2:].isdigit() and codec_name[2:].startswith("125"):
+        return "windows-" + codec_name[2:]
+    return {"latin-1": "iso-8859-1", "iso8859-1": "iso-8859-1"}.get(codec_name, codec_name.replace("_", "-"))
+
+
+# -- addresses -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailAddress:
+    """One validated address: a display name and the address written to headers and RCPT.
+
+    ``addr`` has its domain in ASCII (IDNA) form so only a non-ASCII local part needs
+    SMTPUTF8; ``smtputf8`` says whether it does.
+    """
+
+    display_name: str
+    addr: str
+    smtputf8: bool = False
+
+    @property
+    def domain(self) -> str:
+        return self.addr.rpartition("@")[2]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.addr}>" if self.display_name else self.addr
+
+
+def _split_list(text: str) -> list[str]:
+    """Split on ``,`` and ``;`` outside quoted strings and angle brackets."""
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    angle = 0
+    for char in text:
+        if quoted:
+            current.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+            continue
+        if char == '"':
+            quoted = True
+        elif char == "<":
+            angle += 1
+        elif char == ">":
+            angle = max(0, angle - 1)
+        elif char in ",;" and angle == 0:
+            pieces.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    if quoted:
+        raise AddressError(f"{text!r} has a quote that is not closed")
+    pieces.append("".join(current))
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def _unquote_phrase(phrase: str) -> str:
+    """A display name without its quoting: ``"Smith, Jr."`` -> ``Smith, Jr.``."""
+    out: list[str] = []
+    quoted = escaped = False
+    for char in phrase:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        else:
+            out.append(char)
+    return " ".join("".join(out).split())
+
+
+def _split_piece(piece: str) -> tuple[str, str]:
+    """``Name <addr>`` or ``addr`` -> (name, addr)."""
+    if not piece.endswith(">"):
+        return "", piece
+    quoted = escaped = False
+    start = -1
+    for index, char in enumerate(piece):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == "<":
+            start = index
+    if start < 0:
+        raise AddressError(f"{piece!r} has a '>' without a '<'")
+    return _unquote_phrase(piece[:start]), piece[start + 1 : -1].strip()
+
+
+@lru_cache(maxsize=4096)
+def _validate(addr: str) -> tuple[str, bool]:
+    """(address for headers and RCPT, needs SMTPUTF8) or AddressError."""
+    try:
+        result = validate_email(
+            addr, check_deliverability=False, allow_smtputf8=True, test_environment=True
+        )
+    except EmailNotValidError as exc:
+        raise AddressError(f"{addr!r} is not a valid address: {exc}") from None
+    if result.ascii_email:
+        return result.ascii_email, False
+    return f"{result.local_part}@{result.ascii_domain}", True
+
+
+def parse_addresses(text: str | None) -> list[MailAddress]:
+    """Parse a ``;`` or ``,`` separated address list; display names may be quoted.
+
+    ``alice@example.com; "Smith, Jr." <m@example.org>, Bob <bob@example.org>`` gives three
+    addresses. Line breaks and other controls count as blanks (so data cannot smuggle a
+    header in); anything that is not a valid address raises :class:`AddressError`.
+    """
+    if not text:
+        return []
+    cleaned = _CONTROL.sub(" ", text)
+    result: list[MailAddress] = []
+    for piece in _split_list(cleaned):
+        name, addr = _split_piece(piece)
+        if not addr:
+            raise AddressError(f"{piece!r} has no address between '<' and '>'")
+        normalized, utf8 = _validate(addr)
+        result.append(MailAddress(clean_header_text(name), normalized, utf8))
+    return result
+
+
+# -- naming ----------------------------------------------------------------------------------
+
+
+def message_id_for(execution_id: str, key: str, domain: str | None) -> str:
+    """A Message-ID stable for one execution and send key.
+
+    A repeat of the same send (a resumed execution) carries the same id, so receiving
+    systems that deduplicate on Message-ID see one message (DESIGN.md principle 9).
+    """
+    digest = hashlib.sha256(f"{execution_id}/{key}".encode()).hexdigest()[:32]
+    host = domain if domain and _PLAIN_ADDR.match(f"x@{domain}") else "postroom.local"
+    return f"<{digest}@{host}>"
+
+
+def default_file_name(content_type: ContentType, index: int, now: datetime | None = None) -> str:
+    """A name from the time, the document number and the type: ``20261123-101500-3.txt``."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{index}{content_type.extension}"
+
+
+# -- header rendering ------------------------------------------------------------------------
+
+
+class _HeaderCache:
+    """Rendered header lines keyed by their value; bounded, shared by threads.
+
+    A plain dict: lookups and inserts are atomic under the GIL, and a clear racing a
+    lookup only costs a re-render.
+    """
+
+    def __init__(self, limit: int = 1024) -> None:
+        self._limit = limit
+        self._lines: dict[tuple, bytes] = {}
+
+    def get(self, key: tuple) -> bytes | None:
+        return self._lines.get(key)
+
+    def put(self, key: tuple, line: bytes) -> bytes:
+        if len(self._lines) >= self._limit:
+            self._lines.clear()
+        self._lines[key] = line
+        return line
+
+
+def _render_with_policy(name: str, value: object, utf8: bool = False) -> bytes:
+    policy = _POLICY_UTF8 if utf8 else _POLICY
+    return policy.fold_binary(name, policy.header_factory(name, value))
+
+
+def _address_object(address: MailAddress) -> Address:
+    username, _, domain = address.addr.rpartition("@")
+    return Address(address.display_name, username=username, domain=domain)
+
+
+def render_address_header(name: str, addresses: list[MailAddress] | tuple[MailAddress, ...]) -> bytes:
+    """``To: a@x, "Smith, Jr." <m@y>`` as CRLF-terminated bytes."""
+    simple = []
+    for address in addresses:
+        if address.smtputf8 or not _PLAIN_ADDR.match(address.addr):
+            break
+        if not address.display_name:
+            simple.append(address.addr)
+        elif _ATOM_PHRASE.match(address.display_name) and "=?" not in address.display_name:
+            simple.append(f"{address.display_name} <{address.addr}>")
+        else:
+            break
+    else:
+        line = f"{name}: " + ", ".join(simple)
+        if len(line) <= _MAX_LINE:
+            return line.encode("ascii") + b"\r\n"
+    utf8 = any(a.smtputf8 for a in addresses)
+    return _render_with_policy(name, [_address_object(a) for a in addresses], utf8)
+
+
+def render_text_header(name: str, text: str) -> bytes:
+    """An unstructured header (Subject): RFC 2047 encoded words when not plain ASCII."""
+    line = f"{name}: {text}"
+    if (not text or _PLAIN_TEXT.match(text)) and "=?" not in text and len(line) <= _MAX_LINE:
+        return line.encode("ascii") + b"\r\n"
+    return _render_with_policy(name, text)
+
+
+def _render_disposition(file_name: str) -> bytes:
+    """Content-Disposition with the file name; RFC 2231 for non-ASCII or long names."""
+    line = f'Content-Disposition: attachment; filename="{file_name}"'
+    if _PLAIN_FILE_NAME.match(file_name) and len(line) <= _MAX_LINE:
+        return line.encode("ascii") + b"\r\n"
+    holder = EmailMessage(policy=_POLICY)
+    holder.add_header("Content-Disposition", "attachment", filename=file_name)
+    return _POLICY.fold_binary("Content-Disposition", holder["Content-Disposition"])
+
+
+# -- bodies ----------------------------------------------------------------------------------
+
+
+def _canonical_text(text: str) -> str:
+    """Text with CRLF line ends: the canonical form of text/* on the wire (RFC 2046)."""
+    return _LINE_BREAK.sub("\r\n", text)
+
+
+def encode_text_body(text: str, charset: str = "utf-8") -> tuple[str, bytes]:
+    """(Content-Transfer-Encoding, body bytes) for a text part.
+
+    7bit when the text is ASCII with short lines; quoted-printable when it is mostly
+    ASCII (readable in raw form, small); base64 when more than about one byte in six is
+    not ASCII, where quoted-printable would grow past base64's 4/3.
+    """
+    raw = _canonical_text(text).encode(charset)
+    if raw.isascii() and b"\x00" not in raw and _max_line(raw) <= _MAX_7BIT_LINE:
+        return "7bit", raw
+    non_ascii = _count_non_ascii(raw)
+    if non_ascii * 6 < len(raw):
+        return "quoted-printable", binascii.b2a_qp(raw, istext=True)
+    return "base64", _base64(raw)
+
+
+def _count_non_ascii(raw: bytes) -> int:
+    # bytes.translate with a delete table keeps only the bytes >= 0x80, at C speed.
+    return len(raw.translate(None, _ASCII_BYTES))
+
+
+_ASCII_BYTES = bytes(range(128))
+
+
+def _max_line(raw: bytes) -> int:
+    if len(raw) <= _MAX_7BIT_LINE:
+        return len(raw)
+    return max(map(len, raw.split(b"\r\n")))
+
+
+def _base64(raw: bytes) -> bytes:
+    return base64.encodebytes(raw).replace(b"\n", b"\r\n")
+
+
+# -- messages --------------------------------------------------------------------------------
+
+
+class _DateCache:
+    """The Date header, re-rendered at most once a second (formatting is not free)."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._line = b""
+        self._lock = threading.Lock()
+
+    def line(self) -> bytes:
+        now = time.time()
+        second = int(now)
+        with self._lock:
+            if second != self._second:
+                stamp = format_datetime(datetime.fromtimestamp(second).astimezone())
+                self._line = f"Date: {stamp}\r\n".encode("ascii")
+                self._second = second
+            return self._line
+
+
+@dataclass
+class Letter:
+    """What varies per email; the template supplies the rest."""
+
+    sender: MailAddress
+    to: list[MailAddress]
+    cc: list[MailAddress]
+    reply_to: list[MailAddress]
+    subject: str
+    message_id: str
+    data: bytes
+    body: str = ""
+    file_name: str = ""
+
+    @property
+    def smtputf8(self) -> bool:
+        return any(a.smtputf8 for a in (self.sender, *self.to, *self.cc, *self.reply_to))
+
+
+class BodyError(ValueError):
+    """The document's bytes do not match the declared text charset."""
+
+
+class MessageTemplate:
+    """Builds one operation's messages; caches every header that repeats.
+
+    ``disposition`` inline: the document is the body, typed by ``attachment_type``.
+    ``attachment``: multipart/mixed with ``body`` typed by ``body_type`` and the
+    document attached.
+    """
+
+    def __init__(self, *, disposition: str, attachment_type: ContentType, body_type: ContentType) -> None:
+        self.disposition = disposition
+        self.attachment_type = attachment_type
+        self.body_type = body_type
+        self._cache = _HeaderCache()
+        self._date = _DateCache()
+        self._inline_text_type = self._content_type_line(attachment_type, with_charset=True)
+        self._inline_binary_type = self._content_type_line(attachment_type, with_charset=False)
+
+    # headers -------------------------------------------------------------------------------
+    def _addresses(self, name: str, addresses: list[MailAddress]) -> bytes:
+        key = (name, tuple(addresses))
+        line = self._cache.get(key)
+        if line is None:
+            line = self._cache.put(key, render_address_header(name, addresses))
+        return line
+
+    def _text(self, name: str, text: str) -> bytes:
+        key = (name, text)
+        line = self._cache.get(key)
+        if line is None:
+            line = self._cache.put(key, render_text_header(name, text))
+        return line
+
+    @staticmethod
+    def _content_type_line(content_type: ContentType, *, with_charset: bool) -> bytes:
+        text = f"Content-Type: {content_type.mime_type}"
+        if with_charset and content_type.is_text:
+            text += f'; charset="{content_type.text_charset}"'
+        return text.encode("ascii") + b"\r\n"
+
+    def headers(self, letter: Letter) -> list[bytes]:
+        lines = [self._addresses("From", [letter.sender]), self._addresses("To", letter.to)]
+        if letter.cc:
+            lines.append(self._addresses("Cc", letter.cc))
+        if letter.reply_to:
+            lines.append(self._addresses("Reply-To", letter.reply_to))
+        lines.append(self._text("Subject", clean_header_text(letter.subject)))
+        lines.append(self._date.line())
+        lines.append(b"Message-ID: " + letter.message_id.encode("ascii") + b"\r\n")
+        lines.append(b"MIME-Version: 1.0\r\n")
+        return lines
+
+    # bodies --------------------------------------------------------------------------------
+    def _text_part(self, content_type: ContentType, data: bytes | str) -> tuple[bytes, bytes]:
+        """(Content-Type + CTE header lines, encoded body) of a text part."""
+        charset = content_type.text_charset
+        if isinstance(data, bytes):
+            try:
+                text = data.decode(charset)
+            except UnicodeDecodeError:
+                raise BodyError(
+                    f"the document is not valid {charset} text, as the content type "
+                    f"{content_type.mime_type} says; declare its charset "
+                    f"({content_type.mime_type}; charset=windows-1252) or use application/octet-stream"
+                ) from None
+        else:
+            text = data
+        cte, body = encode_text_body(text, charset)
+        head = self._content_type_line(content_type, with_charset=True)
+        return head + b"Content-Transfer-Encoding: " + cte.encode("ascii") + b"\r\n", body
+
+    def build(self, letter: Letter) -> bytes:
+        """The full message as CRLF bytes, ready for SMTP DATA."""
+        head = b"".join(self.headers(letter))
+        if self.disposition == "inline":
+            if self.attachment_type.is_text:
+                part_head, body = self._text_part(self.attachment_type, letter.data)
+            else:
+                part_head = self._inline_binary_type + b"Content-Transfer-Encoding: base64\r\n"
+                body = _base64(letter.data)
+            return head + part_head + b"\r\n" + body
+        return head + self._multipart(letter)
+
+    def _multipart(self, letter: Letter) -> bytes:
+        body_head, body = self._text_part(self.body_type, letter.body)
+        attachment_type = self.attachment_type
+        data = letter.data
+        if attachment_type.is_text:
+            # Attach the exact bytes (base64 keeps them byte for byte); name the charset
+            # only when the bytes really are text in it.
+            try:
+                data.decode(attachment_type.text_charset)
+                type_line = self._inline_text_type
+            except UnicodeDecodeError:
+                type_line = self._inline_binary_type
+        else:
+            type_line = self._inline_binary_type
+        attached = _base64(data)
+        disposition = _render_disposition(clean_file_name(letter.file_name) or "attachment.dat")
+        boundary = _boundary(body, attached)
+        dash = b"--" + boundary
+        return b"".join(
+            (
+                b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n',
+                dash + b"\r\n",
+                body_head,
+                b"\r\n",
+                body,
+                b"\r\n" + dash + b"\r\n",
+                type_line,
+                b"Content-Transfer-Encoding: base64\r\n",
+                disposition,
+                b"\r\n",
+                attached,
+                b"\r\n" + dash + b"--\r\n",
+            )
+        )
+
+
+def _boundary(*parts: bytes) -> bytes:
+    """A random boundary that appears in none of the parts (RFC 2046 section 5.1.1)."""
+    while True:
+        boundary = b"=_postroom_" + secrets.token_hex(16).encode("ascii")
+        if not any(boundary in part for part in parts):
+            return boundary
