@@ -165,15 +165,18 @@ class ExecutionContext:
             self.recorder.shape_document(shape_id, doc, count)
         self._recorded_per_shape[shape_id] = count
 
-    def record_dry_run(self, shape_id: str, document: Document, action: str, payload: bytes | str) -> None:
-        if isinstance(payload, str):
-            payload = payload.encode("utf-8")
+    def record_dry_run(self, shape_id: str, document: Document, action: str, payload) -> None:  # noqa: ANN001
+        """``payload``: bytes, text, or a function returning them (built only when kept)."""
         self._dry_runs += 1
         if self._dry_runs > self.limits.dry_runs:
             if self._dry_runs == self.limits.dry_runs + 1:
                 self.log_line("warning", f"dry run keeps the first {self.limits.dry_runs} side effects; "
                               "later ones are counted, not kept", shape_id)
             return
+        if callable(payload):
+            payload = payload()
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
         self.recorder.dry_run(shape_id, document.seq, action, payload)
 
     def journal(self) -> Any:

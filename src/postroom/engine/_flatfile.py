@@ -36,46 +36,63 @@ def iter_records(lines: Iterable[str], quote: str = '"') -> Iterator[str]:
 class FlatRecord:
     """The first data record of a flat-file document, readable by column name."""
 
-    __slots__ = ("names", "values", "_index")
+    __slots__ = ("index", "values")
 
-    def __init__(self, names: list[str], values: list[str]) -> None:
-        self.names = names
+    def __init__(self, index: dict[str, int], values: list[str]) -> None:
+        self.index = index
         self.values = values
-        self._index: dict[str, int] | None = None
 
     def get(self, name: str) -> str:
-        if self._index is None:
-            self._index = {}
-            for i, n in enumerate(self.names):
-                self._index.setdefault(n, i)
-                self._index.setdefault(n.strip().lower(), i)
-        i = self._index.get(name)
+        i = self.index.get(name)
         if i is None:
-            i = self._index.get(name.strip().lower())
+            i = self.index.get(name.strip().lower())
         if i is None or i >= len(self.values):
             return ""
         return self.values[i]
+
+
+_INDEX_CACHE: dict[tuple[str, ...], dict[str, int]] = {}
+
+
+def _index(names: list[str]) -> dict[str, int]:
+    """Column positions by exact and by case-folded name; shared by every record with the
+    same header, which is almost always all of them."""
+    key = tuple(names)
+    found = _INDEX_CACHE.get(key)
+    if found is None:
+        found = {}
+        for i, n in enumerate(names):
+            found.setdefault(n, i)
+            found.setdefault(n.strip().lower(), i)
+        if len(_INDEX_CACHE) > 256:
+            _INDEX_CACHE.clear()
+        _INDEX_CACHE[key] = found
+    return found
+
+
+def _split_row(line: str, delimiter: str, quote: str) -> list[str]:
+    if quote not in line:
+        return line.split(delimiter)
+    return next(csv.reader([line], delimiter=delimiter, quotechar=quote), [])
 
 
 def parse_record(text: str, delimiter: str = ",", quote: str = '"', header: bool = True,
                  field_names: list[str] | None = None) -> FlatRecord:
     """Parse a document's text: with ``header`` the first row names the columns; with
     ``field_names`` (a profile without header) the names come from the profile."""
-    if "\n" not in text and quote not in text and not header:
-        rows = [text.split(delimiter)]
-    else:
+    if quote in text:
         rows = []
         for row in csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote):
             if row:
                 rows.append(row)
                 if len(rows) >= (2 if header else 1):
                     break
+    else:
+        rows = [line.rstrip("\r").split(delimiter) for line in text.split("\n", 2)[: 2 if header else 1] if line]
     if header:
-        names = rows[0] if rows else []
+        names = rows[0] if rows else (field_names or [])
         values = rows[1] if len(rows) > 1 else []
-        if field_names and not names:
-            names = field_names
     else:
         names = field_names or []
         values = rows[0] if rows else []
-    return FlatRecord(names, values)
+    return FlatRecord(_index(names), values)

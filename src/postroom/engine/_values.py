@@ -11,7 +11,7 @@ from ..model._values import ValueSource as _VS
 from ..sdk import Document
 from ._context import ExecutionContext
 from ._dates import format_date
-from ._flatfile import FlatRecord, parse_record
+from ._flatfile import parse_record
 
 __all__ = ["resolve", "resolve_all", "profile_element"]
 
@@ -80,26 +80,28 @@ def _execution_property(ctx: ExecutionContext, name: str) -> str:
 
 def profile_element(doc: Document, path: str, ctx: ExecutionContext, profile_id: str | None,
                     shape_id: str | None = None) -> str:
+    """A column (flat file), JSON path or XPath of the document, parsed once per document."""
+    reader = doc.cached(profile_id or "", lambda d: _reader(d, ctx, profile_id, shape_id))
+    return reader(path)
+
+
+def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None):  # noqa: ANN202
     profile = ctx.profile(profile_id, shape_id) if profile_id else None
     kind = profile.profile_type if profile else None
     if kind is None:
-        head = doc.data[:1].lstrip() if doc.size < 64 else doc.data[:64].lstrip()
-        kind = "json" if head[:1] in (b"{", b"[") else "xml" if head[:1] == b"<" else "flat_file"
+        head = doc.data[:64].lstrip()[:1]
+        kind = "json" if head in (b"{", b"[") else "xml" if head == b"<" else "flat_file"
     if kind == "flat_file":
-        def parse(d: Document) -> FlatRecord:
-            text = d.text()
-            if profile is not None:
-                names = [f.name for f in profile.fields]
-                return parse_record(text, profile.delimiter, profile.quote, profile.header, names)
-            return parse_record(text)
-
-        record = doc.cached(f"flat:{profile_id}", parse)
-        return record.get(path)
+        text = doc.text()
+        if profile is not None:
+            names = [f.name for f in profile.fields]
+            return parse_record(text, profile.delimiter, profile.quote, profile.header, names).get
+        return parse_record(text).get
     if kind == "json":
-        data = doc.cached("json", lambda d: json.loads(d.data or b"null"))
-        return _json_path(data, path)
-    root = doc.cached("xml", lambda d: ET.fromstring(d.data))
-    return _xml_path(root, path)
+        data = json.loads(doc.data or b"null")
+        return lambda path: _json_path(data, path)
+    root = ET.fromstring(doc.data)
+    return lambda path: _xml_path(root, path)
 
 
 def _json_path(data: object, path: str) -> str:

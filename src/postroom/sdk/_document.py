@@ -52,7 +52,7 @@ class _Spooled:
             if data is not None:
                 out.write(data)
                 size = len(data)
-            elif source is not None:
+            if source is not None:
                 while chunk := source.read(1024 * 1024):
                     out.write(chunk)
                     size += len(chunk)
@@ -109,23 +109,7 @@ class Document:
         if len(head) <= SPOOL_THRESHOLD:
             return cls(head, properties)
         doc = cls(b"", properties)
-        import io
-
-        class _Chain(io.RawIOBase):
-            def __init__(self) -> None:
-                self.first = head
-
-            def readinto(self, b):  # type: ignore[override]
-                if self.first:
-                    n = min(len(b), len(self.first))
-                    b[:n] = self.first[:n]
-                    self.first = self.first[n:]
-                    return n
-                chunk = stream.read(len(b))
-                b[: len(chunk)] = chunk
-                return len(chunk)
-
-        doc._data, doc._spooled = None, _Spooled(source=io.BufferedReader(_Chain()))
+        doc._data, doc._spooled = None, _Spooled(data=head, source=stream)
         return doc
 
     @classmethod
@@ -185,11 +169,13 @@ class Document:
 
     # -- engine cache (parsed record of the data, keyed by the data's identity) -----
     def cached(self, key: str, compute):  # noqa: ANN001 - internal helper
-        ident = (key, id(self._data) if self._spooled is None else id(self._spooled))
-        if self._cache is not None and self._cache[0] == ident:
-            return self._cache[1]
+        """One parsed view of the data (e.g. a CSV record), kept while the data is the same."""
+        blob = self._data if self._spooled is None else self._spooled
+        cache = self._cache
+        if cache is not None and cache[0] is blob and cache[1] == key:
+            return cache[2]
         value = compute(self)
-        self._cache = (ident, value)
+        self._cache = (blob, key, value)
         return value
 
     def __repr__(self) -> str:

@@ -96,8 +96,9 @@ class RunContext(Protocol):
     dry_run: bool
     log: logging.Logger
 
-    def record_dry_run(self, shape_id: str, document: Document, action: str, payload: bytes | str) -> None:
-        """Keep what a side effect would have done (``--dry-run``)."""
+    def record_dry_run(self, shape_id: str, document: Document, action: str, payload: Any) -> None:
+        """Keep what a side effect would have done (``--dry-run``). ``payload`` is bytes,
+        text, or a function returning them, called only when the record is kept."""
 
     def journal(self) -> Any:
         """The send journal (issue 3): records a side effect before and after it happens."""

@@ -70,7 +70,9 @@ class MemoryContext:
     _journal: MemoryJournal = field(default_factory=MemoryJournal)
     _watermarks: MemoryWatermarks = field(default_factory=MemoryWatermarks)
 
-    def record_dry_run(self, shape_id: str, document: Document, action: str, payload: bytes | str) -> None:
+    def record_dry_run(self, shape_id: str, document: Document, action: str, payload: Any) -> None:
+        if callable(payload):
+            payload = payload()
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         self.dry_runs.append((shape_id, document, action, payload))

@@ -70,23 +70,24 @@ class DiskSendSession(OperationSession):
 
     def __init__(self, connection: DiskConnection, operation: DiskOperation, context: RunContext) -> None:
         self.base = Path(connection.directory).expanduser().absolute()
+        self._base_text = str(self.base)
         self.op = operation
         self.context = context
         self._counter = 0
 
     def _target(self, doc: Document) -> Path:
         directory = doc.properties.get("disk.directory", "")
-        folder = self.base
+        folder = self._base_text
         if directory:
             # relative: below the connection's folder; absolute: where the document says
-            folder = self.base / Path(directory).expanduser()
+            folder = os.path.join(folder, os.path.expanduser(directory))
         name = doc.properties.get("disk.file_name", "").strip()
         if not name:
             self._counter += 1
             name = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.context.execution_id[:8]}-{doc.seq}.dat"
         if "/" in name or "\\" in name or name in (".", ".."):
             raise ValueError(f"disk.file_name {name!r} is not a plain file name; put folders in disk.directory")
-        return folder / name
+        return Path(folder, name)
 
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
         for doc in documents:
@@ -96,7 +97,7 @@ class DiskSendSession(OperationSession):
                 yield Failed(doc, str(exc))
                 continue
             if self.context.dry_run:
-                self.context.record_dry_run(shape_id, doc, "disk.write", str(path).encode() + b"\n" + doc.data)
+                self.context.record_dry_run(shape_id, doc, "disk.write", lambda p=path, d=doc: str(p).encode() + b"\n" + d.data)
                 yield doc
                 continue
             try:

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Postroom benchmarks. Each prints its figures next to a baseline measured in the same run.
+
+    make bench                      # every benchmark at full size
+    make bench BENCH_ARGS="--rows 100000 --only engine"
+
+engine: N patients (default 1,000,000, from shared/fixtures/make_patients.py) through
+        split (header retained), decision, set properties, message and a disk write in
+        --dry-run, as `postroom run` does it. Baseline: a plain Python loop (csv module,
+        an if, an f-string) doing the same work with no engine at all. Target: peak RSS
+        under 300 MB whatever N is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MAKE_PATIENTS = ROOT.parent / "shared" / "fixtures" / "make_patients.py"
+RSS_LIMIT_MB = 300
+
+BASELINE = r"""
+import csv, sys
+count = 0
+with open(sys.argv[1], encoding="utf-8", newline="") as handle:
+    for row in csv.DictReader(handle):
+        if row["email_consent"] == "yes":
+            name = row["patient_id"] + ".txt"
+            to = row["email"]
+            letter = (f"Dear {row['first_name']} {row['last_name']},\n\nDr. Smith is retiring at the end of the "
+                      "year. We'll make sure your records move\nto the physician of your choice.\n")
+            count += 1
+print(count)
+"""
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB of the child, its stdout."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    out = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"benchmark command failed ({code}): {' '.join(cmd)}\n{out}\n{err}")
+    return elapsed, usage.ru_maxrss / 1024, out
+
+
+def engine(rows: int) -> bool:
+    work = Path(tempfile.mkdtemp(prefix="postroom-bench-"))
+    data = work / f"patients-{rows}.csv"
+    with open(data, "w", encoding="utf-8") as handle:
+        subprocess.run([sys.executable, str(MAKE_PATIENTS), str(rows)], stdout=handle, check=True)
+    env = dict(os.environ, POSTROOM_HOME=str(work / "home"))
+    env.pop("POSTROOM_DATABASE_URL", None)
+    postroom = [sys.executable, "-m", "postroom"]
+    subprocess.run(postroom + ["import", str(ROOT / "bench" / "letters_process.yaml")], env=env, check=True,
+                   capture_output=True, cwd=work)
+    base_s, base_mb, _ = measure([sys.executable, "-c", BASELINE, str(data)])
+    run_s, run_mb, out = measure(postroom + ["run", "bench-patient-letters", "--input", str(data), "--dry-run",
+                                             "--quiet"], env=env, cwd=work)
+    print(f"engine: {rows:,} patients, split → decision → set properties → message → disk write (dry run)")
+    print(f"  {out.strip()}")
+    print(f"  postroom run      {run_s:8.2f} s  {rows / run_s:10,.0f} documents/s  peak RSS {run_mb:7.1f} MB")
+    print(f"  plain Python loop {base_s:8.2f} s  {rows / base_s:10,.0f} documents/s  peak RSS {base_mb:7.1f} MB")
+    print(f"  ratio: postroom takes {run_s / base_s:.1f}x the time of the bare loop "
+          f"({(rows / run_s) / (rows / base_s):.3f} of its throughput)")
+    ok = run_mb < RSS_LIMIT_MB
+    print(f"  peak RSS target < {RSS_LIMIT_MB} MB: {'PASS' if ok else 'FAIL'}")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="patients for the engine benchmark")
+    parser.add_argument("--only", choices=["engine", "send"], help="run one benchmark")
+    args = parser.parse_args()
+    results = []
+    if args.only in (None, "engine"):
+        results.append(engine(args.rows))
+    if args.only in (None, "send"):
+        send_bench = ROOT / "bench" / "send.py"
+        if send_bench.exists():
+            results.append(subprocess.run([sys.executable, str(send_bench)]).returncode == 0)
+    sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()
