@@ -31,7 +31,6 @@ __all__ = ["MailConnection", "MailOperation", "InboundEndpoint"]
 log = logging.getLogger("postroom.connectors.mail")
 
 _HOST = re.compile(r"[A-Za-z0-9._:\[\]-]+\Z")
-_REFERENCE = re.compile(r"\$\{(secret|env):[^}]+\}\Z")
 
 _INBOUND_PORTS = {("pop3", True): 995, ("pop3", False): 110, ("imap", True): 993, ("imap", False): 143}
 
@@ -349,11 +348,10 @@ class MailConnection(Settings):
 
 
 def _check_address_list(value: str, field: str) -> str:
-    if value and not _REFERENCE.match(value.strip()):
-        try:
-            parse_addresses(value)
-        except AddressError as exc:
-            raise ValueError(f"{field}: {exc}") from None
+    try:
+        parse_addresses(value)
+    except AddressError as exc:
+        raise ValueError(f"{field}: {exc}") from None
     return value
 
 
@@ -501,7 +499,7 @@ class MailOperation(Settings):
     @field_validator("from_")
     @classmethod
     def _one_sender(cls, value: str) -> str:
-        if value and not _REFERENCE.match(value.strip()) and len(parse_addresses(value)) > 1:
+        if len(parse_addresses(value)) > 1:
             raise ValueError("from holds more than one address: write one sender")
         return value
 
