@@ -1,7 +1,9 @@
-"""Client helpers for the devmail tests: the stdlib's real clients, nothing mocked.
+"""Helpers for the devmail tests: the stdlib's real clients, nothing mocked, and a
+check that every server thread a test started is gone when it ends.
 
-Imported by the test modules (pytest puts this folder on ``sys.path``); kept out of
-conftest.py because two conftest modules cannot both be imported by name.
+Imported by the test modules (pytest puts this folder on ``sys.path``). There is no
+conftest.py here on purpose: other tests do ``from conftest import ROOT`` and a second
+conftest module in a package-less folder would shadow the root one.
 """
 
 from __future__ import annotations
@@ -9,13 +11,33 @@ from __future__ import annotations
 import poplib
 import smtplib
 import ssl
+import threading
 import time
+from collections.abc import Iterator
+
+import pytest
 
 from postroom.devmail import DevMail
 from postroom.devmail.pytest_plugin import DEVMAIL_PASSWORD, DEVMAIL_USER
 
 USER = DEVMAIL_USER
 PASSWORD = DEVMAIL_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a thread running after its fixtures are torn down.
+
+    Autouse fixtures are set up first, so this one is torn down after ``devmail``.
+    Each test module imports it to switch it on.
+    """
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before]
+    for thread in leaked:
+        thread.join(timeout=5)
+    alive = [t.name for t in leaked if t.is_alive()]
+    assert not alive, f"threads still running after the test: {alive}"
 
 
 def ca_context(devmail: DevMail) -> ssl.SSLContext:

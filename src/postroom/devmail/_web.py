@@ -99,11 +99,14 @@ def _part_bytes(part: Message) -> bytes:
 
 
 def _part_text(part: Message) -> str:
+    """A text part decoded to ``str`` with ``\n`` line ends (SMTP's CRLF is wire format)."""
     try:
         content = part.get_content()  # type: ignore[attr-defined]
     except Exception:  # unknown charset, broken encoding: show what we can
-        return _part_bytes(part).decode("utf-8", "replace")
-    return content if isinstance(content, str) else content.decode("utf-8", "replace")
+        content = _part_bytes(part).decode("utf-8", "replace")
+    if not isinstance(content, str):
+        content = content.decode("utf-8", "replace")
+    return content.replace("\r\n", "\n")
 
 
 def _bodies(message: EmailMessage) -> tuple[str | None, str | None]:
@@ -217,10 +220,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("Cache-Control", "no-store")
-        if content_type.startswith("text/html"):
+        extra = headers or {}
+        if content_type.startswith("text/html") and "Content-Security-Policy" not in extra:
             self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
             self.send_header("X-Frame-Options", "DENY")
-        for name, value in (headers or {}).items():
+        for name, value in extra.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
