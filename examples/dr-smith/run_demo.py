@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""The demo: start the built-in mail server, import the Dr. Smith tutorial, send the
+letters, and show what arrived. Run it with `make demo` (or this script, from anywhere).
+
+Everything goes in .demo/ at the repository root (POSTROOM_HOME, devmail's certificates),
+so the demo never touches ~/.postroom. Options: --keep-running keeps devmail and its web
+inbox up after the letters are shown, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+def postroom(*args: str, env: dict[str, str], input: str | None = None, check: bool = True) -> int:
+    print(f"$ postroom {' '.join(args)}", flush=True)
+    proc = subprocess.run([sys.executable, "-m", "postroom", *args], env=env, cwd=ROOT, input=input, text=True)
+    if check and proc.returncode not in (0,):
+        sys.exit(f"demo: `postroom {' '.join(args)}` exited with {proc.returncode}")
+    return proc.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep-running", action="store_true", help="keep devmail and its web inbox running")
+    parser.add_argument("--smtps-port", type=int, default=2465, help="devmail's SMTPS port (the example uses 2465)")
+    args = parser.parse_args()
+
+    from postroom.devmail import SERVE_DEFAULT_USERS, DevMail
+
+    demo = ROOT / ".demo"
+    home = Path(os.environ.get("POSTROOM_HOME") or demo / "home")
+    env = dict(os.environ, POSTROOM_HOME=str(home))
+    env.pop("POSTROOM_DATABASE_URL", None)
+    user, password = next(iter(SERVE_DEFAULT_USERS.items()))
+    try:
+        server = DevMail(host="127.0.0.1", smtp_port=0, smtps_port=args.smtps_port, pop3_port=0, pop3s_port=0,
+                         web_port=0, users={user: password}, tls=True, cert_dir=demo / "devmail-tls")
+        server.start()
+    except OSError as exc:
+        sys.exit(f"demo: cannot start devmail on port {args.smtps_port} ({exc}); is another devmail running? "
+                 "Stop it, or pass --smtps-port and change port in examples/dr-smith/connections.yaml")
+    try:
+        env["POSTROOM_DEVMAIL_CA"] = str(server.ca_file)
+        print(f"devmail is running: SMTPS on localhost:{server.smtps_port}, web inbox {server.web_url}")
+        print(f"its CA file: {server.ca_file}\n")
+        postroom("secrets", "set", "devmail-password", env=env, input=password + "\n")
+        postroom("import", "examples/dr-smith", env=env)
+        postroom("connections", "test", "local-mail-connection", env=env)
+        postroom("run", "dr-smith-announcement", env=env)
+        code = postroom("run", "dr-smith-personal-letters", env=env, check=False)
+        if code not in (0, 1):
+            sys.exit(f"demo: the personal letters run exited with {code}")
+        messages = server.messages()
+        print(f"\n{len(messages)} letters arrived at devmail:\n")
+        for stored in messages:
+            parsed = email.message_from_bytes(stored.raw, policy=email.policy.default)
+            body = parsed.get_body(("plain",))
+            first_line = body.get_content().splitlines()[0] if body else ""
+            print(f"  to {', '.join(stored.rcpt_tos):<36} {parsed['Subject']}  | {first_line}")
+        print(f"\nEach patient got exactly one letter, addressed to them alone. Open {server.web_url} to read them"
+              + (" (Ctrl-C to stop)." if args.keep_running else " (run with --keep-running to keep it up)."))
+        if args.keep_running:
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
