@@ -274,6 +274,37 @@ class _Session:
         return code == 250
 
 
+class _Tracking:
+    """smtplib client that remembers whether the TCP (and TLS) connect itself succeeded.
+
+    ``connect`` opens the socket and then reads the greeting; on a timeout smtplib
+    closes the socket and reports "Connection unexpectedly closed", the same words for
+    a port nobody answers on and for a TLS port that waits for a ClientHello. The flag
+    tells the two apart, so the advice can say "turn on use_ssl" only when it applies.
+    It also sets ``_host``, smtplib's TLS server name (SNI and host-name check), which
+    only its constructor sets otherwise.
+    """
+
+    tcp_connected = False
+
+    def __init__(self, server_name: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[call-arg]
+        self._host = server_name
+
+    def _get_socket(self, host, port, timeout):  # noqa: ANN001, ANN202 - smtplib's signature
+        sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self.tcp_connected = True
+        return sock
+
+
+class _SMTP(_Tracking, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_Tracking, smtplib.SMTP_SSL):
+    pass
+
+
 class _Opener:
     """Connects, secures and logs in, mapping every library error to ours."""
 
@@ -292,15 +323,11 @@ class _Opener:
     def open(self) -> _Session:
         conn = self.conn
         host, port, timeout = conn.host, conn.smtp_port, conn.timeout_seconds
-        smtp: smtplib.SMTP
+        smtp: _SMTP | _SMTPS
         if conn.use_ssl:
-            smtp = smtplib.SMTP_SSL(local_hostname=_local_hostname(), timeout=timeout, context=self.context())
+            smtp = _SMTPS(host, local_hostname=_local_hostname(), timeout=timeout, context=self.context())
         else:
-            smtp = smtplib.SMTP(local_hostname=_local_hostname(), timeout=timeout)
-        # smtplib takes the TLS server name (SNI, host-name check) from _host, which only
-        # its constructor sets; connecting separately lets us tell a refused or silent TCP
-        # connect from a server that connected but never greeted (a TLS port, plain client).
-        smtp._host = host
+            smtp = _SMTP(host, local_hostname=_local_hostname(), timeout=timeout)
         session = _Session(smtp)
         phase = "connect"
         try:
@@ -339,7 +366,7 @@ class _Opener:
             raise
         except Exception as exc:
             session.close()
-            raise self._map(exc, phase, connected=smtp.sock is not None) from None
+            raise self._map(exc, phase, connected=smtp.tcp_connected) from None
 
     # login -----------------------------------------------------------------------------------
     def _login(self, session: _Session) -> None:
@@ -461,7 +488,10 @@ class _Opener:
                 fix="check host and port (465 with use_ssl, 587 with use_tls, 25 for plain relays) "
                 "and that the server runs",
             )
-        if isinstance(exc, TimeoutError | socket.timeout):
+        timed_out = isinstance(exc, TimeoutError) or (
+            isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)
+        )
+        if timed_out:
             if phase == "connect" and connected and not conn.use_ssl:
                 return ConnectionFailed(
                     f"{where} accepted the connection but sent no SMTP greeting within "
