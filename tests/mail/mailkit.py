@@ -266,12 +266,17 @@ class Sink:
     folder: Path
 
     def dumps(self, count: int, timeout: float = 5.0) -> list[str]:
-        """The dump files' text, oldest first, once ``count`` of them exist."""
+        """The dumps' text, oldest first, once ``count`` exist.
+
+        smtp-sink opens a dump file at MAIL and leaves it empty when the transaction
+        is refused; only non-empty files are messages.
+        """
         deadline = time.monotonic() + timeout
         while True:
             files = sorted(self.folder.glob("*"), key=lambda p: (p.stat().st_mtime_ns, p.name))
-            if len(files) >= count or time.monotonic() > deadline:
-                return [f.read_text("utf-8", "replace") for f in files]
+            texts = [t for t in (f.read_text("utf-8", "replace") for f in files) if t]
+            if len(texts) >= count or time.monotonic() > deadline:
+                return texts
             time.sleep(0.05)
 
 
@@ -301,7 +306,8 @@ class SinkDump:
                     index += 1
                 break
             index += 1
-        raw = "\n".join(lines[index:]).encode("utf-8")
+        # The dump ends the message with one empty line of its own.
+        raw = "\n".join(lines[index:]).removesuffix("\n").encode("utf-8")
         message = BytesParser(policy=policy.default).parsebytes(raw)
         return cls(mail_from, rcpts, message, raw)  # type: ignore[arg-type]
 
