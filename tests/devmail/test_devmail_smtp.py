@@ -293,3 +293,40 @@ def test_several_messages_in_one_session(devmail):
     messages = devmail.wait_for(5)
     assert [m.header("Message-ID") for m in messages] == [f"<letter-{n}@example.com>" for n in range(5)]
     assert len({m.id for m in messages}) == 5
+
+
+def test_concurrent_senders_all_land(devmail):
+    """Four clients at once on SMTP and SMTPS: the store loses nothing and mixes nothing."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def sender(worker: int) -> None:
+        try:
+            if worker % 2:
+                client = smtplib.SMTP_SSL(
+                    "localhost", devmail.smtps_port, context=ca_context(devmail), timeout=10
+                )
+                client.login(USER, PASSWORD)
+            else:
+                client = smtp(devmail)
+            with client:
+                for number in range(25):
+                    raw = f"Subject: w{worker} n{number}\r\n\r\nbody {worker}/{number}\r\n".encode()
+                    client.sendmail(f"w{worker}@example.com", [USER], raw)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    messages = devmail.wait_for(100, timeout=10)
+    assert sorted(m.subject for m in messages) == sorted(f"w{w} n{n}" for w in range(4) for n in range(25))
+    for message in messages:
+        worker, number = message.subject[1:].split(" n")
+        assert message.raw == f"Subject: w{worker} n{number}\r\n\r\nbody {worker}/{number}\r\n".encode()
+        assert message.mail_from == f"w{worker}@example.com"
+        assert message.tls is (int(worker) % 2 == 1)

@@ -323,9 +323,9 @@ class MailStore:
         with self._lock:
             path = self._eml_path(message.id)
             if path is not None:
-                tmp = path.with_suffix(".tmp")
-                tmp.write_bytes(message.raw)
-                os.replace(tmp, path)
+                # No temp file and rename needed: a file only counts once its index line,
+                # written after it, exists; a torn one is an orphan, dropped at open.
+                path.write_bytes(message.raw)
             self._log({"op": "add", "message": message.metadata()})
             self._messages[message.id] = message
             self._changed.notify_all()

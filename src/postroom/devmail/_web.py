@@ -66,6 +66,7 @@ pre{white-space:pre-wrap;word-break:break-word;background:#fff;border:1px solid 
 iframe{width:100%;height:32em;border:1px solid #e3e6eb;background:#fff}
 .muted{color:#778}
 form{display:inline}
+.actions{display:flex;gap:1em;align-items:center;margin:.5em 0}
 button{cursor:pointer}
 """
 
@@ -321,7 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f"<td>{_e(m.header('From') or m.mail_from)}</td>"
                 f"<td>{_e(m.header('To') or ', '.join(m.rcpt_tos))}</td>"
                 f'<td><a href="{link}">{_e(m.subject or "(no subject)")}</a></td>'
-                f"<td>{_e(m.header('Date') or m.received.isoformat(timespec='seconds'))}</td>"
+                f"<td>{_e(m.header('Date') or m.received.strftime('%Y-%m-%d %H:%M:%S UTC'))}</td>"
                 f"<td>{_e(m.size)}</td>"
                 "</tr>"
             )
@@ -362,8 +363,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         sections = [
             f"<h1>{_e(message.subject or '(no subject)')}</h1>",
-            f'<p><a href="{base}/raw">Raw source</a> · '
-            f'<form method=post action="{base}/delete"><button type=submit>Delete</button></form></p>',
+            f'<div class=actions><a href="{base}/raw">Raw source</a>'
+            f'<form method=post action="{base}/delete"><button type=submit>Delete</button></form></div>',
             f"<h2>Envelope</h2><table>{env_rows}</table>",
             f"<h2>Headers</h2><table>{header_rows}</table>",
         ]
