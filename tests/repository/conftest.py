@@ -1,0 +1,26 @@
+"""Every repository test runs against SQLite and against a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from postroom.repository import Repository, open_repository
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, home: Path) -> str:
+    """A URL of an empty database: a file in the test's POSTROOM_HOME, or a fresh
+    PostgreSQL database (the server starts on first use, once per session)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{home / 'postroom.db'}"
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def repo(database_url: str, home: Path) -> Iterator[Repository]:
+    repository = open_repository(database_url, home=home)
+    yield repository
+    repository.close()
