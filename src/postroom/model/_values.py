@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 __all__ = ["ValueSource", "SourceList", "SOURCE_KINDS", "parse_source"]
 
@@ -94,5 +94,24 @@ def _parse_list(value: Any) -> list[ValueSource]:
     return [parse_source(v) for v in value]
 
 
-SourceList = Annotated[list[ValueSource], BeforeValidator(_parse_list)]
-Source = Annotated[ValueSource, BeforeValidator(parse_source)]
+# The JSON Schema describes the YAML form users write, not the parsed model.
+SOURCE_SCHEMA: dict = {
+    "description": "A value source: a text (static) or one of "
+                   + ", ".join(f"{{{k}: ...}}" for k in SOURCE_KINDS),
+    "anyOf": [
+        {"type": ["string", "number", "boolean"]},
+        *[
+            {
+                "type": "object",
+                "properties": {kind: {"type": ["string", "number"]}, "profile": {"type": "string"}},
+                "required": [kind],
+                "additionalProperties": False,
+            }
+            for kind in SOURCE_KINDS
+        ],
+    ],
+}
+SOURCE_LIST_SCHEMA: dict = {"anyOf": [{"type": "array", "items": SOURCE_SCHEMA}, SOURCE_SCHEMA]}
+
+SourceList = Annotated[list[ValueSource], BeforeValidator(_parse_list), WithJsonSchema(SOURCE_LIST_SCHEMA)]
+Source = Annotated[ValueSource, BeforeValidator(parse_source), WithJsonSchema(SOURCE_SCHEMA)]
