@@ -15,7 +15,7 @@ import ssl
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
@@ -341,7 +341,7 @@ def serve(
     tls: bool = True,
     out: TextIO | None = None,
     stop_event: threading.Event | None = None,
-    on_ready: Any = None,
+    on_ready: Callable[[DevMail], None] | None = None,
     **options: Any,
 ) -> int:
     """Run devmail until Ctrl-C or SIGTERM (or ``stop_event`` is set); return 0.
