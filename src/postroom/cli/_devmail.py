@@ -16,17 +16,29 @@ def devmail_cmd(
     web_port: int = typer.Option(8025, "--web-port", help="Web inbox (0: off)."),
     data: Path | None = typer.Option(None, "--data", help="Keep mail and certificates in this folder."),
     user: list[str] = typer.Option([], "--user", help="USER:PASSWORD allowed to log in (repeatable); "
-                                   "without any, AUTH is not required."),
+                                   "default: clinic@example.com:app-password-123."),
+    no_auth: bool = typer.Option(False, "--no-auth", help="Offer no AUTH: SMTP takes mail from anyone."),
 ) -> None:
     """Run the built-in development mail server: SMTP, POP3 and a web inbox."""
     from ..devmail import serve
+    from ._common import err
 
-    users = {}
-    for item in user:
-        name, sep, password = item.partition(":")
-        if not sep:
-            raise typer.BadParameter("use USER:PASSWORD", param_hint="--user")
-        users[name] = password
-    serve(host=host, smtp_port=smtp_port, smtps_port=smtps_port or None, pop3_port=pop3_port,
-          pop3s_port=pop3s_port or None, web_port=web_port or None, data_dir=str(data) if data else None,
-          users=users)
+    users: dict[str, str] | None = None
+    if no_auth:
+        users = {}
+    elif user:
+        users = {}
+        for item in user:
+            name, sep, password = item.partition(":")
+            if not sep:
+                raise typer.BadParameter("use USER:PASSWORD", param_hint="--user")
+            users[name] = password
+    try:
+        serve(host=host, smtp_port=smtp_port, smtps_port=smtps_port or None, pop3_port=pop3_port,
+              pop3s_port=pop3s_port or None, web_port=web_port or None, data_dir=str(data) if data else None,
+              users=users)
+    except OSError as exc:
+        err(f"error: devmail cannot listen on {host}: {exc.strerror or exc} "
+            "(is another devmail running? choose other ports with --smtp-port, --smtps-port, --pop3-port, "
+            "--pop3s-port, --web-port)")
+        raise typer.Exit(2) from None
