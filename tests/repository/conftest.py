@@ -1,4 +1,8 @@
-"""Every repository test runs against SQLite and against a real PostgreSQL server."""
+"""Every repository test runs against SQLite and against a real PostgreSQL server.
+
+This folder is a package (``__init__.py``) so that pytest imports this file as
+``repository.conftest``: without it, it would be the top-level module ``conftest`` and
+shadow ``tests/conftest.py`` for every ``from conftest import ...`` collected later."""
 
 from __future__ import annotations
 
