@@ -144,7 +144,7 @@ def test_delete_removes_every_version(repo: Repository) -> None:
 
 def test_concurrent_saves_of_one_id_give_consecutive_versions(repo: Repository) -> None:
     """Threads race to save new bodies of one id: every save gets its own version, none
-    fails (PostgreSQL retries a lost race; SQLite serialises writers)."""
+    fails (saves are serialised: an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
     errors: list[BaseException] = []
     results: list[int] = []
     lock = threading.Lock()
