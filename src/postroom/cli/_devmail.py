@@ -9,11 +9,12 @@ import typer
 
 def devmail_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    smtp_port: int = typer.Option(2525, "--smtp-port", help="SMTP (plain, STARTTLS offered)."),
-    smtps_port: int = typer.Option(2465, "--smtps-port", help="SMTP with implicit TLS (0: off)."),
-    pop3_port: int = typer.Option(2110, "--pop3-port", help="POP3 (STLS offered)."),
-    pop3s_port: int = typer.Option(2995, "--pop3s-port", help="POP3 with implicit TLS (0: off)."),
-    web_port: int = typer.Option(8025, "--web-port", help="Web inbox (0: off)."),
+    smtp_port: int = typer.Option(2525, "--smtp-port", help="SMTP (plain, STARTTLS offered); 0: any free port."),
+    smtps_port: int = typer.Option(2465, "--smtps-port", help="SMTP with implicit TLS; 0: any free port."),
+    pop3_port: int = typer.Option(2110, "--pop3-port", help="POP3 (STLS offered); 0: any free port."),
+    pop3s_port: int = typer.Option(2995, "--pop3s-port", help="POP3 with implicit TLS; 0: any free port."),
+    web_port: int = typer.Option(8025, "--web-port", help="Web inbox; 0: any free port."),
+    no_tls: bool = typer.Option(False, "--no-tls", help="Plain listeners only: no SMTPS, POP3S, STARTTLS or STLS."),
     data: Path | None = typer.Option(None, "--data", help="Keep mail and certificates in this folder."),
     user: list[str] = typer.Option([], "--user", help="USER:PASSWORD allowed to log in (repeatable); "
                                    "default: clinic@example.com:app-password-123."),
@@ -34,9 +35,8 @@ def devmail_cmd(
                 raise typer.BadParameter("use USER:PASSWORD", param_hint="--user")
             users[name] = password
     try:
-        serve(host=host, smtp_port=smtp_port, smtps_port=smtps_port or None, pop3_port=pop3_port,
-              pop3s_port=pop3s_port or None, web_port=web_port or None, data_dir=str(data) if data else None,
-              users=users)
+        serve(host=host, smtp_port=smtp_port, smtps_port=smtps_port, pop3_port=pop3_port, pop3s_port=pop3s_port,
+              web_port=web_port, data_dir=str(data) if data else None, users=users, tls=not no_tls)
     except OSError as exc:
         err(f"error: devmail cannot listen on {host}: {exc.strerror or exc} "
             "(is another devmail running? choose other ports with --smtp-port, --smtps-port, --pop3-port, "

@@ -1,0 +1,62 @@
+"""`postroom devmail` as a user runs it: banner, a letter through SMTPS with AUTH, web JSON, SIGTERM."""
+
+import json
+import os
+import re
+import signal
+import smtplib
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def test_devmail_command_serves_smtps_pop3_and_web(tmp_path, home):
+    env = dict(os.environ, POSTROOM_HOME=str(home))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "postroom", "devmail", "--smtp-port", "0", "--smtps-port", "0", "--pop3-port", "0",
+         "--pop3s-port", "0", "--web-port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            banner.append(line)
+            if "User" in line or not line:
+                break
+        text = "".join(banner)
+        smtps = int(re.search(r"SMTPS\s+\S+:(\d+)", text).group(1))
+        web = re.search(r"Web inbox\s+(\S+)", text).group(1)
+        ca_file = re.search(r"CA file\s+(\S+)", text).group(1)
+        assert ca_file.startswith(str(home))  # the CA stays in POSTROOM_HOME across runs
+        assert "clinic@example.com / app-password-123" in text
+        context = ssl.create_default_context(cafile=ca_file)
+        with smtplib.SMTP_SSL("localhost", smtps, context=context, timeout=30) as client:
+            client.login("clinic@example.com", "app-password-123")
+            client.sendmail("clinic@example.com", ["zoe.obrien@example.com"],
+                            b"Subject: Hello\r\nFrom: clinic@example.com\r\n\r\nDear Zoe\r\n")
+        with urllib.request.urlopen(web.rstrip("/") + "/api/messages", timeout=30) as response:
+            listed = json.load(response)
+        items = listed["messages"] if isinstance(listed, dict) else listed
+        assert len(items) == 1 and "zoe.obrien@example.com" in json.dumps(items)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+
+
+def test_devmail_busy_port_is_a_clear_exit_2(tmp_path, home):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = dict(os.environ, POSTROOM_HOME=str(home))
+        proc = subprocess.run(
+            [sys.executable, "-m", "postroom", "devmail", "--smtp-port", str(port), "--smtps-port", "0",
+             "--pop3-port", "0", "--pop3s-port", "0", "--web-port", "0"],
+            env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "--smtp-port" in proc.stderr and "Traceback" not in proc.stderr
