@@ -34,16 +34,7 @@ class ValueSource(BaseModel):
     """One source. Written in YAML as a bare string (static) or ``{kind: argument}``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    kind: Literal[
-        "static",
-        "profile_element",
-        "document_property",
-        "dynamic_document_property",
-        "process_property",
-        "dynamic_process_property",
-        "current_date",
-        "execution_property",
-    ]
+    kind: Literal[SOURCE_KINDS]  # type: ignore[valid-type]
     arg: str
     profile: str | None = None  # optional profile id for profile_element
 
