@@ -133,7 +133,8 @@ def test_attachment_with_body_and_file_name(devmail):
     results += run(starttls(devmail), send_op(disposition="attachment", attachment_content_type="application/pdf",
                                               to="frontdesk@example.com"), [pdf])
     assert not any(isinstance(r, Failed) for r in results)
-    first, second, third = (m.parse() for m in devmail.store.wait_for(3))
+    stored = devmail.store.wait_for(3)
+    first, second, third = (m.parse() for m in stored)
 
     assert first.get_content_type() == "multipart/mixed"
     body, attached = list(first.iter_parts())
@@ -141,7 +142,7 @@ def test_attachment_with_body_and_file_name(devmail):
     assert body.get_content().rstrip("\r\n") == "<p>Patients: see attached.</p>"
     assert attached.get_content_disposition() == "attachment"
     assert attached.get_filename() == "Patientenliste März.csv"  # RFC 2231 on the wire
-    assert "filename*=utf-8''Patientenliste%20M%C3%A4rz.csv" in str(first.as_bytes(), "ascii")
+    assert b"\r\nContent-Disposition: attachment;\r\n filename*=utf-8''Patientenliste%20M%C3%A4rz.csv\r\n" in stored[0].raw
     assert attached.get_content_type() == "text/csv" and attached.get_content_charset() == "utf-8"
     assert attached.get_payload(decode=True) == data  # exact bytes, LF line ends kept
 
@@ -287,7 +288,7 @@ def test_non_ascii_local_part_uses_smtputf8(devmail_factory):
     [stored] = dm.store.wait_for(1)
     assert not isinstance(ok, Failed) and stored.smtp_utf8 and stored.rcpt_tos == ("josé@example.com",)
     # SMTPUTF8 headers are raw UTF-8 (RFC 6532); the bytes parser would leave surrogates.
-    assert "\r\nTo: José <josé@example.com>\r\n" in stored.raw.decode("utf-8")
+    assert "\r\nTo: =?utf-8?b?Sm9zw6k=?= <josé@example.com>\r\n" in stored.raw.decode("utf-8")
     from email import message_from_string, policy
     assert message_from_string(stored.raw.decode("utf-8"), policy=policy.default)["To"].addresses[0].addr_spec == "josé@example.com"
 

@@ -34,11 +34,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy as email_policy
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.charset import Charset
+from email.header import Header
 from email.utils import format_datetime
 from functools import lru_cache
+from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -64,8 +64,9 @@ __all__ = [
 _CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-_POLICY = email_policy.SMTP
-_POLICY_UTF8 = email_policy.SMTPUTF8
+_UTF8 = Charset("utf-8")
+#: A longer display name could not be written within SMTP's 998-octet line limit.
+MAX_DISPLAY_NAME_BYTES = 400
 
 # RFC 5322 atext: a display name made only of these words, single-spaced, needs no quoting.
 _ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
@@ -73,6 +74,8 @@ _PLAIN_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
 _PLAIN_TEXT = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\Z")
 _PLAIN_FILE_NAME = re.compile(r"[A-Za-z0-9._()+-](?:[A-Za-z0-9._ ()+-]*[A-Za-z0-9._()+-])?\Z")
 _MAX_LINE = 78
+# RFC 2231 attribute characters (beyond letters and digits) that need no %-escape.
+_ATTR_CHARS = "!#$&+-.^_`|~"
 _MAX_7BIT_LINE = 998
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -112,9 +115,13 @@ def clean_header_text(value: str) -> str:
 
 
 def clean_file_name(value: str) -> str:
-    """A file name safe for Content-Disposition: no controls, no folders, not empty."""
+    """A file name safe for Content-Disposition and for the reader's disk.
+
+    Controls become spaces, folders are dropped (``../../x`` is ``x``) and double quotes
+    become single ones: Windows forbids them, and readers strip a pair around a name.
+    """
     name = clean_header_text(value)
-    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].replace('"', "'").strip()
     return "" if name in (".", "..") else name
 
 
@@ -328,7 +335,12 @@ def parse_addresses(text: str | None) -> list[MailAddress]:
         if not addr:
             raise AddressError(f"{piece!r} has no address between '<' and '>'")
         normalized, utf8 = _validate(addr)
-        result.append(MailAddress(clean_header_text(name), normalized, utf8))
+        name = clean_header_text(name)
+        if len(name.encode("utf-8")) > MAX_DISPLAY_NAME_BYTES:
+            raise AddressError(
+                f"the display name of {normalized!r} is longer than {MAX_DISPLAY_NAME_BYTES} bytes"
+            )
+        result.append(MailAddress(name, normalized, utf8))
     return result
 
 
@@ -376,52 +388,104 @@ class _HeaderCache:
         return line
 
 
-def _render_with_policy(name: str, value: object, utf8: bool = False) -> bytes:
-    policy = _POLICY_UTF8 if utf8 else _POLICY
-    return policy.fold_binary(name, policy.header_factory(name, value))
+def _encoded_words(text: str, header_name: str | None = None) -> str:
+    """``text`` as RFC 2047 encoded words (UTF-8), folded to 78 columns.
+
+    Used for every value that is not plain: the ``email`` policy's own folder passes a
+    literal ``=?utf-8?q?x?=`` through unencoded (a reader then decodes it into
+    something else) and can lose runs of blanks at fold points; encoded words keep
+    every character, and the blanks between them vanish on decoding (RFC 2047 6.2).
+    """
+    return Header(text, "utf-8", maxlinelen=_MAX_LINE, header_name=header_name).encode(linesep="\r\n")
 
 
-def _address_object(address: MailAddress) -> Address:
-    username, _, domain = address.addr.rpartition("@")
-    return Address(address.display_name, username=username, domain=domain)
+def _phrase_words(name: str) -> list[str]:
+    """A display name as header words that every decoder reads back to ``name``.
+
+    Plain names stay as they are; other printable ASCII names become one quoted string
+    (``"Smith, Jr."``). Otherwise ASCII atoms stay plain and each run of other words
+    becomes *one* encoded word, so no two encoded words are ever adjacent: RFC 2047
+    says the blank between adjacent encoded words vanishes, Python's parser keeps it
+    in display names, and this layout reads the same under both.
+    """
+    if "=?" not in name:
+        if _ATOM_PHRASE.match(name):
+            return name.split(" ")
+        if _PLAIN_TEXT.match(name) and len(name) <= 60:
+            return ['"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"']
+    words: list[str] = []
+    run: list[str] = []
+    for token in name.split(" "):
+        if token and _ATOM_PHRASE.match(token) and "=?" not in token:
+            if run:
+                words.append(_UTF8.header_encode(" ".join(run)))
+                run = []
+            words.append(token)
+        else:
+            run.append(token)
+    if run:
+        words.append(_UTF8.header_encode(" ".join(run)))
+    return words
 
 
 def render_address_header(name: str, addresses: list[MailAddress] | tuple[MailAddress, ...]) -> bytes:
-    """``To: a@x, "Smith, Jr." <m@y>`` as CRLF-terminated bytes."""
-    simple = []
-    for address in addresses:
-        if address.smtputf8 or not _PLAIN_ADDR.match(address.addr):
-            break
-        if not address.display_name:
-            simple.append(address.addr)
-        elif _ATOM_PHRASE.match(address.display_name) and "=?" not in address.display_name:
-            simple.append(f"{address.display_name} <{address.addr}>")
+    """``To: a@x, "Smith, Jr." <m@y>`` as CRLF-terminated bytes, folded between words.
+
+    Addresses with a non-ASCII local part are written as UTF-8 (RFC 6532); the message
+    then goes out with SMTPUTF8.
+    """
+    line = f"{name}:"
+    column = len(line)
+    for index, address in enumerate(addresses):
+        tail = "," if index < len(addresses) - 1 else ""
+        if address.display_name:
+            words = [*_phrase_words(address.display_name), f"<{address.addr}>{tail}"]
         else:
-            break
-    else:
-        line = f"{name}: " + ", ".join(simple)
-        if len(line) <= _MAX_LINE:
-            return line.encode("ascii") + b"\r\n"
-    utf8 = any(a.smtputf8 for a in addresses)
-    return _render_with_policy(name, [_address_object(a) for a in addresses], utf8)
+            words = [address.addr + tail]
+        for word in words:
+            if column > len(name) + 1 and column + 1 + len(word) > _MAX_LINE:
+                line += "\r\n " + word
+                column = 1 + len(word)
+            else:
+                line += " " + word
+                column += 1 + len(word)
+    return line.encode("utf-8") + b"\r\n"
 
 
 def render_text_header(name: str, text: str) -> bytes:
-    """An unstructured header (Subject): RFC 2047 encoded words when not plain ASCII."""
+    """An unstructured header (Subject): as is when plain and short, else encoded words."""
     line = f"{name}: {text}"
     if (not text or _PLAIN_TEXT.match(text)) and "=?" not in text and len(line) <= _MAX_LINE:
         return line.encode("ascii") + b"\r\n"
-    return _render_with_policy(name, text)
+    return f"{name}: {_encoded_words(text, name)}\r\n".encode("ascii")
 
 
 def _render_disposition(file_name: str) -> bytes:
-    """Content-Disposition with the file name; RFC 2231 for non-ASCII or long names."""
+    """Content-Disposition with the file name.
+
+    A plain short name goes in quotes; any other name is written per RFC 2231
+    (``filename*=utf-8''R%C3%A9sum%C3%A9.pdf``, in numbered pieces when long), which keeps
+    every character, where a quoted ``=?utf-8?q?...?=`` would be decoded by readers.
+    """
     line = f'Content-Disposition: attachment; filename="{file_name}"'
-    if _PLAIN_FILE_NAME.match(file_name) and len(line) <= _MAX_LINE:
+    if _PLAIN_FILE_NAME.match(file_name) and "=?" not in file_name and len(line) <= _MAX_LINE:
         return line.encode("ascii") + b"\r\n"
-    holder = EmailMessage(policy=_POLICY)
-    holder.add_header("Content-Disposition", "attachment", filename=file_name)
-    return _POLICY.fold_binary("Content-Disposition", holder["Content-Disposition"])
+    encoded = "utf-8''" + quote(file_name, safe=_ATTR_CHARS)
+    single = f"Content-Disposition: attachment; filename*={encoded}"
+    if len(single) <= _MAX_LINE:
+        return single.encode("ascii") + b"\r\n"
+    if len(f" filename*={encoded}") <= _MAX_LINE:
+        return f"Content-Disposition: attachment;\r\n filename*={encoded}\r\n".encode("ascii")
+    pieces = []
+    while encoded:
+        cut = min(len(encoded), 60)
+        percent = encoded.rfind("%", max(0, cut - 2), cut)  # never split a %XX escape
+        if percent != -1 and cut < len(encoded):
+            cut = percent
+        pieces.append(encoded[:cut])
+        encoded = encoded[cut:]
+    parts = [f" filename*{index}*={piece}" for index, piece in enumerate(pieces)]
+    return ("Content-Disposition: attachment;\r\n" + ";\r\n".join(parts) + "\r\n").encode("ascii")
 
 
 # -- bodies ----------------------------------------------------------------------------------
@@ -444,8 +508,20 @@ def encode_text_body(text: str, charset: str = "utf-8") -> tuple[str, bytes]:
         return "7bit", raw
     non_ascii = _count_non_ascii(raw)
     if non_ascii * 6 < len(raw):
-        return "quoted-printable", binascii.b2a_qp(raw, istext=True)
+        return "quoted-printable", _quoted_printable(raw)
     return "base64", _base64(raw)
+
+
+def _quoted_printable(raw: bytes) -> bytes:
+    """Quoted-printable with CRLF everywhere.
+
+    binascii picks LF or CRLF for its soft line breaks from the first line end it
+    sees (LF when there is none), so each line is encoded on its own and every LF
+    it adds becomes CRLF.
+    """
+    return b"\r\n".join(
+        binascii.b2a_qp(line, istext=True).replace(b"\n", b"\r\n") for line in raw.split(b"\r\n")
+    )
 
 
 def _count_non_ascii(raw: bytes) -> int:
