@@ -296,3 +296,28 @@ def test_session_and_pool_reprs_hide_secrets(devmail):
             assert DEVMAIL_PASSWORD not in repr(thing)
     finally:
         session.close()
+
+
+def test_each_execution_logs_into_its_own_log(devmail_factory, caplog):
+    """Pools are shared across executions; their warnings and retries must not cross over."""
+    dm = devmail_factory(defer_recipients={"slow@example.com": 1})
+    connection = gmail_like(dm, trusted_ca_file="", verify_certificates=False)
+    first = MemoryContext(log=logging.getLogger("postroom.exec.first"))
+    second = MemoryContext(log=logging.getLogger("postroom.exec.second"))
+    one = connector.open(connection, send_op(), first)
+    two = connector.open(connection, send_op(), second)
+    try:
+        with caplog.at_level(logging.INFO):
+            list(one.execute([Document("1", {"mail.to_address": "a@example.com"})], "send"))
+            list(two.execute([Document("2", {"mail.to_address": "slow@example.com"})], "send"))
+        assert one._pool is two._pool
+    finally:
+        one.close()
+        two.close()
+    by_logger: dict[str, list[str]] = {}
+    for record in caplog.records:
+        by_logger.setdefault(record.name, []).append(record.getMessage())
+    assert any("certificate verification is off" in m for m in by_logger["postroom.exec.first"])
+    assert any("certificate verification is off" in m for m in by_logger["postroom.exec.second"])
+    assert any("retry 1 of 3" in m for m in by_logger["postroom.exec.second"])
+    assert not any("retry" in m for m in by_logger["postroom.exec.first"])

@@ -49,6 +49,7 @@ __all__ = [
     "RateLimiter",
     "SmtpPool",
     "TokenSource",
+    "insecure_warning",
     "ssl_context_for",
     "test_connection",
 ]
@@ -100,7 +101,17 @@ def _reply_text(reply: bytes | str) -> str:
 # -- TLS -------------------------------------------------------------------------------------
 
 
-def ssl_context_for(connection: MailConnection, logger: logging.Logger | None = None) -> ssl.SSLContext:
+def insecure_warning(connection: MailConnection) -> str | None:
+    """The warning to log when certificate checks are off (None when they are on)."""
+    if connection.verify_certificates:
+        return None
+    return (
+        f"certificate verification is off for {connection.endpoint}: anyone on the network can read the "
+        "mail and the password (set verify_certificates: true and trusted_ca_file instead)"
+    )
+
+
+def ssl_context_for(connection: MailConnection) -> ssl.SSLContext:
     """A client TLS context: verification and host-name check on unless turned off.
 
     ``ssl.create_default_context(cafile=...)`` would load *only* that file and skip the
@@ -126,11 +137,6 @@ def ssl_context_for(connection: MailConnection, logger: logging.Logger | None = 
                 field="trusted_ca_file",
             ) from None
     if not connection.verify_certificates:
-        (logger or log).warning(
-            "certificate verification is off for %s: anyone on the network can read the mail and "
-            "the password (set verify_certificates: true and trusted_ca_file instead)",
-            connection.endpoint,
-        )
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
@@ -243,7 +249,6 @@ class _Session:
     tls: str = ""
     cipher: str = ""
     login: str = ""
-    used: bool = False
 
     def has(self, extension: str) -> bool:
         return self.smtp.has_extn(extension)
@@ -308,16 +313,15 @@ class _SMTPS(_Tracking, smtplib.SMTP_SSL):
 class _Opener:
     """Connects, secures and logs in, mapping every library error to ours."""
 
-    def __init__(self, connection: MailConnection, tokens: TokenSource | None, logger: logging.Logger) -> None:
+    def __init__(self, connection: MailConnection, tokens: TokenSource | None) -> None:
         self.conn = connection
         self.tokens = tokens
-        self.log = logger
         self._context: ssl.SSLContext | None = None
         self._secrets = _secrets_of(connection)
 
     def context(self) -> ssl.SSLContext:
         if self._context is None:
-            self._context = ssl_context_for(self.conn, self.log)
+            self._context = ssl_context_for(self.conn)
         return self._context
 
     def open(self) -> _Session:
@@ -584,24 +588,26 @@ def _is_temporary(code: int) -> bool:
 
 
 class SmtpPool:
-    """At most ``max_sessions`` sessions to one server, reused across documents and threads."""
+    """At most ``max_sessions`` sessions to one server, reused across documents and threads.
+
+    A pool may serve several executions at once (see :class:`PoolRegistry`), so it keeps
+    no logger of its own: each call names the execution's log.
+    """
 
     def __init__(
         self,
         connection: MailConnection,
         *,
-        logger: logging.Logger | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.connection = connection
-        self.log = logger or log
         self._sleep = sleep
         self._slots = threading.BoundedSemaphore(connection.max_sessions)
         self._idle: list[_Session] = []
         self._lock = threading.Lock()
         self._closed = False
         tokens = TokenSource(connection) if connection.user_password_auth and connection.uses_xoauth2 else None
-        self._opener = _Opener(connection, tokens, self.log)
+        self._opener = _Opener(connection, tokens)
         self.limiter = RateLimiter(connection.max_messages_per_minute, sleep=sleep)
         #: Sessions opened so far (tests read it to prove reuse).
         self.opened = 0
@@ -610,7 +616,7 @@ class SmtpPool:
         return f"SmtpPool({self.connection.endpoint}, max_sessions={self.connection.max_sessions})"
 
     @contextmanager
-    def lease(self) -> Iterator[_Session]:
+    def lease(self, logger: logging.Logger | None = None) -> Iterator[_Session]:
         """A live session for one transaction; a session that failed is closed, not returned."""
         self._slots.acquire()
         session: _Session | None = None
@@ -625,7 +631,9 @@ class SmtpPool:
                     break
                 if session.alive():
                     break
-                self.log.debug("SMTP session to %s was dropped by the server; reconnecting", self.connection.endpoint)
+                (logger or log).debug(
+                    "SMTP session to %s was dropped by the server; reconnecting", self.connection.endpoint
+                )
                 session.close()
                 session = None
             if session is None:
@@ -642,7 +650,6 @@ class SmtpPool:
                 with self._lock:
                     keep = healthy and not self._closed
                     if keep:
-                        session.used = True
                         self._idle.append(session)
                 if not keep:
                     session.close()
@@ -656,7 +663,15 @@ class SmtpPool:
             session.close()
 
     # one email -------------------------------------------------------------------------------
-    def send(self, sender: str, recipients: list[str], message: bytes, *, smtputf8: bool = False) -> Delivery:
+    def send(
+        self,
+        sender: str,
+        recipients: list[str],
+        message: bytes,
+        *,
+        smtputf8: bool = False,
+        logger: logging.Logger | None = None,
+    ) -> Delivery:
         """Deliver one message to its recipients, retrying what the server deferred.
 
         A 4xx (on MAIL, a RCPT or DATA) or a dropped session is retried with exponential
@@ -673,7 +688,7 @@ class SmtpPool:
         while pending:
             delivery.attempts += 1
             try:
-                with self.lease() as session:
+                with self.lease(logger) as session:
                     self.limiter.acquire()
                     deferred = self._transaction(session, sender, pending, message, smtputf8, delivery)
             except _Dropped as exc:
@@ -692,7 +707,7 @@ class SmtpPool:
             if pending and attempt < conn.max_retries:
                 attempt += 1
                 delay = min(_MAX_BACKOFF, conn.retry_delay_seconds * 2 ** (attempt - 1))
-                self.log.info(
+                (logger or log).info(
                     "the server deferred %d recipient(s) (%s); retry %d of %d in %.1f s",
                     len(pending), next(iter(deferred.values())), attempt, conn.max_retries, delay,
                 )
@@ -792,12 +807,12 @@ class PoolRegistry:
         # A digest, so the registry never holds the settings (and password) as a key.
         return hashlib.sha256(connection.model_dump_json().encode()).hexdigest()
 
-    def acquire(self, connection: MailConnection, logger: logging.Logger | None = None) -> SmtpPool:
+    def acquire(self, connection: MailConnection) -> SmtpPool:
         key = self._key(connection)
         with self._lock:
             pool, users = self._pools.get(key, (None, 0))
             if pool is None:
-                pool = SmtpPool(connection, logger=logger)
+                pool = SmtpPool(connection)
             self._pools[key] = (pool, users + 1)
             return pool
 
@@ -821,9 +836,11 @@ class PoolRegistry:
 
 def test_connection(connection: MailConnection, logger: logging.Logger | None = None) -> TestReport:
     """Connect, secure and log in as a send would; report what the server offers."""
-    logger = logger or log
+    warning = insecure_warning(connection)
+    if warning:
+        (logger or log).warning(warning)
     tokens = TokenSource(connection) if connection.user_password_auth and connection.uses_xoauth2 else None
-    session = _Opener(connection, tokens, logger).open()
+    session = _Opener(connection, tokens).open()
     try:
         smtp = session.smtp
         features = smtp.esmtp_features

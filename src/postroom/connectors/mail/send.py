@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from ...errors import DocumentError
 from ...sdk import Document, Failed, OperationSession, RunContext
-from ._smtp import Delivery, PoolRegistry, SmtpPool
+from ._smtp import Delivery, PoolRegistry, SmtpPool, insecure_warning
 from .mime import (
     AddressError,
     BodyError,
@@ -133,7 +133,10 @@ class MailSendSession(OperationSession):
     def _pool_for_send(self) -> SmtpPool:
         with self._lock:
             if self._pool is None:
-                self._pool = self._pools.acquire(self.connection, self.context.log)
+                self._pool = self._pools.acquire(self.connection)
+                warning = insecure_warning(self.connection)
+                if warning:
+                    self.context.log.warning(warning)
             return self._pool
 
     def _field(self, document: Document, name: str) -> str:
@@ -232,7 +235,9 @@ class MailSendSession(OperationSession):
                                   email.key, entry.message_id, entry.status)
         try:
             message = self.template.build(letter)
-            delivery: Delivery = self._pool_for_send().send(sender.addr, email.envelope, message, smtputf8=smtputf8)
+            delivery: Delivery = self._pool_for_send().send(
+                sender.addr, email.envelope, message, smtputf8=smtputf8, logger=self.context.log
+            )
         except (BodyError, DocumentError) as exc:
             journal.finish(email.key, "failed", str(exc))
             return str(exc)
