@@ -1,24 +1,32 @@
 """Build outgoing messages: addresses, content types and MIME bytes.
 
-Correctness comes from the stdlib ``email`` package (RFC 2047 encoded words, RFC 2231
-parameters, folding); speed comes from not asking it twice for the same thing.
+The encoders are the stdlib ``email`` package's (:class:`email.header.Header` and
+:class:`email.charset.Charset` for RFC 2047 encoded words, :mod:`binascii` for
+quoted-printable and base64); what this module adds is *when* to call them, and
+not calling them twice for the same thing.
 
 A naive build (one :class:`email.message.EmailMessage` per document, every header set
 through the header registry, ``as_bytes()``) spends most of its time re-parsing
 headers that never change between documents: the registry even creates a new header
 class on every lookup. :class:`MessageTemplate` instead
 
-* renders each header through the ``email`` policy once and caches the bytes (From,
-  Subject, Reply-To, Cc usually come from the operation and are the same for every
-  document);
-* writes simple headers directly when the value is plain ASCII that needs no quoting,
+* renders each header once and caches the bytes (From, Subject, Reply-To, Cc usually
+  come from the operation and are the same for every document);
+* writes plain headers directly when the value is ASCII that needs no quoting,
   encoding or folding (a patient's bare address in ``To``, ``Message-ID``, ``Date``);
-* encodes bodies with :mod:`binascii` (the same codecs the ``email`` package uses)
-  after choosing 7bit, quoted-printable or base64 from the data.
+* encodes bodies after choosing 7bit, quoted-printable or base64 from the data.
 
-Every value that comes from data passes through :func:`clean_header_text` or the
-address parser first, so a CR or LF can never start a header of its own
-(header injection); see ``tests/mail/test_mail_mime_properties.py``.
+``tests/mail/mail_bench.py`` measures both ways; ``test_mail_mime.py`` checks that
+they produce the same message.
+
+Header values are laid out so that every reader decodes the same text: a literal
+``=?utf-8?q?...?=`` is always encoded (else readers decode it), display names never put
+two encoded words side by side (RFC 2047 drops the blank between them, Python's parser
+keeps it), and file names that are not plain use RFC 2231.
+
+Every value that comes from data passes through :func:`clean_header_text`,
+:func:`clean_file_name` or the address parser first, so a CR or LF can never start a
+header of its own (header injection); see ``tests/mail/test_mail_mime_properties.py``.
 """
 
 from __future__ import annotations
@@ -406,7 +414,10 @@ def _phrase_words(name: str) -> list[str]:
     (``"Smith, Jr."``). Otherwise ASCII atoms stay plain and each run of other words
     becomes *one* encoded word, so no two encoded words are ever adjacent: RFC 2047
     says the blank between adjacent encoded words vanishes, Python's parser keeps it
-    in display names, and this layout reads the same under both.
+    in display names, and this layout reads the same under both. The price: a long run
+    of non-ASCII words makes one encoded word longer than RFC 2047's 75 characters,
+    which lenient readers accept (Python's does; others are not verified here); names are
+    capped at ``MAX_DISPLAY_NAME_BYTES`` so a line stays within SMTP's 998 octets.
     """
     if "=?" not in name:
         if _ATOM_PHRASE.match(name):

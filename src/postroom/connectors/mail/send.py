@@ -70,7 +70,8 @@ class _DocumentFailed(Exception):
 
 @dataclass
 class _Email:
-    key: str
+    key: str  # the journal key: shape/n, plus /recipient with one_email_per_recipient
+    label: str  # shape/n, for logs (which name no recipient)
     to: list[MailAddress]
     envelope: list[str]
 
@@ -183,11 +184,11 @@ class MailSendSession(OperationSession):
         base = f"{shape_id}/{index}"
         if self.operation.one_email_per_recipient:
             emails = [
-                _Email(f"{base}/{r.addr}", [r], list(dict.fromkeys([r.addr, *extra])))
+                _Email(f"{base}/{r.addr}", base, [r], list(dict.fromkeys([r.addr, *extra])))
                 for r in _unique(to)
             ]
         else:
-            emails = [_Email(base, to, list(dict.fromkeys([*(a.addr for a in to), *extra])))]
+            emails = [_Email(base, base, to, list(dict.fromkeys([*(a.addr for a in to), *extra])))]
         exposed = len(emails[0].to) + len(cc)
         if exposed > EXPOSED_ADDRESS_LIMIT:
             self.context.log.warning(
@@ -225,14 +226,14 @@ class MailSendSession(OperationSession):
         entry = journal.begin(email.key, default_id)
         letter.message_id = entry.message_id
         if entry.status == "sent":
-            self.context.log.info("%s: already sent in an earlier attempt (%s); skipped", email.key, entry.message_id)
+            self.context.log.info("%s: %s was sent by an earlier attempt; skipped", email.label, entry.message_id)
             outcome.message_ids.append(entry.message_id)
             outcome.replies.append(getattr(entry, "reply", "") or "already sent")
             outcome.delivered += len(email.envelope)
             return None
         if entry.status != "pending":
-            self.context.log.info("%s: sending again under %s (an earlier attempt ended %s)",
-                                  email.key, entry.message_id, entry.status)
+            self.context.log.info("%s: sending %s again (an earlier attempt ended %s)",
+                                  email.label, entry.message_id, entry.status)
         try:
             message = self.template.build(letter)
             delivery: Delivery = self._pool_for_send().send(
@@ -240,7 +241,7 @@ class MailSendSession(OperationSession):
             )
         except (BodyError, DocumentError) as exc:
             journal.finish(email.key, "failed", str(exc))
-            return str(exc)
+            return str(exc)  # the same for every email of this document: no point going on
         except Exception as exc:
             journal.finish(email.key, "failed", str(exc))
             raise
@@ -257,7 +258,11 @@ class MailSendSession(OperationSession):
 
     def _result(self, document: Document, index: int, outcome: _Outcome) -> Document | Failed:
         if not outcome.delivered:
-            return Failed(document, "the server refused every recipient: " + _refused_text(outcome.refused))
+            # Retrying may help only when every refusal was temporary (4xx after the retries).
+            temporary = all(reply.startswith("4") for reply in outcome.refused.values())
+            return Failed(
+                document, "the server refused every recipient: " + _refused_text(outcome.refused), retryable=temporary
+            )
         result = document.copy()
         result.properties["mail.message_id"] = " ".join(outcome.message_ids)
         result.properties["mail.smtp_response"] = "; ".join(outcome.replies)
