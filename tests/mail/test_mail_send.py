@@ -189,6 +189,7 @@ def test_refused_recipient_5xx(devmail_factory, caplog):
     # Every recipient refused: the document fails, naming who and why; the others go on.
     assert isinstance(first, Failed)
     assert first.message.startswith("the server refused every recipient: gone@bounce.example.com: 550 5.1.1")
+    assert first.retryable is False
     # Some accepted: the document passes (the others got it), listing who was refused.
     assert not isinstance(second, Failed)
     assert second.properties["mail.refused_recipients"].startswith("gone2@bounce.example.com: 550 5.1.1")
@@ -208,6 +209,7 @@ def test_deferred_4xx_is_retried_then_delivered(devmail_factory):
     delivered, stuck = run(starttls(dm, max_retries=3), send_op(), documents)
     assert not isinstance(delivered, Failed)
     assert isinstance(stuck, Failed) and "stuck@example.com: 451 4.3.0" in stuck.message
+    assert stuck.retryable is True  # only temporary refusals: a later retry may pass
     [stored] = dm.store.wait_for(1)
     assert stored.rcpt_tos == ("slow@example.com",)
     decisions = [(d.address, d.code, d.attempt) for d in dm.store.decisions()]

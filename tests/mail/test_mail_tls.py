@@ -321,3 +321,4 @@ def test_each_execution_logs_into_its_own_log(devmail_factory, caplog):
     assert any("certificate verification is off" in m for m in by_logger["postroom.exec.second"])
     assert any("retry 1 of 3" in m for m in by_logger["postroom.exec.second"])
     assert not any("retry" in m for m in by_logger["postroom.exec.first"])
+    assert not any("slow@example.com" in m for m in by_logger["postroom.exec.second"])  # no address in logs

@@ -707,9 +707,12 @@ class SmtpPool:
             if pending and attempt < conn.max_retries:
                 attempt += 1
                 delay = min(_MAX_BACKOFF, conn.retry_delay_seconds * 2 ** (attempt - 1))
+                reason = next(iter(deferred.values()))
+                # The reply code only: servers echo the recipient's address in the text.
+                reason = reason[:3] if reason[:3].isdigit() else reason
                 (logger or log).info(
                     "the server deferred %d recipient(s) (%s); retry %d of %d in %.1f s",
-                    len(pending), next(iter(deferred.values())), attempt, conn.max_retries, delay,
+                    len(pending), reason, attempt, conn.max_retries, delay,
                 )
                 self._sleep(delay)
             elif pending:
