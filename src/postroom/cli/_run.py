@@ -54,7 +54,8 @@ def run_cmd(
     progress, update = _progress_reporter(not as_json)
 
     def echo(level: str, message: str, shape: str | None) -> None:
-        if not as_json and not quiet and level in ("warning", "error"):
+        # execution-level errors (no shape) are printed once, by the summary below
+        if not as_json and not quiet and (level == "warning" or (level == "error" and shape)):
             err(f"{level}: {f'[{shape}] ' if shape else ''}{message}")
 
     options = RunOptions(inputs=[str(p) for p in inputs], test=test, dry_run=dry_run, progress=update, echo=echo)
