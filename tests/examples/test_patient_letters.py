@@ -83,3 +83,19 @@ def test_dry_run_writes_nothing_and_records_each_write(cli, workdir):
     first_line, _, body = writes[0]["payload"].partition("\n")
     assert first_line.endswith("out/letters/P0001.txt")
     assert body.startswith("Dear Alice Walker,")
+
+
+def test_test_mode_says_when_it_cuts(cli, workdir):
+    shutil.copytree(EXAMPLE, workdir / "example")
+    assert cli("import", "example").code == 0
+    ran = cli("run", "patient-letters", "--test", "--keep-documents", "5", "--json")
+    assert ran.code == 0, ran
+    assert ran.json()["truncated"] is True
+    shown = cli("executions", "show", ran.json()["id"], "--documents", "--json").json()
+    per_shape = {}
+    for doc in shown["documents"]:
+        per_shape[doc["shape"]] = per_shape.get(doc["shape"], 0) + 1
+    assert per_shape["letter"] == 5 and max(per_shape.values()) == 5
+    assert any("test mode keeps at most 5 documents per shape" in e["message"] for e in shown["log"])
+    text = cli("executions", "show", ran.json()["id"], "--documents").stdout
+    assert "cut at the test-mode limit" in text

@@ -47,8 +47,13 @@ def run_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Record side effects (sends, writes) instead of doing them."),
     as_json: bool = typer.Option(False, "--json", help="Print the execution record as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
+    keep_documents: int = typer.Option(100, "--keep-documents", min=0,
+                                       help="Test mode: documents kept per shape."),
+    keep_bytes: int = typer.Option(10 * 1024 * 1024, "--keep-bytes", min=0,
+                                   help="Test mode: bytes of document data kept in all."),
 ) -> None:
     """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable."""
+    from ..engine import Limits
     from ..services import RunOptions, run_process
 
     progress, update = _progress_reporter(not as_json)
@@ -58,7 +63,8 @@ def run_cmd(
         if not as_json and not quiet and (level == "warning" or (level == "error" and shape)):
             err(f"{level}: {f'[{shape}] ' if shape else ''}{message}")
 
-    options = RunOptions(inputs=[str(p) for p in inputs], test=test, dry_run=dry_run, progress=update, echo=echo)
+    options = RunOptions(inputs=[str(p) for p in inputs], test=test, dry_run=dry_run, progress=update, echo=echo,
+                         limits=Limits(documents_per_shape=keep_documents, bytes_total=keep_bytes))
     started = time.monotonic()
     if progress is not None:
         with progress:
