@@ -1,6 +1,6 @@
 """Storage: components and their versions, encrypted secrets, executions and what is
-recorded with them, persisted process properties, the send journal, mailbox watermarks
-and leases, behind one interface (:class:`Repository`).
+recorded with them, persisted process properties, the send journal, mailbox watermarks,
+leases and listener health, behind one interface (:class:`Repository`).
 
 Open it with :func:`open_repository`; every caller (CLI, web, engine, workers) should.
 """
@@ -18,6 +18,7 @@ from ._records import (
     DryRunRecord,
     ExecutionRecord,
     JournalEntry,
+    ListenerHealth,
     LogEntry,
     ShapeDocumentRecord,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "ShapeDocumentRecord",
     "DryRunRecord",
     "JournalEntry",
+    "ListenerHealth",
     "open_repository",
     "data_home",
     "default_database_url",

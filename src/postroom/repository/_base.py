@@ -13,6 +13,7 @@ from ._records import (
     DryRunRecord,
     ExecutionRecord,
     JournalEntry,
+    ListenerHealth,
     LogEntry,
     ShapeDocumentRecord,
 )
@@ -136,6 +137,22 @@ class Repository(ABC):
 
     @abstractmethod
     def release_lease(self, name: str, owner: str) -> None: ...
+
+    # -- listener health (runtime/_listener.py) ------------------------------------------------
+    @abstractmethod
+    def save_listener_health(self, health: ListenerHealth) -> None:
+        """Insert or replace the row of (``listener``, ``instance``); ``updated_at`` is
+        set to now when it is None."""
+
+    @abstractmethod
+    def list_listener_health(self, listener: str | None = None) -> list[ListenerHealth]:
+        """Every row (or those of one listener), sorted by listener, then instance."""
+
+    @abstractmethod
+    def delete_listener_health(self, listener: str | None = None, instance: str | None = None,
+                               updated_before: datetime | None = None) -> int:
+        """Delete the rows matching every given filter (all rows when none is given);
+        returns how many went."""
 
     def close(self) -> None:  # noqa: B027
         """Dispose of connections."""

@@ -14,6 +14,7 @@ __all__ = [
     "ShapeDocumentRecord",
     "DryRunRecord",
     "JournalEntry",
+    "ListenerHealth",
 ]
 
 
@@ -100,3 +101,30 @@ class JournalEntry:
     status: str  # pending | sent | failed
     reply: str = ""
     updated_at: datetime | None = None
+
+
+@dataclass
+class ListenerHealth:
+    """How one listener fares in one ``postroom serve`` process (runtime/_listener.py).
+
+    ``state``: starting | running | standby | retrying | failed | stopped. Times are UTC.
+    ``last_error`` is a message for people and never holds a secret value (the runtime
+    removes the resolved secrets of the listener's connection and operation from it)."""
+
+    listener: str  # the listening process id
+    instance: str  # the serve process: "<host>:<pid>:<random>"
+    state: str = "starting"
+    resource: str = ""  # the lease name: "listener:<resource key or process id>"
+    node: str = ""  # host name
+    mode: str = ""  # poll | idle
+    interval_seconds: float = 0.0
+    started_at: datetime | None = None
+    updated_at: datetime | None = None  # heartbeat: written at least every heartbeat_seconds
+    last_check_at: datetime | None = None  # last successful check of the source
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    documents_taken: int = 0  # documents taken in by executions that were not failed
+    executions: int = 0  # executions started
+    last_execution_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # pid, heartbeat_seconds, lease_seconds...

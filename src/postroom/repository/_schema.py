@@ -49,6 +49,7 @@ __all__ = [
     "send_journal",
     "watermarks",
     "leases",
+    "listener_health",
     "utcnow",
 ]
 
@@ -246,4 +247,28 @@ leases = Table(
     Column("name", String(500), primary_key=True),
     Column("owner", String(500), nullable=False),
     Column("expires_at", Float, nullable=False),
+)
+
+# -- listener health: one row per listener and serve process (revision 0002) -------------------
+listener_health = Table(
+    "listener_health",
+    metadata,
+    Column("listener", String(200), primary_key=True),
+    Column("instance", String(200), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("resource", String(1000), nullable=False, default=""),
+    Column("node", String(200), nullable=False, default=""),
+    Column("mode", String(20), nullable=False, default=""),
+    Column("interval_seconds", Float, nullable=False, default=0.0),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("last_check_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", UTCDateTime, nullable=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("documents_taken", Integer, nullable=False, default=0),
+    Column("executions", Integer, nullable=False, default=0),
+    Column("last_execution_id", String(100), nullable=True),
+    Column("details", JSONText, nullable=False),
+    Index(None, "updated_at"),
 )

@@ -41,6 +41,7 @@ from ._records import (
     DryRunRecord,
     ExecutionRecord,
     JournalEntry,
+    ListenerHealth,
     LogEntry,
     ShapeDocumentRecord,
 )
@@ -51,6 +52,7 @@ from ._schema import (
     execution_logs,
     executions,
     leases,
+    listener_health,
     process_properties,
     secrets,
     send_journal,
@@ -68,6 +70,7 @@ BATCH_SIZE = 1000
 _IN_CHUNK = 500
 
 _EXECUTION_FIELDS = {f.name for f in dataclass_fields(ExecutionRecord)}
+_HEALTH_FIELDS = [f.name for f in dataclass_fields(ListenerHealth)]
 _EXECUTION_DEPENDENTS: tuple[Table, ...] = (execution_logs, document_errors, shape_documents, dry_runs,
                                             send_journal)
 # PostgreSQL advisory lock key held while saving components (any constant of our own).
@@ -571,6 +574,41 @@ class SqlRepository(Repository):
         """Give the lease up; a no-op when ``owner`` does not hold it."""
         with self._write() as conn:
             conn.execute(delete(leases).where(leases.c.name == name, leases.c.owner == owner))
+
+    # -- listener health --------------------------------------------------------------------------------
+    def save_listener_health(self, health: ListenerHealth) -> None:
+        row = {name: getattr(health, name) for name in _HEALTH_FIELDS}
+        row["updated_at"] = row["updated_at"] or utcnow()
+        row["details"] = dict(row["details"] or {})
+        row["resource"] = row["resource"] or ""
+        row["node"] = row["node"] or ""
+        row["mode"] = row["mode"] or ""
+        row["interval_seconds"] = float(row["interval_seconds"] or 0.0)
+        try:
+            json.dumps(row["details"])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"listener health details are not JSON: {exc}") from None
+        with self._write() as conn:
+            self._upsert(conn, listener_health, ["listener", "instance"], [row])
+
+    def list_listener_health(self, listener: str | None = None) -> list[ListenerHealth]:
+        stmt = select(listener_health).order_by(listener_health.c.listener, listener_health.c.instance)
+        if listener is not None:
+            stmt = stmt.where(listener_health.c.listener == listener)
+        with self._read() as conn:
+            return [ListenerHealth(**{name: getattr(r, name) for name in _HEALTH_FIELDS}) for r in conn.execute(stmt)]
+
+    def delete_listener_health(self, listener: str | None = None, instance: str | None = None,
+                               updated_before: datetime | None = None) -> int:
+        stmt = delete(listener_health)
+        if listener is not None:
+            stmt = stmt.where(listener_health.c.listener == listener)
+        if instance is not None:
+            stmt = stmt.where(listener_health.c.instance == instance)
+        if updated_before is not None:
+            stmt = stmt.where(listener_health.c.updated_at < updated_before)
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount
 
 
 def _as_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
