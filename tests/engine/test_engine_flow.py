@@ -163,3 +163,83 @@ shapes:
   log: {type: notify, message: "{1}|{2}", parameters: [{document_property: mail.subject}, {process_property: last}]}
 """, inputs=[Document(b"a", {"disk.file_name": "one.txt"}), Document(b"b", {"disk.file_name": "two.txt"})])
     assert logs(recorder) == ["Re: one.txt #2|Re: two.txt #2", "Re: two.txt #2|Re: two.txt #2"]
+
+
+def test_a_loop_back_through_a_first_outlet_runs_round_by_round():
+    # each round appends an x; documents leave the loop when they hold three
+    result, recorder, _ = run_yaml("""
+type: process
+name: loop
+shapes:
+  start: {type: start, next: init}
+  init: {type: set_properties, properties: [{property: dynamic.n, value: [""]}], next: bump}
+  bump: {type: set_properties, properties: [{property: dynamic.n, value: [{dynamic_document_property: n}, x]}], next: check}
+  check: {type: decision, first: {dynamic_document_property: n}, comparison: equals, second: xxx, true: done, false: bump}
+  done: {type: notify, message: "left with {1}", parameters: [{dynamic_document_property: n}]}
+""")
+    assert result.status == "complete", result.error
+    assert logs(recorder) == ["left with xxx"]
+
+
+def test_a_loop_that_never_ends_is_stopped_with_a_clear_error():
+    result, recorder, _ = run_yaml("""
+type: process
+name: loop
+shapes:
+  start: {type: start, next: a}
+  a: {type: decision, first: "1", comparison: equals, second: "1", true: b, false: out}
+  b: {type: notify, message: round, next: a}
+  out: {type: stop}
+""")
+    assert result.status == "failed" and result.exit_code == 2
+    assert "more than 100 times" in str(result.error)
+    assert logs(recorder, "info").count("round") == 99  # the 100th way back is refused
+
+
+def test_all_errors_trigger_catches_errors_that_are_not_about_one_document():
+    text = """
+type: process
+name: t
+shapes:
+  start: {type: start, next: guard}
+  guard: {type: try_catch, failure_trigger: TRIGGER, try: v, catch: c}
+  v: {type: notify, message: "{1}", parameters: [{profile_element: x, profile: no-such-profile}]}
+  c: {type: notify, message: "caught: {1}", parameters: [{document_property: try_catch.message}]}
+"""
+    result, recorder, _ = run_yaml(text.replace("TRIGGER", "all_errors"))
+    assert result.status == "complete"
+    assert logs(recorder)[0].startswith("caught: ") and "no-such-profile" in logs(recorder)[0]
+    result, recorder, _ = run_yaml(text.replace("TRIGGER", "document_errors"))
+    assert result.status == "failed" and result.exit_code == 2
+    assert "no-such-profile" in str(result.error)
+
+
+def test_end_and_return_inside_try_skips_retries_and_catch():
+    result, recorder, _ = run_yaml("""
+type: process
+name: t
+shapes:
+  start: {type: start, next: b}
+  b: {type: branch, branches: [guard, after]}
+  guard: {type: try_catch, retry_count: 3, try: b2, catch: c}
+  b2: {type: branch, branches: [ret, boom]}
+  ret: {type: stop, continue: false}
+  boom: {type: exception, message: failed}
+  c: {type: notify, message: caught}
+  after: {type: notify, message: after}
+""")
+    assert result.status == "complete"
+    assert "caught" not in logs(recorder) and "after" not in logs(recorder)
+
+
+def test_documents_made_by_a_split_get_their_own_numbers():
+    result, recorder, _ = run_yaml("""
+type: process
+name: t
+shapes:
+  start: {type: start, next: csv}
+  csv: {type: message, text: "a\\nb\\nc", next: split}
+  split: {type: data_process, steps: [{type: split}], next: boom}
+  boom: {type: exception, message: "no"}
+""")
+    assert [d for _, d, _ in recorder.errors] == [2, 3, 4]

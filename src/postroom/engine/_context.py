@@ -133,6 +133,7 @@ class ExecutionContext:
     _dry_runs: int = 0
     truncated: bool = False
     _sessions: dict[str, OperationSession] = field(default_factory=dict)
+    _adopted: set[str] = field(default_factory=set)
     _last_progress: float = 0.0
 
     def __post_init__(self) -> None:
@@ -198,6 +199,11 @@ class ExecutionContext:
         self.recorder.document_error(shape_id, doc.seq, message)
         self.log_line("error", f"document {doc.seq} failed: {message}", shape_id)
 
+    def catches_all(self, doc: Document) -> bool:
+        """Is the document inside a Try/Catch whose failure_trigger is all_errors?"""
+        origin = doc.origin
+        return isinstance(origin, Catch) and origin.scope.trigger == "all_errors"
+
     def tick(self) -> None:
         if self.progress is not None:
             now = time.monotonic()
@@ -234,13 +240,23 @@ class ExecutionContext:
             self._sessions[shape_id] = session
         return session
 
+    def adopt_session(self, shape_id: str, session: OperationSession) -> None:
+        """Use a session opened outside this execution for ``shape_id`` (a listener's start
+        session: it fetched before the execution existed). The execution commits it after
+        success like its own sessions, but does not close it: its opener does."""
+        self._sessions[shape_id] = session
+        self._adopted.add(shape_id)
+
     def sessions(self) -> list[OperationSession]:
         return list(self._sessions.values())
 
     def close_sessions(self) -> None:
-        for session in self._sessions.values():
+        for shape_id, session in self._sessions.items():
+            if shape_id in self._adopted:
+                continue
             try:
                 session.close()
             except Exception as exc:  # noqa: BLE001 - closing must not hide the run's result
                 self.log_line("warning", f"closing a connector session failed: {exc}")
         self._sessions.clear()
+        self._adopted.clear()

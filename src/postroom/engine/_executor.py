@@ -46,7 +46,7 @@ RUNNERS: dict[str, type[ShapeRunner]] = {
     "stop": StopRunner,
 }
 
-MAX_DEPTH = 400
+MAX_ROUNDS = 100
 
 
 def batched(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -60,7 +60,7 @@ class Executor:
         self.ctx = ctx
         self.process = ctx.process
         self.runners: dict[str, ShapeRunner] = {}
-        self._depth = 0
+        self._active: dict[str, int] = {}  # shapes on the current path, and how often entered
 
     def runner(self, shape_id: str) -> ShapeRunner:
         runner = self.runners.get(shape_id)
@@ -86,51 +86,67 @@ class Executor:
             ctx.tick()
 
     def run_path(self, shape_id: str, batches: Iterable[list[Document]]) -> None:
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
+        rounds = self._active.get(shape_id, 0)
+        if rounds:
+            # A loop: documents came back to a shape whose earlier round is still running.
+            # Take every document of this round first, then run the next round on them.
+            if rounds >= MAX_ROUNDS:
                 raise ConfigError(
-                    f"documents went round a loop more than {MAX_DEPTH} times at shape {shape_id}",
+                    f"documents went round a loop more than {MAX_ROUNDS} times at shape {shape_id}",
                     component=self.process.id, shape=shape_id,
                     fix="make sure the decision that leaves the loop is eventually true")
-            model = self.process.shapes[shape_id]
-            batches = self._enter(shape_id, batches)
-            if model.type == "try_catch":
-                self._run_try(shape_id, model, batches)
+            spool = Spool(self.ctx.batch_size)
+            for docs in batches:
+                spool.extend(docs)
+            if not len(spool):
                 return
-            runner = self.runner(shape_id)
-            outlets = model.outlets()
-            if not outlets:
-                for _ in runner.run(batches):
-                    pass
-                return
-            primary_name, primary_target = outlets[0]
-            spools: dict[str, Spool] = {}
-
-            def primary() -> Iterator[list[Document]]:
-                for outlet, docs in runner.run(batches):
-                    if not docs:
-                        continue
-                    if outlet == primary_name:
-                        yield docs
-                    else:
-                        spool = spools.get(outlet)
-                        if spool is None:
-                            spool = spools[outlet] = Spool(self.ctx.batch_size)
-                        spool.extend(docs)
-
-            self.follow(primary_target, primary())
-            for name, target in outlets[1:]:
-                spool = spools.pop(name, None)
-                if spool is None:
-                    continue
-                if self.ctx.return_requested:
-                    self.ctx.skipped_by_return += len(spool)
-                    spool.discard()
-                    continue
-                self.follow(target, spool.batches())
+            batches = spool.batches()
+        self._active[shape_id] = rounds + 1
+        try:
+            self._run_shape(shape_id, batches)
         finally:
-            self._depth -= 1
+            if rounds:
+                self._active[shape_id] = rounds
+            else:
+                del self._active[shape_id]
+
+    def _run_shape(self, shape_id: str, batches: Iterable[list[Document]]) -> None:
+        model = self.process.shapes[shape_id]
+        batches = self._enter(shape_id, batches)
+        if model.type == "try_catch":
+            self._run_try(shape_id, model, batches)
+            return
+        runner = self.runner(shape_id)
+        outlets = model.outlets()
+        if not outlets:
+            for _ in runner.run(batches):
+                pass
+            return
+        primary_name, primary_target = outlets[0]
+        spools: dict[str, Spool] = {}
+
+        def primary() -> Iterator[list[Document]]:
+            for outlet, docs in runner.run(batches):
+                if not docs:
+                    continue
+                if outlet == primary_name:
+                    yield docs
+                else:
+                    spool = spools.get(outlet)
+                    if spool is None:
+                        spool = spools[outlet] = Spool(self.ctx.batch_size)
+                    spool.extend(docs)
+
+        self.follow(primary_target, primary())
+        for name, target in outlets[1:]:
+            spool = spools.pop(name, None)
+            if spool is None:
+                continue
+            if self.ctx.return_requested:
+                self.ctx.skipped_by_return += len(spool)
+                spool.discard()
+                continue
+            self.follow(target, spool.batches())
 
     def follow(self, target: str | None, batches: Iterable[list[Document]]) -> None:
         if target is None:  # the path ends here: these documents are done
@@ -154,13 +170,17 @@ class Executor:
 
         self.follow(model.try_, tagged(batches))
         for attempt in range(1, model.retry_count + 1):
-            if not scope.failed:
+            if not scope.failed or self.ctx.return_requested:
                 break
             again = [original for original, _ in scope.failed]
             scope.failed = []
             self.ctx.log_line("info", f"retry {attempt} of {model.retry_count}: {len(again)} document(s)", shape_id)
             self.follow(model.try_, tagged(batched(again, self.ctx.batch_size)))
         if not scope.failed:
+            return
+        if self.ctx.return_requested:  # an end-and-return stop: the catch path does not start
+            self.ctx.skipped_by_return += len(scope.failed)
+            scope.failed = []
             return
         caught = []
         for original, message in scope.failed:

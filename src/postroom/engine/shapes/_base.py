@@ -42,7 +42,12 @@ class PerDocument(ShapeRunner):
             except DocumentError as exc:
                 self.ctx.fail(doc, self.id, exc.message)
                 continue
-            except PostroomError:
+            except PostroomError as exc:
+                # not about this document (configuration, a server): fails the execution,
+                # unless a Try/Catch around it catches all errors
+                if self.ctx.catches_all(doc):
+                    self.ctx.fail(doc, self.id, str(exc), process_error=True)
+                    continue
                 raise
             except Exception as exc:  # noqa: BLE001 - a shape bug or bad data fails the document
                 self.ctx.fail(doc, self.id, f"{type(exc).__name__}: {exc}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...errors import ConnectorError
+from ...errors import ConnectorError, PostroomError
 from ...sdk import Document, Failed
 from ._base import Outputs, ShapeRunner
 
@@ -16,6 +16,12 @@ class ConnectorRunner(ShapeRunner):
         except ConnectorError as exc:
             for doc in batch:
                 self.ctx.fail(doc, self.id, str(exc), connector_error=True)
+            return
+        except PostroomError as exc:
+            if not all(self.ctx.catches_all(doc) for doc in batch):
+                raise
+            for doc in batch:
+                self.ctx.fail(doc, self.id, str(exc), process_error=True)
             return
         passed: list[Document] = []
         for result in results:

@@ -23,12 +23,21 @@ class DataProcessRunner(ShapeRunner):
         stream: Iterator[Document] = (d for batch in batches for d in batch)
         for index, step in enumerate(self.model.steps):
             stream = self._step(step, index + 1, stream)
+        if any(step.type in ("split", "unzip", "script") for step in self.model.steps):
+            stream = self._renumber(stream)
         size = self.ctx.batch_size
         while True:
             batch = list(itertools.islice(stream, size))
             if not batch:
                 return
             yield "next", batch
+
+    @staticmethod
+    def _renumber(docs: Iterator[Document]) -> Iterator[Document]:
+        """Documents a split makes are new: the record numbers them when they enter the next shape."""
+        for doc in docs:
+            doc.seq = -1
+            yield doc
 
     # -- steps -------------------------------------------------------------------------
     def _step(self, step, number: int, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
