@@ -7,7 +7,7 @@ import shutil
 import socket
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from ..repository import (
     Repository,
     ShapeDocumentRecord,
 )
-from ..sdk import Document, spool_directory
+from ..sdk import Document, OperationSession, spool_directory
 from ._components import component_from_record, get_record, validate_settings
 from ._secrets import resolve_references
 
@@ -119,7 +119,16 @@ class RunOptions:
                  batch_size: int = 1000, limits: Limits | None = None,
                  progress: Callable[[ExecutionContext], None] | None = None,
                  echo: Callable[[str, str, str | None], None] | None = None,
-                 documents: list[Document] | None = None) -> None:
+                 documents: Iterable[Document] | None = None,
+                 start_session: OperationSession | None = None,
+                 on_context: Callable[[ExecutionContext], None] | None = None,
+                 request: dict[str, Any] | None = None) -> None:
+        """``documents``: the start documents (any iterable, consumed once, inside the
+        execution). ``start_session``: a session already open for the start shape (a
+        listener's); the execution commits it after success and leaves closing it to the
+        caller. ``on_context``: called with the execution context before any document
+        moves. ``request``: more fields for the execution record's request (e.g. the
+        listener that started it)."""
         self.inputs = inputs or []
         self.test = test
         self.dry_run = dry_run
@@ -128,6 +137,9 @@ class RunOptions:
         self.progress = progress
         self.echo = echo
         self.documents = documents
+        self.start_session = start_session
+        self.on_context = on_context
+        self.request = request or {}
 
 
 def settings_resolver(repo: Repository, records: dict[str, ComponentRecord]) -> Callable[[Component], Any]:
@@ -219,7 +231,7 @@ def run_process(repo: Repository, process_id: str, options: RunOptions | None = 
             id=execution_id, process_id=process.id, process_version=record.version, process_name=process.name,
             status="running", mode=mode, started_at=datetime.now(UTC), node=socket.gethostname(),
             request={"inputs": [os.path.abspath(p) for p in options.inputs], "test": options.test,
-                     "dry_run": options.dry_run, "process_version": record.version}))
+                     "dry_run": options.dry_run, "process_version": record.version, **options.request}))
     else:
         repo.update_execution(execution_id, status="running", ended_at=None)
     recorder = RepositoryRecorder(repo, execution_id)
@@ -229,6 +241,10 @@ def run_process(repo: Repository, process_id: str, options: RunOptions | None = 
         settings_for=resolve, recorder=recorder, process_version=record.version, dry_run=options.dry_run,
         test_mode=options.test, limits=options.limits, batch_size=options.batch_size,
         dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=options.progress)
+    if options.start_session is not None:
+        ctx.adopt_session(process.start, options.start_session)
+    if options.on_context is not None:
+        options.on_context(ctx)
     if resumed:
         ctx.log_line("info", "execution resumed: letters already accepted by the server are skipped")
     spool = tempfile.mkdtemp(prefix=f"postroom-{execution_id[:8]}-")
@@ -237,6 +253,15 @@ def run_process(repo: Repository, process_id: str, options: RunOptions | None = 
             docs = options.documents if options.documents is not None else (
                 _input_documents(options.inputs) if options.inputs else None)
             result = execute(ctx, docs)
+    except KeyboardInterrupt:
+        # Ctrl-C or a stop request: the record says stopped; resume can continue it
+        ctx.close_sessions()
+        recorder.log("warning", "execution stopped by the user", None)
+        recorder.flush()
+        repo.update_execution(execution_id, status="stopped", ended_at=datetime.now(UTC),
+                              documents_in=ctx.documents_in, documents_out=ctx.documents_out,
+                              documents_failed=ctx.documents_failed)
+        raise
     finally:
         shutil.rmtree(spool, ignore_errors=True)
     if result.status != "failed" and ctx.persist_names:
@@ -246,7 +271,27 @@ def run_process(repo: Repository, process_id: str, options: RunOptions | None = 
         execution_id, status=result.status, ended_at=datetime.now(UTC), documents_in=result.documents_in,
         documents_out=result.documents_out, documents_failed=result.documents_failed,
         error=str(result.error) if result.error else None, truncated=ctx.truncated)
+    _apply_retention(repo)
     return repo.get_execution(execution_id), result  # type: ignore[return-value]
+
+
+def retention_days() -> int:
+    """Execution records are kept this many days (POSTROOM_RETENTION_DAYS, default 30)."""
+    raw = os.environ.get("POSTROOM_RETENTION_DAYS", "30").strip()
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ConfigError(f"POSTROOM_RETENTION_DAYS={raw!r} is not a whole number of days",
+                          field="POSTROOM_RETENTION_DAYS", fix="set it to e.g. 30, or 0 to keep records forever") from None
+    return max(days, 0)
+
+
+def _apply_retention(repo: Repository) -> None:
+    from datetime import timedelta
+
+    days = retention_days()
+    if days:
+        repo.purge_executions(datetime.now(UTC) - timedelta(days=days))
 
 
 def resume_execution(repo: Repository, execution_id: str, options: RunOptions | None = None):  # noqa: ANN201
@@ -255,7 +300,7 @@ def resume_execution(repo: Repository, execution_id: str, options: RunOptions | 
     record = repo.get_execution(execution_id)
     if record is None:
         raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
-    if record.status in ("complete",):
+    if record.status == "complete":
         raise ConfigError(f"execution {execution_id} is complete; there is nothing to resume")
     request = record.request or {}
     options = options or RunOptions()
