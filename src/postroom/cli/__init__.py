@@ -8,6 +8,7 @@ from ._components import components_app, export_cmd, import_cmd, schema_cmd
 from ._devmail import devmail_cmd
 from ._run import connections_app, executions_app, run_cmd
 from ._secrets import secrets_app
+from ._serve import listeners_app, serve_cmd
 
 __all__ = ["app", "main"]
 
@@ -28,6 +29,8 @@ app.command("run")(run_cmd)
 app.add_typer(executions_app, name="executions")
 app.command("schema")(schema_cmd)
 app.command("devmail")(devmail_cmd)
+app.command("serve")(serve_cmd)
+app.add_typer(listeners_app, name="listeners")
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ...errors import ConnectorError
+from ...errors import ConfigError, ConnectorError
 from ...sdk import Document, Failed, OperationSession, RunContext
 from .spec import DiskConnection, DiskOperation
 
@@ -25,14 +25,19 @@ class DiskGetSession(OperationSession):
 
     def _files(self) -> list[Path]:
         if not self.base.is_dir():
-            raise ConnectorError(f"the directory {self.base} does not exist or is not a folder",
-                                 fix="fix directory in the disk connection", retryable=False)
+            raise ConfigError(f"the directory {self.base} does not exist or is not a folder",
+                              field="directory", fix="fix directory in the disk connection, or create the folder")
         pattern = self.op.file_filter or "*"
         found = self.base.rglob(pattern) if self.op.recursive else self.base.glob(pattern)
         files = sorted(p for p in found if p.is_file())
         if self.op.max_files:
             files = files[: self.op.max_files]
         return files
+
+    def resource_key(self) -> str:
+        """What this get consumes, for a listener's lease: the folder and the filter."""
+        recursive = "**/" if self.op.recursive else ""
+        return f"file://{self.base.absolute()}/{recursive}{self.op.file_filter or '*'}"
 
     def fetch(self) -> Iterator[Document]:
         for path in self._files():

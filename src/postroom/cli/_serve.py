@@ -1,0 +1,128 @@
+"""postroom serve / listeners."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ._common import command, console, emit_json, err, out, repo
+
+listeners_app = typer.Typer(help="Listeners: processes started by new data (see docs/listeners.md).",
+                            no_args_is_help=True)
+
+
+@command
+def serve_cmd(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address of the REST API (0.0.0.0: every interface)."),
+    port: int = typer.Option(8080, "--port", help="Port of the REST API; 0 picks a free one."),
+    no_listeners: bool = typer.Option(False, "--no-listeners", help="Serve the API only; run no listener."),
+    lease_seconds: float = typer.Option(
+        60.0, "--lease-seconds",
+        help="How long a listener's lease lasts unrenewed: another serve takes a mailbox over this long after "
+             "its holder died. Renewed every third of it."),
+    failures_before_failed: int = typer.Option(
+        5, "--failures-before-failed", help="Consecutive failed checks after which a listener shows as failed."),
+    max_backoff: float = typer.Option(300.0, "--max-backoff",
+                                      help="Longest wait, in seconds, between two retries of a failing listener."),
+    rescan_seconds: float = typer.Option(15.0, "--rescan-seconds",
+                                         help="How often to look for listener processes imported or deleted."),
+) -> None:
+    """Run the listeners and the REST API until SIGTERM or Ctrl-C (which stop the listeners,
+    let running executions finish and release the leases)."""
+    import logging
+    import os
+    import signal
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from ..errors import ConfigError
+    from ..runtime import ListenerOptions, ListenerRuntime, listener_processes
+    from ..web import create_app
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    r = repo()
+    runtime = None
+    if not no_listeners:
+        runtime = ListenerRuntime(r, ListenerOptions(
+            lease_seconds=lease_seconds, failures_before_failed=failures_before_failed,
+            backoff_initial_seconds=min(1.0, max_backoff), backoff_max_seconds=max_backoff,
+            rescan_seconds=rescan_seconds))
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}", field="--port",
+                          fix="pick a free port (0 picks one) or stop what uses it") from None
+    bound_port = sock.getsockname()[1]
+
+    server = uvicorn.Server(uvicorn.Config(create_app(r, runtime), log_level="warning", access_log=False,
+                                           lifespan="off"))
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        # a second Ctrl-C stops at once; a repeated SIGTERM (a supervisor, a process group) does not
+        if stopping.is_set() and signum == signal.SIGINT:
+            err("stopping now: a running execution stays 'running' (postroom executions resume ID)")
+            os._exit(130)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    web = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="web", daemon=True)
+    web.start()
+    deadline = time.monotonic() + 30
+    while not server.started and web.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        raise ConfigError(f"the web server did not start on {host}:{bound_port}", field="--port")
+    count = 0
+    if runtime is not None:
+        runtime.start()
+        count = len(listener_processes(r))
+    shown = f"[{host}]" if ":" in host else host
+    out(f"postroom serve: http://{shown}:{bound_port}/api (listeners: "
+        f"{'off' if runtime is None else count}; instance {getattr(runtime, 'instance', '-')})")
+    sys.stdout.flush()
+    while not stopping.wait(0.5):
+        if not web.is_alive():
+            err("error: the web server stopped")
+            break
+    err("stopping: listeners finish their running executions and release their leases")
+    if runtime is not None:
+        runtime.stop()
+    server.should_exit = True
+    web.join(10)
+    err("stopped")
+
+
+@listeners_app.command("list")
+@command
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the health rows as JSON.")) -> None:
+    """Health of every listener, one row per listener and serve process (read from the
+    repository, so it works while serve runs elsewhere)."""
+    from ..runtime import listener_report
+
+    rows = listener_report(repo())
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out("no listeners: a process whose start shape has mode: listener runs under postroom serve")
+        return
+    from rich.table import Table
+
+    table = Table("listener", "state", "instance", "lease", "last check", "failures", "taken", "last error")
+    for row in rows:
+        state = row["state"] + (" (stale: no heartbeat)" if row["stale"] else "")
+        checked = row["last_check_at"]
+        table.add_row(row["listener"], state, row["instance"] or "", "held" if row["holds_lease"] else "",
+                      f"{checked:%Y-%m-%d %H:%M:%S}" if checked else "", str(row["consecutive_failures"]),
+                      str(row["documents_taken"]), row["last_error"] or "")
+    console().print(table)

@@ -1,0 +1,164 @@
+"""The REST API of ``postroom serve`` (FastAPI). Read-only for now.
+
+Every answer is JSON built from the repository; none holds a secret value: component
+bodies are stored with references (``${secret:NAME}``, ``${env:VAR}``) in place of
+secrets, and a secret field that somehow holds a literal is masked again here.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query
+
+from .. import __version__ as _version
+from ..repository import ComponentRecord, ExecutionRecord, Repository
+
+__all__ = ["create_app"]
+
+MASK = "********"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        data = bytes(value)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(data).decode()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _execution(record: ExecutionRecord) -> dict[str, Any]:
+    request = record.request or {}
+    return {"id": record.id, "process_id": record.process_id, "process_name": record.process_name,
+            "process_version": record.process_version, "status": record.status, "mode": record.mode,
+            "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
+            "documents_out": record.documents_out, "documents_failed": record.documents_failed,
+            "error": record.error, "node": record.node, "truncated": record.truncated,
+            "trigger": request.get("trigger", "manual"), "listener": request.get("listener")}
+
+
+def _masked_body(record: ComponentRecord) -> dict[str, Any]:
+    """The stored body; a secret field that is not a reference is masked."""
+    body = dict(record.body)
+    settings = body.get("settings")
+    connector = body.get("connector")
+    if record.type in ("connection", "operation") and isinstance(settings, dict) and connector:
+        from ..connectors import get_connector
+        from ..sdk import secret_fields
+        from ..services import is_reference
+
+        try:
+            plugin = get_connector(str(connector))
+        except Exception:  # noqa: BLE001 - an unknown connector: mask every non-reference string
+            names = set(settings)
+        else:
+            model = plugin.connection_model if record.type == "connection" else plugin.operation_model
+            names = set(secret_fields(model))
+        settings = dict(settings)
+        for name in names:
+            value = settings.get(name)
+            if isinstance(value, str) and value and not is_reference(value) and "${" not in value:
+                settings[name] = MASK
+        body["settings"] = settings
+    return body
+
+
+def _component(record: ComponentRecord, with_body: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": record.id, "type": record.type, "name": record.name, "folder": record.folder,
+                            "version": record.version, "created_at": record.created_at}
+    if with_body:
+        item["body"] = _masked_body(record)
+    return item
+
+
+def create_app(repo: Repository, runtime: Any = None) -> FastAPI:
+    """The API on ``repo``; ``runtime`` (a ListenerRuntime, or None with ``--no-listeners``)
+    adds this process's own view of its listeners to ``/api/health``."""
+    app = FastAPI(title="Postroom", version=_version, docs_url="/api/docs", openapi_url="/api/openapi.json",
+                  redoc_url=None)
+
+    @app.get("/api/health")
+    def health() -> Any:
+        """Is this serve process up and can it reach its repository?"""
+        from ..runtime import listener_report
+
+        payload: dict[str, Any] = {"version": _version, "node": socket.gethostname(), "pid": os.getpid(),
+                                   "listeners_enabled": runtime is not None}
+        try:
+            report = listener_report(repo)
+        except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
+            from fastapi.responses import JSONResponse
+
+            payload.update(status="error", database="unreachable", error=str(exc))
+            return JSONResponse(_jsonable(payload), status_code=503)
+        states: dict[str, int] = {}
+        for row in report:
+            state = "stale" if row["stale"] else row["state"]
+            states[state] = states.get(state, 0) + 1
+        own = [{"listener": h.listener, "state": h.state, "consecutive_failures": h.consecutive_failures,
+                "last_check_at": h.last_check_at, "last_error": h.last_error}
+               for h in (runtime.health() if runtime is not None else [])]
+        failing = any(item["state"] == "failed" for item in own)
+        payload.update(status="degraded" if failing else "ok", database="ok", listener_states=states,
+                       instance=getattr(runtime, "instance", None), this_instance=own)
+        return _jsonable(payload)
+
+    @app.get("/api/listeners")
+    def listeners() -> Any:
+        """Every listener's health, one row per listener and serve process."""
+        from ..runtime import listener_report
+
+        return _jsonable(listener_report(repo))
+
+    @app.get("/api/executions")
+    def executions(process: str | None = None, status: str | None = None,
+                   limit: int = Query(50, ge=1, le=1000)) -> Any:
+        """Recent executions, newest first."""
+        return _jsonable([_execution(r) for r in repo.list_executions(process_id=process, status=status,
+                                                                       limit=limit)])
+
+    @app.get("/api/executions/{execution_id}")
+    def execution(execution_id: str, documents: bool = False) -> Any:
+        """One execution with its errors and log (and, with ?documents=true, the documents
+        kept in test mode and the dry-run records)."""
+        record = repo.get_execution(execution_id)
+        if record is None:
+            raise HTTPException(404, f"no execution {execution_id!r}")
+        payload = _execution(record)
+        payload["errors"] = [{"shape": e.shape, "document": e.document, "message": e.message, "time": e.time}
+                             for e in repo.get_document_errors(execution_id)]
+        payload["log"] = [{"time": e.time, "level": e.level, "shape": e.shape, "message": e.message}
+                          for e in repo.get_logs(execution_id)]
+        if documents:
+            payload["documents"] = [{"shape": d.shape, "seq": d.seq, "document": d.document, "data": d.data,
+                                     "properties": d.properties, "dynamic": d.dynamic}
+                                    for d in repo.get_shape_documents(execution_id)]
+            payload["dry_runs"] = [{"shape": d.shape, "document": d.document, "action": d.action,
+                                    "payload": d.payload} for d in repo.get_dry_runs(execution_id)]
+        return _jsonable(payload)
+
+    @app.get("/api/components")
+    def components(type: str | None = None, folder: str | None = None, body: bool = True) -> Any:
+        """The latest version of every component (secrets as references)."""
+        return _jsonable([_component(r, body) for r in repo.list_components(type=type, folder=folder)])
+
+    @app.get("/api/components/{component_id}")
+    def component(component_id: str, version: int | None = None) -> Any:
+        record = repo.get_component(component_id, version)
+        if record is None:
+            raise HTTPException(404, f"no component {component_id!r}")
+        return _jsonable(_component(record, True))
+
+    return app
