@@ -195,7 +195,9 @@ def resume_cmd(execution_id: str = typer.Argument(..., metavar="ID"),
 
 @executions_app.command("purge")
 @command
-def purge_cmd(days: int = typer.Option(30, "--older-than-days", help="Delete records that ended before this many days."),
+def purge_cmd(days: int = typer.Option(30, "--older-than-days",
+                                       help="Delete records that ended more than this many days ago. Runs also "
+                                            "purge on their own after POSTROOM_RETENTION_DAYS (default 30)."),
               as_json: bool = typer.Option(False, "--json")) -> None:
     """Delete execution records past their retention."""
     from datetime import UTC, datetime, timedelta

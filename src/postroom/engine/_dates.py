@@ -8,7 +8,7 @@ from datetime import datetime
 
 __all__ = ["format_date"]
 
-_TOKEN = re.compile(r"'[^']*'|''|(y+|M+|d+|H+|h+|m+|s+|S+|a|E+|Z+|X+|z+|D+|k+|K+|u)")
+_TOKEN = re.compile(r"''|'(?:[^']|'')*'|(y+|M+|d+|H+|h+|m+|s+|S+|a|E+|Z+|X+|z+|D+|k+|K+|u)")
 
 
 def format_date(moment: datetime, pattern: str) -> str:
@@ -24,8 +24,8 @@ def format_date(moment: datetime, pattern: str) -> str:
         token = match.group(0)
         if token == "''":
             out.append("'")
-        elif token.startswith("'"):
-            out.append(token[1:-1])
+        elif token.startswith("'"):  # quoted text; '' inside is one quote
+            out.append(token[1:-1].replace("''", "'"))
         else:
             out.append(_field(moment, token))
     out.append(pattern[pos:])
@@ -58,15 +58,17 @@ def _field(m: datetime, token: str) -> str:
         return f"{m.minute:0{n}d}"
     if c == "s":
         return f"{m.second:0{n}d}"
-    if c == "S":
-        return f"{m.microsecond // 1000:03d}"[:n] if n <= 3 else f"{m.microsecond:06d}"[:n]
+    if c == "S":  # milliseconds as a number, at least n digits (Java's rule)
+        return f"{m.microsecond // 1000:0{n}d}"
     if c == "a":
         return m.strftime("%p")
     if c == "E":
         return m.strftime("%A") if n >= 4 else m.strftime("%a")
     if c == "u":
         return str(m.isoweekday())
-    if c in "Zz":
+    if c == "z":
+        return m.strftime("%Z") or "UTC"
+    if c == "Z":
         return m.strftime("%z") or "+0000"
     if c == "X":
         offset = m.strftime("%z") or "+0000"

@@ -188,8 +188,8 @@ def parse_component(loaded: Loaded) -> Component:
         component = model.model_validate(data)
     except PydanticValidationError as exc:
         problems = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        for err in exc.errors(include_input=False):
+            loc = _user_path(err["loc"])
             field = ".".join(str(p) for p in loc) or None
             message = err["msg"]
             if message.startswith("Value error, "):
@@ -203,10 +203,25 @@ def parse_component(loaded: Loaded) -> Component:
     return component
 
 
-_UNION_TAGS = set(SHAPE_MODELS) | {
-    "split", "combine", "search_replace", "base64_encode", "base64_decode", "character_encode",
-    "character_decode", "zip", "unzip", "script", "function-after[_check_text(), NotifyShape]",
-}
+_STEP_TAGS = {"split", "combine", "search_replace", "base64_encode", "base64_decode", "character_encode",
+              "character_decode", "zip", "unzip", "script"}
+
+
+def _user_path(loc: tuple) -> tuple:
+    """Pydantic's error location without the union tags it inserts (the shape type after
+    ``shapes.<id>``, the step type after ``steps.<n>``, validator names), so that it names
+    the keys the user wrote."""
+    out: list = []
+    for part in loc:
+        if isinstance(part, str):
+            if len(out) >= 2 and out[-2] == "shapes" and part in SHAPE_MODELS and len(out) == 2:
+                continue
+            if len(out) >= 2 and out[-2] == "steps" and isinstance(out[-1], int) and part in _STEP_TAGS:
+                continue
+            if part.startswith("function-") or part.startswith("tagged-union["):
+                continue
+        out.append(part)
+    return tuple(out)
 
 
 def check_process_graph(process: Process, loaded: Loaded | None = None) -> None:

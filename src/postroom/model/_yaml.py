@@ -25,17 +25,42 @@ except AttributeError:  # pragma: no cover - pure-Python fallback
 
 
 class _Loader12(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false. In YAML 1.1 ``yes``, ``no``, ``on`` and ``off``
-    are booleans, which would turn a Decision's ``second: yes`` into ``true``."""
+    """YAML 1.2 core schema for plain scalars. In YAML 1.1 ``yes``, ``no``, ``on`` and ``off``
+    are booleans (a Decision's ``second: yes`` would become ``true``), ``01234`` is octal
+    668, ``1:30`` is 90 and ``2026-01-01`` a date: here they stay what the user typed."""
 
 
+_REPLACED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+             "tag:yaml.org,2002:timestamp"}
 _Loader12.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _REPLACED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader12.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+_Loader12.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789")
+)
+_Loader12.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+_Loader12.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from ..errors import ConfigError, NotFound, PostroomError, ValidationError
 from ..model import COMPONENT_TYPES, Component, Loaded, dump, load_file, parse_component
 from ..repository import ComponentRecord, Repository
 from ..sdk import secret_fields
-from ._secrets import is_reference, secret_name_for
+from ._secrets import REFERENCE, is_reference, secret_name_for
 
 __all__ = ["ImportResult", "import_paths", "export_components", "component_from_record", "validate_settings",
            "collect_files"]
@@ -51,11 +51,15 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
         raise ConfigError(exc.message, file=file, line=loaded.line_of(("connector",)) if loaded else None,
                           field="connector", fix=exc.fix) from None
     model = connector.connection_model if component.type == "connection" else connector.operation_model
+    settings = component.settings  # type: ignore[attr-defined]
     try:
-        return model.model_validate(component.settings)  # type: ignore[attr-defined]
+        return model.model_validate(settings)  # type: ignore[attr-defined]
     except PydanticValidationError as exc:
         problems = []
-        for err in exc.errors():
+        for err in exc.errors(include_input=False):
+            value = settings.get(err["loc"][0]) if err["loc"] else None
+            if isinstance(value, str) and REFERENCE.search(value):
+                continue  # ${env:...} / ${secret:...}: validated at run time, once resolved
             loc = ("settings",) + tuple(err["loc"])
             message = err["msg"].removeprefix("Value error, ")
             fix = "remove it or check its spelling" if err["type"] == "extra_forbidden" else (
@@ -65,6 +69,8 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
                 fix = f"remove it or use one of: {known}"
             problems.append(ConfigError(message, file=file, line=loaded.line_of(loc) if loaded else None,
                                         component=component.id, field=".".join(map(str, loc)), fix=fix))
+        if not problems:
+            return None  # only references left to check: the run validates the resolved settings
         raise ValidationError(str(problems[0]), problems=problems) from None
 
 
@@ -108,7 +114,7 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
     records = []
     known_ids = set(seen)
     for component, loaded in parsed:
-        body = component.to_body()
+        body = _as_written(component, loaded)
         if component.type in ("connection", "operation"):
             connector = get_connector(component.connector)  # type: ignore[attr-defined]
             model = connector.connection_model if component.type == "connection" else connector.operation_model
@@ -127,9 +133,24 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
     return result
 
 
-def _reference_warnings(repo: Repository, component: Component, known: set[str], loaded: Loaded) -> list[str]:
-    from ._secrets import REFERENCE
+def _as_written(component: Component, loaded: Loaded) -> dict[str, Any]:
+    """The component as the user wrote it (so export gives their file back), with the id
+    filled in when it was derived from the name; never a version."""
+    import copy
 
+    body = copy.deepcopy(loaded.data)
+    body.pop("version", None)
+    if "id" not in body:
+        items = list(body.items())
+        at = next((i for i, (k, _) in enumerate(items) if k == "name"), len(items) - 1) + 1
+        items.insert(at, ("id", component.id))
+        body = dict(items)
+    if isinstance(body.get("settings"), dict):
+        body["settings"] = dict(body["settings"])
+    return body
+
+
+def _reference_warnings(repo: Repository, component: Component, known: set[str], loaded: Loaded) -> list[str]:
     warnings = []
     if component.type == "process":
         for shape_id, shape in component.shapes.items():  # type: ignore[attr-defined]
