@@ -73,3 +73,10 @@ shapes:
 """)
     assert result.status == "complete"
     assert result.documents_out == 1
+
+
+def test_yaml_keeps_codes_times_and_dates_as_typed():
+    from postroom.model import load_text
+
+    data = load_text("a: 01234\nb: 1:30\nc: 2026-10-02\nd: yes\ne: 12\nf: 0x1F\ng: 1_000\n")[0].data
+    assert data == {"a": "01234", "b": "1:30", "c": "2026-10-02", "d": "yes", "e": 12, "f": 31, "g": "1_000"}
