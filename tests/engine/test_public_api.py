@@ -1,0 +1,28 @@
+"""The small public API is pinned: a change here is a decision, not an accident."""
+
+import subprocess
+import sys
+
+import postroom
+import postroom.sdk
+
+
+def test_package_api():
+    assert sorted(postroom.__all__) == ["ConfigError", "ConnectorError", "Document", "DocumentError",
+                                        "PostroomError", "__version__"]
+    for name in postroom.__all__:
+        assert getattr(postroom, name) is not None
+
+
+def test_sdk_api():
+    assert sorted(postroom.sdk.__all__) == sorted([
+        "AuthenticationFailed", "ConfigError", "ConnectionFailed", "Connector", "ConnectorError", "Document",
+        "DocumentError", "Failed", "OperationSession", "PostroomError", "RunContext", "SPOOL_THRESHOLD", "Settings",
+        "TestReport", "secret_fields", "setting", "spool_directory"])
+
+
+def test_importing_the_cli_loads_nothing_heavy():
+    code = ("import sys, postroom.cli; heavy = [m for m in ('sqlalchemy', 'pydantic', 'fastapi', 'uvicorn', "
+            "'aiosmtpd', 'cryptography') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
