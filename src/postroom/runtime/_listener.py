@@ -267,6 +267,16 @@ class ListenerWorker:
     def stop(self) -> None:
         """Ask the worker to stop; a running execution finishes first."""
         self._stop.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        """End a wait for new data (IMAP IDLE) now, when the session can."""
+        interrupt = getattr(self._session, "interrupt", None)
+        if callable(interrupt) and not self.busy:
+            try:
+                interrupt()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("listener %s: interrupting the wait failed: %s", self.process_id, _describe(exc))
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -400,15 +410,22 @@ class ListenerWorker:
                 self._close_session()
             # IDLE: mail that came during the execution was not announced; look at once
             return 0 if idle else spec.interval
+        # nothing new: still a successful look, so the session may move its watermark past
+        # what it passed over (mail filtered out, a first run's baseline)
+        session.commit()
         if not idle:
             self._close_session()
             return spec.interval
+        # IDLE: a session that can be interrupted (stop, lease lost) waits the whole interval
+        # in one call; otherwise in chunks, so that a stop is never long in coming
+        interruptible = callable(getattr(session, "interrupt", None))
+        chunk = spec.interval if interruptible else self.options.idle_chunk_seconds
         deadline = time.monotonic() + spec.interval
         while not self._stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self._lease_valid():
                 break
-            if session.wait_for_new(min(self.options.idle_chunk_seconds, remaining)):
+            if session.wait_for_new(min(chunk, remaining)):
                 break
         return 0
 
@@ -564,6 +581,7 @@ class ListenerWorker:
                         log.warning("listener %s: cannot renew the lease: %s", self.process_id, _describe(exc))
             if lost:
                 log.warning("listener %s: lost the lease %s to another serve process", self.process_id, self._lease)
+                self._interrupt()
             self._save()
 
     def _close_session(self) -> None:
