@@ -197,3 +197,66 @@ def test_serve_without_listeners_and_on_a_busy_port(setup, cli, workdir: Path, h
     assert _names(inbox) == ["ignored.txt"] and _names(out) == []
     assert _row(cli)["state"] == "not_running"
     assert server.terminate() == 0
+
+
+SLOW = """
+type: connection
+connector: disk
+name: Slow inbox
+id: slow-inbox
+settings: {{directory: "{inbox}"}}
+---
+type: operation
+connector: disk
+name: Take
+id: take
+settings: {{action: get, delete_after_read: true}}
+---
+type: connection
+connector: disk
+name: Slow out
+id: slow-out
+settings: {{directory: "{out}"}}
+---
+type: operation
+connector: disk
+name: Write
+id: write
+settings: {{action: send}}
+---
+type: process
+name: Slow copy
+id: slow-copy
+start: start
+shapes:
+  start: {{type: start, mode: listener, connection: slow-inbox, operation: take, interval_seconds: 0.2, next: wait}}
+  wait: {{type: data_process, steps: [{{type: script, language: python, code: "import time; time.sleep(3)"}}],
+         next: write}}
+  write: {{type: connector, connection: slow-out, operation: write}}
+"""
+
+
+def test_sigterm_lets_the_running_execution_finish_and_commit(cli, workdir: Path, home: Path) -> None:  # noqa: ANN001
+    inbox, out = workdir / "slow-in", workdir / "slow-out"
+    inbox.mkdir()
+    out.mkdir()
+    (workdir / "slow.yaml").write_text(SLOW.format(inbox=inbox, out=out))
+    assert (result := cli("import", "slow.yaml")).code == 0, result
+    server = Serve(workdir, {"POSTROOM_HOME": str(home)}, "--lease-seconds", "3")
+    repo = open_repository(home=home)
+    try:
+        server.wait_ready()
+        _drop(inbox, ["slow.txt"], workdir / "staging")
+        wait_for(lambda: repo.list_executions(status="running"), 30, "the execution to start")
+        assert _names(out) == []
+        assert server.terminate(timeout=60) == 0
+        (record,) = repo.list_executions()
+        assert record.status == "complete" and record.documents_out == 1
+        assert _names(out) == ["slow.txt"] and _names(inbox) == []  # finished and committed
+        (health,) = repo.list_listener_health()
+        assert health.state == "stopped" and health.documents_taken == 1
+        assert repo.acquire_lease(health.resource, "someone-else", 5)  # released
+        assert "waiting for its execution to finish" in server.output()
+    finally:
+        server.close()
+        repo.close()
