@@ -36,7 +36,8 @@ SEND = {
 
 def test_public_api_is_pinned():
     assert sorted(mail.__all__) == sorted(
-        ["MailConnector", "MailConnection", "MailOperation", "MailSendSession", "InboundEndpoint", "connector"]
+        ["MailConnector", "MailConnection", "MailOperation", "MailGetSession", "MailSendSession", "InboundEndpoint",
+         "connector"]
     )
     assert isinstance(connector, MailConnector)
     assert (connector.name, connector.title) == ("mail", "Mail")
@@ -188,11 +189,14 @@ def test_secrets_stay_out_of_repr_and_errors():
     assert PASSWORD not in repr(caught.value.errors(include_input=False))
 
 
-def test_get_action_is_a_clear_config_error():
+def test_get_action_opens_a_get_session_and_refuses_imap_settings_on_pop3():
     connection = MailConnection.model_validate(GMAIL)
+    session = connector.open(connection, MailOperation(action="get"), MemoryContext())
+    assert isinstance(session, mail.MailGetSession)
+    assert session.resource_key() == "pop3://yourname%40gmail.com@smtp.gmail.com:465"
     with pytest.raises(ConfigError) as caught:
-        connector.open(connection, MailOperation(action="get"), MemoryContext())
-    assert "get action" in str(caught.value) and caught.value.exit_code == 2
+        connector.open(connection, MailOperation(action="get", move_to_folder="Processed"), MemoryContext())
+    assert "move_to_folder needs IMAP" in str(caught.value) and caught.value.exit_code == 2
 
 
 def test_open_accepts_plain_mappings():

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import ConnectorError, ExecutionStopped, PostroomError
-from ..sdk import Document
+from ..sdk import Document, Failed
 from ._context import ExecutionContext
 from ._executor import Executor
 
@@ -30,12 +30,25 @@ class ExecutionResult:
         return 0
 
 
-def _start_documents(ctx: ExecutionContext, inputs: Iterable[Document] | None) -> Iterator[Document]:
+def _failed_at_start(ctx: ExecutionContext, item: Failed) -> None:
+    """An item a connector could not turn into a document (a broken email, from ``fetch()``
+    here or from a listener's): it fails alone, recorded at the start shape, and the
+    others go on."""
+    ctx.documents_in += 1
+    item.document.seq = ctx.next_seq()
+    ctx.fail(item.document, ctx.process.start, item.message)
+
+
+def _start_documents(ctx: ExecutionContext, inputs: Iterable[Document | Failed] | None) -> Iterator[Document]:
     start = ctx.process.shapes[ctx.process.start]
     mode = start.mode
     if mode in ("connector", "listener") and inputs is None:
         session = ctx.session(ctx.process.start, start.connection, start.operation)
-        yield from session.fetch()
+        for item in session.fetch():
+            if isinstance(item, Failed):
+                _failed_at_start(ctx, item)
+                continue
+            yield item
         return
     if mode == "no_data" or inputs is None:
         yield Document(b"")
@@ -43,6 +56,9 @@ def _start_documents(ctx: ExecutionContext, inputs: Iterable[Document] | None) -
     any_input = False
     for doc in inputs:
         any_input = True
+        if isinstance(doc, Failed):
+            _failed_at_start(ctx, doc)
+            continue
         yield doc
     if not any_input:
         yield Document(b"")

@@ -117,8 +117,10 @@ class OperationSession(ABC):
     #: True when the operation changes the outside world (send, delete, write).
     side_effects: ClassVar[bool] = False
 
-    def fetch(self) -> Iterator[Document]:
-        """Start-shape use: yield the documents this operation gets."""
+    def fetch(self) -> Iterator[Document | Failed]:
+        """Start-shape use: yield the documents this operation gets. Yield a :class:`Failed`
+        for an item that cannot become a document (a broken email): the engine records it
+        as a failed document of the start shape and the others go on."""
         raise NotImplementedError(f"{type(self).__name__} cannot start a process")
 
     @abstractmethod

@@ -1,23 +1,34 @@
-"""The Mail connector: send email over SMTP (reading mail, POP3 and IMAP, arrives with issue 4).
+"""The Mail connector: send email over SMTP, read it over POP3 or IMAP.
 
 Role files (DESIGN.md principle 3): ``spec.py`` the settings models, ``_smtp.py``
 sessions, TLS, login and the pool, ``mime.py`` message building, ``send.py`` the Send
-operation.
+operation; ``_pop3.py`` and ``_imap.py`` reading sessions (``_inbound.py`` what they
+share), ``_parse.py`` received messages into parts, ``get.py`` the Get operation.
 """
 
 from __future__ import annotations
 
 from ...errors import ConfigError
 from ...sdk import Connector, OperationSession, RunContext, Settings, TestReport
-from ._smtp import PoolRegistry, test_connection
+from ._smtp import PoolRegistry
+from .get import MailGetSession, test_mail_connection
 from .send import MailSendSession
 from .spec import InboundEndpoint, MailConnection, MailOperation
 
-__all__ = ["MailConnector", "MailConnection", "MailOperation", "MailSendSession", "InboundEndpoint", "connector"]
+__all__ = [
+    "MailConnector",
+    "MailConnection",
+    "MailOperation",
+    "MailGetSession",
+    "MailSendSession",
+    "InboundEndpoint",
+    "connector",
+]
 
 
 class MailConnector(Connector):
-    """Send documents as email; one connection holds the server, login and limits."""
+    """Send documents as email and read mail as documents; one connection holds the servers,
+    login and limits."""
 
     name = "mail"
     title = "Mail"
@@ -33,17 +44,13 @@ class MailConnector(Connector):
         connection = _as(MailConnection, connection)
         operation = _as(MailOperation, operation)
         if operation.action == "get":
-            raise ConfigError(
-                "the Mail connector's get action (reading mail over POP3 or IMAP) is not available yet; "
-                "this release sends mail only",
-                field="action",
-                fix="use action: send, or read mail with a later release",
-            )
+            return MailGetSession.open(connection, operation, context)
         return MailSendSession(connection, operation, context, self.pools)
 
     def test(self, connection: Settings) -> TestReport:
-        """Connect, secure and log in as a send would; raise ConnectorError on failure."""
-        return test_connection(_as(MailConnection, connection))
+        """Connect, secure and log in as a send (and, for a reading connection, a get) would;
+        raise ConnectorError naming the side that failed."""
+        return test_mail_connection(_as(MailConnection, connection))
 
 
 def _as(model: type, settings: Settings):  # noqa: ANN202 - returns an instance of model

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -457,7 +458,7 @@ class MailOperation(Settings):
     delete_after_read: bool = setting(
         False,
         title="Delete after reading",
-        help="POP3: delete each message once its documents are stored.",
+        help="Delete each message once the execution that read it has succeeded (POP3 and IMAP).",
         group="Reading",
         show_if={"action": "get"},
     )
@@ -489,6 +490,47 @@ class MailOperation(Settings):
         ge=0,
         show_if={"action": "get"},
     )
+    body: Literal["text", "html", "both"] = setting(
+        "text",
+        title="Body",
+        help="disposition inline: which body becomes the document. text: the plain-text body (the HTML one "
+        "when a message has no other); html: the HTML body (else the text one); both: one document for each "
+        "that the message has. Bodies are delivered as UTF-8; mail.content_type says which one a document is.",
+        group="Reading",
+        show_if={"action": "get", "disposition": "inline"},
+    )
+    subject_filter: str = setting(
+        "",
+        title="Subject filter",
+        help="Read only mail whose subject contains this text (case-blind; IMAP searches on the server). "
+        "Blank: any subject.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    since: date | None = setting(
+        None,
+        title="Received since",
+        help="Read only mail received on or after this date (YYYY-MM-DD; IMAP searches on the server). "
+        "Blank: any date.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    start_from: Literal["now", "all", "date"] = setting(
+        "now",
+        title="First run takes",
+        help="What the first run on a mailbox takes. now: only mail that arrives from then on (the mail "
+        "already there is left alone, and the log says how much); all: every message already there; date: "
+        "the messages received on or after start_date. Later runs take what arrived since the last one.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    start_date: date | None = setting(
+        None,
+        title="Start date",
+        help="With start_from: date, the first run takes the mail received on or after this date (YYYY-MM-DD).",
+        group="Reading",
+        show_if={"action": "get", "start_from": "date"},
+    )
 
     @field_validator("from_", "to", "cc", "bcc", "reply_to", "from_address")
     @classmethod
@@ -503,12 +545,18 @@ class MailOperation(Settings):
             raise ValueError("from holds more than one address: write one sender")
         return value
 
+    @model_validator(mode="after")
+    def _start_date_needed(self) -> MailOperation:
+        if self.action == "get" and self.start_from == "date" and self.start_date is None:
+            raise ValueError("start_from is date but start_date is blank: set start_date (YYYY-MM-DD)")
+        return self
+
     @field_validator("attachment_content_type", "body_content_type")
     @classmethod
     def _content_type(cls, value: str) -> str:
         return str(parse_content_type(value))
 
-    @field_validator("subject", "file_name")
+    @field_validator("subject", "file_name", "subject_filter")
     @classmethod
     def _one_line(cls, value: str, info) -> str:  # noqa: ANN001 - pydantic's ValidationInfo
         if re.search(r"[\r\n]", value):

@@ -1,0 +1,213 @@
+"""What reading mail over POP3 and IMAP shares: settings advice, TLS, login rules, error mapping.
+
+The rules are the sending side's (``_smtp.py``): implicit TLS with ``use_ssl`` (POP3S
+995, IMAPS 993); STARTTLS/STLS with ``use_tls`` only, and a server that does not offer
+it is an error, never a silent fall back to clear text; certificates and host names
+verified unless ``verify_certificates`` is off (then a warning is logged every time);
+a password is never sent in clear text unless ``allow_insecure_auth``.
+
+Library errors are mapped here into :class:`ConnectionFailed` / :class:`AuthenticationFailed`
+/ :class:`ConfigError` naming the setting to change. Which name that is depends on the
+connection: ``inbound_use_ssl`` when the connection has its own inbound settings, else
+``use_ssl`` (:class:`Fields`). No message contains a password or token: server texts pass
+through :func:`redact` first.
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import ssl
+from dataclasses import dataclass
+
+from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
+from ._smtp import TokenSource, ssl_context_for
+from .spec import InboundEndpoint, MailConnection
+
+__all__ = ["Fields", "Inbound", "redact"]
+
+_NOT_TLS = (
+    "WRONG_VERSION_NUMBER",
+    "UNEXPECTED_EOF",
+    "RECORD_LAYER_FAILURE",
+    "PACKET_LENGTH_TOO_LONG",
+    "HTTP_REQUEST",
+    "UNKNOWN_PROTOCOL",
+    "EOF occurred",
+)
+_NAMES = {"pop3": "POP3", "imap": "IMAP"}
+_TLS_PORTS = {"pop3": 995, "imap": 993}
+_PLAIN_PORTS = {"pop3": 110, "imap": 143}
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for value in secrets:
+        for form in {value, base64.b64encode(value.encode()).decode()}:
+            text = text.replace(form, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The names of the settings that decide each inbound value (for advice in errors)."""
+
+    host: str
+    port: str
+    use_ssl: str
+    use_tls: str
+    user_name: str
+    password: str
+
+    @classmethod
+    def of(cls, conn: MailConnection) -> Fields:
+        own = bool(conn.inbound_host)
+        return cls(
+            host="inbound_host" if own else "host",
+            port="inbound_port" if own or conn.inbound_port else "port",
+            use_ssl="inbound_use_ssl" if own or conn.inbound_use_ssl is not None else "use_ssl",
+            use_tls="inbound_use_tls" if own or conn.inbound_use_tls is not None else "use_tls",
+            user_name="inbound_user_name" if conn.inbound_user_name is not None else "user_name",
+            password="inbound_password" if conn.inbound_password is not None else "password",
+        )
+
+
+class Inbound:
+    """The reading side of one connection: endpoint, TLS context, login data, error mapping."""
+
+    def __init__(self, connection: MailConnection) -> None:
+        self.conn = connection
+        self.endpoint: InboundEndpoint = connection.inbound()
+        self.fields = Fields.of(connection)
+        self.protocol = self.endpoint.protocol
+        self.name = _NAMES[self.protocol]
+        self._context: ssl.SSLContext | None = None
+        self.xoauth2 = connection.uses_xoauth2 and bool(connection.access_token or connection.refresh_token)
+        self.tokens = TokenSource(connection) if self.xoauth2 else None
+        self.secrets = [v for v in (self.endpoint.password, connection.access_token, connection.refresh_token,
+                                    connection.client_secret) if v and len(v) >= 3]
+
+    def __repr__(self) -> str:
+        return f"Inbound({self.address})"
+
+    @property
+    def address(self) -> str:
+        return f"{self.name} {self.endpoint.host}:{self.endpoint.port}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.endpoint.host}:{self.endpoint.port}"
+
+    def context(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = ssl_context_for(self.conn)
+        return self._context
+
+    def insecure_warning(self) -> str | None:
+        if self.conn.verify_certificates:
+            return None
+        return (f"certificate verification is off for {self.address}: anyone on the network can read the mail "
+                "and the password (set verify_certificates: true and trusted_ca_file instead)")
+
+    # -- login rules ------------------------------------------------------------------------
+    def check_login(self, tls: bool) -> None:
+        """Refuse to log in without a user, without a password, or in clear text."""
+        ep, f = self.endpoint, self.fields
+        if not ep.user_name:
+            raise ConfigError(f"reading mail over {self.name} needs a login, but {f.user_name} is blank",
+                              field=f.user_name, fix=f"set {f.user_name} and {f.password}")
+        if not self.xoauth2 and not ep.password:
+            raise ConfigError(f"reading mail over {self.name} needs a password, but {f.password} is blank",
+                              field=f.password, fix=f"set {f.password}: ${{secret:NAME}}")
+        if not tls and not self.conn.allow_insecure_auth:
+            raise ConfigError(
+                f"refusing to send the password for {ep.user_name} in clear text to {self.address}",
+                field=f.use_tls,
+                fix=f"set {f.use_tls}: true (STARTTLS) or {f.use_ssl}: true with port {_TLS_PORTS[self.protocol]}, "
+                "or allow_insecure_auth: true for a trusted local server",
+            )
+
+    def xoauth2_string(self) -> str:
+        assert self.tokens is not None
+        return f"user={self.endpoint.user_name}\x01auth=Bearer {self.tokens.token()}\x01\x01"
+
+    def refused_login(self, said: str, mechanism: str) -> AuthenticationFailed:
+        said = redact(" ".join(said.split()), self.secrets)
+        if mechanism == "xoauth2":
+            return AuthenticationFailed(
+                f"the {self.name} server {self.where} refused the OAuth 2.0 token for {self.endpoint.user_name} "
+                f"(server said: {said})",
+                fix="check the token's scope (https://mail.google.com/ for Gmail) and the refresh token",
+            )
+        return AuthenticationFailed(
+            f"the {self.name} server {self.where} refused the user name or password for {self.endpoint.user_name}"
+            f"; for Gmail, use an app password, not the account password (server said: {said})",
+            field=self.fields.password,
+        )
+
+    # -- error mapping ------------------------------------------------------------------------
+    def not_protocol(self, greeting: str) -> ConnectionFailed:
+        greeting = redact(" ".join(greeting.split())[:120], self.secrets)
+        other = "imap" if self.protocol == "pop3" else "pop3"
+        looks = (greeting.startswith("* OK") and self.protocol == "pop3") or (
+            greeting.startswith("+OK") and self.protocol == "imap")
+        hint = (f"; it looks like {_NAMES[other]}: set inbound_protocol: {other}" if looks
+                else "; check the port")
+        return ConnectionFailed(f"{self.where} answered {greeting!r}, which is not a {self.name} greeting{hint}",
+                                field="inbound_protocol" if looks else self.fields.port, retryable=False)
+
+    def no_starttls(self) -> ConnectionFailed:
+        command = "STLS" if self.protocol == "pop3" else "STARTTLS"
+        return ConnectionFailed(
+            f"the {self.name} server {self.where} does not offer {command}; turn off {self.fields.use_tls} or use "
+            f"port {_TLS_PORTS[self.protocol]} with {self.fields.use_ssl}: true",
+            field=self.fields.use_tls, retryable=False,
+        )
+
+    def map(self, exc: BaseException, phase: str, *, connected: bool) -> Exception:
+        """A library or socket error as one of ours, with the setting to change."""
+        ep, f = self.endpoint, self.fields
+        where = self.where
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            reason = exc.verify_message or exc.reason or str(exc)
+            if "hostname" in str(reason).lower() or "ip address mismatch" in str(reason).lower():
+                return ConnectionFailed(
+                    f"the certificate of {where} does not name the host {ep.host!r} ({reason})",
+                    fix=f"set {f.host} to a name the certificate holds", field=f.host, retryable=False)
+            return ConnectionFailed(
+                f"the certificate of {self.address} is not trusted ({reason})",
+                fix="set trusted_ca_file to the PEM file of the CA that signed it, or point SSL_CERT_FILE at a "
+                "bundle that holds it", field="trusted_ca_file", retryable=False)
+        if isinstance(exc, ssl.SSLError) and phase == "connect" and ep.use_ssl:
+            text = f"{exc.reason or ''} {exc}"
+            if any(marker in text for marker in _NOT_TLS):
+                return ConnectionFailed(
+                    f"the {self.name} server at {where} does not speak TLS from the first byte ({f.use_ssl}); port "
+                    f"{ep.port} expects STARTTLS or plain {self.name}: set {f.use_ssl}: false and {f.use_tls}: true, "
+                    f"or use port {_TLS_PORTS[self.protocol]}", field=f.use_ssl, retryable=False)
+        if isinstance(exc, ssl.SSLError):
+            step = "after STARTTLS with" if phase == "starttls" else "with"
+            return ConnectionFailed(f"TLS {step} {self.address} failed: {exc.reason or exc}", retryable=False)
+        if isinstance(exc, socket.gaierror):
+            return ConnectionFailed(f"cannot find the host {ep.host!r}: {exc.strerror or exc}", field=f.host)
+        if isinstance(exc, ConnectionRefusedError):
+            return ConnectionFailed(
+                f"{where} refused the connection ({self.name})",
+                fix=f"check {f.host} and {f.port} ({_TLS_PORTS[self.protocol]} with {f.use_ssl}, "
+                f"{_PLAIN_PORTS[self.protocol]} with {f.use_tls}) and that the server runs")
+        if isinstance(exc, TimeoutError | socket.timeout) or "timed out" in str(exc):
+            if phase == "connect" and connected and not ep.use_ssl:
+                return ConnectionFailed(
+                    f"{where} accepted the connection but sent no {self.name} greeting within "
+                    f"{self.conn.timeout_seconds:g} s; it probably expects TLS from the first byte (as port "
+                    f"{_TLS_PORTS[self.protocol]} does): set {f.use_ssl}: true", field=f.use_ssl)
+            return ConnectionFailed(f"{self.address} did not answer within {self.conn.timeout_seconds:g} s ({phase})",
+                                    fix="check host, port and firewalls, or raise timeout_seconds")
+        if isinstance(exc, EOFError | ConnectionResetError | BrokenPipeError) and phase == "connect" and not ep.use_ssl:
+            return ConnectionFailed(
+                f"{where} closed the connection before a {self.name} greeting; if it expects TLS from the first "
+                f"byte (port {_TLS_PORTS[self.protocol]}), set {f.use_ssl}: true", field=f.use_ssl)
+        if isinstance(exc, OSError):
+            detail = exc.strerror or redact(str(exc), self.secrets) or type(exc).__name__
+            return ConnectionFailed(f"the {self.name} session with {where} failed ({phase}): {detail}")
+        detail = redact(str(exc), self.secrets) or type(exc).__name__
+        return ConnectionFailed(f"the {self.name} session with {where} failed ({phase}): {detail}")

@@ -1,0 +1,479 @@
+"""Read a received message into the parts a get operation turns into documents.
+
+The parser streams: it reads the raw message line by line from a file, decodes each
+leaf part (base64, quoted-printable, 7bit/8bit/binary) as it goes, and writes what is
+kept into a :class:`tempfile.SpooledTemporaryFile` (memory up to the SDK's spool
+threshold, then disk). Memory stays flat whatever the size of an attachment, and
+nothing is kept of the parts a get does not deliver. Headers are parsed by the stdlib
+(:class:`email.parser.BytesHeaderParser`, policy ``default``), which decodes RFC 2047
+encoded words and RFC 2231 parameters (``filename*=UTF-8''...``).
+
+What is a body and what is an attachment (``classify``):
+
+* an **attachment** is a leaf part with ``Content-Disposition: attachment``, or with a
+  file name, or whose type is neither text/plain nor text/html (a PDF, an image, a
+  calendar invitation, an attached email ``message/rfc822``);
+* the **text body** is the first other text/plain part, the **HTML body** the first
+  other text/html part (so a multipart/alternative gives one of each).
+
+Body texts are decoded from their charset and delivered as UTF-8 with ``\\n`` line
+breaks; attachments are delivered as the bytes that were attached.
+
+A message is **broken** (:class:`BrokenMessage`, with a reason naming the part) when a
+multipart has no boundary, when the message ends inside a multipart (no closing
+boundary: it was cut short), or when a base64 part holds characters that are not
+base64 or ends in the middle of a group. Every part is checked, also the ones the
+operation does not deliver, so a broken message fails the same whatever the
+disposition. An unknown charset is not fatal: the text is read as UTF-8 with
+replacement characters and a warning says so.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import mimetypes
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from tempfile import SpooledTemporaryFile
+from typing import IO
+
+from ...sdk import SPOOL_THRESHOLD
+
+__all__ = ["BrokenMessage", "MailPart", "ParsedMail", "parse_message", "parse_headers", "header_text"]
+
+_LINE_LIMIT = 64 * 1024
+_BASE64_BAD = re.compile(rb"[^A-Za-z0-9+/=]")
+_WHITESPACE = re.compile(rb"[ \t\r\n]+")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_HEADER_PARSER = BytesHeaderParser(policy=policy.default)
+
+
+class BrokenMessage(Exception):
+    """The message cannot be read into correct documents; the text says which part and why."""
+
+
+@dataclass
+class MailPart:
+    """One leaf part kept by the parser: its decoded content in a spooled file."""
+
+    path: str  # 1, 1.2, ... (IMAP-style part numbers; "1" for a single-part message)
+    content_type: str  # type/subtype, lower case
+    charset: str
+    disposition: str  # attachment | inline | ""
+    file_name: str
+    kind: str  # text | html | attachment
+    content: IO[bytes]
+    size: int = 0
+
+    def close(self) -> None:
+        self.content.close()
+
+
+@dataclass
+class ParsedMail:
+    headers: EmailMessage
+    text: MailPart | None = None
+    html: MailPart | None = None
+    attachments: list[MailPart] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        for part in self.parts():
+            part.close()
+
+    def parts(self) -> list[MailPart]:
+        return [p for p in (self.text, self.html) if p is not None] + self.attachments
+
+
+def parse_headers(block: bytes) -> EmailMessage:
+    """A header block (up to the blank line) as a headers-only message."""
+    return _HEADER_PARSER.parsebytes(block)  # type: ignore[return-value]
+
+
+def header_text(value: object) -> str:
+    """A header value as one line of text: encoded words decoded, folding and controls gone."""
+    if value is None:
+        return ""
+    text = str(value)
+    if "=?" in text:  # encoded words the policy left alone (inside quotes, say)
+        try:
+            text = str(make_header(decode_header(text)))
+        except (ValueError, LookupError, UnicodeError):
+            pass
+    if any("\udc80" <= ch <= "\udcff" for ch in text):  # raw 8-bit bytes the parser escaped
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+    text = " ".join(text.replace("\r", " ").replace("\n", " ").split(" "))
+    return _CONTROL.sub("", re.sub(r"\s+", " ", text)).strip()
+
+
+# -- line reading ------------------------------------------------------------------------------
+
+
+class _Lines:
+    """Lines of a binary stream, each with its line ending; a line longer than the limit
+    comes in pieces, and only the first piece of a line can be a boundary."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._read = stream.readline
+        self.at_start = True  # the next piece starts a line
+
+    def next(self) -> tuple[bytes, bool] | None:
+        piece = self._read(_LINE_LIMIT)
+        if not piece:
+            return None
+        starts = self.at_start
+        self.at_start = piece.endswith(b"\n")
+        return piece, starts
+
+
+def _strip_eol(piece: bytes) -> bytes:
+    if piece.endswith(b"\r\n"):
+        return piece[:-2]
+    if piece.endswith(b"\n") or piece.endswith(b"\r"):
+        return piece[:-1]
+    return piece
+
+
+# -- decoders: bytes of the part as transferred -> bytes of the content -----------------------
+
+
+class _Sink:
+    """Where kept content goes: memory up to the spool threshold, then a temporary file."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)  # noqa: SIM115
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self.file.write(data)
+            self.size += len(data)
+
+
+class _Null:
+    size = 0
+
+    def write(self, data: bytes) -> None:
+        pass
+
+
+class _Text:
+    """Charset bytes -> UTF-8 with \\n line breaks, streaming (a trailing \\r waits for its \\n)."""
+
+    def __init__(self, sink: _Sink, charset: str, warn: Callable[[str], None], where: str) -> None:
+        self.sink = sink
+        try:
+            self._decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+        except LookupError:
+            warn(f"{where} names the unknown charset {charset!r}; read as UTF-8")
+            self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._carry = ""
+
+    def write(self, data: bytes, final: bool = False) -> None:
+        text = self._carry + self._decoder.decode(data, final)
+        self._carry = ""
+        if text.endswith("\r") and not final:
+            text, self._carry = text[:-1], "\r"
+        if text:
+            self.sink.write(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
+
+    @property
+    def size(self) -> int:
+        return self.sink.size
+
+
+class _Decoder:
+    def __init__(self, out, where: str) -> None:  # noqa: ANN001 - a _Sink, _Text or _Null
+        self.out = out
+        self.where = where
+
+    def feed(self, piece: bytes) -> None:
+        self.out.write(piece)
+
+    def finish(self) -> None:
+        if isinstance(self.out, _Text):
+            self.out.write(b"", final=True)
+
+
+class _QuotedPrintable(_Decoder):
+    def feed(self, piece: bytes) -> None:
+        self.out.write(binascii.a2b_qp(piece))
+
+
+class _Base64(_Decoder):
+    def __init__(self, out, where: str) -> None:  # noqa: ANN001
+        super().__init__(out, where)
+        self._pending = b""
+
+    def feed(self, piece: bytes) -> None:
+        data = _WHITESPACE.sub(b"", piece)
+        if not data:
+            return
+        bad = _BASE64_BAD.search(data)
+        if bad:
+            raise BrokenMessage(
+                f"{self.where} is declared base64 but holds {bad.group(0)!r}, which is not a base64 character"
+            )
+        data = self._pending + data
+        cut = len(data) // 4 * 4
+        self._pending = data[cut:]
+        if cut:
+            self._decode(data[:cut])
+
+    def _decode(self, data: bytes) -> None:
+        try:
+            self.out.write(binascii.a2b_base64(data))
+        except binascii.Error as exc:
+            raise BrokenMessage(f"{self.where} is not valid base64 ({exc})") from None
+
+    def finish(self) -> None:
+        if self._pending:
+            if len(self._pending) % 4 == 1:
+                raise BrokenMessage(f"{self.where} ends in the middle of a base64 group: it is cut short")
+            self._decode(self._pending + b"=" * (-len(self._pending) % 4))
+            self._pending = b""
+        super().finish()
+
+
+def _decoder(encoding: str, out, where: str) -> _Decoder:  # noqa: ANN001
+    if encoding == "base64":
+        return _Base64(out, where)
+    if encoding == "quoted-printable":
+        return _QuotedPrintable(out, where)
+    return _Decoder(out, where)
+
+
+# -- the walk ----------------------------------------------------------------------------------
+
+
+def _file_name(headers: EmailMessage) -> str:
+    try:
+        name = headers.get_filename() or ""
+    except (ValueError, LookupError, UnicodeError):  # a malformed RFC 2231 parameter
+        name = ""
+    return _clean_name(header_text(name)) if name else ""
+
+
+def _clean_name(name: str) -> str:
+    """A file name without folders or characters that could not be a name."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _CONTROL.sub("", name).strip().strip(".")
+    return name[:255]
+
+
+def _disposition(headers: EmailMessage) -> str:
+    value = headers.get("Content-Disposition")
+    if value is None:
+        return ""
+    return str(value).split(";", 1)[0].strip().lower()
+
+
+def _encoding(headers: EmailMessage) -> str:
+    value = headers.get("Content-Transfer-Encoding")
+    return str(value).strip().lower() if value is not None else "7bit"
+
+
+def classify(content_type: str, disposition: str, file_name: str) -> str:
+    """text | html | attachment (see the module docstring)."""
+    if disposition == "attachment" or file_name:
+        return "attachment"
+    if content_type == "text/plain":
+        return "text"
+    if content_type == "text/html":
+        return "html"
+    return "attachment"
+
+
+class _Walker:
+    def __init__(self, stream: IO[bytes], keep: set[str]) -> None:
+        self.lines = _Lines(stream)
+        self.keep = keep
+        self.mail: ParsedMail | None = None
+        self.warnings: list[str] = []
+        self._attachment_count = 0
+
+    # headers ------------------------------------------------------------------------------
+    def headers(self, stack: list[bytes]) -> tuple[EmailMessage, tuple[int, bool] | None, bool]:
+        """Read a header block; returns the headers, a boundary met instead of the blank
+        line (an empty part), and whether the stream ended."""
+        block: list[bytes] = []
+        while True:
+            item = self.lines.next()
+            if item is None:
+                return parse_headers(b"".join(block) + b"\r\n"), None, True
+            piece, starts = item
+            if starts and piece in (b"\r\n", b"\n"):
+                return parse_headers(b"".join(block) + b"\r\n"), None, False
+            if starts and stack and piece.startswith(b"--"):
+                term = _match(piece, stack)
+                if term is not None:
+                    return parse_headers(b"".join(block) + b"\r\n"), term, False
+            block.append(piece)
+
+    # entities -----------------------------------------------------------------------------
+    def entity(self, headers: EmailMessage, stack: list[bytes], path: str) -> tuple[int, bool] | None:
+        content_type = headers.get_content_type()
+        if content_type.startswith("multipart/"):
+            return self.multipart(headers, content_type, stack, path)
+        return self.leaf(headers, content_type, stack, path)
+
+    def multipart(self, headers: EmailMessage, content_type: str, stack: list[bytes], path: str):  # noqa: ANN201
+        where = f"part {path}" if path else "the message"
+        boundary = headers.get_param("boundary")
+        if not boundary or not isinstance(boundary, str):
+            raise BrokenMessage(f"{where} is {content_type} but names no boundary, so its parts cannot be found")
+        inner = [*stack, boundary.encode("utf-8", "surrogateescape")]
+        mine = len(inner) - 1
+        term = self.skip(inner)  # the preamble
+        number = 0
+        while True:
+            if term is None:
+                raise BrokenMessage(
+                    f"{where} ({content_type}) ends without its closing boundary: the message is cut short"
+                )
+            depth, close = term
+            if depth < mine:
+                return term  # an outer boundary closes this multipart too (lenient, nothing is lost)
+            if close:
+                break
+            number += 1
+            child_path = f"{path}.{number}" if path else str(number)
+            child, early, ended = self.headers(inner)
+            if content_type == "multipart/digest" and child.get("Content-Type") is None:
+                child.set_default_type("message/rfc822")
+            if ended:
+                term = None
+            elif early is not None:
+                term = early  # a part with headers only
+            else:
+                term = self.entity(child, inner, child_path)
+        return self.skip(stack)  # the epilogue, up to an outer boundary or the end
+
+    def skip(self, stack: list[bytes]) -> tuple[int, bool] | None:
+        while True:
+            item = self.lines.next()
+            if item is None:
+                return None
+            piece, starts = item
+            if starts and stack and piece.startswith(b"--"):
+                term = _match(piece, stack)
+                if term is not None:
+                    return term
+
+    def leaf(self, headers: EmailMessage, content_type: str, stack: list[bytes], path: str):  # noqa: ANN201
+        path = path or "1"
+        where = f"part {path} ({content_type})"
+        disposition = _disposition(headers)
+        file_name = _file_name(headers)
+        kind = classify(content_type, disposition, file_name)
+        assert self.mail is not None
+        taken = (kind == "text" and self.mail.text is None) or (kind == "html" and self.mail.html is None)
+        keep = (kind in self.keep and taken) or (kind == "attachment" and "attachment" in self.keep)
+        charset = str(headers.get_param("charset") or "").strip().lower() if content_type.startswith("text/") else ""
+        sink = _Sink() if keep else _Null()
+        out = sink
+        if keep and kind in ("text", "html"):
+            out = _Text(sink, _python_charset(charset), self.warnings.append, where)  # type: ignore[arg-type]
+        decoder = _decoder(_encoding(headers), out, where)
+        term = self.body(decoder, stack)
+        decoder.finish()
+        if not keep:
+            return term
+        assert isinstance(sink, _Sink)
+        sink.file.seek(0)
+        if kind == "attachment":
+            self._attachment_count += 1
+            if not file_name:
+                file_name = self._default_name(content_type, sink)
+        part = MailPart(path, content_type, charset, disposition, file_name, kind, sink.file, sink.size)
+        if kind == "text":
+            self.mail.text = part
+        elif kind == "html":
+            self.mail.html = part
+        else:
+            self.mail.attachments.append(part)
+        return term
+
+    def _default_name(self, content_type: str, sink: _Sink) -> str:
+        if content_type == "message/rfc822":
+            head = sink.file.read(64 * 1024)
+            sink.file.seek(0)
+            subject = header_text(parse_headers(head.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n").get("Subject"))
+            stem = _clean_name(subject) or f"message-{self._attachment_count}"
+            return f"{stem[:200]}.eml"
+        extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
+        return f"attachment-{self._attachment_count}{extension}"
+
+    def body(self, decoder: _Decoder, stack: list[bytes]) -> tuple[int, bool] | None:
+        """Feed the part's lines to the decoder up to a boundary; the line break before a
+        boundary belongs to the boundary (RFC 2046)."""
+        previous: bytes | None = None
+        while True:
+            item = self.lines.next()
+            if item is None:
+                if previous is not None:
+                    decoder.feed(previous)
+                return None
+            piece, starts = item
+            if starts and stack and piece.startswith(b"--"):
+                term = _match(piece, stack)
+                if term is not None:
+                    if previous is not None:
+                        decoder.feed(_strip_eol(previous))
+                    return term
+            if previous is not None:
+                decoder.feed(previous)
+            previous = piece
+
+
+def _match(piece: bytes, stack: list[bytes]) -> tuple[int, bool] | None:
+    """(index in the stack, closing?) when the line is one of the boundaries."""
+    line = piece.rstrip(b"\r\n \t")
+    for depth in range(len(stack) - 1, -1, -1):
+        boundary = stack[depth]
+        if line == b"--" + boundary:
+            return depth, False
+        if line == b"--" + boundary + b"--":
+            return depth, True
+    return None
+
+
+_CHARSET_ALIASES = {"": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8", "unknown-8bit": "utf-8",
+                    "x-unknown": "utf-8", "ks_c_5601-1987": "cp949", "iso-8859-8-i": "iso-8859-8"}
+
+
+def _python_charset(charset: str) -> str:
+    """The codec for a MIME charset (US-ASCII is read as UTF-8: senders put 8-bit text
+    under it, and UTF-8 reads ASCII the same)."""
+    return _CHARSET_ALIASES.get(charset, charset)
+
+
+def parse_message(stream: IO[bytes], keep: set[str] | frozenset[str] = frozenset({"text"})) -> ParsedMail:
+    """Read the message in ``stream``; keep the parts of the kinds in ``keep``
+    (``text``, ``html``, ``attachment``). Raises :class:`BrokenMessage`."""
+    walker = _Walker(stream, set(keep))
+    headers, _, ended = walker.headers([])
+    mail = ParsedMail(headers=headers)
+    walker.mail = mail
+    try:
+        if not ended:
+            term = walker.entity(headers, [], "")
+            if term is not None:  # pragma: no cover - no boundary can match an empty stack
+                raise BrokenMessage("a boundary line outside any multipart")
+        elif headers.get_content_type().startswith("multipart/"):
+            raise BrokenMessage("the message ends inside its headers: it is cut short")
+    except BaseException:
+        mail.close()
+        raise
+    mail.warnings = walker.warnings
+    return mail

@@ -1,0 +1,294 @@
+"""POP3 sessions over stdlib :mod:`poplib`: TLS (POP3S or STLS), login, listing, streaming RETR.
+
+``RETR`` is read line by line straight into a spooled file (memory up to the SDK's spool
+threshold, then disk), so a large message never sits in memory; poplib's own ``retr``
+would hold every line in a list and refuses lines over 2048 bytes. Deletions (``DELE``)
+take effect only at ``QUIT``: a session that ends any other way deletes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import poplib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from tempfile import SpooledTemporaryFile
+from typing import IO
+
+from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
+from ...sdk import SPOOL_THRESHOLD
+from ._inbound import Inbound, redact
+
+__all__ = ["Pop3Session", "Pop3Message"]
+
+_LINE_LIMIT = 64 * 1024
+
+
+class _Tracker:
+    """Set by the socket factory once TCP is up (before TLS and the greeting)."""
+
+    connected = False
+
+
+class _POP3(poplib.POP3):
+    tracker: _Tracker
+
+    def _create_socket(self, timeout):  # noqa: ANN001, ANN202 - poplib's signature
+        sock = super()._create_socket(timeout)
+        self.tracker.connected = True
+        return sock
+
+
+class _POP3S(poplib.POP3_SSL):
+    tracker: _Tracker
+
+    def _create_socket(self, timeout):  # noqa: ANN001, ANN202
+        sock = poplib.POP3._create_socket(self, timeout)
+        self.tracker.connected = True
+        return self.context.wrap_socket(sock, server_hostname=self.host)
+
+
+@dataclass
+class Pop3Message:
+    number: int
+    uidl: str
+    size: int
+
+
+@dataclass
+class Pop3Session:
+    """One logged-in POP3 session."""
+
+    inbound: Inbound
+    client: poplib.POP3
+    greeting: str = ""
+    tls: str = ""
+    login: str = ""
+    capabilities: dict[str, list[str]] = field(default_factory=dict)
+
+    # -- opening ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, inbound: Inbound) -> Pop3Session:
+        ep = inbound.endpoint
+        tracker = _Tracker()
+        phase = "connect"
+        client: poplib.POP3 | None = None
+        try:
+            kind = _POP3S if ep.use_ssl else _POP3
+            client = kind.__new__(kind)
+            client.tracker = tracker
+            if ep.use_ssl:
+                client.__init__(ep.host, ep.port, timeout=inbound.conn.timeout_seconds,  # type: ignore[misc]
+                                context=inbound.context())
+            else:
+                client.__init__(ep.host, ep.port, timeout=inbound.conn.timeout_seconds)  # type: ignore[misc]
+            session = cls(inbound, client, greeting=client.getwelcome().decode("utf-8", "replace"))
+            phase = "capabilities"
+            session.capabilities = _capa(client)
+            tls = bool(ep.use_ssl)
+            if ep.use_tls and not ep.use_ssl:
+                if "STLS" not in session.capabilities:
+                    raise inbound.no_starttls()
+                phase = "starttls"
+                client.stls(inbound.context())
+                tls = True
+                session.capabilities = _capa(client)
+            if tls:
+                sock = client.sock
+                session.tls = f"{sock.version()} ({'implicit' if ep.use_ssl else 'STLS'})" if isinstance(
+                    sock, ssl.SSLSocket) else "yes"
+            phase = "login"
+            session._login(tls)
+            return session
+        except (AuthenticationFailed, ConnectionFailed, ConfigError):
+            _close(client)
+            raise
+        except poplib.error_proto as exc:
+            _close(client)
+            text = _text(exc)
+            if phase == "connect":
+                raise inbound.not_protocol(text) from None
+            raise ConnectionFailed(f"the POP3 server {inbound.where} failed ({phase}): "
+                                   f"{redact(text, inbound.secrets)}") from None
+        except Exception as exc:
+            _close(client)
+            raise inbound.map(exc, phase, connected=tracker.connected) from None
+
+    def _login(self, tls: bool) -> None:
+        inbound, client = self.inbound, self.client
+        ep = inbound.endpoint
+        inbound.check_login(tls)
+        sasl = [m.upper() for m in self.capabilities.get("SASL", [])]
+        if inbound.xoauth2:
+            if "XOAUTH2" not in sasl:
+                raise AuthenticationFailed(
+                    f"the POP3 server {inbound.where} does not offer XOAUTH2 (it offers {' '.join(sasl) or 'no SASL'})",
+                    field="auth_mechanism", fix="set auth_mechanism: plain or login with a password")
+            for attempt in (1, 2):
+                token = base64.b64encode(inbound.xoauth2_string().encode()).decode()
+                try:
+                    resp = client._shortcmd(f"AUTH XOAUTH2 {token}")
+                    if resp.startswith(b"+ ") or resp == b"+":  # an error challenge: end it
+                        client._shortcmd("")
+                    self.login = f"{ep.user_name} (XOAUTH2)"
+                    return
+                except poplib.error_proto as exc:
+                    if attempt == 2 or inbound.tokens is None or not inbound.tokens.refreshes:
+                        raise inbound.refused_login(_text(exc), "xoauth2") from None
+                    inbound.tokens.invalidate()
+        try:
+            mechanism = inbound.conn.auth_mechanism
+            if "PLAIN" in sasl and mechanism in ("auto", "plain"):
+                # SASL PLAIN carries UTF-8 user names and passwords; USER/PASS may not.
+                blob = base64.b64encode(f"\0{ep.user_name}\0{ep.password}".encode()).decode()
+                client._shortcmd(f"AUTH PLAIN {blob}")
+                self.login = f"{ep.user_name} (PLAIN)"
+            else:
+                client.user(ep.user_name)
+                client.pass_(ep.password)
+                self.login = f"{ep.user_name} (USER/PASS)"
+        except poplib.error_proto as exc:
+            raise inbound.refused_login(_text(exc), "password") from None
+
+    # -- reading ------------------------------------------------------------------------------
+    def listing(self) -> list[Pop3Message]:
+        """Every message in the maildrop: number, UIDL, size."""
+        try:
+            _, uidls, _ = self.client.uidl()
+            _, sizes, _ = self.client.list()
+        except poplib.error_proto as exc:
+            if "UIDL" not in self.capabilities and self.capabilities:
+                raise ConnectionFailed(
+                    f"the POP3 server {self.inbound.where} does not support UIDL, which Postroom needs to know "
+                    "which messages it has read", retryable=False) from None
+            raise ConnectionFailed(f"the POP3 server {self.inbound.where} refused to list messages: {_text(exc)}") \
+                from None
+        except (OSError, EOFError) as exc:
+            raise self.inbound.map(exc, "list", connected=True) from None
+        size_of = {}
+        for line in sizes:
+            number, _, octets = line.decode("ascii", "replace").partition(" ")
+            size_of[int(number)] = int(octets.split()[0]) if octets.strip() else 0
+        out = []
+        for line in uidls:
+            number, _, uidl = line.decode("utf-8", "replace").partition(" ")
+            out.append(Pop3Message(int(number), uidl.strip(), size_of.get(int(number), 0)))
+        return out
+
+    def top(self, number: int) -> bytes:
+        """The header block of one message (TOP n 0)."""
+        return self._multiline(f"TOP {number} 0", _ByteSink()).getvalue()
+
+    def retrieve(self, number: int) -> IO[bytes]:
+        """The raw message in a spooled file, positioned at its start."""
+        spool: IO[bytes] = SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)  # noqa: SIM115
+        try:
+            self._multiline(f"RETR {number}", spool)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool
+
+    def _multiline(self, command: str, out):  # noqa: ANN001, ANN202 - a binary writer
+        client = self.client
+        try:
+            client._putcmd(command)
+            client._getresp()
+            read = client.file.readline
+            at_start = True
+            while True:
+                line = read(_LINE_LIMIT)
+                if not line:
+                    raise EOFError("the server closed the connection in the middle of a message")
+                if at_start:
+                    if line in (b".\r\n", b".\n"):
+                        break
+                    if line.startswith(b".."):
+                        line = line[1:]
+                at_start = line.endswith(b"\n")
+                out.write(line)
+        except poplib.error_proto as exc:
+            raise ConnectionFailed(f"the POP3 server {self.inbound.where} refused {command.split()[0]}: "
+                                   f"{_text(exc)}") from None
+        except (OSError, EOFError) as exc:
+            raise self.inbound.map(exc, "read", connected=True) from None
+        return out
+
+    # -- changing -----------------------------------------------------------------------------
+    def delete(self, number: int) -> None:
+        try:
+            self.client.dele(number)
+        except poplib.error_proto as exc:
+            raise ConnectionFailed(f"the POP3 server {self.inbound.where} refused DELE {number}: {_text(exc)}") \
+                from None
+        except (OSError, EOFError) as exc:
+            raise self.inbound.map(exc, "delete", connected=True) from None
+
+    def quit(self) -> None:
+        """End the session; the server applies the deletions now (UPDATE state)."""
+        try:
+            self.client.quit()
+        except poplib.error_proto as exc:
+            _close(self.client)
+            raise ConnectionFailed(f"the POP3 server {self.inbound.where} did not apply the deletions at QUIT: "
+                                   f"{_text(exc)}") from None
+        except (OSError, EOFError) as exc:
+            _close(self.client)
+            raise self.inbound.map(exc, "quit", connected=True) from None
+
+    def alive(self) -> bool:
+        try:
+            self.client.noop()
+            return True
+        except (poplib.error_proto, OSError, EOFError):
+            return False
+
+    def abandon(self) -> None:
+        """Leave without applying anything: RSET (undo DELE marks), then close the socket."""
+        try:
+            self.client._shortcmd("RSET")
+        except (poplib.error_proto, OSError, EOFError):
+            pass
+        _close(self.client)
+
+
+class _ByteSink:
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _capa(client: poplib.POP3) -> dict[str, list[str]]:
+    try:
+        return client.capa()
+    except poplib.error_proto:
+        return {}
+
+
+def _text(exc: BaseException) -> str:
+    value = exc.args[0] if exc.args else exc
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return " ".join(str(value).split())
+
+
+def _close(client: poplib.POP3 | None) -> None:
+    if client is None:
+        return
+    try:
+        client.close()
+    except (OSError, AttributeError):
+        pass
+    sock = getattr(client, "sock", None)
+    if isinstance(sock, socket.socket):
+        try:
+            sock.close()
+        except OSError:
+            pass

@@ -1,0 +1,851 @@
+"""The Get operation: read mail over POP3 or IMAP; each email becomes documents.
+
+Documents (``disposition``):
+
+* ``inline``: the body becomes the document: the text body (``body: text``, the
+  default), the HTML body (``html``), or one document for each (``both``); bodies are
+  UTF-8 with ``\\n`` line breaks and ``mail.content_type`` says which one a document is;
+* ``attachment``: each attachment becomes one document, its bytes as attached, named
+  by ``mail.file_name`` (RFC 2231 and RFC 2047 names decoded).
+
+Every document carries ``mail.from_address``, ``mail.to_address``, ``mail.cc_address``,
+``mail.reply_to_address`` (bare addresses, ``, ``-separated), ``mail.from_name``,
+``mail.subject`` (decoded), ``mail.message_id`` (as in the message, with its angle
+brackets; a message without one gets ``<sha256-of-the-message@postroom.invalid>``, the
+same on every read), ``mail.received_date`` (ISO 8601: IMAP's internal date, for POP3
+the newest ``Received:`` header, else ``Date:``), ``mail.content_type``,
+``mail.headers.<Name>`` for every header (repeated headers joined with ``, ``), and
+``mail.uid`` + ``mail.folder`` (IMAP) or ``mail.uidl`` (POP3).
+
+A message that cannot be read (:class:`~._parse.BrokenMessage`) fails alone: ``fetch``
+yields a :class:`~postroom.sdk.Failed` holding the raw message and the reason; the
+engine records it as a failed document and the other messages go on. A broken message
+is never deleted, moved or marked: it stays on the server for a person to look at, and
+the watermark passes it so that it does not fail every run.
+
+Commit after success and the watermark (DESIGN.md principle 8)
+----------------------------------------------------------------
+Nothing on the server changes while an execution runs: IMAP fetches with
+``BODY.PEEK[]``. The engine calls :meth:`MailGetSession.commit` only after the
+execution ended without failing; only then are messages deleted, moved or flagged
+``\\Seen``, and the watermark advanced. The watermark lives in the repository
+(``context.watermarks()``) under :meth:`MailGetSession.watermark_key`: the mailbox
+(:meth:`resource_key`) plus the server-side selection (from, subject, since), since two
+readers that select different mail must not pass each other's messages.
+
+* IMAP: ``{uidvalidity, uid}``: every message with a UID up to ``uid`` has been dealt
+  with. A run searches ``UID uid+1:*`` only. A changed UIDVALIDITY (the server renumbered
+  the folder) is logged and treated as a first run.
+* POP3: ``{taken, kept}``: the UIDLs of messages read and committed (deleted when
+  ``delete_after_read``), and of messages passed without reading (there before the first
+  run, filtered out, broken). Both are pruned to the UIDLs still on the server, so they
+  never grow beyond the mailbox.
+
+``commit`` writes the new watermark *first*, with the actions still to do
+(``pending`` for IMAP; for POP3 the committed UIDLs still on the server), then acts on
+the server, then clears ``pending``. So:
+
+* killed before ``commit``: nothing changed; the next run reads the same messages
+  again. Postroom cannot know whether the process stored them (a disk write, a database
+  insert): processes store idempotently, keyed by ``mail.message_id`` (a file named by
+  it with ``write_option: overwrite``, an upsert). The kill test proves that this gives
+  exactly one stored copy per message and that nothing is deleted unstored.
+* killed inside ``commit``, after the watermark: the next run does not read those
+  messages again, and first finishes the deletes, moves and flags they were due.
+
+The first run on a mailbox takes what ``start_from`` says: ``now`` (the default) takes
+nothing that is already there (the baseline is stored at once, and the log says how
+many messages were left alone), ``all`` takes everything, ``date`` what was received
+on or after ``start_date``. A first poll never floods a process by surprise.
+
+For listeners (``postroom serve``): :meth:`resource_key` names the mailbox (one
+consumer at a time), :meth:`wait_for_new` blocks until mail the next execution would
+take may have arrived (IMAP IDLE, re-issued every 25 minutes, or polling), and
+:meth:`interrupt` makes a waiting call return within a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import IO, Any
+from urllib.parse import quote, urlencode
+
+from ...errors import ConfigError, ConnectionFailed, PostroomError
+from ...sdk import Document, Failed, OperationSession, RunContext, TestReport
+from ._imap import ImapSession, SelectInfo, uid_set
+from ._inbound import Inbound
+from ._parse import BrokenMessage, parse_headers, parse_message
+from ._parse import header_text as _header_text
+from ._pop3 import Pop3Session
+from ._smtp import test_connection
+from .mime import parse_addresses
+from .spec import MailConnection, MailOperation
+
+__all__ = ["ImapGetSession", "MailGetSession", "test_inbound", "test_mail_connection"]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: Fetch at most this many messages, or this many bytes, per IMAP FETCH command.
+_BATCH_MESSAGES = 100
+_BATCH_BYTES = 8 * 1024 * 1024
+_HEAD_BYTES = 64 * 1024
+
+
+def _imap_date(day: date) -> str:
+    return f"{day.day:02d}-{_MONTHS[day.month - 1]}-{day.year}"
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class MailGetSession(OperationSession):
+    """Reads one mailbox for one execution (or, for a listener, waits for it)."""
+
+    side_effects = True
+    #: RFC 2177: servers may drop an IDLE after 30 minutes; re-IDLE well before.
+    IDLE_SLICE = 25 * 60.0
+    #: How often to look when the server offers no IDLE (and for POP3).
+    POLL_SECONDS = 30.0
+
+    def __init__(self, connection: MailConnection, operation: MailOperation, context: RunContext) -> None:
+        self.connection = connection
+        self.operation = operation
+        self.context = context
+        self.inbound = Inbound(connection)
+        self.protocol = self.inbound.protocol
+        self._check_settings()
+        try:
+            self._from = {a.addr.lower() for a in parse_addresses(operation.from_address)}
+        except Exception:  # noqa: BLE001 - validated by the model already
+            self._from = set()
+        self._stop = threading.Event()
+        self._warned = False
+        self._reader: _Pop3Reader | _ImapReader = (
+            _Pop3Reader(self) if self.protocol == "pop3" else _ImapReader(self))
+
+    def __repr__(self) -> str:
+        return f"MailGetSession({self.resource_key()})"
+
+    def _check_settings(self) -> None:
+        op = self.operation
+        if self.protocol == "pop3":
+            if op.move_to_folder:
+                raise ConfigError("move_to_folder needs IMAP: POP3 has no folders", field="move_to_folder",
+                                  fix="set inbound_protocol: imap on the connection, or use delete_after_read")
+            if op.folder and op.folder.upper() != "INBOX":
+                raise ConfigError(f"folder {op.folder!r} needs IMAP: POP3 reads only the inbox", field="folder",
+                                  fix="set inbound_protocol: imap on the connection, or folder: INBOX")
+        elif op.move_to_folder and op.delete_after_read:
+            raise ConfigError("move_to_folder and delete_after_read are both set: a message is either moved or "
+                              "deleted", field="delete_after_read", fix="keep one of them")
+        if op.move_to_folder and op.move_to_folder.strip().upper() == (op.folder or "INBOX").strip().upper():
+            raise ConfigError("move_to_folder is the folder being read", field="move_to_folder",
+                              fix="name another folder, such as Processed")
+
+    # -- names --------------------------------------------------------------------------------
+    def resource_key(self) -> str:
+        """The mailbox, such as ``imap://clinic%40example.com@mail.example.com:993/INBOX``:
+        one consumer at a time per key (the listener's lock)."""
+        ep = self.inbound.endpoint
+        key = f"{self.protocol}://{quote(ep.user_name, safe='')}@{ep.host.lower()}:{ep.port}"
+        if self.protocol == "imap":
+            key += "/" + quote(self.operation.folder or "INBOX", safe="/")
+        return key
+
+    def watermark_key(self) -> str:
+        """Where the watermark is kept: the mailbox plus the server-side selection."""
+        op = self.operation
+        selection = []
+        if op.from_address:
+            selection.append(("from", ",".join(sorted(self._from)) or op.from_address))
+        if op.subject_filter:
+            selection.append(("subject", op.subject_filter))
+        if op.since:
+            selection.append(("since", op.since.isoformat()))
+        key = self.resource_key()
+        return f"{key}?{urlencode(selection)}" if selection else key
+
+    # -- engine interface ---------------------------------------------------------------------
+    def fetch(self) -> Iterator[Document | Failed]:
+        if not self._warned:
+            self._warned = True
+            warning = self.inbound.insecure_warning()
+            if warning:
+                self.context.log.warning(warning)
+        yield from self._reader.read()
+
+    def execute(self, documents: Iterable[Document], shape_id: str) -> Iterator[Document | Failed]:
+        # As a connector shape: each incoming document triggers one read; the mail comes out.
+        for _ in documents:
+            yield from self.fetch()
+
+    def commit(self) -> None:
+        self._reader.commit()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._reader.close()
+
+    def interrupt(self) -> None:
+        """Make a running :meth:`wait_for_new` return False within about a second."""
+        self._stop.set()
+
+    @staticmethod
+    def open(connection: MailConnection, operation: MailOperation, context: RunContext) -> MailGetSession:
+        """The session for the connection's protocol: IMAP sessions can also wait for mail."""
+        if connection.inbound().protocol == "imap":
+            return ImapGetSession(connection, operation, context)
+        return MailGetSession(connection, operation, context)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._stop.wait(min(1.0, remaining))
+
+    # -- watermarks ---------------------------------------------------------------------------
+    def _load_watermark(self) -> dict[str, Any] | None:
+        value = self.context.watermarks().get(self.watermark_key())
+        return dict(value) if value else None
+
+    def _save_watermark(self, value: dict[str, Any]) -> None:
+        self.context.watermarks().set(self.watermark_key(), value)
+
+    # -- filters ------------------------------------------------------------------------------
+    def _matches(self, headers: EmailMessage, received: datetime) -> bool:
+        op = self.operation
+        if self._from and not (self._from & {a.lower() for a in _addresses(headers, "From")}):
+            return False
+        if op.subject_filter and op.subject_filter.casefold() not in _header_text(headers.get("Subject")).casefold():
+            return False
+        return not (op.since and received.date() < op.since)
+
+    # -- documents ----------------------------------------------------------------------------
+    def _documents(self, raw: IO[bytes], received: datetime | None, extra: dict[str, str],
+                   label: str) -> list[Document] | Failed:
+        op = self.operation
+        keep = {"attachment"} if op.disposition == "attachment" else {"text", "html"}
+        raw.seek(0)
+        try:
+            parsed = parse_message(raw, keep)
+        except BrokenMessage as exc:
+            raw.seek(0)
+            head = raw.read(_HEAD_BYTES)
+            raw.seek(0)
+            headers = parse_headers(_header_block(head))
+            properties = self._properties(headers, received, extra, raw)
+            document = Document.from_stream(raw, properties)
+            return Failed(document, f"{label} {properties['mail.message_id']} is broken: {exc}. It stays on the "
+                                    "server (not deleted, moved or marked) and later runs pass it")
+        try:
+            properties = self._properties(parsed.headers, received, extra, raw)
+            for warning in parsed.warnings:
+                self.context.log.warning(f"{label} {properties['mail.message_id']}: {warning}")
+            if op.disposition == "attachment":
+                documents = []
+                for part in parsed.attachments:
+                    kind = part.content_type + (f"; charset={part.charset}" if part.charset else "")
+                    documents.append(Document.from_stream(
+                        part.content, {**properties, "mail.file_name": part.file_name, "mail.content_type": kind}))
+                return documents
+            if op.body == "both":
+                bodies = [p for p in (parsed.text, parsed.html) if p is not None]
+            elif op.body == "html":
+                bodies = [parsed.html or parsed.text] if (parsed.html or parsed.text) else []
+            else:
+                bodies = [parsed.text or parsed.html] if (parsed.text or parsed.html) else []
+            if not bodies:
+                return [Document(b"", {**properties, "mail.content_type": "text/plain; charset=utf-8"})]
+            return [Document.from_stream(part.content, {**properties,  # type: ignore[union-attr]
+                                                        "mail.content_type": f"{part.content_type}; charset=utf-8"})
+                    for part in bodies]
+        finally:
+            parsed.close()
+
+    def _properties(self, headers: EmailMessage, received: datetime | None, extra: dict[str, str],
+                    raw: IO[bytes]) -> dict[str, str]:
+        if received is None:
+            received = _received_from_headers(headers)
+        properties = {
+            "mail.from_address": ", ".join(_addresses(headers, "From")),
+            "mail.from_name": _first_name(headers),
+            "mail.to_address": ", ".join(_addresses(headers, "To")),
+            "mail.cc_address": ", ".join(_addresses(headers, "Cc")),
+            "mail.reply_to_address": ", ".join(_addresses(headers, "Reply-To")),
+            "mail.subject": _header_text(headers.get("Subject")),
+            "mail.message_id": _header_text(headers.get("Message-ID")) or _synthetic_id(raw),
+            "mail.received_date": received.isoformat(),
+        }
+        seen: set[str] = set()
+        for name in headers.keys():
+            if name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            values = headers.get_all(name) or []
+            properties[f"mail.headers.{name}"] = ", ".join(_header_text(v) for v in values)
+        properties.update(extra)
+        return properties
+
+
+class ImapGetSession(MailGetSession):
+    """A get over IMAP; it can also wait for new mail (for listeners)."""
+
+    def wait_for_new(self, timeout_seconds: float) -> bool:
+        """Block until mail that the next execution would take may have arrived (True), or
+        until ``timeout_seconds`` pass or :meth:`interrupt` is called (False). Also True
+        when no watermark exists yet (the first execution must set it). Uses IDLE when
+        the server offers it (re-issued every :attr:`IDLE_SLICE` seconds, a NOOP after
+        each), else a NOOP and a search every :attr:`POLL_SECONDS`; its own read-only
+        connection, kept across calls. Raises ConnectionFailed / AuthenticationFailed when
+        the server cannot be reached."""
+        self._stop.clear()
+        assert isinstance(self._reader, _ImapReader)
+        return self._reader.wait_for_new(max(0.0, float(timeout_seconds)))
+
+
+# -- POP3 -------------------------------------------------------------------------------------
+
+
+class _Pop3Reader:
+    def __init__(self, session: MailGetSession) -> None:
+        self.s = session
+        self.pop: Pop3Session | None = None
+        self.loaded = False
+        self.watermark: dict[str, Any] | None = None
+        self.present: set[str] = set()
+        self.taken: dict[str, int] = {}  # UIDL -> message number in self.pop, read this execution
+        self.kept: set[str] = set()  # passed this execution without being taken
+        self.leftover: dict[str, int] = {}  # committed before, still on the server (to delete)
+
+    def _open(self) -> Pop3Session:
+        if self.pop is None:
+            self.pop = Pop3Session.open(self.s.inbound)
+        return self.pop
+
+    def read(self) -> Iterator[Document | Failed]:
+        s, op = self.s, self.s.operation
+        pop = self._open()
+        listing = pop.listing()
+        by_uidl = {m.uidl: m for m in listing}
+        self.present = set(by_uidl)
+        first = False
+        if not self.loaded:
+            self.loaded = True
+            self.watermark = s._load_watermark()
+            first = self.watermark is None
+        assert self.watermark is not None or first
+        before_taken = set(self.watermark.get("taken", ())) if self.watermark else set()
+        before_kept = set(self.watermark.get("kept", ())) if self.watermark else set()
+        if op.delete_after_read:
+            self.leftover = {u: by_uidl[u].number for u in before_taken if u in by_uidl}
+        done = before_taken | before_kept | set(self.taken) | self.kept
+        candidates = [m for m in listing if m.uidl not in done]
+        if first:
+            if op.start_from == "now":
+                self.watermark = {"protocol": "pop3", "taken": [], "kept": sorted(m.uidl for m in candidates)}
+                if not s.context.dry_run:
+                    s._save_watermark(self.watermark)
+                s.context.log.info(
+                    f"first run on {s.resource_key()}: {len(candidates)} message(s) already there are left alone "
+                    "(start_from: now); set start_from: all or date to read them")
+                return
+            self.watermark = {"protocol": "pop3", "taken": [], "kept": []}
+        first_date = op.start_date if first and op.start_from == "date" else None
+        needs_headers = bool(s._from or op.subject_filter or op.since or first_date)
+        count = 0
+        for message in candidates:
+            if op.max_messages and count >= op.max_messages:
+                break
+            if needs_headers:
+                headers = parse_headers(_header_block(pop.top(message.number)))
+                received = _received_from_headers(headers)
+                if (first_date and received.date() < first_date) or not s._matches(headers, received):
+                    self.kept.add(message.uidl)
+                    continue
+            raw = pop.retrieve(message.number)
+            try:
+                result = s._documents(raw, None, {"mail.uidl": message.uidl},
+                                      f"POP3 message {message.number}")
+            finally:
+                raw.close()
+            if isinstance(result, Failed):
+                self.kept.add(message.uidl)
+                yield result
+                continue
+            count += 1
+            yield from result[:-1]
+            self.taken[message.uidl] = message.number
+            if result:
+                yield result[-1]
+
+    def commit(self) -> None:
+        s, op = self.s, self.s.operation
+        if not self.loaded or self.watermark is None:
+            return
+        if s.context.dry_run:
+            if self.taken:
+                action = "deleted" if op.delete_after_read else "passed by the watermark"
+                s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {action}")
+            return
+        taken = (set(self.watermark.get("taken", ())) & self.present) | set(self.taken)
+        kept = (set(self.watermark.get("kept", ())) & self.present) | self.kept
+        watermark = {"protocol": "pop3", "taken": sorted(taken), "kept": sorted(kept)}
+        if watermark != self.watermark:
+            s._save_watermark(watermark)
+        self.watermark = watermark
+        due = {**self.leftover, **self.taken}
+        if op.delete_after_read and due:
+            pop = self.pop
+            if pop is None or not pop.alive():
+                if pop is not None:
+                    pop.abandon()
+                self.pop = pop = Pop3Session.open(s.inbound)
+                numbers = {m.uidl: m.number for m in pop.listing()}
+                due = {uidl: numbers[uidl] for uidl in due if uidl in numbers}
+            for number in sorted(due.values()):
+                pop.delete(number)
+            self.pop = None
+            pop.quit()
+            s.context.log.info(f"deleted {len(due)} message(s) from {s.resource_key()} after the execution succeeded")
+        self.taken, self.kept, self.leftover = {}, set(), {}
+
+    def close(self) -> None:
+        pop, self.pop = self.pop, None
+        if pop is not None:
+            pop.abandon()
+
+
+# -- IMAP -------------------------------------------------------------------------------------
+
+
+class _ImapReader:
+    def __init__(self, session: MailGetSession) -> None:
+        self.s = session
+        self.imap: ImapSession | None = None
+        self.info: SelectInfo | None = None
+        self.loaded = False
+        self.watermark: dict[str, Any] | None = None
+        self.first_date: date | None = None
+        self.handled = 0  # highest UID dealt with in this execution
+        self.taken: list[int] = []
+        self.count = 0
+        self.complete = False
+        self.watcher: ImapSession | None = None
+
+    @property
+    def folder(self) -> str:
+        return self.s.operation.folder or "INBOX"
+
+    def _open(self) -> ImapSession:
+        if self.imap is not None and self.imap.noop():
+            return self.imap
+        if self.imap is not None:
+            self.imap.logout()
+        imap = ImapSession.open(self.s.inbound)
+        info = imap.select(self.folder, readonly=self.s.context.dry_run)
+        if self.info is not None and info.uidvalidity != self.info.uidvalidity:
+            imap.logout()
+            raise ConnectionFailed(f"the folder {self.folder} of {self.s.resource_key()} was renumbered "
+                                   "(UIDVALIDITY changed) during the execution; the next run reads it afresh",
+                                   retryable=True)
+        if self.info is None:
+            self.info = info
+        self.imap = imap
+        return imap
+
+    def _criteria(self, floor: int, since: date | None) -> tuple[list[str], tuple[str, str] | None]:
+        op = self.s.operation
+        criteria = [f"UID {floor + 1}:*"]
+        if op.unread_only:
+            criteria.append("UNSEEN")
+        if since:
+            criteria += ["SINCE", _imap_date(since)]
+        senders = sorted(self.s._from)
+        ascii_senders = [a for a in senders if a.isascii()]
+        if senders and len(ascii_senders) == len(senders):
+            keys = [f"FROM {_quote(a)}" for a in senders]
+            expression = keys[-1]
+            for key in reversed(keys[:-1]):
+                expression = f"OR {key} {expression}"
+            criteria.append(expression)
+        text = ("SUBJECT", op.subject_filter) if op.subject_filter else None
+        return criteria, text
+
+    def read(self) -> Iterator[Document | Failed]:
+        s, op = self.s, self.s.operation
+        imap = self._open()
+        info = self.info
+        assert info is not None
+        if not self.loaded:
+            self.loaded = True
+            watermark = s._load_watermark()
+            if watermark and watermark.get("pending") and not s.context.dry_run:
+                watermark = self._finish_pending(watermark)
+            if watermark is not None and watermark.get("uidvalidity") != info.uidvalidity:
+                s.context.log.warning(
+                    f"the folder {self.folder} of {s.resource_key()} was renumbered by the server (UIDVALIDITY "
+                    f"{watermark.get('uidvalidity')} is now {info.uidvalidity}); reading it as on a first run "
+                    f"(start_from: {op.start_from})")
+                watermark = None
+            if watermark is None:
+                if op.start_from == "now":
+                    baseline = info.uidnext - 1 if info.uidnext else max(imap.search(["ALL"]), default=0)
+                    self.watermark = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": baseline}
+                    if not s.context.dry_run:
+                        s._save_watermark(self.watermark)
+                    s.context.log.info(
+                        f"first run on {s.resource_key()}: {info.exists} message(s) already there are left alone "
+                        "(start_from: now); set start_from: all or date to read them")
+                    return
+                self.watermark = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": 0}
+                self.first_date = op.start_date if op.start_from == "date" else None
+            else:
+                self.watermark = watermark
+            if op.move_to_folder and not s.context.dry_run:
+                imap.ensure_folder(op.move_to_folder)
+        assert self.watermark is not None
+        floor = max(int(self.watermark["uid"]), self.handled)
+        since = max(filter(None, (op.since, self.first_date)), default=None)
+        criteria, text = self._criteria(floor, since)
+        uids = sorted(u for u in imap.search(criteria, text) if u > floor)
+        cut = False
+        if op.max_messages:
+            room = max(0, op.max_messages - self.count)
+            if len(uids) > room:
+                uids, cut = uids[:room], True
+        sizes = imap.sizes(uids) if uids else {}
+        folder = self.folder
+        for batch in _batches(uids, sizes):
+            messages = imap.fetch(batch)
+            for message in messages:
+                try:
+                    head = message.raw.read(_HEAD_BYTES)
+                    message.raw.seek(0)
+                    headers = parse_headers(_header_block(head))
+                    received = message.received or _received_from_headers(headers)
+                    if not s._matches(headers, received):
+                        self.handled = max(self.handled, message.uid)
+                        continue
+                    result = s._documents(message.raw, received, {"mail.uid": str(message.uid),
+                                                                  "mail.folder": folder},
+                                          f"IMAP message {folder}/{message.uid}")
+                finally:
+                    message.raw.close()
+                if isinstance(result, Failed):
+                    self.handled = max(self.handled, message.uid)
+                    yield result
+                    continue
+                self.count += 1
+                yield from result[:-1]
+                self.taken.append(message.uid)
+                self.handled = max(self.handled, message.uid)
+                if result:
+                    yield result[-1]
+        if not cut:
+            self.complete = True
+
+    # -- commit -------------------------------------------------------------------------------
+    def _actions(self) -> dict[str, Any]:
+        op = self.s.operation
+        return {"mark": bool(op.mark_as_read), "move": op.move_to_folder or "",
+                "delete": bool(op.delete_after_read)}
+
+    def commit(self) -> None:
+        s = self.s
+        if not self.loaded or self.watermark is None or self.info is None:
+            return
+        info = self.info
+        before = int(self.watermark["uid"])
+        new_uid = max(before, self.handled)
+        if self.complete and info.uidnext:
+            new_uid = max(new_uid, info.uidnext - 1)  # everything below matched nothing at search time
+        actions = self._actions()
+        acting = bool(self.taken) and (actions["mark"] or actions["move"] or actions["delete"])
+        if s.context.dry_run:
+            if self.taken:
+                s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {_describe(actions)}; "
+                                   "the watermark is not advanced")
+            return
+        if new_uid == before and not acting:
+            return
+        watermark: dict[str, Any] = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": new_uid}
+        if acting:
+            pending = {"uids": ",".join(uid_set(self.taken)), **actions}
+            s._save_watermark({**watermark, "pending": pending})
+            self._apply(pending, info.uidvalidity)
+            s.context.log.info(f"{len(self.taken)} message(s) {_describe(actions)} after the execution succeeded")
+        s._save_watermark(watermark)
+        self.watermark, self.taken = watermark, []
+
+    def _apply(self, pending: dict[str, Any], uidvalidity: int) -> None:
+        imap = self._open()
+        assert self.info is not None
+        if self.info.uidvalidity != uidvalidity:  # pragma: no cover - _open raises first
+            return
+        uids = _parse_uid_set(pending.get("uids", ""))
+        if not uids:
+            return
+        if pending.get("mark"):
+            imap.add_flags(uids, "\\Seen")
+        if pending.get("move"):
+            imap.move(uids, pending["move"])
+        elif pending.get("delete"):
+            imap.add_flags(uids, "\\Deleted")
+            imap.expunge(uids)
+
+    def _finish_pending(self, watermark: dict[str, Any]) -> dict[str, Any]:
+        s = self.s
+        pending = watermark.pop("pending")
+        assert self.info is not None
+        if watermark.get("uidvalidity") == self.info.uidvalidity:
+            if pending.get("move"):
+                self._open().ensure_folder(pending["move"])
+            self._apply(pending, self.info.uidvalidity)
+            s.context.log.info(
+                f"finished what the last successful execution could not: messages {pending.get('uids')} "
+                f"{_describe(pending)}")
+        s._save_watermark(watermark)
+        return watermark
+
+    def close(self) -> None:
+        for attr in ("imap", "watcher"):
+            session = getattr(self, attr)
+            setattr(self, attr, None)
+            if session is not None:
+                session.logout()
+
+    # -- waiting ------------------------------------------------------------------------------
+    def _watcher(self) -> ImapSession:
+        if self.watcher is not None and self.watcher.noop():
+            return self.watcher
+        if self.watcher is not None:
+            self.watcher.logout()
+        self.watcher = None
+        watcher = ImapSession.open(self.s.inbound)
+        watcher.select(self.folder, readonly=True)
+        self.watcher = watcher
+        return watcher
+
+    def _has_new(self, watcher: ImapSession) -> bool:
+        watermark = self.s._load_watermark()
+        assert watcher.selected is not None
+        if watermark is None or watermark.get("uidvalidity") != watcher.selected.uidvalidity:
+            return True
+        if watermark.get("pending"):
+            return True
+        floor = int(watermark.get("uid", 0))
+        criteria, text = self._criteria(floor, self.s.operation.since)
+        return any(u > floor for u in watcher.search(criteria, text))
+
+    def wait_for_new(self, timeout: float) -> bool:
+        s = self.s
+        deadline = time.monotonic() + timeout
+        watcher = self._watcher()
+        if self._has_new(watcher):
+            return True
+        while not s._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if watcher.has("IDLE"):
+                watcher.idle(min(remaining, s.IDLE_SLICE), s._stop)
+            else:
+                s._sleep(min(remaining, s.POLL_SECONDS))
+            if s._stop.is_set():
+                return False
+            if not watcher.noop():  # the keepalive after each IDLE period, and a liveness check
+                watcher = self._watcher()
+            if self._has_new(watcher):
+                return True
+        return False
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= _BATCH_MESSAGES or total + size > _BATCH_BYTES):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
+def _parse_uid_set(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if ":" in part:
+            low, high = (int(x) for x in part.split(":", 1))
+            out.extend(range(min(low, high), max(low, high) + 1))
+        else:
+            out.append(int(part))
+    return out
+
+
+def _describe(actions: dict[str, Any]) -> str:
+    done = []
+    if actions.get("mark"):
+        done.append("marked as read")
+    if actions.get("move"):
+        done.append(f"moved to {actions['move']}")
+    elif actions.get("delete"):
+        done.append("deleted")
+    return " and ".join(done) or "passed by the watermark"
+
+
+def _header_block(head: bytes) -> bytes:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        index = head.find(separator)
+        if index >= 0:
+            return head[: index + len(separator)]
+    return head + b"\r\n\r\n"
+
+
+def _addresses(headers: EmailMessage, name: str) -> list[str]:
+    values = headers.get_all(name) or []
+    out: list[str] = []
+    for value in values:
+        try:
+            found = [a.addr_spec for a in value.addresses]  # type: ignore[attr-defined]
+        except (AttributeError, ValueError, IndexError, TypeError):
+            found = [addr for _, addr in getaddresses([_header_text(value)])]
+        out.extend(_header_text(a) for a in found if a and a != "<>")
+    return out
+
+
+def _first_name(headers: EmailMessage) -> str:
+    value = headers.get("From")
+    if value is None:
+        return ""
+    try:
+        addresses = value.addresses  # type: ignore[attr-defined]
+        return _header_text(addresses[0].display_name) if addresses else ""
+    except (AttributeError, ValueError, IndexError, TypeError):
+        parsed = getaddresses([_header_text(value)])
+        return parsed[0][0] if parsed else ""
+
+
+def _received_from_headers(headers: EmailMessage) -> datetime:
+    """When the message arrived: the newest Received header's date, else Date, else now."""
+    candidates = []
+    received = headers.get_all("Received") or []
+    if received:
+        candidates.append(str(received[0]).rpartition(";")[2])
+    if headers.get("Date") is not None:
+        candidates.append(str(headers.get("Date")))
+    for text in candidates:
+        try:
+            moment = parsedate_to_datetime(" ".join(text.split()))
+        except (TypeError, ValueError, IndexError):
+            continue
+        if moment is not None:
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _synthetic_id(raw: IO[bytes]) -> str:
+    """A stable Message-ID for a message that has none: the same bytes give the same id."""
+    position = raw.tell()
+    raw.seek(0)
+    digest = hashlib.sha256()
+    while chunk := raw.read(1024 * 1024):
+        digest.update(chunk)
+    raw.seek(position)
+    return f"<{digest.hexdigest()[:40]}@postroom.invalid>"
+
+
+# -- connection test --------------------------------------------------------------------------
+
+_READING_PORTS = {110, 995, 143, 993}
+_INBOUND_FIELDS = {"inbound_host", "inbound_port", "inbound_protocol", "inbound_use_ssl", "inbound_use_tls",
+                   "inbound_user_name", "inbound_password"}
+
+
+def test_inbound(connection: MailConnection, logger: Any = None) -> TestReport:
+    """Connect, secure and log in as a get would; report what the server offers."""
+    inbound = Inbound(connection)
+    warning = inbound.insecure_warning()
+    if warning and logger is not None:
+        logger.warning(warning)
+    facts: list[tuple[str, str]] = [("server", inbound.address)]
+    if inbound.protocol == "pop3":
+        pop = Pop3Session.open(inbound)
+        try:
+            facts += [("greeting", " ".join(pop.greeting.split())), ("TLS", pop.tls or "none (clear text)"),
+                      ("SASL mechanisms", " ".join(pop.capabilities.get("SASL", [])) or "none offered"),
+                      ("UIDL", "yes" if "UIDL" in pop.capabilities else "not announced"),
+                      ("login", f"ok as {pop.login}"),
+                      ("messages", str(len(pop.listing())))]
+        finally:
+            pop.abandon()
+    else:
+        imap = ImapSession.open(inbound)
+        try:
+            info = imap.select("INBOX", readonly=True)
+            offered = set(imap.capabilities)
+            facts += [("greeting", imap.greeting), ("TLS", imap.tls or "none (clear text)"),
+                      ("login", f"ok as {imap.login}"),
+                      ("IDLE", "yes" if "IDLE" in offered else "no (listeners poll)"),
+                      ("MOVE", "yes" if "MOVE" in offered else "no (copy, then delete)"),
+                      ("UIDPLUS", "yes" if "UIDPLUS" in offered else "no"),
+                      ("messages in INBOX", str(info.exists))]
+        finally:
+            imap.logout()
+    return TestReport(ok=True, facts=facts, message=f"connected to {inbound.address} and logged in as "
+                                                     f"{inbound.endpoint.user_name}")
+
+
+def test_mail_connection(connection: MailConnection, logger: Any = None) -> TestReport:
+    """``postroom connections test`` for a Mail connection: sending (SMTP) and reading (POP3 or
+    IMAP), each tested when the connection is meant for it; a failure names which one.
+
+    With ``inbound_host`` the connection both sends (host, port) and reads (inbound_*):
+    both are tested. Without it, host and port name one server: it is tested for reading
+    when ``inbound_protocol`` is imap, another ``inbound_*`` setting is given, or the port
+    is a POP3/IMAP port (110, 995, 143, 993), else for sending."""
+    if not connection.inbound_host:
+        reads = (connection.inbound_protocol != "pop3" or connection.port in _READING_PORTS
+                 or any(getattr(connection, name) is not None for name in _INBOUND_FIELDS - {"inbound_host",
+                                                                                             "inbound_protocol"}))
+        return test_inbound(connection, logger) if reads else test_connection(connection, logger)
+    results: dict[str, TestReport | Exception] = {}
+    for side, test in (("sending", test_connection), ("reading", test_inbound)):
+        try:
+            results[side] = test(connection, logger)
+        except (PostroomError, OSError) as exc:
+            results[side] = exc
+    inbound = Inbound(connection)
+    labels = {"sending": f"sending (SMTP {connection.endpoint})", "reading": f"reading ({inbound.address})"}
+    failures = {side: r for side, r in results.items() if isinstance(r, Exception)}
+    if failures:
+        side, error = next(iter(failures.items()))
+        parts = []
+        for name, result in results.items():
+            parts.append(f"{labels[name]} failed: {result}" if isinstance(result, Exception)
+                         else f"{labels[name]} works")
+        kind = type(error) if isinstance(error, PostroomError) else ConnectionFailed
+        raise kind("; ".join(parts), field=getattr(error, "field", None),
+                   retryable=getattr(error, "retryable", None))
+    facts: list[tuple[str, str]] = []
+    for side, result in results.items():
+        assert isinstance(result, TestReport)
+        prefix = "outbound" if side == "sending" else "inbound"
+        facts += [(f"{prefix} {key}", value) for key, value in result.facts]
+    return TestReport(ok=True, facts=facts, message="; ".join(f"{labels[s]}: ok" for s in results))
