@@ -120,6 +120,17 @@ class Repository(ABC):
     @abstractmethod
     def journal_finish(self, execution_id: str, key: str, status: str, reply: str = "") -> None: ...
 
+    def journal_begin_many(self, execution_id: str, items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
+        """``journal_begin`` for many ``(key, message_id)`` at once, by key. Storage that can
+        should do it in one transaction: a sender journals a whole batch before sending it."""
+        return {key: self.journal_begin(execution_id, key, message_id) for key, message_id in items}
+
+    def journal_finish_many(self, execution_id: str, items: list[tuple[str, str, str]]) -> None:
+        """``journal_finish`` for many ``(key, status, reply)`` at once (one transaction where
+        the storage can)."""
+        for key, status, reply in items:
+            self.journal_finish(execution_id, key, status, reply)
+
     @abstractmethod
     def journal_entries(self, execution_id: str) -> dict[str, JournalEntry]: ...
 

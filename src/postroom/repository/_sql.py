@@ -23,7 +23,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL
@@ -521,6 +521,44 @@ class SqlRepository(Repository):
                                  .values(status=status, reply=reply or "", updated_at=utcnow())).rowcount
         if count == 0:
             raise NotFound(f"no journal entry {key!r} in execution {execution_id!r}",
+                           fix="call journal_begin before the side effect")
+
+    def journal_begin_many(self, execution_id: str, items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
+        """One transaction for the whole list: insert-or-get as ``journal_begin`` does."""
+        if not items:
+            return {}
+        now = utcnow()
+        stmt = self._insert(send_journal).on_conflict_do_nothing(index_elements=["execution_id", "key"])
+        rows = [{"execution_id": execution_id, "key": key, "message_id": message_id, "status": "pending",
+                 "reply": "", "updated_at": now} for key, message_id in items]
+        entries: dict[str, JournalEntry] = {}
+        with self._write() as conn:
+            for chunk in _chunks(rows, BATCH_SIZE):
+                conn.execute(stmt, chunk)
+            for keys in _chunks(dict.fromkeys(key for key, _ in items), _IN_CHUNK):
+                query = select(send_journal).where(send_journal.c.execution_id == execution_id,
+                                                   send_journal.c.key.in_(keys))
+                entries.update((r.key, self._journal(r)) for r in conn.execute(query))
+        return entries
+
+    def journal_finish_many(self, execution_id: str, items: list[tuple[str, str, str]]) -> None:
+        """One transaction for the whole list; NotFound when a key was never begun."""
+        if not items:
+            return
+        now = utcnow()
+        stmt = (update(send_journal)
+                .where(send_journal.c.execution_id == bindparam("_execution_id"),
+                       send_journal.c.key == bindparam("_key"))
+                .values(status=bindparam("_status"), reply=bindparam("_reply"), updated_at=bindparam("_at")))
+        rows = [{"_execution_id": execution_id, "_key": key, "_status": status, "_reply": reply or "", "_at": now}
+                for key, status, reply in items]
+        with self._write() as conn:
+            count = 0
+            for chunk in _chunks(rows, BATCH_SIZE):
+                count += conn.execute(stmt, chunk).rowcount
+            checked = conn.dialect.supports_sane_multi_rowcount
+        if checked and count < len(rows):  # the others are committed, as one by one they would be
+            raise NotFound(f"some of {len(rows)} journal entries of execution {execution_id!r} were never begun",
                            fix="call journal_begin before the side effect")
 
     def journal_entries(self, execution_id: str) -> dict[str, JournalEntry]:

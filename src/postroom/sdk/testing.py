@@ -43,6 +43,15 @@ class MemoryJournal:
         item = self.items[key]
         item.status, item.reply, item.updated_at = status, reply, datetime.now(UTC)
 
+    def begin_many(self, items: list[tuple[str, str]]) -> dict[str, JournalItem]:
+        """``begin`` for many ``(key, message_id)`` at once; the entries by key."""
+        return {key: self.begin(key, message_id) for key, message_id in items}
+
+    def finish_many(self, items: list[tuple[str, str, str]]) -> None:
+        """``finish`` for many ``(key, status, reply)`` at once."""
+        for key, status, reply in items:
+            self.finish(key, status, reply)
+
     def entries(self) -> dict[str, JournalItem]:
         return dict(self.items)
 

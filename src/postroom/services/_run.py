@@ -42,6 +42,14 @@ class _Journal:
     def finish(self, key: str, status: str, reply: str = "") -> None:
         self.repo.journal_finish(self.execution_id, key, status, reply)
 
+    def begin_many(self, items: list[tuple[str, str]]):  # noqa: ANN201
+        """``begin`` for many ``(key, message_id)`` in one transaction; entries by key."""
+        return self.repo.journal_begin_many(self.execution_id, items)
+
+    def finish_many(self, items: list[tuple[str, str, str]]) -> None:
+        """``finish`` for many ``(key, status, reply)`` in one transaction."""
+        self.repo.journal_finish_many(self.execution_id, items)
+
     def entries(self):  # noqa: ANN201
         return self.repo.journal_entries(self.execution_id)
 

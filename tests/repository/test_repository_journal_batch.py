@@ -1,0 +1,42 @@
+"""The send journal's batch calls: what a sender uses to journal a whole batch at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from postroom.errors import NotFound
+from postroom.repository import Repository
+
+
+def test_begin_many_inserts_new_and_returns_existing_entries_unchanged(repo: Repository) -> None:
+    repo.journal_begin("e1", "send/1", "<old-1@x>")
+    repo.journal_finish("e1", "send/1", "sent", "250 queued as A")
+    items = [(f"send/{n}", f"<new-{n}@x>") for n in range(1200)]  # more than one chunk
+    entries = repo.journal_begin_many("e1", items)
+    assert len(entries) == 1200
+    assert (entries["send/1"].message_id, entries["send/1"].status, entries["send/1"].reply) == (
+        "<old-1@x>", "sent", "250 queued as A")
+    assert (entries["send/0"].message_id, entries["send/0"].status) == ("<new-0@x>", "pending")
+    assert entries["send/1199"].message_id == "<new-1199@x>"
+    # Nothing leaks into another execution; an empty list is no transaction at all.
+    assert repo.journal_entries("e2") == {}
+    assert repo.journal_begin_many("e2", []) == {}
+    # A second call is a no-op that answers the same entries.
+    again = repo.journal_begin_many("e1", [("send/0", "<other@x>")])
+    assert again["send/0"].message_id == "<new-0@x>"
+
+
+def test_finish_many_updates_each_entry(repo: Repository) -> None:
+    repo.journal_begin_many("e1", [("a", "<a@x>"), ("b", "<b@x>"), ("c", "<c@x>")])
+    repo.journal_finish_many("e1", [("a", "sent", "250 ok"), ("b", "failed", "550 no such user")])
+    entries = repo.journal_entries("e1")
+    assert [(k, e.status, e.reply) for k, e in sorted(entries.items())] == [
+        ("a", "sent", "250 ok"), ("b", "failed", "550 no such user"), ("c", "pending", "")]
+    repo.journal_finish_many("e1", [])
+
+
+def test_finish_many_of_a_key_never_begun_raises_and_keeps_the_others(repo: Repository) -> None:
+    repo.journal_begin("e1", "a", "<a@x>")
+    with pytest.raises(NotFound):
+        repo.journal_finish_many("e1", [("a", "sent", "250 ok"), ("never-begun", "sent", "")])
+    assert repo.journal_entries("e1")["a"].status == "sent"
