@@ -18,6 +18,14 @@ def _names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+def _finished(repo, documents: int) -> list | None:  # noqa: ANN001
+    """Every execution, once none is running and together they took ``documents``
+    (the files appear before their execution's record is closed)."""
+    executions = repo.list_executions(limit=0)
+    done = all(e.status != "running" for e in executions)
+    return executions if done and sum(e.documents_in for e in executions) == documents else None
+
+
 def _drop(folder: Path, names: list[str], staging: Path) -> None:
     staging.mkdir(exist_ok=True)
     for name in names:
@@ -59,8 +67,7 @@ def test_two_serves_one_lease_each_file_once_and_takeover(cli, workdir: Path, ho
         wait_for(lambda: _names(out) == first, 60, "the first 20 files in out/")
         wait_for(lambda: _names(inbox) == [], 10, "the inbox to be emptied")
 
-        executions = repo.list_executions(limit=0)
-        assert sum(e.documents_in for e in executions) == 20
+        executions = wait_for(lambda: _finished(repo, 20), 30, "the executions to finish")
         assert {e.request["instance"] for e in executions} == {holder.instance}
         assert all(e.status == "complete" for e in executions)
 
@@ -75,7 +82,7 @@ def test_two_serves_one_lease_each_file_once_and_takeover(cli, workdir: Path, ho
         took_over = time.monotonic() - killed_at
         assert LEASE / 2 <= took_over <= LEASE + 30
 
-        later = repo.list_executions(limit=0)
+        later = wait_for(lambda: _finished(repo, 30), 30, "the standby's executions to finish")
         new = [e for e in later if e.id not in {x.id for x in executions}]
         assert sum(e.documents_in for e in new) == 10
         assert {e.request["instance"] for e in new} == {standby.instance}
