@@ -4,6 +4,7 @@ doubles with jitter up to its cap, and serve follows imports and deletions."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,3 +154,54 @@ def test_serve_follows_imports_and_deletions(repo: Repository, tmp_path: Path) -
         assert not (out / "two.txt").exists()
     finally:
         runtime.stop()
+
+
+class Chatty(OperationSession):
+    """An IDLE session that always says new mail may be there, and never has any."""
+
+    fetches = 0
+    waits = 0
+
+    def resource_key(self) -> str:
+        return "imap://chatty@mail.invalid:993/INBOX"
+
+    def fetch(self) -> Iterator:
+        Chatty.fetches += 1
+        return iter(())
+
+    def wait_for_new(self, timeout_seconds: float) -> bool:
+        Chatty.waits += 1
+        return True
+
+    def interrupt(self) -> None:
+        pass
+
+    def execute(self, documents, shape_id):  # noqa: ANN001, ANN201
+        return documents
+
+
+class ChattyConnector:
+    def open(self, connection, operation, context):  # noqa: ANN001, ANN201
+        return Chatty()
+
+
+def test_wakeups_that_bring_nothing_do_not_spin(repo: Repository, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import postroom.connectors
+
+    real = postroom.connectors.get_connector
+    monkeypatch.setattr(postroom.connectors, "get_connector",
+                        lambda name: ChattyConnector() if name == "mail" else real(name))
+    _import(repo, tmp_path, MAIL_LISTENER.replace("interval_seconds: 0.1", "interval_seconds: 2"))
+    runtime = ListenerRuntime(repo, ListenerOptions(lease_seconds=3))
+    runtime.start()
+    try:
+        wait_for(lambda: [h for h in runtime.health() if h.state == "running" and h.mode == "idle"], 10,
+                 "the idle listener to run")
+        before = Chatty.fetches
+        time.sleep(4)
+        looks = Chatty.fetches - before
+    finally:
+        runtime.stop()
+    # pauses of 0.5, 1, 2, 2... seconds: a handful of looks, not thousands
+    assert 1 <= looks <= 6, looks
+    assert repo.list_executions() == []  # nothing found, nothing recorded

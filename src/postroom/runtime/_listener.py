@@ -251,6 +251,8 @@ class ListenerWorker:
         self._context = _ListenerContext(repo, process_id)
         self._failure_execution: str | None = None
         self.busy = False  # an execution is running
+        self._woken = False  # the last IDLE wait ended with "new data may be there"
+        self._spurious = 0  # wake-ups in a row that found nothing
         self.health = ListenerHealth(
             listener=process_id, instance=instance, state="starting", node=node or socket.gethostname(),
             started_at=_now(), details={"pid": os.getpid(), "heartbeat_seconds": options.heartbeat_seconds,
@@ -403,6 +405,13 @@ class ListenerWorker:
         first = next(documents, None)
         self._checked(spec)
         idle = callable(getattr(session, "wait_for_new", None))
+        # a wake-up that brought nothing (wait_for_new said "maybe" and there was nothing)
+        # must not turn into a busy loop: pace them (_spurious counts them in a row)
+        if first is not None:
+            self._spurious = 0
+        elif self._woken:
+            self._spurious += 1
+        self._woken = False
         if first is not None:
             try:
                 self._execute(spec, itertools.chain([first], documents))
@@ -420,21 +429,30 @@ class ListenerWorker:
         # in one call; otherwise in chunks, so that a stop is never long in coming
         interruptible = callable(getattr(session, "interrupt", None))
         chunk = spec.interval if interruptible else self.options.idle_chunk_seconds
+        if self._spurious:
+            pause = min(spec.interval, 0.5 * 2 ** min(self._spurious - 1, 16))
+            if self._spurious == 3:
+                log.info("listener %s: the session keeps announcing new data that is not there; "
+                         "looking at most every %.1f s", self.process_id, pause)
+            if self._stop.wait(pause):
+                return 0
         deadline = time.monotonic() + spec.interval
         while not self._stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self._lease_valid():
                 break
             if session.wait_for_new(min(chunk, remaining)):
+                self._woken = True
                 break
+        else:
+            return 0
+        if not self._woken:
+            self._spurious = 0  # the wait blocked as it should
         return 0
 
     def _execute(self, spec: _Spec, documents: Iterable[Any]) -> None:
         from ..services import RunOptions, run_process
 
-        with self._lock:
-            self.health.executions += 1
-        self._save()
         options = RunOptions(documents=documents, start_session=self._session, on_context=self._context.bind,
                              request={"trigger": "listener", "listener": self.process_id,
                                       "instance": self.instance})
@@ -445,6 +463,7 @@ class ListenerWorker:
             self.busy = False
             self._context.unbind()
         with self._lock:
+            self.health.executions += 1
             self.health.last_execution_id = record.id
             if record.status != "failed":
                 self.health.documents_taken += record.documents_in
