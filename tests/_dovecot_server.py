@@ -16,8 +16,6 @@ fixtures instead of skipping them (``require_binary``).
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +27,6 @@ from conftest import require_binary
 from dovecotkit import DOVECOT, DovecotServer, SmtpFront
 
 __all__ = ["Mailbox", "dovecot", "dovecot_smtp", "mailbox"]
-
-_users = itertools.count(1)
 
 #: Where each protocol and transport lives on the server, as Mail connection settings.
 TRANSPORTS = {
@@ -101,9 +97,7 @@ def dovecot() -> Iterator[DovecotServer]:
 
 @pytest.fixture
 def mailbox(dovecot: DovecotServer) -> Mailbox:
-    user = f"user{next(_users)}-{secrets.token_hex(3)}@example.com"
-    password = "pw-" + secrets.token_hex(8)
-    dovecot.add_user(user, password)
+    user, password = dovecot.take_user()
     return Mailbox(dovecot, user, password)
 
 

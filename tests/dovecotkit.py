@@ -90,10 +90,16 @@ class DovecotServer:
     pop3s_port: int = 0
     process: subprocess.Popen | None = None
     ca_file: Path | None = None
+    spare_users: int = 400
 
     def __post_init__(self) -> None:
         self.uid, self.gid, self.login_user, self.internal_user = _mail_owner()
         self.name = f"postroom-test-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+        self._spare: list[str] = []
+        for n in range(1, self.spare_users + 1):
+            user = f"box{n:04d}@example.com"
+            self.users.setdefault(user, f"pw{n:04d}-{uuid.uuid4().hex[:10]}")
+            self._spare.append(user)
 
     # -- layout ----------------------------------------------------------------------------
     @property
@@ -141,11 +147,17 @@ class DovecotServer:
         os.replace(staging, passwd)  # Dovecot re-reads a passwd-file when it changes
         return passwd
 
-    def add_user(self, user: str, password: str) -> None:
-        """A new mailbox, usable at once (tests take a fresh one each, on one server)."""
-        self.users[user] = password
+    def take_user(self) -> tuple[str, str]:
+        """A fresh mailbox (user, password) from the ones made at start: tests take one each.
+
+        Users are made up front because Dovecot re-reads a passwd-file at most once a
+        second: a user added just now may not log in yet."""
+        if not self._spare:
+            raise RuntimeError(f"all {self.spare_users} spare users of this Dovecot are taken; "
+                               "raise spare_users")
+        user = self._spare.pop(0)
         self._prepare_mail([user])
-        self._write_passwd()
+        return user, self.users[user]
 
     def _write_config(self, cert: Path, key: Path) -> None:
         folder = self.folder
@@ -234,7 +246,7 @@ service stats {{
         """Start on free ports (another set of ports is tried if one was taken meanwhile)."""
         os.chmod(self.folder, 0o755)
         cert, key = self._certificates()
-        self._prepare_mail()
+        self._prepare_mail([u for u in self.users if u not in self._spare])
         last = ""
         for _ in range(3):
             self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port = (free_port() for _ in range(4))
