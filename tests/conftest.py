@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from testsupport import FIXTURES, IN_CI, ROOT, SHARED, require_binary  # noqa: F401 - re-exported
+
 pytest_plugins = ["_pg_server", "_dovecot_server"]
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def require_binary(name: str, *candidates: str) -> str:
-    """Path of a server binary; skip when missing locally, fail under CI=true."""
-    for path in (shutil.which(name), *candidates):
-        if path and os.path.exists(path):
-            return path
-    message = f"{name} is not installed (apt-get install the package that provides it; .ci/run does)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture

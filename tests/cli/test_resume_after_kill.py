@@ -10,7 +10,7 @@ import sys
 import time
 from collections import Counter
 
-from conftest import FIXTURES
+from testsupport import FIXTURES
 
 N = 300
 

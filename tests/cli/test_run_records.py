@@ -5,7 +5,7 @@ import pty
 import subprocess
 import sys
 
-from conftest import FIXTURES, ROOT
+from testsupport import FIXTURES, ROOT
 
 COUNTER = """\
 type: process

@@ -5,7 +5,7 @@ import json
 import jsonschema
 import yaml
 
-from conftest import ROOT
+from testsupport import ROOT
 
 
 def test_schemas_validate_the_examples_and_reject_mistakes(cli, workdir):

@@ -2,7 +2,7 @@
 check that every server thread a test started is gone when it ends.
 
 Imported by the test modules (pytest puts this folder on ``sys.path``). There is no
-conftest.py here on purpose: other tests do ``from conftest import ROOT`` and a second
+conftest.py here on purpose: other tests do ``from testsupport import ROOT`` and a second
 conftest module in a package-less folder would shadow the root one.
 """
 

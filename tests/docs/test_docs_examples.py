@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from docs_examples import DirectiveError, ExampleSet, match_lines, pages, parse_page
 
-from conftest import ROOT
 from postroom.model import SHAPE_MODELS, load_text, slugify
+from testsupport import ROOT
 
 
 def _collect() -> tuple[list[ExampleSet], list[str]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from docs_examples import pages
 
-from conftest import ROOT
+from testsupport import ROOT
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^\s*(```|~~~)")

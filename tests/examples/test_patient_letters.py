@@ -3,7 +3,7 @@
 import csv
 import shutil
 
-from conftest import ROOT
+from testsupport import ROOT
 
 EXAMPLE = ROOT / "examples" / "patient-letters"
 

@@ -1,0 +1,29 @@
+"""Paths and helpers the tests share. Import from here (``from testsupport import ROOT``),
+not from ``conftest``: pytest may load another folder's conftest.py under the same module
+name, and then ``from conftest import`` finds the wrong one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+__all__ = ["ROOT", "SHARED", "FIXTURES", "IN_CI", "require_binary"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_binary(name: str, *candidates: str) -> str:
+    """Path of a server binary; skip when missing locally, fail under CI=true."""
+    for path in (shutil.which(name), *candidates):
+        if path and os.path.exists(path):
+            return path
+    message = f"{name} is not installed (apt-get install the package that provides it; .ci/run does)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
