@@ -324,6 +324,7 @@ class _Pop3Reader:
         self.taken: dict[str, int] = {}  # UIDL -> message number in self.pop, read this execution
         self.kept: set[str] = set()  # passed this execution without being taken
         self.leftover: dict[str, int] = {}  # committed before, still on the server (to delete)
+        self.stored = False  # the watermark in self.watermark is the repository's
 
     def _open(self) -> Pop3Session:
         if self.pop is None:
@@ -341,6 +342,7 @@ class _Pop3Reader:
             self.loaded = True
             self.watermark = s._load_watermark()
             first = self.watermark is None
+            self.stored = not first
         assert self.watermark is not None or first
         before_taken = set(self.watermark.get("taken", ())) if self.watermark else set()
         before_kept = set(self.watermark.get("kept", ())) if self.watermark else set()
@@ -353,6 +355,7 @@ class _Pop3Reader:
                 self.watermark = {"protocol": "pop3", "taken": [], "kept": sorted(m.uidl for m in candidates)}
                 if not s.context.dry_run:
                     s._save_watermark(self.watermark)
+                    self.stored = True
                 s.context.log.info(
                     f"first run on {s.resource_key()}: {len(candidates)} message(s) already there are left alone "
                     "(start_from: now); set start_from: all or date to read them")
@@ -398,9 +401,9 @@ class _Pop3Reader:
         taken = (set(self.watermark.get("taken", ())) & self.present) | set(self.taken)
         kept = (set(self.watermark.get("kept", ())) & self.present) | self.kept
         watermark = {"protocol": "pop3", "taken": sorted(taken), "kept": sorted(kept)}
-        if watermark != self.watermark:
+        if watermark != self.watermark or not self.stored:
             s._save_watermark(watermark)
-        self.watermark = watermark
+        self.watermark, self.stored = watermark, True
         due = {**self.leftover, **self.taken}
         if op.delete_after_read and due:
             pop = self.pop
@@ -438,6 +441,7 @@ class _ImapReader:
         self.taken: list[int] = []
         self.count = 0
         self.complete = False
+        self.stored = False  # the watermark in self.watermark is the repository's
         self.watcher: ImapSession | None = None
 
     @property
@@ -501,6 +505,7 @@ class _ImapReader:
                     self.watermark = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": baseline}
                     if not s.context.dry_run:
                         s._save_watermark(self.watermark)
+                        self.stored = True
                     s.context.log.info(
                         f"first run on {s.resource_key()}: {info.exists} message(s) already there are left alone "
                         "(start_from: now); set start_from: all or date to read them")
@@ -508,7 +513,7 @@ class _ImapReader:
                 self.watermark = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": 0}
                 self.first_date = op.start_date if op.start_from == "date" else None
             else:
-                self.watermark = watermark
+                self.watermark, self.stored = watermark, True
             if op.move_to_folder and not s.context.dry_run:
                 imap.ensure_folder(op.move_to_folder)
         assert self.watermark is not None
@@ -574,7 +579,7 @@ class _ImapReader:
                 s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {_describe(actions)}; "
                                    "the watermark is not advanced")
             return
-        if new_uid == before and not acting:
+        if new_uid == before and not acting and self.stored:
             return
         watermark: dict[str, Any] = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": new_uid}
         if acting:
@@ -583,7 +588,7 @@ class _ImapReader:
             self._apply(pending, info.uidvalidity)
             s.context.log.info(f"{len(self.taken)} message(s) {_describe(actions)} after the execution succeeded")
         s._save_watermark(watermark)
-        self.watermark, self.taken = watermark, []
+        self.watermark, self.taken, self.stored = watermark, [], True
 
     def _apply(self, pending: dict[str, Any], uidvalidity: int) -> None:
         imap = self._open()
