@@ -181,6 +181,7 @@ ssl_key = <{key}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
+auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 mail_fsync = never
 mail_max_userip_connections = 200
@@ -220,6 +221,10 @@ service pop3-login {{
   }}{chroot}
 }}
 service anvil {{{chroot}
+  # no auth penalty: tests log in with wrong passwords on purpose, all from 127.0.0.1
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service stats {{
   inet_listener http {{

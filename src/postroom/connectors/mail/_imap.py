@@ -222,6 +222,10 @@ class ImapSession:
         except imaplib.IMAP4.error as exc:
             _shutdown(client)
             text = _text(exc.args[0] if exc.args else exc)
+            if phase == "connect" and text in ("None", ""):
+                # imaplib took a greeting starting "+" for a continuation and kept none of it:
+                # IMAP greets with "*", POP3 with "+OK"
+                raise inbound.not_protocol("+OK ...") from None
             if phase == "connect" and "unexpected response" in text:
                 raise inbound.not_protocol(text.split(":", 1)[-1].strip().strip("'\"")) from None
             if phase == "connect" and "socket error" in text:

@@ -823,13 +823,26 @@ def test_mail_connection(connection: MailConnection, logger: Any = None) -> Test
 
     With ``inbound_host`` the connection both sends (host, port) and reads (inbound_*):
     both are tested. Without it, host and port name one server: it is tested for reading
-    when ``inbound_protocol`` is imap, another ``inbound_*`` setting is given, or the port
-    is a POP3/IMAP port (110, 995, 143, 993), else for sending."""
+    when ``inbound_protocol`` is imap, another ``inbound_*`` setting is given or the port
+    is a POP3/IMAP port (110, 995, 143, 993); else for sending, and when that server does
+    not speak SMTP, for reading (a connection made only to read mail, Boomi's legacy
+    style): the SMTP error is raised only when reading fails too."""
     if not connection.inbound_host:
         reads = (connection.inbound_protocol != "pop3" or connection.port in _READING_PORTS
                  or any(getattr(connection, name) is not None for name in _INBOUND_FIELDS - {"inbound_host",
                                                                                              "inbound_protocol"}))
-        return test_inbound(connection, logger) if reads else test_connection(connection, logger)
+        if reads:
+            return test_inbound(connection, logger)
+        try:
+            return test_connection(connection, logger)
+        except ConnectionFailed as smtp_error:
+            try:
+                report = test_inbound(connection, logger)
+            except (PostroomError, OSError):
+                raise smtp_error from None
+            report.message += (f"; it does not speak SMTP ({smtp_error.message}), which is fine for a connection "
+                               "that only reads mail")
+            return report
     results: dict[str, TestReport | Exception] = {}
     for side, test in (("sending", test_connection), ("reading", test_inbound)):
         try:
