@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from postroom.errors import NotFound
@@ -32,6 +34,9 @@ def test_finish_many_updates_each_entry(repo: Repository) -> None:
     entries = repo.journal_entries("e1")
     assert [(k, e.status, e.reply) for k, e in sorted(entries.items())] == [
         ("a", "sent", "250 ok"), ("b", "failed", "550 no such user"), ("c", "pending", "")]
+    # The driver-level write stores the time as SQLAlchemy would: read back aware, in UTC, not before begin.
+    assert entries["a"].updated_at.utcoffset() == timedelta(0)
+    assert entries["c"].updated_at <= entries["a"].updated_at <= datetime.now(UTC)
     repo.journal_finish_many("e1", [])
 
 
