@@ -99,7 +99,8 @@ def test_every_patient_gets_exactly_their_own_letter(devmail_factory, patients_c
     ids = [r.properties["mail.message_id"] for r in sent.values()]
     assert len(set(ids)) == len(ids)
     assert sorted(ids) == sorted(m.parse()["Message-ID"] for m in messages)
-    assert len({m.peer for m in messages}) == 1, "the SMTP session was not reused"
+    # Sessions are reused: the batch went over at most max_sessions connections, sent in parallel.
+    assert len({m.peer for m in messages}) <= gmail_like(dm).max_sessions < len(messages)
 
 
 def test_inline_text_plain_headers_and_body(devmail):
@@ -134,6 +135,7 @@ def test_attachment_with_body_and_file_name(devmail):
                                               to="frontdesk@example.com"), [pdf])
     assert not any(isinstance(r, Failed) for r in results)
     stored = devmail.store.wait_for(3)
+    stored[:2] = sorted(stored[:2], key=lambda m: b"Second" in m.raw)  # one batch: any arrival order
     first, second, third = (m.parse() for m in stored)
 
     assert first.get_content_type() == "multipart/mixed"
@@ -195,7 +197,7 @@ def test_refused_recipient_5xx(devmail_factory, caplog):
     assert second.properties["mail.refused_recipients"].startswith("gone2@bounce.example.com: 550 5.1.1")
     assert "refused 1 of 2 recipients" in caplog.text
     assert not isinstance(third, Failed)
-    stored = dm.store.wait_for(2)
+    stored = sorted(dm.store.wait_for(2), key=lambda m: m.rcpt_tos)  # one batch: any arrival order
     assert [m.rcpt_tos for m in stored] == [("ok@example.com",), ("three@example.com",)]
     assert [m.parse().get_content().strip() for m in stored] == ["two", "three"]
     # The refused address is still in the To header of the email the others got: it is their email.
@@ -213,7 +215,8 @@ def test_deferred_4xx_is_retried_then_delivered(devmail_factory):
     [stored] = dm.store.wait_for(1)
     assert stored.rcpt_tos == ("slow@example.com",)
     decisions = [(d.address, d.code, d.attempt) for d in dm.store.decisions()]
-    assert decisions[:3] == [("slow@example.com", 451, 1), ("slow@example.com", 451, 2), ("slow@example.com", 250, 3)]
+    assert [d for d in decisions if d[0] == "slow@example.com"] == [
+        ("slow@example.com", 451, 1), ("slow@example.com", 451, 2), ("slow@example.com", 250, 3)]
     assert [d for d in decisions if d[0] == "stuck@example.com"] == [("stuck@example.com", 451, n) for n in (1, 2, 3, 4)]
 
 
@@ -328,7 +331,7 @@ def test_journal_skips_what_a_resumed_execution_already_sent(devmail):
     journal.begin("send/2", "<unfinished@example.com>")  # began, never finished: send again, same id
     documents = [Document(f"letter {n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(3)]
     first, skipped, resent = run(starttls(devmail), send_op(), documents, context)
-    stored = devmail.store.wait_for(2)
+    stored = sorted(devmail.store.wait_for(2), key=lambda m: m.rcpt_tos)  # one batch: any arrival order
     assert [m.rcpt_tos for m in stored] == [("p0@example.com",), ("p2@example.com",)]
     assert skipped.properties["mail.message_id"] == "<earlier@example.com>"
     assert skipped.properties["mail.smtp_response"] == "250 2.0.0 OK: queued as EARLIER"

@@ -15,8 +15,15 @@ password or token: they never enter an f-string, and server texts pass through
 :func:`_redact` before they do.
 
 Sessions live in a :class:`SmtpPool` per connection (at most ``max_sessions``), reused
-across documents: RSET before each reuse doubles as the liveness check, and a session
-the server dropped is replaced transparently.
+across documents. A session that just finished a transaction is reused as it is; one that
+idled longer than :attr:`SmtpPool.FRESH_SECONDS` or was left mid-transaction gets an RSET
+first, which doubles as the liveness check. A session the server dropped is replaced
+transparently, also when the drop only shows on the first command of a reuse.
+
+When the server offers PIPELINING (RFC 2920), MAIL FROM, every RCPT TO and DATA go out in
+one write and their replies are read in order, so an email costs two round trips instead
+of three plus one per recipient; the commands and the message bytes are exactly those
+smtplib would send one by one, and the replies map to recipients just the same.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -67,6 +75,19 @@ _NOT_TLS = (
     "UNKNOWN_PROTOCOL",
     "EOF occurred",
 )
+
+
+#: How long a session that ended its last transaction cleanly may idle and still be reused
+#: without an RSET first (servers time idle sessions out after minutes, not seconds).
+_FRESH_SECONDS = 5.0
+# smtplib's dot-stuffing (RFC 5321 4.5.2): a line that starts with "." gets another.
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+@lru_cache(maxsize=8192)
+def _quoteaddr(address: str) -> str:
+    """smtplib's ``quoteaddr`` (what ``mail()`` and ``rcpt()`` write), once per address."""
+    return smtplib.quoteaddr(address)
 
 
 @lru_cache(maxsize=1)
@@ -242,6 +263,22 @@ class _Dropped(Exception):
     """The session is gone (closed, 421, timeout): reconnect and retry."""
 
 
+class _Stale(_Dropped):
+    """A reused session turned out dead on its first reply: nothing was sent; reconnect now."""
+
+
+class _HookFailed(Exception):
+    """The caller's ``before_data_end`` raised (its exception is the cause): not an SMTP matter."""
+
+
+def _call(hook: Callable[[], None] | None) -> None:
+    if hook is not None:
+        try:
+            hook()
+        except Exception as exc:
+            raise _HookFailed from exc
+
+
 @dataclass
 class _Session:
     smtp: smtplib.SMTP
@@ -249,9 +286,19 @@ class _Session:
     tls: str = ""
     cipher: str = ""
     login: str = ""
+    #: A transaction is open (MAIL sent, no final reply to the message yet): RSET before reuse.
+    dirty: bool = False
+    #: Reused without an RSET: a drop on its first reply means it died while idle.
+    unverified: bool = False
+    #: time.monotonic() when it was last given back to the pool.
+    released: float = 0.0
 
     def has(self, extension: str) -> bool:
         return self.smtp.has_extn(extension)
+
+    @property
+    def pipelining(self) -> bool:
+        return "pipelining" in self.smtp.esmtp_features
 
     @property
     def size_limit(self) -> int:
@@ -276,6 +323,7 @@ class _Session:
             code, _ = self.smtp.rset()
         except (smtplib.SMTPException, OSError):
             return False
+        self.dirty = False
         return code == 250
 
 
@@ -594,6 +642,9 @@ class SmtpPool:
     no logger of its own: each call names the execution's log.
     """
 
+    #: A clean session idle for less than this is reused without an RSET first.
+    FRESH_SECONDS = _FRESH_SECONDS
+
     def __init__(
         self,
         connection: MailConnection,
@@ -611,13 +662,23 @@ class SmtpPool:
         self.limiter = RateLimiter(connection.max_messages_per_minute, sleep=sleep)
         #: Sessions opened so far (tests read it to prove reuse).
         self.opened = 0
+        #: Transactions sent pipelined (tests read it to prove PIPELINING was used).
+        self.pipelined = 0
 
     def __repr__(self) -> str:
         return f"SmtpPool({self.connection.endpoint}, max_sessions={self.connection.max_sessions})"
 
+    @property
+    def max_sessions(self) -> int:
+        return self.connection.max_sessions
+
     @contextmanager
     def lease(self, logger: logging.Logger | None = None) -> Iterator[_Session]:
-        """A live session for one transaction; a session that failed is closed, not returned."""
+        """A live session for one transaction; a session that failed is closed, not returned.
+
+        A session that ended its last transaction cleanly less than ``FRESH_SECONDS`` ago
+        is handed out as it is (``unverified``); any other idle one is checked with RSET.
+        """
         self._slots.acquire()
         session: _Session | None = None
         healthy = False
@@ -629,7 +690,11 @@ class SmtpPool:
                     session = self._idle.pop() if self._idle else None
                 if session is None:
                     break
+                if not session.dirty and time.monotonic() - session.released < self.FRESH_SECONDS:
+                    session.unverified = True
+                    break
                 if session.alive():
+                    session.unverified = False
                     break
                 (logger or log).debug(
                     "SMTP session to %s was dropped by the server; reconnecting", self.connection.endpoint
@@ -647,6 +712,7 @@ class SmtpPool:
             healthy = True
         finally:
             if session is not None:
+                session.released = time.monotonic()
                 with self._lock:
                     keep = healthy and not self._closed
                     if keep:
@@ -671,6 +737,7 @@ class SmtpPool:
         *,
         smtputf8: bool = False,
         logger: logging.Logger | None = None,
+        before_data_end: Callable[[], None] | None = None,
     ) -> Delivery:
         """Deliver one message to its recipients, retrying what the server deferred.
 
@@ -679,18 +746,40 @@ class SmtpPool:
         5xx refuses that recipient for good. A failure to reconnect after the retries
         raises :class:`ConnectionFailed`; a message the server can never take (too
         large, needs SMTPUTF8) raises :class:`DocumentError`.
+
+        ``before_data_end`` is called just before the final dot of each attempt, the one
+        moment after which the server may have taken the message: the Send operation
+        waits there until its journal holds the outcome of its previous email.
         """
         conn = self.connection
         delivery = Delivery()
         pending = list(dict.fromkeys(recipients))
         deferred: dict[str, str] = {}
         attempt = 0
+        stale_retried = False
         while pending:
             delivery.attempts += 1
             try:
                 with self.lease(logger) as session:
                     self.limiter.acquire()
-                    deferred = self._transaction(session, sender, pending, message, smtputf8, delivery)
+                    deferred = self._transaction(
+                        session, sender, pending, message, smtputf8, delivery, before_data_end
+                    )
+            except _HookFailed as exc:
+                raise exc.__cause__ from None  # type: ignore[misc]
+            except _Stale as exc:
+                if not stale_retried:
+                    # The server closed the idle session; nothing of this email reached it.
+                    stale_retried = True
+                    (logger or log).debug("SMTP session to %s had been closed by the server (%s); reconnecting",
+                                          conn.endpoint, str(exc)[:3])
+                    continue
+                deferred = dict.fromkeys(pending, str(exc))
+                if attempt >= conn.max_retries:
+                    raise ConnectionFailed(
+                        f"the SMTP session with {conn.endpoint} kept dropping ({exc}); gave up after "
+                        f"{attempt + 1} attempts"
+                    ) from None
             except _Dropped as exc:
                 deferred = dict.fromkeys(pending, str(exc))
                 if attempt >= conn.max_retries:
@@ -721,10 +810,16 @@ class SmtpPool:
         return delivery
 
     def _transaction(
-        self, session: _Session, sender: str, recipients: list[str], message: bytes, smtputf8: bool, delivery: Delivery
+        self,
+        session: _Session,
+        sender: str,
+        recipients: list[str],
+        message: bytes,
+        smtputf8: bool,
+        delivery: Delivery,
+        before_data_end: Callable[[], None] | None = None,
     ) -> dict[str, str]:
         """One MAIL/RCPT/DATA transaction; returns the recipients deferred (4xx) with the reply."""
-        smtp = session.smtp
         options: list[str] = []
         if smtputf8:
             if not session.has("smtputf8"):
@@ -744,51 +839,167 @@ class SmtpPool:
         if session.has("size"):
             options.append(f"SIZE={len(message)}")
         try:
-            code, reply = smtp.mail(sender, options)
-            self._check_dropped(code, reply)
-            if code != 250:
-                text = f"{code} {_reply_text(reply)}"
-                if _is_temporary(code):
-                    return dict.fromkeys(recipients, text)
-                delivery.refused.update(dict.fromkeys(recipients, f"sender refused: {text}"))
-                return {}
-            accepted: list[str] = []
-            deferred: dict[str, str] = {}
-            for rcpt in recipients:
-                code, reply = smtp.rcpt(rcpt)
-                self._check_dropped(code, reply)
-                text = f"{code} {_reply_text(reply)}"
-                if code in (250, 251):
-                    accepted.append(rcpt)
-                elif _is_temporary(code):
-                    deferred[rcpt] = text
-                else:
-                    delivery.refused[rcpt] = text
-            if not accepted:
-                return deferred
-            try:
-                code, reply = smtp.data(message)
-            except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
-                code, reply = exc.smtp_code, exc.smtp_error
-            self._check_dropped(code, reply)
-            text = f"{code} {_reply_text(reply)}"
-            if code == 250:
-                delivery.accepted.extend(accepted)
-                delivery.replies.append(text)
-            elif _is_temporary(code):
-                deferred.update(dict.fromkeys(accepted, text))
-            else:
-                delivery.refused.update(dict.fromkeys(accepted, text))
-            return deferred
+            if session.pipelining:
+                return self._pipelined(session, sender, recipients, message, options, smtputf8, delivery,
+                                       before_data_end)
+            return self._one_by_one(session, sender, recipients, message, options, delivery, before_data_end)
         except smtplib.SMTPNotSupportedError as exc:
             raise DocumentError(f"{self.connection.endpoint}: {exc}") from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            if session.unverified:
+                raise _Stale(f"connection lost: {exc or type(exc).__name__}") from None
             raise _Dropped(f"connection lost: {exc or type(exc).__name__}") from None
 
+    def _one_by_one(
+        self,
+        session: _Session,
+        sender: str,
+        recipients: list[str],
+        message: bytes,
+        options: list[str],
+        delivery: Delivery,
+        before_data_end: Callable[[], None] | None,
+    ) -> dict[str, str]:
+        """The transaction with a reply awaited after each command (no PIPELINING)."""
+        smtp = session.smtp
+        session.dirty = True
+        code, reply = smtp.mail(sender, options)
+        self._check_dropped(code, reply, session)
+        if code != 250:
+            text = f"{code} {_reply_text(reply)}"
+            if _is_temporary(code):
+                return dict.fromkeys(recipients, text)
+            delivery.refused.update(dict.fromkeys(recipients, f"sender refused: {text}"))
+            return {}
+        accepted: list[str] = []
+        deferred: dict[str, str] = {}
+        for rcpt in recipients:
+            code, reply = smtp.rcpt(rcpt)
+            self._check_dropped(code, reply, session)
+            self._sort_recipient(rcpt, code, reply, accepted, deferred, delivery)
+        if not accepted:
+            return deferred
+        _call(before_data_end)
+        try:
+            code, reply = smtp.data(message)
+            session.dirty = False
+        except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
+            code, reply = exc.smtp_code, exc.smtp_error
+        self._check_dropped(code, reply, session)
+        self._data_outcome(code, reply, accepted, deferred, delivery)
+        return deferred
+
+    def _pipelined(
+        self,
+        session: _Session,
+        sender: str,
+        recipients: list[str],
+        message: bytes,
+        options: list[str],
+        smtputf8: bool,
+        delivery: Delivery,
+        before_data_end: Callable[[], None] | None,
+    ) -> dict[str, str]:
+        """The transaction with MAIL, every RCPT and DATA in one write (RFC 2920).
+
+        Every reply of the group is read, in order, whatever the earlier ones said (the
+        session would fall out of step otherwise). When DATA got 354 although no
+        recipient was accepted, a lone dot ends the empty message (RFC 2920 3.1).
+        """
+        smtp = session.smtp
+        tail = " " + " ".join(options) if options else ""
+        commands = [f"mail FROM:{_quoteaddr(sender)}{tail}\r\n"]
+        commands.extend(f"rcpt TO:{_quoteaddr(rcpt)}\r\n" for rcpt in recipients)
+        commands.append("data\r\n")
+        group = "".join(commands)
+        if group.count("\n") != len(commands) or group.count("\r") != len(commands):
+            raise ValueError("an address holds a line break")  # smtplib's putcmd refuses these too
+        session.dirty = True
+        smtp.send(group.encode("utf-8" if smtputf8 else "ascii"))
+        self.pipelined += 1
+        mail_code, mail_reply = smtp.getreply()
+        self._check_dropped(mail_code, mail_reply, session)  # the session answered: no longer stale
+        rcpt_replies = []
+        for _ in recipients:
+            code, reply = smtp.getreply()
+            self._check_dropped(code, reply, session)
+            rcpt_replies.append((code, reply))
+        data_code, data_reply = smtp.getreply()
+        self._check_dropped(data_code, data_reply, session)
+        if mail_code != 250:
+            if data_code == 354:
+                self._end_empty_message(session)
+            text = f"{mail_code} {_reply_text(mail_reply)}"
+            if _is_temporary(mail_code):
+                return dict.fromkeys(recipients, text)
+            delivery.refused.update(dict.fromkeys(recipients, f"sender refused: {text}"))
+            return {}
+        accepted: list[str] = []
+        deferred: dict[str, str] = {}
+        for rcpt, (code, reply) in zip(recipients, rcpt_replies, strict=True):
+            self._sort_recipient(rcpt, code, reply, accepted, deferred, delivery)
+        if not accepted:
+            if data_code == 354:
+                self._end_empty_message(session)
+            return deferred
+        if data_code != 354:  # DATA itself refused
+            self._data_outcome(data_code, data_reply, accepted, deferred, delivery)
+            return deferred
+        _call(before_data_end)
+        body = _LEADING_DOT.sub(b"..", message)
+        if body[-2:] != b"\r\n":
+            body += b"\r\n"
+        if len(body) < 65536:
+            smtp.send(body + b".\r\n")
+        else:  # no copy of a big message just to append three bytes
+            smtp.send(body)
+            smtp.send(b".\r\n")
+        code, reply = smtp.getreply()
+        session.dirty = False
+        self._check_dropped(code, reply, session)
+        self._data_outcome(code, reply, accepted, deferred, delivery)
+        return deferred
+
+    def _end_empty_message(self, session: _Session) -> None:
+        """A 354 with nothing to send: a lone dot ends the message; its reply is not an outcome."""
+        session.smtp.send(b".\r\n")
+        code, reply = session.smtp.getreply()
+        self._check_dropped(code, reply, session)
+
     @staticmethod
-    def _check_dropped(code: int, reply: bytes | str) -> None:
+    def _sort_recipient(
+        rcpt: str, code: int, reply: bytes | str, accepted: list[str], deferred: dict[str, str], delivery: Delivery
+    ) -> None:
+        if code in (250, 251):
+            accepted.append(rcpt)
+            return
+        text = f"{code} {_reply_text(reply)}"
+        if _is_temporary(code):
+            deferred[rcpt] = text
+        else:
+            delivery.refused[rcpt] = text
+
+    @staticmethod
+    def _data_outcome(
+        code: int, reply: bytes | str, accepted: list[str], deferred: dict[str, str], delivery: Delivery
+    ) -> None:
+        text = f"{code} {_reply_text(reply)}"
+        if code == 250:
+            delivery.accepted.extend(accepted)
+            delivery.replies.append(text)
+        elif _is_temporary(code):
+            deferred.update(dict.fromkeys(accepted, text))
+        else:
+            delivery.refused.update(dict.fromkeys(accepted, text))
+
+    @staticmethod
+    def _check_dropped(code: int, reply: bytes | str, session: _Session | None = None) -> None:
         if code == 421 or code == -1:
+            if session is not None and session.unverified:
+                raise _Stale(f"{code} {_reply_text(reply)}")
             raise _Dropped(f"{code} {_reply_text(reply)}")
+        if session is not None:
+            session.unverified = False
 
 
 # -- pools shared per connection -------------------------------------------------------------

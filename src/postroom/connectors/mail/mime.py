@@ -50,6 +50,12 @@ from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 
+try:  # role mailboxes email-validator writes in lower case (RFC 2142)
+    from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES as _ROLE_NAMES
+except ImportError:  # pragma: no cover - a later email-validator that moved it
+    _ROLE_NAMES = ["info", "marketing", "sales", "support", "abuse", "noc", "security", "postmaster",
+                   "hostmaster", "usenet", "news", "webmaster", "www", "uucp", "ftp"]
+
 __all__ = [
     "AddressError",
     "BodyError",
@@ -313,15 +319,53 @@ def _split_piece(piece: str) -> tuple[str, str]:
     return _unquote_phrase(piece[:start]), piece[start + 1 : -1].strip()
 
 
-@lru_cache(maxsize=4096)
+# A plain dot-atom local part: email-validator takes it as it is (RFC 5322 3.2.3).
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*\Z")
+_ROLE_MAILBOXES = frozenset(name.lower() for name in _ROLE_NAMES)
+# Domains email-validator accepted, as written -> (their ASCII (IDNA, lower-case) form, the
+# most UTF-8 bytes any of its forms takes: it checks the address length in each form).
+_VALID_DOMAINS: dict[str, tuple[str, int]] = {}
+_VALID_DOMAINS_LIMIT = 4096
+
+
 def _validate(addr: str) -> tuple[str, bool]:
-    """(address for headers and RCPT, needs SMTPUTF8) or AddressError."""
+    """(address for headers and RCPT, needs SMTPUTF8) or AddressError.
+
+    email-validator checks every address once (a bulk send has a new one per document);
+    most of its time goes to the domain. So once it has accepted a domain, a later
+    address on that domain whose local part is a plain dot-atom (letters, digits,
+    ``_+-`` and single inner dots, at most 64 characters, not a role mailbox it lower-cases)
+    is accepted without it, with exactly the result it would give: the local part as
+    written, the domain in its ASCII form. ``test_mail_address_cache.py`` holds both ways
+    to the same answers.
+    """
+    local, at, domain = addr.rpartition("@")
+    known = _VALID_DOMAINS.get(domain) if at else None
+    if (
+        known is not None
+        and len(local) <= 64
+        and len(local) + 1 + known[1] <= 254
+        and _PLAIN_LOCAL.match(local)
+        and local.lower() not in _ROLE_MAILBOXES
+    ):
+        return f"{local}@{known[0]}", False
+    return _validate_fully(addr)
+
+
+@lru_cache(maxsize=4096)
+def _validate_fully(addr: str) -> tuple[str, bool]:
     try:
         result = validate_email(
             addr, check_deliverability=False, allow_smtputf8=True, test_environment=True
         )
     except EmailNotValidError as exc:
         raise AddressError(f"{addr!r} is not a valid address: {exc}") from None
+    domain = addr.rpartition("@")[2]
+    if result.ascii_domain and not domain.startswith("["):
+        if len(_VALID_DOMAINS) >= _VALID_DOMAINS_LIMIT:
+            _VALID_DOMAINS.clear()
+        longest = max(len(form.encode("utf-8")) for form in (domain, result.domain, result.ascii_domain))
+        _VALID_DOMAINS[domain] = (result.ascii_domain, longest)
     if result.ascii_email:
         return result.ascii_email, False
     return f"{result.local_part}@{result.ascii_domain}", True
@@ -333,9 +377,15 @@ def parse_addresses(text: str | None) -> list[MailAddress]:
     ``alice@example.com; "Smith, Jr." <m@example.org>, Bob <bob@example.org>`` gives three
     addresses. Line breaks and other controls count as blanks (so data cannot smuggle a
     header in); anything that is not a valid address raises :class:`AddressError`.
+    The answer for a text is cached (the operation's From and Cc repeat on every document).
     """
     if not text:
         return []
+    return list(_parse_addresses(text))
+
+
+@lru_cache(maxsize=1024)
+def _parse_addresses(text: str) -> tuple[MailAddress, ...]:
     cleaned = _CONTROL.sub(" ", text)
     result: list[MailAddress] = []
     for piece in _split_list(cleaned):
@@ -349,7 +399,7 @@ def parse_addresses(text: str | None) -> list[MailAddress]:
                 f"the display name of {normalized!r} is longer than {MAX_DISPLAY_NAME_BYTES} bytes"
             )
         result.append(MailAddress(name, normalized, utf8))
-    return result
+    return tuple(result)
 
 
 # -- naming ----------------------------------------------------------------------------------

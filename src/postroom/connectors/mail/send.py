@@ -18,11 +18,21 @@ Results, per document:
 * the server cannot be reached or refuses the login: the error is raised, since no
   later document could fare better.
 
-Journal (DESIGN.md principle 9): before each email ``journal().begin(key, message_id)``
-with ``key = f"{shape_id}/{n}"`` (``n``: the document's index in this session, counted
-as documents arrive) plus ``f"/{recipient}"`` with ``one_email_per_recipient``. An entry
-already ``sent`` (a resumed execution) is skipped; any other entry is sent again under
-its recorded Message-ID; afterwards ``finish(key, "sent" | "failed", reply)``.
+Journal (DESIGN.md principle 9): ``key = f"{shape_id}/{n}"`` (``n``: the document's
+index in this session, counted as documents arrive) plus ``f"/{recipient}"`` with
+``one_email_per_recipient``. Before a batch goes out, every email of it is begun in one
+write (``begin_many``: status ``pending`` under its Message-ID). An entry already ``sent``
+(a resumed execution) is skipped; any other is sent again under its recorded Message-ID.
+Each outcome is recorded with ``finish(key, "sent" | "failed", reply)``; those records are
+written together by one journal thread (group commit), and a sending thread waits, just
+before the final dot of its next email, until the outcome of its previous one is written.
+So a crash can leave at most one accepted-but-unrecorded email per session (as sending one
+by one would), and such a repeat carries the same Message-ID.
+
+Speed (DESIGN.md "Where the anchors fall short"): a batch is sent over up to
+``max_sessions`` pooled sessions at once, one thread per session, each taking the next
+document in order; the results still come back one per document, in document order. The
+emails of one batch may reach the server in any order. See ``bench/send.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...errors import DocumentError
 from ...sdk import Document, Failed, OperationSession, RunContext
@@ -85,6 +96,108 @@ class _Outcome:
     recipients: int = 0
 
 
+@dataclass
+class _Plan:
+    """One document, checked and ready to go: its letter, its emails, their journal entries."""
+
+    document: Document
+    index: int
+    sender: MailAddress
+    letter: Letter
+    emails: list[_Email]
+    entries: list[Any] = field(default_factory=list)
+    outcome: _Outcome = field(default_factory=_Outcome)
+    result: Document | Failed | None = None
+    error: BaseException | None = None
+
+
+class _JournalWriter:
+    """The journal's "after" records, written in groups by a thread of its own.
+
+    ``finish`` queues a record and returns its ticket; ``wait(ticket)`` blocks until that
+    record is written. Whatever is queued when the thread comes round goes out in one
+    ``finish_many`` (one transaction), so several sending threads share each write.
+    """
+
+    def __init__(self, journal: Any) -> None:
+        self._journal = journal
+        self._many = getattr(journal, "finish_many", None)
+        lock = threading.Lock()
+        self._queued_cond = threading.Condition(lock)
+        self._written_cond = threading.Condition(lock)
+        self._queue: list[tuple[str, str, str]] = []
+        self._tickets = 0
+        self._written = 0
+        self._closing = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="postroom-mail-journal", daemon=True)
+        self._thread.start()
+
+    def finish(self, key: str, status: str, reply: str) -> int:
+        with self._queued_cond:
+            self._queue.append((key, status, reply))
+            self._tickets += 1
+            self._queued_cond.notify()
+            return self._tickets
+
+    def wait(self, ticket: int) -> None:
+        """Return once record ``ticket`` (and every one before it) is written."""
+        with self._written_cond:
+            while self._written < ticket:
+                if self.error is not None:
+                    raise self.error
+                self._written_cond.wait()
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread; raise if a write failed."""
+        with self._queued_cond:
+            self._closing = True
+            self._queued_cond.notify()
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while True:
+            with self._queued_cond:
+                while not self._queue and not self._closing:
+                    self._queued_cond.wait()
+                if not self._queue:
+                    return
+                group, self._queue = self._queue, []
+                upto = self._tickets
+            try:
+                if self._many is not None:
+                    self._many(group)
+                else:
+                    for key, status, reply in group:
+                        self._journal.finish(key, status, reply)
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiter and to close()
+                with self._written_cond:
+                    self.error = exc
+                    self._written_cond.notify_all()
+                return
+            with self._written_cond:
+                self._written = upto
+                self._written_cond.notify_all()
+
+
+class _Sender:
+    """One sending thread's state: the ticket of its last journal record."""
+
+    def __init__(self, writer: _JournalWriter) -> None:
+        self.writer = writer
+        self.ticket = 0
+
+    def finish(self, key: str, status: str, reply: str) -> None:
+        self.ticket = self.writer.finish(key, status, reply)
+
+    def before_data_end(self) -> None:
+        """Called just before an email's final dot: its predecessor's outcome must be on record."""
+        if self.ticket:
+            self.writer.wait(self.ticket)
+
+
 class MailSendSession(OperationSession):
     """Sends documents as emails over a pooled SMTP connection for one execution."""
 
@@ -115,8 +228,27 @@ class MailSendSession(OperationSession):
 
     # -- engine interface ----------------------------------------------------------------------
     def execute(self, documents: Iterable[Document], shape_id: str) -> Iterator[Document | Failed]:
-        for document in documents:
-            yield self._send_document(document, shape_id, self._next_index(shape_id))
+        """Send a batch; yield per document, in order, its result or a Failed.
+
+        An error no later document could escape (server unreachable, login refused) is
+        raised at its document, after the results of the documents before it.
+        """
+        plans = [self._plan(document, shape_id, self._next_index(shape_id)) for document in documents]
+        if self.context.dry_run:
+            for plan in plans:
+                yield plan if isinstance(plan, Failed) else self._dry_run(plan, shape_id)
+            return
+        work = [plan for plan in plans if isinstance(plan, _Plan)]
+        if work:
+            self._send_batch(work)
+        for plan in plans:
+            if isinstance(plan, Failed):
+                yield plan
+                continue
+            if plan.error is not None:
+                raise plan.error
+            assert plan.result is not None, "every document before a fatal error has its result"
+            yield plan.result
 
     def close(self) -> None:
         with self._lock:
@@ -153,7 +285,8 @@ class MailSendSession(OperationSession):
             raise _DocumentFailed(f"the {_LABELS[name]} address is not valid: {exc}") from None
 
     # -- one document --------------------------------------------------------------------------
-    def _send_document(self, document: Document, shape_id: str, index: int) -> Document | Failed:
+    def _plan(self, document: Document, shape_id: str, index: int) -> _Plan | Failed:
+        """Check a document's addresses and lay out its emails (nothing is sent here)."""
         try:
             senders = self._addresses(document, "from_")
             if not senders:
@@ -178,7 +311,7 @@ class MailSendSession(OperationSession):
             message_id="",
             data=document.data,
             body=document.properties.get("mail.body", ""),
-            file_name=self._field(document, "file_name") or default_file_name(self.template.attachment_type, index),
+            file_name=self._file_name(document, index),
         )
         extra = [a.addr for a in (*cc, *bcc)]
         base = f"{shape_id}/{index}"
@@ -196,34 +329,96 @@ class MailSendSession(OperationSession):
                 "others' addresses; set one_email_per_recipient: true or use bcc to keep them private",
                 index, exposed,
             )
-        outcome = _Outcome()
-        for email in emails:
-            letter.to = email.to
-            failure = self._send_email(document, shape_id, email, letter, sender, outcome)
-            if failure is not None:
-                return Failed(document, failure)
-        return self._result(document, index, outcome)
+        return _Plan(document, index, sender, letter, emails)
 
-    def _send_email(
-        self, document: Document, shape_id: str, email: _Email, letter: Letter, sender: MailAddress, outcome: _Outcome
-    ) -> str | None:
-        """Send (or record, or skip) one email; a returned string fails the document."""
-        default_id = message_id_for(self.context.execution_id, email.key, sender.domain)
+    def _file_name(self, document: Document, index: int) -> str:
+        """The attachment's name (only an attachment has one: no clock read per inline letter)."""
+        if self.template.disposition != "attachment":
+            return ""
+        return self._field(document, "file_name") or default_file_name(self.template.attachment_type, index)
+
+    def _default_id(self, plan: _Plan, email: _Email) -> str:
+        return message_id_for(self.context.execution_id, email.key, plan.sender.domain)
+
+    def _dry_run(self, plan: _Plan, shape_id: str) -> Document | Failed:
+        for email in plan.emails:
+            plan.letter.to = email.to
+            plan.letter.message_id = self._default_id(plan, email)
+            try:
+                payload = self.template.build(plan.letter)
+            except BodyError as exc:
+                return Failed(plan.document, str(exc))
+            self.context.record_dry_run(shape_id, plan.document, "mail.send", payload)
+            plan.outcome.recipients += len(email.envelope)
+            plan.outcome.message_ids.append(plan.letter.message_id)
+            plan.outcome.replies.append("dry run: not sent")
+            plan.outcome.delivered += len(email.envelope)
+        return self._result(plan.document, plan.index, plan.outcome)
+
+    # -- a batch ---------------------------------------------------------------------------------
+    def _send_batch(self, plans: list[_Plan]) -> None:
+        """Journal every email of the batch, then send the documents over parallel sessions."""
+        journal = self.context.journal()
+        items = [(email.key, self._default_id(plan, email)) for plan in plans for email in plan.emails]
+        begin_many = getattr(journal, "begin_many", None)
+        if begin_many is not None:
+            entries = begin_many(items)
+        else:
+            entries = {key: journal.begin(key, message_id) for key, message_id in items}
+        for plan in plans:
+            plan.entries = [entries[email.key] for email in plan.emails]
+        pool = self._pool_for_send()
+        writer = _JournalWriter(journal)
+        lock = threading.Lock()
+        queue = iter(plans)
+        stop = threading.Event()
+
+        def work() -> None:
+            sender = _Sender(writer)
+            while not stop.is_set():
+                with lock:
+                    plan = next(queue, None)
+                if plan is None:
+                    return
+                try:
+                    plan.result = self._send_plan(plan, pool, sender)
+                except BaseException as exc:  # noqa: BLE001 - raised by execute() at its document
+                    plan.error = exc
+                    stop.set()
+                    return
+
+        threads = [
+            threading.Thread(target=work, name=f"postroom-mail-send-{n}", daemon=True)
+            for n in range(1, min(pool.max_sessions, len(plans)))
+        ]
+        try:
+            for thread in threads:
+                thread.start()
+            work()  # this thread sends too
+            for thread in threads:
+                thread.join()
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+            writer.close()
+
+    def _send_plan(self, plan: _Plan, pool: SmtpPool, sender: _Sender) -> Document | Failed:
+        """Send (or skip) every email of one document, in order; the document's result."""
+        for position, (email, entry) in enumerate(zip(plan.emails, plan.entries, strict=True)):
+            plan.letter.to = email.to
+            failure = self._send_email(plan, email, entry, pool, sender)
+            if failure is not None:
+                for later in plan.emails[position + 1 :]:
+                    sender.finish(later.key, "failed", f"not sent: another email of this document failed ({failure})")
+                return Failed(plan.document, failure)
+        return self._result(plan.document, plan.index, plan.outcome)
+
+    def _send_email(self, plan: _Plan, email: _Email, entry: Any, pool: SmtpPool, sender: _Sender) -> str | None:
+        """Send (or skip) one email; a returned string fails the document."""
+        letter, outcome = plan.letter, plan.outcome
         smtputf8 = letter.smtputf8 or any(not addr.isascii() for addr in email.envelope)
         outcome.recipients += len(email.envelope)
-        if self.context.dry_run:
-            letter.message_id = default_id
-            try:
-                payload = self.template.build(letter)
-            except BodyError as exc:
-                return str(exc)
-            self.context.record_dry_run(shape_id, document, "mail.send", payload)
-            outcome.message_ids.append(default_id)
-            outcome.replies.append("dry run: not sent")
-            outcome.delivered += len(email.envelope)
-            return None
-        journal = self.context.journal()
-        entry = journal.begin(email.key, default_id)
         letter.message_id = entry.message_id
         if entry.status == "sent":
             self.context.log.info("%s: %s was sent by an earlier attempt; skipped", email.label, entry.message_id)
@@ -236,19 +431,20 @@ class MailSendSession(OperationSession):
                                   email.label, entry.message_id, entry.status)
         try:
             message = self.template.build(letter)
-            delivery: Delivery = self._pool_for_send().send(
-                sender.addr, email.envelope, message, smtputf8=smtputf8, logger=self.context.log
+            delivery: Delivery = pool.send(
+                plan.sender.addr, email.envelope, message, smtputf8=smtputf8, logger=self.context.log,
+                before_data_end=sender.before_data_end,
             )
         except (BodyError, DocumentError) as exc:
-            journal.finish(email.key, "failed", str(exc))
+            sender.finish(email.key, "failed", str(exc))
             return str(exc)  # the same for every email of this document: no point going on
         except Exception as exc:
-            journal.finish(email.key, "failed", str(exc))
+            sender.finish(email.key, "failed", str(exc))
             raise
         summary = delivery.reply
         if delivery.refused:
             summary += ("; " if summary else "") + "refused: " + _refused_text(delivery.refused)
-        journal.finish(email.key, "sent" if delivery.accepted else "failed", summary)
+        sender.finish(email.key, "sent" if delivery.accepted else "failed", summary)
         outcome.refused.update(delivery.refused)
         outcome.delivered += len(delivery.accepted)
         if delivery.accepted:

@@ -1,0 +1,94 @@
+"""The address checks' shortcuts give exactly email-validator's answers.
+
+``mime._validate`` skips email-validator for a plain local part on a domain it already
+accepted, and ``parse_addresses`` caches whole lists by text; neither may ever accept,
+refuse or rewrite an address differently from a full check.
+"""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from postroom.connectors.mail import mime
+from postroom.connectors.mail.mime import AddressError, parse_addresses
+
+DOMAINS = [
+    "example.com", "Example.COM", "mail.example.org", "xn--bcher-kva.example", "bücher.example", "EXAMPLE.net",
+    "a-b.example.com", "-bad.example.com", "bad-.example.com", "example", "localhost", "example.invalid",
+    "ex..ample.com", "123.example.com", "example.123", "x" * 63 + ".com", "y" * 64 + ".com",
+    ".".join(["d" * 60] * 4) + ".com", ".".join(["e" * 50] * 4) + ".com", "[127.0.0.1]", "", "exa mple.com",
+]
+LOCAL_ALPHABET = string.ascii_letters + string.digits + "._+-!#$%&'*/=?^`{|}~\"(),:;<>@[\\] é\u00a0"
+
+
+def reference(address: str):
+    """email-validator itself, no shortcut and no cache."""
+    try:
+        return mime._validate_fully.__wrapped__(address)
+    except AddressError:
+        return "invalid"
+
+
+def shortcut(address: str):
+    try:
+        return mime._validate(address)
+    except AddressError:
+        return "invalid"
+
+
+@pytest.fixture(autouse=True)
+def known_domains():
+    """Every domain of the list seen once, so the shortcut applies wherever it may."""
+    saved = dict(mime._VALID_DOMAINS)
+    for domain in DOMAINS:
+        reference(f"warm@{domain}")
+    yield
+    mime._VALID_DOMAINS.clear()
+    mime._VALID_DOMAINS.update(saved)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    local=st.one_of(
+        st.text(LOCAL_ALPHABET, min_size=0, max_size=80),
+        st.from_regex(r"[A-Za-z0-9_+-]{1,30}(\.[A-Za-z0-9_+-]{1,30}){0,3}", fullmatch=True),
+        st.sampled_from(["Info", "POSTMASTER", "abuse", "www", "Sales", "a" * 64, "a" * 65, "a..b", ".a", "a."]),
+    ),
+    domain=st.sampled_from(DOMAINS),
+)
+def test_shortcut_answers_as_email_validator(local, domain):
+    address = f"{local}@{domain}"
+    assert shortcut(address) == reference(address)
+
+
+def test_the_shortcut_is_taken_for_the_bulk_case(monkeypatch):
+    calls = []
+    mime._validate_fully.cache_clear()
+    real = mime.validate_email
+    monkeypatch.setattr(mime, "validate_email", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert mime._validate("anna.fischer.1@example.com") == ("anna.fischer.1@example.com", False)
+    assert mime._validate("bob+x@Example.COM") == ("bob+x@example.com", False)
+    assert calls == []
+    assert mime._validate("Info@example.com") == ("info@example.com", False)  # a role mailbox: the full check
+    assert len(calls) == 1
+
+
+def test_length_limits_hold_on_the_shortcut():
+    long_domain = ".".join(["e" * 50] * 4) + ".com"  # 207 characters, accepted
+    assert shortcut(f"{'a' * 46}@{long_domain}") == reference(f"{'a' * 46}@{long_domain}") != "invalid"
+    assert shortcut(f"{'a' * 47}@{long_domain}") == reference(f"{'a' * 47}@{long_domain}") == "invalid"
+
+
+def test_parse_addresses_cache_hands_out_fresh_lists():
+    first = parse_addresses("Clinic <clinic@example.com>; b@example.org")
+    first.append("changed by the caller")
+    again = parse_addresses("Clinic <clinic@example.com>; b@example.org")
+    assert [a.addr for a in again] == ["clinic@example.com", "b@example.org"]
+    with pytest.raises(AddressError):
+        parse_addresses("not-an-address")
+    with pytest.raises(AddressError):  # a refusal is not cached as an answer
+        parse_addresses("not-an-address")

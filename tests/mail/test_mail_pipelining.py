@@ -1,0 +1,368 @@
+"""Sending fast and safely: PIPELINING (RFC 2920), parallel sessions, the journal's order.
+
+What the servers received is checked byte for byte: Postfix's smtp-sink (which offers
+PIPELINING), devmail told to offer it, and a small scripted server that records the very
+bytes on the wire, so the pipelined and the one-by-one transactions can be compared.
+"""
+
+from __future__ import annotations
+
+import socketserver
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+from aiosmtpd.controller import Controller
+from mailkit import Recorder, SinkDump, free_port, operation, plain_connection
+from test_mail_send import run, send_op, starttls
+
+from postroom.connectors.mail import connector
+from postroom.connectors.mail._smtp import SmtpPool
+from postroom.connectors.mail.mime import message_id_for
+from postroom.devmail import _smtp as devmail_smtp
+from postroom.sdk import Document, Failed
+from postroom.sdk.testing import MemoryContext
+
+# Leading dots (stuffed on the wire), a lone dot line, a line of dots, no final CRLF.
+BODY = b"Subject: dots\r\nTo: b@example.com\r\n\r\n.leading\r\n.\r\n...\r\nmiddle . dot\r\nlast line"
+
+
+# -- a scripted server that keeps the raw bytes ---------------------------------------------------
+
+
+@dataclass
+class Script:
+    pipelining: bool = True
+    #: address -> replies to RCPT, one per attempt, then 250
+    rcpt: dict[str, list[str]] = field(default_factory=dict)
+    #: reply to DATA when no recipient was accepted (a real server says 503 or 554)
+    data_without_rcpt: str = "554 5.5.1 Error: no valid recipients"
+    wire: bytearray = field(default_factory=bytearray)
+    messages: list[bytes] = field(default_factory=list)
+    sessions: int = 0
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        script: Script = self.server.script  # type: ignore[attr-defined]
+        script.sessions += 1
+        write = self.wfile.write
+        write(b"220 scripted ESMTP\r\n")
+        accepted = 0
+        while line := self.rfile.readline():
+            script.wire += line
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                offered = b"250-PIPELINING\r\n" if script.pipelining else b""
+                write(b"250-scripted\r\n" + offered + b"250-SIZE 1000000\r\n250 8BITMIME\r\n")
+            elif verb == b"MAIL":
+                accepted = 0
+                write(b"250 2.1.0 Ok\r\n")
+            elif verb == b"RCPT":
+                address = line.split(b"<", 1)[1].split(b">", 1)[0].decode()
+                replies = script.rcpt.get(address)
+                reply = replies.pop(0) if replies else "250 2.1.5 Ok"
+                accepted += reply.startswith("2")
+                write(reply.encode() + b"\r\n")
+            elif verb == b"DATA":
+                if not accepted and not script.data_without_rcpt.startswith("354"):
+                    write(script.data_without_rcpt.encode() + b"\r\n")
+                    continue
+                write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                data = bytearray()
+                while (chunk := self.rfile.readline()) != b".\r\n":
+                    script.wire += chunk
+                    data += chunk[1:] if chunk.startswith(b".") else chunk  # undo the dot-stuffing
+                script.wire += b".\r\n"
+                if accepted:
+                    script.messages.append(bytes(data))
+                    write(f"250 2.0.0 Ok: queued as M{len(script.messages)}\r\n".encode())
+                else:
+                    write(b"554 5.5.1 Error: no valid recipients\r\n")
+            elif verb == b"RSET":
+                accepted = 0
+                write(b"250 2.0.0 Ok\r\n")
+            elif verb == b"QUIT":
+                write(b"221 2.0.0 Bye\r\n")
+                return
+            else:
+                write(b"502 5.5.2 Error: command not recognized\r\n")
+
+
+@pytest.fixture
+def scripted():
+    servers: list[socketserver.ThreadingTCPServer] = []
+
+    def start(script: Script) -> int:
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.script = script  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server.server_address[1]
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _wire_of_one_send(scripted, *, pipelining: bool) -> tuple[bytes, Script, SmtpPool]:
+    script = Script(pipelining=pipelining)
+    pool = SmtpPool(plain_connection(scripted(script)))
+    try:
+        delivery = pool.send("clinic@example.com", ["b@example.com", "c@example.org"], BODY)
+    finally:
+        pool.close()
+    assert delivery.accepted == ["b@example.com", "c@example.org"]
+    assert delivery.replies == ["250 2.0.0 Ok: queued as M1"]
+    wire = bytes(script.wire)
+    start = wire.index(b"mail FROM")
+    return wire[start : wire.rindex(b".\r\n") + 3], script, pool
+
+
+def test_pipelined_transaction_puts_the_same_bytes_on_the_wire(scripted):
+    pipelined, script, pool = _wire_of_one_send(scripted, pipelining=True)
+    one_by_one, _, plain_pool = _wire_of_one_send(scripted, pipelining=False)
+    assert pool.pipelined == 1 and plain_pool.pipelined == 0
+    assert pipelined == one_by_one == (
+        f"mail FROM:<clinic@example.com> SIZE={len(BODY)}\r\n".encode()
+        + b"rcpt TO:<b@example.com>\r\nrcpt TO:<c@example.org>\r\ndata\r\n"
+        + b"Subject: dots\r\nTo: b@example.com\r\n\r\n..leading\r\n..\r\n....\r\nmiddle . dot\r\nlast line\r\n.\r\n"
+    )
+    assert script.messages == [BODY + b"\r\n"]  # un-stuffed: the message itself, CRLF-ended
+
+
+def test_pipelined_replies_map_to_their_recipients(scripted):
+    script = Script(rcpt={"gone@example.com": ["550 5.1.1 No such user"], "later@example.com": ["451 4.2.0 Busy"]})
+    delays: list[float] = []
+    pool = SmtpPool(plain_connection(scripted(script), max_sessions=1), sleep=delays.append)
+    try:
+        delivery = pool.send("clinic@example.com", ["now@example.com", "gone@example.com", "later@example.com"], BODY)
+    finally:
+        pool.close()
+    assert pool.pipelined == 2 and delays == [0.01]
+    assert delivery.accepted == ["now@example.com", "later@example.com"]  # later on the retry
+    assert delivery.refused == {"gone@example.com": "550 5.1.1 No such user"}
+    assert len(script.messages) == 2 and script.sessions == 1
+
+
+def test_354_without_any_recipient_ends_with_a_lone_dot(scripted):
+    """RFC 2920 3.1: a server may answer 354 to a pipelined DATA although every RCPT failed."""
+    script = Script(rcpt={"gone@example.com": ["550 5.1.1 No such user"]}, data_without_rcpt="354 go ahead")
+    pool = SmtpPool(plain_connection(scripted(script), max_sessions=1))
+    try:
+        refused = pool.send("clinic@example.com", ["gone@example.com"], BODY)
+        ok = pool.send("clinic@example.com", ["b@example.com"], BODY)  # the session is still in step
+    finally:
+        pool.close()
+    assert refused.accepted == [] and refused.refused == {"gone@example.com": "550 5.1.1 No such user"}
+    assert ok.accepted == ["b@example.com"] and script.messages == [BODY + b"\r\n"] and script.sessions == 1
+    assert b"data\r\n.\r\n" in bytes(script.wire)  # the empty message, nothing of the letter
+
+
+def test_a_session_left_mid_transaction_is_reset_before_reuse(scripted):
+    script = Script(rcpt={"gone@example.com": ["550 5.1.1 No such user"]})
+    pool = SmtpPool(plain_connection(scripted(script), max_sessions=1))
+    try:
+        pool.send("clinic@example.com", ["gone@example.com"], BODY)  # DATA refused: MAIL still open
+        pool.send("clinic@example.com", ["b@example.com"], BODY)
+        pool.send("clinic@example.com", ["c@example.com"], BODY)
+    finally:
+        pool.close()
+    wire = bytes(script.wire).lower()
+    assert wire.count(b"rset\r\n") == 1 and wire.index(b"rset\r\n") < wire.index(b"rcpt to:<b@example.com>")
+    assert len(script.messages) == 2 and script.sessions == 1
+
+
+def test_a_reused_session_the_server_closed_while_idle_is_replaced_at_once():
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, timeout=0.3)
+    controller.start()
+    delays: list[float] = []
+    pool = SmtpPool(plain_connection(port, max_sessions=1), sleep=delays.append)
+    try:
+        pool.send("clinic@example.com", ["a@example.com"], BODY)
+        time.sleep(0.8)  # the server hangs up on the idle session; the pool still thinks it fresh
+        delivery = pool.send("clinic@example.com", ["b@example.com"], BODY)
+    finally:
+        pool.close()
+        controller.stop()
+    assert delivery.accepted == ["b@example.com"]
+    assert delays == [] and pool.opened == 2  # no backoff, no retry counted: nothing had been sent
+    assert [m.rcpt_tos for m in recorder.messages] == [["a@example.com"], ["b@example.com"]]
+
+
+# -- smtp-sink and devmail ---------------------------------------------------------------------
+
+
+def test_smtp_sink_gets_the_same_message_pipelined_or_not(smtp_sink):
+    dumps = []
+    for options in ((), ("-p",)):  # -p: smtp-sink does not offer PIPELINING
+        sink = smtp_sink(*options)
+        pool = SmtpPool(plain_connection(sink.port))
+        try:
+            pool.send("clinic@example.com", ["b@example.com"], BODY)
+        finally:
+            pool.close()
+        assert pool.pipelined == (0 if options else 1)
+        [text] = sink.dumps(1)
+        dumps.append(SinkDump.parse(text))
+    pipelined, plain = dumps
+    assert pipelined.raw == plain.raw == BODY.replace(b"\r\n", b"\n") + b"\n"  # CRLF ended for DATA
+    assert pipelined.rcpt_tos == plain.rcpt_tos == ["b@example.com"]
+
+
+@pytest.fixture
+def pipelining_devmail(devmail_factory, monkeypatch):
+    """devmail (aiosmtpd) offering PIPELINING, as Gmail and Microsoft 365 do."""
+    original = devmail_smtp._Handler.handle_EHLO
+
+    async def handle_ehlo(self, server, session, envelope, hostname, responses):
+        responses = await original(self, server, session, envelope, hostname, responses)
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    monkeypatch.setattr(devmail_smtp._Handler, "handle_EHLO", handle_ehlo)
+    return devmail_factory
+
+
+def test_devmail_pipelined_exact_bytes_and_per_recipient_results(pipelining_devmail):
+    dm = pipelining_devmail(reject_recipients=["*@bounce.example.com"], defer_recipients={"slow@example.com": 2})
+    pool = SmtpPool(starttls(dm, max_sessions=1))
+    try:
+        delivery = pool.send(
+            "clinic@example.com", ["ok@example.com", "gone@bounce.example.com", "slow@example.com"], BODY
+        )
+    finally:
+        pool.close()
+    assert pool.pipelined == 3  # the first try and two retries for the deferred recipient
+    assert delivery.accepted == ["ok@example.com", "slow@example.com"]
+    assert list(delivery.refused) == ["gone@bounce.example.com"]
+    assert delivery.refused["gone@bounce.example.com"].startswith("550 5.1.1")
+    stored = dm.store.wait_for(2)
+    assert [m.rcpt_tos for m in stored] == [("ok@example.com",), ("slow@example.com",)]
+    assert all(m.raw == BODY + b"\r\n" for m in stored)  # exactly the bytes given, dots un-stuffed
+    decisions = [(d.address, d.code) for d in dm.store.decisions()]
+    assert decisions.count(("gone@bounce.example.com", 550)) == 1  # a 5xx is not retried
+    assert [c for a, c in decisions if a == "slow@example.com"] == [451, 451, 250]
+
+
+def test_devmail_pipelined_documents_report_per_recipient(pipelining_devmail):
+    dm = pipelining_devmail(reject_recipients=["*@bounce.example.com"], defer_recipients={"slow@example.com": 1})
+    documents = [
+        Document("one", {"mail.to_address": "gone@bounce.example.com"}),
+        Document("two", {"mail.to_address": "ok@example.com; gone2@bounce.example.com"}),
+        Document("three", {"mail.to_address": "slow@example.com"}),
+    ]
+    context = MemoryContext(execution_id="exec-p")
+    first, second, third = run(starttls(dm), send_op(), documents, context)
+    assert isinstance(first, Failed) and "gone@bounce.example.com: 550 5.1.1" in first.message
+    assert second.properties["mail.refused_recipients"].startswith("gone2@bounce.example.com: 550 5.1.1")
+    assert not isinstance(third, Failed) and "mail.refused_recipients" not in third.properties
+    stored = sorted(dm.store.wait_for(2), key=lambda m: m.rcpt_tos)
+    assert [m.rcpt_tos for m in stored] == [("ok@example.com",), ("slow@example.com",)]
+    assert {k: e.status for k, e in context.journal().entries().items()} == {
+        "send/0": "failed", "send/1": "sent", "send/2": "sent"}
+
+
+# -- parallel sessions ---------------------------------------------------------------------------
+
+
+def test_two_thousand_documents_over_parallel_sessions(smtp_sink):
+    count = 2000
+    sink = smtp_sink()
+    context = MemoryContext(execution_id="exec-2k")
+    documents = [Document(f"Dear p{n},\n.dot\n", {"mail.to_address": f"p{n}@example.com"}) for n in range(count)]
+    session = connector.open(plain_connection(sink.port, max_sessions=4), operation(), context)
+    try:
+        results = list(session.execute(documents[:1000], "send")) + list(session.execute(documents[1000:], "send"))
+        pool = session._pool
+    finally:
+        session.close()
+    # One result per document, in document order, carrying that document's own address.
+    assert len(results) == count and not any(isinstance(r, Failed) for r in results)
+    assert [r.properties["mail.to_address"] for r in results] == [f"p{n}@example.com" for n in range(count)]
+    # Journal keys as before: shape/index; each sent under the Message-ID derived from it.
+    entries = context.journal().entries()
+    assert sorted(entries) == sorted(f"send/{n}" for n in range(count))
+    assert all(e.status == "sent" and e.reply.startswith("250 2.0.0 Ok") for e in entries.values())
+    for n, result in enumerate(results):
+        expected = message_id_for("exec-2k", f"send/{n}", "example.com")
+        assert result.properties["mail.message_id"] == entries[f"send/{n}"].message_id == expected
+    # The sink got every letter exactly once, each with its own body.
+    dumps = [SinkDump.parse(text) for text in sink.dumps(count, timeout=30)]
+    assert len(dumps) == count
+    received = Counter(d.rcpt_tos[0] for d in dumps)
+    assert received == Counter(f"p{n}@example.com" for n in range(count))
+    assert all(d.message.get_content() == f"Dear {d.rcpt_tos[0].split('@')[0]},\n.dot\n" for d in dumps)
+    assert pool.pipelined >= count and pool.opened <= 4
+
+
+class _JournalAtData(Recorder):
+    """At each final dot, the session's previous email must already be journaled as sent."""
+
+    def __init__(self, journal) -> None:
+        super().__init__()
+        self.journal = journal
+        self.last_on_session: dict[int, str] = {}
+        self.violations: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        previous = self.last_on_session.get(id(session))
+        if previous is not None:
+            key = "send/" + previous.split("@")[0][1:]
+            entry = self.journal.items.get(key)
+            if entry is None or entry.status != "sent":
+                self.violations.append(f"{envelope.rcpt_tos[0]} arrived before {key} was journaled")
+        self.last_on_session[id(session)] = envelope.rcpt_tos[0]
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_each_session_journals_an_email_before_its_next_one_can_be_accepted():
+    """So a crash leaves at most one accepted-but-unrecorded email per session."""
+    context = MemoryContext(execution_id="exec-order")
+    recorder = _JournalAtData(context.journal())
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(300)]
+        results = run(plain_connection(port, max_sessions=3), operation(), documents, context)
+    finally:
+        controller.stop()
+    assert not any(isinstance(r, Failed) for r in results)
+    assert len(recorder.messages) == 300 and len(recorder.sessions) == 3
+    assert recorder.violations == []
+
+
+def test_a_document_that_cannot_be_sent_does_not_stop_the_others_in_parallel(smtp_sink):
+    sink = smtp_sink()
+    documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(40)]
+    documents[7] = Document("x", {"mail.to_address": "not-an-address"})
+    documents[23] = Document("x", {})
+    results = run(plain_connection(sink.port, max_sessions=4), operation(), documents)
+    assert [n for n, r in enumerate(results) if isinstance(r, Failed)] == [7, 23]
+    assert len(sink.dumps(38)) == 38
+
+
+def test_server_gone_mid_batch_raises_after_the_results_before_it(scripted):
+    script = Script()
+    port = scripted(script)
+    context = MemoryContext()
+    session = connector.open(plain_connection(port, max_sessions=2, max_retries=1), operation(), context)
+    documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(6)]
+    try:
+        outputs = session.execute(documents[:3], "send")
+        assert not any(isinstance(r, Failed) for r in outputs)
+        session._pool.close()  # sessions gone, and no new ones: as when the server vanishes
+        outputs = session.execute(documents[3:], "send")
+        with pytest.raises(Exception, match="closed"):
+            list(outputs)
+    finally:
+        session.close()
+    statuses = {k: e.status for k, e in context.journal().entries().items()}
+    assert [statuses[f"send/{n}"] for n in range(3)] == ["sent"] * 3
+    assert "sent" not in [statuses[f"send/{n}"] for n in range(3, 6)]
