@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from conftest import require_binary
 from dovecotkit import DOVECOT, DovecotServer, SmtpFront
+from testsupport import require_binary
 
 __all__ = ["Mailbox", "dovecot", "dovecot_smtp", "mailbox"]
 
