@@ -373,3 +373,26 @@ def test_only_imap_sessions_wait(mailbox):
     finally:
         pop.close()
         imap.close()
+
+
+@pytest.mark.parametrize("transport", ["pop3s", "imaps"])
+def test_a_consumer_that_stops_early_commits_only_what_it_took(mailbox, transport):
+    """The engine may stop pulling (end and return): pipelined POP3 answers are drained,
+    and only the messages whose documents were handed out are committed."""
+    for n in range(1, 41):
+        mailbox.deliver(simple(n))
+    context = MemoryContext()
+    session = connector.open(MailConnection.model_validate(mailbox.connection(transport)),
+                             get_op(delete_after_read=True), context)
+    try:
+        documents = session.fetch()
+        taken = [next(documents).properties["mail.message_id"] for _ in range(5)]
+        documents.close()
+        session.commit()
+    finally:
+        session.close()
+    assert taken == [f"<msg-{n}@example.org>" for n in range(1, 6)]
+    assert len(mailbox.messages()) == 35
+    rest, _, _ = read(mailbox.connection(transport), context, delete_after_read=True)
+    assert [d.properties["mail.message_id"] for d in rest] == [f"<msg-{n}@example.org>" for n in range(6, 41)]
+    assert mailbox.messages() == []

@@ -12,8 +12,11 @@ import base64
 import poplib
 import socket
 import ssl
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from tempfile import SpooledTemporaryFile
+from io import BytesIO
+from tempfile import TemporaryFile
 from typing import IO
 
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
@@ -66,6 +69,7 @@ class Pop3Session:
     tls: str = ""
     login: str = ""
     capabilities: dict[str, list[str]] = field(default_factory=dict)
+    broken: bool = False  # a pipelined answer could not be read: the session cannot go on
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -181,20 +185,68 @@ class Pop3Session:
         return self._multiline(f"TOP {number} 0", _ByteSink()).getvalue()
 
     def retrieve(self, number: int) -> IO[bytes]:
-        """The raw message in a spooled file, positioned at its start."""
-        spool: IO[bytes] = SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)  # noqa: SIM115
+        """The raw message in memory, or in a temporary file past the spool threshold,
+        positioned at its start."""
+        spool = _Spool()
         try:
             self._multiline(f"RETR {number}", spool)
         except BaseException:
             spool.close()
             raise
-        spool.seek(0)
-        return spool
+        return spool.result()
+
+    def retrieve_many(self, numbers: list[int], window: int = 16) -> Iterator[tuple[int, IO[bytes]]]:
+        """The messages in order, ``RETR`` commands pipelined ``window`` ahead when the
+        server offers PIPELINING (RFC 2449), so the round trips overlap. A consumer that
+        stops early leaves no answer unread: the rest are read and dropped."""
+        if "PIPELINING" not in self.capabilities:
+            for number in numbers:
+                yield number, self.retrieve(number)
+            return
+        waiting: deque[int] = deque()
+        ahead = iter(numbers)
+
+        def send_next() -> None:
+            number = next(ahead, None)
+            if number is not None:
+                self._send(f"RETR {number}")
+                waiting.append(number)
+
+        for _ in range(window):
+            send_next()
+        try:
+            while waiting:
+                number = waiting.popleft()
+                spool = _Spool()
+                try:
+                    self._read_multiline(f"RETR {number}", spool)
+                except BaseException:
+                    spool.close()
+                    raise
+                send_next()
+                yield number, spool.result()
+        finally:
+            while waiting:  # answers to commands already sent: read them, or the session is lost
+                number = waiting.popleft()
+                try:
+                    self._read_multiline(f"RETR {number}", _Discard())
+                except (ConnectionFailed, OSError):
+                    self.broken = True
+                    break
+
+    def _send(self, command: str) -> None:
+        try:
+            self.client._putcmd(command)
+        except (OSError, EOFError) as exc:
+            raise self.inbound.map(exc, "read", connected=True) from None
 
     def _multiline(self, command: str, out):  # noqa: ANN001, ANN202 - a binary writer
+        self._send(command)
+        return self._read_multiline(command, out)
+
+    def _read_multiline(self, command: str, out):  # noqa: ANN001, ANN202 - a binary writer
         client = self.client
         try:
-            client._putcmd(command)
             client._getresp()
             read = client.file.readline
             at_start = True
@@ -205,9 +257,9 @@ class Pop3Session:
                 if at_start:
                     if line in (b".\r\n", b".\n"):
                         break
-                    if line.startswith(b".."):
+                    if line[:2] == b"..":
                         line = line[1:]
-                at_start = line.endswith(b"\n")
+                at_start = line[-1:] == b"\n"
                 out.write(line)
         except poplib.error_proto as exc:
             raise ConnectionFailed(f"the POP3 server {self.inbound.where} refused {command.split()[0]}: "
@@ -239,6 +291,8 @@ class Pop3Session:
             raise self.inbound.map(exc, "quit", connected=True) from None
 
     def alive(self) -> bool:
+        if self.broken:
+            return False
         try:
             self.client.noop()
             return True
@@ -252,6 +306,41 @@ class Pop3Session:
         except (poplib.error_proto, OSError, EOFError):
             pass
         _close(self.client)
+
+
+class _Spool:
+    """Lines kept in a list (cheap appends) until the spool threshold, then in a temporary file."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.file: IO[bytes] | None = None
+
+    def write(self, data: bytes) -> None:
+        if self.file is not None:
+            self.file.write(data)
+            return
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size > SPOOL_THRESHOLD:
+            self.file = TemporaryFile()  # noqa: SIM115 - closed by the caller
+            self.file.write(b"".join(self.parts))
+            self.parts = []
+
+    def result(self) -> IO[bytes]:
+        if self.file is not None:
+            self.file.seek(0)
+            return self.file
+        return BytesIO(b"".join(self.parts))
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+class _Discard:
+    def write(self, data: bytes) -> None:
+        pass
 
 
 class _ByteSink:

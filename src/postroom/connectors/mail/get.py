@@ -71,7 +71,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -82,7 +82,7 @@ from ._imap import ImapSession, SelectInfo, uid_set
 from ._inbound import Inbound
 from ._parse import BrokenMessage, parse_headers, parse_message
 from ._parse import header_text as _header_text
-from ._pop3 import Pop3Session
+from ._pop3 import Pop3Message, Pop3Session
 from ._smtp import test_connection
 from .mime import parse_addresses
 from .spec import MailConnection, MailOperation
@@ -220,7 +220,7 @@ class MailGetSession(OperationSession):
         self.context.watermarks().set(self.watermark_key(), value)
 
     # -- filters ------------------------------------------------------------------------------
-    def _matches(self, headers: EmailMessage, received: datetime) -> bool:
+    def _matches(self, headers: Message, received: datetime) -> bool:
         op = self.operation
         if self._from and not (self._from & {a.lower() for a in _addresses(headers, "From")}):
             return False
@@ -270,13 +270,14 @@ class MailGetSession(OperationSession):
         finally:
             parsed.close()
 
-    def _properties(self, headers: EmailMessage, received: datetime | None, extra: dict[str, str],
+    def _properties(self, headers: Message, received: datetime | None, extra: dict[str, str],
                     raw: IO[bytes]) -> dict[str, str]:
         if received is None:
             received = _received_from_headers(headers)
+        senders = _pairs(headers, "From")
         properties = {
-            "mail.from_address": ", ".join(_addresses(headers, "From")),
-            "mail.from_name": _first_name(headers),
+            "mail.from_address": ", ".join(address for _, address in senders),
+            "mail.from_name": senders[0][0] if senders else "",
             "mail.to_address": ", ".join(_addresses(headers, "To")),
             "mail.cc_address": ", ".join(_addresses(headers, "Cc")),
             "mail.reply_to_address": ", ".join(_addresses(headers, "Reply-To")),
@@ -363,9 +364,11 @@ class _Pop3Reader:
             self.watermark = {"protocol": "pop3", "taken": [], "kept": []}
         first_date = op.start_date if first and op.start_from == "date" else None
         needs_headers = bool(s._from or op.subject_filter or op.since or first_date)
-        count = 0
+        # Which messages to read: with header filters, each is looked at first (TOP);
+        # without, they are read in one pipelined stream.
+        wanted: list[Pop3Message] = []
         for message in candidates:
-            if op.max_messages and count >= op.max_messages:
+            if op.max_messages and len(wanted) >= op.max_messages:
                 break
             if needs_headers:
                 headers = parse_headers(_header_block(pop.top(message.number)))
@@ -373,21 +376,26 @@ class _Pop3Reader:
                 if (first_date and received.date() < first_date) or not s._matches(headers, received):
                     self.kept.add(message.uidl)
                     continue
-            raw = pop.retrieve(message.number)
-            try:
-                result = s._documents(raw, None, {"mail.uidl": message.uidl},
-                                      f"POP3 message {message.number}")
-            finally:
-                raw.close()
-            if isinstance(result, Failed):
-                self.kept.add(message.uidl)
-                yield result
-                continue
-            count += 1
-            yield from result[:-1]
-            self.taken[message.uidl] = message.number
-            if result:
-                yield result[-1]
+            wanted.append(message)
+        uidl_of = {m.number: m.uidl for m in wanted}
+        stream = pop.retrieve_many([m.number for m in wanted])
+        try:
+            for number, raw in stream:
+                uidl = uidl_of[number]
+                try:
+                    result = s._documents(raw, None, {"mail.uidl": uidl}, f"POP3 message {number}")
+                finally:
+                    raw.close()
+                if isinstance(result, Failed):
+                    self.kept.add(uidl)
+                    yield result
+                    continue
+                yield from result[:-1]
+                self.taken[uidl] = number
+                if result:
+                    yield result[-1]
+        finally:
+            stream.close()
 
     def commit(self) -> None:
         s, op = self.s, self.s.operation
@@ -530,15 +538,18 @@ class _ImapReader:
         folder = self.folder
         for batch in _batches(uids, sizes):
             messages = imap.fetch(batch)
+            filtering = bool(s._from or op.subject_filter or op.since)  # the server searched; check exactly
             for message in messages:
                 try:
-                    head = message.raw.read(_HEAD_BYTES)
-                    message.raw.seek(0)
-                    headers = parse_headers(_header_block(head))
-                    received = message.received or _received_from_headers(headers)
-                    if not s._matches(headers, received):
-                        self.handled = max(self.handled, message.uid)
-                        continue
+                    received = message.received
+                    if filtering:
+                        head = message.raw.read(_HEAD_BYTES)
+                        message.raw.seek(0)
+                        headers = parse_headers(_header_block(head))
+                        received = received or _received_from_headers(headers)
+                        if not s._matches(headers, received):
+                            self.handled = max(self.handled, message.uid)
+                            continue
                     result = s._documents(message.raw, received, {"mail.uid": str(message.uid),
                                                                   "mail.folder": folder},
                                           f"IMAP message {folder}/{message.uid}")
@@ -723,38 +734,25 @@ def _header_block(head: bytes) -> bytes:
     return head + b"\r\n\r\n"
 
 
-def _addresses(headers: EmailMessage, name: str) -> list[str]:
-    values = headers.get_all(name) or []
-    out: list[str] = []
-    for value in values:
-        try:
-            found = [a.addr_spec for a in value.addresses]  # type: ignore[attr-defined]
-        except (AttributeError, ValueError, IndexError, TypeError):
-            found = [addr for _, addr in getaddresses([_header_text(value)])]
-        out.extend(_header_text(a) for a in found if a and a != "<>")
-    return out
+def _pairs(headers: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, address) of an address header; names decoded after splitting, so a
+    comma inside an encoded name never splits an address."""
+    values = [v if isinstance(v, str) else _header_text(v) for v in headers.get_all(name) or []]
+    return [(_header_text(n), _header_text(a)) for n, a in getaddresses(values) if a and a != "<>"]
 
 
-def _first_name(headers: EmailMessage) -> str:
-    value = headers.get("From")
-    if value is None:
-        return ""
-    try:
-        addresses = value.addresses  # type: ignore[attr-defined]
-        return _header_text(addresses[0].display_name) if addresses else ""
-    except (AttributeError, ValueError, IndexError, TypeError):
-        parsed = getaddresses([_header_text(value)])
-        return parsed[0][0] if parsed else ""
+def _addresses(headers: Message, name: str) -> list[str]:
+    return [address for _, address in _pairs(headers, name)]
 
 
-def _received_from_headers(headers: EmailMessage) -> datetime:
+def _received_from_headers(headers: Message) -> datetime:
     """When the message arrived: the newest Received header's date, else Date, else now."""
     candidates = []
     received = headers.get_all("Received") or []
     if received:
-        candidates.append(str(received[0]).rpartition(";")[2])
+        candidates.append(_header_text(received[0]).rpartition(";")[2])
     if headers.get("Date") is not None:
-        candidates.append(str(headers.get("Date")))
+        candidates.append(_header_text(headers.get("Date")))
     for text in candidates:
         try:
             moment = parsedate_to_datetime(" ".join(text.split()))
