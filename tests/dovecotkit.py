@@ -11,6 +11,10 @@ One implementation, used by the pytest fixtures in ``tests/_dovecot_server.py`` 
   through ``trusted_ca_file`` exactly as they verify a real server;
 * users and passwords in a passwd-file, ``auth_mechanisms = plain login``; cleartext
   login is refused unless the session is TLS (Dovecot still counts 127.0.0.1 as secure);
+  no auth penalty or failure delay (tests log in wrong on purpose, all from 127.0.0.1);
+* XOAUTH2 and OAUTHBEARER through Dovecot's oauth2 passdb, checked against a local token
+  introspection endpoint (:class:`TokenIntrospection`): ``issue_token(user)`` gives an
+  access token Dovecot accepts for that user until ``revoke(token)``;
 * maildir storage under the folder; base_dir, state_dir and the log there too, and a
   unique ``instance_name``, so it never touches a system Dovecot.
 
@@ -28,6 +32,7 @@ messages can go in through Postroom's own Send operation.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import pwd
 import shutil
@@ -41,7 +46,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DOVECOT", "DovecotServer", "SmtpFront", "free_port", "find_dovecot"]
+__all__ = ["DOVECOT", "DovecotServer", "SmtpFront", "TokenIntrospection", "free_port", "find_dovecot"]
 
 DOVECOT = "/usr/sbin/dovecot"
 
@@ -76,6 +81,72 @@ def _mail_owner() -> tuple[int, int, str, str]:
     return me.pw_uid, me.pw_gid, me.pw_name, me.pw_name
 
 
+class TokenIntrospection:
+    """An OAuth 2.0 token introspection endpoint (RFC 7662) on 127.0.0.1, for Dovecot's
+    oauth2 passdb; it also serves ``/token`` (refresh token -> the next access token queued
+    with :meth:`queue`) for clients that refresh."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        self.tokens: dict[str, str] = {}
+        self.queued: list[str] = []
+        self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length", 0) or 0)
+                form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
+                owner.requests.append((self.path, form))
+                if self.path.startswith("/token"):
+                    token = owner.queued.pop(0) if owner.queued else ""
+                    payload = ({"access_token": token, "token_type": "Bearer", "expires_in": 3600} if token
+                               else {"error": "invalid_grant"})
+                else:
+                    user = owner.tokens.get((form.get("token") or [""])[0])
+                    payload = {"active": True, "username": user} if user else {"active": False}
+                body = json.dumps(payload).encode()
+                self.send_response(200 if "error" not in payload else 400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def introspection_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/introspect"
+
+    @property
+    def token_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/token"
+
+    def issue(self, user: str, token: str | None = None) -> str:
+        token = token or f"tok-{uuid.uuid4().hex}"
+        self.tokens[token] = user
+        return token
+
+    def queue(self, token: str) -> None:
+        """The next access token ``/token`` hands out (whether or not it is valid)."""
+        self.queued.append(token)
+
+    def revoke(self, token: str) -> None:
+        self.tokens.pop(token, None)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 @dataclass
 class DovecotServer:
     """One running Dovecot. ``users`` maps address to password."""
@@ -91,11 +162,13 @@ class DovecotServer:
     process: subprocess.Popen | None = None
     ca_file: Path | None = None
     spare_users: int = 400
+    oauth2: bool = True
 
     def __post_init__(self) -> None:
         self.uid, self.gid, self.login_user, self.internal_user = _mail_owner()
         self.name = f"postroom-test-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
         self._spare: list[str] = []
+        self.tokens: TokenIntrospection | None = None
         for n in range(1, self.spare_users + 1):
             user = f"box{n:04d}@example.com"
             self.users.setdefault(user, f"pw{n:04d}-{uuid.uuid4().hex[:10]}")
@@ -162,6 +235,20 @@ class DovecotServer:
     def _write_config(self, cert: Path, key: Path) -> None:
         folder = self.folder
         passwd = self._write_passwd()
+        mechanisms = "plain login"
+        oauth2 = ""
+        if self.tokens is not None:
+            mechanisms += " xoauth2 oauthbearer"
+            settings = folder / "oauth2.conf.ext"
+            settings.write_text(f"introspection_mode = post\nintrospection_url = {self.tokens.introspection_url}\n"
+                                "username_attribute = username\nactive_attribute = active\nactive_value = true\n")
+            os.chmod(settings, 0o644)
+            oauth2 = f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {settings}
+}}
+"""
         chroot = "" if os.geteuid() == 0 else "\n  chroot ="
         self.config_file.write_text(f"""# written by tests/dovecotkit.py: a throwaway Dovecot for Postroom's tests
 instance_name = {self.name}
@@ -180,7 +267,7 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 mail_fsync = never
@@ -190,8 +277,9 @@ namespace inbox {{
   inbox = yes
   separator = /
 }}
-passdb {{
+{oauth2}passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {passwd}
 }}
 userdb {{
@@ -250,6 +338,8 @@ service stats {{
     def start(self, timeout: float = 30.0) -> DovecotServer:
         """Start on free ports (another set of ports is tried if one was taken meanwhile)."""
         os.chmod(self.folder, 0o755)
+        if self.oauth2 and self.tokens is None:
+            self.tokens = TokenIntrospection()
         cert, key = self._certificates()
         self._prepare_mail([u for u in self.users if u not in self._spare])
         last = ""
@@ -314,6 +404,9 @@ service stats {{
 
     def cleanup(self) -> None:
         self.stop()
+        if self.tokens is not None:
+            self.tokens.stop()
+            self.tokens = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
     @property

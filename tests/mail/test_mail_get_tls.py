@@ -175,3 +175,40 @@ settings:
     payload = result.json()
     assert payload["ok"] and payload["facts"]["server"] == f"POP3 127.0.0.1:{settings['port']}"
     assert mailbox.password not in result.stdout + result.stderr
+
+
+# -- XOAUTH2 (Dovecot's oauth2 passdb, tokens checked by a local introspection endpoint) -------
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_xoauth2_with_an_access_token(mailbox, transport, caplog):
+    tokens = mailbox.server.tokens
+    token = tokens.issue(mailbox.user)
+    mailbox.deliver(simple(1))
+    settings = mailbox.connection(transport, password="", auth_mechanism="xoauth2", access_token=token)
+    report = connector.test(MailConnection.model_validate(settings))
+    assert dict(report.facts)["login"] == f"ok as {mailbox.user} (XOAUTH2)"
+    documents, _, _ = read(settings)
+    assert [d.properties["mail.message_id"] for d in documents] == ["<msg-1@example.org>"]
+
+    tokens.revoke(token)
+    with caplog.at_level(logging.DEBUG), pytest.raises(AuthenticationFailed) as caught:
+        read(settings)
+    text = str(caught.value)
+    assert f"refused the OAuth 2.0 token for {mailbox.user}" in text
+    assert not _leaks(text + repr(caught.value) + caplog.text, token)
+
+
+@pytest.mark.parametrize("transport", ["pop3s", "imaps"])
+def test_xoauth2_refreshes_a_refused_token_once(mailbox, transport):
+    tokens = mailbox.server.tokens
+    tokens.queue("expired-" + mailbox.user)  # the first token the endpoint hands out is no good
+    tokens.queue(tokens.issue(mailbox.user))
+    before = len([r for r in tokens.requests if r[0].startswith("/token")])
+    settings = mailbox.connection(transport, password="", auth_mechanism="xoauth2", refresh_token="refresh-1",
+                                  client_id="postroom-test", token_url=tokens.token_url)
+    mailbox.deliver(simple(1))
+    documents, _, _ = read(settings)
+    assert len(documents) == 1
+    grants = [form for path, form in tokens.requests if path.startswith("/token")][before:]
+    assert [g["grant_type"] for g in grants] == [["refresh_token"], ["refresh_token"]]

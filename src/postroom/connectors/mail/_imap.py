@@ -250,7 +250,8 @@ class ImapSession:
             for attempt in (1, 2):
                 blob = inbound.xoauth2_string().encode()
                 try:
-                    client.authenticate("XOAUTH2", lambda _challenge, b=blob: b)
+                    # an error comes as a challenge holding JSON: answer it with nothing
+                    client.authenticate("XOAUTH2", lambda challenge, b=blob: b"" if challenge else b)
                     self.login = f"{ep.user_name} (XOAUTH2)"
                     return
                 except imaplib.IMAP4.error as exc:
