@@ -45,3 +45,57 @@ def test_finish_many_of_a_key_never_begun_raises_and_keeps_the_others(repo: Repo
     with pytest.raises(NotFound):
         repo.journal_finish_many("e1", [("a", "sent", "250 ok"), ("never-begun", "sent", "")])
     assert repo.journal_entries("e1")["a"].status == "sent"
+
+
+def test_a_failed_journal_write_is_reported_and_the_next_one_reconnects(repo: Repository) -> None:
+    import os
+
+    from postroom.errors import ConnectionFailed
+
+    dbapi = repo.engine.dialect.dbapi  # type: ignore[attr-defined]
+
+    class Broken:
+        invalidated = False
+
+        def cursor(self):
+            return self
+
+        def execute(self, *args):
+            raise dbapi.OperationalError("disk I/O error")
+
+        executemany = execute
+
+        def close(self):
+            pass
+
+        def rollback(self):
+            pass
+
+        def invalidate(self):
+            Broken.invalidated = True
+
+    repo.journal_begin_many("e1", [("a", "<a@x>")])
+    repo._journal_raw = (os.getpid(), Broken())  # type: ignore[attr-defined]
+    with pytest.raises(ConnectionFailed, match="disk I/O error"):
+        repo.journal_finish_many("e1", [("a", "sent", "250 ok")])
+    assert Broken.invalidated
+    repo.journal_finish_many("e1", [("a", "sent", "250 ok")])
+    assert repo.journal_entries("e1")["a"].status == "sent"
+
+
+def test_a_forked_child_writes_the_journal_on_its_own_connection(repo: Repository) -> None:
+    import multiprocessing
+
+    repo.journal_begin_many("e1", [("parent", "<p@x>"), ("child", "<c@x>")])
+    repo.journal_finish_many("e1", [("parent", "sent", "")])  # the parent now holds its connection
+
+    def child() -> None:
+        repo.journal_finish_many("e1", [("child", "sent", "from the child")])
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join(30)
+    assert process.exitcode == 0
+    repo.journal_finish_many("e1", [("parent", "sent", "still fine")])
+    entries = repo.journal_entries("e1")
+    assert (entries["child"].reply, entries["parent"].reply) == ("from the child", "still fine")

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -117,6 +120,9 @@ class SqlRepository(Repository):
         self._box = SecretBox(self._home, key=secret_key)
         self.engine = make_engine(self._url)
         self._dialect = self.engine.dialect.name
+        # The send journal's own driver connection (see _raw_executemany): process id, connection.
+        self._journal_lock = threading.Lock()
+        self._journal_raw: tuple[int, Any] | None = None
         try:
             if migrate:
                 upgrade(self.engine)
@@ -146,6 +152,10 @@ class SqlRepository(Repository):
         return f"SqlRepository({self.display_url!r})"
 
     def close(self) -> None:
+        with self._journal_lock:
+            held, self._journal_raw = self._journal_raw, None
+        if held is not None and held[0] == os.getpid():
+            held[1].close()  # back to the pool, which dispose() then closes
         self.engine.dispose()
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -524,22 +534,41 @@ class SqlRepository(Repository):
                            fix="call journal_begin before the side effect")
 
     def journal_begin_many(self, execution_id: str, items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
-        """One transaction for the whole list: insert-or-get as ``journal_begin`` does."""
+        """One transaction for the whole list: insert-or-get as ``journal_begin`` does.
+
+        The insert runs on the driver's connection (see ``journal_finish_many``); when it
+        inserted every key (a first run: nothing was there), the entries are what it wrote
+        and nothing is read back."""
         if not items:
             return {}
         now = utcnow()
-        stmt = self._insert(send_journal).on_conflict_do_nothing(index_elements=["execution_id", "key"])
-        rows = [{"execution_id": execution_id, "key": key, "message_id": message_id, "status": "pending",
-                 "reply": "", "updated_at": now} for key, message_id in items]
+        unique = dict(items)  # the first message id of a key repeated in the list
+        if len(unique) < len(items):
+            unique = {}
+            for key, message_id in items:
+                unique.setdefault(key, message_id)
+        at = self._journal_time(now)
+        rows = [(execution_id, key, message_id, "pending", "", at) for key, message_id in unique.items()]
+        if self._raw_executemany(self._journal_insert_sql, rows) == len(rows):
+            return {key: JournalEntry(execution_id=execution_id, key=key, message_id=message_id, status="pending",
+                                      reply="", updated_at=now) for key, message_id in unique.items()}
         entries: dict[str, JournalEntry] = {}
-        with self._write() as conn:
-            for chunk in _chunks(rows, BATCH_SIZE):
-                conn.execute(stmt, chunk)
-            for keys in _chunks(dict.fromkeys(key for key, _ in items), _IN_CHUNK):
+        with self._read() as conn:
+            for keys in _chunks(unique, _IN_CHUNK):
                 query = select(send_journal).where(send_journal.c.execution_id == execution_id,
                                                    send_journal.c.key.in_(keys))
                 entries.update((r.key, self._journal(r)) for r in conn.execute(query))
         return entries
+
+    @cached_property
+    def _journal_insert_sql(self) -> str:
+        dialect = self.engine.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        quote = dialect.identifier_preparer.quote
+        columns = ["execution_id", "key", "message_id", "status", "reply", "updated_at"]
+        return (f"INSERT INTO {quote(send_journal.name)} ({', '.join(quote(c) for c in columns)}) "
+                f"VALUES ({', '.join([mark] * len(columns))}) "
+                f"ON CONFLICT ({quote('execution_id')}, {quote('key')}) DO NOTHING")
 
     def journal_finish_many(self, execution_id: str, items: list[tuple[str, str, str]]) -> None:
         """One transaction for the whole list; NotFound when a key was never begun.
@@ -558,7 +587,7 @@ class SqlRepository(Repository):
             raise NotFound(f"some of {len(rows)} journal entries of execution {execution_id!r} were never begun",
                            fix="call journal_begin before the side effect")
 
-    @property
+    @cached_property
     def _journal_update_sql(self) -> str:
         dialect = self.engine.dialect
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -568,16 +597,26 @@ class SqlRepository(Repository):
 
     def _journal_time(self, value: datetime) -> Any:
         """``value`` as SQLAlchemy would bind it to send_journal.updated_at on this database."""
-        processor = send_journal.c.updated_at.type.bind_processor(self.engine.dialect)
+        processor = self._journal_time_processor
         return processor(value) if processor else value
 
+    @cached_property
+    def _journal_time_processor(self) -> Any:
+        return send_journal.c.updated_at.type.bind_processor(self.engine.dialect)
+
     def _raw_executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
-        """One write transaction on a pooled driver connection; the rows changed (-1: unknown)."""
+        """One write transaction on the journal's driver connection; the rows changed (-1: unknown).
+
+        The journal keeps one pooled connection checked out (per process: a forked child
+        takes its own), so a write costs no pool checkout and return; calls take turns."""
         dbapi = self.engine.dialect.dbapi
         sqlite = self._dialect == "sqlite"
-        try:
-            raw = self.engine.raw_connection()
+        with self._journal_lock:
             try:
+                held = self._journal_raw
+                if held is None or held[0] != os.getpid():
+                    held = self._journal_raw = (os.getpid(), self.engine.raw_connection())
+                raw = held[1]
                 cursor = raw.cursor()
                 try:
                     if sqlite:  # autocommit mode (see _engine): take the write lock up front
@@ -586,17 +625,21 @@ class SqlRepository(Repository):
                     count = cursor.rowcount if cursor.rowcount is not None else -1
                     raw.commit()
                 except BaseException:
-                    raw.rollback()
+                    self._journal_raw = None
+                    for undo in (cursor.close, raw.rollback):
+                        try:
+                            undo()
+                        except Exception:  # noqa: BLE001, S110 - the first error is the one to report
+                            pass
+                    raw.invalidate()  # not back to the pool: its state is unknown
                     raise
-                finally:
-                    cursor.close()
-            finally:
-                raw.close()  # back to the pool
-        except (dbapi.OperationalError, dbapi.InterfaceError) as exc:
-            raise ConnectionFailed(
-                f"the repository database {self.display_url} failed: {_driver_message(exc, self._url.password)}",
-                fix=f"check that the database in {URL_ENV} is running and reachable; retry",
-            ) from None
+                cursor.close()
+            except (dbapi.OperationalError, dbapi.InterfaceError) as exc:
+                raise ConnectionFailed(
+                    f"the repository database {self.display_url} failed: "
+                    f"{_driver_message(exc, self._url.password)}",
+                    fix=f"check that the database in {URL_ENV} is running and reachable; retry",
+                ) from None
         return count
 
     def journal_entries(self, execution_id: str) -> dict[str, JournalEntry]:
