@@ -92,3 +92,32 @@ def test_parse_addresses_cache_hands_out_fresh_lists():
         parse_addresses("not-an-address")
     with pytest.raises(AddressError):  # a refusal is not cached as an answer
         parse_addresses("not-an-address")
+
+
+@settings(max_examples=400, deadline=None)
+@given(address=st.one_of(
+    st.from_regex(r"[A-Za-z0-9_+-]{1,20}(\.[A-Za-z0-9_+-]{1,20}){0,2}@[A-Za-z0-9-]{1,20}(\.[A-Za-z0-9-]{1,20}){0,2}",
+                  fullmatch=True),
+    st.text(LOCAL_ALPHABET, max_size=30).map(lambda local: f"{local}@example.com"),
+))
+def test_envelope_addresses_are_quoted_as_smtplib_quotes_them(address):
+    import smtplib
+
+    from postroom.connectors.mail._smtp import _quoteaddr
+
+    assert _quoteaddr(address) == smtplib.quoteaddr(address)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(
+    st.text(LOCAL_ALPHABET + "\r\n\t\x85\u2028", max_size=40).map(lambda local: f"{local}@example.com"),
+    st.text(LOCAL_ALPHABET + "\r\n\t", max_size=40),
+))
+def test_one_bare_address_parses_as_the_list_parser_would(text):
+    def outcome(parse):
+        try:
+            return parse(text)
+        except AddressError as exc:
+            return str(exc)
+
+    assert outcome(parse_addresses) == outcome(lambda t: list(mime._parse_addresses.__wrapped__(t)))

@@ -366,3 +366,24 @@ def test_server_gone_mid_batch_raises_after_the_results_before_it(scripted):
     statuses = {k: e.status for k, e in context.journal().entries().items()}
     assert [statuses[f"send/{n}"] for n in range(3)] == ["sent"] * 3
     assert "sent" not in [statuses[f"send/{n}"] for n in range(3, 6)]
+
+
+@pytest.mark.parametrize("wire", [
+    b"250 2.1.0 Ok\r\n", b"250-first\r\n250-second\r\n250 last\r\n", b"250\r\n", b"354 \r\n", b"xyz garbage\r\n",
+    b"421 4.3.2 Shutting down\r\n", b"250 " + b"x" * 9000 + b"\r\n", b"250-cut", b"", b"25", b"250-a\r\n",
+])
+def test_the_short_reply_reader_answers_as_smtplib(wire):
+    import io
+    import smtplib
+
+    from postroom.connectors.mail._smtp import _getreply
+
+    def outcome(read):
+        client = smtplib.SMTP()
+        client.file = io.BytesIO(wire)
+        try:
+            return read(client)
+        except smtplib.SMTPException as exc:
+            return type(exc), str(exc)
+
+    assert outcome(_getreply) == outcome(smtplib.SMTP.getreply)

@@ -84,10 +84,66 @@ _FRESH_SECONDS = 5.0
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
-@lru_cache(maxsize=8192)
+# An address smtplib's quoteaddr (email.utils.parseaddr) gives back as it is, in <>.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
+
+
+@lru_cache(maxsize=1024)
 def _quoteaddr(address: str) -> str:
-    """smtplib's ``quoteaddr`` (what ``mail()`` and ``rcpt()`` write), once per address."""
+    """What smtplib's ``mail()`` and ``rcpt()`` write for an address (``quoteaddr``), without
+    parsing a plain one (a bulk send has a new one per email)."""
+    if _PLAIN_ADDRESS.match(address):
+        return f"<{address}>"
     return smtplib.quoteaddr(address)
+
+
+def _getreply(smtp: smtplib.SMTP) -> tuple[int, bytes]:
+    """smtplib's ``getreply``, with a short way for the usual one-line reply.
+
+    A pipelined email reads four replies; smtplib's general loop costs more than the
+    rest of their handling. Same results and errors: a multi-line, overlong or odd
+    reply goes the general way from its first line on.
+    """
+    file = smtp.file
+    if file is None or smtp.debuglevel:
+        return smtp.getreply()
+    try:
+        line = file.readline(smtplib._MAXLINE + 1)
+    except OSError as exc:
+        smtp.close()
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed: " + str(exc)) from None
+    if not line:
+        smtp.close()
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    if line[3:4] == b" " and line[:3].isdigit() and len(line) <= smtplib._MAXLINE:
+        return int(line[:3]), line[4:].strip(b" \t\r\n")
+    return _rest_of_reply(smtp, line)
+
+
+def _rest_of_reply(smtp: smtplib.SMTP, line: bytes) -> tuple[int, bytes]:
+    """smtplib's reply loop (``SMTP.getreply``) from an already read first line."""
+    resp = []
+    while True:
+        if len(line) > smtplib._MAXLINE:
+            smtp.close()
+            raise smtplib.SMTPResponseException(500, "Line too long.")
+        resp.append(line[4:].strip(b" \t\r\n"))
+        try:
+            code = int(line[:3])
+        except ValueError:
+            code = -1
+            break
+        if line[3:4] != b"-":
+            break
+        try:
+            line = smtp.file.readline(smtplib._MAXLINE + 1)  # type: ignore[union-attr]
+        except OSError as exc:
+            smtp.close()
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed: " + str(exc)) from None
+        if not line:
+            smtp.close()
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    return code, b"\n".join(resp)
 
 
 @lru_cache(maxsize=1)
@@ -268,7 +324,7 @@ class _Stale(_Dropped):
 
 
 class _HookFailed(Exception):
-    """The caller's ``before_data_end`` raised (its exception is the cause): not an SMTP matter."""
+    """The caller's ``journal_sync`` raised (its exception is the cause): not an SMTP matter."""
 
 
 def _call(hook: Callable[[], None] | None) -> None:
@@ -737,7 +793,7 @@ class SmtpPool:
         *,
         smtputf8: bool = False,
         logger: logging.Logger | None = None,
-        before_data_end: Callable[[], None] | None = None,
+        journal_sync: Callable[[], None] | None = None,
     ) -> Delivery:
         """Deliver one message to its recipients, retrying what the server deferred.
 
@@ -747,9 +803,11 @@ class SmtpPool:
         raises :class:`ConnectionFailed`; a message the server can never take (too
         large, needs SMTPUTF8) raises :class:`DocumentError`.
 
-        ``before_data_end`` is called just before the final dot of each attempt, the one
-        moment after which the server may have taken the message: the Send operation
-        waits there until its journal holds the outcome of its previous email.
+        ``journal_sync`` is called before the final dot of each attempt, the one moment
+        after which the server may have taken the message: the Send operation makes sure
+        there that its journal holds the outcome of its previous email. When pipelining,
+        it is also called right after the commands are written, so that journal write
+        overlaps the server's work instead of waiting for it.
         """
         conn = self.connection
         delivery = Delivery()
@@ -763,7 +821,7 @@ class SmtpPool:
                 with self.lease(logger) as session:
                     self.limiter.acquire()
                     deferred = self._transaction(
-                        session, sender, pending, message, smtputf8, delivery, before_data_end
+                        session, sender, pending, message, smtputf8, delivery, journal_sync
                     )
             except _HookFailed as exc:
                 raise exc.__cause__ from None  # type: ignore[misc]
@@ -817,7 +875,7 @@ class SmtpPool:
         message: bytes,
         smtputf8: bool,
         delivery: Delivery,
-        before_data_end: Callable[[], None] | None = None,
+        journal_sync: Callable[[], None] | None = None,
     ) -> dict[str, str]:
         """One MAIL/RCPT/DATA transaction; returns the recipients deferred (4xx) with the reply."""
         options: list[str] = []
@@ -841,8 +899,8 @@ class SmtpPool:
         try:
             if session.pipelining:
                 return self._pipelined(session, sender, recipients, message, options, smtputf8, delivery,
-                                       before_data_end)
-            return self._one_by_one(session, sender, recipients, message, options, delivery, before_data_end)
+                                       journal_sync)
+            return self._one_by_one(session, sender, recipients, message, options, delivery, journal_sync)
         except smtplib.SMTPNotSupportedError as exc:
             raise DocumentError(f"{self.connection.endpoint}: {exc}") from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -858,7 +916,7 @@ class SmtpPool:
         message: bytes,
         options: list[str],
         delivery: Delivery,
-        before_data_end: Callable[[], None] | None,
+        journal_sync: Callable[[], None] | None,
     ) -> dict[str, str]:
         """The transaction with a reply awaited after each command (no PIPELINING)."""
         smtp = session.smtp
@@ -879,7 +937,7 @@ class SmtpPool:
             self._sort_recipient(rcpt, code, reply, accepted, deferred, delivery)
         if not accepted:
             return deferred
-        _call(before_data_end)
+        _call(journal_sync)
         try:
             code, reply = smtp.data(message)
             session.dirty = False
@@ -898,7 +956,7 @@ class SmtpPool:
         options: list[str],
         smtputf8: bool,
         delivery: Delivery,
-        before_data_end: Callable[[], None] | None,
+        journal_sync: Callable[[], None] | None,
     ) -> dict[str, str]:
         """The transaction with MAIL, every RCPT and DATA in one write (RFC 2920).
 
@@ -917,14 +975,15 @@ class SmtpPool:
         session.dirty = True
         smtp.send(group.encode("utf-8" if smtputf8 else "ascii"))
         self.pipelined += 1
-        mail_code, mail_reply = smtp.getreply()
+        _call(journal_sync)  # while the server answers (it must be done before the dot anyway)
+        mail_code, mail_reply = _getreply(smtp)
         self._check_dropped(mail_code, mail_reply, session)  # the session answered: no longer stale
         rcpt_replies = []
         for _ in recipients:
-            code, reply = smtp.getreply()
+            code, reply = _getreply(smtp)
             self._check_dropped(code, reply, session)
             rcpt_replies.append((code, reply))
-        data_code, data_reply = smtp.getreply()
+        data_code, data_reply = _getreply(smtp)
         self._check_dropped(data_code, data_reply, session)
         if mail_code != 250:
             if data_code == 354:
@@ -945,7 +1004,7 @@ class SmtpPool:
         if data_code != 354:  # DATA itself refused
             self._data_outcome(data_code, data_reply, accepted, deferred, delivery)
             return deferred
-        _call(before_data_end)
+        _call(journal_sync)
         body = _LEADING_DOT.sub(b"..", message)
         if body[-2:] != b"\r\n":
             body += b"\r\n"
@@ -954,7 +1013,7 @@ class SmtpPool:
         else:  # no copy of a big message just to append three bytes
             smtp.send(body)
             smtp.send(b".\r\n")
-        code, reply = smtp.getreply()
+        code, reply = _getreply(smtp)
         session.dirty = False
         self._check_dropped(code, reply, session)
         self._data_outcome(code, reply, accepted, deferred, delivery)
@@ -963,7 +1022,7 @@ class SmtpPool:
     def _end_empty_message(self, session: _Session) -> None:
         """A 354 with nothing to send: a lone dot ends the message; its reply is not an outcome."""
         session.smtp.send(b".\r\n")
-        code, reply = session.smtp.getreply()
+        code, reply = _getreply(session.smtp)
         self._check_dropped(code, reply, session)
 
     @staticmethod

@@ -381,7 +381,15 @@ def parse_addresses(text: str | None) -> list[MailAddress]:
     """
     if not text:
         return []
+    if _BARE_ADDRESS.match(text):  # one address, nothing to split or unquote (a patient's To)
+        normalized, utf8 = _validate(text)
+        return [MailAddress("", normalized, utf8)]
     return list(_parse_addresses(text))
+
+
+# Text the list parser would take as one bare address: no separator, quote, angle bracket,
+# blank or control character.
+_BARE_ADDRESS = re.compile(r'[^\s,;<>"\x00-\x1f\x7f]+\Z')
 
 
 @lru_cache(maxsize=1024)
@@ -664,6 +672,7 @@ class MessageTemplate:
         self._date = _DateCache()
         self._inline_text_type = self._content_type_line(attachment_type, with_charset=True)
         self._inline_binary_type = self._content_type_line(attachment_type, with_charset=False)
+        self._part_heads: dict[tuple[ContentType, str], bytes] = {}
 
     # headers -------------------------------------------------------------------------------
     def _addresses(self, name: str, addresses: list[MailAddress]) -> bytes:
@@ -715,8 +724,12 @@ class MessageTemplate:
         else:
             text = data
         cte, body = encode_text_body(text, charset)
-        head = self._content_type_line(content_type, with_charset=True)
-        return head + b"Content-Transfer-Encoding: " + cte.encode("ascii") + b"\r\n", body
+        head = self._part_heads.get((content_type, cte))
+        if head is None:  # two types and three encodings at most: rendered once each
+            head = self._content_type_line(content_type, with_charset=True)
+            head += b"Content-Transfer-Encoding: " + cte.encode("ascii") + b"\r\n"
+            self._part_heads[(content_type, cte)] = head
+        return head, body
 
     def build(self, letter: Letter) -> bytes:
         """The full message as CRLF bytes, ready for SMTP DATA."""

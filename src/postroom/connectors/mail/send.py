@@ -24,8 +24,9 @@ index in this session, counted as documents arrive) plus ``f"/{recipient}"`` wit
 write (``begin_many``: status ``pending`` under its Message-ID). An entry already ``sent``
 (a resumed execution) is skipped; any other is sent again under its recorded Message-ID.
 Each outcome is recorded with ``finish(key, "sent" | "failed", reply)``; those records are
-written together by one journal thread (group commit), and a sending thread waits, just
-before the final dot of its next email, until the outcome of its previous one is written.
+queued and written in groups (``finish_many``, one transaction each): before the final dot
+of its next email, a sending thread writes what is queued (or waits for the thread that is
+writing), so the outcome of its previous email is on record before another can be accepted.
 So a crash can leave at most one accepted-but-unrecorded email per session (as sending one
 by one would), and such a repeat carries the same Message-ID.
 
@@ -112,74 +113,67 @@ class _Plan:
 
 
 class _JournalWriter:
-    """The journal's "after" records, written in groups by a thread of its own.
+    """The journal's "after" records, queued by the sending threads and written in groups.
 
-    ``finish`` queues a record and returns its ticket; ``wait(ticket)`` blocks until that
-    record is written. Whatever is queued when the thread comes round goes out in one
-    ``finish_many`` (one transaction), so several sending threads share each write.
+    ``finish`` queues a record and returns its ticket. ``sync(ticket)`` returns once that
+    record is written: the calling thread writes everything queued so far in one
+    ``finish_many`` (one transaction), its own record and those the other threads queued
+    meanwhile, or waits for the thread already writing. No thread of its own: a sender
+    writes while its server works on the commands it just sent (see ``SmtpPool.send``).
     """
 
     def __init__(self, journal: Any) -> None:
         self._journal = journal
         self._many = getattr(journal, "finish_many", None)
-        lock = threading.Lock()
-        self._queued_cond = threading.Condition(lock)
-        self._written_cond = threading.Condition(lock)
+        self._cond = threading.Condition(threading.Lock())
         self._queue: list[tuple[str, str, str]] = []
         self._tickets = 0
         self._written = 0
-        self._closing = False
+        self._writing = False
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="postroom-mail-journal", daemon=True)
-        self._thread.start()
 
     def finish(self, key: str, status: str, reply: str) -> int:
-        with self._queued_cond:
+        with self._cond:
             self._queue.append((key, status, reply))
             self._tickets += 1
-            self._queued_cond.notify()
             return self._tickets
 
-    def wait(self, ticket: int) -> None:
+    def sync(self, ticket: int) -> None:
         """Return once record ``ticket`` (and every one before it) is written."""
-        with self._written_cond:
+        with self._cond:
             while self._written < ticket:
                 if self.error is not None:
                     raise self.error
-                self._written_cond.wait()
-
-    def close(self) -> None:
-        """Write what is queued, stop the thread; raise if a write failed."""
-        with self._queued_cond:
-            self._closing = True
-            self._queued_cond.notify()
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        while True:
-            with self._queued_cond:
-                while not self._queue and not self._closing:
-                    self._queued_cond.wait()
-                if not self._queue:
-                    return
+                if self._writing:
+                    self._cond.wait()
+                    continue
                 group, self._queue = self._queue, []
                 upto = self._tickets
-            try:
-                if self._many is not None:
-                    self._many(group)
-                else:
-                    for key, status, reply in group:
-                        self._journal.finish(key, status, reply)
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiter and to close()
-                with self._written_cond:
+                self._writing = True
+                self._cond.release()
+                try:
+                    self._write(group)
+                except BaseException as exc:
+                    self._cond.acquire()
                     self.error = exc
-                    self._written_cond.notify_all()
-                return
-            with self._written_cond:
-                self._written = upto
-                self._written_cond.notify_all()
+                    raise
+                else:
+                    self._cond.acquire()
+                    self._written = upto
+                finally:
+                    self._writing = False
+                    self._cond.notify_all()
+
+    def close(self) -> None:
+        """Write whatever is still queued; raise if a write failed."""
+        self.sync(self._tickets)
+
+    def _write(self, group: list[tuple[str, str, str]]) -> None:
+        if self._many is not None:
+            self._many(group)
+        else:
+            for key, status, reply in group:
+                self._journal.finish(key, status, reply)
 
 
 class _Sender:
@@ -192,10 +186,11 @@ class _Sender:
     def finish(self, key: str, status: str, reply: str) -> None:
         self.ticket = self.writer.finish(key, status, reply)
 
-    def before_data_end(self) -> None:
-        """Called just before an email's final dot: its predecessor's outcome must be on record."""
+    def sync(self) -> None:
+        """The outcome of this thread's previous email, on record: called before the next
+        email's final dot (and earlier, while the server answers the commands before it)."""
         if self.ticket:
-            self.writer.wait(self.ticket)
+            self.writer.sync(self.ticket)
 
 
 class MailSendSession(OperationSession):
@@ -433,7 +428,7 @@ class MailSendSession(OperationSession):
             message = self.template.build(letter)
             delivery: Delivery = pool.send(
                 plan.sender.addr, email.envelope, message, smtputf8=smtputf8, logger=self.context.log,
-                before_data_end=sender.before_data_end,
+                journal_sync=sender.sync,
             )
         except (BodyError, DocumentError) as exc:
             sender.finish(email.key, "failed", str(exc))
