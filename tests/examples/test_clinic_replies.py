@@ -58,13 +58,16 @@ Can I come on Tuesday?
 @pytest.fixture
 def example(cli, workdir, devmail, mailbox):
     shutil.copytree(EXAMPLE, workdir / "clinic-replies")
+    connections = workdir / "clinic-replies" / "connections.yaml"
+    text = connections.read_text()
+    assert "  port: 2465 " in text and "  inbound_port: 993\n" in text
+    connections.write_text(text.replace("  port: 2465 ", f"  port: {devmail.smtps_port} ")
+                           .replace("  inbound_port: 993\n", f"  inbound_port: {mailbox.server.imaps_port}\n"))
     bundle = workdir / "ca-bundle.pem"  # devmail and Dovecot each have their own test CA
     bundle.write_bytes(devmail.ca_file.read_bytes() + mailbox.ca_file.read_bytes())
     env = {
-        "CLINIC_SMTP_HOST": devmail.client_host, "CLINIC_SMTP_PORT": str(devmail.smtps_port),
-        "CLINIC_SMTP_USER": DEVMAIL_USER, "CLINIC_CA_FILE": str(bundle),
-        "CLINIC_IMAP_HOST": mailbox.server.host, "CLINIC_IMAP_PORT": str(mailbox.server.imaps_port),
-        "CLINIC_IMAP_USER": mailbox.user,
+        "CLINIC_SMTP_HOST": devmail.client_host, "CLINIC_SMTP_USER": DEVMAIL_USER, "CLINIC_CA_FILE": str(bundle),
+        "CLINIC_IMAP_HOST": mailbox.server.host, "CLINIC_IMAP_USER": mailbox.user,
     }
     assert cli("secrets", "set", "clinic-smtp-password", input=DEVMAIL_PASSWORD + "\n").code == 0
     assert cli("secrets", "set", "clinic-imap-password", input=mailbox.password + "\n").code == 0
