@@ -232,6 +232,7 @@ def main() -> None:
         if not os.path.exists(binary):
             sys.exit(f"{binary} is missing: install Postfix (apt-get install postfix)")
 
+    load = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="postroom-send-bench-"))
     patients = work / "patients.csv"
     with open(patients, "w", encoding="utf-8") as handle:
@@ -292,6 +293,8 @@ def main() -> None:
     loop_rate = n / loop_s
     print(f"send: {n:,} personalised letters to smtp-sink on 127.0.0.1 (plain SMTP), messages ~{size} bytes; "
           f"every phase timed as a whole process")
+    print(f"  machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} before the run (figures vary with load; "
+          f"the ratios less)")
     print(f"  postroom run                {run_s:8.2f} s  {rate:10,.0f} letters/s   "
           f"(status {record.get('status')}, journal {journal})")
     print(f"  stdlib loop, one session    {loop_s:8.2f} s  {loop_rate:10,.0f} letters/s   ({loop_sent:,} sent)")
