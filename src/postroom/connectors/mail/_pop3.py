@@ -300,11 +300,13 @@ class Pop3Session:
             return False
 
     def abandon(self) -> None:
-        """Leave without applying anything: RSET (undo DELE marks), then close the socket."""
-        try:
-            self.client._shortcmd("RSET")
-        except (poplib.error_proto, OSError, EOFError):
-            pass
+        """Leave without applying anything: RSET (undo any DELE), QUIT, close the socket."""
+        if not self.broken:
+            try:
+                self.client._shortcmd("RSET")
+                self.client._shortcmd("QUIT")
+            except (poplib.error_proto, OSError, EOFError):
+                pass
         _close(self.client)
 
 
