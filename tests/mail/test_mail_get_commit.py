@@ -312,7 +312,6 @@ def test_wait_for_new_wakes_on_idle_and_times_out(mailbox):
     context = MemoryContext()
     waiter = _session(mailbox, context)
     try:
-        assert waiter.wait_for_new(5) is True  # no watermark yet: the first execution must set it
         read(mailbox.connection("imaps"), context)  # an execution: the watermark exists now
         started = time.monotonic()
         assert waiter.wait_for_new(1.0) is False
@@ -396,3 +395,23 @@ def test_a_consumer_that_stops_early_commits_only_what_it_took(mailbox, transpor
     rest, _, _ = read(mailbox.connection(transport), context, delete_after_read=True)
     assert [d.properties["mail.message_id"] for d in rest] == [f"<msg-{n}@example.org>" for n in range(6, 41)]
     assert mailbox.messages() == []
+
+
+def test_wait_for_new_on_an_empty_mailbox_without_a_watermark_waits(mailbox):
+    """A listener whose first run (start_from: all) found nothing has no watermark yet: an
+    empty mailbox must not wake it over and over; the first message must."""
+    context = MemoryContext()
+    waiter = _session(mailbox, context, start_from="all")
+    try:
+        assert waiter.wait_for_new(0.5) is False
+        timer = threading.Timer(0.5, mailbox.deliver, [simple(1)])
+        timer.start()
+        assert waiter.wait_for_new(20) is True
+        timer.join()
+    finally:
+        waiter.close()
+    now = _session(mailbox, MemoryContext(), start_from="now")
+    try:
+        assert now.wait_for_new(0.5) is True  # its first fetch stores the baseline at once
+    finally:
+        now.close()

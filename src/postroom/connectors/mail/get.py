@@ -302,7 +302,10 @@ class ImapGetSession(MailGetSession):
     def wait_for_new(self, timeout_seconds: float) -> bool:
         """Block until mail that the next execution would take may have arrived (True), or
         until ``timeout_seconds`` pass or :meth:`interrupt` is called (False). Also True
-        when no watermark exists yet (the first execution must set it). Uses IDLE when
+        when the next fetch must settle something first (a first run with start_from: now,
+        whose fetch stores the baseline; a commit to finish; a renumbered folder). With no
+        watermark and start_from: all or date, True only when the mailbox holds mail that
+        first run would take (an empty mailbox does not wake anyone). Uses IDLE when
         the server offers it (re-issued every :attr:`IDLE_SLICE` seconds, a NOOP after
         each), else a NOOP and a search every :attr:`POLL_SECONDS`; its own read-only
         connection, kept across calls. Raises ConnectionFailed / AuthenticationFailed when
@@ -651,14 +654,24 @@ class _ImapReader:
         return watcher
 
     def _has_new(self, watcher: ImapSession) -> bool:
+        """Would an execution now take (or settle) anything? Mail it would take, a commit
+        to finish, a renumbered folder, or a first run with start_from: now (whose fetch
+        stores the baseline at once)."""
+        op = self.s.operation
         watermark = self.s._load_watermark()
         assert watcher.selected is not None
-        if watermark is None or watermark.get("uidvalidity") != watcher.selected.uidvalidity:
+        since = op.since
+        if watermark is None:
+            if op.start_from == "now":
+                return True
+            floor = 0  # a first run with start_from all or date: what it would take
+            if op.start_from == "date":
+                since = max(filter(None, (op.since, op.start_date)), default=None)
+        elif watermark.get("uidvalidity") != watcher.selected.uidvalidity or watermark.get("pending"):
             return True
-        if watermark.get("pending"):
-            return True
-        floor = int(watermark.get("uid", 0))
-        criteria, text = self._criteria(floor, self.s.operation.since)
+        else:
+            floor = int(watermark.get("uid", 0))
+        criteria, text = self._criteria(floor, since)
         return any(u > floor for u in watcher.search(criteria, text))
 
     def wait_for_new(self, timeout: float) -> bool:
