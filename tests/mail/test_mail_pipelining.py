@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from mailkit import Recorder, SinkDump, free_port, operation, plain_connection
 from test_mail_send import run, send_op, starttls
 
-from postroom.connectors.mail import connector
+from postroom.connectors.mail import MailSendSession, connector
 from postroom.connectors.mail._smtp import SmtpPool
 from postroom.connectors.mail.mime import message_id_for
 from postroom.devmail import _smtp as devmail_smtp
@@ -277,6 +277,7 @@ def test_two_thousand_documents_over_parallel_sessions(smtp_sink):
     context = MemoryContext(execution_id="exec-2k")
     documents = [Document(f"Dear p{n},\n.dot\n", {"mail.to_address": f"p{n}@example.com"}) for n in range(count)]
     session = connector.open(plain_connection(sink.port, max_sessions=4), operation(), context)
+    session._parallel = True  # no trial: every batch goes over the four sessions
     try:
         results = list(session.execute(documents[:1000], "send")) + list(session.execute(documents[1000:], "send"))
         pool = session._pool
@@ -330,7 +331,12 @@ def test_each_session_journals_an_email_before_its_next_one_can_be_accepted():
     controller.start()
     try:
         documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(300)]
-        results = run(plain_connection(port, max_sessions=3), operation(), documents, context)
+        session = connector.open(plain_connection(port, max_sessions=3), operation(), context)
+        session._parallel = True
+        try:
+            results = list(session.execute(documents, "send"))
+        finally:
+            session.close()
     finally:
         controller.stop()
     assert not any(isinstance(r, Failed) for r in results)
@@ -387,3 +393,59 @@ def test_the_short_reply_reader_answers_as_smtplib(wire):
             return type(exc), str(exc)
 
     assert outcome(_getreply) == outcome(smtplib.SMTP.getreply)
+
+
+class _SlowRecorder(Recorder):
+    """A server that takes 20 ms to accept each message, as a distant or filtering one does."""
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(0.02)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_parallel_sessions_are_kept_when_they_are_faster(monkeypatch, caplog):
+    import logging
+
+    monkeypatch.setattr(MailSendSession, "PROBE", 10)
+    recorder = _SlowRecorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    context = MemoryContext()
+    documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(60)]
+    try:
+        session = connector.open(plain_connection(port, max_sessions=3), operation(), context)
+        try:
+            with caplog.at_level(logging.INFO, logger=context.log.name):
+                results = list(session.execute(documents, "send"))
+            assert session._parallel is True
+        finally:
+            session.close()
+    finally:
+        controller.stop()
+    assert [r.properties["mail.to_address"] for r in results] == [f"p{n}@example.com" for n in range(60)]
+    assert sorted(m.rcpt_tos[0] for m in recorder.messages) == sorted(f"p{n}@example.com" for n in range(60))
+    assert len(recorder.sessions) == 3 and "sending over 3 sessions took" in caplog.text
+
+
+def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, smtp_sink):
+    monkeypatch.setattr(MailSendSession, "PROBE", 10)
+    timings = iter([0.001, 0.002])  # one session: 1 ms a document; three: 2 ms
+    monkeypatch.setattr(MailSendSession, "_timed", lambda self, plans, width, pool, writer: (
+        self._senders(plans, width, pool, writer), writer.flush(), next(timings))[-1])
+    sink = smtp_sink()
+    context = MemoryContext()
+    session = connector.open(plain_connection(sink.port, max_sessions=3), operation(), context)
+    try:
+        documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(40)]
+        results = list(session.execute(documents, "send"))
+        assert session._parallel is False
+        more = list(session.execute(documents[:5], "send2"))  # decided once for the execution
+    finally:
+        session.close()
+    assert not any(isinstance(r, Failed) for r in results + more)
+    assert len(sink.dumps(45)) == 45
+    assert sorted(context.journal().entries()) == sorted([f"send/{n}" for n in range(40)] +
+                                                         [f"send2/{n}" for n in range(5)])

@@ -39,6 +39,7 @@ emails of one batch may reach the server in any order. See ``bench/send.py``.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,9 +165,11 @@ class _JournalWriter:
                     self._writing = False
                     self._cond.notify_all()
 
-    def close(self) -> None:
-        """Write whatever is still queued; raise if a write failed."""
+    def flush(self) -> None:
+        """Write whatever is queued; raise if a write failed."""
         self.sync(self._tickets)
+
+    close = flush
 
     def _write(self, group: list[tuple[str, str, str]]) -> None:
         if self._many is not None:
@@ -212,6 +215,8 @@ class MailSendSession(OperationSession):
         self._pool: SmtpPool | None = None
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
+        #: Whether parallel sessions send faster than one, once measured (see _send_batch).
+        self._parallel: bool | None = None
         self.template = MessageTemplate(
             disposition=operation.disposition,
             attachment_type=parse_content_type(operation.attachment_content_type),
@@ -352,7 +357,14 @@ class MailSendSession(OperationSession):
 
     # -- a batch ---------------------------------------------------------------------------------
     def _send_batch(self, plans: list[_Plan]) -> None:
-        """Journal every email of the batch, then send the documents over parallel sessions."""
+        """Journal every email of the batch, then send the documents, over parallel sessions
+        when that is faster.
+
+        Parallel sessions pay off when the time goes into waiting for the server (a distant
+        one, or one slow to accept); against a server that answers at once the work is
+        Python's, which one thread does best. So the first batch big enough tries both on
+        ``PROBE`` documents each and the execution keeps the faster way.
+        """
         journal = self.context.journal()
         items = [(email.key, self._default_id(plan, email)) for plan in plans for email in plan.emails]
         begin_many = getattr(journal, "begin_many", None)
@@ -364,6 +376,41 @@ class MailSendSession(OperationSession):
             plan.entries = [entries[email.key] for email in plan.emails]
         pool = self._pool_for_send()
         writer = _JournalWriter(journal)
+        width = min(pool.max_sessions, len(plans))
+        rest = plans
+        try:
+            if width > 1 and self._parallel is None and len(plans) >= 3 * self.PROBE:
+                one = self._timed(plans[: self.PROBE], 1, pool, writer)
+                many = self._timed(plans[self.PROBE : 2 * self.PROBE], width, pool, writer)
+                if one and many:  # both trials ran to the end
+                    self._parallel = many < 0.9 * one
+                    self.context.log.info(
+                        "sending over %d sessions took %.0f us a document, over one %.0f us: %s",
+                        width, many * 1e6, one * 1e6, f"using {width}" if self._parallel else "using one",
+                    )
+                rest = plans[2 * self.PROBE :]
+            if self._parallel is False:
+                width = 1
+            if not any(plan.error for plan in plans):
+                self._senders(rest, width, pool, writer)
+        finally:
+            writer.close()
+
+    #: Documents in each trial of one session against parallel ones.
+    PROBE = 50
+
+    def _timed(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: _JournalWriter) -> float:
+        """Seconds a document took sent by ``width`` threads (0.0 when one failed for good)."""
+        started = time.perf_counter()
+        self._senders(plans, width, pool, writer)
+        writer.flush()  # the next trial starts with every outcome on record
+        if any(plan.error for plan in plans):
+            return 0.0
+        return (time.perf_counter() - started) / len(plans)
+
+    def _senders(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: _JournalWriter) -> None:
+        """Send ``plans`` in order with ``width`` threads (this one among them), each taking
+        the next document; a fatal error stops them all after their current document."""
         lock = threading.Lock()
         queue = iter(plans)
         stop = threading.Event()
@@ -384,19 +431,16 @@ class MailSendSession(OperationSession):
 
         threads = [
             threading.Thread(target=work, name=f"postroom-mail-send-{n}", daemon=True)
-            for n in range(1, min(pool.max_sessions, len(plans)))
+            for n in range(1, min(width, len(plans)))
         ]
         try:
             for thread in threads:
                 thread.start()
             work()  # this thread sends too
-            for thread in threads:
-                thread.join()
         finally:
-            stop.set()
+            stop.set()  # the queue is empty, or this thread was interrupted: no new documents
             for thread in threads:
                 thread.join()
-            writer.close()
 
     def _send_plan(self, plan: _Plan, pool: SmtpPool, sender: _Sender) -> Document | Failed:
         """Send (or skip) every email of one document, in order; the document's result."""
