@@ -42,6 +42,11 @@ class Script:
     wire: bytearray = field(default_factory=bytearray)
     messages: list[bytes] = field(default_factory=list)
     sessions: int = 0
+    #: hang up, without a reply, on the final dot of the message with this number (1-based)
+    drop_at_dot: int = 0
+    dots: int = 0
+    #: replies to the final dot, one per message, before "250" (e.g. a 451)
+    dot_replies: list[str] = field(default_factory=list)
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -76,7 +81,15 @@ class _Handler(socketserver.StreamRequestHandler):
                     script.wire += chunk
                     data += chunk[1:] if chunk.startswith(b".") else chunk  # undo the dot-stuffing
                 script.wire += b".\r\n"
-                if accepted:
+                script.dots += 1
+                if script.dots == script.drop_at_dot:
+                    return  # gone, as a crashed or restarted server is
+                if accepted and script.dot_replies:
+                    reply = script.dot_replies.pop(0)
+                    if reply.startswith("2"):
+                        script.messages.append(bytes(data))
+                    write(reply.encode() + b"\r\n")
+                elif accepted:
                     script.messages.append(bytes(data))
                     write(f"250 2.0.0 Ok: queued as M{len(script.messages)}\r\n".encode())
                 else:
@@ -305,11 +318,16 @@ def test_two_thousand_documents_over_parallel_sessions(smtp_sink):
 class _JournalAtData(Recorder):
     """At each final dot, the session's previous email must already be journaled as sent."""
 
-    def __init__(self, journal) -> None:
+    def __init__(self, journal, pipelining: bool) -> None:
         super().__init__()
         self.journal = journal
+        self.pipelining = pipelining
         self.last_on_session: dict[int, str] = {}
         self.violations: list[str] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_DATA(self, server, session, envelope):
         previous = self.last_on_session.get(id(session))
@@ -322,10 +340,11 @@ class _JournalAtData(Recorder):
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_each_session_journals_an_email_before_its_next_one_can_be_accepted():
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_each_session_journals_an_email_before_its_next_one_can_be_accepted(pipelining):
     """So a crash leaves at most one accepted-but-unrecorded email per session."""
     context = MemoryContext(execution_id="exec-order")
-    recorder = _JournalAtData(context.journal())
+    recorder = _JournalAtData(context.journal(), pipelining)
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
@@ -342,6 +361,7 @@ def test_each_session_journals_an_email_before_its_next_one_can_be_accepted():
     assert not any(isinstance(r, Failed) for r in results)
     assert len(recorder.messages) == 300 and len(recorder.sessions) == 3
     assert recorder.violations == []
+    assert context.journal().entries()["send/299"].status == "sent"
 
 
 def test_a_document_that_cannot_be_sent_does_not_stop_the_others_in_parallel(smtp_sink):
@@ -449,3 +469,107 @@ def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, smtp_
     assert len(sink.dumps(45)) == 45
     assert sorted(context.journal().entries()) == sorted([f"send/{n}" for n in range(40)] +
                                                          [f"send2/{n}" for n in range(5)])
+
+
+# -- one round trip per email: the message and the next email's commands in one write ------------
+
+
+def _letters(count: int) -> list[Document]:
+    return [Document(f"Dear p{n},\n.dot\n", {"mail.to_address": f"p{n}@example.com"}) for n in range(count)]
+
+
+def _one_session_run(port: int, documents, sleep=None, **connection) -> tuple[list, MemoryContext, SmtpPool]:
+    context = MemoryContext(execution_id="exec-chain")
+    settings = plain_connection(port, max_sessions=1, **connection)
+    session = connector.open(settings, operation(), context)
+    if sleep is not None:
+        session._pool = SmtpPool(settings, sleep=sleep)  # closed by session.close(), as not shared
+    try:
+        results = list(session.execute(documents, "send"))
+        pool = session._pool
+    finally:
+        session.close()
+    return results, context, pool
+
+
+def test_chained_emails_put_the_same_bytes_on_the_wire_in_fewer_writes(scripted, monkeypatch):
+    import smtplib
+
+    writes: list[bytes] = []
+    real_send = smtplib.SMTP.send
+    monkeypatch.setattr(smtplib.SMTP, "send", lambda self, data: (
+        writes.append(data if isinstance(data, bytes) else data.encode()), real_send(self, data))[1])
+    chained, plain = Script(), Script(pipelining=False)
+    results, _, pool = _one_session_run(scripted(chained), _letters(5))
+    chain_writes = [w for w in writes if not w.lower().startswith((b"ehlo", b"quit"))]
+    writes.clear()
+    plain_results, _, _ = _one_session_run(scripted(plain), _letters(5))
+    assert not any(isinstance(r, Failed) for r in results + plain_results)
+    assert [r.properties["mail.to_address"] for r in results] == [f"p{n}@example.com" for n in range(5)]
+    assert len(chained.messages) == 5 and chained.sessions == 1
+
+    def transactions(wire: bytes) -> bytes:  # the Date header differs between the two runs
+        start = wire.index(b"mail FROM")
+        lines = wire[start : wire.rindex(b".\r\n") + 3].split(b"\r\n")
+        return b"\r\n".join(line for line in lines if not line.startswith(b"Date: "))
+
+    assert transactions(bytes(chained.wire)) == transactions(bytes(plain.wire))
+    assert len(chain_writes) == 6 and pool.pipelined == 5  # one group, then message + next group
+    assert chain_writes[1].startswith(b"From: ") and b"\r\n.\r\nmail FROM:<clinic@example.com>" in chain_writes[1]
+
+
+def test_a_refusal_mid_chain_fails_its_document_alone(scripted):
+    script = Script(rcpt={"p2@example.com": ["550 5.1.1 No such user"]})
+    results, context, _ = _one_session_run(scripted(script), _letters(5))
+    assert [isinstance(r, Failed) for r in results] == [False, False, True, False, False]
+    assert "p2@example.com: 550 5.1.1 No such user" in results[2].message
+    assert sorted(_dear(m) for m in script.messages) == ["p0", "p1", "p3", "p4"]
+    wire = bytes(script.wire).lower()
+    assert wire.count(b"rset\r\n") == 1  # the refused transaction was left open: reset before the next
+    assert {k: e.status for k, e in context.journal().entries().items()} == {
+        "send/0": "sent", "send/1": "sent", "send/2": "failed", "send/3": "sent", "send/4": "sent"}
+
+
+def test_a_deferral_mid_chain_is_retried_with_backoff_and_the_rest_go_on(scripted):
+    delays: list[float] = []
+    script = Script(rcpt={"p1@example.com": ["451 4.2.0 Busy", "451 4.2.0 Busy"]})
+    results, context, _ = _one_session_run(scripted(script), _letters(4), sleep=delays.append,
+                                           retry_delay_seconds=0.5)
+    assert not any(isinstance(r, Failed) for r in results)
+    assert delays == [0.5, 1.0]  # the first retry waits, as when sent one by one
+    assert sorted(_dear(m) for m in script.messages) == ["p0", "p1", "p2", "p3"]
+    assert all(e.status == "sent" for e in context.journal().entries().values())
+
+
+def test_a_deferred_final_dot_mid_chain_is_retried(scripted):
+    delays: list[float] = []
+    script = Script(dot_replies=["250 2.0.0 Ok: first", "452 4.3.1 Insufficient storage"])
+    results, context, _ = _one_session_run(scripted(script), _letters(3), sleep=delays.append)
+    assert not any(isinstance(r, Failed) for r in results) and delays == [0.01]
+    assert sorted(_dear(m) for m in script.messages) == ["p0", "p1", "p2"]
+    assert bytes(script.wire).count(b"Dear p1,") == 2  # its 452 means not taken: sent again
+
+
+def test_a_session_lost_mid_chain_resends_only_what_was_in_flight(scripted):
+    script = Script(drop_at_dot=2)  # the server vanishes on the second message's final dot
+    results, context, pool = _one_session_run(scripted(script), _letters(4))
+    assert not any(isinstance(r, Failed) for r in results)
+    assert sorted(_dear(m) for m in script.messages) == ["p0", "p1", "p2", "p3"]  # p1 once: dropped unstored
+    assert script.sessions == 2 and pool.opened == 2
+    ids = {r.properties["mail.to_address"]: r.properties["mail.message_id"] for r in results}
+    assert ids["p1@example.com"] == context.journal().entries()["send/1"].message_id
+
+
+def test_a_message_the_server_cannot_take_fails_alone_mid_chain(scripted):
+    documents = _letters(4)
+    documents[2] = Document("x" * 1_100_000, {"mail.to_address": "big@example.com"})  # over SIZE 1000000
+    results, context, _ = _one_session_run(scripted(Script()), documents)
+    assert [isinstance(r, Failed) for r in results] == [False, False, True, False]
+    assert "over the 1000000 bytes" in results[2].message
+    assert context.journal().entries()["send/2"].status == "failed"
+
+
+def _dear(message: bytes) -> str:
+    import re
+
+    return re.search(rb"Dear (p\d+),", message).group(1).decode()

@@ -23,7 +23,10 @@ transparently, also when the drop only shows on the first command of a reuse.
 When the server offers PIPELINING (RFC 2920), MAIL FROM, every RCPT TO and DATA go out in
 one write and their replies are read in order, so an email costs two round trips instead
 of three plus one per recipient; the commands and the message bytes are exactly those
-smtplib would send one by one, and the replies map to recipients just the same.
+smtplib would send one by one, and the replies map to recipients just the same. A run of
+emails (:meth:`SmtpPool.send_chain`) goes further: each message and its final dot share a
+write with the next email's commands, one round trip an email, as long as all goes
+smoothly; anything else takes the one-email path with its retries.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from .spec import MailConnection
 
 __all__ = [
     "Delivery",
+    "Outgoing",
     "PoolRegistry",
     "RateLimiter",
     "SmtpPool",
@@ -691,6 +695,40 @@ def _is_temporary(code: int) -> bool:
     return 400 <= code < 500
 
 
+@dataclass
+class Outgoing:
+    """One email for :meth:`SmtpPool.send_chain`: in, what to send; out, what came of it."""
+
+    sender: str
+    recipients: list[str]
+    message: bytes
+    smtputf8: bool = False
+    tag: object = None  # the caller's
+    delivery: Delivery | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class _GroupReplies:
+    mail: tuple[int, bytes]
+    rcpts: list[tuple[int, bytes]]
+    data: tuple[int, bytes]
+
+    @property
+    def smooth(self) -> bool:
+        """Sender and every recipient accepted, DATA ready: the chain may go on."""
+        return self.mail[0] == 250 and self.data[0] == 354 and all(code in (250, 251) for code, _ in self.rcpts)
+
+
+class _ChainBroken(Exception):
+    """The session failed mid-chain: ``jobs`` go again the standard way, then ``following``."""
+
+    def __init__(self, jobs: list[Outgoing], following: Outgoing | None) -> None:
+        super().__init__("SMTP session lost")
+        self.jobs = jobs
+        self.following = following
+
+
 class SmtpPool:
     """At most ``max_sessions`` sessions to one server, reused across documents and threads.
 
@@ -794,6 +832,7 @@ class SmtpPool:
         smtputf8: bool = False,
         logger: logging.Logger | None = None,
         journal_sync: Callable[[], None] | None = None,
+        after: tuple[Delivery, dict[str, str]] | None = None,
     ) -> Delivery:
         """Deliver one message to its recipients, retrying what the server deferred.
 
@@ -807,7 +846,9 @@ class SmtpPool:
         after which the server may have taken the message: the Send operation makes sure
         there that its journal holds the outcome of its previous email. When pipelining,
         it is also called right after the commands are written, so that journal write
-        overlaps the server's work instead of waiting for it.
+        overlaps the server's work instead of waiting for it. ``after``: the delivery and the
+        deferred recipients of a first attempt made elsewhere (:meth:`send_chain`); the
+        retries go on from there as if this call had made it.
         """
         conn = self.connection
         delivery = Delivery()
@@ -815,41 +856,48 @@ class SmtpPool:
         deferred: dict[str, str] = {}
         attempt = 0
         stale_retried = False
+        tried = False
+        if after is not None:
+            delivery, deferred = after
+            pending, tried = list(deferred), True
         while pending:
-            delivery.attempts += 1
-            try:
-                with self.lease(logger) as session:
-                    self.limiter.acquire()
-                    deferred = self._transaction(
-                        session, sender, pending, message, smtputf8, delivery, journal_sync
-                    )
-            except _HookFailed as exc:
-                raise exc.__cause__ from None  # type: ignore[misc]
-            except _Stale as exc:
-                if not stale_retried:
-                    # The server closed the idle session; nothing of this email reached it.
-                    stale_retried = True
-                    (logger or log).debug("SMTP session to %s had been closed by the server (%s); reconnecting",
-                                          conn.endpoint, str(exc)[:3])
-                    continue
-                deferred = dict.fromkeys(pending, str(exc))
-                if attempt >= conn.max_retries:
-                    raise ConnectionFailed(
-                        f"the SMTP session with {conn.endpoint} kept dropping ({exc}); gave up after "
-                        f"{attempt + 1} attempts"
-                    ) from None
-            except _Dropped as exc:
-                deferred = dict.fromkeys(pending, str(exc))
-                if attempt >= conn.max_retries:
-                    raise ConnectionFailed(
-                        f"the SMTP session with {conn.endpoint} kept dropping ({exc}); gave up after "
-                        f"{attempt + 1} attempts"
-                    ) from None
-            except ConnectionFailed as exc:
-                # Reconnecting failed: worth retrying only for what may pass (refused, timeout).
-                if not exc.retryable or attempt >= conn.max_retries:
-                    raise
-                deferred = dict.fromkeys(pending, exc.message)
+            if tried:  # the first attempt was made elsewhere: on to its retry
+                tried = False
+            else:
+                delivery.attempts += 1
+                try:
+                    with self.lease(logger) as session:
+                        self.limiter.acquire()
+                        deferred = self._transaction(
+                            session, sender, pending, message, smtputf8, delivery, journal_sync
+                        )
+                except _HookFailed as exc:
+                    raise exc.__cause__ from None  # type: ignore[misc]
+                except _Stale as exc:
+                    if not stale_retried:
+                        # The server closed the idle session; nothing of this email reached it.
+                        stale_retried = True
+                        (logger or log).debug("SMTP session to %s had been closed by the server (%s); "
+                                              "reconnecting", conn.endpoint, str(exc)[:3])
+                        continue
+                    deferred = dict.fromkeys(pending, str(exc))
+                    if attempt >= conn.max_retries:
+                        raise ConnectionFailed(
+                            f"the SMTP session with {conn.endpoint} kept dropping ({exc}); gave up after "
+                            f"{attempt + 1} attempts"
+                        ) from None
+                except _Dropped as exc:
+                    deferred = dict.fromkeys(pending, str(exc))
+                    if attempt >= conn.max_retries:
+                        raise ConnectionFailed(
+                            f"the SMTP session with {conn.endpoint} kept dropping ({exc}); gave up after "
+                            f"{attempt + 1} attempts"
+                        ) from None
+                except ConnectionFailed as exc:
+                    # Reconnecting failed: worth retrying only for what may pass (refused, timeout).
+                    if not exc.retryable or attempt >= conn.max_retries:
+                        raise
+                    deferred = dict.fromkeys(pending, exc.message)
             pending = list(deferred)
             if pending and attempt < conn.max_retries:
                 attempt += 1
@@ -964,7 +1012,16 @@ class SmtpPool:
         session would fall out of step otherwise). When DATA got 354 although no
         recipient was accepted, a lone dot ends the empty message (RFC 2920 3.1).
         """
-        smtp = session.smtp
+        session.dirty = True
+        session.smtp.send(self._group(sender, recipients, options, smtputf8))
+        self.pipelined += 1
+        _call(journal_sync)  # while the server answers (it must be done before the dot anyway)
+        replies = self._group_replies(session, recipients)
+        return self._after_group(session, recipients, message, replies, delivery, journal_sync)
+
+    @staticmethod
+    def _group(sender: str, recipients: list[str], options: list[str], smtputf8: bool) -> bytes:
+        """MAIL FROM, RCPT TO each recipient and DATA, as smtplib writes them one by one."""
         tail = " " + " ".join(options) if options else ""
         commands = [f"mail FROM:{_quoteaddr(sender)}{tail}\r\n"]
         commands.extend(f"rcpt TO:{_quoteaddr(rcpt)}\r\n" for rcpt in recipients)
@@ -972,19 +1029,32 @@ class SmtpPool:
         group = "".join(commands)
         if group.count("\n") != len(commands) or group.count("\r") != len(commands):
             raise ValueError("an address holds a line break")  # smtplib's putcmd refuses these too
-        session.dirty = True
-        smtp.send(group.encode("utf-8" if smtputf8 else "ascii"))
-        self.pipelined += 1
-        _call(journal_sync)  # while the server answers (it must be done before the dot anyway)
-        mail_code, mail_reply = _getreply(smtp)
-        self._check_dropped(mail_code, mail_reply, session)  # the session answered: no longer stale
-        rcpt_replies = []
+        return group.encode("utf-8" if smtputf8 else "ascii")
+
+    def _group_replies(self, session: _Session, recipients: list[str]) -> _GroupReplies:
+        smtp = session.smtp
+        mail = _getreply(smtp)
+        self._check_dropped(*mail, session)  # the session answered: no longer stale
+        rcpts = []
         for _ in recipients:
-            code, reply = _getreply(smtp)
-            self._check_dropped(code, reply, session)
-            rcpt_replies.append((code, reply))
-        data_code, data_reply = _getreply(smtp)
-        self._check_dropped(data_code, data_reply, session)
+            reply = _getreply(smtp)
+            self._check_dropped(*reply, session)
+            rcpts.append(reply)
+        data = _getreply(smtp)
+        self._check_dropped(*data, session)
+        return _GroupReplies(mail, rcpts, data)
+
+    def _after_group(
+        self,
+        session: _Session,
+        recipients: list[str],
+        message: bytes,
+        replies: _GroupReplies,
+        delivery: Delivery,
+        journal_sync: Callable[[], None] | None,
+    ) -> dict[str, str]:
+        """The rest of a pipelined transaction once the group's replies are in."""
+        (mail_code, mail_reply), (data_code, data_reply) = replies.mail, replies.data
         if mail_code != 250:
             if data_code == 354:
                 self._end_empty_message(session)
@@ -995,7 +1065,7 @@ class SmtpPool:
             return {}
         accepted: list[str] = []
         deferred: dict[str, str] = {}
-        for rcpt, (code, reply) in zip(recipients, rcpt_replies, strict=True):
+        for rcpt, (code, reply) in zip(recipients, replies.rcpts, strict=True):
             self._sort_recipient(rcpt, code, reply, accepted, deferred, delivery)
         if not accepted:
             if data_code == 354:
@@ -1005,19 +1075,198 @@ class SmtpPool:
             self._data_outcome(data_code, data_reply, accepted, deferred, delivery)
             return deferred
         _call(journal_sync)
-        body = _LEADING_DOT.sub(b"..", message)
-        if body[-2:] != b"\r\n":
-            body += b"\r\n"
-        if len(body) < 65536:
-            smtp.send(body + b".\r\n")
-        else:  # no copy of a big message just to append three bytes
-            smtp.send(body)
-            smtp.send(b".\r\n")
-        code, reply = _getreply(smtp)
+        self._send_message(session.smtp, message)
+        code, reply = _getreply(session.smtp)
         session.dirty = False
         self._check_dropped(code, reply, session)
         self._data_outcome(code, reply, accepted, deferred, delivery)
         return deferred
+
+    @staticmethod
+    def _send_message(smtp: smtplib.SMTP, message: bytes, then: bytes = b"") -> None:
+        """The message dot-stuffed, the final dot, and ``then`` (the next email's commands)."""
+        body = _LEADING_DOT.sub(b"..", message)
+        if body[-2:] != b"\r\n":
+            body += b"\r\n"
+        if len(body) < 65536:
+            smtp.send(body + b".\r\n" + then)
+        else:  # no copy of a big message just to append a few bytes
+            smtp.send(body)
+            smtp.send(b".\r\n" + then)
+
+    # many emails -----------------------------------------------------------------------------
+    def send_chain(
+        self,
+        next_job: Callable[[], Outgoing | None],
+        done: Callable[[Outgoing], None],
+        *,
+        logger: logging.Logger | None = None,
+        journal_sync: Callable[[], None] | None = None,
+    ) -> None:
+        """Send the emails ``next_job`` hands out, in order; ``done(job)`` once each is final.
+
+        When the server offers PIPELINING, an email's message and final dot go out in one
+        write with the next email's MAIL, RCPT and DATA (RFC 2920 lets message content open
+        a group), so each email costs one round trip instead of two. The chain goes on
+        while every recipient is accepted; anything else (a refusal, a deferral with its
+        retries, a dropped session, a server without PIPELINING, a message the server
+        cannot take) goes the way of :meth:`send` for that email, with the same outcome.
+        ``job.delivery`` or ``job.error`` holds the outcome; a :class:`DocumentError` is
+        the email's own, any other error is reported to ``done`` and then raised.
+        ``journal_sync`` runs before every final dot, as in :meth:`send`.
+        """
+        job = next_job()
+        while job is not None:
+            detours: list[tuple[Outgoing, Delivery, dict[str, str]]] = []
+            single: list[Outgoing] = []
+            following: Outgoing | None = None
+            try:
+                with self.lease(logger) as session:
+                    options = self._chain_options(session, job)
+                    if options is None:
+                        single.append(job)
+                    else:
+                        following = self._run_chain(session, job, options, next_job, done, journal_sync, detours)
+            except _ChainBroken as broken:
+                single.extend(broken.jobs)
+                following = broken.following
+            except _HookFailed as failed:
+                for pending in failed.jobs:  # type: ignore[attr-defined]
+                    pending.error = failed.__cause__
+                    done(pending)
+                raise failed.__cause__ from None  # type: ignore[misc]
+            except ConnectionFailed:
+                if following is not None or detours:
+                    raise  # pragma: no cover - only the lease itself raises this, before any job
+                single.append(job)  # no session to be had now: send() retries with backoff
+            leftovers: list[tuple[Outgoing, tuple[Delivery, dict[str, str]] | None]] = [
+                (pending, (delivery, deferred)) for pending, delivery, deferred in detours
+            ] + [(pending, None) for pending in single]
+            for index, (pending, after) in enumerate(leftovers):
+                try:
+                    self._single(pending, done, logger, journal_sync, after=after)
+                except Exception as exc:  # fatal: the emails not sent yet share the error
+                    for rest in [r for r, _ in leftovers[index + 1 :]] + ([following] if following else []):
+                        rest.error = exc
+                        done(rest)
+                    raise
+            job = following if following is not None else next_job()
+
+    def _single(
+        self,
+        job: Outgoing,
+        done: Callable[[Outgoing], None],
+        logger: logging.Logger | None,
+        journal_sync: Callable[[], None] | None,
+        after: tuple[Delivery, dict[str, str]] | None = None,
+    ) -> None:
+        try:
+            job.delivery = self.send(job.sender, job.recipients, job.message, smtputf8=job.smtputf8,
+                                     logger=logger, journal_sync=journal_sync, after=after)
+        except DocumentError as exc:
+            job.error = exc
+        except Exception as exc:
+            job.error = exc
+            done(job)
+            raise
+        done(job)
+
+    def _chain_options(self, session: _Session, job: Outgoing) -> list[str] | None:
+        """MAIL's options for ``job`` when it can go pipelined as it is; None otherwise."""
+        if not session.pipelining:
+            return None
+        options: list[str] = []
+        if job.smtputf8:
+            if not session.has("smtputf8"):
+                return None  # send() says why
+            options.append("SMTPUTF8")
+            if session.has("8bitmime"):
+                options.append("BODY=8BITMIME")
+        limit = session.size_limit
+        if limit and len(job.message) > limit:
+            return None
+        if session.has("size"):
+            options.append(f"SIZE={len(job.message)}")
+        return options
+
+    def _run_chain(
+        self,
+        session: _Session,
+        job: Outgoing,
+        options: list[str],
+        next_job: Callable[[], Outgoing | None],
+        done: Callable[[Outgoing], None],
+        journal_sync: Callable[[], None] | None,
+        detours: list[tuple[Outgoing, Delivery, dict[str, str]]],
+    ) -> Outgoing | None:
+        """Send ``job`` and those after it over ``session`` while all goes smoothly; return
+        the next job not yet started (None when ``next_job`` ran out)."""
+        smtp = session.smtp
+        current: Outgoing | None = job
+        following: Outgoing | None = None
+        try:
+            self.limiter.acquire()
+            session.dirty = True
+            smtp.send(self._group(job.sender, job.recipients, options, job.smtputf8))
+            self.pipelined += 1
+            _call(journal_sync)  # while the server answers
+            while current is not None:
+                replies = self._group_replies(session, current.recipients)
+                if not replies.smooth:
+                    delivery = Delivery(attempts=1)
+                    deferred = self._after_group(session, current.recipients, current.message, replies, delivery,
+                                                 journal_sync)
+                    self._outcome(current, delivery, deferred, done, detours)
+                    return None  # a fresh lease (with RSET when needed) for what comes next
+                following = next_job()
+                then = b""
+                if following is not None:
+                    next_options = self._chain_options(session, following)
+                    if next_options is not None:
+                        then = self._group(following.sender, following.recipients, next_options, following.smtputf8)
+                _call(journal_sync)
+                if then:
+                    self.limiter.acquire()
+                self._send_message(smtp, current.message, then)
+                code, reply = _getreply(smtp)
+                self._check_dropped(code, reply, session)
+                session.dirty = bool(then)
+                delivery = Delivery(attempts=1)
+                deferred: dict[str, str] = {}
+                self._data_outcome(code, reply, list(current.recipients), deferred, delivery)
+                self._outcome(current, delivery, deferred, done, detours)
+                current = None
+                if not then:
+                    return following
+                self.pipelined += 1
+                current, following = following, None
+            return None
+        except _HookFailed as exc:
+            exc.jobs = [j for j in (current, following) if j is not None]  # type: ignore[attr-defined]
+            raise
+        except (smtplib.SMTPServerDisconnected, OSError, _Dropped) as exc:
+            # What was in flight goes again the standard way: an email whose final dot was
+            # sent may have been taken (a repeat then carries the same Message-ID, as with
+            # send()); one whose commands were sent was not.
+            raise _ChainBroken([j for j in (current,) if j is not None], following) from exc
+        except Exception as exc:  # anything else is fatal for the emails in flight too
+            fatal = _HookFailed()
+            fatal.jobs = [j for j in (current, following) if j is not None]  # type: ignore[attr-defined]
+            raise fatal from exc
+
+    @staticmethod
+    def _outcome(
+        job: Outgoing,
+        delivery: Delivery,
+        deferred: dict[str, str],
+        done: Callable[[Outgoing], None],
+        detours: list[tuple[Outgoing, Delivery, dict[str, str]]],
+    ) -> None:
+        if deferred:
+            detours.append((job, delivery, deferred))  # retried by send(), after this lease
+        else:
+            job.delivery = delivery
+            done(job)
 
     def _end_empty_message(self, session: _Session) -> None:
         """A 354 with nothing to send: a lone dot ends the message; its reply is not an outcome."""

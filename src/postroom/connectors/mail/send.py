@@ -32,21 +32,24 @@ by one would), and such a repeat carries the same Message-ID.
 
 Speed (DESIGN.md "Where the anchors fall short"): a batch is sent over up to
 ``max_sessions`` pooled sessions at once, one thread per session, each taking the next
-document in order; the results still come back one per document, in document order. The
-emails of one batch may reach the server in any order. See ``bench/send.py``.
+document in order, when that proves faster than one session (the first big batch tries
+both); each thread's emails go out chained, one round trip an email when the server offers
+PIPELINING (``SmtpPool.send_chain``). The results still come back one per document, in
+document order; the emails of one batch may reach the server in any order. See
+``bench/send.py``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import DocumentError
 from ...sdk import Document, Failed, OperationSession, RunContext
-from ._smtp import Delivery, PoolRegistry, SmtpPool, insecure_warning
+from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool, insecure_warning
 from .mime import (
     AddressError,
     BodyError,
@@ -111,6 +114,9 @@ class _Plan:
     outcome: _Outcome = field(default_factory=_Outcome)
     result: Document | Failed | None = None
     error: BaseException | None = None
+    failure: str | None = None  # why the document fails (its remaining emails are not sent)
+    in_flight: int = 0  # emails handed to the pool and not yet reported
+    fed_all: bool = False  # every email handed out, skipped or given up
 
 
 class _JournalWriter:
@@ -194,6 +200,46 @@ class _Sender:
         email's final dot (and earlier, while the server answers the commands before it)."""
         if self.ticket:
             self.writer.sync(self.ticket)
+
+
+class _Feed:
+    """One sending thread's emails for :meth:`SmtpPool.send_chain`, document by document.
+
+    ``next_job`` takes the next document when the current one is handed out, skips what an
+    earlier attempt sent and stops a document at its first email that cannot go (the rest
+    are journaled "not sent"); ``done`` records each outcome.
+    """
+
+    def __init__(self, session: MailSendSession, take: Callable[[], _Plan | None], sender: _Sender) -> None:
+        self.session = session
+        self.take = take
+        self.sender = sender
+        self.plan: _Plan | None = None
+        self.emails: Iterator[tuple[_Email, Any]] = iter(())
+
+    def next_job(self) -> Outgoing | None:
+        while True:
+            plan = self.plan
+            if plan is None:
+                plan = self.plan = self.take()
+                if plan is None:
+                    return None
+                self.emails = iter(zip(plan.emails, plan.entries, strict=True))
+            for email, entry in self.emails:
+                if plan.failure is not None:
+                    self.sender.finish(email.key, "failed",
+                                       f"not sent: another email of this document failed ({plan.failure})")
+                    continue
+                job = self.session._prepare(plan, email, entry, self.sender)
+                if job is not None:
+                    plan.in_flight += 1
+                    return job
+            self.plan = None
+            plan.fed_all = True
+            self.session._settle(plan)
+
+    def done(self, job: Outgoing) -> None:
+        self.session._record(job, self.sender)
 
 
 class MailSendSession(OperationSession):
@@ -410,24 +456,31 @@ class MailSendSession(OperationSession):
 
     def _senders(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: _JournalWriter) -> None:
         """Send ``plans`` in order with ``width`` threads (this one among them), each taking
-        the next document; a fatal error stops them all after their current document."""
+        the next document; a fatal error stops them all after the emails in flight."""
         lock = threading.Lock()
         queue = iter(plans)
         stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def take() -> _Plan | None:
+            if stop.is_set():
+                return None
+            with lock:
+                return next(queue, None)
 
         def work() -> None:
             sender = _Sender(writer)
-            while not stop.is_set():
-                with lock:
-                    plan = next(queue, None)
-                if plan is None:
-                    return
-                try:
-                    plan.result = self._send_plan(plan, pool, sender)
-                except BaseException as exc:  # noqa: BLE001 - raised by execute() at its document
-                    plan.error = exc
-                    stop.set()
-                    return
+            feed = _Feed(self, take, sender)
+            try:
+                pool.send_chain(feed.next_job, feed.done, logger=self.context.log, journal_sync=sender.sync)
+            except Exception as exc:  # noqa: BLE001 - on its documents already; execute() raises it
+                errors.append(exc)
+                stop.set()
+            except BaseException as exc:
+                errors.append(exc)
+                stop.set()
+                if threading.current_thread() is threading.main_thread():
+                    raise
 
         threads = [
             threading.Thread(target=work, name=f"postroom-mail-send-{n}", daemon=True)
@@ -441,21 +494,16 @@ class MailSendSession(OperationSession):
             stop.set()  # the queue is empty, or this thread was interrupted: no new documents
             for thread in threads:
                 thread.join()
+        if errors:  # a document cut short without its own error shares the first one
+            for plan in plans:
+                if plan.result is None and plan.error is None:
+                    plan.error = errors[0]
 
-    def _send_plan(self, plan: _Plan, pool: SmtpPool, sender: _Sender) -> Document | Failed:
-        """Send (or skip) every email of one document, in order; the document's result."""
-        for position, (email, entry) in enumerate(zip(plan.emails, plan.entries, strict=True)):
-            plan.letter.to = email.to
-            failure = self._send_email(plan, email, entry, pool, sender)
-            if failure is not None:
-                for later in plan.emails[position + 1 :]:
-                    sender.finish(later.key, "failed", f"not sent: another email of this document failed ({failure})")
-                return Failed(plan.document, failure)
-        return self._result(plan.document, plan.index, plan.outcome)
-
-    def _send_email(self, plan: _Plan, email: _Email, entry: Any, pool: SmtpPool, sender: _Sender) -> str | None:
-        """Send (or skip) one email; a returned string fails the document."""
+    # -- one thread's emails -----------------------------------------------------------------------
+    def _prepare(self, plan: _Plan, email: _Email, entry: Any, sender: _Sender) -> Outgoing | None:
+        """The email ready to go, or None when it is skipped (sent before) or cannot be built."""
         letter, outcome = plan.letter, plan.outcome
+        letter.to = email.to
         smtputf8 = letter.smtputf8 or any(not addr.isascii() for addr in email.envelope)
         outcome.recipients += len(email.envelope)
         letter.message_id = entry.message_id
@@ -470,26 +518,42 @@ class MailSendSession(OperationSession):
                                   email.label, entry.message_id, entry.status)
         try:
             message = self.template.build(letter)
-            delivery: Delivery = pool.send(
-                plan.sender.addr, email.envelope, message, smtputf8=smtputf8, logger=self.context.log,
-                journal_sync=sender.sync,
-            )
-        except (BodyError, DocumentError) as exc:
+        except BodyError as exc:
             sender.finish(email.key, "failed", str(exc))
-            return str(exc)  # the same for every email of this document: no point going on
-        except Exception as exc:
-            sender.finish(email.key, "failed", str(exc))
-            raise
-        summary = delivery.reply
-        if delivery.refused:
-            summary += ("; " if summary else "") + "refused: " + _refused_text(delivery.refused)
-        sender.finish(email.key, "sent" if delivery.accepted else "failed", summary)
-        outcome.refused.update(delivery.refused)
-        outcome.delivered += len(delivery.accepted)
-        if delivery.accepted:
-            outcome.message_ids.append(entry.message_id)
-            outcome.replies.extend(delivery.replies)
-        return None
+            plan.failure = str(exc)  # the same for every email of this document: no point going on
+            return None
+        return Outgoing(plan.sender.addr, email.envelope, message, smtputf8, tag=(plan, email, entry))
+
+    def _record(self, job: Outgoing, sender: _Sender) -> None:
+        """One email's outcome: its journal record, and its document's tally."""
+        plan, email, entry = job.tag  # type: ignore[misc]
+        plan.in_flight -= 1
+        if job.error is not None:
+            sender.finish(email.key, "failed", str(job.error))
+            if isinstance(job.error, DocumentError):
+                plan.failure = plan.failure or str(job.error)
+            else:
+                plan.error = plan.error or job.error
+        else:
+            delivery: Delivery = job.delivery  # type: ignore[assignment]
+            summary = delivery.reply
+            if delivery.refused:
+                summary += ("; " if summary else "") + "refused: " + _refused_text(delivery.refused)
+            sender.finish(email.key, "sent" if delivery.accepted else "failed", summary)
+            outcome = plan.outcome
+            outcome.refused.update(delivery.refused)
+            outcome.delivered += len(delivery.accepted)
+            if delivery.accepted:
+                outcome.message_ids.append(entry.message_id)
+                outcome.replies.extend(delivery.replies)
+        self._settle(plan)
+
+    def _settle(self, plan: _Plan) -> None:
+        """The document's result, once every email of it is handed out and reported."""
+        if not plan.fed_all or plan.in_flight or plan.error is not None:
+            return
+        plan.result = Failed(plan.document, plan.failure) if plan.failure else self._result(
+            plan.document, plan.index, plan.outcome)
 
     def _result(self, document: Document, index: int, outcome: _Outcome) -> Document | Failed:
         if not outcome.delivered:
