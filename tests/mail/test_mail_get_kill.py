@@ -195,6 +195,8 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(mailbox, cli, workdi
     assert mailbox.messages() == []
     if mode == "imap-move":
         assert len(mailbox.messages("Stored")) == MESSAGES
-    assert outcomes["killed"] >= TRIALS // 2, outcomes  # the kills really landed inside runs
+    # the kills really landed inside runs: every third trial waits for stores before killing,
+    # the others are timed guesses that a loaded machine can miss (seen: 9 of 20 under CI load)
+    assert outcomes["killed"] >= TRIALS // 4, outcomes
     assert outcomes["stored, not yet committed"] >= 1, outcomes  # and some between a store and its commit
     print(f"{mode}: {outcomes}")
