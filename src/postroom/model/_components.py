@@ -62,13 +62,6 @@ class Component(BaseModel):
         if not self.id:
             self.id = slugify(self.name)
 
-    def to_body(self) -> dict[str, Any]:
-        """The component as it is written to YAML (no version)."""
-        data = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"version"})
-        for key in ("folder", "description"):
-            if not data.get(key):
-                data.pop(key, None)
-        return data
 
 
 class Connection(Component):

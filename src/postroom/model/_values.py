@@ -38,13 +38,6 @@ class ValueSource(BaseModel):
     arg: str
     profile: str | None = None  # optional profile id for profile_element
 
-    def to_yaml(self) -> Any:
-        if self.kind == "static":
-            return self.arg
-        out: dict[str, Any] = {self.kind: self.arg}
-        if self.profile:
-            out["profile"] = self.profile
-        return out
 
 
 def parse_source(value: Any) -> ValueSource:

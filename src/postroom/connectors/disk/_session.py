@@ -78,7 +78,6 @@ class DiskSendSession(OperationSession):
         self._base_text = str(self.base)
         self.op = operation
         self.context = context
-        self._counter = 0
 
     def _target(self, doc: Document) -> Path:
         directory = doc.properties.get("disk.directory", "")
@@ -88,7 +87,6 @@ class DiskSendSession(OperationSession):
             folder = os.path.join(folder, os.path.expanduser(directory))
         name = doc.properties.get("disk.file_name", "").strip()
         if not name:
-            self._counter += 1
             name = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.context.execution_id[:8]}-{doc.seq}.dat"
         if "/" in name or "\\" in name or name in (".", ".."):
             raise ValueError(f"disk.file_name {name!r} is not a plain file name; put folders in disk.directory")
