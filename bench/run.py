@@ -4,7 +4,7 @@
     make bench                      # every benchmark at full size
     make bench BENCH_ARGS="--rows 100000 --only engine"
 
-engine: N patients (default 1,000,000, from shared/fixtures/make_patients.py) through
+engine: N patients (default 1,000,000, from examples/data/make_patients.py) through
         split (header retained), decision, set properties, message and a disk write in
         --dry-run, as `postroom run` does it. Baseline: a plain Python loop (csv module,
         an if, an f-string) doing the same work with no engine at all. Target: peak RSS
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MAKE_PATIENTS = ROOT.parent / "shared" / "fixtures" / "make_patients.py"
+MAKE_PATIENTS = ROOT / "examples" / "data" / "make_patients.py"
 RSS_LIMIT_MB = 300
 
 BASELINE = r"""

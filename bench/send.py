@@ -6,7 +6,7 @@
 
 One smtp-sink on a free loopback port receives, in the same run:
 
-postroom     N patients from shared/fixtures/make_patients.py (--consent-rate 1, so every
+postroom     N patients from examples/data/make_patients.py (--consent-rate 1, so every
              row gets a letter) through the Dr. Smith personal-letters flow, as a user runs
              it: `postroom run --input patients.csv` (split with the header retained, the
              consent decision, set properties mail.to_address, message "Dear {1} {2}," and
@@ -41,7 +41,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MAKE_PATIENTS = ROOT.parent / "shared" / "fixtures" / "make_patients.py"
+MAKE_PATIENTS = ROOT / "examples" / "data" / "make_patients.py"
 SMTP_SINK = "/usr/sbin/smtp-sink"
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 TARGET = 3.0

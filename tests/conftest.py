@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import FIXTURES, IN_CI, ROOT, SHARED, require_binary  # noqa: F401 - re-exported
+from testsupport import FIXTURES, IN_CI, ROOT, require_binary  # noqa: F401 - re-exported
 
 pytest_plugins = ["_pg_server", "_dovecot_server"]
 
@@ -27,7 +27,7 @@ def home(tmp_path, monkeypatch):
 def patients_csv() -> Path:
     path = FIXTURES / "patients.csv"
     if not path.exists():
-        pytest.fail(f"missing fixture {path}: the shared/ folder must sit beside the checkout")
+        pytest.fail(f"missing fixture {path}: examples/data/ is part of the repository")
     return path
 
 
@@ -48,10 +48,10 @@ class CliResult:
 
 @pytest.fixture
 def workdir(tmp_path, home):
-    """A working folder laid out like the repository: ``../shared/fixtures`` beside it."""
+    """A working folder laid out like the repository root: ``examples/data`` inside it."""
     work = tmp_path / "work"
-    work.mkdir()
-    (tmp_path / "shared").symlink_to(SHARED)
+    (work / "examples").mkdir(parents=True)
+    (work / "examples" / "data").symlink_to(FIXTURES)
     return work
 
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["ROOT", "SHARED", "FIXTURES", "IN_CI", "require_binary"]
+__all__ = ["ROOT", "FIXTURES", "IN_CI", "require_binary"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+FIXTURES = ROOT / "examples" / "data"  # patients.csv, make_patients.py: the repository's own copies
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -9,7 +9,7 @@ The rules a page author follows:
   ``<!-- example: NAME import-only: REASON -->`` imports the set without running it
   (for processes that need an outside server); the reason is required.
 * Each set is imported into a fresh ``POSTROOM_HOME`` from a working folder laid out like
-  the repository (``../shared/fixtures`` beside it); then every process of the set runs,
+  the repository (``examples/data`` inside it); then every process of the set runs,
   in the order the blocks define them, and must exit 0.
 * Directives for the processes of the next yaml block:
   ``<!-- expect-exit: N -->`` (the exit code instead of 0) and

@@ -2,7 +2,7 @@
 
 How a page marks its examples is described in docs_examples.py (and in
 docs/shapes/README.md for authors). Each example set runs through the real CLI, in a
-fresh POSTROOM_HOME, from a working folder with ``../shared/fixtures`` beside it.
+fresh POSTROOM_HOME, from a working folder with ``examples/data`` inside it.
 """
 
 from __future__ import annotations
