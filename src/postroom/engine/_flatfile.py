@@ -1,36 +1,141 @@
-"""Flat-file (CSV) records: split a stream into records without breaking quoted line
-breaks, and read one record's columns by header name or profile."""
+"""Flat-file (CSV) records: split a byte stream into records the way Python's ``csv``
+module reads RFC 4180 (a quoted field may hold line breaks and doubled quotes; a quote
+inside an unquoted field is ordinary data), and read one record's columns by header name
+or profile."""
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-__all__ = ["iter_records", "parse_record", "FlatRecord"]
+__all__ = ["iter_records", "parse_record", "FlatRecord", "Record"]
+
+# A record is as long as its document; the split must not refuse a big quoted field.
+if csv.field_size_limit() < sys.maxsize:
+    csv.field_size_limit(sys.maxsize)
 
 
-def iter_records(lines: Iterable[str], quote: str = '"') -> Iterator[str]:
-    """Yield records (line ending removed). A quoted field may hold line breaks: such a
-    record spans several physical lines and stays whole. Blank lines are skipped."""
-    pending: str | None = None
-    for line in lines:
-        if pending is not None:
-            pending += line
-            if pending.count(quote) % 2 == 0:
-                record = pending.rstrip("\r\n")
-                pending = None
-                if record:
-                    yield record
-            continue
-        if quote in line and line.count(quote) % 2:
-            pending = line
-            continue
-        record = line.rstrip("\r\n")
-        if record:
-            yield record
-    if pending is not None and pending.strip():
-        yield pending.rstrip("\r\n")
+@dataclass(slots=True)
+class Record:
+    """One record of a flat file: its text (line ending removed), its fields, the line and
+    byte offset where it starts. ``error`` says why the record cannot be used (it is then
+    ``raw``, the record's bytes as they were)."""
+
+    text: str
+    fields: list[str]
+    line: int
+    offset: int
+    error: str | None = None
+    raw: bytes = b""
+
+
+class _Lines:
+    """The physical lines of a byte stream (ended by CR, LF or CR LF), decoded as UTF-8.
+    Keeps the lines handed out since the last :meth:`take`, their line number and byte
+    offset, and where the first byte that is not UTF-8 sits."""
+
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self.stream = stream
+        self.texts: list[str] = []
+        self.raws: list[bytes] = []
+        self.line = 1  # number of the next line handed out
+        self.offset = 0  # byte offset of the next line
+        self.bad: tuple[int, int, int] | None = None  # (line, byte offset, byte)
+        self.ended = False
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self.stream:  # binary lines end at LF only; CR alone is split here
+            parts = chunk.splitlines(keepends=True) if b"\r" in chunk else (chunk,)
+            for part in parts:
+                try:
+                    text = part.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    text = part.decode("utf-8", "surrogateescape")
+                    if self.bad is None:
+                        self.bad = (self.line, self.offset + exc.start, part[exc.start])
+                self.texts.append(text)
+                self.raws.append(part)
+                self.line += 1
+                self.offset += len(part)
+                yield text
+        self.ended = True
+
+    def take(self) -> tuple[list[str], list[bytes], tuple[int, int, int] | None]:
+        taken = self.texts, self.raws, self.bad
+        self.texts, self.raws, self.bad = [], [], None
+        return taken
+
+
+def iter_records(stream: Iterable[bytes], delimiter: str = ",", quote: str = '"') -> Iterator[Record]:
+    """Yield the records of the data in order (blank lines skipped), in one pass.
+
+    ``stream`` is a binary file (or any iterable of byte lines). The records are exactly
+    the rows ``csv.reader`` reads from the text. A record holding bytes that are not UTF-8
+    comes with ``error`` set (naming the line and byte offset) and the records around it
+    come whole; a last record whose quoted field is never closed comes with ``error`` set
+    (naming the line where the field opened), and ends the data."""
+    lines = _Lines(stream)
+    line, offset = 1, 0
+    try:
+        for fields in csv.reader(lines, delimiter=delimiter, quotechar=quote):
+            texts, raws, bad = lines.take()
+            start_line, start_offset = line, offset
+            line += len(texts)
+            offset += sum(map(len, raws))
+            if not fields:  # a blank line
+                continue
+            text = texts[0] if len(texts) == 1 else "".join(texts)
+            if lines.ended:
+                yield _unclosed(text, raws, start_line, start_offset, delimiter, quote)
+                return
+            text = text.rstrip("\r\n")
+            if bad is None:
+                yield Record(text, fields, start_line, start_offset)
+            else:
+                yield Record(text, fields, start_line, start_offset, _not_utf8(bad, start_line), b"".join(raws))
+    except csv.Error as exc:  # not expected with the reader's settings; named all the same
+        raise ValueError(f"line {lines.line - 1}: {exc}") from None
+
+
+def _not_utf8(bad: tuple[int, int, int], record_line: int) -> str:
+    line, offset, byte = bad
+    first = "" if line == record_line else f" (the record starts on line {record_line})"
+    return (f"line {line}, byte offset {offset}: byte 0x{byte:02x} is not UTF-8{first}; this record fails "
+            "alone and the others go on (data in another encoding: put a character_decode step before the split)")
+
+
+def _unclosed(text: str, raws: list[bytes], line: int, offset: int, delimiter: str, quote: str) -> Record:
+    head = text[: _open_quote(text, delimiter, quote)]
+    at_line = line + head.count("\n") + head.count("\r") - head.count("\r\n")
+    at_byte = offset + len(head.encode("utf-8", "surrogateescape"))
+    error = (f"line {at_line}, byte offset {at_byte}: a quoted field opens here and is not closed before the end "
+             f"of the data, so the data from line {line} on is not split (close the field with {quote}, or write "
+             f"a {quote} inside a quoted field as {quote}{quote})")
+    return Record(text, [], line, offset, error, b"".join(raws))
+
+
+def _open_quote(text: str, delimiter: str, quote: str) -> int:
+    """Where the quoted field still open at the end of ``text`` (one record) begins."""
+    i, n, opened = 0, len(text), 0
+    while i < n:
+        if text.startswith(quote, i):  # a quoted field: to its closing quote
+            opened, j = i, i + 1
+            while True:
+                k = text.find(quote, j)
+                if k < 0:
+                    return opened
+                if not text.startswith(quote, k + 1):
+                    break
+                j = k + 2
+            i = k + 1
+        k = text.find(delimiter, i)  # the (rest of the) field is unquoted: to the next delimiter
+        if k < 0:
+            break
+        i = k + 1
+    return opened
 
 
 class FlatRecord:
@@ -68,12 +173,6 @@ def _index(names: list[str]) -> dict[str, int]:
             _INDEX_CACHE.clear()
         _INDEX_CACHE[key] = found
     return found
-
-
-def _split_row(line: str, delimiter: str, quote: str) -> list[str]:
-    if quote not in line:
-        return line.split(delimiter)
-    return next(csv.reader([line], delimiter=delimiter, quotechar=quote), [])
 
 
 def parse_record(text: str, delimiter: str = ",", quote: str = '"', header: bool = True,

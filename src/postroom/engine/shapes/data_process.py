@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from ...errors import ConfigError
 from ...sdk import Document
 from .._combine import combine_documents
-from .._flatfile import iter_records
+from .._flatfile import Record, iter_records
 from ._base import Outputs, ShapeRunner
 
 
@@ -98,35 +98,44 @@ class DataProcessRunner(ShapeRunner):
     def _split_flat(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
         profile = self.ctx.profile(step.profile or self.model.profile, self.id)
         quote = profile.quote if profile else '"'
+        delimiter = profile.delimiter if profile else ","
         with doc.open() as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
-            records = iter_records(text, quote)
-            header: str | None = None
+            records = iter_records(raw, delimiter, quote)
+            header: Record | None = None
             if step.headers in ("remove", "retain"):
                 header = next(records, None)
                 if header is None:
                     return
+                if header.error is not None:
+                    raise ValueError(f"{_where(doc)}the header record cannot be read: {header.error}")
+            good = self._good_records(doc, records)
             if step.by == "profile":
-                yield from self._split_linked(step, doc, records, header, profile)
+                yield from self._split_linked(step, doc, good, header, profile)
                 return
             per_doc = max(step.batch_count, 1)
-            prefix = f"{header}\n" if step.headers == "retain" and header is not None else ""
+            prefix = f"{header.text}\n" if step.headers == "retain" and header is not None else ""
             if per_doc == 1:
-                for record in records:
-                    yield doc.with_data(prefix + record)
+                for record in good:
+                    yield doc.with_data(prefix + record.text)
             else:
                 while True:
-                    chunk = list(itertools.islice(records, per_doc))
+                    chunk = list(itertools.islice(good, per_doc))
                     if not chunk:
                         break
-                    yield doc.with_data(prefix + "\n".join(chunk))
+                    yield doc.with_data(prefix + "\n".join(record.text for record in chunk))
+
+    def _good_records(self, doc: Document, records: Iterator[Record]) -> Iterator[Record]:
+        """The records that can be read; each one that cannot (not UTF-8, a quoted field
+        never closed) fails alone as a document holding its bytes, naming line and offset."""
+        for record in records:
+            if record.error is None:
+                yield record
+            else:
+                self.ctx.fail(doc.with_data(record.raw), self.id, f"split failed: {_where(doc)}{record.error}")
 
     def _split_linked(self, step, doc, records, header, profile) -> Iterator[Document]:  # noqa: ANN001
-        import csv
-
-        delimiter = profile.delimiter if profile else ","
         if header is not None:
-            names = next(csv.reader([header], delimiter=delimiter))
+            names = header.fields
         elif profile is not None:
             names = [f.name for f in profile.fields]
         else:
@@ -137,17 +146,17 @@ class DataProcessRunner(ShapeRunner):
         except ValueError:
             raise ConfigError(f"link_element {step.link_element!r} is not a column ({', '.join(names)})",
                               shape=self.id, field="steps.link_element") from None
-        prefix = f"{header}\n" if step.headers == "retain" and header is not None else ""
+        prefix = f"{header.text}\n" if step.headers == "retain" and header is not None else ""
         group: list[str] = []
         key = None
         for record in records:
-            row = next(csv.reader([record], delimiter=delimiter), [])
+            row = record.fields
             value = row[column] if column < len(row) else ""
             if group and value != key:
                 yield doc.with_data(prefix + "\n".join(group))
                 group = []
             key = value
-            group.append(record)
+            group.append(record.text)
         if group:
             yield doc.with_data(prefix + "\n".join(group))
 
@@ -212,3 +221,9 @@ class DataProcessRunner(ShapeRunner):
                 new = doc.with_data(item if isinstance(item, bytes | str) else str(item))
                 new.properties, new.dynamic = dict(props), dict(dynamic)
                 yield new
+
+
+def _where(doc: Document) -> str:
+    """The file a document came from, when it came from one, for the start of a message."""
+    name = doc.properties.get("disk.file_name")
+    return f"{name}: " if name else ""

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Flat-file split benchmark: Postroom's record splitter against ``csv.reader`` alone.
+
+    python bench/csv_split.py              # 4 MB
+    python bench/csv_split.py --mb 16 --old
+
+Builds a CSV of patients in which every tenth height is written ``5'11"`` (a quote inside
+an unquoted field, ordinary data under RFC 4180) and every fiftieth name is a quoted field
+holding a line break, then times:
+
+* Postroom: ``iter_records`` over the bytes (records with their text, fields, line and byte
+  offset; UTF-8 checked per line), as the Data Process split uses it;
+* bare ``csv.reader``: the stdlib reading the same text into rows, nothing else kept.
+
+``--old`` also times the splitter this one replaced (quote counting per line), on the same
+size of data with a single stray quote in the first record (the case of issue 7): it joined
+every later line into one record, re-counting the joined text each time, so its time grows
+with the square of the size (99 s at 4 MB); Postroom is timed on that data too.
+Prints seconds and MB/s for each and the ratio Postroom / csv.reader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from postroom.engine._flatfile import iter_records  # noqa: E402
+
+
+def make_csv(megabytes: float, every: int = 10) -> bytes:
+    """Every ``every``-th height is 5'11" and every fiftieth name holds a line break; with
+    ``every`` 0, only the first height has the quote and no name is quoted."""
+    out = io.StringIO()
+    out.write("id,name,height,city\n")
+    i = 0
+    while out.tell() < megabytes * 1024 * 1024:
+        height = "5'11\"" if (i % every == 0 if every else i == 0) else "180"
+        name = '"Zoë\nMüller"' if every and i % 50 == 0 else f"Patient {i}"
+        out.write(f"P{i},{name},{height},Lyon\n")
+        i += 1
+    return out.getvalue().encode("utf-8")
+
+
+def old_split(lines, quote: str = '"'):  # noqa: ANN001, ANN201 - the replaced algorithm, for comparison
+    pending = None
+    for line in lines:
+        if pending is not None:
+            pending += line
+            if pending.count(quote) % 2 == 0:
+                record, pending = pending.rstrip("\r\n"), None
+                if record:
+                    yield record
+            continue
+        if quote in line and line.count(quote) % 2:
+            pending = line
+            continue
+        if record := line.rstrip("\r\n"):
+            yield record
+    if pending is not None and pending.strip():
+        yield pending.rstrip("\r\n")
+
+
+def timed(label: str, size: int, run) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    count = run()
+    seconds = time.perf_counter() - start
+    print(f"{label:<22} {count:>9,} records  {seconds:7.3f} s  {size / seconds / 1e6:7.1f} MB/s")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mb", type=float, default=4.0)
+    parser.add_argument("--old", action="store_true", help="also time the replaced splitter (slow)")
+    args = parser.parse_args()
+    data = make_csv(args.mb)
+    text = data.decode("utf-8")
+    print(f"{len(data):,} bytes")
+    ours = timed("postroom iter_records", len(data), lambda: sum(1 for _ in iter_records(io.BytesIO(data))))
+    bare = timed("bare csv.reader", len(data),
+                 lambda: sum(1 for row in csv.reader(io.StringIO(text, newline="")) if row))
+    print(f"ratio postroom / csv.reader: {ours / bare:.2f}")
+    if args.old:
+        one = make_csv(args.mb, every=0)
+        print("one stray quote:")
+        timed("postroom iter_records", len(one), lambda: sum(1 for _ in iter_records(io.BytesIO(one))))
+        timed("replaced splitter", len(one),
+              lambda: sum(1 for _ in old_split(io.StringIO(one.decode("utf-8"), newline=""))))
+
+
+if __name__ == "__main__":
+    main()
