@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterable
 
 from ..sdk import SPOOL_THRESHOLD, Document
+from ._parse import parse_json
 
 __all__ = ["combine_documents", "DataWriter"]
 
@@ -69,7 +69,7 @@ def combine_documents(docs: Iterable[Document], profile_type: str, element: str 
                 writer.write(b"\n" + body)
         elif profile_type == "json":
             item = data.strip() or b"null"
-            json.loads(item)  # a clear error when a document is not JSON
+            parse_json(item)  # a clear error when a document is not JSON (or nested too deeply)
             writer.write((b"," if count else b"") + item)
         elif profile_type == "xml":
             text = data.strip()

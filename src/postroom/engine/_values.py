@@ -6,12 +6,14 @@ import json
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
+from ..errors import DocumentError
 from ..model import ValueSource
 from ..model._values import ValueSource as _VS
 from ..sdk import Document
 from ._context import ExecutionContext
 from ._dates import format_date
 from ._flatfile import parse_record
+from ._parse import parse_json, parse_xml
 
 __all__ = ["resolve", "resolve_all", "profile_element"]
 
@@ -97,10 +99,13 @@ def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_
             names = [f.name for f in profile.fields]
             return parse_record(text, profile.delimiter, profile.quote, profile.header, names).get
         return parse_record(text).get
-    if kind == "json":
-        data = json.loads(doc.data or b"null")
-        return lambda path: _json_path(data, path)
-    root = ET.fromstring(doc.data)
+    try:
+        if kind == "json":
+            data = parse_json(doc.data or b"null")
+            return lambda path: _json_path(data, path)
+        root = parse_xml(doc.data)
+    except ValueError as exc:
+        raise DocumentError(f"profile_element cannot read the document: {exc}", shape=shape_id) from None
     return lambda path: _xml_path(root, path)
 
 

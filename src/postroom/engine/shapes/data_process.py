@@ -11,10 +11,11 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 
-from ...errors import ConfigError
+from ...errors import ConfigError, PostroomError
 from ...sdk import Document
 from .._combine import combine_documents
 from .._flatfile import Record, iter_records
+from .._parse import parse_json, parse_xml
 from ._base import Outputs, ShapeRunner
 
 
@@ -82,6 +83,8 @@ class DataProcessRunner(ShapeRunner):
                             yield child
             except (UnicodeError, binascii.Error, zipfile.BadZipFile, ValueError) as exc:
                 self.ctx.fail(doc, self.id, f"step {number} ({kind}) failed: {exc}")
+            except Exception as exc:  # noqa: BLE001 - bad data that broke a step fails its document only
+                self.ctx.fail(doc, self.id, f"step {number} ({kind}) failed: {type(exc).__name__}: {exc}")
 
     def _split(self, step, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
         for doc in docs:
@@ -92,8 +95,12 @@ class DataProcessRunner(ShapeRunner):
                     yield from self._split_json(step, doc)
                 else:
                     yield from self._split_xml(step, doc)
+            except PostroomError:
+                raise  # configuration (a link_element that is not a column): stops the execution
             except (UnicodeError, ValueError) as exc:
                 self.ctx.fail(doc, self.id, f"split failed: {exc}")
+            except Exception as exc:  # noqa: BLE001 - bad data that broke a parser fails its document only
+                self.ctx.fail(doc, self.id, f"split failed: {type(exc).__name__}: {exc}")
 
     def _split_flat(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
         profile = self.ctx.profile(step.profile or self.model.profile, self.id)
@@ -161,7 +168,7 @@ class DataProcessRunner(ShapeRunner):
             yield doc.with_data(prefix + "\n".join(group))
 
     def _split_json(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
-        data = json.loads(doc.data)
+        data = parse_json(doc.data)
         node = data
         for part in [p for p in step.element.replace("[*]", "").lstrip("$").split(".") if p]:
             node = node.get(part) if isinstance(node, dict) else None
@@ -174,7 +181,7 @@ class DataProcessRunner(ShapeRunner):
     def _split_xml(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
         import xml.etree.ElementTree as ET
 
-        root = ET.fromstring(doc.data)
+        root = parse_xml(doc.data)
         path = step.element.strip("/")
         if path.split("/")[0] == root.tag:
             path = "/".join(path.split("/")[1:]) or "."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...errors import ExecutionStopped
+from ...errors import DocumentError, ExecutionStopped
 from ...model import compile_message, render
 from ...sdk import Document
 from .._values import resolve
@@ -16,7 +16,11 @@ class ExceptionRunner(ShapeRunner):
 
     def process(self, batch: list[Document]) -> Outputs:
         for doc in batch:
-            values = [resolve(p, doc, self.ctx, None, self.id) for p in self.model.parameters]
+            try:
+                values = [resolve(p, doc, self.ctx, None, self.id) for p in self.model.parameters]
+            except DocumentError as exc:  # a parameter cannot be read from this document
+                self.ctx.fail(doc, self.id, exc.message)
+                continue
             message = render(self.compiled, values)
             if self.model.stop_process:
                 raise ExecutionStopped(message, shape=self.id, document=doc.seq)
