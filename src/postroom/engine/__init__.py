@@ -3,6 +3,7 @@
 from ._context import Catch, ExecutionContext, Limits, MemoryRecorder, Recorder, TryScope
 from ._executor import RUNNERS, Executor
 from ._run import ExecutionResult, execute
+from ._sandbox import ScriptLimits, script_steps, scripts_allowed
 
 __all__ = [
     "Catch",
@@ -13,6 +14,9 @@ __all__ = [
     "MemoryRecorder",
     "RUNNERS",
     "Recorder",
+    "ScriptLimits",
     "TryScope",
     "execute",
+    "script_steps",
+    "scripts_allowed",
 ]

@@ -9,6 +9,7 @@ from ..errors import ConnectorError, ExecutionStopped, PostroomError
 from ..sdk import Document, Failed
 from ._context import ExecutionContext
 from ._executor import Executor
+from ._sandbox import check_scripts
 
 __all__ = ["ExecutionResult", "execute"]
 
@@ -69,6 +70,7 @@ def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> 
     error: PostroomError | None = None
     status = "complete"
     try:
+        check_scripts(ctx.process)  # POSTROOM_ALLOW_SCRIPTS=false: nothing runs
         Executor(ctx).run(_start_documents(ctx, inputs))
     except ExecutionStopped as exc:
         error, status = exc, "failed"

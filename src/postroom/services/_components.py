@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from ..connectors import get_connector
+from ..engine import script_steps, scripts_allowed
 from ..errors import ConfigError, NotFound, PostroomError, ValidationError
 from ..model import COMPONENT_TYPES, Component, Loaded, dump, load_file, parse_component
 from ..repository import ComponentRecord, Repository
@@ -92,6 +93,7 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
                 component = parse_component(loaded)
                 if component.type in ("connection", "operation"):
                     validate_settings(component, loaded)
+                problems.extend(refused_scripts(component, loaded))
                 parsed.append((component, loaded))
             except ValidationError as exc:
                 problems.extend(exc.problems or [exc])
@@ -198,3 +200,15 @@ def get_record(repo: Repository, component_id: str, version: int | None = None) 
                            fix=f"versions: {', '.join(map(str, versions))}")
         raise NotFound(f"no component with id {component_id!r}", fix="see: postroom components list")
     return record
+
+
+def refused_scripts(component: Component, loaded: Loaded) -> list[ConfigError]:
+    """With ``POSTROOM_ALLOW_SCRIPTS=false``, each script step of a process is refused."""
+    steps = script_steps(component) if component.type == "process" else []
+    if not steps or scripts_allowed():
+        return []
+    return [ConfigError(f"step {number} is a script and scripts are turned off (POSTROOM_ALLOW_SCRIPTS=false)",
+                        file=loaded.file, line=loaded.line_of(("shapes", shape_id, "steps", number - 1)),
+                        component=component.id, shape=shape_id, field=f"steps.{number}",
+                        fix="remove the script step, or set POSTROOM_ALLOW_SCRIPTS=true to allow scripts")
+            for shape_id, number in steps]

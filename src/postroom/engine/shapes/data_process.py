@@ -16,7 +16,9 @@ from ...sdk import Document
 from .._combine import combine_documents
 from .._flatfile import Record, iter_records
 from .._parse import parse_json, parse_xml
+from .._sandbox import Sandbox, SandboxResult, ScriptLimits
 from ._base import Outputs, ShapeRunner
+from ._script import SCRIPT_NAMES, SCRIPT_PRELUDE, as_text, next_chunk, script_outputs
 
 
 class DataProcessRunner(ShapeRunner):
@@ -197,38 +199,40 @@ class DataProcessRunner(ShapeRunner):
             yield combined
 
     def _script(self, step, number: int, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
-        code = compile(step.code, f"<script step {number} of shape {self.id}>", "exec")
-        for doc in docs:
-            scope = {
-                "data": doc.data,
-                "text": doc.text(),
-                "properties": dict(doc.properties),
-                "dynamic": dict(doc.dynamic),
-                "process_properties": self.ctx.dynamic_process_properties,
-                "log": self.ctx.log,
-                "output": None,
-            }
-            original_text, original_data = scope["text"], scope["data"]
-            try:
-                exec(code, scope)  # noqa: S102 - the user's own script step, by design
-            except Exception as exc:  # noqa: BLE001
-                self.ctx.fail(doc, self.id, f"script step {number} raised {type(exc).__name__}: {exc}")
-                continue
-            props = {str(k): str(v) for k, v in scope["properties"].items()}
-            dynamic = {str(k): str(v) for k, v in scope["dynamic"].items()}
-            outputs = scope["output"]
-            if outputs is None:
-                if scope["text"] is not original_text:
-                    outputs = [scope["text"]]
-                elif scope["data"] is not original_data:
-                    outputs = [scope["data"]]
-                else:
-                    outputs = [original_data]
-            for item in outputs:
-                new = doc.with_data(item if isinstance(item, bytes | str) else str(item))
-                new.properties, new.dynamic = dict(props), dict(dynamic)
-                yield new
+        """The script runs in a child process (see ``_sandbox``): one per step and execution,
+        fed documents in batches."""
+        sandbox = Sandbox(step.code, f"<script step {number} of shape {self.id}>", list(SCRIPT_NAMES),
+                          ScriptLimits.from_env(), prelude=SCRIPT_PRELUDE)
+        live = self.ctx.dynamic_process_properties
+        try:
+            while chunk := next_chunk(docs):
+                items = [{"data": d.data, "properties": d.properties, "dynamic": d.dynamic} for d in chunk]
+                results = sandbox.run(items, {"process_properties": live})
+                for doc, result in zip(chunk, results, strict=True):
+                    yield from self._script_result(doc, number, result)
+        finally:
+            sandbox.close()
 
+    def _script_result(self, doc: Document, number: int, result: SandboxResult) -> Iterator[Document]:
+        for level, line in result.logs:
+            self.ctx.log_line(level if level in ("info", "warning", "error") else "info", line, self.id)
+        changed = (result.state or {}).get("process_properties")
+        if isinstance(changed, dict):
+            live = self.ctx.dynamic_process_properties
+            live.clear()
+            live.update({str(k): as_text(v) for k, v in changed.items()})
+        if not result.ok:
+            self.ctx.fail(doc, self.id, f"script step {number} {result.error}")
+            return
+        try:
+            outputs, props, dynamic = script_outputs(result.values, doc)
+        except TypeError as exc:
+            self.ctx.fail(doc, self.id, f"script step {number} {exc}")
+            return
+        for item in outputs:
+            new = doc.with_data(item)
+            new.properties, new.dynamic = dict(props), dict(dynamic)
+            yield new
 
 def _where(doc: Document) -> str:
     """The file a document came from, when it came from one, for the start of a message."""
