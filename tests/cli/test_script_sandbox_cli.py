@@ -62,3 +62,48 @@ def test_scripts_turned_off_are_refused_at_import_and_at_run(cli, workdir):
     assert "shape steps: field steps.2: step 2 is a script and scripts are turned off" in ran.stderr
     (record,) = cli("executions", "list", "--json").json()
     assert record["status"] == "failed" and record["documents_in"] == 0
+
+
+KEY_READER = """\
+type: process
+name: Key reader
+id: key-reader
+shapes:
+  start: {{type: start, next: data}}
+  data: {{type: message, text: "ann", next: steps}}
+  steps:
+    type: data_process
+    steps:
+      - type: script
+        code: |
+          import os
+          log.info("key in environment: %s", os.environ.get("POSTROOM_SECRET_KEY"))
+          text = open({key!r}).read()
+    next: show
+  show: {{type: notify, message: "{{1}}", parameters: [{{document_property: none}}]}}
+"""
+
+
+def landlock() -> bool:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1) >= 1
+    except (OSError, AttributeError):
+        return False
+
+
+def test_a_script_cannot_read_the_key_from_the_environment_or_the_data_folder(cli, workdir, home):
+    key = home / "secret.key"
+    (workdir / "p.yaml").write_text(KEY_READER.format(key=str(key)), encoding="utf-8")
+    assert cli("secrets", "set", "some-password", input="hunter2\n").code == 0  # the key file exists now
+    assert cli("import", "p.yaml").code == 0
+    content = key.read_text(encoding="utf-8").strip()
+    ran = cli("run", "key-reader", "--json")
+    record = ran.json()
+    log = [e["message"] for e in cli("executions", "show", record["id"], "--json").json()["log"]]
+    assert "key in environment: None" in log
+    assert content not in ran.stdout + ran.stderr + str(log)
+    if landlock():
+        assert ran.code == 1 and record["errors"][0]["message"] == (
+            f"script step 1 raised PermissionError: [Errno 13] Permission denied: '{key}'")

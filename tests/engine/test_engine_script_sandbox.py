@@ -107,3 +107,31 @@ def test_a_bad_script_setting_stops_the_run_before_any_document_naming_it(monkey
     result, _ = run_script("properties['who'] = text")
     assert result.status == "failed" and result.exit_code == 2 and result.documents_in == 0
     assert name in str(result.error)
+
+
+def landlock() -> bool:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1) >= 1
+    except (OSError, AttributeError):
+        return False
+
+
+@pytest.mark.skipif(not landlock(), reason="the kernel offers no Landlock: the child is not confined")
+def test_the_script_cannot_read_postroom_data_nor_kill_postroom_but_reads_python_and_writes_its_folder(
+        monkeypatch, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "secret.key").write_text("KEY-FILE-CONTENT", encoding="utf-8")
+    monkeypatch.setenv("POSTROOM_HOME", str(home))
+    code = (f"import os, json, email.parser, decimal, signal\nkey = {str(home / 'secret.key')!r}\n"
+            "open('scratch.txt', 'w').write(text)\nproperties['who'] = open('scratch.txt').read()\n"
+            "if text == 'bob': open(key).read()\n"
+            "if text == 'cy': os.kill(os.getppid(), signal.SIGKILL)\n")
+    result, recorder = run_script(code, "ann\nbob\ncy\ndi")
+    assert failures(recorder) == [
+        f"script step 2 raised PermissionError: [Errno 13] Permission denied: '{home / 'secret.key'}'",
+        "script step 2 raised PermissionError: [Errno 1] Operation not permitted"]
+    assert logs(recorder, "info") == ["ann ", "di "]
+    assert not [m for level, m, _ in recorder.logs if level == "warning"]

@@ -100,6 +100,7 @@ class Sandbox:
         self._proc: subprocess.Popen[bytes] | None = None
         self._folder: str | None = None
         self._buffer = bytearray()  # bytes read from the child, not yet taken
+        self.unconfined = ""  # why the child could not be confined to its folder (no Landlock), if so
 
     # -- the child ----------------------------------------------------------------------
     def _start(self) -> subprocess.Popen[bytes]:
@@ -112,8 +113,12 @@ class Sandbox:
                                 cwd=self._folder, env=env, close_fds=True)
         self._proc = proc
         os.set_blocking(proc.stdin.fileno(), False)  # type: ignore[union-attr]
+        deadline = time.monotonic() + 30
         self._send({"code": self.code, "filename": self.filename, "returns": self.returns, "prelude": self.prelude,
-                    "memory_mb": self.limits.memory_mb, "parent": os.getpid()}, [], time.monotonic() + 30)
+                    "memory_mb": self.limits.memory_mb, "parent": os.getpid(), "private": _private_paths()}, [],
+                   deadline)
+        ready, _ = self._receive(deadline)
+        self.unconfined = str(ready.get("why") or "")
         return proc
 
     def _stop(self) -> str:
@@ -226,6 +231,17 @@ class Sandbox:
         except (TypeError, ValueError) as exc:
             raise _Ended(f"a broken result ({exc})") from None
         return SandboxResult(True, values if isinstance(values, dict) else {}, state, logs)
+
+
+def _private_paths() -> list[str]:
+    """Postroom's data folder (key, SQLite database): never readable from the child, even
+    when it lies inside a folder the child may read."""
+    home = os.environ.get("POSTROOM_HOME") or os.path.join(os.path.expanduser("~"), ".postroom")
+    paths = [os.path.abspath(home)]
+    url = os.environ.get("POSTROOM_DATABASE_URL", "")
+    if url.startswith("sqlite:///"):
+        paths.append(os.path.dirname(os.path.abspath(url.removeprefix("sqlite:///"))))
+    return paths
 
 
 def script_steps(process: Any) -> list[tuple[str, int]]:

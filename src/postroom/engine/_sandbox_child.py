@@ -192,6 +192,63 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+# Landlock (Linux 5.13+): system calls, rights and their first ABI
+_CREATE, _ADD_RULE, _RESTRICT = 444, 445, 446
+_EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_FILE_RIGHTS = _EXECUTE | _WRITE_FILE | _READ_FILE | (1 << 14) | (1 << 15)  # + truncate, ioctl_dev
+_READ = _EXECUTE | _READ_FILE | _READ_DIR
+
+
+def _readable_roots(private: list[str]) -> list[str]:
+    """The Python installation, its import path and the system folders, except a folder
+    that holds one of ``private`` (Postroom's data folder: key and database)."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path,
+             "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys"}
+    found = []
+    for root in sorted(r for r in roots if r and os.path.isabs(r)):
+        real = os.path.realpath(root)
+        if any(p == real or p.startswith(real.rstrip("/") + "/") for p in private):
+            continue
+        found.append(real)
+    return found
+
+
+def confine(writable: str, private: list[str]) -> str:
+    """From here on this process may read only the Python installation and the system
+    folders, write only ``writable`` (and devices such as /dev/null), and signal only its own
+    kind. Returns "" when done, else why not (the kernel has no Landlock, not Linux...)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        abi = libc.syscall(_CREATE, None, 0, 1)
+    except (OSError, AttributeError) as exc:
+        return f"no Landlock ({exc})"
+    if abi < 1:
+        return "the kernel offers no Landlock (Linux 5.13 or later, with Landlock enabled)"
+    handled = (1 << {1: 13, 2: 14, 3: 15, 4: 15}.get(abi, 16)) - 1
+    attr = struct.pack("=QQQ", handled, 0, 3) if abi >= 6 else struct.pack("=Q", handled)
+    ruleset = libc.syscall(_CREATE, ctypes.create_string_buffer(attr, len(attr)), len(attr), 0)
+    if ruleset < 0:
+        return f"Landlock refused the rules ({os.strerror(ctypes.get_errno())})"
+    rules = [(root, _READ) for root in _readable_roots(private)]
+    rules += [("/dev", _READ | _WRITE_FILE | (1 << 15)), (writable, handled)]
+    for path, access in rules:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            continue
+        if not os.path.isdir(path):
+            access &= _FILE_RIGHTS
+        rule = struct.pack("=Qi", access & handled, fd)
+        libc.syscall(_ADD_RULE, ruleset, 1, ctypes.create_string_buffer(rule, len(rule)), 0)
+        os.close(fd)
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, which Landlock requires
+    failed = libc.syscall(_RESTRICT, ruleset, 0)
+    os.close(ruleset)
+    return f"Landlock refused to apply ({os.strerror(ctypes.get_errno())})" if failed else ""
+
+
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops this child
     source: BinaryIO = os.fdopen(os.dup(0), "rb")
@@ -209,6 +266,9 @@ def main() -> None:
     _limit_memory(MEMORY_MB[0])
     code = compile(init["code"], init["filename"], "exec")
     prelude = compile(init.get("prelude", ""), "<prelude>", "exec")
+    why = confine(os.getcwd(), [os.path.realpath(p) for p in init.get("private", [])])
+    write_message(sink.write, {"ready": True, "confined": not why, "why": why}, [])
+    sink.flush()
     returns: list[str] = list(init["returns"])
 
     while (message := read_message(source.read)) is not None:

@@ -204,11 +204,16 @@ class DataProcessRunner(ShapeRunner):
         sandbox = Sandbox(step.code, f"<script step {number} of shape {self.id}>", list(SCRIPT_NAMES),
                           ScriptLimits.from_env(), prelude=SCRIPT_PRELUDE)
         live = self.ctx.dynamic_process_properties
+        warned = False
         try:
             while chunk := next_chunk(docs):
                 items = [{"data": d.data, "properties": d.properties, "dynamic": d.dynamic} for d in chunk]
                 results = sandbox.run(items, {"process_properties": live})
                 for doc, result in zip(chunk, results, strict=True):
+                    if sandbox.unconfined and not warned:
+                        warned = True
+                        self.ctx.log_line("warning", f"script step {number} runs without file confinement "
+                                          f"({sandbox.unconfined}): it can read what Postroom's user can", self.id)
                     yield from self._script_result(doc, number, result)
         finally:
             sandbox.close()
