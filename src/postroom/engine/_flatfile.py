@@ -14,8 +14,10 @@ from dataclasses import dataclass
 __all__ = ["iter_records", "parse_record", "FlatRecord", "Record"]
 
 # A record is as long as its document; the split must not refuse a big quoted field.
-if csv.field_size_limit() < sys.maxsize:
-    csv.field_size_limit(sys.maxsize)
+try:
+    csv.field_size_limit(max(csv.field_size_limit(), sys.maxsize))
+except OverflowError:  # pragma: no cover - a C long of 32 bits
+    csv.field_size_limit(2**31 - 1)
 
 
 @dataclass(slots=True)
