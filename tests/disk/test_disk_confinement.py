@@ -201,3 +201,37 @@ shapes:
     assert secret.read_text() == "not yours\n"
     shown = cli("executions", "show", run["id"])
     assert "read a.txt" in shown.stdout and "read b.txt" not in shown.stdout
+
+
+def test_delete_after_read_removes_only_names_inside_the_directory(cli, workdir: Path, tmp_path: Path) -> None:
+    """With allow_outside_directory a link pointing out is read; delete_after_read then
+    removes the link (a name inside), never its target nor a file in a linked folder outside."""
+    inbox = workdir / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("A\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "target.txt").write_text("T\n")
+    (outside / "deep.txt").write_text("D\n")
+    (inbox / "link.txt").symlink_to(outside / "target.txt")
+    (inbox / "linked-folder").symlink_to(outside)
+    tail = """\
+  delete_after_read: true
+---
+type: process
+name: Read inbox
+id: read-inbox
+shapes:
+  start: {type: start, mode: connector, connection: inbox, operation: read}
+"""
+    for pattern, count in (("*.txt", 2), ("linked-folder/*.txt", 2)):
+        process = GETTER.format(filter=pattern).replace("directory: inbox",
+                                                        "directory: inbox, allow_outside_directory: true")
+        (workdir / "get.yaml").write_text(process + tail, encoding="utf-8")
+        imported = cli("import", "get.yaml")
+        assert imported.code == 0, imported
+        result = cli("run", "read-inbox", "--json")
+        assert result.code == 0, result
+        assert result.json()["documents_in"] == count, (pattern, result)
+    assert not (inbox / "a.txt").exists() and not (inbox / "link.txt").is_symlink()
+    assert (outside / "target.txt").read_text() == "T\n" and (outside / "deep.txt").read_text() == "D\n"
