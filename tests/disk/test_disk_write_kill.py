@@ -13,7 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 N = 160
+TRIALS = 3
 PAYLOAD = 60_000  # about 300 KB a file: a kill lands inside a write often
 
 COMPONENTS = """\
@@ -83,16 +86,20 @@ def _run_and_kill(workdir: Path, home: Path, rng: random.Random) -> int:
     return proc.returncode
 
 
-def test_kill_9_never_leaves_a_partial_file_and_the_rerun_with_fail_completes(cli, workdir: Path,
-                                                                             home: Path) -> None:
+@pytest.mark.parametrize("sync", [True, False])
+def test_kill_9_never_leaves_a_partial_file_and_the_rerun_with_fail_completes(cli, workdir: Path, home: Path,
+                                                                             sync: bool) -> None:
+    """With and without fsync: a killed process never leaves a partial file under a final name."""
     expected = _expected()
     (workdir / "rows.csv").write_bytes(b"id,payload\n" + b"\n".join(v.split(b"\n", 1)[1]
                                                                      for v in expected.values()) + b"\n")
-    (workdir / "c.yaml").write_text(COMPONENTS, encoding="utf-8")
+    components = COMPONENTS.replace("write_option: fail}", f"write_option: fail, sync_to_disk: {str(sync).lower()}}}")
+    assert components != COMPONENTS
+    (workdir / "c.yaml").write_text(components, encoding="utf-8")
     assert cli("import", "c.yaml").code == 0
     out = workdir / "out"
     killed, leftovers_seen = 0, 0
-    for seed in range(4):
+    for seed in range(TRIALS):
         rng = random.Random(seed)
         if out.exists():
             for name in os.listdir(out):
@@ -117,8 +124,8 @@ def test_kill_9_never_leaves_a_partial_file_and_the_rerun_with_fail_completes(cl
         assert sorted(os.listdir(out)) == sorted(expected), f"seed {seed}: leftovers or missing files"
         for name, data in expected.items():
             assert (out / name).read_bytes() == data
-    assert killed >= 3, "the run ended before most kills: the test did not interrupt it"
-    print(f"{killed} of 4 runs killed mid-way; {leftovers_seen} left a temporary file, removed by the re-run")
+    assert killed >= TRIALS - 1, "the run ended before most kills: the test did not interrupt it"
+    print(f"{killed} of {TRIALS} runs killed mid-way; {leftovers_seen} left a temporary file, removed by the re-run")
 
 
 def test_two_runs_writing_the_same_names_never_both_win(cli, workdir: Path, home: Path) -> None:

@@ -164,4 +164,4 @@ class DiskSendSession(OperationSession):
             removed = remove_leftovers(path.parent)
             if removed:
                 self.context.log.info("removed %d temporary file(s) a killed run left in %s", len(removed), folder)
-        return write_file(path, doc.chunks(), self.op.write_option)
+        return write_file(path, doc.chunks(), self.op.write_option, sync=self.op.sync_to_disk)

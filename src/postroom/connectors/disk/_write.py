@@ -1,7 +1,8 @@
 """Writing one file so that its final name never shows an empty or partial file.
 
 The data goes to a temporary file in the target's folder (``.NAME.postroom-tmp-HOST-PID-RANDOM``),
-is flushed and fsynced, and only then gets its final name:
+is flushed and (unless the operation turns ``sync_to_disk`` off) fsynced, and only then
+gets its final name:
 
 * ``overwrite``: ``os.replace`` (atomic; the old file stays whole until then);
 * ``fail``: ``os.link`` to the final name, which fails if that name exists, so of two
@@ -38,13 +39,14 @@ _STALE_SECONDS = 24 * 3600
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS}
 
 
-def write_file(path: Path, chunks: Iterable[bytes], option: str) -> Path:
+def write_file(path: Path, chunks: Iterable[bytes], option: str, sync: bool = True) -> Path:
     """Write ``chunks`` as ``path`` under ``option``; return the name written.
-    ``FileExistsError`` when ``option`` is ``fail`` and the name is taken."""
+    ``FileExistsError`` when ``option`` is ``fail`` and the name is taken. ``sync``: fsync
+    the file before it is named and the folder after (power-cut safety, not kill safety)."""
     if option == "append":
-        _append(path, chunks)
+        _append(path, chunks, sync)
         return path
-    temp = _write_temp(path, chunks)
+    temp = _write_temp(path, chunks, sync)
     try:
         if option == "overwrite":
             os.replace(temp, path)
@@ -61,7 +63,8 @@ def write_file(path: Path, chunks: Iterable[bytes], option: str) -> Path:
     if option != "overwrite":
         with suppress(FileNotFoundError):  # gone already when _claim had to rename
             os.unlink(temp)
-    _sync_folder(path.parent)
+    if sync:
+        _sync_folder(path.parent)
     return written
 
 
@@ -70,7 +73,7 @@ def _temp_name(name: str) -> str:
     return f".{head}{TEMP_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def _write_temp(path: Path, chunks: Iterable[bytes]) -> Path:
+def _write_temp(path: Path, chunks: Iterable[bytes], sync: bool) -> Path:
     temp = path.with_name(_temp_name(path.name))
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
@@ -78,7 +81,8 @@ def _write_temp(path: Path, chunks: Iterable[bytes]) -> Path:
             for chunk in chunks:
                 out.write(chunk)
             out.flush()
-            os.fsync(out.fileno())
+            if sync:
+                os.fsync(out.fileno())
     except BaseException:
         with suppress(OSError):
             os.unlink(temp)
@@ -112,13 +116,14 @@ def _claim_unique(temp: Path, path: Path) -> Path:
             candidate = path.with_name(f"{stem}-{n}{suffix}")
 
 
-def _append(path: Path, chunks: Iterable[bytes]) -> None:
+def _append(path: Path, chunks: Iterable[bytes], sync: bool) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     with os.fdopen(fd, "ab") as out:
         for chunk in chunks:
             out.write(chunk)
         out.flush()
-        os.fsync(out.fileno())
+        if sync:
+            os.fsync(out.fileno())
 
 
 def _sync_folder(folder: Path) -> None:
