@@ -60,3 +60,55 @@ def test_devmail_busy_port_is_a_clear_exit_2(tmp_path, home):
             env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert "--smtp-port" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _start_devmail(home, *extra):  # noqa: ANN001, ANN202
+    env = dict(os.environ, POSTROOM_HOME=str(home))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "postroom", "devmail", "--smtp-port", "0", "--smtps-port", "0", "--pop3-port", "0",
+         "--pop3s-port", "0", "--web-port", "0", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    banner = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        banner.append(line)
+        if line.startswith("Press Ctrl-C") or not line:
+            break
+    return proc, "".join(banner)
+
+
+def test_devmail_requires_auth_on_every_smtp_port_unless_no_auth(home):
+    """Issue 7, item 20: `postroom devmail` took mail without login although its help said
+    users log in. Now MAIL before AUTH gets 530 on SMTP and SMTPS; --no-auth relaxes it."""
+    proc, text = _start_devmail(home)
+    try:
+        assert "Login     required on every SMTP port" in text
+        smtp_port = int(re.search(r"SMTP\s+\S+:(\d+)", text).group(1))
+        smtps = int(re.search(r"SMTPS\s+\S+:(\d+)", text).group(1))
+        ca_file = re.search(r"CA file\s+(\S+)", text).group(1)
+        context = ssl.create_default_context(cafile=ca_file)
+        for client in (smtplib.SMTP("127.0.0.1", smtp_port, timeout=30),
+                       smtplib.SMTP_SSL("localhost", smtps, context=context, timeout=30)):
+            with client:
+                client.ehlo()
+                assert client.mail("someone@example.com") == (530, b"5.7.0 Authentication required")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+    proc, text = _start_devmail(home, "--no-auth")
+    try:
+        assert "Users     none: SMTP accepts mail without AUTH" in text
+        smtp_port = int(re.search(r"SMTP\s+\S+:(\d+)", text).group(1))
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
+            assert client.sendmail("someone@example.com", ["x@example.com"], b"Subject: open\r\n\r\nx\r\n") == {}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+    shown = subprocess.run([sys.executable, "-m", "postroom", "devmail", "--help"], capture_output=True, text=True,
+                           env=dict(os.environ, COLUMNS="200"), timeout=60)
+    help_text = " ".join(shown.stdout.split())
+    assert "every SMTP port (plain with STARTTLS, and SMTPS) requires a login" in help_text
+    assert "530 5.7.0 Authentication required" in help_text and "--no-auth turns logins off" in help_text

@@ -46,8 +46,13 @@ def ca_context(devmail: DevMail) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(devmail.ca_file))
 
 
-def smtp(devmail: DevMail) -> smtplib.SMTP:
-    return smtplib.SMTP("127.0.0.1", devmail.smtp_port, timeout=10)
+def smtp(devmail: DevMail, *, login: bool = True) -> smtplib.SMTP:
+    """A plain SMTP session, logged in as a real client must be when devmail requires AUTH
+    (its default with users); ``login=False`` for tests of what comes before AUTH."""
+    client = smtplib.SMTP("127.0.0.1", devmail.smtp_port, timeout=10)
+    if login and devmail.auth_required:
+        client.login(*next(iter(devmail.users.items())))
+    return client
 
 
 def pop3(

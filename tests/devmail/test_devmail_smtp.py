@@ -8,6 +8,8 @@ import ssl
 import pytest
 from devmail_helpers import PASSWORD, USER, ca_context, no_leaked_threads, send, smtp  # noqa: F401 - no_leaked_threads is an autouse fixture
 
+from postroom.devmail import DevMail
+
 MESSAGE = (
     b"From: Dr. Smith <dr.smith@example.com>\r\n"
     b"To: Alice Walker <alice.walker@example.com>\r\n"
@@ -20,7 +22,8 @@ MESSAGE = (
 )
 
 
-def test_plain_send_keeps_exact_bytes_and_envelope(devmail):
+def test_plain_send_keeps_exact_bytes_and_envelope(devmail_factory):
+    devmail = devmail_factory(auth_required=False)  # about the bytes and the envelope, not AUTH
     refused = send(
         devmail, MESSAGE, to=["alice.walker@example.com", "bob@example.org"], sender="dr.smith@example.com"
     )
@@ -115,7 +118,7 @@ def test_wrong_credentials_are_refused_with_535(devmail, user, password):
 
 def test_auth_is_not_offered_before_starttls_when_auth_require_tls(devmail_factory):
     devmail = devmail_factory(auth_require_tls=True)
-    with smtp(devmail) as client:
+    with smtp(devmail, login=False) as client:
         client.ehlo()
         assert not client.has_extn("auth")
         code, _ = client.docmd("AUTH", "PLAIN AGNsaW5pY0BleGFtcGxlLmNvbQBhcHAtcGFzc3dvcmQtMTIz")
@@ -133,12 +136,13 @@ def test_auth_is_not_offered_before_starttls_when_auth_require_tls(devmail_facto
 
 def test_require_starttls_refuses_mail_in_clear(devmail_factory):
     devmail = devmail_factory(require_starttls=True)
-    with smtp(devmail) as client:
+    with smtp(devmail, login=False) as client:
         client.ehlo()
         code, reply = client.mail("sender@example.com")
         assert code == 530, reply
         client.starttls(context=ca_context(devmail))
         client.ehlo()
+        client.login(USER, PASSWORD)
         assert client.mail("sender@example.com")[0] == 250
 
 
@@ -150,6 +154,43 @@ def test_auth_required_refuses_mail_before_auth(devmail_factory):
         client.rset()
         client.login(USER, PASSWORD)
         assert client.sendmail(USER, [USER], MESSAGE) == {}
+
+
+def test_every_smtp_port_requires_auth_by_default_like_gmail(devmail):
+    """Issue 7, item 20: devmail took mail without login although it has users."""
+    def refused_before_login(client: smtplib.SMTP) -> None:
+        client.ehlo()
+        assert client.mail("sender@example.com") == (530, b"5.7.0 Authentication required")
+        assert client.rcpt(USER)[0] == 530
+        assert client.docmd("DATA")[0] == 530
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            client.sendmail("sender@example.com", [USER], MESSAGE)
+        assert refused.value.smtp_code == 530
+
+    with smtp(devmail, login=False) as client:  # plain
+        refused_before_login(client)
+    with smtp(devmail, login=False) as client:  # after STARTTLS
+        client.starttls(context=ca_context(devmail))
+        refused_before_login(client)
+        client.login(USER, PASSWORD)
+        assert client.sendmail("sender@example.com", [USER], MESSAGE) == {}
+    with smtplib.SMTP_SSL("localhost", devmail.smtps_port, context=ca_context(devmail), timeout=10) as client:
+        refused_before_login(client)
+        client.login(USER, PASSWORD)
+        assert client.sendmail("sender@example.com", [USER], MESSAGE) == {}
+    assert [m.auth_user for m in devmail.wait_for(2)] == [USER, USER]
+    assert len(devmail.messages()) == 2
+
+
+def test_auth_required_false_takes_mail_without_login_though_users_exist(devmail_factory):
+    devmail = devmail_factory(auth_required=False)
+    assert send(devmail, MESSAGE) == {}  # smtp() logs in only when AUTH is required
+    assert devmail.wait_for(1)[0].auth_user is None
+
+
+def test_auth_required_without_users_is_a_mistake():
+    with pytest.raises(ValueError, match="auth_required needs users"):
+        DevMail(users={}, auth_required=True)
 
 
 def test_no_users_means_no_auth_offered_and_open_relay(devmail_factory):
@@ -201,6 +242,7 @@ def test_temporary_4xx_for_the_first_attempts_then_success(devmail_factory):
         assert code == 451
     # The count goes on across connections and listeners: the third attempt, on SMTPS, passes.
     with smtplib.SMTP_SSL("localhost", devmail.smtps_port, context=ca_context(devmail), timeout=10) as client:
+        client.login(USER, PASSWORD)
         assert client.sendmail("sender@example.com", ["slow@example.com"], MESSAGE) == {}
 
     assert [(d.code, d.attempt, d.temporary) for d in devmail.decisions()] == [

@@ -34,8 +34,10 @@ def gmail_like(dm, **overrides) -> MailConnection:
 
 
 def starttls(dm, **overrides) -> MailConnection:
+    """devmail's plain port with STARTTLS, logged in (devmail, like Gmail, requires AUTH)."""
     values = dict(host=dm.client_host, port=dm.smtp_port, use_tls=True, trusted_ca_file=str(dm.ca_file),
-                  retry_delay_seconds=0.01, timeout_seconds=5)
+                  retry_delay_seconds=0.01, timeout_seconds=5, user_password_auth=True, user_name=DEVMAIL_USER,
+                  password=DEVMAIL_PASSWORD)
     values.update(overrides)
     return MailConnection(**values)
 

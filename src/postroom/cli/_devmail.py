@@ -18,9 +18,14 @@ def devmail_cmd(
     data: Path | None = typer.Option(None, "--data", help="Keep mail and certificates in this folder."),
     user: list[str] = typer.Option([], "--user", help="USER:PASSWORD allowed to log in (repeatable); "
                                    "default: clinic@example.com:app-password-123."),
-    no_auth: bool = typer.Option(False, "--no-auth", help="Offer no AUTH: SMTP takes mail from anyone."),
+    no_auth: bool = typer.Option(False, "--no-auth", help="Take mail from anyone: offer no AUTH and require none "
+                                 "(POP3 then has no mailboxes)."),
 ) -> None:
-    """Run the built-in development mail server: SMTP, POP3 and a web inbox."""
+    """Run the built-in development mail server: SMTP, POP3 and a web inbox.
+
+    Like Gmail, every SMTP port (plain with STARTTLS, and SMTPS) requires a login (SMTP AUTH
+    with a --user) before it takes mail: MAIL FROM before AUTH gets 530 5.7.0
+    Authentication required. --no-auth turns logins off."""
     from ..devmail import serve
     from ._common import err
 

@@ -14,7 +14,15 @@ listeners_app = typer.Typer(help="Listeners: processes started by new data (see 
 
 @command
 def serve_cmd(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address of the REST API (0.0.0.0: every interface)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host",
+        help="Address of the REST API. It has no logins yet, so only a loopback address (127.0.0.1, ::1, "
+             "localhost) is accepted, unless POSTROOM_ALLOW_UNAUTHENTICATED_BIND=1 (behind an authenticating "
+             "proxy)."),
+    allowed_host: list[str] = typer.Option(
+        [], "--allowed-host",
+        help="Another name the API answers to in the Host header (repeatable), such as a proxy's; IP "
+             "addresses, localhost and this machine's name always are. Other names get 421 (DNS rebinding)."),
     port: int = typer.Option(8080, "--port", help="Port of the REST API; 0 picks a free one."),
     no_listeners: bool = typer.Option(False, "--no-listeners", help="Serve the API only; run no listener."),
     lease_seconds: float = typer.Option(
@@ -43,6 +51,7 @@ def serve_cmd(
     from ..runtime import ListenerOptions, ListenerRuntime, listener_processes
     from ..web import create_app
 
+    _refuse_open_bind(host)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     r = repo()
@@ -62,7 +71,8 @@ def serve_cmd(
                           fix="pick a free port (0 picks one) or stop what uses it") from None
     bound_port = sock.getsockname()[1]
 
-    server = uvicorn.Server(uvicorn.Config(create_app(r, runtime), log_level="warning", access_log=False,
+    server = uvicorn.Server(uvicorn.Config(create_app(r, runtime, bind_host=host, allowed_hosts=allowed_host),
+                                           log_level="warning", access_log=False,
                                            lifespan="off"))
     stopping = threading.Event()
 
@@ -100,6 +110,23 @@ def serve_cmd(
     server.should_exit = True
     web.join(10)
     err("stopped")
+
+
+def _refuse_open_bind(host: str) -> None:
+    """The API has no logins: listening beyond this machine needs an explicit opt-in."""
+    import os
+
+    from .._http_guard import is_loopback
+    from ..errors import ConfigError
+
+    if is_loopback(host) or os.environ.get("POSTROOM_ALLOW_UNAUTHENTICATED_BIND") == "1":
+        return
+    raise ConfigError(
+        f"refusing to serve the REST API on {host}: it is not a loopback address and the API has no logins yet "
+        "(logins come with the web builder), so anyone who can reach the port could read executions and "
+        "components", field="--host",
+        fix="use --host 127.0.0.1, or put an authenticating proxy in front and set "
+            "POSTROOM_ALLOW_UNAUTHENTICATED_BIND=1")
 
 
 @listeners_app.command("list")

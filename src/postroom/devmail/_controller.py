@@ -44,7 +44,9 @@ class DevMail:
     ``defer_recipients`` (pattern -> how many first RCPT attempts get ``defer_reply``,
     a 4xx), ``max_message_size`` (bytes, 552 beyond), ``smtputf8``,
     ``require_starttls``, ``auth_require_tls`` (AUTH and POP3 login only under TLS),
-    ``auth_required`` (no MAIL before AUTH). Patterns are case-insensitive globs
+    ``auth_required`` (MAIL, RCPT, DATA, VRFY before AUTH get ``530 5.7.0 Authentication
+    required``; default: on, on every SMTP port, whenever ``users`` are configured, as
+    Gmail does; ``users={}`` offers no AUTH and so requires none). Patterns are case-insensitive globs
     (``*@bounce.example``) or, prefixed ``re:``, full-match regular expressions.
 
     TLS: with ``tls=True`` a local CA and a ``localhost`` certificate are made (or
@@ -68,7 +70,7 @@ class DevMail:
         cert_dir: str | os.PathLike[str] | None = None,
         require_starttls: bool = False,
         auth_require_tls: bool = False,
-        auth_required: bool = False,
+        auth_required: bool | None = None,
         reject_recipients: Iterable[str] = (),
         reject_reply: str = DEFAULT_REJECT_REPLY,
         defer_recipients: Mapping[str, int] | None = None,
@@ -88,6 +90,11 @@ class DevMail:
         unknown = {u for u in self.catch_all if u not in self.users}
         if unknown:
             raise ValueError(f"catch_all names users that are not configured: {sorted(unknown)}")
+        if auth_required is None:
+            auth_required = bool(self.users)
+        if auth_required and not self.users:
+            raise ValueError("auth_required needs users to log in with")
+        self.auth_required = auth_required
         self.host = host
         self.tls = tls
         self.data_dir = Path(data_dir) if data_dir is not None else None
@@ -411,6 +418,8 @@ def describe(devmail: DevMail) -> str:
         lines.append(f"  {'CA file':<10}{devmail.ca_file}")
         lines.append("            set trusted_ca_file to this path; connect to host 'localhost'")
     if devmail.users:
+        if devmail.auth_required:
+            lines.append(f"  {'Login':<10}required on every SMTP port before MAIL (--no-auth: take mail from anyone)")
         for user, password in devmail.users.items():
             extra = " (catch-all)" if user in devmail.catch_all else ""
             # Only the well-known demo password is echoed; a chosen one stays off the screen.

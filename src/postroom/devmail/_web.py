@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import html
-import ipaddress
 import json
 import logging
 import re
-import socket
 import threading
 import urllib.parse
 from email.message import EmailMessage, Message
@@ -39,6 +37,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .._http_guard import host_allowed, local_names
 from ._net import bind_listener
 from ._store import MailStore, StoredMessage
 
@@ -183,22 +182,6 @@ def _safe_items(message: Message) -> list[tuple[str, str]]:
     return items
 
 
-def _local_host_allowed(host_header: str, extra: set[str]) -> bool:
-    """Whether a ``Host`` header names this machine (IP literal, localhost, our names)."""
-    if not host_header:
-        return True  # HTTP/1.0 clients may omit it; nothing to rebind
-    host = host_header.strip()
-    if host.startswith("["):
-        host = host[1 : host.find("]")] if "]" in host else host[1:]
-    else:
-        host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    host = host.rstrip(".").lower()
-    with contextlib.suppress(ValueError):
-        ipaddress.ip_address(host)
-        return True
-    return host == "localhost" or host.endswith(".localhost") or host in extra
-
-
 class _Handler(BaseHTTPRequestHandler):
     server_version = "PostroomDevmail"
     sys_version = ""
@@ -253,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- guards ------------------------------------------------------------------
 
     def _guard(self, state_changing: bool) -> bool:
-        if not _local_host_allowed(self.headers.get("Host", ""), self.allowed_hosts):
+        if not host_allowed(self.headers.get("Host", ""), self.allowed_hosts):
             self._error(HTTPStatus.MISDIRECTED_REQUEST, "this inbox answers only to local host names")
             return False
         if state_changing:
@@ -489,10 +472,7 @@ class WebInbox:
         self.store = store
         self.host = host
         self.requested_port = port
-        self.allowed_hosts = {h.lower() for h in (allowed_hosts or set())} | {
-            host.lower(),
-            socket.gethostname().lower(),
-        }
+        self.allowed_hosts = local_names(host, allowed_hosts or ())
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.port: int | None = None

@@ -5,7 +5,9 @@ Fixtures:
 ``devmail``
     A started :class:`~postroom.devmail.DevMail`, function-scoped: SMTP, SMTPS, POP3,
     POP3S and the web inbox on ephemeral ports of 127.0.0.1, TLS on, one user
-    ``clinic@example.com`` / ``app-password-123``. Override ``devmail_options`` to
+    ``clinic@example.com`` / ``app-password-123``, SMTP AUTH required before MAIL (pass
+    ``auth_required=False`` or ``users={}`` in ``devmail_options`` to take mail without
+    login). Override ``devmail_options`` to
     change any :class:`DevMail` argument for a module or a test.
 ``devmail_options``
     A dict of keyword arguments merged over those defaults (empty here).

@@ -10,12 +10,15 @@ from __future__ import annotations
 import base64
 import os
 import socket
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from .. import __version__ as _version
+from .._http_guard import host_allowed, local_names
 from ..repository import ComponentRecord, ExecutionRecord, Repository
 
 __all__ = ["create_app"]
@@ -83,11 +86,29 @@ def _component(record: ComponentRecord, with_body: bool) -> dict[str, Any]:
     return item
 
 
-def create_app(repo: Repository, runtime: Any = None) -> FastAPI:
+def _guard_hosts(app: FastAPI, names: set[str]) -> None:
+    """Refuse requests whose Host header is not a name of this machine (DNS rebinding)."""
+
+    @app.middleware("http")
+    async def check_host(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        host = request.headers.get("host", "")
+        if not host_allowed(host, names):
+            return JSONResponse(status_code=421, content={
+                "detail": f"this API answers only to local host names, not {host[:100]!r}: open it as "
+                          "http://127.0.0.1:PORT/api or http://localhost:PORT/api, or start postroom serve "
+                          "with --allowed-host NAME for a proxy's name"})
+        return await call_next(request)
+
+
+def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0.0.1",
+               allowed_hosts: Iterable[str] = ()) -> FastAPI:
     """The API on ``repo``; ``runtime`` (a ListenerRuntime, or None with ``--no-listeners``)
-    adds this process's own view of its listeners to ``/api/health``."""
+    adds this process's own view of its listeners to ``/api/health``. Requests must name
+    this machine in their Host header (an IP, localhost, ``bind_host``, the host name, or
+    one of ``allowed_hosts``)."""
     app = FastAPI(title="Postroom", version=_version, docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
+    _guard_hosts(app, local_names(bind_host, allowed_hosts))
 
     @app.get("/api/health")
     def health() -> Any:
@@ -99,8 +120,6 @@ def create_app(repo: Repository, runtime: Any = None) -> FastAPI:
         try:
             report = listener_report(repo)
         except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
-            from fastapi.responses import JSONResponse
-
             payload.update(status="error", database="unreachable", error=str(exc))
             return JSONResponse(_jsonable(payload), status_code=503)
         states: dict[str, int] = {}

@@ -9,9 +9,13 @@ from pathlib import Path
 
 from ...errors import ConfigError, ConnectorError
 from ...sdk import Document, Failed, OperationSession, RunContext
+from ._paths import TEMP_MARK, bad_character, is_temp_name, within
+from ._write import remove_leftovers, write_file
 from .spec import DiskConnection, DiskOperation
 
 __all__ = ["DiskGetSession", "DiskSendSession"]
+
+_ALLOW = "set allow_outside_directory: true on the disk connection to allow other places"
 
 
 class DiskGetSession(OperationSession):
@@ -19,6 +23,7 @@ class DiskGetSession(OperationSession):
 
     def __init__(self, connection: DiskConnection, operation: DiskOperation, context: RunContext) -> None:
         self.base = Path(connection.directory).expanduser()
+        self.allow_outside = connection.allow_outside_directory
         self.op = operation
         self.context = context
         self.read: list[Path] = []
@@ -29,7 +34,8 @@ class DiskGetSession(OperationSession):
                               field="directory", fix="fix directory in the disk connection, or create the folder")
         pattern = self.op.file_filter or "*"
         found = self.base.rglob(pattern) if self.op.recursive else self.base.glob(pattern)
-        files = sorted(p for p in found if p.is_file())
+        # files being written by a disk send (or left by a killed one) are never read
+        files = sorted(p for p in found if not is_temp_name(p.name) and p.is_file())
         if self.op.max_files:
             files = files[: self.op.max_files]
         return files
@@ -39,17 +45,23 @@ class DiskGetSession(OperationSession):
         recursive = "**/" if self.op.recursive else ""
         return f"file://{self.base.absolute()}/{recursive}{self.op.file_filter or '*'}"
 
-    def fetch(self) -> Iterator[Document]:
+    def fetch(self) -> Iterator[Document | Failed]:
+        base_real = os.path.realpath(self.base)
         for path in self._files():
+            if not self.allow_outside and not within(str(path), base_real):
+                yield Failed(Document(b"", self._properties(path)),
+                             f"{path} leads to {os.path.realpath(path)}, outside the connection's directory "
+                             f"{self.base} (a symbolic link): it is not read; {_ALLOW}")
+                continue
             yield self._read(path)
 
-    def _read(self, path: Path) -> Document:
+    def _properties(self, path: Path) -> dict[str, str]:
         relative = path.parent.relative_to(self.base)
+        return {"disk.file_name": path.name, "disk.directory": "" if str(relative) == "." else str(relative)}
+
+    def _read(self, path: Path) -> Document:
         try:
-            doc = Document.from_file(path, {
-                "disk.file_name": path.name,
-                "disk.directory": "" if str(relative) == "." else str(relative),
-            })
+            doc = Document.from_file(path, self._properties(path))
         except OSError as exc:
             raise ConnectorError(f"cannot read {path}: {exc.strerror}", retryable=False) from None
         self.read.append(path)
@@ -62,7 +74,12 @@ class DiskGetSession(OperationSession):
 
     def commit(self) -> None:
         if self.op.delete_after_read and not self.context.dry_run:
+            base_real = os.path.realpath(self.base)
             for path in self.read:
+                if not within(str(path.parent), base_real):
+                    # only a name inside the directory is ever removed (a link is removed, not its target)
+                    self.context.log.warning("not deleting %s: its folder is outside %s", path, self.base)
+                    continue
                 try:
                     path.unlink()
                 except FileNotFoundError:
@@ -76,21 +93,44 @@ class DiskSendSession(OperationSession):
     def __init__(self, connection: DiskConnection, operation: DiskOperation, context: RunContext) -> None:
         self.base = Path(connection.directory).expanduser().absolute()
         self._base_text = str(self.base)
+        self.allow_outside = connection.allow_outside_directory
         self.op = operation
         self.context = context
+        self._cleaned: set[str] = set()
 
     def _target(self, doc: Document) -> Path:
+        """The file to write for ``doc``; ValueError (the document's failure) when it may not be."""
         directory = doc.properties.get("disk.directory", "")
+        name = doc.properties.get("disk.file_name", "").strip()
+        for prop, value in (("disk.directory", directory), ("disk.file_name", name)):
+            bad = bad_character(value)
+            if bad:
+                raise ValueError(f"{prop} {value!r} holds {bad}: file names must be printable text")
         folder = self._base_text
         if directory:
-            # relative: below the connection's folder; absolute: where the document says
+            # relative: below the connection's folder; absolute or ~: only when the connection allows it
             folder = os.path.join(folder, os.path.expanduser(directory))
-        name = doc.properties.get("disk.file_name", "").strip()
         if not name:
             name = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.context.execution_id[:8]}-{doc.seq}.dat"
         if "/" in name or "\\" in name or name in (".", ".."):
             raise ValueError(f"disk.file_name {name!r} is not a plain file name; put folders in disk.directory")
-        return Path(folder, name)
+        if TEMP_MARK in name:
+            raise ValueError(f"disk.file_name {name!r} holds {TEMP_MARK!r}, kept for files being written")
+        path = os.path.join(folder, name)
+        if not self.allow_outside:
+            self._confine(directory, folder, name, path)
+        return Path(path)
+
+    def _confine(self, directory: str, folder: str, name: str, path: str) -> None:
+        base_real = os.path.realpath(self.base)
+        if not within(folder, base_real):
+            raise ValueError(f"disk.directory {directory!r} leads to {os.path.realpath(folder)}, outside the "
+                             f"connection's directory {self.base}; set disk.directory to a folder below it (or to "
+                             "nothing) before this shape (--input sets it to the input file's folder), or "
+                             f"{_ALLOW}")
+        if not within(path, base_real):
+            raise ValueError(f"disk.file_name {name!r} in {folder} is a symbolic link to "
+                             f"{os.path.realpath(path)}, outside the connection's directory {self.base}; {_ALLOW}")
 
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
         for doc in documents:
@@ -118,24 +158,10 @@ class DiskSendSession(OperationSession):
     def _write(self, path: Path, doc: Document) -> Path:
         if self.op.create_directories:
             path.parent.mkdir(parents=True, exist_ok=True)
-        option = self.op.write_option
-        if option == "unique":
-            stem, suffix = path.stem, path.suffix
-            n = 0
-            while True:
-                try:
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                    break
-                except FileExistsError:
-                    n += 1
-                    path = path.with_name(f"{stem}-{n}{suffix}")
-        elif option == "fail":
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        elif option == "append":
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        else:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        with os.fdopen(fd, "wb") as out:
-            for chunk in doc.chunks():
-                out.write(chunk)
-        return path
+        folder = str(path.parent)
+        if folder not in self._cleaned:
+            self._cleaned.add(folder)
+            removed = remove_leftovers(path.parent)
+            if removed:
+                self.context.log.info("removed %d temporary file(s) a killed run left in %s", len(removed), folder)
+        return write_file(path, doc.chunks(), self.op.write_option, sync=self.op.sync_to_disk)
