@@ -3,7 +3,8 @@
 For every document the operation's fields are overridden by the document properties
 ``mail.to_address``, ``mail.from_address``, ``mail.cc_address``, ``mail.bcc_address``,
 ``mail.reply_to_address``, ``mail.subject``, ``mail.file_name`` and ``mail.body`` when
-they are set and not blank.
+they are set for the send (:meth:`Document.outbound`: by Set Properties or a script in
+this process, not merely recorded by a mail Get) and not blank.
 
 Results, per document:
 
@@ -319,7 +320,7 @@ class MailSendSession(OperationSession):
             return self._pool
 
     def _field(self, document: Document, name: str) -> str:
-        value = document.properties.get(_OVERRIDES[name])
+        value = document.outbound(_OVERRIDES[name])
         if value is not None and value.strip():
             return value
         return getattr(self.operation, name)
@@ -356,7 +357,7 @@ class MailSendSession(OperationSession):
             subject=self._field(document, "subject"),
             message_id="",
             data=document.data,
-            body=document.properties.get("mail.body", ""),
+            body=document.outbound("mail.body") or "",
             file_name=self._file_name(document, index),
         )
         extra = [a.addr for a in (*cc, *bcc)]
