@@ -19,9 +19,13 @@ Results, per document:
 * the server cannot be reached or refuses the login: the error is raised, since no
   later document could fare better.
 
-Journal (DESIGN.md principle 9): ``key = f"{shape_id}/{n}"`` (``n``: the document's
-index in this session, counted as documents arrive) plus ``f"/{recipient}"`` with
-``one_email_per_recipient``. Before a batch goes out, every email of it is begun in one
+Journal (DESIGN.md principle 9): ``key = f"{shape_id}/{digest}.{k}"``, keyed by content,
+not position: ``digest`` (BLAKE2b) covers what makes the email (the values the send reads
+for From, To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data;
+the operation is the same for the whole execution) and ``k`` counts identical emails in the
+execution (two identical letters to one person are both sent, and a resume recognises
+both); plus ``f"/{recipient}"`` with ``one_email_per_recipient``. So a resume after rows were
+added to the source sends the new ones and skips exactly those already sent. Before a batch goes out, every email of it is begun in one
 write (``begin_many``: status ``pending`` under its Message-ID). An entry already ``sent``
 (a resumed execution) is skipped; any other is sent again under its recorded Message-ID.
 Each outcome is recorded with ``finish(key, "sent" | "failed", reply)``; those records are
@@ -42,6 +46,7 @@ document order; the emails of one batch may reach the server in any order. See
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -64,7 +69,7 @@ from .mime import (
 )
 from .spec import MailConnection, MailOperation
 
-__all__ = ["MailSendSession", "EXPOSED_ADDRESS_LIMIT"]
+__all__ = ["MailSendSession", "EXPOSED_ADDRESS_LIMIT", "journal_key"]
 
 #: More addresses than this in To and Cc of one email draws a warning: every recipient sees them all.
 EXPOSED_ADDRESS_LIMIT = 10
@@ -87,8 +92,8 @@ class _DocumentFailed(Exception):
 
 @dataclass
 class _Email:
-    key: str  # the journal key: shape/n, plus /recipient with one_email_per_recipient
-    label: str  # shape/n, for logs (which name no recipient)
+    key: str  # the journal key: shape/digest.k, plus /recipient with one_email_per_recipient
+    label: str  # shape/n (the document's number in this run), for logs (which name no recipient)
     to: list[MailAddress]
     envelope: list[str]
 
@@ -262,6 +267,7 @@ class MailSendSession(OperationSession):
         self._pool: SmtpPool | None = None
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
+        self._occurrences: dict[str, int] = {}  # journal keys handed out (identical emails counted)
         #: Whether parallel sessions send faster than one, once measured (see _send_batch).
         self._parallel: bool | None = None
         self.template = MessageTemplate(
@@ -320,10 +326,7 @@ class MailSendSession(OperationSession):
             return self._pool
 
     def _field(self, document: Document, name: str) -> str:
-        value = document.outbound(_OVERRIDES[name])
-        if value is not None and value.strip():
-            return value
-        return getattr(self.operation, name)
+        return _field(self.operation, document, name)
 
     def _addresses(self, document: Document, name: str) -> list[MailAddress]:
         try:
@@ -361,14 +364,14 @@ class MailSendSession(OperationSession):
             file_name=self._file_name(document, index),
         )
         extra = [a.addr for a in (*cc, *bcc)]
-        base = f"{shape_id}/{index}"
+        base, label = self._journal_key(shape_id, document), f"{shape_id}/{index}"
         if self.operation.one_email_per_recipient:
             emails = [
-                _Email(f"{base}/{r.addr}", base, [r], list(dict.fromkeys([r.addr, *extra])))
+                _Email(f"{base}/{r.addr}", label, [r], list(dict.fromkeys([r.addr, *extra])))
                 for r in _unique(to)
             ]
         else:
-            emails = [_Email(base, base, to, list(dict.fromkeys([*(a.addr for a in to), *extra])))]
+            emails = [_Email(base, label, to, list(dict.fromkeys([*(a.addr for a in to), *extra])))]
         exposed = len(emails[0].to) + len(cc)
         if exposed > EXPOSED_ADDRESS_LIMIT:
             self.context.log.warning(
@@ -377,6 +380,14 @@ class MailSendSession(OperationSession):
                 index, exposed,
             )
         return _Plan(document, index, sender, letter, emails)
+
+    def _journal_key(self, shape_id: str, document: Document) -> str:
+        """:func:`journal_key` with the next count of identical emails in this execution."""
+        name = journal_key(shape_id, self.operation, document)
+        with self._lock:
+            occurrence = self._occurrences.get(name, 0)
+            self._occurrences[name] = occurrence + 1
+        return f"{name}.{occurrence}"
 
     def _file_name(self, document: Document, index: int) -> str:
         """The attachment's name (only an attachment has one: no clock read per inline letter)."""
@@ -574,6 +585,30 @@ class MailSendSession(OperationSession):
                 index, len(outcome.refused), outcome.recipients,
             )
         return result
+
+
+def _field(operation: MailOperation, document: Document, name: str) -> str:
+    """The operation's field ``name``, or the document's outbound value overriding it."""
+    value = document.outbound(_OVERRIDES[name])
+    if value is not None and value.strip():
+        return value
+    return getattr(operation, name)
+
+
+def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None) -> str:
+    """``shape/digest`` (``.k`` added with ``occurrence``): the journal key by content.
+
+    The digest (BLAKE2b) covers what makes the email: the values the send reads for From,
+    To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data."""
+    digest = hashlib.blake2b(digest_size=12)
+    for name in ("from_", "to", "cc", "bcc", "reply_to", "subject", "file_name"):
+        digest.update(_field(operation, document, name).encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
+    digest.update(document.data)
+    key = f"{shape_id}/{digest.hexdigest()}"
+    return key if occurrence is None else f"{key}.{occurrence}"
 
 
 def _unique(addresses: list[MailAddress]) -> list[MailAddress]:
