@@ -55,6 +55,9 @@ from typing import Any
 
 from ...errors import DocumentError
 from ...sdk import Document, Failed, OperationSession, RunContext
+from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
+from ._send_journal import JournalWriter as _JournalWriter
+from ._send_journal import Sender as _Sender
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool, insecure_warning
 from .mime import (
     AddressError,
@@ -123,89 +126,6 @@ class _Plan:
     failure: str | None = None  # why the document fails (its remaining emails are not sent)
     in_flight: int = 0  # emails handed to the pool and not yet reported
     fed_all: bool = False  # every email handed out, skipped or given up
-
-
-class _JournalWriter:
-    """The journal's "after" records, queued by the sending threads and written in groups.
-
-    ``finish`` queues a record and returns its ticket. ``sync(ticket)`` returns once that
-    record is written: the calling thread writes everything queued so far in one
-    ``finish_many`` (one transaction), its own record and those the other threads queued
-    meanwhile, or waits for the thread already writing. No thread of its own: a sender
-    writes while its server works on the commands it just sent (see ``SmtpPool.send``).
-    """
-
-    def __init__(self, journal: Any) -> None:
-        self._journal = journal
-        self._many = getattr(journal, "finish_many", None)
-        self._cond = threading.Condition(threading.Lock())
-        self._queue: list[tuple[str, str, str]] = []
-        self._tickets = 0
-        self._written = 0
-        self._writing = False
-        self.error: BaseException | None = None
-
-    def finish(self, key: str, status: str, reply: str) -> int:
-        with self._cond:
-            self._queue.append((key, status, reply))
-            self._tickets += 1
-            return self._tickets
-
-    def sync(self, ticket: int) -> None:
-        """Return once record ``ticket`` (and every one before it) is written."""
-        with self._cond:
-            while self._written < ticket:
-                if self.error is not None:
-                    raise self.error
-                if self._writing:
-                    self._cond.wait()
-                    continue
-                group, self._queue = self._queue, []
-                upto = self._tickets
-                self._writing = True
-                self._cond.release()
-                try:
-                    self._write(group)
-                except BaseException as exc:
-                    self._cond.acquire()
-                    self.error = exc
-                    raise
-                else:
-                    self._cond.acquire()
-                    self._written = upto
-                finally:
-                    self._writing = False
-                    self._cond.notify_all()
-
-    def flush(self) -> None:
-        """Write whatever is queued; raise if a write failed."""
-        self.sync(self._tickets)
-
-    close = flush
-
-    def _write(self, group: list[tuple[str, str, str]]) -> None:
-        if self._many is not None:
-            self._many(group)
-        else:
-            for key, status, reply in group:
-                self._journal.finish(key, status, reply)
-
-
-class _Sender:
-    """One sending thread's state: the ticket of its last journal record."""
-
-    def __init__(self, writer: _JournalWriter) -> None:
-        self.writer = writer
-        self.ticket = 0
-
-    def finish(self, key: str, status: str, reply: str) -> None:
-        self.ticket = self.writer.finish(key, status, reply)
-
-    def sync(self) -> None:
-        """The outcome of this thread's previous email, on record: called before the next
-        email's final dot (and earlier, while the server answers the commands before it)."""
-        if self.ticket:
-            self.writer.sync(self.ticket)
 
 
 class _Feed:
@@ -332,7 +252,10 @@ class MailSendSession(OperationSession):
         try:
             return parse_addresses(self._field(document, name))
         except AddressError as exc:
-            raise _DocumentFailed(f"the {_LABELS[name]} address is not valid: {exc}") from None
+            value = document.outbound(_OVERRIDES[name])
+            source = (f"document property {_OVERRIDES[name]}" if value is not None and value.strip()
+                      else f"operation field {name.rstrip('_')}")
+            raise _DocumentFailed(f"the {_LABELS[name]} address is not valid ({source}): {exc}") from None
 
     # -- one document --------------------------------------------------------------------------
     def _plan(self, document: Document, shape_id: str, index: int) -> _Plan | Failed:
@@ -349,7 +272,8 @@ class MailSendSession(OperationSession):
             cc = self._addresses(document, "cc")
             bcc = self._addresses(document, "bcc")
             reply_to = self._addresses(document, "reply_to")
-        except _DocumentFailed as exc:
+            headers = custom_headers(self.operation.headers, document)
+        except (_DocumentFailed, HeaderError) as exc:
             return Failed(document, str(exc))
         sender = senders[0]
         letter = Letter(
@@ -362,6 +286,7 @@ class MailSendSession(OperationSession):
             data=document.data,
             body=document.outbound("mail.body") or "",
             file_name=self._file_name(document, index),
+            headers=headers,
         )
         extra = [a.addr for a in (*cc, *bcc)]
         base, label = self._journal_key(shape_id, document), f"{shape_id}/{index}"
@@ -606,6 +531,9 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
         digest.update(b"\0")
     digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
+    for name, value in document.properties.items():  # custom headers set for this document
+        if name.startswith(PROPERTY_PREFIX) and document.outbound(name) is not None:
+            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
     digest.update(document.data)
     key = f"{shape_id}/{digest.hexdigest()}"
     return key if occurrence is None else f"{key}.{occurrence}"
