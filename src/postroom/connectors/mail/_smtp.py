@@ -160,7 +160,7 @@ def _local_hostname() -> str:
 # -- secrets ---------------------------------------------------------------------------------
 
 
-def _secrets_of(connection: MailConnection) -> list[str]:
+def secrets_of(connection: MailConnection) -> list[str]:
     """What must never show: the credentials, and the user name (a server may echo the
     AUTH line, whose base64 holds both)."""
     values = [connection.password, connection.access_token, connection.refresh_token, connection.client_secret,
@@ -446,7 +446,7 @@ class _Opener:
         self.conn = connection
         self.tokens = tokens
         self._context: ssl.SSLContext | None = None
-        self._secrets = _secrets_of(connection)
+        self._secrets = secrets_of(connection)
 
     def context(self) -> ssl.SSLContext:
         if self._context is None:
@@ -465,7 +465,7 @@ class _Opener:
         phase = "connect"
         try:
             code, banner = smtp.connect(host, port)
-            session.greeting = f"{code} {_reply_text(banner)}"
+            session.greeting = _redact(f"{code} {_reply_text(banner)}", self._secrets)
             if code != 220:
                 raise ConnectionFailed(f"the server at {conn.endpoint} refused the session: {session.greeting}")
             phase = "ehlo"

@@ -56,9 +56,10 @@ from typing import Any
 from ...errors import DocumentError
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
+from ._redact import redact
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
-from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool, insecure_warning
+from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool, insecure_warning, secrets_of
 from .mime import (
     AddressError,
     BodyError,
@@ -187,7 +188,8 @@ class MailSendSession(OperationSession):
         self._pool: SmtpPool | None = None
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
-        self._occurrences: dict[str, int] = {}  # journal keys handed out (identical emails counted)
+        self._occurrences: dict[str, int] = {}
+        self._secrets = secrets_of(connection)  # journal keys handed out (identical emails counted)
         #: Whether parallel sessions send faster than one, once measured (see _send_batch).
         self._parallel: bool | None = None
         self.template = MessageTemplate(
@@ -466,13 +468,17 @@ class MailSendSession(OperationSession):
         plan, email, entry = job.tag  # type: ignore[misc]
         plan.in_flight -= 1
         if job.error is not None:
-            sender.finish(email.key, "failed", str(job.error))
+            said = redact(str(job.error), self._secrets)
+            sender.finish(email.key, "failed", said)
             if isinstance(job.error, DocumentError):
-                plan.failure = plan.failure or str(job.error)
+                plan.failure = plan.failure or said
             else:
                 plan.error = plan.error or job.error
         else:
             delivery: Delivery = job.delivery  # type: ignore[assignment]
+            if self._secrets:  # server replies: never a credential echoed back (see _redact.py)
+                delivery.refused = {addr: redact(text, self._secrets) for addr, text in delivery.refused.items()}
+                delivery.replies = [redact(text, self._secrets) for text in delivery.replies]
             summary = delivery.reply
             if delivery.refused:
                 summary += ("; " if summary else "") + "refused: " + _refused_text(delivery.refused)
