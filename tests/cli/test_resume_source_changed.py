@@ -1,7 +1,7 @@
 """Issue 7 item 5: the send journal is keyed by content, not by document position.
 
 A send of N letters is killed part-way; before the resume, 500 patients are added to the
-source (half before the first row, half after the last, so every old row moves). The
+source, scattered among the old rows (two seeded trials: kill point and positions). The
 source is read by a disk Get in the start shape (not ``--input``). After the resume every
 patient, old and new, has exactly one letter; the only repeat allowed is the letter in
 flight when the process died, and it carries its first attempt's Message-ID."""
@@ -9,11 +9,14 @@ flight when the process died, and it carries its first attempt's Message-ID."""
 import email
 import email.policy
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+
+import pytest
 
 from testsupport import FIXTURES
 
@@ -65,7 +68,9 @@ def _rows(count: int) -> list[str]:
     return made.splitlines(keepends=True)
 
 
-def test_resume_after_rows_were_added_sends_each_patient_one_letter(cli, workdir, home, devmail):
+@pytest.mark.parametrize("seed", [1, 2])
+def test_resume_after_rows_were_added_sends_each_patient_one_letter(cli, workdir, home, devmail, seed):
+    rng = random.Random(seed)  # where the kill lands and where the new rows go
     folder = workdir / "source"
     folder.mkdir()
     everyone = _rows(N + ADDED)  # the first N rows are the same as a list of N
@@ -77,15 +82,18 @@ def test_resume_after_rows_were_added_sends_each_patient_one_letter(cli, workdir
     proc = subprocess.Popen([sys.executable, "-m", "postroom", "run", "letters"],
                             cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while len(devmail.messages()) < N // 3 and time.monotonic() < deadline and proc.poll() is None:
+    kill_at = rng.randint(N // 10, N // 2)
+    while len(devmail.messages()) < kill_at and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = len(devmail.messages())
     assert 0 < before < N, f"the kill landed at {before} of {N}: the run was not interrupted part-way"
 
-    half = ADDED // 2
-    (folder / "patients.csv").write_text(header + "".join(new[:half] + old + new[half:]), encoding="utf-8")
+    rows = list(old)
+    for row in new:  # the new patients scattered among the old ones: every old row moves
+        rows.insert(rng.randint(0, len(rows)), row)
+    (folder / "patients.csv").write_text(header + "".join(rows), encoding="utf-8")
     [execution] = cli("executions", "list", "--json").json()
     resumed = cli("executions", "resume", execution["id"], "--json")
     assert resumed.code == 0, resumed
