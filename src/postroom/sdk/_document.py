@@ -203,10 +203,6 @@ class Document:
             return None
         return value
 
-    def inbound_names(self) -> frozenset[str]:
-        """The properties that still hold what an inbound connector recorded."""
-        return frozenset(n for n, v in self._inbound.items() if self.properties.get(n) == v)
-
     def keep_marks(self, other: Document) -> None:
         """Carry ``other``'s inbound marks onto this document (made from its properties)."""
         self._inbound = other._inbound
