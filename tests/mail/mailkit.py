@@ -215,12 +215,12 @@ class Server:
         return self.recorder.messages
 
 
-def _authenticator(logins: list[str]):
+def _authenticator(logins: list[str], user: str = USER, password: str = PASSWORD):
     def check(server, session, envelope, mechanism, auth_data):
         if isinstance(auth_data, LoginPassword):
-            ok = auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD
+            ok = auth_data.login == user.encode() and auth_data.password == password.encode()
             if ok:
-                logins.append(f"{mechanism}:{auth_data.login.decode()}")
+                logins.append(f"{mechanism}:{auth_data.login.decode('utf-8', 'replace')}")
             return AuthResult(success=ok)
         return AuthResult(success=False)
 
@@ -232,12 +232,13 @@ def smtp_server(certs) -> Iterator:
     """Factory: ``smtp_server(tls="none"|"starttls"|"implicit", auth=False, utf8=True)``."""
     started: list[Controller] = []
 
-    def start(*, tls: str = "none", auth: bool = False, utf8: bool = True, host: str = "127.0.0.1") -> Server:
+    def start(*, tls: str = "none", auth: bool = False, utf8: bool = True, host: str = "127.0.0.1",
+              credentials: tuple[str, str] = (USER, PASSWORD)) -> Server:
         recorder = Recorder()
         logins: list[str] = []
         kwargs: dict = {"enable_SMTPUTF8": utf8}
         if auth:
-            kwargs.update(authenticator=_authenticator(logins), auth_required=True)
+            kwargs.update(authenticator=_authenticator(logins, *credentials), auth_required=True)
         if tls == "starttls":
             kwargs.update(tls_context=certs.server_context(), require_starttls=True)
         elif tls == "implicit":

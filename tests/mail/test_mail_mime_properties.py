@@ -108,18 +108,29 @@ def test_headers_round_trip_and_nothing_is_injected(to, cc, reply_to, sender, su
     assert [name for name, _ in message.items()] == expected_headers
     assert message["Subject"] == expected_text(subject)
 
+    # A display name too long for one encoded word of 75 characters (RFC 2047) is split into
+    # several; RFC 2047 readers rejoin them exactly, Python's parser adds a blank at each
+    # split (checked exactly with an RFC 2047 decoder in test_mail_headers.py). Where the
+    # header has adjacent encoded words, names are compared without their blanks here.
+    fields = re.findall(rb"^([A-Za-z-]+):([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", raw.split(b"\r\n\r\n", 1)[0], re.M)
+    split = {field.decode(): re.search(rb"\?=(\r\n)? =\?", value) is not None for field, value in fields}
+
     def back(header):
-        return [(a.display_name, a.addr_spec.lower()) for a in message[header].addresses]
+        def name(value):
+            return "".join(value.split()) if split[header] else value
+        return [(name(a.display_name), a.addr_spec.lower()) for a in message[header].addresses]
 
-    def wanted(pairs, parsed):
-        return [(expected_name(n), p.addr.lower()) for (n, _), p in zip(pairs, parsed, strict=True)]
+    def wanted(pairs, parsed, header):
+        def name(value):
+            return "".join(value.split()) if split[header] else value
+        return [(name(expected_name(n)), p.addr.lower()) for (n, _), p in zip(pairs, parsed, strict=True)]
 
-    assert back("To") == wanted(to, parsed_to)
-    assert back("From") == wanted([sender], [parsed_sender])
+    assert back("To") == wanted(to, parsed_to, "To")
+    assert back("From") == wanted([sender], [parsed_sender], "From")
     if cc:
-        assert back("Cc") == wanted(cc, parsed_cc)
+        assert back("Cc") == wanted(cc, parsed_cc, "Cc")
     if reply_to:
-        assert back("Reply-To") == wanted(reply_to, parsed_reply)
+        assert back("Reply-To") == wanted(reply_to, parsed_reply, "Reply-To")
     assert message.get_content() == "body\r\n" or message.get_content() == "body\n"
 
 

@@ -21,6 +21,7 @@ from test_mail_send import run, send_op, starttls
 from postroom.connectors.mail import MailSendSession, connector
 from postroom.connectors.mail._smtp import SmtpPool
 from postroom.connectors.mail.mime import message_id_for
+from postroom.connectors.mail.send import journal_key
 from postroom.devmail import _smtp as devmail_smtp
 from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext
@@ -277,8 +278,9 @@ def test_devmail_pipelined_documents_report_per_recipient(pipelining_devmail):
     assert not isinstance(third, Failed) and "mail.refused_recipients" not in third.properties
     stored = sorted(dm.store.wait_for(2), key=lambda m: m.rcpt_tos)
     assert [m.rcpt_tos for m in stored] == [("ok@example.com",), ("slow@example.com",)]
+    keys = [journal_key("send", send_op(), doc, 0) for doc in documents]
     assert {k: e.status for k, e in context.journal().entries().items()} == {
-        "send/0": "failed", "send/1": "sent", "send/2": "sent"}
+        keys[0]: "failed", keys[1]: "sent", keys[2]: "sent"}
 
 
 # -- parallel sessions ---------------------------------------------------------------------------
@@ -299,13 +301,14 @@ def test_two_thousand_documents_over_parallel_sessions(smtp_sink):
     # One result per document, in document order, carrying that document's own address.
     assert len(results) == count and not any(isinstance(r, Failed) for r in results)
     assert [r.properties["mail.to_address"] for r in results] == [f"p{n}@example.com" for n in range(count)]
-    # Journal keys as before: shape/index; each sent under the Message-ID derived from it.
+    # Journal keys by content (shape/digest.k); each sent under the Message-ID derived from it.
     entries = context.journal().entries()
-    assert sorted(entries) == sorted(f"send/{n}" for n in range(count))
+    keys = [journal_key("send", operation(), doc, 0) for doc in documents]
+    assert sorted(entries) == sorted(keys)
     assert all(e.status == "sent" and e.reply.startswith("250 2.0.0 Ok") for e in entries.values())
-    for n, result in enumerate(results):
-        expected = message_id_for("exec-2k", f"send/{n}", "example.com")
-        assert result.properties["mail.message_id"] == entries[f"send/{n}"].message_id == expected
+    for key, result in zip(keys, results, strict=True):
+        expected = message_id_for("exec-2k", key, "example.com")
+        assert result.properties["mail.message_id"] == entries[key].message_id == expected
     # The sink got every letter exactly once, each with its own body.
     dumps = [SinkDump.parse(text) for text in sink.dumps(count, timeout=30)]
     assert len(dumps) == count
@@ -332,7 +335,7 @@ class _JournalAtData(Recorder):
     async def handle_DATA(self, server, session, envelope):
         previous = self.last_on_session.get(id(session))
         if previous is not None:
-            key = "send/" + previous.split("@")[0][1:]
+            key = _key(Document(previous.split("@")[0][1:], {"mail.to_address": previous}))
             entry = self.journal.items.get(key)
             if entry is None or entry.status != "sent":
                 self.violations.append(f"{envelope.rcpt_tos[0]} arrived before {key} was journaled")
@@ -349,7 +352,7 @@ def test_each_session_journals_an_email_before_its_next_one_can_be_accepted(pipe
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(300)]
+        documents = [Document(f"{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(300)]
         session = connector.open(plain_connection(port, max_sessions=3), operation(), context)
         session._parallel = True
         try:
@@ -361,7 +364,7 @@ def test_each_session_journals_an_email_before_its_next_one_can_be_accepted(pipe
     assert not any(isinstance(r, Failed) for r in results)
     assert len(recorder.messages) == 300 and len(recorder.sessions) == 3
     assert recorder.violations == []
-    assert context.journal().entries()["send/299"].status == "sent"
+    assert context.journal().entries()[journal_key("send", operation(), documents[299], 0)].status == "sent"
 
 
 def test_a_document_that_cannot_be_sent_does_not_stop_the_others_in_parallel(smtp_sink):
@@ -390,8 +393,8 @@ def test_server_gone_mid_batch_raises_after_the_results_before_it(scripted):
     finally:
         session.close()
     statuses = {k: e.status for k, e in context.journal().entries().items()}
-    assert [statuses[f"send/{n}"] for n in range(3)] == ["sent"] * 3
-    assert "sent" not in [statuses[f"send/{n}"] for n in range(3, 6)]
+    assert [statuses[_key(d)] for d in documents[:3]] == ["sent"] * 3
+    assert "sent" not in [statuses[_key(d)] for d in documents[3:]]
 
 
 @pytest.mark.parametrize("wire", [
@@ -467,11 +470,16 @@ def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, smtp_
         session.close()
     assert not any(isinstance(r, Failed) for r in results + more)
     assert len(sink.dumps(45)) == 45
-    assert sorted(context.journal().entries()) == sorted([f"send/{n}" for n in range(40)] +
-                                                         [f"send2/{n}" for n in range(5)])
+    assert sorted(context.journal().entries()) == sorted([_key(d) for d in documents] +
+                                                         [_key(d, "send2") for d in documents[:5]])
 
 
 # -- one round trip per email: the message and the next email's commands in one write ------------
+
+
+def _key(document: Document, shape: str = "send") -> str:
+    """The journal key of the first email like ``document`` sent with ``operation()``."""
+    return journal_key(shape, operation(), document, 0)
 
 
 def _letters(count: int) -> list[Document]:
@@ -527,7 +535,7 @@ def test_a_refusal_mid_chain_fails_its_document_alone(scripted):
     wire = bytes(script.wire).lower()
     assert wire.count(b"rset\r\n") == 1  # the refused transaction was left open: reset before the next
     assert {k: e.status for k, e in context.journal().entries().items()} == {
-        "send/0": "sent", "send/1": "sent", "send/2": "failed", "send/3": "sent", "send/4": "sent"}
+        _key(d): status for d, status in zip(_letters(5), ["sent", "sent", "failed", "sent", "sent"], strict=True)}
 
 
 def test_a_deferral_mid_chain_is_retried_with_backoff_and_the_rest_go_on(scripted):
@@ -557,7 +565,7 @@ def test_a_session_lost_mid_chain_resends_only_what_was_in_flight(scripted):
     assert sorted(_dear(m) for m in script.messages) == ["p0", "p1", "p2", "p3"]  # p1 once: dropped unstored
     assert script.sessions == 2 and pool.opened == 2
     ids = {r.properties["mail.to_address"]: r.properties["mail.message_id"] for r in results}
-    assert ids["p1@example.com"] == context.journal().entries()["send/1"].message_id
+    assert ids["p1@example.com"] == context.journal().entries()[_key(_letters(4)[1])].message_id
 
 
 def test_a_message_the_server_cannot_take_fails_alone_mid_chain(scripted):
@@ -566,7 +574,7 @@ def test_a_message_the_server_cannot_take_fails_alone_mid_chain(scripted):
     results, context, _ = _one_session_run(scripted(Script()), documents)
     assert [isinstance(r, Failed) for r in results] == [False, False, True, False]
     assert "over the 1000000 bytes" in results[2].message
-    assert context.journal().entries()["send/2"].status == "failed"
+    assert context.journal().entries()[_key(documents[2])].status == "failed"
 
 
 def _dear(message: bytes) -> str:

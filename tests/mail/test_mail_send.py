@@ -15,6 +15,7 @@ import pytest
 from mailkit import free_port
 
 from postroom.connectors.mail import MailConnection, MailOperation, connector
+from postroom.connectors.mail.send import journal_key
 from postroom.devmail.pytest_plugin import DEVMAIL_PASSWORD, DEVMAIL_USER
 from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext
@@ -245,7 +246,9 @@ def test_one_email_per_recipient(devmail):
     assert "b@example.org" not in stored[0].raw.decode() and "a@example.com" not in stored[1].raw.decode()
     ids = [m.parse()["Message-ID"] for m in stored]
     assert result.properties["mail.message_id"] == " ".join(ids) and ids[0] != ids[1]
-    assert sorted(context.journal().entries()) == ["send/0/a@example.com", "send/0/b@example.org"]
+    key = journal_key("send", send_op(one_email_per_recipient=True, cc="desk@example.com", bcc="audit@example.com"),
+                      doc, 0)
+    assert sorted(context.journal().entries()) == [f"{key}/a@example.com", f"{key}/b@example.org"]
     assert all(e.status == "sent" for e in context.journal().entries().values())
 
 
@@ -328,10 +331,11 @@ def test_invalid_text_bytes_fail_clearly(devmail):
 def test_journal_skips_what_a_resumed_execution_already_sent(devmail):
     context = MemoryContext(execution_id="exec-resume")
     journal = context.journal()
-    journal.begin("send/1", "<earlier@example.com>")
-    journal.finish("send/1", "sent", "250 2.0.0 OK: queued as EARLIER")
-    journal.begin("send/2", "<unfinished@example.com>")  # began, never finished: send again, same id
     documents = [Document(f"letter {n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(3)]
+    keys = [journal_key("send", send_op(), doc, 0) for doc in documents]
+    journal.begin(keys[1], "<earlier@example.com>")
+    journal.finish(keys[1], "sent", "250 2.0.0 OK: queued as EARLIER")
+    journal.begin(keys[2], "<unfinished@example.com>")  # began, never finished: send again, same id
     first, skipped, resent = run(starttls(devmail), send_op(), documents, context)
     stored = sorted(devmail.store.wait_for(2), key=lambda m: m.rcpt_tos)  # one batch: any arrival order
     assert [m.rcpt_tos for m in stored] == [("p0@example.com",), ("p2@example.com",)]
@@ -340,9 +344,9 @@ def test_journal_skips_what_a_resumed_execution_already_sent(devmail):
     assert stored[1].parse()["Message-ID"] == "<unfinished@example.com>"
     assert resent.properties["mail.message_id"] == "<unfinished@example.com>"
     entries = journal.entries()
-    assert {k: e.status for k, e in entries.items()} == {"send/0": "sent", "send/1": "sent", "send/2": "sent"}
-    assert entries["send/0"].message_id == first.properties["mail.message_id"]
-    assert entries["send/0"].reply == f"250 2.0.0 OK: queued as {stored[0].id}"
+    assert {k: e.status for k, e in entries.items()} == {key: "sent" for key in keys}
+    assert entries[keys[0]].message_id == first.properties["mail.message_id"]
+    assert entries[keys[0]].reply == f"250 2.0.0 OK: queued as {stored[0].id}"
 
 
 def test_message_ids_are_stable_per_execution_and_key(devmail):
@@ -358,8 +362,9 @@ def test_message_ids_are_stable_per_execution_and_key(devmail):
 def test_failed_send_is_journalled_failed(devmail_factory):
     dm = devmail_factory(reject_recipients=["*@bounce.example.com"])
     context = MemoryContext()
-    run(starttls(dm), send_op(), [Document("x", {"mail.to_address": "x@bounce.example.com"})], context)
-    entry = context.journal().entries()["send/0"]
+    doc = Document("x", {"mail.to_address": "x@bounce.example.com"})
+    run(starttls(dm), send_op(), [doc], context)
+    entry = context.journal().entries()[journal_key("send", send_op(), doc, 0)]
     assert entry.status == "failed" and "550 5.1.1" in entry.reply
 
 
@@ -409,7 +414,8 @@ def test_sessions_are_pooled_and_bounded_across_threads(devmail):
     stored = devmail.store.wait_for(20)
     assert sorted(m.rcpt_tos[0] for m in stored) == sorted(f"p{n}@example.com" for n in range(20))
     assert len({m.peer for m in stored}) <= 2  # never more than max_sessions connections
-    assert sorted(context.journal().entries()) == sorted(f"send/{n}" for n in range(20))
+    expected = [Document(f"m{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(20)]
+    assert sorted(context.journal().entries()) == sorted(journal_key("send", send_op(), d, 0) for d in expected)
 
 
 def test_two_sessions_on_one_connection_share_a_pool(devmail):
@@ -452,3 +458,22 @@ def test_connection_test_reports_what_the_server_offers(devmail_factory, mode):
     assert facts["login"].startswith(f"ok as {DEVMAIL_USER}")
     assert facts["SIZE"] == "10485760 bytes"
     assert DEVMAIL_PASSWORD not in repr(report)
+
+
+def test_identical_letters_are_each_sent_once_and_recognised_on_resume(devmail):
+    """Two identical letters to one person in one list are both sent (the journal counts
+    identical emails); a resume of the same execution sends neither again, even with a
+    new patient now before them in the source."""
+    twin = {"mail.to_address": "twin@example.com"}
+    context = MemoryContext(execution_id="exec-twins")
+    first = run(starttls(devmail), send_op(), [Document("same", twin), Document("same", twin)], context)
+    assert not any(isinstance(r, Failed) for r in first)
+    assert len(devmail.store.wait_for(2)) == 2
+    ids = [r.properties["mail.message_id"] for r in first]
+    assert ids[0] != ids[1]
+    again = run(starttls(devmail), send_op(),
+                [Document("new", {"mail.to_address": "new@example.com"}), Document("same", twin), Document("same", twin)],
+                context)
+    stored = devmail.store.wait_for(3)
+    assert [m.rcpt_tos for m in stored[2:]] == [("new@example.com",)]
+    assert [r.properties["mail.message_id"] for r in again[1:]] == ids

@@ -9,6 +9,7 @@ from mailkit import SinkDump, operation, plain_connection
 from test_mail_send import run
 
 from postroom.connectors.mail._smtp import RateLimiter, SmtpPool, TokenSource
+from postroom.connectors.mail.send import journal_key
 from postroom.connectors.mail.spec import MailConnection
 from postroom.errors import AuthenticationFailed, ConnectionFailed
 from postroom.sdk import Document, Failed
@@ -99,7 +100,8 @@ def test_server_gone_raises_connection_failed_after_retries(smtp_server):
     finally:
         session.close()
     entries = context.journal().entries()
-    assert (entries["send/0"].status, entries["send/1"].status) == ("sent", "failed")
+    first, second = (journal_key("send", operation(), doc, 0) for doc in _docs(2))
+    assert (entries[first].status, entries[second].status) == ("sent", "failed")
 
 
 # -- smtp-sink (Postfix) -----------------------------------------------------------------------

@@ -37,6 +37,7 @@ class DataWriter:
         self._file.seek(0)
         doc = Document.from_stream(self._file, like.properties)
         doc.dynamic = dict(like.dynamic)
+        doc.keep_marks(like)
         doc.origin, doc.seq = like.origin, like.seq
         self._file.close()
         return doc

@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextvars
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
 __all__ = ["Document", "SPOOL_THRESHOLD", "spool_directory"]
 
 SPOOL_THRESHOLD = 1024 * 1024
+
+_NONE: Mapping[str, str] = {}
 
 _spool_dir: contextvars.ContextVar[str | None] = contextvars.ContextVar("postroom_spool_dir", default=None)
 
@@ -74,9 +76,16 @@ class Document:
     ``properties`` holds document properties set by connectors or Set Properties
     (``mail.to_address``, ``disk.file_name``...); ``dynamic`` holds the user's dynamic
     document properties (``dynamic.NAME`` in a process file). Values are strings.
+
+    Inbound and outbound values (SEMANTICS.md "Properties reading and writing"): what an
+    inbound connector recorded about where a document came from (the From, To and Subject
+    of a fetched email) is marked with :meth:`mark_inbound`. Reading a property gives the
+    value in ``properties`` whatever set it; an outbound connector asks :meth:`outbound`,
+    which gives only values set for it in this process: a value still equal to the one
+    the inbound connector recorded, and not set again by :meth:`set_property`, is None.
     """
 
-    __slots__ = ("_data", "_spooled", "properties", "dynamic", "origin", "seq", "_cache")
+    __slots__ = ("_data", "_spooled", "properties", "dynamic", "origin", "seq", "_cache", "_inbound")
 
     def __init__(
         self,
@@ -100,6 +109,7 @@ class Document:
         self.origin: object | None = None
         self.seq: int = -1
         self._cache: tuple | None = None
+        self._inbound: Mapping[str, str] = _NONE
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -158,6 +168,7 @@ class Document:
         new.origin = self.origin
         new.seq = self.seq
         new._cache = self._cache
+        new._inbound = self._inbound
         return new
 
     def with_data(self, data: bytes | str) -> Document:
@@ -165,7 +176,36 @@ class Document:
         new = Document(data, self.properties, self.dynamic)
         new.origin = self.origin
         new.seq = self.seq
+        new._inbound = self._inbound
         return new
+
+    # -- inbound and outbound values ----------------------------------------------------
+    def mark_inbound(self, names: Iterable[str] | None = None) -> Document:
+        """Mark properties (all of them by default) as recorded by an inbound connector:
+        readable as ever, but not taken by an outbound connector (see :meth:`outbound`)."""
+        chosen = self.properties.keys() if names is None else names
+        inbound = dict(self._inbound)
+        inbound.update({name: self.properties[name] for name in chosen if name in self.properties})
+        self._inbound = inbound
+        return self
+
+    def set_property(self, name: str, value: str) -> None:
+        """Set a property for what follows (Set Properties, a Map): an outbound value."""
+        self.properties[name] = value
+        if name in self._inbound:
+            self._inbound = {k: v for k, v in self._inbound.items() if k != name}
+
+    def outbound(self, name: str) -> str | None:
+        """The value of ``name`` set for an outbound connector in this process, or None
+        when it is unset or is only what an inbound connector recorded."""
+        value = self.properties.get(name)
+        if value is not None and name in self._inbound and self._inbound[name] == value:
+            return None
+        return value
+
+    def keep_marks(self, other: Document) -> None:
+        """Carry ``other``'s inbound marks onto this document (made from its properties)."""
+        self._inbound = other._inbound
 
     # -- engine cache (parsed record of the data, keyed by the data's identity) -----
     def cached(self, key: str, compute):  # noqa: ANN001 - internal helper

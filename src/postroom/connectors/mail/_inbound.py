@@ -15,12 +15,12 @@ through :func:`redact` first.
 
 from __future__ import annotations
 
-import base64
 import socket
 import ssl
 from dataclasses import dataclass
 
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
+from ._redact import redact
 from ._smtp import TokenSource, ssl_context_for
 from .spec import InboundEndpoint, MailConnection
 
@@ -38,13 +38,6 @@ _NOT_TLS = (
 _NAMES = {"pop3": "POP3", "imap": "IMAP"}
 _TLS_PORTS = {"pop3": 995, "imap": 993}
 _PLAIN_PORTS = {"pop3": 110, "imap": 143}
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    for value in secrets:
-        for form in {value, base64.b64encode(value.encode()).decode()}:
-            text = text.replace(form, "***")
-    return text
 
 
 @dataclass(frozen=True)

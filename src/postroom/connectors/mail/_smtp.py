@@ -52,6 +52,7 @@ from functools import lru_cache
 
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed, DocumentError
 from ...sdk import TestReport
+from ._redact import redact
 from .spec import MailConnection
 
 __all__ = [
@@ -159,18 +160,38 @@ def _local_hostname() -> str:
 # -- secrets ---------------------------------------------------------------------------------
 
 
-def _secrets_of(connection: MailConnection) -> list[str]:
-    values = [connection.password, connection.access_token, connection.refresh_token, connection.client_secret]
-    return [v for v in values if v and len(v) >= 3]
+def secrets_of(connection: MailConnection) -> list[str]:
+    """What must never show: the credentials, and the user name (a server may echo the
+    AUTH line, whose base64 holds both)."""
+    values = [connection.password, connection.access_token, connection.refresh_token, connection.client_secret,
+              connection.user_name if connection.user_password_auth or connection.uses_xoauth2 else ""]
+    return [v for v in values if v]
 
 
 def _redact(text: str, secret_values: list[str]) -> str:
-    """``text`` with every secret (and its base64 forms, as sent in AUTH) replaced by ***."""
-    for value in secret_values:
-        forms = {value, base64.b64encode(value.encode()).decode()}
-        for form in forms:
-            text = text.replace(form, "***")
-    return text
+    """``text`` with every secret, in clear or inside base64 (as sent in AUTH), replaced by ***."""
+    return redact(text, secret_values)
+
+
+def _ascii(*values: str) -> bool:
+    return all(value.isascii() for value in values)
+
+
+def _sasl_utf8(smtp: smtplib.SMTP, mechanism: str, user: str, password: str) -> None:
+    """AUTH PLAIN (RFC 4616) or LOGIN with the values' UTF-8 bytes (smtplib sends ASCII only).
+
+    Raises ``SMTPAuthenticationError`` when the server refuses, as ``smtplib.login`` does."""
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode("ascii")
+
+    if mechanism == "plain":
+        code, reply = smtp.docmd("AUTH", "PLAIN " + b64(b"\0" + user.encode() + b"\0" + password.encode()))
+    else:
+        code, reply = smtp.docmd("AUTH", "LOGIN " + b64(user.encode()))
+        if code == 334:
+            code, reply = smtp.docmd(b64(password.encode()))
+    if code not in (235, 503):
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def _reply_text(reply: bytes | str) -> str:
@@ -425,7 +446,7 @@ class _Opener:
         self.conn = connection
         self.tokens = tokens
         self._context: ssl.SSLContext | None = None
-        self._secrets = _secrets_of(connection)
+        self._secrets = secrets_of(connection)
 
     def context(self) -> ssl.SSLContext:
         if self._context is None:
@@ -444,7 +465,7 @@ class _Opener:
         phase = "connect"
         try:
             code, banner = smtp.connect(host, port)
-            session.greeting = f"{code} {_reply_text(banner)}"
+            session.greeting = _redact(f"{code} {_reply_text(banner)}", self._secrets)
             if code != 220:
                 raise ConnectionFailed(f"the server at {conn.endpoint} refused the session: {session.greeting}")
             phase = "ehlo"
@@ -510,14 +531,19 @@ class _Opener:
         try:
             if mechanism == "xoauth2":
                 self._xoauth2(smtp)
-            elif mechanism == "auto":
+            elif mechanism == "auto" and _ascii(conn.user_name, conn.password):
                 smtp.login(conn.user_name, conn.password)
             else:
-                smtp.user, smtp.password = conn.user_name, conn.password
-                method = smtp.auth_plain if mechanism == "plain" else smtp.auth_login
-                smtp.auth(mechanism.upper(), method)
+                mechanism = self._utf8_mechanism(mechanism, offered)
+                _sasl_utf8(smtp, mechanism, conn.user_name, conn.password)
         except smtplib.SMTPAuthenticationError as exc:
             raise self._refused(exc.smtp_code, exc.smtp_error, mechanism) from None
+        except UnicodeError:
+            raise AuthenticationFailed(
+                f"the user name for {conn.endpoint} has characters that {mechanism.upper()} login cannot carry",
+                field="user_name",
+                fix="use the account's ASCII address as user_name",
+            ) from None
         except smtplib.SMTPException as exc:
             if isinstance(exc, smtplib.SMTPServerDisconnected):
                 raise
@@ -528,6 +554,20 @@ class _Opener:
         finally:
             smtp.password = ""  # smtplib keeps it on the object otherwise
         session.login = f"{conn.user_name} ({mechanism if mechanism != 'auto' else 'password'})"
+
+    def _utf8_mechanism(self, mechanism: str, offered: list[str]) -> str:
+        """PLAIN or LOGIN, which carry UTF-8 (RFC 4616); auto picks the one the server offers."""
+        if mechanism in ("plain", "login"):
+            return mechanism
+        for choice in ("plain", "login"):
+            if choice.upper() in offered:
+                return choice
+        raise AuthenticationFailed(
+            f"the user name or password for {self.conn.endpoint} has non-ASCII characters, which only AUTH PLAIN "
+            f"or LOGIN can carry, and the server offers neither (it offers {' '.join(offered) or 'nothing'})",
+            field="password",
+            fix="use an ASCII password (an app password), or a server that offers AUTH PLAIN over TLS",
+        )
 
     def _xoauth2(self, smtp: smtplib.SMTP) -> None:
         assert self.tokens is not None

@@ -178,7 +178,10 @@ class MailGetSession(OperationSession):
             warning = self.inbound.insecure_warning()
             if warning:
                 self.context.log.warning(warning)
-        yield from self._reader.read()
+        for item in self._reader.read():
+            if isinstance(item, Document):
+                item.mark_inbound()  # where the mail came from: readable, never reused to send
+            yield item
 
     def execute(self, documents: Iterable[Document], shape_id: str) -> Iterator[Document | Failed]:
         # As a connector shape: each incoming document triggers one read; the mail comes out.

@@ -40,7 +40,7 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.charset import Charset
 from email.header import Header
@@ -88,6 +88,8 @@ _PLAIN_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
 _PLAIN_TEXT = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\Z")
 _PLAIN_FILE_NAME = re.compile(r"[A-Za-z0-9._()+-](?:[A-Za-z0-9._ ()+-]*[A-Za-z0-9._()+-])?\Z")
 _MAX_LINE = 78
+#: RFC 2047 section 2: an encoded word is at most 75 characters.
+MAX_ENCODED_WORD = 75
 # RFC 2231 attribute characters (beyond letters and digits) that need no %-escape.
 _ATTR_CHARS = "!#$&+-.^_`|~"
 _MAX_7BIT_LINE = 998
@@ -462,7 +464,8 @@ def _encoded_words(text: str, header_name: str | None = None) -> str:
     something else) and can lose runs of blanks at fold points; encoded words keep
     every character, and the blanks between them vanish on decoding (RFC 2047 6.2).
     """
-    return Header(text, "utf-8", maxlinelen=_MAX_LINE, header_name=header_name).encode(linesep="\r\n")
+    # maxlinelen 76: a continuation line is a blank and one word, so no word passes 75
+    return Header(text, "utf-8", maxlinelen=MAX_ENCODED_WORD + 1, header_name=header_name).encode(linesep="\r\n")
 
 
 def _phrase_words(name: str) -> list[str]:
@@ -472,10 +475,10 @@ def _phrase_words(name: str) -> list[str]:
     (``"Smith, Jr."``). Otherwise ASCII atoms stay plain and each run of other words
     becomes *one* encoded word, so no two encoded words are ever adjacent: RFC 2047
     says the blank between adjacent encoded words vanishes, Python's parser keeps it
-    in display names, and this layout reads the same under both. The price: a long run
-    of non-ASCII words makes one encoded word longer than RFC 2047's 75 characters,
-    which lenient readers accept (Python's does; others are not verified here); names are
-    capped at ``MAX_DISPLAY_NAME_BYTES`` so a line stays within SMTP's 998 octets.
+    in display names, and this layout reads the same under both. A run too long for one
+    encoded word of RFC 2047's 75 characters becomes several (:func:`_run_words`), split
+    after a blank where one falls in reach: RFC 2047 readers (mail clients) read it back
+    exactly; Python's parser reads one extra blank at each split.
     """
     if "=?" not in name:
         if _ATOM_PHRASE.match(name):
@@ -487,14 +490,45 @@ def _phrase_words(name: str) -> list[str]:
     for token in name.split(" "):
         if token and _ATOM_PHRASE.match(token) and "=?" not in token:
             if run:
-                words.append(_UTF8.header_encode(" ".join(run)))
+                words.extend(_run_words(" ".join(run)))
                 run = []
             words.append(token)
         else:
             run.append(token)
     if run:
-        words.append(_UTF8.header_encode(" ".join(run)))
+        words.extend(_run_words(" ".join(run)))
     return words
+
+
+def _run_words(text: str) -> list[str]:
+    """``text`` as one encoded word, or as several of at most 75 characters each: cut
+    after the last blank that fits (else after the last character that fits), the blank
+    staying inside the word before the cut, so RFC 2047 readers rejoin the pieces."""
+    words: list[str] = []
+    while text:
+        word = _UTF8.header_encode(text)
+        if len(word) <= MAX_ENCODED_WORD:
+            words.append(word)
+            break
+        cut = _longest_fit(text)
+        blank = text.rfind(" ", 0, cut)
+        if blank > 0:
+            cut = blank + 1
+        words.append(_UTF8.header_encode(text[:cut]))
+        text = text[cut:]
+    return words
+
+
+def _longest_fit(text: str) -> int:
+    """How many leading characters of ``text`` fit one encoded word (at least one)."""
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_UTF8.header_encode(text[:middle])) <= MAX_ENCODED_WORD:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def render_address_header(name: str, addresses: list[MailAddress] | tuple[MailAddress, ...]) -> bytes:
@@ -646,6 +680,8 @@ class Letter:
     data: bytes
     body: str = ""
     file_name: str = ""
+    #: custom headers (name, value), names checked (see _headers.py); values cleaned here
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def smtputf8(self) -> bool:
@@ -706,6 +742,8 @@ class MessageTemplate:
         lines.append(self._date.line())
         lines.append(b"Message-ID: " + letter.message_id.encode("ascii") + b"\r\n")
         lines.append(b"MIME-Version: 1.0\r\n")
+        for name, value in letter.headers:
+            lines.append(self._text(name, clean_header_text(value)))
         return lines
 
     # bodies --------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 For every document the operation's fields are overridden by the document properties
 ``mail.to_address``, ``mail.from_address``, ``mail.cc_address``, ``mail.bcc_address``,
 ``mail.reply_to_address``, ``mail.subject``, ``mail.file_name`` and ``mail.body`` when
-they are set and not blank.
+they are set for the send (:meth:`Document.outbound`: by Set Properties or a script in
+this process, not merely recorded by a mail Get) and not blank.
 
 Results, per document:
 
@@ -18,9 +19,13 @@ Results, per document:
 * the server cannot be reached or refuses the login: the error is raised, since no
   later document could fare better.
 
-Journal (DESIGN.md principle 9): ``key = f"{shape_id}/{n}"`` (``n``: the document's
-index in this session, counted as documents arrive) plus ``f"/{recipient}"`` with
-``one_email_per_recipient``. Before a batch goes out, every email of it is begun in one
+Journal (DESIGN.md principle 9): ``key = f"{shape_id}/{digest}.{k}"``, keyed by content,
+not position: ``digest`` (BLAKE2b) covers what makes the email (the values the send reads
+for From, To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data;
+the operation is the same for the whole execution) and ``k`` counts identical emails in the
+execution (two identical letters to one person are both sent, and a resume recognises
+both); plus ``f"/{recipient}"`` with ``one_email_per_recipient``. So a resume after rows were
+added to the source sends the new ones and skips exactly those already sent. Before a batch goes out, every email of it is begun in one
 write (``begin_many``: status ``pending`` under its Message-ID). An entry already ``sent``
 (a resumed execution) is skipped; any other is sent again under its recorded Message-ID.
 Each outcome is recorded with ``finish(key, "sent" | "failed", reply)``; those records are
@@ -41,6 +46,7 @@ document order; the emails of one batch may reach the server in any order. See
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -49,7 +55,11 @@ from typing import Any
 
 from ...errors import DocumentError
 from ...sdk import Document, Failed, OperationSession, RunContext
-from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool, insecure_warning
+from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
+from ._redact import redact
+from ._send_journal import JournalWriter as _JournalWriter
+from ._send_journal import Sender as _Sender
+from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool, insecure_warning, secrets_of
 from .mime import (
     AddressError,
     BodyError,
@@ -63,7 +73,7 @@ from .mime import (
 )
 from .spec import MailConnection, MailOperation
 
-__all__ = ["MailSendSession", "EXPOSED_ADDRESS_LIMIT"]
+__all__ = ["MailSendSession", "EXPOSED_ADDRESS_LIMIT", "journal_key"]
 
 #: More addresses than this in To and Cc of one email draws a warning: every recipient sees them all.
 EXPOSED_ADDRESS_LIMIT = 10
@@ -86,8 +96,8 @@ class _DocumentFailed(Exception):
 
 @dataclass
 class _Email:
-    key: str  # the journal key: shape/n, plus /recipient with one_email_per_recipient
-    label: str  # shape/n, for logs (which name no recipient)
+    key: str  # the journal key: shape/digest.k, plus /recipient with one_email_per_recipient
+    label: str  # shape/n (the document's number in this run), for logs (which name no recipient)
     to: list[MailAddress]
     envelope: list[str]
 
@@ -117,89 +127,6 @@ class _Plan:
     failure: str | None = None  # why the document fails (its remaining emails are not sent)
     in_flight: int = 0  # emails handed to the pool and not yet reported
     fed_all: bool = False  # every email handed out, skipped or given up
-
-
-class _JournalWriter:
-    """The journal's "after" records, queued by the sending threads and written in groups.
-
-    ``finish`` queues a record and returns its ticket. ``sync(ticket)`` returns once that
-    record is written: the calling thread writes everything queued so far in one
-    ``finish_many`` (one transaction), its own record and those the other threads queued
-    meanwhile, or waits for the thread already writing. No thread of its own: a sender
-    writes while its server works on the commands it just sent (see ``SmtpPool.send``).
-    """
-
-    def __init__(self, journal: Any) -> None:
-        self._journal = journal
-        self._many = getattr(journal, "finish_many", None)
-        self._cond = threading.Condition(threading.Lock())
-        self._queue: list[tuple[str, str, str]] = []
-        self._tickets = 0
-        self._written = 0
-        self._writing = False
-        self.error: BaseException | None = None
-
-    def finish(self, key: str, status: str, reply: str) -> int:
-        with self._cond:
-            self._queue.append((key, status, reply))
-            self._tickets += 1
-            return self._tickets
-
-    def sync(self, ticket: int) -> None:
-        """Return once record ``ticket`` (and every one before it) is written."""
-        with self._cond:
-            while self._written < ticket:
-                if self.error is not None:
-                    raise self.error
-                if self._writing:
-                    self._cond.wait()
-                    continue
-                group, self._queue = self._queue, []
-                upto = self._tickets
-                self._writing = True
-                self._cond.release()
-                try:
-                    self._write(group)
-                except BaseException as exc:
-                    self._cond.acquire()
-                    self.error = exc
-                    raise
-                else:
-                    self._cond.acquire()
-                    self._written = upto
-                finally:
-                    self._writing = False
-                    self._cond.notify_all()
-
-    def flush(self) -> None:
-        """Write whatever is queued; raise if a write failed."""
-        self.sync(self._tickets)
-
-    close = flush
-
-    def _write(self, group: list[tuple[str, str, str]]) -> None:
-        if self._many is not None:
-            self._many(group)
-        else:
-            for key, status, reply in group:
-                self._journal.finish(key, status, reply)
-
-
-class _Sender:
-    """One sending thread's state: the ticket of its last journal record."""
-
-    def __init__(self, writer: _JournalWriter) -> None:
-        self.writer = writer
-        self.ticket = 0
-
-    def finish(self, key: str, status: str, reply: str) -> None:
-        self.ticket = self.writer.finish(key, status, reply)
-
-    def sync(self) -> None:
-        """The outcome of this thread's previous email, on record: called before the next
-        email's final dot (and earlier, while the server answers the commands before it)."""
-        if self.ticket:
-            self.writer.sync(self.ticket)
 
 
 class _Feed:
@@ -261,6 +188,8 @@ class MailSendSession(OperationSession):
         self._pool: SmtpPool | None = None
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
+        self._occurrences: dict[str, int] = {}
+        self._secrets = secrets_of(connection)  # journal keys handed out (identical emails counted)
         #: Whether parallel sessions send faster than one, once measured (see _send_batch).
         self._parallel: bool | None = None
         self.template = MessageTemplate(
@@ -319,16 +248,16 @@ class MailSendSession(OperationSession):
             return self._pool
 
     def _field(self, document: Document, name: str) -> str:
-        value = document.properties.get(_OVERRIDES[name])
-        if value is not None and value.strip():
-            return value
-        return getattr(self.operation, name)
+        return _field(self.operation, document, name)
 
     def _addresses(self, document: Document, name: str) -> list[MailAddress]:
         try:
             return parse_addresses(self._field(document, name))
         except AddressError as exc:
-            raise _DocumentFailed(f"the {_LABELS[name]} address is not valid: {exc}") from None
+            value = document.outbound(_OVERRIDES[name])
+            source = (f"document property {_OVERRIDES[name]}" if value is not None and value.strip()
+                      else f"operation field {name.rstrip('_')}")
+            raise _DocumentFailed(f"the {_LABELS[name]} address is not valid ({source}): {exc}") from None
 
     # -- one document --------------------------------------------------------------------------
     def _plan(self, document: Document, shape_id: str, index: int) -> _Plan | Failed:
@@ -345,7 +274,8 @@ class MailSendSession(OperationSession):
             cc = self._addresses(document, "cc")
             bcc = self._addresses(document, "bcc")
             reply_to = self._addresses(document, "reply_to")
-        except _DocumentFailed as exc:
+            headers = custom_headers(self.operation.headers, document)
+        except (_DocumentFailed, HeaderError) as exc:
             return Failed(document, str(exc))
         sender = senders[0]
         letter = Letter(
@@ -356,18 +286,19 @@ class MailSendSession(OperationSession):
             subject=self._field(document, "subject"),
             message_id="",
             data=document.data,
-            body=document.properties.get("mail.body", ""),
+            body=document.outbound("mail.body") or "",
             file_name=self._file_name(document, index),
+            headers=headers,
         )
         extra = [a.addr for a in (*cc, *bcc)]
-        base = f"{shape_id}/{index}"
+        base, label = self._journal_key(shape_id, document), f"{shape_id}/{index}"
         if self.operation.one_email_per_recipient:
             emails = [
-                _Email(f"{base}/{r.addr}", base, [r], list(dict.fromkeys([r.addr, *extra])))
+                _Email(f"{base}/{r.addr}", label, [r], list(dict.fromkeys([r.addr, *extra])))
                 for r in _unique(to)
             ]
         else:
-            emails = [_Email(base, base, to, list(dict.fromkeys([*(a.addr for a in to), *extra])))]
+            emails = [_Email(base, label, to, list(dict.fromkeys([*(a.addr for a in to), *extra])))]
         exposed = len(emails[0].to) + len(cc)
         if exposed > EXPOSED_ADDRESS_LIMIT:
             self.context.log.warning(
@@ -376,6 +307,14 @@ class MailSendSession(OperationSession):
                 index, exposed,
             )
         return _Plan(document, index, sender, letter, emails)
+
+    def _journal_key(self, shape_id: str, document: Document) -> str:
+        """:func:`journal_key` with the next count of identical emails in this execution."""
+        name = journal_key(shape_id, self.operation, document)
+        with self._lock:
+            occurrence = self._occurrences.get(name, 0)
+            self._occurrences[name] = occurrence + 1
+        return f"{name}.{occurrence}"
 
     def _file_name(self, document: Document, index: int) -> str:
         """The attachment's name (only an attachment has one: no clock read per inline letter)."""
@@ -529,13 +468,17 @@ class MailSendSession(OperationSession):
         plan, email, entry = job.tag  # type: ignore[misc]
         plan.in_flight -= 1
         if job.error is not None:
-            sender.finish(email.key, "failed", str(job.error))
+            said = redact(str(job.error), self._secrets)
+            sender.finish(email.key, "failed", said)
             if isinstance(job.error, DocumentError):
-                plan.failure = plan.failure or str(job.error)
+                plan.failure = plan.failure or said
             else:
                 plan.error = plan.error or job.error
         else:
             delivery: Delivery = job.delivery  # type: ignore[assignment]
+            if self._secrets:  # server replies: never a credential echoed back (see _redact.py)
+                delivery.refused = {addr: redact(text, self._secrets) for addr, text in delivery.refused.items()}
+                delivery.replies = [redact(text, self._secrets) for text in delivery.replies]
             summary = delivery.reply
             if delivery.refused:
                 summary += ("; " if summary else "") + "refused: " + _refused_text(delivery.refused)
@@ -573,6 +516,33 @@ class MailSendSession(OperationSession):
                 index, len(outcome.refused), outcome.recipients,
             )
         return result
+
+
+def _field(operation: MailOperation, document: Document, name: str) -> str:
+    """The operation's field ``name``, or the document's outbound value overriding it."""
+    value = document.outbound(_OVERRIDES[name])
+    if value is not None and value.strip():
+        return value
+    return getattr(operation, name)
+
+
+def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None) -> str:
+    """``shape/digest`` (``.k`` added with ``occurrence``): the journal key by content.
+
+    The digest (BLAKE2b) covers what makes the email: the values the send reads for From,
+    To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data."""
+    digest = hashlib.blake2b(digest_size=12)
+    for name in ("from_", "to", "cc", "bcc", "reply_to", "subject", "file_name"):
+        digest.update(_field(operation, document, name).encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
+    for name, value in document.properties.items():  # custom headers set for this document
+        if name.startswith(PROPERTY_PREFIX) and document.outbound(name) is not None:
+            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
+    digest.update(document.data)
+    key = f"{shape_id}/{digest.hexdigest()}"
+    return key if occurrence is None else f"{key}.{occurrence}"
 
 
 def _unique(addresses: list[MailAddress]) -> list[MailAddress]:

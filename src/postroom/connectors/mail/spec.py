@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, field_validator, model_validator
 
 from ...sdk import Settings, setting
+from ._headers import HeaderError, check_header_name
 from .mime import AddressError, parse_addresses, parse_content_type
 
 __all__ = ["MailConnection", "MailOperation", "InboundEndpoint"]
@@ -438,6 +439,16 @@ class MailOperation(Settings):
         group="Content",
         show_if={"action": "send", "disposition": "attachment"},
     )
+    headers: dict[str, str] = setting(
+        {},
+        title="Custom headers",
+        help="Extra header lines for every email, name: value (such as X-Campaign: retirement-2026). "
+        "mail.headers.NAME set on a document (Set Properties) adds or overrides one; a blank value drops it. "
+        "From, To, Cc, Bcc, Subject, Date, Message-ID, MIME-Version, Reply-To, Sender, Content-*, Resent-*, "
+        "Return-Path, Received, DKIM-Signature and other server headers cannot be set.",
+        group="Content",
+        show_if={"action": "send"},
+    )
     one_email_per_recipient: bool = setting(
         False,
         title="One email per recipient",
@@ -550,6 +561,23 @@ class MailOperation(Settings):
         if self.action == "get" and self.start_from == "date" and self.start_date is None:
             raise ValueError("start_from is date but start_date is blank: set start_date (YYYY-MM-DD)")
         return self
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: set[str] = set()
+        for name, text in value.items():
+            try:
+                check_header_name(name)
+            except HeaderError as exc:
+                raise ValueError(f"headers: {exc}") from None
+            if name.lower() in seen:
+                raise ValueError(f"headers: {name} is given twice (header names compare case-blind)")
+            seen.add(name.lower())
+            if re.search(r"[\x00-\x1f\x7f\x85\u2028\u2029]", text):
+                raise ValueError(f"headers: the value of {name} must be one line of text (it holds a line break "
+                                 "or another control character)")
+        return value
 
     @field_validator("attachment_content_type", "body_content_type")
     @classmethod

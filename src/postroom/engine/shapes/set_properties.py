@@ -30,7 +30,7 @@ class SetPropertiesRunner(PerDocument):
         for kind, key, sources in self.entries:
             value = resolve_all(sources, doc, ctx, None, self.id)
             if kind == "document":
-                doc.properties[key] = value
+                doc.set_property(key, value)
             elif kind == "dynamic":
                 doc.dynamic[key] = value
             elif kind == "process":

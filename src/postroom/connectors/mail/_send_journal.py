@@ -1,0 +1,91 @@
+"""The send journal's "after" records, written in groups by the sending threads (see send.py)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+__all__ = ["JournalWriter", "Sender"]
+
+
+class JournalWriter:
+    """The journal's "after" records, queued by the sending threads and written in groups.
+
+    ``finish`` queues a record and returns its ticket. ``sync(ticket)`` returns once that
+    record is written: the calling thread writes everything queued so far in one
+    ``finish_many`` (one transaction), its own record and those the other threads queued
+    meanwhile, or waits for the thread already writing. No thread of its own: a sender
+    writes while its server works on the commands it just sent (see ``SmtpPool.send``).
+    """
+
+    def __init__(self, journal: Any) -> None:
+        self._journal = journal
+        self._many = getattr(journal, "finish_many", None)
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: list[tuple[str, str, str]] = []
+        self._tickets = 0
+        self._written = 0
+        self._writing = False
+        self.error: BaseException | None = None
+
+    def finish(self, key: str, status: str, reply: str) -> int:
+        with self._cond:
+            self._queue.append((key, status, reply))
+            self._tickets += 1
+            return self._tickets
+
+    def sync(self, ticket: int) -> None:
+        """Return once record ``ticket`` (and every one before it) is written."""
+        with self._cond:
+            while self._written < ticket:
+                if self.error is not None:
+                    raise self.error
+                if self._writing:
+                    self._cond.wait()
+                    continue
+                group, self._queue = self._queue, []
+                upto = self._tickets
+                self._writing = True
+                self._cond.release()
+                try:
+                    self._write(group)
+                except BaseException as exc:
+                    self._cond.acquire()
+                    self.error = exc
+                    raise
+                else:
+                    self._cond.acquire()
+                    self._written = upto
+                finally:
+                    self._writing = False
+                    self._cond.notify_all()
+
+    def flush(self) -> None:
+        """Write whatever is queued; raise if a write failed."""
+        self.sync(self._tickets)
+
+    close = flush
+
+    def _write(self, group: list[tuple[str, str, str]]) -> None:
+        if self._many is not None:
+            self._many(group)
+        else:
+            for key, status, reply in group:
+                self._journal.finish(key, status, reply)
+
+
+class Sender:
+    """One sending thread's state: the ticket of its last journal record."""
+
+    def __init__(self, writer: JournalWriter) -> None:
+        self.writer = writer
+        self.ticket = 0
+
+    def finish(self, key: str, status: str, reply: str) -> None:
+        self.ticket = self.writer.finish(key, status, reply)
+
+    def sync(self) -> None:
+        """The outcome of this thread's previous email, on record: called before the next
+        email's final dot (and earlier, while the server answers the commands before it)."""
+        if self.ticket:
+            self.writer.sync(self.ticket)
