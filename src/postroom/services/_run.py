@@ -181,8 +181,10 @@ def _check_inputs(paths: list[str]) -> None:
 def _input_documents(paths: list[str]) -> Iterator[Document]:
     for path in paths:
         try:
+            # disk.directory says where the input came from; a disk send never writes there by itself
             yield Document.from_file(path, {"disk.file_name": os.path.basename(path),
-                                            "disk.directory": os.path.dirname(os.path.abspath(path))})
+                                            "disk.directory": os.path.dirname(os.path.abspath(path))},
+                                     ).mark_inbound(["disk.directory"])
         except OSError as exc:
             raise ConfigError(f"cannot read the input file: {exc.strerror}", file=path, field="--input") from None
 

@@ -61,7 +61,8 @@ class DiskGetSession(OperationSession):
 
     def _read(self, path: Path) -> Document:
         try:
-            doc = Document.from_file(path, self._properties(path))
+            # where the file came from: readable by every shape, never where a send writes by itself
+            doc = Document.from_file(path, self._properties(path)).mark_inbound(["disk.directory"])
         except OSError as exc:
             raise ConnectorError(f"cannot read {path}: {exc.strerror}", retryable=False) from None
         self.read.append(path)
@@ -100,7 +101,7 @@ class DiskSendSession(OperationSession):
 
     def _target(self, doc: Document) -> Path:
         """The file to write for ``doc``; ValueError (the document's failure) when it may not be."""
-        directory = doc.properties.get("disk.directory", "")
+        directory = doc.outbound("disk.directory") or ""
         name = doc.properties.get("disk.file_name", "").strip()
         for prop, value in (("disk.directory", directory), ("disk.file_name", name)):
             bad = bad_character(value)
@@ -126,7 +127,7 @@ class DiskSendSession(OperationSession):
         if not within(folder, base_real):
             raise ValueError(f"disk.directory {directory!r} leads to {os.path.realpath(folder)}, outside the "
                              f"connection's directory {self.base}; set disk.directory to a folder below it (or to "
-                             "nothing) before this shape (--input sets it to the input file's folder), or "
+                             "nothing) before this shape, or "
                              f"{_ALLOW}")
         if not within(path, base_real):
             raise ValueError(f"disk.file_name {name!r} in {folder} is a symbolic link to "
