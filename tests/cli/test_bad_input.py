@@ -225,3 +225,28 @@ def test_export_never_crashes_on_a_stored_folder(cli, workdir, home):
     blocked = cli("export", "--out", "afile")
     assert blocked.code == 2, blocked
     assert "cannot write" in blocked.stderr and "Traceback" not in blocked.stderr
+
+
+def test_anchors_aliases_and_merge_keys_still_work(cli, workdir):
+    """Bounding aliases must not take YAML's sharing away: a merge gives a shape the keys of
+    another, an explicit key overrides the merged one, and an alias repeats a list."""
+    write(workdir, "shared.yaml", """\
+type: process
+name: Shared
+id: shared
+shapes:
+  start: {type: start, next: a}
+  a: &note {type: notify, level: warning, message: "first {1}", parameters: &params [x], next: b}
+  b:
+    <<: *note
+    message: "second {1}"
+    parameters: *params
+    next: null
+""")
+    result = cli("import", "shared.yaml")
+    assert result.code == 0, result
+    shapes = cli("components", "show", "shared", "--json").json()["body"]["shapes"]
+    assert shapes["b"] == {"type": "notify", "level": "warning", "message": "second {1}", "parameters": ["x"],
+                           "next": None}
+    ran = cli("run", "shared", "--json")
+    assert ran.code == 0, ran
