@@ -20,7 +20,7 @@ from ._messageformat import (
     quoted_placeholders,
     render,
 )
-from ._shapes import SHAPE_MODELS, outlets_of, primary_outlet
+from ._shapes import SHAPE_MODELS, PropertyEntry, outlets_of, primary_outlet
 from ._values import SOURCE_KINDS, ValueSource, parse_source
 from ._yaml import Loaded, dump, load_file, load_text
 
@@ -35,6 +35,7 @@ __all__ = [
     "Operation",
     "Process",
     "ProcessPropertySet",
+    "PropertyEntry",
     "Profile",
     "SHAPE_MODELS",
     "SOURCE_KINDS",

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..connectors import available_connectors, get_connector
-from ..model import Component, Loaded, ValueSource, quoted_placeholders
+from ..model import Component, Loaded, PropertyEntry, ValueSource, quoted_placeholders
 from ..repository import Repository
 from ..sdk import DocumentProperty
 from ._secrets import REFERENCE
@@ -142,6 +142,9 @@ def _property_warnings(shape_id: str, shape: BaseModel, loaded: Loaded) -> list[
     return warnings
 
 
+_OTHER_KINDS = ("dynamic", "process", "dynamic_process")  # Set Properties prefixes that are not document properties
+
+
 def _property_names(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
     """Every document property a shape sets (Set Properties) or reads (a value source)."""
     if isinstance(value, ValueSource):
@@ -149,10 +152,8 @@ def _property_names(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
             yield path, value.arg
         return
     if isinstance(value, BaseModel):
-        if type(value).__name__ == "PropertyEntry" and "." in value.property:  # type: ignore[attr-defined]
-            prefix = value.property.split(".", 1)[0]  # type: ignore[attr-defined]
-            if prefix not in ("dynamic", "process", "dynamic_process"):
-                yield path + ("property",), value.property  # type: ignore[attr-defined]
+        if isinstance(value, PropertyEntry) and value.property.split(".", 1)[0] not in _OTHER_KINDS:
+            yield path + ("property",), value.property
         for name in type(value).model_fields:
             yield from _property_names(getattr(value, name), path + (name,))
         return
