@@ -250,3 +250,10 @@ shapes:
                            "next": None}
     ran = cli("run", "shared", "--json")
     assert ran.code == 0, ran
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(cli, workdir):
+    write(workdir, "huge.yaml", "type: process\nname: P\n" + "# padding\n" * 400_001)  # just over 4 MB
+    result = cli("import", "huge.yaml")
+    assert result.code == 2, result
+    assert "huge.yaml: the file is larger than 4 MB" in result.stderr and "split it" in result.stderr

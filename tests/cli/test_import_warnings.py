@@ -61,7 +61,7 @@ def test_unset_secret_is_named_once_a_process_uses_the_connection(cli, workdir):
           "  s: {type: connector, connection: used, operation: send}\n")
     second = cli("import", "p.yaml")  # the process arrives later: now the missing secret matters
     assert second.code == 0, second
-    assert "the secret 'used-password' is not set and process p uses this 'used'" in second.stderr, second.stderr
+    assert "the secret 'used-password' is not set, and process p uses connection used" in second.stderr, second.stderr
     assert "postroom secrets set used-password" in second.stderr
     assert "unused-password" not in second.stderr
 

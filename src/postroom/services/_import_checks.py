@@ -71,21 +71,21 @@ def _secret_warnings(repo: Repository, parsed: list[tuple[Component, Loaded]]) -
     """Unset secrets of the connections and operations a process uses, whether the
     component or the process came in this import."""
     used = _used_by_processes(repo, parsed)
-    imported = {c.id: (c.settings, loaded.file) for c, loaded in parsed  # type: ignore[attr-defined]
+    imported = {c.id: (c.type, c.settings, loaded.file) for c, loaded in parsed  # type: ignore[attr-defined]
                 if c.type in ("connection", "operation")}
     warnings = []
     for component_id, process_id in used.items():
         if component_id in imported:
-            settings, where = imported[component_id]
+            kind, settings, where = imported[component_id]
         else:
             record = repo.get_component(component_id)
             if record is None or record.type not in ("connection", "operation"):
                 continue
-            settings, where = record.body.get("settings") or {}, f"component {component_id}"
+            kind, settings, where = record.type, record.body.get("settings") or {}, f"component {component_id}"
         for key, value in settings.items():
             for name in _unset_secrets(repo, value):
-                warnings.append(f"{where}: settings.{key}: the secret {name!r} is not set and process "
-                                f"{process_id} uses this {component_id!r}; store it with: "
+                warnings.append(f"{where}: settings.{key}: the secret {name!r} is not set, and process "
+                                f"{process_id} uses {kind} {component_id}; store it with: "
                                 f"postroom secrets set {name}")
     return warnings
 
