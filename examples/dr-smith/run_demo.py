@@ -13,6 +13,8 @@ import argparse
 import email
 import email.policy
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -28,6 +30,17 @@ def postroom(*args: str, env: dict[str, str], input: str | None = None, check: b
     if check and proc.returncode not in (0,):
         sys.exit(f"demo: `postroom {' '.join(args)}` exited with {proc.returncode}")
     return proc.returncode
+
+
+def where_to_look(home: Path) -> str:
+    """The demo's last lines: where its executions are and the command that lists them."""
+    try:
+        shown = str(home.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        shown = str(home.resolve())
+    command = "postroom" if shutil.which("postroom") else os.path.relpath(Path(sys.executable).parent / "postroom")
+    return (f"The demo's components, secrets and executions are in {shown} (POSTROOM_HOME). To look at them:\n"
+            f"  POSTROOM_HOME={shlex.quote(shown)} {shlex.quote(command)} executions list")
 
 
 def main() -> None:
@@ -70,6 +83,7 @@ def main() -> None:
             print(f"  to {', '.join(stored.rcpt_tos):<36} {parsed['Subject']}  | {first_line}")
         print(f"\nEach patient got exactly one letter, addressed to them alone. Open {server.web_url} to read them"
               + (" (Ctrl-C to stop)." if args.keep_running else " (run with --keep-running to keep it up)."))
+        print(where_to_look(home))
         if args.keep_running:
             try:
                 threading.Event().wait()

@@ -112,3 +112,41 @@ def test_devmail_requires_auth_on_every_smtp_port_unless_no_auth(home):
     help_text = " ".join(shown.stdout.split())
     assert "every SMTP port (plain with STARTTLS, and SMTPS) requires a login" in help_text
     assert "530 5.7.0 Authentication required" in help_text and "--no-auth turns logins off" in help_text
+
+
+def test_readme_ca_line_names_the_ca_devmail_prints_with_and_without_postroom_home(tmp_path):
+    """Issue 7, item 21: README's by-hand steps named ~/.postroom/devmail/tls/ca.pem, wrong
+    whenever POSTROOM_HOME is set. Its export line now matches what devmail prints (and the
+    export line devmail prints itself) in both cases."""
+    from testsupport import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    export = next(line for line in readme.splitlines() if line.startswith("export POSTROOM_DEVMAIL_CA="))
+    user_home = tmp_path / "user"
+    user_home.mkdir()
+    for postroom_home in (str(tmp_path / "project-home"), None):
+        env = {k: v for k, v in os.environ.items() if k != "POSTROOM_HOME"}
+        env["HOME"] = str(user_home)
+        if postroom_home:
+            env["POSTROOM_HOME"] = postroom_home
+        shell = subprocess.run(["bash", "-c", export + '\necho "$POSTROOM_DEVMAIL_CA"'], env=env,
+                               capture_output=True, text=True, check=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "postroom", "devmail", "--smtp-port", "0", "--smtps-port", "0", "--pop3-port",
+             "0", "--pop3s-port", "0", "--web-port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        try:
+            banner = ""
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and "export POSTROOM_DEVMAIL_CA=" not in banner:
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                banner += line
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=30)
+        printed = re.search(r"CA file\s+(\S+)", banner).group(1)
+        assert shell.stdout.strip() == printed, (postroom_home, banner)
+        assert f"export POSTROOM_DEVMAIL_CA={printed}" in banner
+        assert os.path.isfile(printed)

@@ -17,7 +17,7 @@ def test_package_api():
 def test_sdk_api():
     assert sorted(postroom.sdk.__all__) == sorted([
         "AuthenticationFailed", "ConfigError", "ConnectionFailed", "Connector", "ConnectorError", "Document",
-        "DocumentError", "Failed", "OperationSession", "PostroomError", "RunContext", "SPOOL_THRESHOLD", "Settings",
+        "DocumentError", "DocumentProperty", "Failed", "OperationSession", "PostroomError", "RunContext", "SPOOL_THRESHOLD", "Settings",
         "TestReport", "secret_fields", "setting", "spool_directory"])
 
 

@@ -105,3 +105,10 @@ def test_make_demo_script_sends_and_shows_the_letters(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "23 letters arrived at devmail" in proc.stdout
     assert "Dear Zoë O'Brien," in proc.stdout
+    # Issue 7, item 21: the last lines say where the executions are and how to list them.
+    command = proc.stdout.strip().splitlines()[-1].strip()
+    assert command.startswith("POSTROOM_HOME=home ") and command.endswith(" executions list"), proc.stdout
+    listed = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert listed.returncode == 0, listed
+    assert "dr-smith-announcement" in listed.stdout and "dr-smith-personal-letters" in listed.stdout, listed.stdout

@@ -206,3 +206,23 @@ def test_open_accepts_plain_mappings():
         assert session.operation.subject == "Announcement: Dr. Smith is Retiring"
     finally:
         session.close()
+
+
+def test_every_property_the_connectors_use_is_declared_once():
+    """Import warns about unknown mail.* and disk.* names against each connector's
+    document_properties: a name the code reads or sets must be in that list, or import
+    would warn about a name that works."""
+    import re
+    from pathlib import Path
+
+    from postroom.connectors import get_connector
+
+    for name in ("mail", "disk"):
+        connector = get_connector(name)
+        source = Path(__import__(f"postroom.connectors.{name}", fromlist=["x"]).__file__).parent
+        text = "\n".join(p.read_text() for p in source.glob("*.py"))
+        actions = set(re.findall(rf'record_dry_run\([^)]*?"({name}\.[a-z_]+)"', text))  # dry-run labels
+        used = set(re.findall(rf'"({name}\.[a-z_]+\.?)', text)) - actions
+        declared = connector.document_properties
+        missing = [u for u in used if not any(p.matches(u) or p.family == u for p in declared)]
+        assert missing == [], f"declare these in postroom/connectors/{name}/properties.py: {missing}"

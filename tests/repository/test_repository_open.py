@@ -222,3 +222,24 @@ def test_migrations_ship_as_packages() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "versions" / "__init__.py").is_file()
     assert [p.name for p in (MIGRATIONS_DIR / "versions").glob(f"{HEAD}_*.py")]
+
+
+def test_database_and_its_wal_files_are_created_0600(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7, item 17: the database (and SQLite's -wal and -shm, which take its mode) is
+    readable by its owner only, whatever the umask; the folder is 0700."""
+    import stat
+
+    monkeypatch.delenv("POSTROOM_DATABASE_URL", raising=False)
+    home = tmp_path / "fresh-home"
+    old = os.umask(0)
+    try:
+        repo = open_repository(home=home)
+        repo.save_components([ComponentRecord(id="a", type="process", name="A", body={})])
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in home.iterdir()}
+        repo.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert modes.get("postroom.db") == 0o600, modes
+    assert modes.get("postroom.db-wal") == 0o600, modes
+    assert modes.get("postroom.db-shm") == 0o600, modes

@@ -175,3 +175,23 @@ def test_set_secret_needs_a_name(repo: Repository) -> None:
     with pytest.raises(ConfigError):
         repo.set_secret("  ", CLEAR)
     assert repo.list_secrets() == []
+
+
+def test_missing_key_file_is_not_replaced_while_secrets_exist(repo: Repository, home: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7, item 17: reading a secret after secret.key was deleted made a new key (and
+    then 'cannot be decrypted'); now it stops, names the secrets and makes no key."""
+    monkeypatch.delenv("POSTROOM_SECRET_KEY", raising=False)
+    repo.set_secret("smtp", CLEAR)
+    url = repo.engine.url.render_as_string(hide_password=False)
+    repo.close()
+    (home / "secret.key").unlink()
+    again = open_repository(url, home=home)
+    try:
+        with pytest.raises(ConfigError) as caught:
+            again.get_secret("smtp")
+        assert "is missing" in caught.value.message and "smtp" in caught.value.message
+        assert CLEAR not in str(caught.value)
+        assert not (home / "secret.key").exists()
+    finally:
+        again.close()

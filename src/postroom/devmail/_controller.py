@@ -9,6 +9,7 @@ to 0 (ephemeral) so parallel tests never collide; ``None`` turns a listener off.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import ssl
@@ -415,8 +416,10 @@ def describe(devmail: DevMail) -> str:
     if devmail.web_url:
         lines.append(f"  {'Web inbox':<10}{devmail.web_url}")
     if devmail.ca_file:
-        lines.append(f"  {'CA file':<10}{devmail.ca_file}")
+        ca_file = Path(devmail.ca_file).resolve()
+        lines.append(f"  {'CA file':<10}{ca_file}")
         lines.append("            set trusted_ca_file to this path; connect to host 'localhost'")
+        lines.append(f"            (the examples read it from: export POSTROOM_DEVMAIL_CA={shlex.quote(str(ca_file))})")
     if devmail.users:
         if devmail.auth_required:
             lines.append(f"  {'Login':<10}required on every SMTP port before MAIL (--no-auth: take mail from anyone)")

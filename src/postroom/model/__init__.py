@@ -2,6 +2,7 @@
 
 from ._components import (
     COMPONENT_TYPES,
+    FOLDER_PART_MAX,
     Component,
     Connection,
     Operation,
@@ -12,20 +13,29 @@ from ._components import (
     parse_component,
     slugify,
 )
-from ._messageformat import MessageFormatError, compile_message, render
-from ._shapes import SHAPE_MODELS, outlets_of, primary_outlet
+from ._messageformat import (
+    MessageFormatError,
+    QuotedPlaceholder,
+    compile_message,
+    quoted_placeholders,
+    render,
+)
+from ._shapes import SHAPE_MODELS, PropertyEntry, outlets_of, primary_outlet
 from ._values import SOURCE_KINDS, ValueSource, parse_source
 from ._yaml import Loaded, dump, load_file, load_text
 
 __all__ = [
     "COMPONENT_TYPES",
+    "FOLDER_PART_MAX",
     "Component",
     "Connection",
     "Loaded",
     "MessageFormatError",
+    "QuotedPlaceholder",
     "Operation",
     "Process",
     "ProcessPropertySet",
+    "PropertyEntry",
     "Profile",
     "SHAPE_MODELS",
     "SOURCE_KINDS",
@@ -39,6 +49,7 @@ __all__ = [
     "parse_component",
     "parse_source",
     "primary_outlet",
+    "quoted_placeholders",
     "render",
     "slugify",
 ]

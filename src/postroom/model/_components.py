@@ -19,6 +19,7 @@ from ._yaml import Loaded
 
 __all__ = [
     "COMPONENT_TYPES",
+    "FOLDER_PART_MAX",
     "Component",
     "Connection",
     "Operation",
@@ -31,6 +32,19 @@ __all__ = [
 ]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Control characters, line separators and the bidirectional overrides that make a name read
+# differently from what it is (a folder becomes a path on export; names show in tables).
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSHOWABLE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # a description keeps tabs and lines
+FOLDER_PART_MAX = 60
+
+
+def _refuse_unshowable(value: str, what: str, pattern: re.Pattern[str] = _UNSHOWABLE) -> str:
+    found = pattern.search(value)
+    if found:
+        raise ValueError(f"{what} holds the control character U+{ord(found.group()):04X} at character "
+                         f"{found.start() + 1}; write it without control or text-direction characters")
+    return value
 
 
 def slugify(name: str) -> str:
@@ -43,11 +57,34 @@ def slugify(name: str) -> str:
 class Component(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     type: str
-    name: str = Field(..., min_length=1, description="Display name; need not be unique.")
+    name: str = Field(..., min_length=1, max_length=500, description="Display name; need not be unique.")
     id: str = Field("", description="Unique id; a slug of the name when absent.")
-    folder: str = Field("", description="Folder path such as Tutorials/Dr Smith.")
+    folder: str = Field("", max_length=1000, description="Folder path such as Tutorials/Dr Smith.")
     description: str = ""
     version: int | None = Field(None, description="Set by the repository; ignored on import.")
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return _refuse_unshowable(value, "the name")
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str) -> str:
+        return _refuse_unshowable(value, "the description", _UNSHOWABLE_TEXT)
+
+    @field_validator("folder")
+    @classmethod
+    def _check_folder(cls, value: str) -> str:
+        _refuse_unshowable(value, "the folder")
+        for part in value.split("/"):
+            if part.strip() in (".", ".."):
+                raise ValueError(f"the folder {value!r} holds {part.strip()!r}; a folder path names folders, "
+                                 "such as Tutorials/Dr Smith")
+            if len(part) > FOLDER_PART_MAX:
+                raise ValueError(f"the folder name {part[:20]!r}... is longer than {FOLDER_PART_MAX} characters "
+                                 "(it becomes a folder on disk on export)")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -236,14 +273,14 @@ def check_process_graph(process: Process, loaded: Loaded | None = None) -> None:
             file=file, field="start", fix="point start at a shape of type start"))
     for shape_id, shape in process.shapes.items():
         for outlet, target in shape.outlets():
-            if target is not None and target not in process.shapes:
-                key = {"next": "next", "true": "true", "false": "false", "try": "try", "catch": "catch",
-                       "default": "default"}.get(outlet, outlet)
-                known = ", ".join(sorted(process.shapes))
-                problems.append(ConfigError(
-                    f"{key} names {target!r}, which is not a shape of this process", file=file,
-                    line=line(shape_id, key if key in ("next", "true", "false", "try", "catch", "default") else "type"),
-                    field=f"shapes.{shape_id}.{key}", fix=f"use one of: {known}"))
+            if target is None:
+                continue
+            path = _outlet_path(outlet)
+            field = ".".join(["shapes", shape_id, *map(str, path)])
+            problem = _outlet_problem(process, shape_id, outlet, target)
+            if problem:
+                message, fix = problem
+                problems.append(ConfigError(message, file=file, line=line(shape_id, *path), field=field, fix=fix))
         if shape.type == "start" and shape_id != process.start:
             problems.append(ConfigError("a process has one start shape", file=file, line=line(shape_id),
                                         field=f"shapes.{shape_id}", fix="remove it or change its type"))
@@ -256,6 +293,33 @@ def check_process_graph(process: Process, loaded: Loaded | None = None) -> None:
                 fix="send one of them to a shape outside the cycle (a decision's other outlet or a stop)"))
     if problems:
         raise ValidationError(str(problems[0]), problems=problems, file=file)
+
+
+def _outlet_path(outlet: str) -> tuple:
+    """Where an outlet is written: ``branch 2`` is ``branches.1``, ``case 1`` ``cases.0.next``."""
+    kind, _, number = outlet.partition(" ")
+    if kind == "branch":
+        return ("branches", int(number) - 1)
+    if kind == "case":
+        return ("cases", int(number) - 1, "next")
+    return (outlet,)
+
+
+def _outlet_problem(process: Process, shape_id: str, outlet: str, target: str) -> tuple[str, str] | None:
+    """What is wrong with an outlet's target, as (message, fix); None when it is fine."""
+    if target not in process.shapes:
+        return (f"{outlet} names {target!r}, which is not a shape of this process",
+                "use one of: " + ", ".join(sorted(process.shapes)))
+    if target == shape_id:
+        what = {"catch": "a document that failed would be caught by the same Try/Catch again, forever",
+                "try": "the Try/Catch would protect itself, forever"}.get(outlet, "its documents would come back to it "
+                                                                         "forever")
+        return (f"{outlet} leads back to shape {shape_id!r} itself: {what}",
+                "point it at another shape, or leave it out to end the path there")
+    if target == process.start:
+        return (f"{outlet} leads to the start shape {target!r}; documents enter a process only at its start",
+                "point it at the shape after the start, or at another shape")
+    return None
 
 
 def _find_closed_cycle(process: Process) -> list[str] | None:

@@ -11,14 +11,64 @@ parameters are substituted after parsing.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-__all__ = ["compile_message", "render", "MessageFormatError"]
+__all__ = ["compile_message", "render", "MessageFormatError", "QuotedPlaceholder", "quoted_placeholders"]
 
 _PLACEHOLDER = re.compile(r"\{\s*(\d+)\s*\}")
 
 
 class MessageFormatError(ValueError):
     pass
+
+
+class QuotedPlaceholder(NamedTuple):
+    """A placeholder made literal by a quoted run: ``it's ... {2}``."""
+
+    word: str  # the word holding the opening quote ("it's"), or the quote alone
+    placeholder: str  # "{2}"
+    fixed_word: str  # the word with the quote doubled ("it''s")
+
+
+def quoted_placeholders(text: str) -> list[QuotedPlaceholder]:
+    """Placeholders inside quoted runs: almost always an apostrophe (``it's``) that opened
+    a run by accident and made the placeholders after it literal text."""
+    found: list[QuotedPlaceholder] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] != "'":
+            i += 1
+            continue
+        if text.startswith("''", i):
+            i += 2
+            continue
+        end = _run_end(text, i + 1)
+        for match in _PLACEHOLDER.finditer(text, i + 1, end):
+            word = _word_around(text, i)
+            found.append(QuotedPlaceholder(word, match.group(), word.replace("'", "''")))
+        i = end + 1
+    return found
+
+
+def _run_end(text: str, i: int) -> int:
+    """Index of the quote closing a run that starts at ``i`` (len(text) when unclosed)."""
+    while i < len(text):
+        if text[i] == "'":
+            if text.startswith("''", i):
+                i += 2
+                continue
+            return i
+        i += 1
+    return len(text)
+
+
+def _word_around(text: str, i: int) -> str:
+    start, end = i, i + 1
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
 
 
 def compile_message(text: str, parameter_count: int | None = None) -> tuple[tuple[str, ...], tuple[int, ...]]:

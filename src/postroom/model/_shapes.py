@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ._messageformat import MessageFormatError, compile_message
 from ._values import Source, SourceList
 
-__all__ = ["SHAPE_MODELS", "Shape", "ShapeBase", "outlets_of", "primary_outlet"]
+__all__ = ["SHAPE_MODELS", "PropertyEntry", "Shape", "ShapeBase", "outlets_of", "primary_outlet"]
 
 Comparison = Literal["equals", "not_equals", "greater", "greater_or_equal", "less", "less_or_equal", "regex", "wildcard"]
 

@@ -5,7 +5,9 @@ Where the key comes from, in order:
 1. ``POSTROOM_SECRET_KEY``: one Fernet key, or several separated by commas for rotation
    (the first encrypts, every one decrypts). Every host sharing one PostgreSQL database
    must use the same key, so a shared deployment sets this variable.
-2. ``<POSTROOM_HOME>/secret.key``: created on first use, readable by its owner only.
+2. ``<POSTROOM_HOME>/secret.key``: created on first use, readable by its owner only. It is
+   never replaced: when it is missing while the repository holds encrypted secrets, every
+   secret use stops with an error saying how to restore the key or set the secrets again.
 
 The key is loaded lazily, on the first secret stored or read, so commands that never touch
 a secret never create a key file. Error messages name the secret and where the key came
@@ -19,6 +21,7 @@ import os
 import secrets as _random
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -36,10 +39,13 @@ _log = logging.getLogger(__name__)
 class SecretBox:
     """Encrypts and decrypts secret values with the configured key."""
 
-    def __init__(self, home: Path, key: str | None = None) -> None:
-        """``key`` overrides the environment (tests, embedding); else env, else key file."""
+    def __init__(self, home: Path, key: str | None = None, stored: Callable[[], list[str]] | None = None) -> None:
+        """``key`` overrides the environment (tests, embedding); else env, else key file.
+        ``stored`` names the secrets already encrypted in the repository: a key file is
+        created only when there are none (a new key could decrypt none of them)."""
         self._home = Path(home)
         self._explicit_key = key
+        self._stored = stored or (lambda: [])
         self._fernet: MultiFernet | None = None
         self._source = ""
         self._lock = threading.Lock()
@@ -86,6 +92,7 @@ class SecretBox:
     def _read_or_create_key_file(self) -> str:
         path = self.key_file
         if not path.exists():
+            self._refuse_new_key_over_secrets()
             _create_key_file(path)
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -98,6 +105,19 @@ class SecretBox:
                 f"cannot read the secret key file {path}: {exc.__class__.__name__}",
                 fix=f"make it readable by this user, or set {KEY_ENV}",
             ) from None
+
+
+    def _refuse_new_key_over_secrets(self) -> None:
+        names = self._stored()
+        if not names:
+            return
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise ConfigError(
+            f"the secret key file {self.key_file} is missing, but the repository holds {len(names)} secret(s) "
+            f"encrypted with it ({shown}); a new key could not decrypt them, so none was made",
+            fix=f"put the original secret.key back at {self.key_file} (or set {KEY_ENV} to that key); if it is "
+            "lost, delete each secret (postroom secrets delete NAME) and set it again with postroom secrets set NAME",
+        )
 
 
 def _parse_keys(text: str, source: str) -> MultiFernet:

@@ -79,6 +79,8 @@ def make_engine(url: URL) -> Engine:
     kw: dict[str, Any] = {"hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         memory = url.database in (None, "", ":memory:")
+        if not memory:
+            _create_private_file(str(url.database))
         kw["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         if memory:  # one shared connection, or every checkout would see an empty database
             kw["poolclass"] = StaticPool
@@ -98,6 +100,21 @@ def make_engine(url: URL) -> Engine:
         _tune_sqlite(engine, memory=memory)
     _dispose_after_fork(engine)
     return engine
+
+
+def _create_private_file(path: str) -> None:
+    """Create a new SQLite file readable by its owner only (0600) before SQLite opens it:
+    SQLite gives its -wal and -shm files the database file's mode. An existing file keeps
+    the mode its owner chose."""
+    if path.startswith("file:"):
+        return  # a URI filename: SQLite opens it as the URI says
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # a folder that does not exist or cannot be written: SQLite's own error says so
+    os.close(fd)
 
 
 def _tune_sqlite(engine: Engine, *, memory: bool) -> None:

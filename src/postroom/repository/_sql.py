@@ -117,7 +117,7 @@ class SqlRepository(Repository):
         ``POSTROOM_DATABASE_URL`` when the database cannot be opened."""
         self._url = normalize_url(url) if isinstance(url, str) else normalize_url(url.render_as_string(False))
         self._home = data_home(home)
-        self._box = SecretBox(self._home, key=secret_key)
+        self._box = SecretBox(self._home, key=secret_key, stored=lambda: [n for n, _ in self.list_secrets()])
         self.engine = make_engine(self._url)
         self._dialect = self.engine.dialect.name
         # The send journal's own driver connection (see _raw_executemany): process id, connection.

@@ -11,6 +11,7 @@ from ..errors import (
 from ._document import SPOOL_THRESHOLD, Document, spool_directory
 from ._spec import (
     Connector,
+    DocumentProperty,
     Failed,
     OperationSession,
     RunContext,
@@ -27,6 +28,7 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "Document",
+    "DocumentProperty",
     "DocumentError",
     "Failed",
     "OperationSession",

@@ -28,6 +28,7 @@ __all__ = [
     "Failed",
     "TestReport",
     "secret_fields",
+    "DocumentProperty",
 ]
 
 
@@ -68,6 +69,30 @@ def secret_fields(model: type[BaseModel]) -> list[str]:
         if isinstance(extra, dict) and extra.get("secret"):
             names.append(name)
     return names
+
+
+@dataclass(frozen=True)
+class DocumentProperty:
+    """A document property a connector reads or sets, declared once on the connector
+    (:attr:`Connector.document_properties`): import checks the names shapes use against
+    these, and the docs list them.
+
+    ``name`` is ``CONNECTOR.NAME`` (``mail.to_address``); a family of names ends in
+    ``.<Name>`` (``mail.headers.<Name>``). ``boomi`` is Boomi's name for the same property,
+    when it has one, so that a name copied from Boomi draws a warning naming Postroom's."""
+
+    name: str
+    help: str
+    boomi: str = ""
+
+    @property
+    def family(self) -> str | None:
+        """``mail.headers.`` for ``mail.headers.<Name>``; None for a single property."""
+        return self.name[: self.name.index("<")] if self.name.endswith(">") else None
+
+    def matches(self, name: str) -> bool:
+        family = self.family
+        return name.startswith(family) and len(name) > len(family) if family else name == self.name
 
 
 @dataclass
@@ -141,6 +166,8 @@ class Connector(ABC):
     title: ClassVar[str]
     connection_model: ClassVar[type[Settings]]
     operation_model: ClassVar[type[Settings]]
+    #: The document properties this connector reads (before a send) or sets (on what it gets).
+    document_properties: ClassVar[tuple[DocumentProperty, ...]] = ()
 
     @abstractmethod
     def open(

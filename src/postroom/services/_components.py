@@ -13,9 +13,10 @@ from pydantic import ValidationError as PydanticValidationError
 from ..connectors import get_connector
 from ..engine import script_steps, scripts_allowed
 from ..errors import ConfigError, NotFound, PostroomError, ValidationError
-from ..model import COMPONENT_TYPES, Component, Loaded, dump, load_file, parse_component
+from ..model import COMPONENT_TYPES, FOLDER_PART_MAX, Component, Loaded, dump, load_file, parse_component
 from ..repository import ComponentRecord, Repository
 from ..sdk import secret_fields
+from ._import_checks import import_warnings
 from ._secrets import REFERENCE, is_reference, secret_name_for
 
 __all__ = ["ImportResult", "import_paths", "export_components", "component_from_record", "validate_settings",
@@ -77,9 +78,29 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
 
 def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> ImportResult:
     """Validate every file first; store everything or nothing."""
+    paths = [str(p) for p in paths]
     files = collect_files(paths)
     if not files:
         raise ConfigError("no component files (.yaml, .yml) found", fix="name a file or a folder holding them")
+    named = {os.path.abspath(p) for p in paths if not os.path.isdir(p)}
+    result = ImportResult()
+    parsed, problems = _parse_files(files, named, result.warnings)
+    _check_unique_ids(parsed, problems)
+    if problems:
+        count = len(problems)
+        head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
+        raise ValidationError(head, problems=problems)
+    if not parsed:
+        raise ConfigError("no components found: every file is empty", file=", ".join(paths),
+                          fix="write components (type, name...) into the files")
+    result.warnings.extend(import_warnings(repo, parsed))
+    _store(repo, parsed, result)
+    return result
+
+
+def _parse_files(files: list[Path], named: set[str],
+                 warnings: list[str]) -> tuple[list[tuple[Component, Loaded]], list[PostroomError]]:
+    """Every component of every file, and every problem found (nothing stops at the first)."""
     problems: list[PostroomError] = []
     parsed: list[tuple[Component, Loaded]] = []
     for path in files:
@@ -87,6 +108,14 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
             documents = load_file(path)
         except ConfigError as exc:
             problems.append(exc)
+            continue
+        if not documents:
+            if os.path.abspath(path) in named:  # named on the command line: the user expected components
+                problems.append(ConfigError("no components in this file: it is empty or holds only comments",
+                                            file=str(path), fix="write a component (type, name...) into it, "
+                                            "or leave the file out"))
+            else:
+                warnings.append(f"{path}: no components in this file (empty or only comments); skipped")
             continue
         for loaded in documents:
             try:
@@ -99,6 +128,10 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
                 problems.extend(exc.problems or [exc])
             except ConfigError as exc:
                 problems.append(exc)
+    return parsed, problems
+
+
+def _check_unique_ids(parsed: list[tuple[Component, Loaded]], problems: list[PostroomError]) -> None:
     seen: dict[str, str] = {}
     for component, loaded in parsed:
         if component.id in seen:
@@ -106,15 +139,12 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
                 f"id {component.id!r} is used twice (also in {seen[component.id]})", file=loaded.file,
                 line=loaded.line_of(("id",)), field="id", fix="give each component its own id"))
         seen[component.id] = loaded.file
-    if problems:
-        count = len(problems)
-        head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
-        raise ValidationError(head, problems=problems)
 
-    result = ImportResult()
+
+def _store(repo: Repository, parsed: list[tuple[Component, Loaded]], result: ImportResult) -> None:
+    """Literal secrets into the secret store (replaced by references), then the components."""
     secrets_to_store: list[tuple[str, str]] = []
     records = []
-    known_ids = set(seen)
     for component, loaded in parsed:
         body = _as_written(component, loaded)
         if component.type in ("connection", "operation"):
@@ -128,11 +158,9 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
                     body["settings"][name] = f"${{secret:{secret}}}"
         records.append(ComponentRecord(id=component.id, type=component.type, name=component.name, body=body,
                                        folder=component.folder, source_file=os.path.abspath(loaded.file)))
-        result.warnings.extend(_reference_warnings(repo, component, known_ids, loaded))
     for name, value in secrets_to_store:
         repo.set_secret(name, value)
     result.saved = repo.save_components(records)
-    return result
 
 
 def _as_written(component: Component, loaded: Loaded) -> dict[str, Any]:
@@ -152,25 +180,6 @@ def _as_written(component: Component, loaded: Loaded) -> dict[str, Any]:
     return body
 
 
-def _reference_warnings(repo: Repository, component: Component, known: set[str], loaded: Loaded) -> list[str]:
-    warnings = []
-    if component.type == "process":
-        for shape_id, shape in component.shapes.items():  # type: ignore[attr-defined]
-            for kind in ("connection", "operation"):
-                ref = getattr(shape, kind, None)
-                if ref and ref not in known and repo.get_component(ref) is None:
-                    warnings.append(f"{loaded.file}: shape {shape_id}: {kind} {ref!r} does not exist yet; "
-                                    f"import it before running the process")
-    if component.type in ("connection", "operation"):
-        for key, value in component.settings.items():  # type: ignore[attr-defined]
-            if isinstance(value, str):
-                for match in REFERENCE.finditer(value):
-                    if match.group(1) == "secret" and repo.get_secret(match.group(2).strip()) is None:
-                        warnings.append(f"{loaded.file}: settings.{key}: the secret {match.group(2)!r} is not set; "
-                                        f"store it with: postroom secrets set {match.group(2)}")
-    return warnings
-
-
 def component_from_record(record: ComponentRecord) -> Component:
     model = COMPONENT_TYPES[record.type]
     component = model.model_validate(record.body)
@@ -183,12 +192,27 @@ def export_components(repo: Repository, out: str | os.PathLike[str]) -> list[Pat
     written = []
     base = Path(out)
     for record in repo.list_components():
-        folder = base.joinpath(*[p for p in record.folder.split("/") if p not in ("", ".", "..")])
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{record.id}.yaml"
-        path.write_text(dump(record.body), encoding="utf-8")
+        path = base.joinpath(*_folder_parts(record.folder), f"{record.id}.yaml")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(dump(record.body), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(f"cannot write {path}: {reason}", component=record.id,
+                              fix="choose another --out folder, or move the component to another folder") from None
         written.append(path)
     return written
+
+
+def _folder_parts(folder: str) -> list[str]:
+    """A component's folder as path parts that are safe on disk: import refuses control
+    characters and long names; an older record's are replaced here, never a crash."""
+    parts = []
+    for part in folder.split("/"):
+        part = "".join("_" if ord(ch) < 32 or ch == "\x7f" else ch for ch in part).strip()
+        if part and part not in (".", ".."):
+            parts.append(part[:FOLDER_PART_MAX])
+    return parts
 
 
 def get_record(repo: Repository, component_id: str, version: int | None = None) -> ComponentRecord:

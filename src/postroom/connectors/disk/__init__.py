@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...errors import ConfigError
 from ...sdk import Connector, OperationSession, RunContext, TestReport
 from ._session import DiskGetSession, DiskSendSession
+from .properties import DISK_PROPERTIES
 from .spec import DiskConnection, DiskOperation
 
 __all__ = ["DiskConnector", "connector", "DiskConnection", "DiskOperation"]
@@ -15,6 +16,7 @@ class DiskConnector(Connector):
     title = "Disk"
     connection_model = DiskConnection
     operation_model = DiskOperation
+    document_properties = DISK_PROPERTIES
 
     def open(self, connection: DiskConnection, operation: DiskOperation, context: RunContext) -> OperationSession:  # type: ignore[override]
         if operation.action == "get":

@@ -12,6 +12,7 @@ from ...errors import ConfigError
 from ...sdk import Connector, OperationSession, RunContext, Settings, TestReport
 from ._smtp import PoolRegistry
 from .get import MailGetSession, test_mail_connection
+from .properties import MAIL_PROPERTIES
 from .send import MailSendSession
 from .spec import InboundEndpoint, MailConnection, MailOperation
 
@@ -34,6 +35,7 @@ class MailConnector(Connector):
     title = "Mail"
     connection_model = MailConnection
     operation_model = MailOperation
+    document_properties = MAIL_PROPERTIES
 
     def __init__(self) -> None:
         # Sessions of every execution in this process share one pool per connection, so

@@ -1,0 +1,38 @@
+"""The Mail connector's document properties: the one list import checks names against and
+the docs show (:attr:`postroom.sdk.Connector.document_properties`). A name the connector
+reads or sets that is missing here fails ``tests/mail/test_mail_spec.py``."""
+
+from __future__ import annotations
+
+from ...sdk import DocumentProperty
+
+__all__ = ["MAIL_PROPERTIES"]
+
+MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
+    DocumentProperty("mail.to_address", "Send: the recipients (overrides the operation's to); "
+                     "get: the message's To addresses.", boomi="connector.mail.toAddress"),
+    DocumentProperty("mail.from_address", "Send: the sender; get: the message's From address.",
+                     boomi="connector.mail.fromAddress"),
+    DocumentProperty("mail.cc_address", "Send: copy recipients; get: the message's Cc addresses.",
+                     boomi="connector.mail.ccAddress"),
+    DocumentProperty("mail.bcc_address", "Send: blind copy recipients.", boomi="connector.mail.bccAddress"),
+    DocumentProperty("mail.reply_to_address", "Send: where replies go; get: the message's Reply-To.",
+                     boomi="connector.mail.replyToAddress"),
+    DocumentProperty("mail.subject", "Send: the subject line; get: the decoded subject.",
+                     boomi="connector.mail.subject"),
+    DocumentProperty("mail.file_name", "Send: the attachment's name; get: an attachment's name.",
+                     boomi="connector.mail.fileName"),
+    DocumentProperty("mail.body", "Send with disposition attachment: the body text.", boomi="connector.mail.body"),
+    DocumentProperty("mail.from_name", "Get: the sender's display name."),
+    DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
+    DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",
+                     boomi="connector.mail.receivedDate"),
+    DocumentProperty("mail.content_type", "Get: the type of the document's body or attachment.",
+                     boomi="connector.mail.contentType"),
+    DocumentProperty("mail.headers.<Name>", "Get: every header of the message, by name."),
+    DocumentProperty("mail.smtp_response", "After a send: the server's reply."),
+    DocumentProperty("mail.refused_recipients", "After a send: recipients the server refused."),
+    DocumentProperty("mail.uid", "Get over IMAP: the message's UID."),
+    DocumentProperty("mail.folder", "Get over IMAP: the folder read."),
+    DocumentProperty("mail.uidl", "Get over POP3: the message's UIDL."),
+)
