@@ -1,6 +1,6 @@
 """The engine: walks a process graph; shapes move documents."""
 
-from ._context import Catch, ExecutionContext, Limits, MemoryRecorder, Recorder, TryScope
+from ._context import Catch, ExecutionContext, Limits, MemoryRecorder, Recorder, StopFlag, TryScope
 from ._executor import RUNNERS, Executor
 from ._run import ExecutionResult, execute
 
@@ -13,6 +13,7 @@ __all__ = [
     "MemoryRecorder",
     "RUNNERS",
     "Recorder",
+    "StopFlag",
     "TryScope",
     "execute",
 ]

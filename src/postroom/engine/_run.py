@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ..errors import ConnectorError, ExecutionStopped, PostroomError
+from ..errors import ConnectorError, ExecutionStopped, Interrupted, PostroomError
 from ..sdk import Document, Failed
 from ._context import ExecutionContext
 from ._executor import Executor
@@ -23,6 +23,8 @@ class ExecutionResult:
 
     @property
     def exit_code(self) -> int:
+        if self.status == "stopped" and self.error is not None:
+            return self.error.exit_code  # 128 + the signal's number (130: Ctrl-C, 143: SIGTERM)
         if self.error is not None:
             return self.error.exit_code if self.error.exit_code in (2, 3) else 1
         if self.status == "complete_with_errors":
@@ -70,6 +72,12 @@ def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> 
     status = "complete"
     try:
         Executor(ctx).run(_start_documents(ctx, inputs))
+    except Interrupted as exc:
+        error, status = exc, "stopped"
+        error.exit_code = ctx.stop.exit_code
+        ctx.log_line("warning", f"execution stopped ({exc.message}) with {ctx.documents_in} document(s) in, "
+                     f"{ctx.documents_out} out, {ctx.documents_failed} failed; postroom executions resume "
+                     f"{ctx.execution_id} continues it, and what was sent is not sent again")
     except ExecutionStopped as exc:
         error, status = exc, "failed"
         ctx.log_line("error", f"execution stopped by an exception shape: {exc.message}", exc.shape)
@@ -86,7 +94,7 @@ def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> 
         ctx.log_line("error", f"internal error: {type(exc).__name__}: {exc}")
     if status == "complete" and ctx.documents_failed:
         status = "complete_with_errors"
-    if status != "failed":
+    if status in ("complete", "complete_with_errors"):
         for session in ctx.sessions():
             try:
                 session.commit()
