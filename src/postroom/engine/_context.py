@@ -176,8 +176,14 @@ class ExecutionContext:
     def check_stop(self) -> None:
         """Raise :class:`Interrupted` when a stop was asked for."""
         if self.stop.requested:
-            raise Interrupted(self.stop.reason or "stop requested", fix="postroom executions resume "
-                              f"{self.execution_id} continues it; what was sent is not sent again")
+            raise self.interrupted()
+
+    def interrupted(self) -> Interrupted:
+        """The error a stopped execution reports: why, and how to continue it."""
+        error = Interrupted(self.stop.reason or "stop requested", fix=f"postroom executions resume "
+                            f"{self.execution_id} continues it; what was sent is not sent again")
+        error.exit_code = self.stop.exit_code
+        return error
 
     # -- documents out -------------------------------------------------------------------
     def path_end(self, count: int) -> None:

@@ -73,9 +73,8 @@ def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> 
     try:
         Executor(ctx).run(_start_documents(ctx, inputs))
     except Interrupted as exc:
-        error, status = exc, "stopped"
-        error.exit_code = ctx.stop.exit_code
-        ctx.log_line("warning", f"execution stopped ({exc.message}) with {ctx.documents_in} document(s) in, "
+        error, status = ctx.interrupted() if ctx.stop.requested else exc, "stopped"
+        ctx.log_line("warning", f"execution stopped ({error.message}) with {ctx.documents_in} document(s) in, "
                      f"{ctx.documents_out} out, {ctx.documents_failed} failed; postroom executions resume "
                      f"{ctx.execution_id} continues it, and what was sent is not sent again")
     except ExecutionStopped as exc:

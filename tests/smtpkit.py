@@ -11,6 +11,7 @@ import socketserver
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 
@@ -29,6 +30,8 @@ class TinySmtp:
     seed: int = 0
     delay: tuple[float, float] = (0.0, 0.0)
     accept_limit: int | None = None
+    #: called with the number of messages accepted so far, just before the 250 reply
+    on_accept: Callable[[int], None] | None = None
     messages: list[Accepted] = field(default_factory=list)
     port: int = 0
 
@@ -134,6 +137,8 @@ class TinySmtp:
         with self._lock:
             self.messages.append(Accepted(list(rcpts), str(headers.get("Message-ID", "")), data))
             number = len(self.messages)
+        if self.on_accept is not None:
+            self.on_accept(number)
         reply(f"250 2.0.0 Ok: queued as T{number}")
         return True
 
@@ -151,7 +156,7 @@ def letters_yaml(port: int, *, write_to: str | None = None, max_retries: int = 2
     letter then written to that folder as ``<patient_id>.txt``)."""
     after_send = ", next: name" if write_to else ""
     write = f"""
-  name: {{type: set_properties, properties: [{{property: disk.file_name, value: [{{dynamic_document_property: id}}, .txt]}}], next: write}}
+  name: {{type: set_properties, properties: [{{property: disk.file_name, value: [{{dynamic_document_property: id}}, .txt]}}, {{property: disk.directory, value: [.]}}], next: write}}
   write: {{type: connector, connection: folder, operation: write}}
 ---
 type: connection
