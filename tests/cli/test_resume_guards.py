@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from smtpkit import TinySmtp, letters_yaml
 
 from postroom.repository import open_repository
+from smtpkit import TinySmtp, letters_yaml
 from testsupport import FIXTURES
 
 
@@ -164,3 +164,27 @@ def test_the_run_records_the_fingerprint_of_its_inputs(cli, workdir, home, serve
     assert fingerprint["size"] == patients.stat().st_size
     assert fingerprint["sha256"] == hashlib.sha256(patients.read_bytes()).hexdigest()
     assert fingerprint["mtime"] == patients.stat().st_mtime
+
+
+def test_a_run_that_loses_its_lease_stops_and_leaves_the_record_to_the_new_holder(cli, workdir, home, server):
+    """A run that stalled past the expiry while a resume took the execution over must not
+    go on sending beside it: at its next heartbeat it finds the lease gone and stops."""
+    n = 120
+    patients, emails = _setup(cli, workdir, server, n)
+    server.delay = (0.02, 0.03)
+    env = dict(os.environ, POSTROOM_HOME=str(home), POSTROOM_EXECUTION_LEASE_SECONDS="1")
+    env.pop("POSTROOM_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "postroom", "run", "letters", "--input", str(patients)],
+                            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server.wait_for(10)
+    execution_id = cli("executions", "list", "--json").json()[0]["id"]
+    # what a resume on another machine does when it takes the lease over
+    _set_lease(home, execution_id, lease_host="batch-7.example.net", lease_pid=4321,
+               heartbeat_at=datetime.now(UTC))
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, (stdout, stderr)
+    assert "another process took over this execution's lease" in stderr
+    assert server.count() < n  # it stopped sending
+    record = cli("executions", "show", execution_id, "--json").json()
+    assert (record["status"], record["lease_host"], record["lease_pid"]) == ("running", "batch-7.example.net", 4321)
+    assert set(server.recipients().values()) == {1}

@@ -68,7 +68,7 @@ def _graceful_signals(stop) -> Iterator[None]:  # noqa: ANN001
         stop.request(f"{_SIGNAL_NAMES.get(name, name)} received", 128 + signum)
         try:
             err(f"{_SIGNAL_NAMES.get(name, name)}: stopping after the emails in flight (Ctrl-C again stops at once)")
-        except RuntimeError:  # stderr was being written when the signal came: say it in the summary
+        except (RuntimeError, OSError):  # stderr busy or gone (a hang-up): the summary says it
             pass
 
     previous = {}

@@ -99,6 +99,7 @@ class ExecutionLease:
         self.interval = max(0.2, min(5.0, self.expiry / 3))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lost = False  # another process took the lease over: do not write the record's end
 
     def claim(self, record: ExecutionRecord) -> None:
         """Take over the lease of an existing execution (resume); ConfigError when alive
@@ -133,6 +134,7 @@ class ExecutionLease:
             except Exception:  # noqa: BLE001 - a database hiccup: try again at the next beat
                 continue
             if not held:
+                self.lost = True
                 self.on_lost("another process took over this execution's lease (this one missed its "
                              f"heartbeats for over {self.expiry:g} s)")
                 return

@@ -241,7 +241,7 @@ def run_process(repo: Repository, process_id: str, options: RunOptions | None = 
         ctx = _context(repo, process, record.version, execution_id, options, get, resolve, stop)
         if resumed:
             ctx.log_line("info", "execution resumed: letters already accepted by the server are skipped")
-        result = _execute(repo, ctx, options)
+        result = _execute(repo, ctx, options, lease)
     finally:
         lease.stop()
     return repo.get_execution(execution_id), result  # type: ignore[return-value]
@@ -272,7 +272,7 @@ def _context(repo: Repository, process: Process, version: int, execution_id: str
     return ctx
 
 
-def _execute(repo: Repository, ctx: ExecutionContext, options: RunOptions) -> ExecutionResult:
+def _execute(repo: Repository, ctx: ExecutionContext, options: RunOptions, lease: ExecutionLease) -> ExecutionResult:
     spool = tempfile.mkdtemp(prefix=f"postroom-{ctx.execution_id[:8]}-")
     try:
         with spool_directory(spool):
@@ -291,6 +291,8 @@ def _execute(repo: Repository, ctx: ExecutionContext, options: RunOptions) -> Ex
         raise
     finally:
         shutil.rmtree(spool, ignore_errors=True)
+    if lease.lost:  # another process runs the execution now: its record is theirs to write
+        return result
     if result.status in ("complete", "complete_with_errors") and ctx.persist_names:
         repo.set_persisted_properties(ctx.process_id, {k: v for k, v in ctx.dynamic_process_properties.items()
                                                        if k in ctx.persist_names})
