@@ -25,10 +25,15 @@ class Accepted:
 
 @dataclass
 class TinySmtp:
-    """``TinySmtp(seed=1, delay=(0.0, 0.004), accept_limit=None).start()``; ``stop()`` when done."""
+    """``TinySmtp(seed=1, delay=(0.0, 0.004), accept_limit=None).start()``; ``stop()`` when done.
+
+    ``delay``: seconds (a seeded random range) before a message is accepted; ``reply_delay``:
+    after it is stored and before the 250 reply goes out, the window in which a client that
+    dies or is interrupted has sent a letter it does not know was accepted."""
 
     seed: int = 0
     delay: tuple[float, float] = (0.0, 0.0)
+    reply_delay: tuple[float, float] = (0.0, 0.0)
     accept_limit: int | None = None
     #: called with the number of messages accepted so far, just before the 250 reply
     on_accept: Callable[[int], None] | None = None
@@ -46,7 +51,10 @@ class TinySmtp:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                kit._session(self.rfile, self.wfile, self.connection)
+                try:
+                    kit._session(self.rfile, self.wfile, self.connection)
+                except OSError:  # the client went away (killed, interrupted): its session ends
+                    pass
 
         server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
@@ -128,6 +136,7 @@ class TinySmtp:
         data = b"".join(lines)
         with self._lock:
             wait = self._random.uniform(*self.delay)
+            after = self._random.uniform(*self.reply_delay)
             over = self.accept_limit is not None and len(self.messages) >= self.accept_limit
         if over:
             self._go_away(connection)
@@ -139,6 +148,7 @@ class TinySmtp:
             number = len(self.messages)
         if self.on_accept is not None:
             self.on_accept(number)
+        time.sleep(after)
         reply(f"250 2.0.0 Ok: queued as T{number}")
         return True
 

@@ -15,17 +15,19 @@ import time
 from pathlib import Path
 
 import pytest
-from smtpkit import TinySmtp, letters_yaml
 
+from smtpkit import TinySmtp, letters_yaml
 from testsupport import FIXTURES
 
 N = 150
-TRIALS = 8
+TRIALS = 6  # the old Ctrl-C repeated a letter in 8 of 10 such trials: 6 catch it all but surely
 
 
 @pytest.fixture
 def server():
-    smtp = TinySmtp(seed=7, delay=(0.0, 0.006)).start()
+    # part of the delay falls between storing a letter and the 250 reply: the window an
+    # exception raised mid-send (the old Ctrl-C) turned into a repeat in 8 of 10 trials
+    smtp = TinySmtp(seed=7, delay=(0.0, 0.003), reply_delay=(0.0, 0.004)).start()
     yield smtp
     smtp.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -66,9 +67,10 @@ def _graceful_signals(stop) -> Iterator[None]:  # noqa: ANN001
             return
         name = signal.Signals(signum).name
         stop.request(f"{_SIGNAL_NAMES.get(name, name)} received", 128 + signum)
-        try:
-            err(f"{_SIGNAL_NAMES.get(name, name)}: stopping after the emails in flight (Ctrl-C again stops at once)")
-        except (RuntimeError, OSError):  # stderr busy or gone (a hang-up): the summary says it
+        notice = f"{_SIGNAL_NAMES.get(name, name)}: stopping after the emails in flight (Ctrl-C again stops at once)\n"
+        try:  # straight to the file descriptor: the handler may run while sys.stderr is mid-write
+            os.write(sys.stderr.fileno(), notice.encode())
+        except (OSError, ValueError):  # stderr gone (a hang-up): the summary says it
             pass
 
     previous = {}
