@@ -156,8 +156,7 @@ class ExecutionContext:
     _adopted: set[str] = field(default_factory=set)
     _last_progress: float = 0.0
     _counts_connectors: bool = False
-    _delivered: bytearray = field(default_factory=bytearray)
-    _path_ends: int = 0
+    _delivered: bytearray = field(default_factory=bytearray)  # by document number: counted out
 
     def __post_init__(self) -> None:
         self.process_id = self.process.id
@@ -189,7 +188,6 @@ class ExecutionContext:
     def path_end(self, count: int) -> None:
         """Documents reached the end of a path: they are out when the process has no
         connector shape besides its start."""
-        self._path_ends += count
         if not self._counts_connectors:
             self.documents_out += count
 
@@ -199,7 +197,7 @@ class ExecutionContext:
         counts = self.connector_counts.setdefault(shape_id, {"completed": 0, "failed": 0})
         counts["completed"] += len(docs)
         counts["failed"] += failed
-        if not self._counts_connectors or shape_id == self.process.start:
+        if not self._counts_connectors:
             return
         seen = self._delivered
         for doc in docs:
