@@ -19,6 +19,7 @@ __all__ = [
     "AuthenticationFailed",
     "DocumentError",
     "ExecutionStopped",
+    "Interrupted",
 ]
 
 
@@ -131,3 +132,11 @@ class ExecutionStopped(PostroomError):
     """An Exception shape with ``stop_process: true`` (or a cancel) ended the execution."""
 
     exit_code = 1
+
+
+class Interrupted(PostroomError):
+    """The execution was asked to stop (Ctrl-C, SIGTERM, SIGHUP, a lost lease): raised where
+    it can stop cleanly, between documents or between emails. The execution is recorded
+    ``stopped``; ``exit_code`` is the one the run exits with (128 + the signal's number)."""
+
+    exit_code = 130

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -39,6 +42,49 @@ def _summary(record, result, seconds: float) -> str:  # noqa: ANN001
     return text
 
 
+def _connector_line(record) -> str:  # noqa: ANN001
+    """What each connector shape completed and failed: ``send 2 done, 0 failed; ...``."""
+    counts = record.connector_counts or {}
+    return "; ".join(f"{shape} {c.get('completed', 0)} done, {c.get('failed', 0)} failed"
+                     for shape, c in counts.items())
+
+
+_SIGNAL_NAMES = {"SIGINT": "Ctrl-C (SIGINT)", "SIGTERM": "SIGTERM", "SIGHUP": "SIGHUP"}
+
+
+@contextmanager
+def _graceful_signals(stop) -> Iterator[None]:  # noqa: ANN001
+    """SIGINT, SIGTERM and SIGHUP ask the execution to stop after the emails in flight
+    (nothing is raised mid-send, so the journal records every email the server accepted);
+    the run then exits 128 + the signal's number (130, 143, 129). A second Ctrl-C stops at
+    once (KeyboardInterrupt: the email in flight may be repeated, with its Message-ID)."""
+    import signal
+
+    def handler(signum: int, _frame: object) -> None:
+        if stop.requested:
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            return
+        name = signal.Signals(signum).name
+        stop.request(f"{_SIGNAL_NAMES.get(name, name)} received", 128 + signum)
+        notice = f"{_SIGNAL_NAMES.get(name, name)}: stopping after the emails in flight (Ctrl-C again stops at once)\n"
+        try:  # straight to the file descriptor: the handler may run while sys.stderr is mid-write
+            os.write(sys.stderr.fileno(), notice.encode())
+        except (OSError, ValueError):  # stderr gone (a hang-up): the summary says it
+            pass
+
+    previous = {}
+    for name in _SIGNAL_NAMES:
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 @command
 def run_cmd(
     process: str = typer.Argument(..., help="Process id."),
@@ -52,8 +98,9 @@ def run_cmd(
     keep_bytes: int = typer.Option(10 * 1024 * 1024, "--keep-bytes", min=0,
                                    help="Test mode: bytes of document data kept in all."),
 ) -> None:
-    """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable."""
-    from ..engine import Limits
+    """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable;
+    130/143/129: stopped by Ctrl-C, SIGTERM or SIGHUP (after the emails in flight)."""
+    from ..engine import Limits, StopFlag
     from ..services import RunOptions, run_process
 
     progress, update = _progress_reporter(not as_json)
@@ -64,13 +111,14 @@ def run_cmd(
             err(f"{level}: {f'[{shape}] ' if shape else ''}{message}")
 
     options = RunOptions(inputs=[str(p) for p in inputs], test=test, dry_run=dry_run, progress=update, echo=echo,
-                         limits=Limits(documents_per_shape=keep_documents, bytes_total=keep_bytes))
+                         limits=Limits(documents_per_shape=keep_documents, bytes_total=keep_bytes), stop=StopFlag())
     started = time.monotonic()
-    if progress is not None:
-        with progress:
+    with _graceful_signals(options.stop):
+        if progress is not None:
+            with progress:
+                record, result = run_process(repo(), process, options)
+        else:
             record, result = run_process(repo(), process, options)
-    else:
-        record, result = run_process(repo(), process, options)
     _report(record, result, time.monotonic() - started, as_json)
 
 
@@ -82,8 +130,10 @@ def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN
             "exit_code": result.exit_code})
     else:
         out(_summary(record, result, seconds))
+        if record.connector_counts:
+            out(f"  connector shapes: {_connector_line(record)}")
         if result.error is not None:
-            err(f"error: {result.error}")
+            err(f"{'stopped' if record.status == 'stopped' else 'error'}: {result.error}")
     raise typer.Exit(result.exit_code)
 
 
@@ -92,30 +142,50 @@ def _execution_json(record) -> dict:  # noqa: ANN001
             "process_version": record.process_version, "status": record.status, "mode": record.mode,
             "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
             "documents_out": record.documents_out, "documents_failed": record.documents_failed,
-            "error": record.error, "node": record.node, "truncated": record.truncated}
+            "error": record.error, "node": record.node, "truncated": record.truncated,
+            "connector_counts": record.connector_counts or {}, "lease_host": record.lease_host,
+            "lease_pid": record.lease_pid, "heartbeat_at": record.heartbeat_at}
+
+
+STATUSES = ("running", "complete", "complete_with_errors", "failed", "stopped")
+
+
+def _status_filter(status: str | None) -> str | None:
+    """``complete with errors`` (as shown), ``complete_with_errors`` or ``complete-with-errors``."""
+    if status is None:
+        return None
+    key = "_".join(status.strip().lower().replace("-", " ").replace("_", " ").split())
+    if key not in STATUSES:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"no such status {status!r}", field="--status",
+                          fix="use one of: " + ", ".join(s.replace("_", " ") for s in STATUSES))
+    return key
 
 
 @executions_app.command("list")
 @command
 def list_cmd(
     process: str | None = typer.Option(None, "--process", help="Only this process."),
-    status: str | None = typer.Option(None, "--status"),
+    status: str | None = typer.Option(None, "--status", help="running, complete, \"complete with errors\", failed "
+                                                                 "or stopped (complete_with_errors also works)."),
     limit: int = typer.Option(50, "--limit"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent executions, newest first."""
-    records = repo().list_executions(process_id=process, status=status, limit=limit)
+    wanted = _status_filter(status)
+    records = repo().list_executions(process_id=process, status=wanted, limit=limit)
     if as_json:
         emit_json([_execution_json(r) for r in records])
         return
     if not records:
-        out("no executions yet: postroom run PROCESS")
+        out(f"no executions with status {wanted.replace('_', ' ')}" if wanted else "no executions yet: postroom run PROCESS")
         return
     from rich.table import Table
 
     table = Table("id", "process", "status", "started", "in", "out", "failed")
     for r in records:
-        table.add_row(r.id, r.process_id, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "",
+        table.add_row(r.id, r.process_id, r.status.replace("_", " "), f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "",
                       str(r.documents_in), str(r.documents_out), str(r.documents_failed))
     console().print(table)
 
@@ -155,6 +225,10 @@ def show_cmd(
     out(f"  status    {record.status.replace('_', ' ')}   mode {record.mode}")
     out(f"  started   {record.started_at}   ended {record.ended_at}")
     out(f"  documents {record.documents_in} in, {record.documents_out} out, {record.documents_failed} failed")
+    if record.connector_counts:
+        out(f"  connector shapes  {_connector_line(record)}")
+    if record.status == "running" and record.lease_pid is not None:
+        out(f"  held by   process {record.lease_pid} on {record.lease_host}, heartbeat {record.heartbeat_at}")
     if record.error:
         out(f"  error     {record.error}")
     if errors:
@@ -185,24 +259,29 @@ def show_cmd(
 @command
 def resume_cmd(execution_id: str = typer.Argument(..., metavar="ID"),
                as_json: bool = typer.Option(False, "--json")) -> None:
-    """Continue an interrupted execution; side effects already done are skipped."""
-    from ..services import resume_execution
+    """Continue an interrupted execution; side effects already done are skipped. Refused (exit 2)
+    while another process runs it, or when an --input file it ran on is gone or changed."""
+    from ..engine import StopFlag
+    from ..services import RunOptions, resume_execution
 
     started = time.monotonic()
-    record, result = resume_execution(repo(), execution_id)
+    options = RunOptions(stop=StopFlag())
+    with _graceful_signals(options.stop):
+        record, result = resume_execution(repo(), execution_id, options)
     _report(record, result, time.monotonic() - started, as_json)
 
 
 @executions_app.command("purge")
 @command
-def purge_cmd(days: int = typer.Option(30, "--older-than-days",
-                                       help="Delete records that ended more than this many days ago. Runs also "
-                                            "purge on their own after POSTROOM_RETENTION_DAYS (default 30)."),
+def purge_cmd(days: int | None = typer.Option(None, "--older-than-days", min=1,
+                                              help="Delete records that ended more than this many days ago "
+                                                   "(default: POSTROOM_RETENTION_DAYS, 30)."),
               as_json: bool = typer.Option(False, "--json")) -> None:
-    """Delete execution records past their retention."""
-    from datetime import UTC, datetime, timedelta
+    """Delete execution records past their retention. Runs never delete records; postroom serve
+    purges every hour (POSTROOM_RETENTION_DAYS; 0 keeps records forever)."""
+    from ..services import purge_expired
 
-    count = repo().purge_executions(datetime.now(UTC) - timedelta(days=days))
+    count = purge_expired(repo(), days)
     if as_json:
         emit_json({"purged": count})
     else:

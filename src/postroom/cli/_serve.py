@@ -100,10 +100,14 @@ def serve_cmd(
     out(f"postroom serve: http://{shown}:{bound_port}/api (listeners: "
         f"{'off' if runtime is None else count}; instance {getattr(runtime, 'instance', '-')})")
     sys.stdout.flush()
+    purge_at = time.monotonic()
     while not stopping.wait(0.5):
         if not web.is_alive():
             err("error: the web server stopped")
             break
+        if time.monotonic() >= purge_at:
+            purge_at = time.monotonic() + PURGE_SECONDS
+            _purge(r)
     err("stopping: listeners finish their running executions and release their leases")
     if runtime is not None:
         runtime.stop()
@@ -127,6 +131,24 @@ def _refuse_open_bind(host: str) -> None:
         "components", field="--host",
         fix="use --host 127.0.0.1, or put an authenticating proxy in front and set "
             "POSTROOM_ALLOW_UNAUTHENTICATED_BIND=1")
+
+
+#: How often ``serve`` deletes execution records past their retention (POSTROOM_RETENTION_DAYS).
+PURGE_SECONDS = 3600.0
+
+
+def _purge(r) -> None:  # noqa: ANN001
+    """Delete the records past their retention; a failure is logged, serve goes on."""
+    from ..errors import PostroomError
+    from ..services import purge_expired
+
+    try:
+        count = purge_expired(r)
+    except PostroomError as exc:
+        err(f"warning: purging old execution records failed: {exc}")
+        return
+    if count:
+        err(f"purged {count} execution record(s) past their retention")
 
 
 @listeners_app.command("list")

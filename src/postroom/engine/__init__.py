@@ -1,6 +1,6 @@
 """The engine: walks a process graph; shapes move documents."""
 
-from ._context import Catch, ExecutionContext, Limits, MemoryRecorder, Recorder, TryScope
+from ._context import Catch, ExecutionContext, Limits, MemoryRecorder, Recorder, StopFlag, TryScope
 from ._executor import RUNNERS, Executor
 from ._run import ExecutionResult, execute
 from ._sandbox import ScriptLimits, script_steps, scripts_allowed
@@ -15,6 +15,7 @@ __all__ = [
     "RUNNERS",
     "Recorder",
     "ScriptLimits",
+    "StopFlag",
     "TryScope",
     "execute",
     "script_steps",

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Interrupted
 from ..model import Component, Process, Profile
 from ..sdk import Connector, Document, OperationSession
 
-__all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits"]
+__all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag"]
 
 
 class Recorder(Protocol):
@@ -73,6 +73,23 @@ class MemoryRecorder:
         pass
 
 
+class StopFlag:
+    """Asks an execution to stop where it can do so cleanly (between batches of documents;
+    a sending connector, between emails). Safe to set from a signal handler or another
+    thread: it only assigns attributes."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.reason = ""
+        self.exit_code = 130
+
+    def request(self, reason: str, exit_code: int = 130) -> None:
+        """The first request wins (its reason and exit code are the ones reported)."""
+        if not self.requested:
+            self.reason, self.exit_code = reason, exit_code
+            self.requested = True
+
+
 class TryScope:
     def __init__(self, shape_id: str, trigger: str) -> None:
         self.shape_id = shape_id
@@ -118,12 +135,15 @@ class ExecutionContext:
     node: str = field(default_factory=socket.gethostname)
     progress: Callable[[ExecutionContext], None] | None = None
     start_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    stop: StopFlag = field(default_factory=StopFlag)
 
     # counters and state
     documents_in: int = 0
     documents_out: int = 0
     documents_failed: int = 0
     connector_failures: int = 0
+    #: per connector shape (not the start): documents it completed and failed
+    connector_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     return_requested: bool = False
     skipped_by_return: int = 0
     persist_names: set[str] = field(default_factory=set)
@@ -135,12 +155,61 @@ class ExecutionContext:
     _sessions: dict[str, OperationSession] = field(default_factory=dict)
     _adopted: set[str] = field(default_factory=set)
     _last_progress: float = 0.0
+    _counts_connectors: bool = False
+    _delivered: bytearray = field(default_factory=bytearray)  # by document number: counted out
 
     def __post_init__(self) -> None:
         self.process_id = self.process.id
         self.log = logging.Logger(f"postroom.execution.{self.execution_id}")
         self.log.addHandler(_RecorderHandler(self))
         self.log.propagate = False
+        self._counts_connectors = any(shape.type == "connector" and shape_id != self.process.start
+                                      for shape_id, shape in self.process.shapes.items())
+
+    # -- stopping ----------------------------------------------------------------------
+    def stop_requested(self) -> bool:
+        """True once the execution was asked to stop (RunContext: a connector sending
+        many documents takes no new one after this, and raises Interrupted)."""
+        return self.stop.requested
+
+    def check_stop(self) -> None:
+        """Raise :class:`Interrupted` when a stop was asked for."""
+        if self.stop.requested:
+            raise self.interrupted()
+
+    def interrupted(self) -> Interrupted:
+        """The error a stopped execution reports: why, and how to continue it."""
+        error = Interrupted(self.stop.reason or "stop requested", fix=f"postroom executions resume "
+                            f"{self.execution_id} continues it; what was sent is not sent again")
+        error.exit_code = self.stop.exit_code
+        return error
+
+    # -- documents out -------------------------------------------------------------------
+    def path_end(self, count: int) -> None:
+        """Documents reached the end of a path: they are out when the process has no
+        connector shape besides its start."""
+        if not self._counts_connectors:
+            self.documents_out += count
+
+    def connector_done(self, shape_id: str, docs: list[Document], failed: int) -> None:
+        """A connector shape (not the start) completed ``docs`` and failed ``failed`` documents.
+        Documents out counts each document once, however many connector shapes it passed."""
+        counts = self.connector_counts.setdefault(shape_id, {"completed": 0, "failed": 0})
+        counts["completed"] += len(docs)
+        counts["failed"] += failed
+        if not self._counts_connectors:
+            return
+        seen = self._delivered
+        for doc in docs:
+            seq = doc.seq
+            if seq < 0:  # a new document a connector returned (a response): out on its own
+                self.documents_out += 1
+                continue
+            if seq >= len(seen):
+                seen.extend(bytes(max(seq + 1 - len(seen), len(seen))))
+            if not seen[seq]:
+                seen[seq] = 1
+                self.documents_out += 1
 
     # -- records ---------------------------------------------------------------------
     def log_line(self, level: str, message: str, shape: str | None = None) -> None:

@@ -77,6 +77,7 @@ class Executor:
     def _enter(self, shape_id: str, batches: Iterable[list[Document]]) -> Iterator[list[Document]]:
         ctx = self.ctx
         for batch in batches:
+            ctx.check_stop()  # a stop request: no shape takes another batch
             for doc in batch:
                 if doc.seq < 0:
                     doc.seq = ctx.next_seq()
@@ -151,7 +152,7 @@ class Executor:
     def follow(self, target: str | None, batches: Iterable[list[Document]]) -> None:
         if target is None:  # the path ends here: these documents are done
             for docs in batches:
-                self.ctx.documents_out += len(docs)
+                self.ctx.path_end(len(docs))
             return
         self.run_path(target, batches)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ..errors import ConnectorError, ExecutionStopped, PostroomError
+from ..errors import ConnectorError, ExecutionStopped, Interrupted, PostroomError
 from ..sdk import Document, Failed
 from ._context import ExecutionContext
 from ._executor import Executor
@@ -24,6 +24,8 @@ class ExecutionResult:
 
     @property
     def exit_code(self) -> int:
+        if self.status == "stopped" and self.error is not None:
+            return self.error.exit_code  # 128 + the signal's number (130: Ctrl-C, 143: SIGTERM)
         if self.error is not None:
             return self.error.exit_code if self.error.exit_code in (2, 3) else 1
         if self.status == "complete_with_errors":
@@ -72,6 +74,11 @@ def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> 
     try:
         check_scripts(ctx.process)  # POSTROOM_ALLOW_SCRIPTS=false: nothing runs
         Executor(ctx).run(_start_documents(ctx, inputs))
+    except Interrupted as exc:
+        error, status = ctx.interrupted() if ctx.stop.requested else exc, "stopped"
+        ctx.log_line("warning", f"execution stopped ({error.message}) with {ctx.documents_in} document(s) in, "
+                     f"{ctx.documents_out} out, {ctx.documents_failed} failed; postroom executions resume "
+                     f"{ctx.execution_id} continues it, and what was sent is not sent again")
     except ExecutionStopped as exc:
         error, status = exc, "failed"
         ctx.log_line("error", f"execution stopped by an exception shape: {exc.message}", exc.shape)
@@ -88,7 +95,7 @@ def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> 
         ctx.log_line("error", f"internal error: {type(exc).__name__}: {exc}")
     if status == "complete" and ctx.documents_failed:
         status = "complete_with_errors"
-    if status != "failed":
+    if status in ("complete", "complete_with_errors"):
         for session in ctx.sessions():
             try:
                 session.commit()

@@ -68,6 +68,16 @@ class Repository(ABC):
         """Set some fields of the execution (status, ended_at, counts, error...)."""
 
     @abstractmethod
+    def claim_execution(self, execution_id: str, host: str, pid: int,
+                        held_by: tuple[str | None, int | None, datetime | None]) -> bool:
+        """Take the lease of an execution (and mark it running) if its lease host, pid and
+        heartbeat are still ``held_by``, as read before; False when another took it first."""
+
+    @abstractmethod
+    def heartbeat_execution(self, execution_id: str, host: str, pid: int) -> bool:
+        """Renew the heartbeat of a lease ``host``/``pid`` hold; False when they do not."""
+
+    @abstractmethod
     def get_execution(self, execution_id: str) -> ExecutionRecord | None: ...
 
     @abstractmethod

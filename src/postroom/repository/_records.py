@@ -51,6 +51,13 @@ class ExecutionRecord:
     node: str = ""  # runtime node (host name or worker id)
     request: dict[str, Any] = field(default_factory=dict)  # the run request (inputs, options)
     truncated: bool = False  # test-mode records were cut at the configured limit
+    # The lease of a running execution (revision 0003): the host and process running it and
+    # the last heartbeat it wrote; a resume refuses an execution whose lease is alive.
+    lease_host: str | None = None
+    lease_pid: int | None = None
+    heartbeat_at: datetime | None = None
+    # per connector shape (not the start): {"completed": n, "failed": m}
+    connector_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass

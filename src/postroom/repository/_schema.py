@@ -151,6 +151,11 @@ executions = Table(
     Column("node", String(200), nullable=False, default=""),
     Column("request", JSONText, nullable=False),
     Column("truncated", Boolean, nullable=False, default=False),
+    # revision 0003: the lease of a running execution, and what its connector shapes did
+    Column("lease_host", String(200), nullable=True),
+    Column("lease_pid", Integer, nullable=True),
+    Column("heartbeat_at", UTCDateTime, nullable=True),
+    Column("connector_counts", JSONText, nullable=True),
     Index(None, "process_id", "started_at"),
     Index(None, "started_at"),
     Index(None, "status"),

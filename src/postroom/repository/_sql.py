@@ -375,13 +375,16 @@ class SqlRepository(Repository):
     # -- executions ---------------------------------------------------------------------------------
     @staticmethod
     def _execution(row: Row[Any]) -> ExecutionRecord:
-        return ExecutionRecord(**{name: getattr(row, name) for name in _EXECUTION_FIELDS})
+        record = ExecutionRecord(**{name: getattr(row, name) for name in _EXECUTION_FIELDS})
+        record.connector_counts = record.connector_counts or {}  # NULL in rows older than 0003
+        return record
 
     def create_execution(self, record: ExecutionRecord) -> None:
         """``started_at`` defaults to now. ConfigError when the id is taken."""
         values = {name: getattr(record, name) for name in _EXECUTION_FIELDS}
         values["started_at"] = values["started_at"] or utcnow()
         values["request"] = values["request"] or {}
+        values["connector_counts"] = values["connector_counts"] or {}
         try:
             with self._write() as conn:
                 conn.execute(executions.insert(), values)
@@ -406,6 +409,29 @@ class SqlRepository(Repository):
                                          .where(executions.c.id == execution_id)).all())
         if count == 0:
             raise NotFound(f"execution {execution_id!r} does not exist")
+
+    def claim_execution(self, execution_id: str, host: str, pid: int,
+                        held_by: tuple[str | None, int | None, datetime | None]) -> bool:
+        """Take the execution's lease for ``host``/``pid`` (status running, no end, heartbeat
+        now) if it is still held by ``held_by`` (host, pid, heartbeat as last read): a
+        compare-and-set, so of two resumes racing for a dead lease one wins. PostgreSQL
+        re-checks the guard against the row the winner committed."""
+        old_host, old_pid, old_beat = held_by
+        guard = and_(executions.c.id == execution_id,
+                     executions.c.lease_host.is_not_distinct_from(old_host),
+                     executions.c.lease_pid.is_not_distinct_from(old_pid),
+                     executions.c.heartbeat_at.is_not_distinct_from(old_beat))
+        with self._write() as conn:
+            return conn.execute(update(executions).where(guard).values(
+                lease_host=host, lease_pid=pid, heartbeat_at=utcnow(), status="running",
+                ended_at=None)).rowcount == 1
+
+    def heartbeat_execution(self, execution_id: str, host: str, pid: int) -> bool:
+        """Renew the lease's heartbeat; False when ``host``/``pid`` no longer hold it."""
+        with self._write() as conn:
+            return conn.execute(update(executions).where(
+                executions.c.id == execution_id, executions.c.lease_host == host, executions.c.lease_pid == pid,
+            ).values(heartbeat_at=utcnow())).rowcount == 1
 
     def get_execution(self, execution_id: str) -> ExecutionRecord | None:
         with self._read() as conn:

@@ -131,6 +131,13 @@ class RunContext(Protocol):
     def watermarks(self) -> Any:
         """The mailbox watermark store (issue 4)."""
 
+    def stop_requested(self) -> bool:
+        """True once the execution was asked to stop (Ctrl-C, SIGTERM). A connector that
+        works through many documents in one ``execute`` (a mail send) takes no new one
+        after this: it finishes what is in flight, yields the results of the documents
+        it finished and raises :class:`postroom.errors.Interrupted`. The engine records
+        the execution ``stopped``; a resume does the rest."""
+
 
 class OperationSession(ABC):
     """One operation bound to one connection for the length of an execution.

@@ -78,6 +78,7 @@ class MemoryContext:
     dry_runs: list[tuple[str, Document, str, bytes]] = field(default_factory=list)
     _journal: MemoryJournal = field(default_factory=MemoryJournal)
     _watermarks: MemoryWatermarks = field(default_factory=MemoryWatermarks)
+    stop: bool = False  # set True to ask the connector to stop (RunContext.stop_requested)
 
     def record_dry_run(self, shape_id: str, document: Document, action: str, payload: Any) -> None:
         if callable(payload):
@@ -91,3 +92,6 @@ class MemoryContext:
 
     def watermarks(self) -> MemoryWatermarks:
         return self._watermarks
+
+    def stop_requested(self) -> bool:
+        return self.stop

@@ -9,7 +9,15 @@ from ._components import (
     import_paths,
     validate_settings,
 )
-from ._run import RepositoryRecorder, RunOptions, resume_execution, run_process, settings_resolver
+from ._run import (
+    RepositoryRecorder,
+    RunOptions,
+    purge_expired,
+    resume_execution,
+    retention_days,
+    run_process,
+    settings_resolver,
+)
 from ._secrets import is_reference, resolve_references
 
 __all__ = [
@@ -22,8 +30,10 @@ __all__ = [
     "get_record",
     "import_paths",
     "is_reference",
+    "purge_expired",
     "resolve_references",
     "resume_execution",
+    "retention_days",
     "run_process",
     "settings_resolver",
     "validate_settings",

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..connectors import get_connector
-from ..engine import ExecutionContext, ExecutionResult, Limits, execute
+from ..engine import ExecutionContext, ExecutionResult, Limits, StopFlag, execute
 from ..errors import ConfigError, NotFound
 from ..model import Component, Process
 from ..repository import (
@@ -27,9 +25,12 @@ from ..repository import (
 )
 from ..sdk import Document, OperationSession, spool_directory
 from ._components import component_from_record, get_record, validate_settings
+from ._inputs import check_inputs, fingerprint, input_documents, verify_inputs
+from ._lease import ExecutionLease, refuse_live_lease
 from ._secrets import resolve_references
 
-__all__ = ["RunOptions", "run_process", "resume_execution", "RepositoryRecorder", "settings_resolver"]
+__all__ = ["RunOptions", "run_process", "resume_execution", "RepositoryRecorder", "settings_resolver",
+           "purge_expired", "retention_days"]
 
 
 class _Journal:
@@ -130,13 +131,14 @@ class RunOptions:
                  documents: Iterable[Document] | None = None,
                  start_session: OperationSession | None = None,
                  on_context: Callable[[ExecutionContext], None] | None = None,
-                 request: dict[str, Any] | None = None) -> None:
+                 request: dict[str, Any] | None = None, stop: StopFlag | None = None) -> None:
         """``documents``: the start documents (any iterable, consumed once, inside the
         execution). ``start_session``: a session already open for the start shape (a
         listener's); the execution commits it after success and leaves closing it to the
         caller. ``on_context``: called with the execution context before any document
         moves. ``request``: more fields for the execution record's request (e.g. the
-        listener that started it)."""
+        listener that started it). ``stop``: set it (a signal handler, another thread) to
+        stop the execution cleanly: after the emails in flight, recorded ``stopped``."""
         self.inputs = inputs or []
         self.test = test
         self.dry_run = dry_run
@@ -148,6 +150,7 @@ class RunOptions:
         self.start_session = start_session
         self.on_context = on_context
         self.request = request or {}
+        self.stop = stop
 
 
 def settings_resolver(repo: Repository, records: dict[str, ComponentRecord]) -> Callable[[Component], Any]:
@@ -166,27 +169,6 @@ def settings_resolver(repo: Repository, records: dict[str, ComponentRecord]) -> 
         return validate_settings(clone)
 
     return resolve
-
-
-def _check_inputs(paths: list[str]) -> None:
-    for path in paths:
-        if not os.path.isfile(path):
-            raise ConfigError("the input file does not exist or is not a file", file=path, field="--input",
-                              fix="check the path")
-        if not os.access(path, os.R_OK):
-            raise ConfigError("the input file cannot be read (permission denied)", file=path, field="--input",
-                              fix="check the file's permissions")
-
-
-def _input_documents(paths: list[str]) -> Iterator[Document]:
-    for path in paths:
-        try:
-            # disk.directory says where the input came from; a disk send never writes there by itself
-            yield Document.from_file(path, {"disk.file_name": os.path.basename(path),
-                                            "disk.directory": os.path.dirname(os.path.abspath(path))},
-                                     ).mark_inbound(["disk.directory"])
-        except OSError as exc:
-            raise ConfigError(f"cannot read the input file: {exc.strerror}", file=path, field="--input") from None
 
 
 def _preflight(process: Process, get: Callable[[str], Component | None], resolve) -> None:  # noqa: ANN001
@@ -210,15 +192,8 @@ def _preflight(process: Process, get: Callable[[str], Component | None], resolve
                                   field="profile", fix=f"import a profile with id {ref}")
 
 
-def run_process(repo: Repository, process_id: str, options: RunOptions | None = None,
-                execution_id: str | None = None, version: int | None = None) -> tuple[ExecutionRecord, ExecutionResult]:
-    options = options or RunOptions()
-    record = get_record(repo, process_id, version)
-    if record.type != "process":
-        raise ConfigError(f"{process_id!r} is a {record.type}, not a process", fix="name a process id")
-    process: Process = component_from_record(record)  # type: ignore[assignment]
-    _check_inputs(options.inputs)
-
+def _loader(repo: Repository, record: ComponentRecord):  # noqa: ANN202
+    """``get(component_id)`` (cached, None when absent) and the settings resolver."""
     cache: dict[str, Component | None] = {}
     records: dict[str, ComponentRecord] = {record.id: record}
 
@@ -230,63 +205,107 @@ def run_process(repo: Repository, process_id: str, options: RunOptions | None = 
             cache[component_id] = component_from_record(rec) if rec else None
         return cache[component_id]
 
-    resolve = settings_resolver(repo, records)
+    return get, settings_resolver(repo, records)
+
+
+def run_process(repo: Repository, process_id: str, options: RunOptions | None = None,
+                execution_id: str | None = None, version: int | None = None) -> tuple[ExecutionRecord, ExecutionResult]:
+    """Run a process (or, with ``execution_id``, resume that execution: its lease is taken
+    over, refused while alive). Checks everything it can before recording anything."""
+    options = options or RunOptions()
+    record = get_record(repo, process_id, version)
+    if record.type != "process":
+        raise ConfigError(f"{process_id!r} is a {record.type}, not a process", fix="name a process id")
+    process: Process = component_from_record(record)  # type: ignore[assignment]
+    check_inputs(options.inputs)
+    get, resolve = _loader(repo, record)
     _preflight(process, get, resolve)
 
+    stop = options.stop or StopFlag()
     resumed = execution_id is not None
     execution_id = execution_id or uuid.uuid4().hex
-    mode = "test" if options.test else "dry_run" if options.dry_run else "normal"
-    if not resumed:
+    lease = ExecutionLease(repo, execution_id, on_lost=lambda reason: stop.request(reason, 1))
+    if resumed:
+        existing = repo.get_execution(execution_id)
+        if existing is None:
+            raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
+        lease.claim(existing)
+    else:
+        mode = "test" if options.test else "dry_run" if options.dry_run else "normal"
         repo.create_execution(ExecutionRecord(
             id=execution_id, process_id=process.id, process_version=record.version, process_name=process.name,
-            status="running", mode=mode, started_at=datetime.now(UTC), node=socket.gethostname(),
-            request={"inputs": [os.path.abspath(p) for p in options.inputs], "test": options.test,
-                     "dry_run": options.dry_run, "process_version": record.version, **options.request}))
-    else:
-        repo.update_execution(execution_id, status="running", ended_at=None)
+            status="running", mode=mode, started_at=datetime.now(UTC), node=lease.host, lease_host=lease.host,
+            lease_pid=lease.pid, heartbeat_at=datetime.now(UTC), request=_request(options, record.version)))
+    lease.start()
+    try:
+        ctx = _context(repo, process, record.version, execution_id, options, get, resolve, stop)
+        if resumed:
+            ctx.log_line("info", "execution resumed: letters already accepted by the server are skipped")
+        result = _execute(repo, ctx, options, lease)
+    finally:
+        lease.stop()
+    return repo.get_execution(execution_id), result  # type: ignore[return-value]
+
+
+def _request(options: RunOptions, version: int) -> dict[str, Any]:
+    """The run request as recorded: the inputs with their fingerprints (a resume checks them)."""
+    files = [fingerprint(p) for p in options.inputs]
+    return {"inputs": [f["path"] for f in files], "input_files": files, "test": options.test,
+            "dry_run": options.dry_run, "process_version": version, **options.request}
+
+
+def _context(repo: Repository, process: Process, version: int, execution_id: str, options: RunOptions,
+             get: Callable[[str], Component | None], resolve: Callable[[Component], Any],
+             stop: StopFlag) -> ExecutionContext:
     recorder = RepositoryRecorder(repo, execution_id)
     recorder.echo = options.echo
     ctx = ExecutionContext(
         process=process, execution_id=execution_id, components=get, connector_for=get_connector,
-        settings_for=resolve, recorder=recorder, process_version=record.version, dry_run=options.dry_run,
+        settings_for=resolve, recorder=recorder, process_version=version, dry_run=options.dry_run,
         test_mode=options.test, limits=options.limits, batch_size=options.batch_size,
-        dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=options.progress)
+        dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=options.progress,
+        stop=stop)
     if options.start_session is not None:
         ctx.adopt_session(process.start, options.start_session)
     if options.on_context is not None:
         options.on_context(ctx)
-    if resumed:
-        ctx.log_line("info", "execution resumed: letters already accepted by the server are skipped")
-    spool = tempfile.mkdtemp(prefix=f"postroom-{execution_id[:8]}-")
+    return ctx
+
+
+def _execute(repo: Repository, ctx: ExecutionContext, options: RunOptions, lease: ExecutionLease) -> ExecutionResult:
+    spool = tempfile.mkdtemp(prefix=f"postroom-{ctx.execution_id[:8]}-")
     try:
         with spool_directory(spool):
             docs = options.documents if options.documents is not None else (
-                _input_documents(options.inputs) if options.inputs else None)
+                input_documents(options.inputs) if options.inputs else None)
             result = execute(ctx, docs)
     except KeyboardInterrupt:
-        # Ctrl-C or a stop request: the record says stopped; resume can continue it
+        # a Ctrl-C with no handler installed (or a second one): the record says stopped;
+        # the journal may miss the email in flight, which a resume then repeats
         ctx.close_sessions()
-        recorder.log("warning", "execution stopped by the user", None)
-        recorder.flush()
-        repo.update_execution(execution_id, status="stopped", ended_at=datetime.now(UTC),
+        ctx.recorder.log("warning", "execution stopped by the user", None)
+        ctx.recorder.flush()
+        repo.update_execution(ctx.execution_id, status="stopped", ended_at=datetime.now(UTC),
                               documents_in=ctx.documents_in, documents_out=ctx.documents_out,
-                              documents_failed=ctx.documents_failed)
+                              documents_failed=ctx.documents_failed, connector_counts=ctx.connector_counts)
         raise
     finally:
         shutil.rmtree(spool, ignore_errors=True)
-    if result.status != "failed" and ctx.persist_names:
-        repo.set_persisted_properties(process.id, {k: v for k, v in ctx.dynamic_process_properties.items()
-                                                   if k in ctx.persist_names})
+    if lease.lost:  # another process runs the execution now: its record is theirs to write
+        return result
+    if result.status in ("complete", "complete_with_errors") and ctx.persist_names:
+        repo.set_persisted_properties(ctx.process_id, {k: v for k, v in ctx.dynamic_process_properties.items()
+                                                       if k in ctx.persist_names})
     repo.update_execution(
-        execution_id, status=result.status, ended_at=datetime.now(UTC), documents_in=result.documents_in,
+        ctx.execution_id, status=result.status, ended_at=datetime.now(UTC), documents_in=result.documents_in,
         documents_out=result.documents_out, documents_failed=result.documents_failed,
-        error=str(result.error) if result.error else None, truncated=ctx.truncated)
-    _apply_retention(repo)
-    return repo.get_execution(execution_id), result  # type: ignore[return-value]
+        error=str(result.error) if result.error else None, truncated=ctx.truncated,
+        connector_counts=ctx.connector_counts)
+    return result
 
 
 def retention_days() -> int:
-    """Execution records are kept this many days (POSTROOM_RETENTION_DAYS, default 30)."""
+    """Execution records are kept this many days (POSTROOM_RETENTION_DAYS, default 30; 0: forever)."""
     raw = os.environ.get("POSTROOM_RETENTION_DAYS", "30").strip()
     try:
         days = int(raw)
@@ -296,25 +315,29 @@ def retention_days() -> int:
     return max(days, 0)
 
 
-def _apply_retention(repo: Repository) -> None:
-    from datetime import timedelta
-
-    days = retention_days()
-    if days:
-        repo.purge_executions(datetime.now(UTC) - timedelta(days=days))
+def purge_expired(repo: Repository, days: int | None = None) -> int:
+    """Delete the records of executions that ended more than ``days`` (default: the
+    retention, POSTROOM_RETENTION_DAYS) days ago; 0 days keeps everything. Runs never purge:
+    ``postroom executions purge`` and ``postroom serve`` (hourly) do."""
+    days = retention_days() if days is None else days
+    if days <= 0:
+        return 0
+    return repo.purge_executions(datetime.now(UTC) - timedelta(days=days))
 
 
 def resume_execution(repo: Repository, execution_id: str, options: RunOptions | None = None):  # noqa: ANN201
     """Run an interrupted execution again under the same id: the send journal makes every
-    side effect already done a no-op, and a repeat reuses its Message-ID."""
+    side effect already done a no-op, and a repeat reuses its Message-ID. Refused (exit 2)
+    while another process runs it, and when an input it ran on is gone or changed."""
     record = repo.get_execution(execution_id)
     if record is None:
         raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
     if record.status == "complete":
         raise ConfigError(f"execution {execution_id} is complete; there is nothing to resume")
+    refuse_live_lease(record)
     request = record.request or {}
     options = options or RunOptions()
-    options.inputs = [p for p in request.get("inputs", []) if Path(p).exists()] or options.inputs
+    options.inputs = verify_inputs(execution_id, request)
     options.dry_run = bool(request.get("dry_run"))
     options.test = bool(request.get("test"))
     return run_process(repo, record.process_id, options, execution_id=execution_id,

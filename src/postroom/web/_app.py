@@ -49,7 +49,8 @@ def _execution(record: ExecutionRecord) -> dict[str, Any]:
             "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
             "documents_out": record.documents_out, "documents_failed": record.documents_failed,
             "error": record.error, "node": record.node, "truncated": record.truncated,
-            "trigger": request.get("trigger", "manual"), "listener": request.get("listener")}
+            "trigger": request.get("trigger", "manual"), "listener": request.get("listener"),
+            "connector_counts": record.connector_counts or {}}
 
 
 def _masked_body(record: ComponentRecord) -> dict[str, Any]:
@@ -145,8 +146,8 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
     def executions(process: str | None = None, status: str | None = None,
                    limit: int = Query(50, ge=1, le=1000)) -> Any:
         """Recent executions, newest first."""
-        return _jsonable([_execution(r) for r in repo.list_executions(process_id=process, status=status,
-                                                                       limit=limit)])
+        return _jsonable([_execution(r) for r in repo.list_executions(
+            process_id=process, status="_".join(status.lower().split()) if status else None, limit=limit)])
 
     @app.get("/api/executions/{execution_id}")
     def execution(execution_id: str, documents: bool = False) -> Any:

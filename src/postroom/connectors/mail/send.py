@@ -53,7 +53,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import DocumentError
+from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
 from ._redact import redact
@@ -214,7 +214,7 @@ class MailSendSession(OperationSession):
                 yield plan if isinstance(plan, Failed) else self._dry_run(plan, shape_id)
             return
         work = [plan for plan in plans if isinstance(plan, _Plan)]
-        if work:
+        if work and not self._stopping():
             self._send_batch(work)
         for plan in plans:
             if isinstance(plan, Failed):
@@ -222,7 +222,9 @@ class MailSendSession(OperationSession):
                 continue
             if plan.error is not None:
                 raise plan.error
-            assert plan.result is not None, "every document before a fatal error has its result"
+            if plan.result is None:  # a stop request: this document and the later ones were not sent
+                raise Interrupted("stopped before every document was sent",
+                                  fix="postroom executions resume continues the execution")
             yield plan.result
 
     def close(self) -> None:
@@ -232,6 +234,11 @@ class MailSendSession(OperationSession):
             self._pools.release(pool)
 
     # -- helpers -------------------------------------------------------------------------------
+    def _stopping(self) -> bool:
+        """Was the execution asked to stop (Ctrl-C, SIGTERM)? Then no new document is taken."""
+        stop_requested = getattr(self.context, "stop_requested", None)
+        return bool(stop_requested()) if stop_requested is not None else False
+
     def _next_index(self, shape_id: str) -> int:
         with self._lock:
             index = self._counters.get(shape_id, 0)
@@ -402,7 +409,7 @@ class MailSendSession(OperationSession):
         errors: list[BaseException] = []
 
         def take() -> _Plan | None:
-            if stop.is_set():
+            if stop.is_set() or self._stopping():  # a stop request: the emails in flight finish
                 return None
             with lock:
                 return next(queue, None)

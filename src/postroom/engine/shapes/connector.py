@@ -1,33 +1,75 @@
-"""Connector: run an operation for every document; failures stay with their document."""
+"""Connector: run an operation for every document; failures stay with their document.
+
+The operation's results are taken one by one as the connector yields them: when it raises
+part-way through a batch (a server that drops the connection after some emails), the
+documents it already finished pass on as successes and only the others fail, with the
+error. Results are matched to the documents they came from by the document's number
+(``seq``: a connector's result is the document or a copy of it); a new document a
+connector returns (a file a get read) completes no input document by itself.
+"""
 
 from __future__ import annotations
 
-from ...errors import ConnectorError, PostroomError
+from collections.abc import Iterable
+
+from ...errors import ConnectorError, Interrupted, PostroomError
 from ...sdk import Document, Failed
 from ._base import Outputs, ShapeRunner
+
+
+class _Tally:
+    """What one batch of a connector shape came to, as the results arrive."""
+
+    def __init__(self) -> None:
+        self.passed: list[Document] = []
+        self.done: set[int] = set()
+        self.failed = 0
 
 
 class ConnectorRunner(ShapeRunner):
     def process(self, batch: list[Document]) -> Outputs:
         m = self.model
+        tally = _Tally()
+        error: PostroomError | None = None
         try:
             session = self.ctx.session(self.id, m.connection, m.operation)
-            results = list(session.execute(batch, self.id))
-        except ConnectorError as exc:
-            for doc in batch:
-                self.ctx.fail(doc, self.id, str(exc), connector_error=True)
-            return
+            self._consume(session.execute(batch, self.id), tally)
+        except Interrupted:
+            # a stop request: what was finished goes on record; the rest is for a resume
+            self._count(tally)
+            raise
         except PostroomError as exc:
-            if not all(self.ctx.catches_all(doc) for doc in batch):
-                raise
-            for doc in batch:
-                self.ctx.fail(doc, self.id, str(exc), process_error=True)
-            return
-        passed: list[Document] = []
+            error = exc
+        self._count(tally)
+        if tally.passed:
+            yield "next", tally.passed
+        if error is not None:
+            self._fail_rest(batch, tally, error)
+
+    def _consume(self, results: Iterable[Document | Failed], tally: _Tally) -> None:
         for result in results:
             if isinstance(result, Failed):
+                tally.done.add(result.document.seq)
+                tally.failed += 1
                 self.ctx.fail(result.document, self.id, result.message)
             else:
-                passed.append(result)
-        if passed:
-            yield "next", passed
+                tally.done.add(result.seq)
+                tally.passed.append(result)
+
+    def _count(self, tally: _Tally) -> None:
+        self.ctx.connector_done(self.id, tally.passed, tally.failed)
+
+    def _fail_rest(self, batch: list[Document], tally: _Tally, error: PostroomError) -> None:
+        """The documents the connector did not finish fail with its error; an error that is
+        not the connector's (configuration) fails the execution unless every one of them is
+        inside a Try/Catch that catches all errors."""
+        rest = [doc for doc in batch if doc.seq not in tally.done]
+        if isinstance(error, ConnectorError):
+            for doc in rest:
+                self.ctx.fail(doc, self.id, str(error), connector_error=True)
+        elif all(self.ctx.catches_all(doc) for doc in rest):
+            for doc in rest:
+                self.ctx.fail(doc, self.id, str(error), process_error=True)
+        else:
+            raise error
+        self.ctx.connector_done(self.id, [], len(rest))
