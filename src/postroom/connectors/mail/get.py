@@ -80,7 +80,7 @@ from ...errors import ConfigError, ConnectionFailed, PostroomError
 from ...sdk import Document, Failed, OperationSession, RunContext, TestReport
 from ._imap import ImapSession, SelectInfo, uid_set
 from ._inbound import Inbound
-from ._parse import BrokenMessage, parse_headers, parse_message
+from ._parse import BrokenMessage, Limits, parse_headers, parse_message
 from ._parse import header_text as _header_text
 from ._pop3 import Pop3Message, Pop3Session
 from ._smtp import test_connection
@@ -120,6 +120,8 @@ class MailGetSession(OperationSession):
         self.inbound = Inbound(connection)
         self.protocol = self.inbound.protocol
         self._check_settings()
+        self.limits = Limits(max_depth=operation.max_mime_depth, max_header_fields=operation.max_header_fields,
+                             max_header_bytes=operation.max_header_bytes)
         try:
             self._from = {a.addr.lower() for a in parse_addresses(operation.from_address)}
         except Exception:  # noqa: BLE001 - validated by the model already
@@ -235,13 +237,13 @@ class MailGetSession(OperationSession):
         keep = {"attachment"} if op.disposition == "attachment" else {"text", "html"}
         raw.seek(0)
         try:
-            parsed = parse_message(raw, keep)
+            parsed = parse_message(raw, keep, self.limits)
         except BrokenMessage as exc:
             raw.seek(0)
             head = raw.read(_HEAD_BYTES)
             raw.seek(0)
             headers = parse_headers(_header_block(head))
-            properties = self._properties(headers, received, extra, raw)
+            properties = self._properties(headers, received, extra, raw, self.limits.max_header_fields)
             document = Document.from_stream(raw, properties)
             return Failed(document, f"{label} {properties['mail.message_id']} is broken: {exc}. It stays on the "
                                     "server (not deleted, moved or marked) and later runs pass it")
@@ -271,7 +273,7 @@ class MailGetSession(OperationSession):
             parsed.close()
 
     def _properties(self, headers: Message, received: datetime | None, extra: dict[str, str],
-                    raw: IO[bytes]) -> dict[str, str]:
+                    raw: IO[bytes], max_fields: int | None = None) -> dict[str, str]:
         if received is None:
             received = _received_from_headers(headers)
         senders = _pairs(headers, "From")
@@ -285,13 +287,7 @@ class MailGetSession(OperationSession):
             "mail.message_id": _header_text(headers.get("Message-ID")) or _synthetic_id(raw),
             "mail.received_date": received.isoformat(),
         }
-        seen: set[str] = set()
-        for name in headers.keys():
-            if name.lower() in seen:
-                continue
-            seen.add(name.lower())
-            values = headers.get_all(name) or []
-            properties[f"mail.headers.{name}"] = ", ".join(_header_text(v) for v in values)
+        properties.update(_header_properties(headers, max_fields))
         properties.update(extra)
         return properties
 
@@ -745,6 +741,22 @@ def _header_block(head: bytes) -> bytes:
         if index >= 0:
             return head[: index + len(separator)]
     return head + b"\r\n\r\n"
+
+
+def _header_properties(headers: Message, max_fields: int | None = None) -> dict[str, str]:
+    """``mail.headers.<Name>`` for every header (the first spelling of a name; repeated
+    headers joined with ``, ``), in one pass over the headers (linear in their number);
+    at most ``max_fields`` fields are looked at."""
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for index, (name, value) in enumerate(headers.items()):
+        if max_fields is not None and index >= max_fields:
+            break
+        entry = groups.get(name.lower())
+        if entry is None:
+            groups[name.lower()] = (name, [_header_text(value)])
+        else:
+            entry[1].append(_header_text(value))
+    return {f"mail.headers.{name}": ", ".join(values) for name, values in groups.values()}
 
 
 def _pairs(headers: Message, name: str) -> list[tuple[str, str]]:
