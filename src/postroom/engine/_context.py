@@ -198,6 +198,8 @@ class ExecutionContext:
             self.connector_failures += 1
         self.recorder.document_error(shape_id, doc.seq, message)
         self.log_line("error", f"document {doc.seq} failed: {message}", shape_id)
+        for session in self._sessions.values():
+            session.document_failed(doc)
 
     def catches_all(self, doc: Document) -> bool:
         """Is the document inside a Try/Catch whose failure_trigger is all_errors?"""

@@ -127,6 +127,11 @@ class OperationSession(ABC):
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
         """Run for a batch of documents; yield, per document, its result or a Failed."""
 
+    def document_failed(self, document: Document) -> None:  # noqa: B027 - optional hook
+        """A document of this execution failed for good (not caught by a Try/Catch). Called
+        on every open session as it happens, before :meth:`commit`, so a get can hold back
+        the item the document came from (found by its properties, such as ``mail.uid``)."""
+
     def commit(self) -> None:  # noqa: B027 - optional hook
         """Called once the fetched documents are safely stored (commit after success)."""
 

@@ -187,6 +187,11 @@ class MailGetSession(OperationSession):
         for _ in documents:
             yield from self.fetch()
 
+    def document_failed(self, document: Document) -> None:
+        """Hold back the message the document came from (``commit_failed_messages: false``)."""
+        if not self.operation.commit_failed_messages:
+            self._reader.document_failed(document.properties)
+
     def commit(self) -> None:
         self._reader.commit()
 
@@ -323,6 +328,7 @@ class _Pop3Reader:
         self.present: set[str] = set()
         self.taken: dict[str, int] = {}  # UIDL -> message number in self.pop, read this execution
         self.kept: set[str] = set()  # passed this execution without being taken
+        self.failed: set[str] = set()  # taken, but a document failed later in the process
         self.leftover: dict[str, int] = {}  # committed before, still on the server (to delete)
         self.stored = False  # the watermark in self.watermark is the repository's
 
@@ -396,15 +402,25 @@ class _Pop3Reader:
         finally:
             stream.close()
 
+    def document_failed(self, properties: dict[str, str]) -> None:
+        uidl = properties.get("mail.uidl")
+        if uidl:
+            self.failed.add(uidl)
+
     def commit(self) -> None:
         s, op = self.s, self.s.operation
         if not self.loaded or self.watermark is None:
             return
+        failed = self.failed & set(self.taken)
+        for uidl in failed:  # neither taken nor kept: the next run reads it again
+            del self.taken[uidl]
         if s.context.dry_run:
             if self.taken:
                 action = "deleted" if op.delete_after_read else "passed by the watermark"
                 s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {action}")
             return
+        if failed:
+            s.context.log.warning(_held_back(len(failed)))
         taken = (set(self.watermark.get("taken", ())) & self.present) | set(self.taken)
         kept = (set(self.watermark.get("kept", ())) & self.present) | self.kept
         watermark = {"protocol": "pop3", "taken": sorted(taken), "kept": sorted(kept)}
@@ -425,7 +441,7 @@ class _Pop3Reader:
             self.pop = None
             pop.quit()
             s.context.log.info(f"deleted {len(due)} message(s) from {s.resource_key()} after the execution succeeded")
-        self.taken, self.kept, self.leftover = {}, set(), {}
+        self.taken, self.kept, self.leftover, self.failed = {}, set(), {}, set()
 
     def close(self) -> None:
         pop, self.pop = self.pop, None
@@ -446,6 +462,9 @@ class _ImapReader:
         self.first_date: date | None = None
         self.handled = 0  # highest UID dealt with in this execution
         self.taken: list[int] = []
+        self.failed: set[int] = set()  # taken UIDs with a document that failed later in the process
+        self.retry: set[int] = set()  # held back by an earlier execution, still there to read again
+        self.retried = False
         self.count = 0
         self.complete = False
         self.stored = False  # the watermark in self.watermark is the repository's
@@ -490,6 +509,22 @@ class _ImapReader:
         text = ("SUBJECT", op.subject_filter) if op.subject_filter else None
         return criteria, text
 
+    def _search_retry(self, imap: ImapSession, since: date | None) -> set[int]:
+        """The messages an earlier execution held back (a document failed) that are still
+        there and still selected: they are read again."""
+        assert self.watermark is not None
+        held = _parse_uid_set(self.watermark.get("retry", ""))
+        found: set[int] = set()
+        for chunk in uid_set(held):
+            criteria, text = self._criteria(0, since)
+            found.update(imap.search([f"UID {chunk}", *criteria[1:]], text))
+        return found & set(held)
+
+    def document_failed(self, properties: dict[str, str]) -> None:
+        uid = properties.get("mail.uid", "")
+        if properties.get("mail.folder") == self.folder and uid.isdigit():
+            self.failed.add(int(uid))
+
     def read(self) -> Iterator[Document | Failed]:
         s, op = self.s, self.s.operation
         imap = self._open()
@@ -528,6 +563,10 @@ class _ImapReader:
         since = max(filter(None, (op.since, self.first_date)), default=None)
         criteria, text = self._criteria(floor, since)
         uids = sorted(u for u in imap.search(criteria, text) if u > floor)
+        if not self.retried:
+            self.retried = True
+            self.retry = self._search_retry(imap, since)
+            uids = sorted(self.retry) + uids
         cut = False
         if op.max_messages:
             room = max(0, op.max_messages - self.count)
@@ -582,23 +621,31 @@ class _ImapReader:
         new_uid = max(before, self.handled)
         if self.complete and info.uidnext:
             new_uid = max(new_uid, info.uidnext - 1)  # everything below matched nothing at search time
+        failed = self.failed & set(self.taken)
+        done = [uid for uid in self.taken if uid not in failed]
+        retry = ",".join(uid_set(sorted((self.retry - set(self.taken)) | failed)))
         actions = self._actions()
-        acting = bool(self.taken) and (actions["mark"] or actions["move"] or actions["delete"])
+        acting = bool(done) and (actions["mark"] or actions["move"] or actions["delete"])
         if s.context.dry_run:
-            if self.taken:
-                s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {_describe(actions)}; "
+            if done:
+                s.context.log.info(f"dry run: {len(done)} message(s) would now be {_describe(actions)}; "
                                    "the watermark is not advanced")
             return
-        if new_uid == before and not acting and self.stored:
+        if new_uid == before and not acting and self.stored and retry == self.watermark.get("retry", ""):
             return
         watermark: dict[str, Any] = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": new_uid}
+        if retry:
+            watermark["retry"] = retry
         if acting:
-            pending = {"uids": ",".join(uid_set(self.taken)), **actions}
+            pending = {"uids": ",".join(uid_set(done)), **actions}
             s._save_watermark({**watermark, "pending": pending})
             self._apply(pending, info.uidvalidity)
-            s.context.log.info(f"{len(self.taken)} message(s) {_describe(actions)} after the execution succeeded")
+            s.context.log.info(f"{len(done)} message(s) {_describe(actions)} after the execution succeeded")
+        if failed:
+            s.context.log.warning(_held_back(len(failed)))
         s._save_watermark(watermark)
         self.watermark, self.taken, self.stored = watermark, [], True
+        self.failed, self.retry = set(), set()
 
     def _apply(self, pending: dict[str, Any], uidvalidity: int) -> None:
         imap = self._open()
@@ -722,6 +769,12 @@ def _parse_uid_set(text: str) -> list[int]:
         else:
             out.append(int(part))
     return out
+
+
+def _held_back(count: int) -> str:
+    return (f"{count} message(s) left on the server as they were (not deleted, moved or marked): some of their "
+            "documents failed; the next run reads them again (set commit_failed_messages: true to commit them "
+            "anyway)")
 
 
 def _describe(actions: dict[str, Any]) -> str:
