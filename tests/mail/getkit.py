@@ -277,7 +277,7 @@ settings: {{action: get, start_from: all, {extra}}}
 type: connection
 connector: disk
 name: Out
-id: out
+id: out-{process}
 settings: {{directory: "{out}"}}
 ---
 type: operation
@@ -294,20 +294,21 @@ shapes:
   start: {{type: start, mode: connector, connection: mailbox, operation: {operation}, next: name}}
   name:
     type: set_properties
-    properties: [{{property: disk.file_name, value: [{{document_property: mail.message_id}}]}}]
+    properties: [{{property: disk.file_name, value: [{name}]}}]
     next: write
-  write: {{type: connector, connection: out, operation: write}}
+  write: {{type: connector, connection: out-{process}, operation: write}}
 """
 
 
 def mail_to_disk(mailbox: Any, folder: Path, transport: str = "imaps", extra: str = "", *, out: Path | None = None,
-                 operation: str = "read", process: str = "mail-to-disk", write_option: str = "overwrite") -> Path:
-    """Component files of a process writing each email's body to ``out``/<Message-ID>."""
+                 operation: str = "read", process: str = "mail-to-disk", write_option: str = "overwrite",
+                 name: str = "{document_property: mail.message_id}") -> Path:
+    """Component files of a process writing each document to ``out``/<Message-ID> (or ``name``)."""
     settings = mailbox.connection(transport)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{process}.yaml"
     path.write_text(MAIL_TO_DISK.format(
         host=settings["host"], port=settings["port"], user=mailbox.user, password=mailbox.password,
         protocol=settings["inbound_protocol"], ca=settings["trusted_ca_file"], extra=extra,
-        out=out or folder / "out", operation=operation, process=process, write_option=write_option))
+        out=out or folder / "out", operation=operation, process=process, write_option=write_option, name=name))
     return path

@@ -239,6 +239,7 @@ class ExecutionContext:
                     fix="pick a connection and an operation of the same connector")
             connector = self.connector_for(connection.connector)  # type: ignore[attr-defined]
             session = connector.open(self.settings_for(connection), self.settings_for(operation), self)
+            session.operation_id = operation.id
             self._sessions[shape_id] = session
         return session
 

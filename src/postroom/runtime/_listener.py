@@ -388,6 +388,7 @@ class ListenerWorker:
                     secrets.append(value)
         self._context.secrets = secrets
         session = connector.open(settings[0], settings[1], self._context)
+        session.operation_id = operation.id
         self._session = session
         key_of = getattr(session, "resource_key", None)
         key = key_of() if callable(key_of) else None

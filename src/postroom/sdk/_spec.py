@@ -104,7 +104,8 @@ class RunContext(Protocol):
         """The send journal (issue 3): records a side effect before and after it happens."""
 
     def watermarks(self) -> Any:
-        """The mailbox watermark store (issue 4)."""
+        """The mailbox watermark store (issue 4): ``get(mailbox, operation="")`` and
+        ``set(mailbox, value, operation="")``, one value per operation and mailbox."""
 
 
 class OperationSession(ABC):
@@ -116,6 +117,10 @@ class OperationSession(ABC):
 
     #: True when the operation changes the outside world (send, delete, write).
     side_effects: ClassVar[bool] = False
+    #: The id of the operation component this session runs (set by the engine and the
+    #: listener runtime right after ``open``; "" in a connector's own tests). A get keeps
+    #: its watermark under it, so two operations reading one mailbox each take every message.
+    operation_id: str = ""
 
     def fetch(self) -> Iterator[Document | Failed]:
         """Start-shape use: yield the documents this operation gets. Yield a :class:`Failed`

@@ -11,8 +11,12 @@ from ._components import (
 )
 from ._run import RepositoryRecorder, RunOptions, resume_execution, run_process, settings_resolver
 from ._secrets import is_reference, resolve_references
+from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "describe_watermark",
+    "list_watermarks",
+    "reset_watermarks",
     "ImportResult",
     "RepositoryRecorder",
     "RunOptions",

@@ -29,9 +29,14 @@ Nothing on the server changes while an execution runs: IMAP fetches with
 ``BODY.PEEK[]``. The engine calls :meth:`MailGetSession.commit` only after the
 execution ended without failing; only then are messages deleted, moved or flagged
 ``\\Seen``, and the watermark advanced. The watermark lives in the repository
-(``context.watermarks()``) under :meth:`MailGetSession.watermark_key`: the mailbox
-(:meth:`resource_key`) plus the server-side selection (from, subject, since), since two
-readers that select different mail must not pass each other's messages.
+(``context.watermarks()``) under the operation's id (``operation_id``: two operations
+reading one mailbox, say one for bodies and one for attachments, each take every
+message) and :meth:`MailGetSession.watermark_key`: the mailbox (:meth:`resource_key`)
+plus the server-side selection (from, subject, since). A watermark stored before
+watermarks were per operation is taken over once by each operation that reads its
+mailbox. A message with a document that failed later in the process is not committed
+(unless ``commit_failed_messages``) and is read again by the next run: over IMAP the
+watermark lists it under ``retry``; over POP3 its UIDL is not recorded as taken.
 
 * IMAP: ``{uidvalidity, uid}``: every message with a UID up to ``uid`` has been dealt
   with. A run searches ``UID uid+1:*`` only. A changed UIDVALIDITY (the server renumbered
@@ -220,11 +225,32 @@ class MailGetSession(OperationSession):
 
     # -- watermarks ---------------------------------------------------------------------------
     def _load_watermark(self) -> dict[str, Any] | None:
-        value = self.context.watermarks().get(self.watermark_key())
+        store, key, operation = self.context.watermarks(), self.watermark_key(), self.operation_id
+        value = store.get(key, operation) if operation else store.get(key)
+        if value is None and operation:
+            value = self._adopt_watermark(store, key, operation)
         return dict(value) if value else None
 
+    def _adopt_watermark(self, store: Any, key: str, operation: str) -> dict[str, Any] | None:
+        """A watermark kept for the mailbox before watermarks were per operation: each
+        operation takes it over once (the first one also what was left to do), so an
+        upgrade reads no old mail again; after ``postroom watermarks reset`` it is not
+        taken over again."""
+        legacy = store.get(key)
+        if not legacy or operation in legacy.get("adopted_by", ()):
+            return None
+        value = {k: v for k, v in legacy.items() if k != "adopted_by"}
+        if not self.context.dry_run:
+            rest = {k: v for k, v in value.items() if k != "pending"}
+            store.set(key, {**rest, "adopted_by": [*legacy.get("adopted_by", ()), operation]})
+            store.set(key, value, operation)
+        return value
+
     def _save_watermark(self, value: dict[str, Any]) -> None:
-        self.context.watermarks().set(self.watermark_key(), value)
+        if self.operation_id:
+            self.context.watermarks().set(self.watermark_key(), value, self.operation_id)
+        else:
+            self.context.watermarks().set(self.watermark_key(), value)
 
     # -- filters ------------------------------------------------------------------------------
     def _matches(self, headers: Message, received: datetime) -> bool:
