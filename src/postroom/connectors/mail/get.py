@@ -81,7 +81,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from typing import IO, Any
 from urllib.parse import quote, urlencode
 
-from ...errors import ConfigError, ConnectionFailed, PostroomError
+from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed, PostroomError
 from ...sdk import Document, Failed, OperationSession, RunContext, TestReport
 from ._imap import ImapSession, SelectInfo, uid_set
 from ._inbound import Inbound
@@ -919,6 +919,19 @@ def test_inbound(connection: MailConnection, logger: Any = None) -> TestReport:
                                                      f"{inbound.endpoint.user_name}")
 
 
+def _neither(connection: MailConnection, smtp_error: ConnectionFailed, read_error: Exception) -> PostroomError:
+    """The error of a server that neither sent nor read: the reading one when the server
+    answered as a POP3 or IMAP server and refused the login (it reads mail: the SMTP error
+    would only mislead); else both, so that a TLS or port mismatch names each protocol."""
+    if isinstance(read_error, AuthenticationFailed):
+        return read_error
+    inbound = Inbound(connection)
+    kind = type(read_error) if isinstance(read_error, PostroomError) else ConnectionFailed
+    return kind(f"reading ({inbound.address}) failed: {read_error}; sending (SMTP {connection.endpoint}) "
+                f"failed: {smtp_error}", field=getattr(read_error, "field", None),
+                retryable=getattr(read_error, "retryable", None))
+
+
 def test_mail_connection(connection: MailConnection, logger: Any = None) -> TestReport:
     """``postroom connections test`` for a Mail connection: sending (SMTP) and reading (POP3 or
     IMAP), each tested when the connection is meant for it; a failure names which one.
@@ -928,7 +941,8 @@ def test_mail_connection(connection: MailConnection, logger: Any = None) -> Test
     when ``inbound_protocol`` is imap, another ``inbound_*`` setting is given or the port
     is a POP3/IMAP port (110, 995, 143, 993); else for sending, and when that server does
     not speak SMTP, for reading (a connection made only to read mail, Boomi's legacy
-    style): the SMTP error is raised only when reading fails too."""
+    style): when reading fails too, the reading error is raised alone if the server refused
+    the login as a POP3 or IMAP server, else both errors, reading first."""
     if not connection.inbound_host:
         reads = (connection.inbound_protocol != "pop3" or connection.port in _READING_PORTS
                  or any(getattr(connection, name) is not None for name in _INBOUND_FIELDS - {"inbound_host",
@@ -940,8 +954,8 @@ def test_mail_connection(connection: MailConnection, logger: Any = None) -> Test
         except ConnectionFailed as smtp_error:
             try:
                 report = test_inbound(connection, logger)
-            except (PostroomError, OSError):
-                raise smtp_error from None
+            except (PostroomError, OSError) as read_error:
+                raise _neither(connection, smtp_error, read_error) from None
             report.message += (f"; it does not speak SMTP ({smtp_error.message}), which is fine for a connection "
                                "that only reads mail")
             return report
