@@ -71,24 +71,23 @@ take may have arrived (IMAP IDLE, re-issued every 25 minutes, or polling), and
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
 from typing import IO, Any
 from urllib.parse import quote, urlencode
 
-from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed, PostroomError
-from ...sdk import Document, Failed, OperationSession, RunContext, TestReport
+from ...errors import ConfigError, ConnectionFailed
+from ...sdk import Document, Failed, OperationSession, RunContext
+from ._conntest import test_inbound, test_mail_connection
 from ._imap import ImapSession, SelectInfo, uid_set
 from ._inbound import Inbound
-from ._parse import BrokenMessage, Limits, parse_headers, parse_message
+from ._message import HEAD_BYTES, addresses, header_block, message_documents, received_from_headers
+from ._parse import Limits, parse_headers
 from ._parse import header_text as _header_text
 from ._pop3 import Pop3Message, Pop3Session
-from ._smtp import test_connection
 from .mime import parse_addresses
 from .spec import MailConnection, MailOperation
 
@@ -98,7 +97,6 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 #: Fetch at most this many messages, or this many bytes, per IMAP FETCH command.
 _BATCH_MESSAGES = 100
 _BATCH_BYTES = 8 * 1024 * 1024
-_HEAD_BYTES = 64 * 1024
 
 
 def _imap_date(day: date) -> str:
@@ -255,7 +253,7 @@ class MailGetSession(OperationSession):
     # -- filters ------------------------------------------------------------------------------
     def _matches(self, headers: Message, received: datetime) -> bool:
         op = self.operation
-        if self._from and not (self._from & {a.lower() for a in _addresses(headers, "From")}):
+        if self._from and not (self._from & {a.lower() for a in addresses(headers, "From")}):
             return False
         if op.subject_filter and op.subject_filter.casefold() not in _header_text(headers.get("Subject")).casefold():
             return False
@@ -264,63 +262,8 @@ class MailGetSession(OperationSession):
     # -- documents ----------------------------------------------------------------------------
     def _documents(self, raw: IO[bytes], received: datetime | None, extra: dict[str, str],
                    label: str) -> list[Document] | Failed:
-        op = self.operation
-        keep = {"attachment"} if op.disposition == "attachment" else {"text", "html"}
-        raw.seek(0)
-        try:
-            parsed = parse_message(raw, keep, self.limits)
-        except BrokenMessage as exc:
-            raw.seek(0)
-            head = raw.read(_HEAD_BYTES)
-            raw.seek(0)
-            headers = parse_headers(_header_block(head))
-            properties = self._properties(headers, received, extra, raw, self.limits.max_header_fields)
-            document = Document.from_stream(raw, properties)
-            return Failed(document, f"{label} {properties['mail.message_id']} is broken: {exc}. It stays on the "
-                                    "server (not deleted, moved or marked) and later runs pass it")
-        try:
-            properties = self._properties(parsed.headers, received, extra, raw)
-            for warning in parsed.warnings:
-                self.context.log.warning(f"{label} {properties['mail.message_id']}: {warning}")
-            if op.disposition == "attachment":
-                documents = []
-                for part in parsed.attachments:
-                    kind = part.content_type + (f"; charset={part.charset}" if part.charset else "")
-                    documents.append(Document.from_stream(
-                        part.content, {**properties, "mail.file_name": part.file_name, "mail.content_type": kind}))
-                return documents
-            if op.body == "both":
-                bodies = [p for p in (parsed.text, parsed.html) if p is not None]
-            elif op.body == "html":
-                bodies = [parsed.html or parsed.text] if (parsed.html or parsed.text) else []
-            else:
-                bodies = [parsed.text or parsed.html] if (parsed.text or parsed.html) else []
-            if not bodies:
-                return [Document(b"", {**properties, "mail.content_type": "text/plain; charset=utf-8"})]
-            return [Document.from_stream(part.content, {**properties,  # type: ignore[union-attr]
-                                                        "mail.content_type": f"{part.content_type}; charset=utf-8"})
-                    for part in bodies]
-        finally:
-            parsed.close()
-
-    def _properties(self, headers: Message, received: datetime | None, extra: dict[str, str],
-                    raw: IO[bytes], max_fields: int | None = None) -> dict[str, str]:
-        if received is None:
-            received = _received_from_headers(headers)
-        senders = _pairs(headers, "From")
-        properties = {
-            "mail.from_address": ", ".join(address for _, address in senders),
-            "mail.from_name": senders[0][0] if senders else "",
-            "mail.to_address": ", ".join(_addresses(headers, "To")),
-            "mail.cc_address": ", ".join(_addresses(headers, "Cc")),
-            "mail.reply_to_address": ", ".join(_addresses(headers, "Reply-To")),
-            "mail.subject": _header_text(headers.get("Subject")),
-            "mail.message_id": _header_text(headers.get("Message-ID")) or _synthetic_id(raw),
-            "mail.received_date": received.isoformat(),
-        }
-        properties.update(_header_properties(headers, max_fields))
-        properties.update(extra)
-        return properties
+        return message_documents(raw, self.operation, self.limits, received=received, extra=extra, label=label,
+                                 warn=self.context.log.warning)
 
 
 class ImapGetSession(MailGetSession):
@@ -402,8 +345,8 @@ class _Pop3Reader:
             if op.max_messages and len(wanted) >= op.max_messages:
                 break
             if needs_headers:
-                headers = parse_headers(_header_block(pop.top(message.number)))
-                received = _received_from_headers(headers)
+                headers = parse_headers(header_block(pop.top(message.number)))
+                received = received_from_headers(headers)
                 if (first_date and received.date() < first_date) or not s._matches(headers, received):
                     self.kept.add(message.uidl)
                     continue
@@ -607,10 +550,10 @@ class _ImapReader:
                 try:
                     received = message.received
                     if filtering:
-                        head = message.raw.read(_HEAD_BYTES)
+                        head = message.raw.read(HEAD_BYTES)
                         message.raw.seek(0)
-                        headers = parse_headers(_header_block(head))
-                        received = received or _received_from_headers(headers)
+                        headers = parse_headers(header_block(head))
+                        received = received or received_from_headers(headers)
                         if not s._matches(headers, received):
                             self.handled = max(self.handled, message.uid)
                             continue
@@ -814,172 +757,3 @@ def _describe(actions: dict[str, Any]) -> str:
     return " and ".join(done) or "passed by the watermark"
 
 
-def _header_block(head: bytes) -> bytes:
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        index = head.find(separator)
-        if index >= 0:
-            return head[: index + len(separator)]
-    return head + b"\r\n\r\n"
-
-
-def _header_properties(headers: Message, max_fields: int | None = None) -> dict[str, str]:
-    """``mail.headers.<Name>`` for every header (the first spelling of a name; repeated
-    headers joined with ``, ``), in one pass over the headers (linear in their number);
-    at most ``max_fields`` fields are looked at."""
-    groups: dict[str, tuple[str, list[str]]] = {}
-    for index, (name, value) in enumerate(headers.items()):
-        if max_fields is not None and index >= max_fields:
-            break
-        entry = groups.get(name.lower())
-        if entry is None:
-            groups[name.lower()] = (name, [_header_text(value)])
-        else:
-            entry[1].append(_header_text(value))
-    return {f"mail.headers.{name}": ", ".join(values) for name, values in groups.values()}
-
-
-def _pairs(headers: Message, name: str) -> list[tuple[str, str]]:
-    """(display name, address) of an address header; names decoded after splitting, so a
-    comma inside an encoded name never splits an address."""
-    values = [v if isinstance(v, str) else _header_text(v) for v in headers.get_all(name) or []]
-    return [(_header_text(n), _header_text(a)) for n, a in getaddresses(values) if a and a != "<>"]
-
-
-def _addresses(headers: Message, name: str) -> list[str]:
-    return [address for _, address in _pairs(headers, name)]
-
-
-def _received_from_headers(headers: Message) -> datetime:
-    """When the message arrived: the newest Received header's date, else Date, else now."""
-    candidates = []
-    received = headers.get_all("Received") or []
-    if received:
-        candidates.append(_header_text(received[0]).rpartition(";")[2])
-    if headers.get("Date") is not None:
-        candidates.append(_header_text(headers.get("Date")))
-    for text in candidates:
-        try:
-            moment = parsedate_to_datetime(" ".join(text.split()))
-        except (TypeError, ValueError, IndexError):
-            continue
-        if moment is not None:
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _synthetic_id(raw: IO[bytes]) -> str:
-    """A stable Message-ID for a message that has none: the same bytes give the same id."""
-    position = raw.tell()
-    raw.seek(0)
-    digest = hashlib.sha256()
-    while chunk := raw.read(1024 * 1024):
-        digest.update(chunk)
-    raw.seek(position)
-    return f"<{digest.hexdigest()[:40]}@postroom.invalid>"
-
-
-# -- connection test --------------------------------------------------------------------------
-
-_READING_PORTS = {110, 995, 143, 993}
-_INBOUND_FIELDS = {"inbound_host", "inbound_port", "inbound_protocol", "inbound_use_ssl", "inbound_use_tls",
-                   "inbound_user_name", "inbound_password"}
-
-
-def test_inbound(connection: MailConnection, logger: Any = None) -> TestReport:
-    """Connect, secure and log in as a get would; report what the server offers."""
-    inbound = Inbound(connection)
-    warning = inbound.insecure_warning()
-    if warning and logger is not None:
-        logger.warning(warning)
-    facts: list[tuple[str, str]] = [("server", inbound.address)]
-    if inbound.protocol == "pop3":
-        pop = Pop3Session.open(inbound)
-        try:
-            facts += [("greeting", " ".join(pop.greeting.split())), ("TLS", pop.tls or "none (clear text)"),
-                      ("SASL mechanisms", " ".join(pop.capabilities.get("SASL", [])) or "none offered"),
-                      ("UIDL", "yes" if "UIDL" in pop.capabilities else "not announced"),
-                      ("login", f"ok as {pop.login}"),
-                      ("messages", str(len(pop.listing())))]
-        finally:
-            pop.abandon()
-    else:
-        imap = ImapSession.open(inbound)
-        try:
-            info = imap.select("INBOX", readonly=True)
-            offered = set(imap.capabilities)
-            facts += [("greeting", imap.greeting), ("TLS", imap.tls or "none (clear text)"),
-                      ("login", f"ok as {imap.login}"),
-                      ("IDLE", "yes" if "IDLE" in offered else "no (listeners poll)"),
-                      ("MOVE", "yes" if "MOVE" in offered else "no (copy, then delete)"),
-                      ("UIDPLUS", "yes" if "UIDPLUS" in offered else "no"),
-                      ("messages in INBOX", str(info.exists))]
-        finally:
-            imap.logout()
-    return TestReport(ok=True, facts=facts, message=f"connected to {inbound.address} and logged in as "
-                                                     f"{inbound.endpoint.user_name}")
-
-
-def _neither(connection: MailConnection, smtp_error: ConnectionFailed, read_error: Exception) -> PostroomError:
-    """The error of a server that neither sent nor read: the reading one when the server
-    answered as a POP3 or IMAP server and refused the login (it reads mail: the SMTP error
-    would only mislead); else both, so that a TLS or port mismatch names each protocol."""
-    if isinstance(read_error, AuthenticationFailed):
-        return read_error
-    inbound = Inbound(connection)
-    kind = type(read_error) if isinstance(read_error, PostroomError) else ConnectionFailed
-    return kind(f"reading ({inbound.address}) failed: {read_error}; sending (SMTP {connection.endpoint}) "
-                f"failed: {smtp_error}", field=getattr(read_error, "field", None),
-                retryable=getattr(read_error, "retryable", None))
-
-
-def test_mail_connection(connection: MailConnection, logger: Any = None) -> TestReport:
-    """``postroom connections test`` for a Mail connection: sending (SMTP) and reading (POP3 or
-    IMAP), each tested when the connection is meant for it; a failure names which one.
-
-    With ``inbound_host`` the connection both sends (host, port) and reads (inbound_*):
-    both are tested. Without it, host and port name one server: it is tested for reading
-    when ``inbound_protocol`` is imap, another ``inbound_*`` setting is given or the port
-    is a POP3/IMAP port (110, 995, 143, 993); else for sending, and when that server does
-    not speak SMTP, for reading (a connection made only to read mail, Boomi's legacy
-    style): when reading fails too, the reading error is raised alone if the server refused
-    the login as a POP3 or IMAP server, else both errors, reading first."""
-    if not connection.inbound_host:
-        reads = (connection.inbound_protocol != "pop3" or connection.port in _READING_PORTS
-                 or any(getattr(connection, name) is not None for name in _INBOUND_FIELDS - {"inbound_host",
-                                                                                             "inbound_protocol"}))
-        if reads:
-            return test_inbound(connection, logger)
-        try:
-            return test_connection(connection, logger)
-        except ConnectionFailed as smtp_error:
-            try:
-                report = test_inbound(connection, logger)
-            except (PostroomError, OSError) as read_error:
-                raise _neither(connection, smtp_error, read_error) from None
-            report.message += (f"; it does not speak SMTP ({smtp_error.message}), which is fine for a connection "
-                               "that only reads mail")
-            return report
-    results: dict[str, TestReport | Exception] = {}
-    for side, test in (("sending", test_connection), ("reading", test_inbound)):
-        try:
-            results[side] = test(connection, logger)
-        except (PostroomError, OSError) as exc:
-            results[side] = exc
-    inbound = Inbound(connection)
-    labels = {"sending": f"sending (SMTP {connection.endpoint})", "reading": f"reading ({inbound.address})"}
-    failures = {side: r for side, r in results.items() if isinstance(r, Exception)}
-    if failures:
-        side, error = next(iter(failures.items()))
-        parts = []
-        for name, result in results.items():
-            parts.append(f"{labels[name]} failed: {result}" if isinstance(result, Exception)
-                         else f"{labels[name]} works")
-        kind = type(error) if isinstance(error, PostroomError) else ConnectionFailed
-        raise kind("; ".join(parts), field=getattr(error, "field", None),
-                   retryable=getattr(error, "retryable", None))
-    facts: list[tuple[str, str]] = []
-    for side, result in results.items():
-        assert isinstance(result, TestReport)
-        prefix = "outbound" if side == "sending" else "inbound"
-        facts += [(f"{prefix} {key}", value) for key, value in result.facts]
-    return TestReport(ok=True, facts=facts, message="; ".join(f"{labels[s]}: ok" for s in results))
