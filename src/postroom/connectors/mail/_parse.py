@@ -45,6 +45,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -142,8 +143,8 @@ def header_text(value: object) -> str:
     if "=?" in text:
         try:
             text = str(make_header(decode_header(text)))
-        except (ValueError, LookupError, UnicodeError, binascii.Error):
-            pass
+        except (ValueError, LookupError, UnicodeError, binascii.Error, MessageError):
+            pass  # not decodable: the text as written
     return _CONTROL.sub("", _SPACES.sub(" ", text)).strip()
 
 
@@ -198,20 +199,50 @@ class _Null:
         pass
 
 
+def _text_decoder(charset: str) -> codecs.IncrementalDecoder | None:
+    """An incremental decoder from ``charset`` to text, or None when there is none: an
+    unknown name, a codec that is not bytes-to-text (base64, zlib, rot13) or one that
+    cannot replace what it cannot read (idna, punycode, undefined)."""
+    try:
+        probe = codecs.getincrementaldecoder(charset)(errors="replace").decode(b"a\x80\xff\r\n", True)
+        if not isinstance(probe, str):
+            return None
+        return codecs.getincrementaldecoder(charset)(errors="replace")
+    except Exception:  # noqa: BLE001 - a codec may raise anything (LookupError, UnicodeError, TypeError...)
+        return None
+
+
 class _Text:
     """Charset bytes -> UTF-8 with \\n line breaks, streaming (a trailing \\r waits for its \\n)."""
 
     def __init__(self, sink: _Sink, charset: str, warn: Callable[[str], None], where: str) -> None:
         self.sink = sink
-        try:
-            self._decoder = codecs.getincrementaldecoder(charset)(errors="replace")
-        except LookupError:
-            warn(f"{where} names the unknown charset {charset!r}; read as UTF-8")
-            self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._warn, self._where, self._charset = warn, where, charset
+        decoder = _text_decoder(charset)
+        if decoder is None:
+            try:
+                codecs.lookup(charset)
+                what = f"the charset {charset[:60]!r}, which cannot be read as text"
+            except (LookupError, ValueError, TypeError):
+                what = f"the unknown charset {charset[:60]!r}"
+            warn(f"{where} names {what}; read as UTF-8")
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = decoder
         self._carry = ""
 
+    def _decode(self, data: bytes, final: bool) -> str:
+        try:
+            text = self._decoder.decode(data, final)
+            if isinstance(text, str):
+                return text
+        except Exception:  # noqa: BLE001 - see _text_decoder: a codec that failed on this data
+            pass
+        self._warn(f"{self._where}: the charset {self._charset[:60]!r} failed on its text; the rest is read as UTF-8")
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        return self._decoder.decode(data, final)
+
     def write(self, data: bytes, final: bool = False) -> None:
-        text = self._carry + self._decoder.decode(data, final)
+        text = self._carry + self._decode(data, final)
         self._carry = ""
         if text.endswith("\r") and not final:
             text, self._carry = text[:-1], "\r"
