@@ -22,7 +22,10 @@ One worker thread per listening process. Each cycle it
 
 A failure (server down, refused login, missing folder, a failed execution) closes the
 session and retries after an exponential backoff with jitter, capped at
-``backoff_max_seconds``. The state is ``retrying``, then ``failed`` from
+``backoff_max_seconds``. A cycle counts as a success only once its execution has
+succeeded (or when there was nothing new): a read that fetches a first document and
+then fails every time, or an execution that fails every time on the same message,
+counts up to ``failed`` and backs off like a server that is down. The state is ``retrying``, then ``failed`` from
 ``failures_before_failed`` consecutive failures on, and the worker keeps retrying: a
 listener never ends by itself. Failed checks are also written to the execution records:
 one failed execution per outage (its error the latest one, one log line per failed
@@ -404,7 +407,6 @@ class ListenerWorker:
         session = self._session
         documents: Iterator[Any] = iter(session.fetch())
         first = next(documents, None)
-        self._checked(spec)
         idle = callable(getattr(session, "wait_for_new", None))
         # a wake-up that brought nothing (wait_for_new said "maybe" and there was nothing)
         # must not turn into a busy loop: pace them (_spurious counts them in a row)
@@ -418,8 +420,12 @@ class ListenerWorker:
                 self._execute(spec, itertools.chain([first], documents))
             finally:
                 self._close_session()
+            # only now a success: a read or an execution that fails every time (a message
+            # that breaks it) must count up to failed and back off, not look ok each cycle
+            self._checked(spec)
             # IDLE: mail that came during the execution was not announced; look at once
             return 0 if idle else spec.interval
+        self._checked(spec)
         # nothing new: still a successful look, so the session may move its watermark past
         # what it passed over (mail filtered out, a first run's baseline)
         session.commit()
