@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,14 +49,15 @@ type: operation
 connector: disk
 name: Write
 id: write
-settings: {{action: send, write_option: overwrite, create_directories: true}}
+settings: {{action: send, write_option: {write_option}, create_directories: true}}
 ---
 type: process
 name: Store replies
 id: store-replies
 start: start
 shapes:
-  start: {{type: start, mode: listener, connection: inbox, operation: read, interval_seconds: 0.2, next: check}}
+  start: {{type: start, mode: listener, connection: inbox, operation: read, interval_seconds: {interval},
+          next: check}}
   check: {{type: decision, first: {{document_property: mail.subject}}, comparison: regex, second: ".*POISON.*",
           true: refuse, false: name}}
   refuse: {{type: exception, message: "cannot handle {{1}}", parameters: [{{document_property: mail.subject}}],
@@ -75,11 +77,13 @@ def repo(home: Path) -> Iterator[Repository]:
     repository.close()
 
 
-def _runtime(repo: Repository, mailbox, tmp_path: Path) -> ListenerRuntime:  # noqa: ANN001
+def _runtime(repo: Repository, mailbox, tmp_path: Path, write_option: str = "overwrite",  # noqa: ANN001
+             interval: float = 0.2) -> ListenerRuntime:
     settings = mailbox.connection("imaps")
     path = tmp_path / "listener.yaml"
     path.write_text(LISTENER.format(host=settings["host"], port=settings["port"], user=mailbox.user,
-                                    password=mailbox.password, ca=settings["trusted_ca_file"], out=tmp_path / "out"))
+                                    password=mailbox.password, ca=settings["trusted_ca_file"], out=tmp_path / "out",
+                                    write_option=write_option, interval=interval))
     import_paths(repo, [str(path)])
     return ListenerRuntime(repo, ListenerOptions(lease_seconds=3, failures_before_failed=3,
                                                  backoff_initial_seconds=0.2, backoff_max_seconds=1.0))
@@ -125,3 +129,28 @@ def test_a_message_that_fails_alone_is_not_a_listener_failure(repo, mailbox, tmp
     assert execution.status == "complete_with_errors" and execution.documents_failed == 1
     [error] = repo.get_document_errors(execution.id)
     assert "<deep-1@example.org> is broken" in error.message
+
+
+@pytest.mark.timeout(120)
+def test_a_held_back_message_is_read_again_with_the_next_mail_not_in_a_loop(repo, mailbox, tmp_path):  # noqa: ANN001
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "<msg-2@example.org>").write_bytes(b"")  # its write fails: the message is held back
+    mailbox.deliver(simple(1))
+    mailbox.deliver(simple(2))
+    runtime = _runtime(repo, mailbox, tmp_path, write_option="fail", interval=60)
+    runtime.start()
+    try:
+        wait_for(lambda: sorted(mailbox.flags()) == ["", "S"], 30, "message 1 stored and marked, 2 held back")
+        time.sleep(3)  # an IDLE listener does not execute the held-back message again at once, in a loop
+        assert len(repo.list_executions()) == 1
+        (out / "<msg-2@example.org>").unlink()
+        mailbox.deliver(simple(3))  # the next mail brings the held-back one along
+        wait_for(lambda: sorted(mailbox.flags()) == ["S", "S", "S"], 30, "messages 2 and 3 stored and marked")
+    finally:
+        runtime.stop()
+    assert sorted(p.name for p in out.iterdir()) == ["<msg-1@example.org>", "<msg-2@example.org>",
+                                                     "<msg-3@example.org>"]
+    first, second = sorted(repo.list_executions(), key=lambda e: e.started_at)
+    assert (first.status, first.documents_in, first.documents_failed) == ("complete_with_errors", 2, 1)
+    assert (second.status, second.documents_in) == ("complete", 2)
