@@ -17,7 +17,7 @@ from ._parse import BrokenMessage, Limits, parse_headers, parse_message
 from ._parse import header_text as _header_text
 from .spec import MailOperation
 
-__all__ = ["HEAD_BYTES", "addresses", "header_block", "header_properties", "message_documents",
+__all__ = ["HEAD_BYTES", "addresses", "header_block", "header_properties", "held_back", "message_documents",
            "message_properties", "received_from_headers"]
 
 #: How much of a message is read for its headers when only they are needed.
@@ -154,3 +154,10 @@ def _synthetic_id(raw: IO[bytes]) -> str:
         digest.update(chunk)
     raw.seek(position)
     return f"<{digest.hexdigest()[:40]}@postroom.invalid>"
+
+
+def held_back(count: int) -> str:
+    """The log line for messages held back at commit (a document of theirs failed)."""
+    return (f"{count} message(s) left on the server as they were (not deleted, moved or marked): some of their "
+            "documents failed; the next run reads them again (set commit_failed_messages: true to commit them "
+            "anyway)")
