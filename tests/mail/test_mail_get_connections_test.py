@@ -58,3 +58,10 @@ def test_a_good_pop3_connection_still_passes(cli, mailbox, tmp_path):
     result = _test(cli, mailbox, tmp_path, "pop3s")
     assert result.code == 0, result
     assert "logged in as" in result.stdout and "does not speak SMTP" in result.stdout
+
+
+@pytest.mark.timeout(120)
+def test_an_imap_server_read_as_pop3_says_which_protocol_to_set(cli, mailbox, tmp_path):
+    result = _test(cli, mailbox, tmp_path, "imaps", inbound_protocol="pop3")
+    assert result.code == 3, result
+    assert "which is not a POP3 greeting; it looks like IMAP: set inbound_protocol: imap" in result.stderr

@@ -8,7 +8,7 @@ from typing import Any
 from ...errors import AuthenticationFailed, ConnectionFailed, PostroomError
 from ...sdk import TestReport
 from ._imap import ImapSession
-from ._inbound import Inbound
+from ._inbound import Inbound, NotThisProtocol
 from ._pop3 import Pop3Session
 from ._smtp import test_connection
 from .spec import MailConnection
@@ -57,9 +57,12 @@ def test_inbound(connection: MailConnection, logger: Any = None) -> TestReport:
 def _neither(connection: MailConnection, smtp_error: ConnectionFailed, read_error: Exception) -> PostroomError:
     """The error of a server that neither sent nor read: the reading one when the server
     answered as a POP3 or IMAP server and refused the login (it reads mail: the SMTP error
-    would only mislead); else both, so that a TLS or port mismatch names each protocol."""
+    would only mislead); the sending one when it answered with another greeting (an SMTP
+    server); else both, so that a TLS or port mismatch names each protocol."""
     if isinstance(read_error, AuthenticationFailed):
         return read_error
+    if isinstance(read_error, NotThisProtocol):
+        return smtp_error
     inbound = Inbound(connection)
     kind = type(read_error) if isinstance(read_error, PostroomError) else ConnectionFailed
     return kind(f"reading ({inbound.address}) failed: {read_error}; sending (SMTP {connection.endpoint}) "
@@ -76,8 +79,9 @@ def test_mail_connection(connection: MailConnection, logger: Any = None) -> Test
     when ``inbound_protocol`` is imap, another ``inbound_*`` setting is given or the port
     is a POP3/IMAP port (110, 995, 143, 993); else for sending, and when that server does
     not speak SMTP, for reading (a connection made only to read mail, Boomi's legacy
-    style): when reading fails too, the reading error is raised alone if the server refused
-    the login as a POP3 or IMAP server, else both errors, reading first."""
+    style): when reading fails too, the reading error alone if the server refused the login
+    as a POP3 or IMAP server, the SMTP error alone if it greeted as an SMTP server, else
+    both errors, reading first."""
     if not connection.inbound_host:
         reads = (connection.inbound_protocol != "pop3" or connection.port in _READING_PORTS
                  or any(getattr(connection, name) is not None for name in _INBOUND_FIELDS - {"inbound_host",
