@@ -237,3 +237,78 @@ def write_components(folder: Path, text: str) -> Path:
     path = folder / "components.yaml"
     path.write_text(textwrap.dedent(text))
     return path
+
+
+# -- hostile messages (issue 7, item 9) --------------------------------------------------------
+
+
+def deeply_nested(depth: int = 500, n: int = 1) -> bytes:
+    """``depth`` multiparts, each the only part of the one around it (some 28 KB for 500)."""
+    lines = [f"From: mallory@example.org\r\nTo: {CLINIC}\r\nSubject: Deep {n}\r\nMessage-ID: <deep-{n}@example.org>\r\n"
+             f"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n"]
+    for level in range(1, depth):
+        lines.append(f"--b{level - 1}\r\nContent-Type: multipart/mixed; boundary=\"b{level}\"\r\n\r\n")
+    lines.append(f"--b{depth - 1}\r\nContent-Type: text/plain\r\n\r\nthe bottom\r\n")
+    lines += [f"--b{level}--\r\n" for level in range(depth - 1, -1, -1)]
+    return "".join(lines).encode("ascii")
+
+
+def many_headers(count: int = 100_000, n: int = 1) -> bytes:
+    """``count`` short header fields, each with its own name (some 1.2 MB for 100,000)."""
+    fields = "".join(f"X-H{i}: v\r\n" for i in range(count))
+    return (f"From: mallory@example.org\r\nTo: {CLINIC}\r\nSubject: Headers {n}\r\n"
+            f"Message-ID: <headers-{n}@example.org>\r\n{fields}\r\nbody\r\n").encode("ascii")
+
+
+MAIL_TO_DISK = """
+type: connection
+connector: mail
+name: Clinic mailbox
+id: mailbox
+settings: {{host: "{host}", port: {port}, use_ssl: true, user_name: "{user}", password: "{password}",
+            inbound_protocol: {protocol}, trusted_ca_file: "{ca}"}}
+---
+type: operation
+connector: mail
+name: Read
+id: {operation}
+settings: {{action: get, start_from: all, {extra}}}
+---
+type: connection
+connector: disk
+name: Out
+id: out-{process}
+settings: {{directory: "{out}"}}
+---
+type: operation
+connector: disk
+name: Write
+id: write
+settings: {{action: send, write_option: {write_option}, create_directories: true}}
+---
+type: process
+name: Mail to disk
+id: {process}
+start: start
+shapes:
+  start: {{type: start, mode: connector, connection: mailbox, operation: {operation}, next: name}}
+  name:
+    type: set_properties
+    properties: [{{property: disk.file_name, value: [{name}]}}]
+    next: write
+  write: {{type: connector, connection: out-{process}, operation: write}}
+"""
+
+
+def mail_to_disk(mailbox: Any, folder: Path, transport: str = "imaps", extra: str = "", *, out: Path | None = None,
+                 operation: str = "read", process: str = "mail-to-disk", write_option: str = "overwrite",
+                 name: str = "{document_property: mail.message_id}") -> Path:
+    """Component files of a process writing each document to ``out``/<Message-ID> (or ``name``)."""
+    settings = mailbox.connection(transport)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{process}.yaml"
+    path.write_text(MAIL_TO_DISK.format(
+        host=settings["host"], port=settings["port"], user=mailbox.user, password=mailbox.password,
+        protocol=settings["inbound_protocol"], ca=settings["trusted_ca_file"], extra=extra,
+        out=out or folder / "out", operation=operation, process=process, write_option=write_option, name=name))
+    return path

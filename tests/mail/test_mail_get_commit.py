@@ -99,14 +99,14 @@ def test_a_failed_execution_deletes_moves_and_marks_nothing(mailbox, tmp_path, h
         transport, _ = MODES[mode]
         key = connector.open(MailConnection.model_validate(mailbox.connection(transport)), get_op(),
                              MemoryContext()).watermark_key()
-        assert repo.get_watermark(key) is None  # the failed run advanced nothing
+        assert repo.get_watermark(key, "read") is None  # the failed run advanced nothing
 
         for path in paths[1:2]:  # someone removes the offending message; the next run succeeds
             for candidate in path.parent.parent.glob(f"*/{path.name.split(':')[0]}*"):
                 candidate.unlink()
         record, result = run_process(repo, "mail-to-disk")
         assert record.status == "complete", repo.get_logs(record.id)
-        assert repo.get_watermark(key) is not None
+        assert repo.get_watermark(key, "read") is not None
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["<msg-1@example.org>", "<msg-3@example.org>"]
         if mode == "imap-move":
             assert mailbox.messages() == [] and len(mailbox.messages("Processed")) == 2

@@ -24,7 +24,8 @@ from postroom.repository._schema import metadata
 def test_public_api_is_pinned() -> None:
     assert sorted(repository_pkg.__all__) == sorted([
         "Repository", "ComponentRecord", "ExecutionRecord", "LogEntry", "DocumentErrorRecord",
-        "ShapeDocumentRecord", "DryRunRecord", "JournalEntry", "ListenerHealth", "open_repository", "data_home",
+        "ShapeDocumentRecord", "DryRunRecord", "JournalEntry", "ListenerHealth", "WatermarkRecord", "open_repository",
+        "data_home",
         "default_database_url",
     ])
     for name in repository_pkg.__all__:

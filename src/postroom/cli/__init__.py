@@ -9,6 +9,7 @@ from ._devmail import devmail_cmd
 from ._run import connections_app, executions_app, run_cmd
 from ._secrets import secrets_app
 from ._serve import listeners_app, serve_cmd
+from ._watermarks import watermarks_app
 
 __all__ = ["app", "main"]
 
@@ -31,6 +32,7 @@ app.command("schema")(schema_cmd)
 app.command("devmail")(devmail_cmd)
 app.command("serve")(serve_cmd)
 app.add_typer(listeners_app, name="listeners")
+app.add_typer(watermarks_app, name="watermarks")
 
 
 def main() -> None:

@@ -267,6 +267,8 @@ class ExecutionContext:
             self.connector_failures += 1
         self.recorder.document_error(shape_id, doc.seq, message)
         self.log_line("error", f"document {doc.seq} failed: {message}", shape_id)
+        for session in self._sessions.values():
+            session.document_failed(doc)
 
     def catches_all(self, doc: Document) -> bool:
         """Is the document inside a Try/Catch whose failure_trigger is all_errors?"""
@@ -306,6 +308,7 @@ class ExecutionContext:
                     fix="pick a connection and an operation of the same connector")
             connector = self.connector_for(connection.connector)  # type: ignore[attr-defined]
             session = connector.open(self.settings_for(connection), self.settings_for(operation), self)
+            session.operation_id = operation.id
             self._sessions[shape_id] = session
         return session
 

@@ -21,6 +21,7 @@ from ._records import (
     ListenerHealth,
     LogEntry,
     ShapeDocumentRecord,
+    WatermarkRecord,
 )
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "DryRunRecord",
     "JournalEntry",
     "ListenerHealth",
+    "WatermarkRecord",
     "open_repository",
     "data_home",
     "default_database_url",

@@ -16,6 +16,7 @@ from ._records import (
     ListenerHealth,
     LogEntry,
     ShapeDocumentRecord,
+    WatermarkRecord,
 )
 
 __all__ = ["Repository"]
@@ -146,10 +147,18 @@ class Repository(ABC):
 
     # -- mailbox watermarks (DESIGN principle 8) ---------------------------------------------
     @abstractmethod
-    def get_watermark(self, mailbox: str) -> dict[str, Any] | None: ...
+    def get_watermark(self, mailbox: str, operation: str = "") -> dict[str, Any] | None: ...
 
     @abstractmethod
-    def set_watermark(self, mailbox: str, value: dict[str, Any]) -> None: ...
+    def set_watermark(self, mailbox: str, value: dict[str, Any], operation: str = "") -> None: ...
+
+    @abstractmethod
+    def list_watermarks(self) -> list[WatermarkRecord]:
+        """Every watermark, sorted by operation, then mailbox."""
+
+    @abstractmethod
+    def delete_watermarks(self, operation: str) -> int:
+        """Forget what ``operation`` has taken (every mailbox); the number of rows removed."""
 
     # -- leases (one leader per mailbox / schedule) -----------------------------------------
     @abstractmethod

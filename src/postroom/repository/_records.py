@@ -15,6 +15,7 @@ __all__ = [
     "DryRunRecord",
     "JournalEntry",
     "ListenerHealth",
+    "WatermarkRecord",
 ]
 
 
@@ -135,3 +136,18 @@ class ListenerHealth:
     executions: int = 0  # executions started
     last_execution_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)  # pid, heartbeat_seconds, lease_seconds...
+
+
+@dataclass
+class WatermarkRecord:
+    """What one get operation has taken from one mailbox (``postroom watermarks list``).
+
+    ``operation`` is the get operation's id ("" for a watermark kept before watermarks
+    were per operation); ``mailbox`` the mailbox and the server-side selection, as a URL
+    without the password; ``value`` the connector's own record (IMAP: UIDVALIDITY and
+    UID; POP3: UIDLs)."""
+
+    operation: str
+    mailbox: str
+    value: dict[str, Any]
+    updated_at: datetime

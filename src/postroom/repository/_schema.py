@@ -240,6 +240,7 @@ send_journal = Table(
 watermarks = Table(
     "watermarks",
     metadata,
+    Column("operation", String(200), primary_key=True),  # revision 0004; "" for older rows
     Column("mailbox", String(1000), primary_key=True),
     Column("value", JSONText, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -47,6 +47,7 @@ from ._records import (
     ListenerHealth,
     LogEntry,
     ShapeDocumentRecord,
+    WatermarkRecord,
 )
 from ._schema import (
     components,
@@ -675,18 +676,29 @@ class SqlRepository(Repository):
             return {r.key: self._journal(r) for r in conn.execute(stmt)}
 
     # -- mailbox watermarks ---------------------------------------------------------------------------
-    def get_watermark(self, mailbox: str) -> dict[str, Any] | None:
+    def get_watermark(self, mailbox: str, operation: str = "") -> dict[str, Any] | None:
         with self._read() as conn:
-            return conn.execute(select(watermarks.c.value).where(watermarks.c.mailbox == mailbox)).scalar()
+            return conn.execute(select(watermarks.c.value).where(
+                watermarks.c.operation == operation, watermarks.c.mailbox == mailbox)).scalar()
 
-    def set_watermark(self, mailbox: str, value: dict[str, Any]) -> None:
+    def set_watermark(self, mailbox: str, value: dict[str, Any], operation: str = "") -> None:
         try:
             json.dumps(value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"watermark of {mailbox!r} is not JSON: {exc}") from None
         with self._write() as conn:
-            self._upsert(conn, watermarks, ["mailbox"],
-                         [{"mailbox": mailbox, "value": value, "updated_at": utcnow()}])
+            self._upsert(conn, watermarks, ["operation", "mailbox"],
+                         [{"operation": operation, "mailbox": mailbox, "value": value, "updated_at": utcnow()}])
+
+    def list_watermarks(self) -> list[WatermarkRecord]:
+        query = select(watermarks).order_by(watermarks.c.operation, watermarks.c.mailbox)
+        with self._read() as conn:
+            return [WatermarkRecord(row.operation, row.mailbox, row.value, row.updated_at)
+                    for row in conn.execute(query)]
+
+    def delete_watermarks(self, operation: str) -> int:
+        with self._write() as conn:
+            return conn.execute(delete(watermarks).where(watermarks.c.operation == operation)).rowcount
 
     # -- leases ---------------------------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:

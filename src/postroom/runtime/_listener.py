@@ -15,14 +15,18 @@ One worker thread per listening process. Each cycle it
    is updated. Some: one execution of the process with them; the execution commits the
    session after success (``RunOptions.start_session``), so a message is deleted, moved
    or marked only once its documents are stored,
-4. waits: ``wait_for_new(timeout)`` when the session offers it (IMAP IDLE), in chunks so
+4. waits: ``wait_for_new(timeout)`` when the session offers it (IMAP IDLE; right after an
+   execution a ``wait_for_new(0)`` first, so that only new mail starts the next one), in chunks so
    that a stop is quick, fetching again at the latest after ``interval_seconds``;
    otherwise it closes the session and sleeps ``interval_seconds`` (a new session per
    poll: a POP3 mailbox only shows new mail to a new login).
 
 A failure (server down, refused login, missing folder, a failed execution) closes the
 session and retries after an exponential backoff with jitter, capped at
-``backoff_max_seconds``. The state is ``retrying``, then ``failed`` from
+``backoff_max_seconds``. A cycle counts as a success only once its execution has
+succeeded (or when there was nothing new): a read that fetches a first document and
+then fails every time, or an execution that fails every time on the same message,
+counts up to ``failed`` and backs off like a server that is down. The state is ``retrying``, then ``failed`` from
 ``failures_before_failed`` consecutive failures on, and the worker keeps retrying: a
 listener never ends by itself. Failed checks are also written to the execution records:
 one failed execution per outage (its error the latest one, one log line per failed
@@ -253,6 +257,7 @@ class ListenerWorker:
         self.busy = False  # an execution is running
         self._woken = False  # the last IDLE wait ended with "new data may be there"
         self._spurious = 0  # wake-ups in a row that found nothing
+        self._executed = False  # the last cycle ran a successful execution
         self.health = ListenerHealth(
             listener=process_id, instance=instance, state="starting", node=node or socket.gethostname(),
             started_at=_now(), details={"pid": os.getpid(), "heartbeat_seconds": options.heartbeat_seconds,
@@ -388,6 +393,7 @@ class ListenerWorker:
                     secrets.append(value)
         self._context.secrets = secrets
         session = connector.open(settings[0], settings[1], self._context)
+        session.operation_id = operation.id
         self._session = session
         key_of = getattr(session, "resource_key", None)
         key = key_of() if callable(key_of) else None
@@ -401,10 +407,15 @@ class ListenerWorker:
 
     def _poll(self, spec: _Spec) -> float:
         session = self._session
-        documents: Iterator[Any] = iter(session.fetch())
-        first = next(documents, None)
-        self._checked(spec)
         idle = callable(getattr(session, "wait_for_new", None))
+        documents: Iterator[Any] = iter(())
+        # after an execution, a waiting session first asks whether mail came meanwhile: a
+        # fetch would also bring what the session reads again on every fetch (mail held back
+        # because its documents failed), and run it again and again
+        if not (self._executed and idle and not session.wait_for_new(0)):
+            documents = iter(session.fetch())
+        self._executed = False
+        first = next(documents, None)
         # a wake-up that brought nothing (wait_for_new said "maybe" and there was nothing)
         # must not turn into a busy loop: pace them (_spurious counts them in a row)
         if first is not None:
@@ -417,8 +428,13 @@ class ListenerWorker:
                 self._execute(spec, itertools.chain([first], documents))
             finally:
                 self._close_session()
+            self._executed = True
+            # only now a success: a read or an execution that fails every time (a message
+            # that breaks it) must count up to failed and back off, not look ok each cycle
+            self._checked(spec)
             # IDLE: mail that came during the execution was not announced; look at once
             return 0 if idle else spec.interval
+        self._checked(spec)
         # nothing new: still a successful look, so the session may move its watermark past
         # what it passed over (mail filtered out, a first run's baseline)
         session.commit()

@@ -129,7 +129,8 @@ class RunContext(Protocol):
         """The send journal (issue 3): records a side effect before and after it happens."""
 
     def watermarks(self) -> Any:
-        """The mailbox watermark store (issue 4)."""
+        """The mailbox watermark store (issue 4): ``get(mailbox, operation="")`` and
+        ``set(mailbox, value, operation="")``, one value per operation and mailbox."""
 
     def stop_requested(self) -> bool:
         """True once the execution was asked to stop (Ctrl-C, SIGTERM). A connector that
@@ -148,6 +149,10 @@ class OperationSession(ABC):
 
     #: True when the operation changes the outside world (send, delete, write).
     side_effects: ClassVar[bool] = False
+    #: The id of the operation component this session runs (set by the engine and the
+    #: listener runtime right after ``open``; "" in a connector's own tests). A get keeps
+    #: its watermark under it, so two operations reading one mailbox each take every message.
+    operation_id: str = ""
 
     def fetch(self) -> Iterator[Document | Failed]:
         """Start-shape use: yield the documents this operation gets. Yield a :class:`Failed`
@@ -158,6 +163,11 @@ class OperationSession(ABC):
     @abstractmethod
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
         """Run for a batch of documents; yield, per document, its result or a Failed."""
+
+    def document_failed(self, document: Document) -> None:  # noqa: B027 - optional hook
+        """A document of this execution failed for good (not caught by a Try/Catch). Called
+        on every open session as it happens, before :meth:`commit`, so a get can hold back
+        the item the document came from (found by its properties, such as ``mail.uid``)."""
 
     def commit(self) -> None:  # noqa: B027 - optional hook
         """Called once the fetched documents are safely stored (commit after success)."""

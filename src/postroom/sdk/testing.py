@@ -57,14 +57,16 @@ class MemoryJournal:
 
 
 class MemoryWatermarks:
+    """Watermarks by mailbox; those of an operation under ``(operation, mailbox)``."""
+
     def __init__(self) -> None:
-        self.values: dict[str, dict[str, Any]] = {}
+        self.values: dict[Any, dict[str, Any]] = {}
 
-    def get(self, mailbox: str) -> dict[str, Any] | None:
-        return self.values.get(mailbox)
+    def get(self, mailbox: str, operation: str = "") -> dict[str, Any] | None:
+        return self.values.get((operation, mailbox) if operation else mailbox)
 
-    def set(self, mailbox: str, value: dict[str, Any]) -> None:
-        self.values[mailbox] = value
+    def set(self, mailbox: str, value: dict[str, Any], operation: str = "") -> None:
+        self.values[(operation, mailbox) if operation else mailbox] = value
 
 
 @dataclass

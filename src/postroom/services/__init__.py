@@ -19,8 +19,12 @@ from ._run import (
     settings_resolver,
 )
 from ._secrets import is_reference, resolve_references
+from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "describe_watermark",
+    "list_watermarks",
+    "reset_watermarks",
     "ImportResult",
     "RepositoryRecorder",
     "RunOptions",

@@ -59,11 +59,11 @@ class _Watermarks:
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
 
-    def get(self, mailbox: str):  # noqa: ANN201
-        return self.repo.get_watermark(mailbox)
+    def get(self, mailbox: str, operation: str = "") -> dict[str, Any] | None:
+        return self.repo.get_watermark(mailbox, operation)
 
-    def set(self, mailbox: str, value: dict[str, Any]) -> None:
-        self.repo.set_watermark(mailbox, value)
+    def set(self, mailbox: str, value: dict[str, Any], operation: str = "") -> None:
+        self.repo.set_watermark(mailbox, value, operation)
 
 
 class RepositoryRecorder:

@@ -142,6 +142,13 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
 
         return _jsonable(listener_report(repo))
 
+    @app.get("/api/watermarks")
+    def watermarks() -> Any:
+        """What each mail get operation has already taken (as ``postroom watermarks list``)."""
+        from ..services import list_watermarks
+
+        return _jsonable(list_watermarks(repo))
+
     @app.get("/api/executions")
     def executions(process: str | None = None, status: str | None = None,
                    limit: int = Query(50, ge=1, le=1000)) -> Any:

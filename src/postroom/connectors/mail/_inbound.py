@@ -24,7 +24,11 @@ from ._redact import redact
 from ._smtp import TokenSource, ssl_context_for
 from .spec import InboundEndpoint, MailConnection
 
-__all__ = ["Fields", "Inbound", "redact"]
+__all__ = ["Fields", "Inbound", "NotThisProtocol", "redact"]
+
+
+class NotThisProtocol(ConnectionFailed):
+    """The server answered with a greeting of no mail-reading protocol (an SMTP ``220``)."""
 
 _NOT_TLS = (
     "WRONG_VERSION_NUMBER",
@@ -139,13 +143,16 @@ class Inbound:
 
     # -- error mapping ------------------------------------------------------------------------
     def not_protocol(self, greeting: str) -> ConnectionFailed:
+        """A greeting of another protocol: POP3 where IMAP was expected (or the reverse)
+        says which to set; any other (SMTP's 220) is :class:`NotThisProtocol`."""
         greeting = redact(" ".join(greeting.split())[:120], self.secrets)
         other = "imap" if self.protocol == "pop3" else "pop3"
         looks = (greeting.startswith("* OK") and self.protocol == "pop3") or (
             greeting.startswith("+OK") and self.protocol == "imap")
         hint = (f"; it looks like {_NAMES[other]}: set inbound_protocol: {other}" if looks
                 else "; check the port")
-        return ConnectionFailed(f"{self.where} answered {greeting!r}, which is not a {self.name} greeting{hint}",
+        kind = ConnectionFailed if looks else NotThisProtocol
+        return kind(f"{self.where} answered {greeting!r}, which is not a {self.name} greeting{hint}",
                                 field="inbound_protocol" if looks else self.fields.port, retryable=False)
 
     def no_starttls(self) -> ConnectionFailed:

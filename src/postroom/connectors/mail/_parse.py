@@ -25,7 +25,12 @@ breaks; attachments are delivered as the bytes that were attached.
 A message is **broken** (:class:`BrokenMessage`, with a reason naming the part) when a
 multipart has no boundary, when the message ends inside a multipart (no closing
 boundary: it was cut short), or when a base64 part holds characters that are not
-base64 or ends in the middle of a group. Every part is checked, also the ones the
+base64 or ends in the middle of a group. It is also broken when it goes past a limit
+(:class:`Limits`): multiparts nested deeper than ``max_depth``, a header block (of the
+message or of a part) with more than ``max_header_fields`` fields or more than
+``max_header_bytes`` bytes. The limits keep a hostile message (500 nested multiparts in
+28 KB, 100,000 header fields) from exhausting the stack or the CPU: it fails alone, in
+time linear in its size, and the rest of the mailbox is read. Every part is checked, also the ones the
 operation does not deliver, so a broken message fails the same whatever the
 disposition. An unknown charset is not fatal: the text is read as UTF-8 with
 replacement characters and a warning says so.
@@ -40,6 +45,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -48,7 +54,7 @@ from typing import IO
 
 from ...sdk import SPOOL_THRESHOLD
 
-__all__ = ["BrokenMessage", "MailPart", "ParsedMail", "parse_message", "parse_headers", "header_text"]
+__all__ = ["BrokenMessage", "Limits", "MailPart", "ParsedMail", "parse_message", "parse_headers", "header_text"]
 
 _LINE_LIMIT = 64 * 1024
 _FEED_CHUNK = 64 * 1024
@@ -62,6 +68,16 @@ _PLAIN_NOT = re.compile(r"[\x00-\x1f\x7f]|\s\s")  # a value with none of these n
 
 class BrokenMessage(Exception):
     """The message cannot be read into correct documents; the text says which part and why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far the parser goes before it calls a message broken (the get operation's
+    ``max_mime_depth``, ``max_header_fields`` and ``max_header_bytes``)."""
+
+    max_depth: int = 50
+    max_header_fields: int = 1000
+    max_header_bytes: int = 1024 * 1024
 
 
 @dataclass
@@ -127,8 +143,8 @@ def header_text(value: object) -> str:
     if "=?" in text:
         try:
             text = str(make_header(decode_header(text)))
-        except (ValueError, LookupError, UnicodeError, binascii.Error):
-            pass
+        except (ValueError, LookupError, UnicodeError, binascii.Error, MessageError):
+            pass  # not decodable: the text as written
     return _CONTROL.sub("", _SPACES.sub(" ", text)).strip()
 
 
@@ -183,20 +199,50 @@ class _Null:
         pass
 
 
+def _text_decoder(charset: str) -> codecs.IncrementalDecoder | None:
+    """An incremental decoder from ``charset`` to text, or None when there is none: an
+    unknown name, a codec that is not bytes-to-text (base64, zlib, rot13) or one that
+    cannot replace what it cannot read (idna, punycode, undefined)."""
+    try:
+        probe = codecs.getincrementaldecoder(charset)(errors="replace").decode(b"a\x80\xff\r\n", True)
+        if not isinstance(probe, str):
+            return None
+        return codecs.getincrementaldecoder(charset)(errors="replace")
+    except Exception:  # noqa: BLE001 - a codec may raise anything (LookupError, UnicodeError, TypeError...)
+        return None
+
+
 class _Text:
     """Charset bytes -> UTF-8 with \\n line breaks, streaming (a trailing \\r waits for its \\n)."""
 
     def __init__(self, sink: _Sink, charset: str, warn: Callable[[str], None], where: str) -> None:
         self.sink = sink
-        try:
-            self._decoder = codecs.getincrementaldecoder(charset)(errors="replace")
-        except LookupError:
-            warn(f"{where} names the unknown charset {charset!r}; read as UTF-8")
-            self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._warn, self._where, self._charset = warn, where, charset
+        decoder = _text_decoder(charset)
+        if decoder is None:
+            try:
+                codecs.lookup(charset)
+                what = f"the charset {charset[:60]!r}, which cannot be read as text"
+            except (LookupError, ValueError, TypeError):
+                what = f"the unknown charset {charset[:60]!r}"
+            warn(f"{where} names {what}; read as UTF-8")
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = decoder
         self._carry = ""
 
+    def _decode(self, data: bytes, final: bool) -> str:
+        try:
+            text = self._decoder.decode(data, final)
+            if isinstance(text, str):
+                return text
+        except Exception:  # noqa: BLE001 - see _text_decoder: a codec that failed on this data
+            pass
+        self._warn(f"{self._where}: the charset {self._charset[:60]!r} failed on its text; the rest is read as UTF-8")
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        return self._decoder.decode(data, final)
+
     def write(self, data: bytes, final: bool = False) -> None:
-        text = self._carry + self._decoder.decode(data, final)
+        text = self._carry + self._decode(data, final)
         self._carry = ""
         if text.endswith("\r") and not final:
             text, self._carry = text[:-1], "\r"
@@ -322,18 +368,21 @@ def classify(content_type: str, disposition: str, file_name: str) -> str:
 
 
 class _Walker:
-    def __init__(self, stream: IO[bytes], keep: set[str]) -> None:
+    def __init__(self, stream: IO[bytes], keep: set[str], limits: Limits) -> None:
         self.lines = _Lines(stream)
         self.keep = keep
+        self.limits = limits
         self.mail: ParsedMail | None = None
         self.warnings: list[str] = []
         self._attachment_count = 0
 
     # headers ------------------------------------------------------------------------------
-    def headers(self, stack: list[bytes]) -> tuple[Message, tuple[int, bool] | None, bool]:
+    def headers(self, stack: list[bytes], where: str) -> tuple[Message, tuple[int, bool] | None, bool]:
         """Read a header block; returns the headers, a boundary met instead of the blank
         line (an empty part), and whether the stream ended."""
         block: list[bytes] = []
+        fields = size = 0
+        limits = self.limits
         while True:
             item = self.lines.next()
             if item is None:
@@ -345,6 +394,15 @@ class _Walker:
                 term = _match(piece, stack)
                 if term is not None:
                     return parse_headers(b"".join(block) + b"\r\n"), term, False
+            if starts and piece[:1] not in (b" ", b"\t"):
+                fields += 1
+                if fields > limits.max_header_fields:
+                    raise BrokenMessage(f"{where} has more than {limits.max_header_fields} header fields "
+                                        "(the limit max_header_fields)")
+            size += len(piece)
+            if size > limits.max_header_bytes:
+                raise BrokenMessage(f"{where} has more than {limits.max_header_bytes} bytes of header fields "
+                                    "(the limit max_header_bytes)")
             block.append(piece)
 
     # entities -----------------------------------------------------------------------------
@@ -356,6 +414,9 @@ class _Walker:
 
     def multipart(self, headers: Message, content_type: str, stack: list[bytes], path: str):  # noqa: ANN201
         where = f"part {path}" if path else "the message"
+        if len(stack) >= self.limits.max_depth:
+            raise BrokenMessage(f"{where} is {content_type} nested {len(stack) + 1} multiparts deep, more than "
+                                f"{self.limits.max_depth} (the limit max_mime_depth)")
         boundary = headers.get_boundary()
         if not boundary:
             raise BrokenMessage(f"{where} is {content_type} but names no boundary, so its parts cannot be found")
@@ -375,7 +436,7 @@ class _Walker:
                 break
             number += 1
             child_path = f"{path}.{number}" if path else str(number)
-            child, early, ended = self.headers(inner)
+            child, early, ended = self.headers(inner, f"part {child_path}")
             if content_type == "multipart/digest" and child.get("Content-Type") is None:
                 child.set_default_type("message/rfc822")
             if ended:
@@ -503,11 +564,12 @@ def _python_charset(charset: str) -> str:
     return _CHARSET_ALIASES.get(charset, charset)
 
 
-def parse_message(stream: IO[bytes], keep: set[str] | frozenset[str] = frozenset({"text"})) -> ParsedMail:
+def parse_message(stream: IO[bytes], keep: set[str] | frozenset[str] = frozenset({"text"}),
+                  limits: Limits | None = None) -> ParsedMail:
     """Read the message in ``stream``; keep the parts of the kinds in ``keep``
     (``text``, ``html``, ``attachment``). Raises :class:`BrokenMessage`."""
-    walker = _Walker(stream, set(keep))
-    headers, _, ended = walker.headers([])
+    walker = _Walker(stream, set(keep), limits or Limits())
+    headers, _, ended = walker.headers([], "the message")
     mail = ParsedMail(headers=headers)
     walker.mail = mail
     try:

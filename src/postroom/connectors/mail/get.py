@@ -29,9 +29,14 @@ Nothing on the server changes while an execution runs: IMAP fetches with
 ``BODY.PEEK[]``. The engine calls :meth:`MailGetSession.commit` only after the
 execution ended without failing; only then are messages deleted, moved or flagged
 ``\\Seen``, and the watermark advanced. The watermark lives in the repository
-(``context.watermarks()``) under :meth:`MailGetSession.watermark_key`: the mailbox
-(:meth:`resource_key`) plus the server-side selection (from, subject, since), since two
-readers that select different mail must not pass each other's messages.
+(``context.watermarks()``) under the operation's id (``operation_id``: two operations
+reading one mailbox, say one for bodies and one for attachments, each take every
+message) and :meth:`MailGetSession.watermark_key`: the mailbox (:meth:`resource_key`)
+plus the server-side selection (from, subject, since). A watermark stored before
+watermarks were per operation is taken over once by each operation that reads its
+mailbox. A message with a document that failed later in the process is not committed
+(unless ``commit_failed_messages``) and is read again by the next run: over IMAP the
+watermark lists it under ``retry``; over POP3 its UIDL is not recorded as taken.
 
 * IMAP: ``{uidvalidity, uid}``: every message with a UID up to ``uid`` has been dealt
   with. A run searches ``UID uid+1:*`` only. A changed UIDVALIDITY (the server renumbered
@@ -66,42 +71,28 @@ take may have arrived (IMAP IDLE, re-issued every 25 minutes, or polling), and
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import datetime
 from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
 from typing import IO, Any
 from urllib.parse import quote, urlencode
 
-from ...errors import ConfigError, ConnectionFailed, PostroomError
-from ...sdk import Document, Failed, OperationSession, RunContext, TestReport
-from ._imap import ImapSession, SelectInfo, uid_set
+from ...errors import ConfigError
+from ...sdk import Document, Failed, OperationSession, RunContext
+from ._conntest import test_inbound, test_mail_connection
+from ._imap_get import ImapReader
 from ._inbound import Inbound
-from ._parse import BrokenMessage, parse_headers, parse_message
+from ._message import addresses, message_documents
+from ._parse import Limits
 from ._parse import header_text as _header_text
-from ._pop3 import Pop3Message, Pop3Session
-from ._smtp import test_connection
+from ._pop3_get import Pop3Reader
 from .mime import parse_addresses
 from .spec import MailConnection, MailOperation
 
 __all__ = ["ImapGetSession", "MailGetSession", "test_inbound", "test_mail_connection"]
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-#: Fetch at most this many messages, or this many bytes, per IMAP FETCH command.
-_BATCH_MESSAGES = 100
-_BATCH_BYTES = 8 * 1024 * 1024
-_HEAD_BYTES = 64 * 1024
-
-
-def _imap_date(day: date) -> str:
-    return f"{day.day:02d}-{_MONTHS[day.month - 1]}-{day.year}"
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class MailGetSession(OperationSession):
@@ -120,14 +111,16 @@ class MailGetSession(OperationSession):
         self.inbound = Inbound(connection)
         self.protocol = self.inbound.protocol
         self._check_settings()
+        self.limits = Limits(max_depth=operation.max_mime_depth, max_header_fields=operation.max_header_fields,
+                             max_header_bytes=operation.max_header_bytes)
         try:
-            self._from = {a.addr.lower() for a in parse_addresses(operation.from_address)}
+            self.senders = {a.addr.lower() for a in parse_addresses(operation.from_address)}
         except Exception:  # noqa: BLE001 - validated by the model already
-            self._from = set()
-        self._stop = threading.Event()
+            self.senders = set()
+        self.stopping = threading.Event()
         self._warned = False
-        self._reader: _Pop3Reader | _ImapReader = (
-            _Pop3Reader(self) if self.protocol == "pop3" else _ImapReader(self))
+        self._reader: Pop3Reader | ImapReader = (
+            Pop3Reader(self) if self.protocol == "pop3" else ImapReader(self))
 
     def __repr__(self) -> str:
         return f"MailGetSession({self.resource_key()})"
@@ -163,7 +156,7 @@ class MailGetSession(OperationSession):
         op = self.operation
         selection = []
         if op.from_address:
-            selection.append(("from", ",".join(sorted(self._from)) or op.from_address))
+            selection.append(("from", ",".join(sorted(self.senders)) or op.from_address))
         if op.subject_filter:
             selection.append(("subject", op.subject_filter))
         if op.since:
@@ -188,16 +181,21 @@ class MailGetSession(OperationSession):
         for _ in documents:
             yield from self.fetch()
 
+    def document_failed(self, document: Document) -> None:
+        """Hold back the message the document came from (``commit_failed_messages: false``)."""
+        if not self.operation.commit_failed_messages:
+            self._reader.document_failed(document.properties)
+
     def commit(self) -> None:
         self._reader.commit()
 
     def close(self) -> None:
-        self._stop.set()
+        self.stopping.set()
         self._reader.close()
 
     def interrupt(self) -> None:
         """Make a running :meth:`wait_for_new` return False within about a second."""
-        self._stop.set()
+        self.stopping.set()
 
     @staticmethod
     def open(connection: MailConnection, operation: MailOperation, context: RunContext) -> MailGetSession:
@@ -206,97 +204,62 @@ class MailGetSession(OperationSession):
             return ImapGetSession(connection, operation, context)
         return MailGetSession(connection, operation, context)
 
-    def _sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when :meth:`interrupt` or :meth:`close` is called."""
         deadline = time.monotonic() + seconds
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            self._stop.wait(min(1.0, remaining))
+            self.stopping.wait(min(1.0, remaining))
 
     # -- watermarks ---------------------------------------------------------------------------
-    def _load_watermark(self) -> dict[str, Any] | None:
-        value = self.context.watermarks().get(self.watermark_key())
+    def load_watermark(self) -> dict[str, Any] | None:
+        """This operation's watermark for this mailbox and selection; None before a first run."""
+        store, key, operation = self.context.watermarks(), self.watermark_key(), self.operation_id
+        value = store.get(key, operation) if operation else store.get(key)
+        if value is None and operation:
+            value = self._adopt_watermark(store, key, operation)
         return dict(value) if value else None
 
-    def _save_watermark(self, value: dict[str, Any]) -> None:
-        self.context.watermarks().set(self.watermark_key(), value)
+    def _adopt_watermark(self, store: Any, key: str, operation: str) -> dict[str, Any] | None:
+        """A watermark kept for the mailbox before watermarks were per operation: each
+        operation takes it over once (the first one also what was left to do), so an
+        upgrade reads no old mail again; after ``postroom watermarks reset`` it is not
+        taken over again."""
+        legacy = store.get(key)
+        if not legacy or operation in legacy.get("adopted_by", ()):
+            return None
+        value = {k: v for k, v in legacy.items() if k != "adopted_by"}
+        if not self.context.dry_run:
+            rest = {k: v for k, v in value.items() if k != "pending"}
+            store.set(key, {**rest, "adopted_by": [*legacy.get("adopted_by", ()), operation]})
+            store.set(key, value, operation)
+        return value
+
+    def save_watermark(self, value: dict[str, Any]) -> None:
+        """Store this operation's watermark for this mailbox and selection."""
+        if self.operation_id:
+            self.context.watermarks().set(self.watermark_key(), value, self.operation_id)
+        else:
+            self.context.watermarks().set(self.watermark_key(), value)
 
     # -- filters ------------------------------------------------------------------------------
-    def _matches(self, headers: Message, received: datetime) -> bool:
+    def matches(self, headers: Message, received: datetime) -> bool:
+        """Does the message pass the from, subject and since filters (checked exactly)?"""
         op = self.operation
-        if self._from and not (self._from & {a.lower() for a in _addresses(headers, "From")}):
+        if self.senders and not (self.senders & {a.lower() for a in addresses(headers, "From")}):
             return False
         if op.subject_filter and op.subject_filter.casefold() not in _header_text(headers.get("Subject")).casefold():
             return False
         return not (op.since and received.date() < op.since)
 
     # -- documents ----------------------------------------------------------------------------
-    def _documents(self, raw: IO[bytes], received: datetime | None, extra: dict[str, str],
-                   label: str) -> list[Document] | Failed:
-        op = self.operation
-        keep = {"attachment"} if op.disposition == "attachment" else {"text", "html"}
-        raw.seek(0)
-        try:
-            parsed = parse_message(raw, keep)
-        except BrokenMessage as exc:
-            raw.seek(0)
-            head = raw.read(_HEAD_BYTES)
-            raw.seek(0)
-            headers = parse_headers(_header_block(head))
-            properties = self._properties(headers, received, extra, raw)
-            document = Document.from_stream(raw, properties)
-            return Failed(document, f"{label} {properties['mail.message_id']} is broken: {exc}. It stays on the "
-                                    "server (not deleted, moved or marked) and later runs pass it")
-        try:
-            properties = self._properties(parsed.headers, received, extra, raw)
-            for warning in parsed.warnings:
-                self.context.log.warning(f"{label} {properties['mail.message_id']}: {warning}")
-            if op.disposition == "attachment":
-                documents = []
-                for part in parsed.attachments:
-                    kind = part.content_type + (f"; charset={part.charset}" if part.charset else "")
-                    documents.append(Document.from_stream(
-                        part.content, {**properties, "mail.file_name": part.file_name, "mail.content_type": kind}))
-                return documents
-            if op.body == "both":
-                bodies = [p for p in (parsed.text, parsed.html) if p is not None]
-            elif op.body == "html":
-                bodies = [parsed.html or parsed.text] if (parsed.html or parsed.text) else []
-            else:
-                bodies = [parsed.text or parsed.html] if (parsed.text or parsed.html) else []
-            if not bodies:
-                return [Document(b"", {**properties, "mail.content_type": "text/plain; charset=utf-8"})]
-            return [Document.from_stream(part.content, {**properties,  # type: ignore[union-attr]
-                                                        "mail.content_type": f"{part.content_type}; charset=utf-8"})
-                    for part in bodies]
-        finally:
-            parsed.close()
-
-    def _properties(self, headers: Message, received: datetime | None, extra: dict[str, str],
-                    raw: IO[bytes]) -> dict[str, str]:
-        if received is None:
-            received = _received_from_headers(headers)
-        senders = _pairs(headers, "From")
-        properties = {
-            "mail.from_address": ", ".join(address for _, address in senders),
-            "mail.from_name": senders[0][0] if senders else "",
-            "mail.to_address": ", ".join(_addresses(headers, "To")),
-            "mail.cc_address": ", ".join(_addresses(headers, "Cc")),
-            "mail.reply_to_address": ", ".join(_addresses(headers, "Reply-To")),
-            "mail.subject": _header_text(headers.get("Subject")),
-            "mail.message_id": _header_text(headers.get("Message-ID")) or _synthetic_id(raw),
-            "mail.received_date": received.isoformat(),
-        }
-        seen: set[str] = set()
-        for name in headers.keys():
-            if name.lower() in seen:
-                continue
-            seen.add(name.lower())
-            values = headers.get_all(name) or []
-            properties[f"mail.headers.{name}"] = ", ".join(_header_text(v) for v in values)
-        properties.update(extra)
-        return properties
+    def read_message(self, raw: IO[bytes], received: datetime | None, extra: dict[str, str],
+                     label: str) -> list[Document] | Failed:
+        """The documents of one fetched message, or a Failed when it is broken."""
+        return message_documents(raw, self.operation, self.limits, received=received, extra=extra, label=label,
+                                 warn=self.context.log.warning)
 
 
 class ImapGetSession(MailGetSession):
@@ -313,571 +276,8 @@ class ImapGetSession(MailGetSession):
         each), else a NOOP and a search every :attr:`POLL_SECONDS`; its own read-only
         connection, kept across calls. Raises ConnectionFailed / AuthenticationFailed when
         the server cannot be reached."""
-        self._stop.clear()
-        assert isinstance(self._reader, _ImapReader)
+        self.stopping.clear()
+        assert isinstance(self._reader, ImapReader)
         return self._reader.wait_for_new(max(0.0, float(timeout_seconds)))
 
 
-# -- POP3 -------------------------------------------------------------------------------------
-
-
-class _Pop3Reader:
-    def __init__(self, session: MailGetSession) -> None:
-        self.s = session
-        self.pop: Pop3Session | None = None
-        self.loaded = False
-        self.watermark: dict[str, Any] | None = None
-        self.present: set[str] = set()
-        self.taken: dict[str, int] = {}  # UIDL -> message number in self.pop, read this execution
-        self.kept: set[str] = set()  # passed this execution without being taken
-        self.leftover: dict[str, int] = {}  # committed before, still on the server (to delete)
-        self.stored = False  # the watermark in self.watermark is the repository's
-
-    def _open(self) -> Pop3Session:
-        if self.pop is None:
-            self.pop = Pop3Session.open(self.s.inbound)
-        return self.pop
-
-    def read(self) -> Iterator[Document | Failed]:
-        s, op = self.s, self.s.operation
-        pop = self._open()
-        listing = pop.listing()
-        by_uidl = {m.uidl: m for m in listing}
-        self.present = set(by_uidl)
-        first = False
-        if not self.loaded:
-            self.loaded = True
-            self.watermark = s._load_watermark()
-            first = self.watermark is None
-            self.stored = not first
-        assert self.watermark is not None or first
-        before_taken = set(self.watermark.get("taken", ())) if self.watermark else set()
-        before_kept = set(self.watermark.get("kept", ())) if self.watermark else set()
-        if op.delete_after_read:
-            self.leftover = {u: by_uidl[u].number for u in before_taken if u in by_uidl}
-        done = before_taken | before_kept | set(self.taken) | self.kept
-        candidates = [m for m in listing if m.uidl not in done]
-        if first:
-            if op.start_from == "now":
-                self.watermark = {"protocol": "pop3", "taken": [], "kept": sorted(m.uidl for m in candidates)}
-                if not s.context.dry_run:
-                    s._save_watermark(self.watermark)
-                    self.stored = True
-                s.context.log.info(
-                    f"first run on {s.resource_key()}: {len(candidates)} message(s) already there are left alone "
-                    "(start_from: now); set start_from: all or date to read them")
-                return
-            self.watermark = {"protocol": "pop3", "taken": [], "kept": []}
-        first_date = op.start_date if first and op.start_from == "date" else None
-        needs_headers = bool(s._from or op.subject_filter or op.since or first_date)
-        # Which messages to read: with header filters, each is looked at first (TOP);
-        # without, they are read in one pipelined stream.
-        wanted: list[Pop3Message] = []
-        for message in candidates:
-            if op.max_messages and len(wanted) >= op.max_messages:
-                break
-            if needs_headers:
-                headers = parse_headers(_header_block(pop.top(message.number)))
-                received = _received_from_headers(headers)
-                if (first_date and received.date() < first_date) or not s._matches(headers, received):
-                    self.kept.add(message.uidl)
-                    continue
-            wanted.append(message)
-        uidl_of = {m.number: m.uidl for m in wanted}
-        stream = pop.retrieve_many([m.number for m in wanted])
-        try:
-            for number, raw in stream:
-                uidl = uidl_of[number]
-                try:
-                    result = s._documents(raw, None, {"mail.uidl": uidl}, f"POP3 message {number}")
-                finally:
-                    raw.close()
-                if isinstance(result, Failed):
-                    self.kept.add(uidl)
-                    yield result
-                    continue
-                yield from result[:-1]
-                self.taken[uidl] = number
-                if result:
-                    yield result[-1]
-        finally:
-            stream.close()
-
-    def commit(self) -> None:
-        s, op = self.s, self.s.operation
-        if not self.loaded or self.watermark is None:
-            return
-        if s.context.dry_run:
-            if self.taken:
-                action = "deleted" if op.delete_after_read else "passed by the watermark"
-                s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {action}")
-            return
-        taken = (set(self.watermark.get("taken", ())) & self.present) | set(self.taken)
-        kept = (set(self.watermark.get("kept", ())) & self.present) | self.kept
-        watermark = {"protocol": "pop3", "taken": sorted(taken), "kept": sorted(kept)}
-        if watermark != self.watermark or not self.stored:
-            s._save_watermark(watermark)
-        self.watermark, self.stored = watermark, True
-        due = {**self.leftover, **self.taken}
-        if op.delete_after_read and due:
-            pop = self.pop
-            if pop is None or not pop.alive():
-                if pop is not None:
-                    pop.abandon()
-                self.pop = pop = Pop3Session.open(s.inbound)
-                numbers = {m.uidl: m.number for m in pop.listing()}
-                due = {uidl: numbers[uidl] for uidl in due if uidl in numbers}
-            for number in sorted(due.values()):
-                pop.delete(number)
-            self.pop = None
-            pop.quit()
-            s.context.log.info(f"deleted {len(due)} message(s) from {s.resource_key()} after the execution succeeded")
-        self.taken, self.kept, self.leftover = {}, set(), {}
-
-    def close(self) -> None:
-        pop, self.pop = self.pop, None
-        if pop is not None:
-            pop.abandon()
-
-
-# -- IMAP -------------------------------------------------------------------------------------
-
-
-class _ImapReader:
-    def __init__(self, session: MailGetSession) -> None:
-        self.s = session
-        self.imap: ImapSession | None = None
-        self.info: SelectInfo | None = None
-        self.loaded = False
-        self.watermark: dict[str, Any] | None = None
-        self.first_date: date | None = None
-        self.handled = 0  # highest UID dealt with in this execution
-        self.taken: list[int] = []
-        self.count = 0
-        self.complete = False
-        self.stored = False  # the watermark in self.watermark is the repository's
-        self.watcher: ImapSession | None = None
-
-    @property
-    def folder(self) -> str:
-        return self.s.operation.folder or "INBOX"
-
-    def _open(self) -> ImapSession:
-        if self.imap is not None and self.imap.noop():
-            return self.imap
-        if self.imap is not None:
-            self.imap.logout()
-        imap = ImapSession.open(self.s.inbound)
-        info = imap.select(self.folder, readonly=self.s.context.dry_run)
-        if self.info is not None and info.uidvalidity != self.info.uidvalidity:
-            imap.logout()
-            raise ConnectionFailed(f"the folder {self.folder} of {self.s.resource_key()} was renumbered "
-                                   "(UIDVALIDITY changed) during the execution; the next run reads it afresh",
-                                   retryable=True)
-        if self.info is None:
-            self.info = info
-        self.imap = imap
-        return imap
-
-    def _criteria(self, floor: int, since: date | None) -> tuple[list[str], tuple[str, str] | None]:
-        op = self.s.operation
-        criteria = [f"UID {floor + 1}:*"]
-        if op.unread_only:
-            criteria.append("UNSEEN")
-        if since:
-            criteria += ["SINCE", _imap_date(since)]
-        senders = sorted(self.s._from)
-        ascii_senders = [a for a in senders if a.isascii()]
-        if senders and len(ascii_senders) == len(senders):
-            keys = [f"FROM {_quote(a)}" for a in senders]
-            expression = keys[-1]
-            for key in reversed(keys[:-1]):
-                expression = f"OR {key} {expression}"
-            criteria.append(expression)
-        text = ("SUBJECT", op.subject_filter) if op.subject_filter else None
-        return criteria, text
-
-    def read(self) -> Iterator[Document | Failed]:
-        s, op = self.s, self.s.operation
-        imap = self._open()
-        info = self.info
-        assert info is not None
-        if not self.loaded:
-            self.loaded = True
-            watermark = s._load_watermark()
-            if watermark and watermark.get("pending") and not s.context.dry_run:
-                watermark = self._finish_pending(watermark)
-            if watermark is not None and watermark.get("uidvalidity") != info.uidvalidity:
-                s.context.log.warning(
-                    f"the folder {self.folder} of {s.resource_key()} was renumbered by the server (UIDVALIDITY "
-                    f"{watermark.get('uidvalidity')} is now {info.uidvalidity}); reading it as on a first run "
-                    f"(start_from: {op.start_from})")
-                watermark = None
-            if watermark is None:
-                if op.start_from == "now":
-                    baseline = info.uidnext - 1 if info.uidnext else max(imap.search(["ALL"]), default=0)
-                    self.watermark = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": baseline}
-                    if not s.context.dry_run:
-                        s._save_watermark(self.watermark)
-                        self.stored = True
-                    s.context.log.info(
-                        f"first run on {s.resource_key()}: {info.exists} message(s) already there are left alone "
-                        "(start_from: now); set start_from: all or date to read them")
-                    return
-                self.watermark = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": 0}
-                self.first_date = op.start_date if op.start_from == "date" else None
-            else:
-                self.watermark, self.stored = watermark, True
-            if op.move_to_folder and not s.context.dry_run:
-                imap.ensure_folder(op.move_to_folder)
-        assert self.watermark is not None
-        floor = max(int(self.watermark["uid"]), self.handled)
-        since = max(filter(None, (op.since, self.first_date)), default=None)
-        criteria, text = self._criteria(floor, since)
-        uids = sorted(u for u in imap.search(criteria, text) if u > floor)
-        cut = False
-        if op.max_messages:
-            room = max(0, op.max_messages - self.count)
-            if len(uids) > room:
-                uids, cut = uids[:room], True
-        sizes = imap.sizes(uids) if uids else {}
-        folder = self.folder
-        for batch in _batches(uids, sizes):
-            messages = imap.fetch(batch)
-            filtering = bool(s._from or op.subject_filter or op.since)  # the server searched; check exactly
-            for message in messages:
-                try:
-                    received = message.received
-                    if filtering:
-                        head = message.raw.read(_HEAD_BYTES)
-                        message.raw.seek(0)
-                        headers = parse_headers(_header_block(head))
-                        received = received or _received_from_headers(headers)
-                        if not s._matches(headers, received):
-                            self.handled = max(self.handled, message.uid)
-                            continue
-                    result = s._documents(message.raw, received, {"mail.uid": str(message.uid),
-                                                                  "mail.folder": folder},
-                                          f"IMAP message {folder}/{message.uid}")
-                finally:
-                    message.raw.close()
-                if isinstance(result, Failed):
-                    self.handled = max(self.handled, message.uid)
-                    yield result
-                    continue
-                self.count += 1
-                yield from result[:-1]
-                self.taken.append(message.uid)
-                self.handled = max(self.handled, message.uid)
-                if result:
-                    yield result[-1]
-        if not cut:
-            self.complete = True
-
-    # -- commit -------------------------------------------------------------------------------
-    def _actions(self) -> dict[str, Any]:
-        op = self.s.operation
-        return {"mark": bool(op.mark_as_read), "move": op.move_to_folder or "",
-                "delete": bool(op.delete_after_read)}
-
-    def commit(self) -> None:
-        s = self.s
-        if not self.loaded or self.watermark is None or self.info is None:
-            return
-        info = self.info
-        before = int(self.watermark["uid"])
-        new_uid = max(before, self.handled)
-        if self.complete and info.uidnext:
-            new_uid = max(new_uid, info.uidnext - 1)  # everything below matched nothing at search time
-        actions = self._actions()
-        acting = bool(self.taken) and (actions["mark"] or actions["move"] or actions["delete"])
-        if s.context.dry_run:
-            if self.taken:
-                s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {_describe(actions)}; "
-                                   "the watermark is not advanced")
-            return
-        if new_uid == before and not acting and self.stored:
-            return
-        watermark: dict[str, Any] = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": new_uid}
-        if acting:
-            pending = {"uids": ",".join(uid_set(self.taken)), **actions}
-            s._save_watermark({**watermark, "pending": pending})
-            self._apply(pending, info.uidvalidity)
-            s.context.log.info(f"{len(self.taken)} message(s) {_describe(actions)} after the execution succeeded")
-        s._save_watermark(watermark)
-        self.watermark, self.taken, self.stored = watermark, [], True
-
-    def _apply(self, pending: dict[str, Any], uidvalidity: int) -> None:
-        imap = self._open()
-        assert self.info is not None
-        if self.info.uidvalidity != uidvalidity:  # pragma: no cover - _open raises first
-            return
-        uids = _parse_uid_set(pending.get("uids", ""))
-        if not uids:
-            return
-        if pending.get("mark"):
-            imap.add_flags(uids, "\\Seen")
-        if pending.get("move"):
-            imap.move(uids, pending["move"])
-        elif pending.get("delete"):
-            imap.add_flags(uids, "\\Deleted")
-            imap.expunge(uids)
-
-    def _finish_pending(self, watermark: dict[str, Any]) -> dict[str, Any]:
-        s = self.s
-        pending = watermark.pop("pending")
-        assert self.info is not None
-        if watermark.get("uidvalidity") == self.info.uidvalidity:
-            if pending.get("move"):
-                self._open().ensure_folder(pending["move"])
-            self._apply(pending, self.info.uidvalidity)
-            s.context.log.info(
-                f"finished what the last successful execution could not: messages {pending.get('uids')} "
-                f"{_describe(pending)}")
-        s._save_watermark(watermark)
-        return watermark
-
-    def close(self) -> None:
-        for attr in ("imap", "watcher"):
-            session = getattr(self, attr)
-            setattr(self, attr, None)
-            if session is not None:
-                session.logout()
-
-    # -- waiting ------------------------------------------------------------------------------
-    def _watcher(self) -> ImapSession:
-        if self.watcher is not None and self.watcher.noop():
-            return self.watcher
-        if self.watcher is not None:
-            self.watcher.logout()
-        self.watcher = None
-        watcher = ImapSession.open(self.s.inbound)
-        watcher.select(self.folder, readonly=True)
-        self.watcher = watcher
-        return watcher
-
-    def _has_new(self, watcher: ImapSession) -> bool:
-        """Would an execution now take (or settle) anything? Mail it would take, a commit
-        to finish, a renumbered folder, or a first run with start_from: now (whose fetch
-        stores the baseline at once)."""
-        op = self.s.operation
-        watermark = self.s._load_watermark()
-        assert watcher.selected is not None
-        since = op.since
-        if watermark is None:
-            if op.start_from == "now":
-                return True
-            floor = 0  # a first run with start_from all or date: what it would take
-            if op.start_from == "date":
-                since = max(filter(None, (op.since, op.start_date)), default=None)
-        elif watermark.get("uidvalidity") != watcher.selected.uidvalidity or watermark.get("pending"):
-            return True
-        else:
-            floor = int(watermark.get("uid", 0))
-        criteria, text = self._criteria(floor, since)
-        return any(u > floor for u in watcher.search(criteria, text))
-
-    def wait_for_new(self, timeout: float) -> bool:
-        s = self.s
-        deadline = time.monotonic() + timeout
-        watcher = self._watcher()
-        if self._has_new(watcher):
-            return True
-        while not s._stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            if watcher.has("IDLE"):
-                watcher.idle(min(remaining, s.IDLE_SLICE), s._stop)
-            else:
-                s._sleep(min(remaining, s.POLL_SECONDS))
-            if s._stop.is_set():
-                return False
-            if not watcher.noop():  # the keepalive after each IDLE period, and a liveness check
-                watcher = self._watcher()
-            if self._has_new(watcher):
-                return True
-        return False
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-def _batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
-    batch: list[int] = []
-    total = 0
-    for uid in uids:
-        size = sizes.get(uid, 0)
-        if batch and (len(batch) >= _BATCH_MESSAGES or total + size > _BATCH_BYTES):
-            yield batch
-            batch, total = [], 0
-        batch.append(uid)
-        total += size
-    if batch:
-        yield batch
-
-
-def _parse_uid_set(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if ":" in part:
-            low, high = (int(x) for x in part.split(":", 1))
-            out.extend(range(min(low, high), max(low, high) + 1))
-        else:
-            out.append(int(part))
-    return out
-
-
-def _describe(actions: dict[str, Any]) -> str:
-    done = []
-    if actions.get("mark"):
-        done.append("marked as read")
-    if actions.get("move"):
-        done.append(f"moved to {actions['move']}")
-    elif actions.get("delete"):
-        done.append("deleted")
-    return " and ".join(done) or "passed by the watermark"
-
-
-def _header_block(head: bytes) -> bytes:
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        index = head.find(separator)
-        if index >= 0:
-            return head[: index + len(separator)]
-    return head + b"\r\n\r\n"
-
-
-def _pairs(headers: Message, name: str) -> list[tuple[str, str]]:
-    """(display name, address) of an address header; names decoded after splitting, so a
-    comma inside an encoded name never splits an address."""
-    values = [v if isinstance(v, str) else _header_text(v) for v in headers.get_all(name) or []]
-    return [(_header_text(n), _header_text(a)) for n, a in getaddresses(values) if a and a != "<>"]
-
-
-def _addresses(headers: Message, name: str) -> list[str]:
-    return [address for _, address in _pairs(headers, name)]
-
-
-def _received_from_headers(headers: Message) -> datetime:
-    """When the message arrived: the newest Received header's date, else Date, else now."""
-    candidates = []
-    received = headers.get_all("Received") or []
-    if received:
-        candidates.append(_header_text(received[0]).rpartition(";")[2])
-    if headers.get("Date") is not None:
-        candidates.append(_header_text(headers.get("Date")))
-    for text in candidates:
-        try:
-            moment = parsedate_to_datetime(" ".join(text.split()))
-        except (TypeError, ValueError, IndexError):
-            continue
-        if moment is not None:
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _synthetic_id(raw: IO[bytes]) -> str:
-    """A stable Message-ID for a message that has none: the same bytes give the same id."""
-    position = raw.tell()
-    raw.seek(0)
-    digest = hashlib.sha256()
-    while chunk := raw.read(1024 * 1024):
-        digest.update(chunk)
-    raw.seek(position)
-    return f"<{digest.hexdigest()[:40]}@postroom.invalid>"
-
-
-# -- connection test --------------------------------------------------------------------------
-
-_READING_PORTS = {110, 995, 143, 993}
-_INBOUND_FIELDS = {"inbound_host", "inbound_port", "inbound_protocol", "inbound_use_ssl", "inbound_use_tls",
-                   "inbound_user_name", "inbound_password"}
-
-
-def test_inbound(connection: MailConnection, logger: Any = None) -> TestReport:
-    """Connect, secure and log in as a get would; report what the server offers."""
-    inbound = Inbound(connection)
-    warning = inbound.insecure_warning()
-    if warning and logger is not None:
-        logger.warning(warning)
-    facts: list[tuple[str, str]] = [("server", inbound.address)]
-    if inbound.protocol == "pop3":
-        pop = Pop3Session.open(inbound)
-        try:
-            facts += [("greeting", " ".join(pop.greeting.split())), ("TLS", pop.tls or "none (clear text)"),
-                      ("SASL mechanisms", " ".join(pop.capabilities.get("SASL", [])) or "none offered"),
-                      ("UIDL", "yes" if "UIDL" in pop.capabilities else "not announced"),
-                      ("login", f"ok as {pop.login}"),
-                      ("messages", str(len(pop.listing())))]
-        finally:
-            pop.abandon()
-    else:
-        imap = ImapSession.open(inbound)
-        try:
-            info = imap.select("INBOX", readonly=True)
-            offered = set(imap.capabilities)
-            facts += [("greeting", imap.greeting), ("TLS", imap.tls or "none (clear text)"),
-                      ("login", f"ok as {imap.login}"),
-                      ("IDLE", "yes" if "IDLE" in offered else "no (listeners poll)"),
-                      ("MOVE", "yes" if "MOVE" in offered else "no (copy, then delete)"),
-                      ("UIDPLUS", "yes" if "UIDPLUS" in offered else "no"),
-                      ("messages in INBOX", str(info.exists))]
-        finally:
-            imap.logout()
-    return TestReport(ok=True, facts=facts, message=f"connected to {inbound.address} and logged in as "
-                                                     f"{inbound.endpoint.user_name}")
-
-
-def test_mail_connection(connection: MailConnection, logger: Any = None) -> TestReport:
-    """``postroom connections test`` for a Mail connection: sending (SMTP) and reading (POP3 or
-    IMAP), each tested when the connection is meant for it; a failure names which one.
-
-    With ``inbound_host`` the connection both sends (host, port) and reads (inbound_*):
-    both are tested. Without it, host and port name one server: it is tested for reading
-    when ``inbound_protocol`` is imap, another ``inbound_*`` setting is given or the port
-    is a POP3/IMAP port (110, 995, 143, 993); else for sending, and when that server does
-    not speak SMTP, for reading (a connection made only to read mail, Boomi's legacy
-    style): the SMTP error is raised only when reading fails too."""
-    if not connection.inbound_host:
-        reads = (connection.inbound_protocol != "pop3" or connection.port in _READING_PORTS
-                 or any(getattr(connection, name) is not None for name in _INBOUND_FIELDS - {"inbound_host",
-                                                                                             "inbound_protocol"}))
-        if reads:
-            return test_inbound(connection, logger)
-        try:
-            return test_connection(connection, logger)
-        except ConnectionFailed as smtp_error:
-            try:
-                report = test_inbound(connection, logger)
-            except (PostroomError, OSError):
-                raise smtp_error from None
-            report.message += (f"; it does not speak SMTP ({smtp_error.message}), which is fine for a connection "
-                               "that only reads mail")
-            return report
-    results: dict[str, TestReport | Exception] = {}
-    for side, test in (("sending", test_connection), ("reading", test_inbound)):
-        try:
-            results[side] = test(connection, logger)
-        except (PostroomError, OSError) as exc:
-            results[side] = exc
-    inbound = Inbound(connection)
-    labels = {"sending": f"sending (SMTP {connection.endpoint})", "reading": f"reading ({inbound.address})"}
-    failures = {side: r for side, r in results.items() if isinstance(r, Exception)}
-    if failures:
-        side, error = next(iter(failures.items()))
-        parts = []
-        for name, result in results.items():
-            parts.append(f"{labels[name]} failed: {result}" if isinstance(result, Exception)
-                         else f"{labels[name]} works")
-        kind = type(error) if isinstance(error, PostroomError) else ConnectionFailed
-        raise kind("; ".join(parts), field=getattr(error, "field", None),
-                   retryable=getattr(error, "retryable", None))
-    facts: list[tuple[str, str]] = []
-    for side, result in results.items():
-        assert isinstance(result, TestReport)
-        prefix = "outbound" if side == "sending" else "inbound"
-        facts += [(f"{prefix} {key}", value) for key, value in result.facts]
-    return TestReport(ok=True, facts=facts, message="; ".join(f"{labels[s]}: ok" for s in results))

@@ -543,6 +543,42 @@ class MailOperation(Settings):
         show_if={"action": "get", "start_from": "date"},
     )
 
+    commit_failed_messages: bool = setting(
+        False,
+        title="Commit failed messages",
+        help="Also delete, move or mark as read (and pass by the watermark) a message some of whose documents "
+        "failed later in the process. Off (the default): such a message stays on the server as it was and "
+        "the next run reads it again; the other messages are committed.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    max_mime_depth: int = setting(
+        50,
+        title="Deepest MIME nesting",
+        help="A message whose multiparts nest deeper than this fails alone as broken (it stays on the server).",
+        group="Limits",
+        ge=1,
+        le=200,
+        show_if={"action": "get"},
+    )
+    max_header_fields: int = setting(
+        1000,
+        title="Most header fields",
+        help="A message (or one of its parts) with more header fields than this fails alone as broken.",
+        group="Limits",
+        ge=10,
+        show_if={"action": "get"},
+    )
+    max_header_bytes: int = setting(
+        1024 * 1024,
+        title="Most header bytes",
+        help="A message (or one of its parts) whose header fields take more bytes than this fails alone as "
+        "broken.",
+        group="Limits",
+        ge=1024,
+        show_if={"action": "get"},
+    )
+
     @field_validator("from_", "to", "cc", "bcc", "reply_to", "from_address")
     @classmethod
     def _addresses(cls, value: str, info) -> str:  # noqa: ANN001 - pydantic's ValidationInfo

@@ -1,0 +1,124 @@
+"""``postroom connections test`` for a Mail connection: sending (SMTP) and reading (POP3
+or IMAP), each tested when the connection is meant for it; a failure names which one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import AuthenticationFailed, ConnectionFailed, PostroomError
+from ...sdk import TestReport
+from ._imap import ImapSession
+from ._inbound import Inbound, NotThisProtocol
+from ._pop3 import Pop3Session
+from ._smtp import test_connection
+from .spec import MailConnection
+
+__all__ = ["test_inbound", "test_mail_connection"]
+
+_READING_PORTS = {110, 995, 143, 993}
+_INBOUND_FIELDS = {"inbound_host", "inbound_port", "inbound_protocol", "inbound_use_ssl", "inbound_use_tls",
+                   "inbound_user_name", "inbound_password"}
+
+
+def test_inbound(connection: MailConnection, logger: Any = None) -> TestReport:
+    """Connect, secure and log in as a get would; report what the server offers."""
+    inbound = Inbound(connection)
+    warning = inbound.insecure_warning()
+    if warning and logger is not None:
+        logger.warning(warning)
+    facts: list[tuple[str, str]] = [("server", inbound.address)]
+    if inbound.protocol == "pop3":
+        pop = Pop3Session.open(inbound)
+        try:
+            facts += [("greeting", " ".join(pop.greeting.split())), ("TLS", pop.tls or "none (clear text)"),
+                      ("SASL mechanisms", " ".join(pop.capabilities.get("SASL", [])) or "none offered"),
+                      ("UIDL", "yes" if "UIDL" in pop.capabilities else "not announced"),
+                      ("login", f"ok as {pop.login}"),
+                      ("messages", str(len(pop.listing())))]
+        finally:
+            pop.abandon()
+    else:
+        imap = ImapSession.open(inbound)
+        try:
+            info = imap.select("INBOX", readonly=True)
+            offered = set(imap.capabilities)
+            facts += [("greeting", imap.greeting), ("TLS", imap.tls or "none (clear text)"),
+                      ("login", f"ok as {imap.login}"),
+                      ("IDLE", "yes" if "IDLE" in offered else "no (listeners poll)"),
+                      ("MOVE", "yes" if "MOVE" in offered else "no (copy, then delete)"),
+                      ("UIDPLUS", "yes" if "UIDPLUS" in offered else "no"),
+                      ("messages in INBOX", str(info.exists))]
+        finally:
+            imap.logout()
+    return TestReport(ok=True, facts=facts, message=f"connected to {inbound.address} and logged in as "
+                                                     f"{inbound.endpoint.user_name}")
+
+
+def _neither(connection: MailConnection, smtp_error: ConnectionFailed, read_error: Exception) -> PostroomError:
+    """The error of a server that neither sent nor read: the reading one when the server
+    answered as a POP3 or IMAP server and refused the login (it reads mail: the SMTP error
+    would only mislead); the sending one when it answered with another greeting (an SMTP
+    server); else both, so that a TLS or port mismatch names each protocol."""
+    if isinstance(read_error, AuthenticationFailed):
+        return read_error
+    if isinstance(read_error, NotThisProtocol):
+        return smtp_error
+    inbound = Inbound(connection)
+    kind = type(read_error) if isinstance(read_error, PostroomError) else ConnectionFailed
+    return kind(f"reading ({inbound.address}) failed: {read_error}; sending (SMTP {connection.endpoint}) "
+                f"failed: {smtp_error}", field=getattr(read_error, "field", None),
+                retryable=getattr(read_error, "retryable", None))
+
+
+def test_mail_connection(connection: MailConnection, logger: Any = None) -> TestReport:
+    """``postroom connections test`` for a Mail connection: sending (SMTP) and reading (POP3 or
+    IMAP), each tested when the connection is meant for it; a failure names which one.
+
+    With ``inbound_host`` the connection both sends (host, port) and reads (inbound_*):
+    both are tested. Without it, host and port name one server: it is tested for reading
+    when ``inbound_protocol`` is imap, another ``inbound_*`` setting is given or the port
+    is a POP3/IMAP port (110, 995, 143, 993); else for sending, and when that server does
+    not speak SMTP, for reading (a connection made only to read mail, Boomi's legacy
+    style): when reading fails too, the reading error alone if the server refused the login
+    as a POP3 or IMAP server, the SMTP error alone if it greeted as an SMTP server, else
+    both errors, reading first."""
+    if not connection.inbound_host:
+        reads = (connection.inbound_protocol != "pop3" or connection.port in _READING_PORTS
+                 or any(getattr(connection, name) is not None for name in _INBOUND_FIELDS - {"inbound_host",
+                                                                                             "inbound_protocol"}))
+        if reads:
+            return test_inbound(connection, logger)
+        try:
+            return test_connection(connection, logger)
+        except ConnectionFailed as smtp_error:
+            try:
+                report = test_inbound(connection, logger)
+            except (PostroomError, OSError) as read_error:
+                raise _neither(connection, smtp_error, read_error) from None
+            report.message += (f"; it does not speak SMTP ({smtp_error.message}), which is fine for a connection "
+                               "that only reads mail")
+            return report
+    results: dict[str, TestReport | Exception] = {}
+    for side, test in (("sending", test_connection), ("reading", test_inbound)):
+        try:
+            results[side] = test(connection, logger)
+        except (PostroomError, OSError) as exc:
+            results[side] = exc
+    inbound = Inbound(connection)
+    labels = {"sending": f"sending (SMTP {connection.endpoint})", "reading": f"reading ({inbound.address})"}
+    failures = {side: r for side, r in results.items() if isinstance(r, Exception)}
+    if failures:
+        side, error = next(iter(failures.items()))
+        parts = []
+        for name, result in results.items():
+            parts.append(f"{labels[name]} failed: {result}" if isinstance(result, Exception)
+                         else f"{labels[name]} works")
+        kind = type(error) if isinstance(error, PostroomError) else ConnectionFailed
+        raise kind("; ".join(parts), field=getattr(error, "field", None),
+                   retryable=getattr(error, "retryable", None))
+    facts: list[tuple[str, str]] = []
+    for side, result in results.items():
+        assert isinstance(result, TestReport)
+        prefix = "outbound" if side == "sending" else "inbound"
+        facts += [(f"{prefix} {key}", value) for key, value in result.facts]
+    return TestReport(ok=True, facts=facts, message="; ".join(f"{labels[s]}: ok" for s in results))

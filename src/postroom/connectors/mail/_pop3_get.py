@@ -1,0 +1,149 @@
+"""The POP3 side of the Get operation (see :mod:`.get`): which messages to read, by UIDL,
+and the commit (DELE) once the execution succeeded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ...sdk import Document, Failed
+from ._message import header_block, held_back, received_from_headers
+from ._parse import parse_headers
+from ._pop3 import Pop3Message, Pop3Session
+
+if TYPE_CHECKING:
+    from .get import MailGetSession
+
+__all__ = ["Pop3Reader"]
+
+
+class Pop3Reader:
+    """The POP3 side of a :class:`~.get.MailGetSession`: UIDLs taken and passed."""
+
+    def __init__(self, session: MailGetSession) -> None:
+        self.s = session
+        self.pop: Pop3Session | None = None
+        self.loaded = False
+        self.watermark: dict[str, Any] | None = None
+        self.present: set[str] = set()
+        self.taken: dict[str, int] = {}  # UIDL -> message number in self.pop, read this execution
+        self.kept: set[str] = set()  # passed this execution without being taken
+        self.failed: set[str] = set()  # taken, but a document failed later in the process
+        self.leftover: dict[str, int] = {}  # committed before, still on the server (to delete)
+        self.stored = False  # the watermark in self.watermark is the repository's
+
+    def _open(self) -> Pop3Session:
+        if self.pop is None:
+            self.pop = Pop3Session.open(self.s.inbound)
+        return self.pop
+
+    def read(self) -> Iterator[Document | Failed]:
+        s, op = self.s, self.s.operation
+        pop = self._open()
+        listing = pop.listing()
+        by_uidl = {m.uidl: m for m in listing}
+        self.present = set(by_uidl)
+        first = False
+        if not self.loaded:
+            self.loaded = True
+            self.watermark = s.load_watermark()
+            first = self.watermark is None
+            self.stored = not first
+        assert self.watermark is not None or first
+        before_taken = set(self.watermark.get("taken", ())) if self.watermark else set()
+        before_kept = set(self.watermark.get("kept", ())) if self.watermark else set()
+        if op.delete_after_read:
+            self.leftover = {u: by_uidl[u].number for u in before_taken if u in by_uidl}
+        done = before_taken | before_kept | set(self.taken) | self.kept
+        candidates = [m for m in listing if m.uidl not in done]
+        if first:
+            if op.start_from == "now":
+                self.watermark = {"protocol": "pop3", "taken": [], "kept": sorted(m.uidl for m in candidates)}
+                if not s.context.dry_run:
+                    s.save_watermark(self.watermark)
+                    self.stored = True
+                s.context.log.info(
+                    f"first run on {s.resource_key()}: {len(candidates)} message(s) already there are left alone "
+                    "(start_from: now); set start_from: all or date to read them")
+                return
+            self.watermark = {"protocol": "pop3", "taken": [], "kept": []}
+        first_date = op.start_date if first and op.start_from == "date" else None
+        needs_headers = bool(s.senders or op.subject_filter or op.since or first_date)
+        # Which messages to read: with header filters, each is looked at first (TOP);
+        # without, they are read in one pipelined stream.
+        wanted: list[Pop3Message] = []
+        for message in candidates:
+            if op.max_messages and len(wanted) >= op.max_messages:
+                break
+            if needs_headers:
+                headers = parse_headers(header_block(pop.top(message.number)))
+                received = received_from_headers(headers)
+                if (first_date and received.date() < first_date) or not s.matches(headers, received):
+                    self.kept.add(message.uidl)
+                    continue
+            wanted.append(message)
+        uidl_of = {m.number: m.uidl for m in wanted}
+        stream = pop.retrieve_many([m.number for m in wanted])
+        try:
+            for number, raw in stream:
+                uidl = uidl_of[number]
+                try:
+                    result = s.read_message(raw, None, {"mail.uidl": uidl}, f"POP3 message {number}")
+                finally:
+                    raw.close()
+                if isinstance(result, Failed):
+                    self.kept.add(uidl)
+                    yield result
+                    continue
+                yield from result[:-1]
+                self.taken[uidl] = number
+                if result:
+                    yield result[-1]
+        finally:
+            stream.close()
+
+    def document_failed(self, properties: dict[str, str]) -> None:
+        uidl = properties.get("mail.uidl")
+        if uidl:
+            self.failed.add(uidl)
+
+    def commit(self) -> None:
+        s, op = self.s, self.s.operation
+        if not self.loaded or self.watermark is None:
+            return
+        failed = self.failed & set(self.taken)
+        for uidl in failed:  # neither taken nor kept: the next run reads it again
+            del self.taken[uidl]
+        if s.context.dry_run:
+            if self.taken:
+                action = "deleted" if op.delete_after_read else "passed by the watermark"
+                s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {action}")
+            return
+        if failed:
+            s.context.log.warning(held_back(len(failed)))
+        taken = (set(self.watermark.get("taken", ())) & self.present) | set(self.taken)
+        kept = (set(self.watermark.get("kept", ())) & self.present) | self.kept
+        watermark = {"protocol": "pop3", "taken": sorted(taken), "kept": sorted(kept)}
+        if watermark != self.watermark or not self.stored:
+            s.save_watermark(watermark)
+        self.watermark, self.stored = watermark, True
+        due = {**self.leftover, **self.taken}
+        if op.delete_after_read and due:
+            pop = self.pop
+            if pop is None or not pop.alive():
+                if pop is not None:
+                    pop.abandon()
+                self.pop = pop = Pop3Session.open(s.inbound)
+                numbers = {m.uidl: m.number for m in pop.listing()}
+                due = {uidl: numbers[uidl] for uidl in due if uidl in numbers}
+            for number in sorted(due.values()):
+                pop.delete(number)
+            self.pop = None
+            pop.quit()
+            s.context.log.info(f"deleted {len(due)} message(s) from {s.resource_key()} after the execution succeeded")
+        self.taken, self.kept, self.leftover, self.failed = {}, set(), {}, set()
+
+    def close(self) -> None:
+        pop, self.pop = self.pop, None
+        if pop is not None:
+            pop.abandon()
