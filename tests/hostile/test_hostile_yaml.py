@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from postroom.errors import PostroomError, ValidationError
@@ -149,6 +149,9 @@ def check_import(repo, folder: Path, text: str) -> None:  # noqa: ANN001
 
 @SETTINGS
 @given(text=HOSTILE)
+# found by a full run: a list where a type name belongs raised TypeError (unhashable) at import
+@example(text="type: []\nname: ''\nconnector: mail\nsettings: {}\n")
+@example(text="type: process\nname: p\nstart: s\nshapes:\n  s: {type: [start]}\n")
 def test_hostile_yaml_is_imported_or_refused_naming_the_file(repo, tmp_path, text):
     check_import(repo, tmp_path, text)
 

@@ -272,7 +272,7 @@ type: operation
 connector: mail
 name: Read
 id: {operation}
-settings: {{action: get, start_from: all, {extra}}}
+settings: {{action: get, {start}{extra}}}
 ---
 type: connection
 connector: disk
@@ -310,5 +310,6 @@ def mail_to_disk(mailbox: Any, folder: Path, transport: str = "imaps", extra: st
     path.write_text(MAIL_TO_DISK.format(
         host=settings["host"], port=settings["port"], user=mailbox.user, password=mailbox.password,
         protocol=settings["inbound_protocol"], ca=settings["trusted_ca_file"], extra=extra,
+        start="" if "start_from" in extra else "start_from: all, ",
         out=out or folder / "out", operation=operation, process=process, write_option=write_option, name=name))
     return path

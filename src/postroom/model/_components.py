@@ -197,9 +197,9 @@ def parse_component(loaded: Loaded) -> Component:
         raise ConfigError("a component is a mapping with type, name and settings", file=loaded.file,
                           line=loaded.start_line)
     kind = data.get("type")
-    if kind not in COMPONENT_TYPES:
+    if not isinstance(kind, str) or kind not in COMPONENT_TYPES:
         raise ConfigError(
-            f"unknown component type {kind!r}" if kind else "the component has no type",
+            f"unknown component type {kind!r}" if kind not in (None, "") else "the component has no type",
             file=loaded.file,
             line=loaded.line_of(("type",)),
             field="type",
@@ -209,7 +209,7 @@ def parse_component(loaded: Loaded) -> Component:
     if kind == "process" and isinstance(data.get("shapes"), dict):
         for shape_id, shape in data["shapes"].items():
             shape_type = shape.get("type") if isinstance(shape, dict) else None
-            if shape_type not in SHAPE_MODELS:
+            if not isinstance(shape_type, str) or shape_type not in SHAPE_MODELS:
                 raise ConfigError(
                     f"shape {shape_id!r} has unknown type {shape_type!r}" if shape_type else f"shape {shape_id!r} has no type",
                     file=loaded.file, line=loaded.line_of(("shapes", shape_id, "type")),
