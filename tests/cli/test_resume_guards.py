@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,6 +56,10 @@ def test_resume_refuses_an_execution_still_running_in_another_process(cli, workd
     n = 120
     patients, emails = _setup(cli, workdir, server, n)
     server.delay = (0.02, 0.03)  # about three seconds of sending
+    # the tenth letter's reply waits until the checks are done, so the run is surely alive
+    # while they run, however slow the machine is
+    gate = threading.Event()
+    server.on_accept = lambda number: gate.wait(120) if number == 10 else None
     proc = _start_run(workdir, home, patients)
     server.wait_for(10)
     assert proc.poll() is None
@@ -68,6 +73,7 @@ def test_resume_refuses_an_execution_still_running_in_another_process(cli, workd
     shown = cli("executions", "show", running["id"])
     assert f"held by   process {proc.pid}" in shown.stdout
 
+    gate.set()
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, (stdout, stderr)
     counts = server.recipients()
