@@ -230,11 +230,20 @@ def check_listening(case: ContractCase, *, within: float = 5.0) -> None:
             return
         list(session.fetch())  # the baseline: nothing new is there now
         session.commit()
-        timer = threading.Timer(0.2, session.interrupt)
-        timer.start()
+        done = threading.Event()
+
+        def interrupting() -> None:  # again and again: the first call may come before the wait starts
+            while not done.wait(0.2):
+                session.interrupt()
+
+        helper = threading.Thread(target=interrupting, daemon=True)
+        helper.start()
         started = time.monotonic()
-        woke = session.wait_for_new(60)
-        timer.join()
+        try:
+            woke = session.wait_for_new(60)
+        finally:
+            done.set()
+            helper.join()
         assert not woke and time.monotonic() - started < within, "interrupt() must end wait_for_new soon"
     finally:
         session.close()
