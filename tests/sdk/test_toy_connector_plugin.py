@@ -126,3 +126,12 @@ def test_a_connector_breaking_the_contract_fails_it() -> None:
                         documents=lambda: [Document("a"), Document("b")], make_context=MemoryContext)
     with pytest.raises(AssertionError, match="2 documents in, 4 results out"):
         check_send(case)
+
+
+def test_a_connector_that_cannot_be_loaded_is_refused_naming_it(toy_site: Path, tmp_path: Path) -> None:
+    (toy_site / "toyconn" / "__init__.py").write_text("import not_installed_anywhere\n")
+    (tmp_path / "toy.yaml").write_text(COMPONENTS.format(folder=tmp_path))
+    done = _run([sys.executable, "-m", "postroom", "import", "toy.yaml"], toy_site, tmp_path, tmp_path / "home")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert ("the connector 'toy' (toyconn:connector) cannot be loaded: ModuleNotFoundError: "
+            "No module named 'not_installed_anywhere'") in done.stdout + done.stderr
