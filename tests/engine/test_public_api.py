@@ -18,7 +18,9 @@ def test_sdk_api():
     assert sorted(postroom.sdk.__all__) == sorted([
         "AuthenticationFailed", "ConfigError", "ConnectionFailed", "Connector", "ConnectorError", "Document",
         "DocumentError", "DocumentProperty", "Failed", "OperationSession", "PostroomError", "RunContext", "SPOOL_THRESHOLD", "Settings",
-        "TestReport", "secret_fields", "setting", "spool_directory"])
+        "TestReport", "secret_fields", "setting", "spool_directory",
+        # issue 8: the typed contracts a connector sees
+        "Journal", "JournalRecord", "ListeningSession", "WatermarkStore"])
 
 
 def test_importing_the_cli_loads_nothing_heavy():

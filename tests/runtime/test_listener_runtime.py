@@ -14,7 +14,7 @@ from listenerkit import DISK_LISTENER, wait_for
 from postroom.errors import ConnectionFailed
 from postroom.repository import Repository, open_repository
 from postroom.runtime import ListenerOptions, ListenerRuntime
-from postroom.sdk import OperationSession
+from postroom.sdk import ListeningSession, OperationSession
 from postroom.services import import_paths
 
 PASSWORD = "Very-Secret-Pass-42"
@@ -156,8 +156,10 @@ def test_serve_follows_imports_and_deletions(repo: Repository, tmp_path: Path) -
         runtime.stop()
 
 
-class Chatty(OperationSession):
+class Chatty(ListeningSession):
     """An IDLE session that always says new mail may be there, and never has any."""
+
+    interruptible = True  # (a ListeningSession: the listener waits on it instead of polling)
 
     fetches = 0
     waits = 0

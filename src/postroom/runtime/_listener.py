@@ -51,6 +51,7 @@ from typing import Any
 
 from ..errors import ConfigError, PostroomError
 from ..repository import ComponentRecord, ExecutionRecord, ListenerHealth, LogEntry, Repository
+from ..sdk import Journal, ListeningSession, OperationSession, WatermarkStore
 
 __all__ = [
     "STATES",
@@ -194,15 +195,22 @@ class _ListenerContext:
         if self.bound is not None:
             self.bound.record_dry_run(shape_id, document, action, payload)
 
-    def journal(self) -> Any:
-        return self.bound.journal() if self.bound is not None else None
+    def journal(self) -> Journal:
+        if self.bound is None:  # a send journal belongs to an execution; a listener opens only gets
+            raise RuntimeError("the send journal exists only while an execution runs")
+        journal: Journal = self.bound.journal()
+        return journal
 
-    def watermarks(self) -> Any:
+    def watermarks(self) -> WatermarkStore:
         if self.bound is not None:
-            return self.bound.watermarks()
+            store: WatermarkStore = self.bound.watermarks()
+            return store
         from ..services import RepositoryRecorder
 
         return RepositoryRecorder(self._repo, "").watermarks()
+
+    def stop_requested(self) -> bool:
+        return bool(self.bound.stop_requested()) if self.bound is not None else False
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
@@ -251,7 +259,7 @@ class ListenerWorker:
         self._holding = False
         self._held_until = 0.0  # monotonic time until which the lease is surely ours
         self._spec: _Spec | None = None
-        self._session: Any = None
+        self._session: OperationSession | None = None
         self._context = _ListenerContext(repo, process_id)
         self._failure_execution: str | None = None
         self.busy = False  # an execution is running
@@ -278,10 +286,10 @@ class ListenerWorker:
 
     def _interrupt(self) -> None:
         """End a wait for new data (IMAP IDLE) now, when the session can."""
-        interrupt = getattr(self._session, "interrupt", None)
-        if callable(interrupt) and not self.busy:
+        session = self._session
+        if session is not None and not self.busy:
             try:
-                interrupt()
+                session.interrupt()
             except Exception as exc:  # noqa: BLE001
                 log.warning("listener %s: interrupting the wait failed: %s", self.process_id, _describe(exc))
 
@@ -395,24 +403,25 @@ class ListenerWorker:
         session = connector.open(settings[0], settings[1], self._context)
         session.operation_id = operation.id
         self._session = session
-        key_of = getattr(session, "resource_key", None)
-        key = key_of() if callable(key_of) else None
+        key = session.resource_key()
         lease = f"listener:{key or self.process_id}"
         if self._lease is not None and lease != self._lease:
             self._release_lease()
         self._lease = lease
         with self._lock:
             self.health.resource = lease
-            self.health.mode = "idle" if callable(getattr(session, "wait_for_new", None)) else "poll"
+            self.health.mode = "idle" if isinstance(session, ListeningSession) else "poll"
 
     def _poll(self, spec: _Spec) -> float:
         session = self._session
-        idle = callable(getattr(session, "wait_for_new", None))
+        assert session is not None  # opened by _cycle
+        listening = session if isinstance(session, ListeningSession) else None
+        idle = listening is not None
         documents: Iterator[Any] = iter(())
         # after an execution, a waiting session first asks whether mail came meanwhile: a
         # fetch would also bring what the session reads again on every fetch (mail held back
         # because its documents failed), and run it again and again
-        if not (self._executed and idle and not session.wait_for_new(0)):
+        if not (self._executed and listening is not None and not listening.wait_for_new(0)):
             documents = iter(session.fetch())
         self._executed = False
         first = next(documents, None)
@@ -438,13 +447,12 @@ class ListenerWorker:
         # nothing new: still a successful look, so the session may move its watermark past
         # what it passed over (mail filtered out, a first run's baseline)
         session.commit()
-        if not idle:
+        if listening is None:
             self._close_session()
             return spec.interval
         # IDLE: a session that can be interrupted (stop, lease lost) waits the whole interval
         # in one call; otherwise in chunks, so that a stop is never long in coming
-        interruptible = callable(getattr(session, "interrupt", None))
-        chunk = spec.interval if interruptible else self.options.idle_chunk_seconds
+        chunk = spec.interval if listening.interruptible else self.options.idle_chunk_seconds
         if self._spurious:
             pause = min(spec.interval, 0.5 * 2 ** min(self._spurious - 1, 16))
             if self._spurious == 3:
@@ -457,7 +465,7 @@ class ListenerWorker:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self._lease_valid():
                 break
-            if session.wait_for_new(min(chunk, remaining)):
+            if listening.wait_for_new(min(chunk, remaining)):
                 self._woken = True
                 break
         else:

@@ -1,4 +1,16 @@
-"""The connector SDK: what a connector author imports."""
+"""The connector SDK: what a connector author imports (docs/connectors.md).
+
+* :class:`Connector` ``[ConnectionSettings, OperationSettings]``: the plugin, registered in
+  the ``postroom.connectors`` entry point group (the only place connectors are found).
+* :class:`OperationSession`, :class:`ListeningSession`: what ``Connector.open`` returns.
+* :class:`RunContext` with its :class:`Journal` and :class:`WatermarkStore`: what the
+  engine hands a session (typed protocols; every member is always there).
+* :class:`Failed`, and the errors: ``ConnectorError`` for a failure of the session,
+  ``Failed`` for one document. ``retryable`` on both tells a connector's own retry loop
+  whether the same attempt may pass later; the engine does not act on it (a Try/Catch
+  retries every failed document, a listener every failure: see :mod:`postroom.errors`).
+* :mod:`postroom.sdk.testing`: an in-memory context and the connector contract test.
+"""
 
 from ..errors import (
     AuthenticationFailed,
@@ -8,13 +20,14 @@ from ..errors import (
     DocumentError,
     PostroomError,
 )
+from ._context import Journal, JournalRecord, RunContext, WatermarkStore
 from ._document import SPOOL_THRESHOLD, Document, spool_directory
 from ._spec import (
     Connector,
     DocumentProperty,
     Failed,
+    ListeningSession,
     OperationSession,
-    RunContext,
     Settings,
     TestReport,
     secret_fields,
@@ -31,12 +44,16 @@ __all__ = [
     "DocumentProperty",
     "DocumentError",
     "Failed",
+    "Journal",
+    "JournalRecord",
+    "ListeningSession",
     "OperationSession",
     "PostroomError",
     "RunContext",
     "SPOOL_THRESHOLD",
     "Settings",
     "TestReport",
+    "WatermarkStore",
     "secret_fields",
     "setting",
     "spool_directory",

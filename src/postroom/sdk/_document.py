@@ -161,14 +161,15 @@ class Document:
     # -- derivation -----------------------------------------------------------------
     def copy(self) -> Document:
         """A new document sharing the bytes, with its own copy of the properties."""
+        # (a Document's own members, set on the new one: not another class's private members)
         new = Document.__new__(Document)
-        new._data, new._spooled = self._data, self._spooled
+        new._data, new._spooled = self._data, self._spooled  # noqa: SLF001
         new.properties = dict(self.properties)
         new.dynamic = dict(self.dynamic)
         new.origin = self.origin
         new.seq = self.seq
-        new._cache = self._cache
-        new._inbound = self._inbound
+        new._cache = self._cache  # noqa: SLF001
+        new._inbound = self._inbound  # noqa: SLF001
         return new
 
     def with_data(self, data: bytes | str) -> Document:

@@ -9,14 +9,14 @@ the docs page and the JSON Schema (DESIGN.md, principle 1).
 
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._context import RunContext
 from ._document import Document
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
     "Settings",
     "Connector",
     "OperationSession",
-    "RunContext",
+    "ListeningSession",
     "Failed",
     "TestReport",
     "secret_fields",
@@ -97,7 +97,11 @@ class DocumentProperty:
 
 @dataclass
 class Failed:
-    """The result for a document that failed in a connector; the others go on."""
+    """The result for a document that failed in a connector; the others go on.
+
+    ``message`` says why (never a secret). ``retryable``: the same attempt may pass later
+    (an SMTP 4xx after the connector's own retries); informative, the engine does not act
+    on it (a Try/Catch retries every failed document; see :mod:`postroom.errors`)."""
 
     document: Document
     message: str
@@ -111,33 +115,6 @@ class TestReport:
     ok: bool
     facts: list[tuple[str, str]] = field(default_factory=list)
     message: str = ""
-
-
-class RunContext(Protocol):
-    """What the engine offers a connector during one execution."""
-
-    execution_id: str
-    process_id: str
-    dry_run: bool
-    log: logging.Logger
-
-    def record_dry_run(self, shape_id: str, document: Document, action: str, payload: Any) -> None:
-        """Keep what a side effect would have done (``--dry-run``). ``payload`` is bytes,
-        text, or a function returning them, called only when the record is kept."""
-
-    def journal(self) -> Any:
-        """The send journal (issue 3): records a side effect before and after it happens."""
-
-    def watermarks(self) -> Any:
-        """The mailbox watermark store (issue 4): ``get(mailbox, operation="")`` and
-        ``set(mailbox, value, operation="")``, one value per operation and mailbox."""
-
-    def stop_requested(self) -> bool:
-        """True once the execution was asked to stop (Ctrl-C, SIGTERM). A connector that
-        works through many documents in one ``execute`` (a mail send) takes no new one
-        after this: it finishes what is in flight, yields the results of the documents
-        it finished and raises :class:`postroom.errors.Interrupted`. The engine records
-        the execution ``stopped``; a resume does the rest."""
 
 
 class OperationSession(ABC):
@@ -175,23 +152,60 @@ class OperationSession(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release sessions and files."""
 
+    def resource_key(self) -> str | None:
+        """What a get consumes (a mailbox such as ``imap://user@host:993/INBOX``, a folder):
+        a listener holds the lease ``listener:<key>`` so that one consumer at a time reads
+        it. None (the default): the listener's lease is named after its process."""
+        return None
 
-class Connector(ABC):
-    """A connector plugin: its settings models and how to open sessions."""
+    def interrupt(self) -> None:  # noqa: B027 - optional hook
+        """Make a blocking call of this session (a wait for new data, a pause between
+        retries) return soon. Called from another thread (a listener being stopped);
+        the default does nothing."""
+
+
+class ListeningSession(OperationSession):
+    """A get session a listener can wait on (IMAP IDLE): instead of polling every
+    ``interval_seconds`` the listener calls :meth:`wait_for_new` between fetches.
+
+    Set :attr:`interruptible` when :meth:`interrupt` makes a running :meth:`wait_for_new`
+    return: the listener then waits the whole interval in one call; otherwise it waits
+    in short chunks so that a stop is never long in coming."""
+
+    interruptible: ClassVar[bool] = False
+
+    @abstractmethod
+    def wait_for_new(self, timeout_seconds: float) -> bool:
+        """Block until data the next fetch would take may have arrived (True), or until
+        ``timeout_seconds`` pass or :meth:`interrupt` is called (False). ``wait_for_new(0)``
+        asks without waiting. Raise ConnectorError when the source cannot be reached."""
+
+
+ConnectionSettings = TypeVar("ConnectionSettings", bound=Settings)
+OperationSettings = TypeVar("OperationSettings", bound=Settings)
+
+
+class Connector(ABC, Generic[ConnectionSettings, OperationSettings]):
+    """A connector plugin: its settings models and how to open sessions.
+
+    Generic in its two settings models, so that :meth:`open` and :meth:`test` receive the
+    connector's own types: ``class DiskConnector(Connector[DiskConnection, DiskOperation])``.
+    The engine validates component settings against :attr:`connection_model` and
+    :attr:`operation_model` before it calls :meth:`open`."""
 
     name: ClassVar[str]
     title: ClassVar[str]
-    connection_model: ClassVar[type[Settings]]
-    operation_model: ClassVar[type[Settings]]
+    connection_model: type[ConnectionSettings]
+    operation_model: type[OperationSettings]
     #: The document properties this connector reads (before a send) or sets (on what it gets).
     document_properties: ClassVar[tuple[DocumentProperty, ...]] = ()
 
     @abstractmethod
     def open(
-        self, connection: Settings, operation: Settings, context: RunContext
+        self, connection: ConnectionSettings, operation: OperationSettings, context: RunContext
     ) -> OperationSession:
         """Bind an operation to a connection for one execution."""
 
-    def test(self, connection: Settings) -> TestReport:
+    def test(self, connection: ConnectionSettings) -> TestReport:
         """Connect and log in; report what the server offers. Raise ConnectorError on failure."""
         return TestReport(ok=True, message="this connector has no connection test")

@@ -1,8 +1,24 @@
-"""Helpers for connector authors' tests: an in-memory run context.
+"""Helpers for connector authors' tests: an in-memory run context and the contract test.
 
 The engine gives connectors a context backed by the repository; tests of a connector on
 its own can use :class:`MemoryContext`, which keeps the journal, watermarks and dry-run
 records in dictionaries.
+
+:class:`ConnectorContract` is the contract every connector passes (the guarantees are
+listed in :mod:`postroom.sdk._contract`). A connector's test module subclasses it and
+gives a ``contract_case`` fixture::
+
+    import pytest
+    from postroom.sdk.testing import ConnectorContract, ContractCase
+
+    class TestMyConnector(ConnectorContract):
+        @pytest.fixture
+        def contract_case(self, tmp_path):
+            return ContractCase(connector=MyConnector(), connection={...}, send={...},
+                                documents=lambda: [Document("a"), Document("b")])
+
+Each check is also a plain function (``check_settings``, ``check_send``, ...) for other
+test runners.
 """
 
 from __future__ import annotations
@@ -13,9 +29,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ._contract import ContractCase, check_dry_run, check_get, check_listening, check_send, check_settings
 from ._document import Document
 
-__all__ = ["MemoryContext", "MemoryJournal", "JournalItem"]
+__all__ = [
+    "ConnectorContract",
+    "ContractCase",
+    "JournalItem",
+    "MemoryContext",
+    "MemoryJournal",
+    "MemoryWatermarks",
+    "check_dry_run",
+    "check_get",
+    "check_listening",
+    "check_send",
+    "check_settings",
+]
 
 
 @dataclass
@@ -97,3 +126,38 @@ class MemoryContext:
 
     def stop_requested(self) -> bool:
         return self.stop
+
+
+def _skip(reason: str) -> None:
+    import pytest  # only when the contract runs under pytest
+
+    pytest.skip(reason)
+
+
+class ConnectorContract:
+    """pytest mixin: the connector contract as tests. Subclass it in a test class named
+    ``Test...`` and provide a ``contract_case`` fixture returning a :class:`ContractCase`;
+    checks the case has no input for (no send, no get) are skipped."""
+
+    def test_settings_schemas_and_secrets(self, contract_case: ContractCase) -> None:
+        check_settings(contract_case.connector)
+
+    def test_send_one_result_per_document(self, contract_case: ContractCase) -> None:
+        if contract_case.send is None:
+            _skip("the connector has no send operation in this case")
+        check_send(contract_case)
+
+    def test_dry_run_changes_nothing(self, contract_case: ContractCase) -> None:
+        if contract_case.send is None:
+            _skip("the connector has no send operation in this case")
+        check_dry_run(contract_case)
+
+    def test_get_fetches_what_is_there(self, contract_case: ContractCase) -> None:
+        if contract_case.get is None or contract_case.put is None:
+            _skip("the connector has no get operation in this case")
+        check_get(contract_case)
+
+    def test_listening_session_waits_and_stops(self, contract_case: ContractCase) -> None:
+        if contract_case.get is None:
+            _skip("the connector has no get operation in this case")
+        check_listening(contract_case)

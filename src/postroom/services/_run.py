@@ -19,6 +19,7 @@ from ..repository import (
     DocumentErrorRecord,
     DryRunRecord,
     ExecutionRecord,
+    JournalEntry,
     LogEntry,
     Repository,
     ShapeDocumentRecord,
@@ -34,16 +35,18 @@ __all__ = ["RunOptions", "run_process", "resume_execution", "RepositoryRecorder"
 
 
 class _Journal:
+    """The send journal (sdk ``Journal``) of one execution, in the repository."""
+
     def __init__(self, repo: Repository, execution_id: str) -> None:
         self.repo, self.execution_id = repo, execution_id
 
-    def begin(self, key: str, message_id: str):  # noqa: ANN201
+    def begin(self, key: str, message_id: str) -> JournalEntry:
         return self.repo.journal_begin(self.execution_id, key, message_id)
 
     def finish(self, key: str, status: str, reply: str = "") -> None:
         self.repo.journal_finish(self.execution_id, key, status, reply)
 
-    def begin_many(self, items: list[tuple[str, str]]):  # noqa: ANN201
+    def begin_many(self, items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
         """``begin`` for many ``(key, message_id)`` in one transaction; entries by key."""
         return self.repo.journal_begin_many(self.execution_id, items)
 
@@ -51,11 +54,13 @@ class _Journal:
         """``finish`` for many ``(key, status, reply)`` in one transaction."""
         self.repo.journal_finish_many(self.execution_id, items)
 
-    def entries(self):  # noqa: ANN201
+    def entries(self) -> dict[str, JournalEntry]:
         return self.repo.journal_entries(self.execution_id)
 
 
 class _Watermarks:
+    """The watermark store (sdk ``WatermarkStore``), in the repository."""
+
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
 

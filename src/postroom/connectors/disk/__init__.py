@@ -11,21 +11,21 @@ from .spec import DiskConnection, DiskOperation
 __all__ = ["DiskConnector", "connector", "DiskConnection", "DiskOperation"]
 
 
-class DiskConnector(Connector):
+class DiskConnector(Connector[DiskConnection, DiskOperation]):
     name = "disk"
     title = "Disk"
     connection_model = DiskConnection
     operation_model = DiskOperation
     document_properties = DISK_PROPERTIES
 
-    def open(self, connection: DiskConnection, operation: DiskOperation, context: RunContext) -> OperationSession:  # type: ignore[override]
+    def open(self, connection: DiskConnection, operation: DiskOperation, context: RunContext) -> OperationSession:
         if operation.action == "get":
             return DiskGetSession(connection, operation, context)
         if operation.action == "send":
             return DiskSendSession(connection, operation, context)
         raise ConfigError(f"unknown disk action {operation.action!r}", field="action", fix="use get or send")
 
-    def test(self, connection: DiskConnection) -> TestReport:  # type: ignore[override]
+    def test(self, connection: DiskConnection) -> TestReport:
         import os
         from pathlib import Path
 

@@ -8,6 +8,8 @@ share), ``_parse.py`` received messages into parts, ``get.py`` the Get operation
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from ...errors import ConfigError
 from ...sdk import Connector, OperationSession, RunContext, Settings, TestReport
 from ._smtp import PoolRegistry
@@ -27,7 +29,7 @@ __all__ = [
 ]
 
 
-class MailConnector(Connector):
+class MailConnector(Connector[MailConnection, MailOperation]):
     """Send documents as email and read mail as documents; one connection holds the servers,
     login and limits."""
 
@@ -42,20 +44,23 @@ class MailConnector(Connector):
         # max_sessions and max_messages_per_minute hold across them.
         self.pools = PoolRegistry()
 
-    def open(self, connection: Settings, operation: Settings, context: RunContext) -> OperationSession:
+    def open(self, connection: MailConnection, operation: MailOperation, context: RunContext) -> OperationSession:
         connection = _as(MailConnection, connection)
         operation = _as(MailOperation, operation)
         if operation.action == "get":
             return MailGetSession.open(connection, operation, context)
         return MailSendSession(connection, operation, context, self.pools)
 
-    def test(self, connection: Settings) -> TestReport:
+    def test(self, connection: MailConnection) -> TestReport:
         """Connect, secure and log in as a send (and, for a reading connection, a get) would;
         raise ConnectorError naming the side that failed."""
         return test_mail_connection(_as(MailConnection, connection))
 
 
-def _as(model: type, settings: Settings):  # noqa: ANN202 - returns an instance of model
+_S = TypeVar("_S", bound=Settings)
+
+
+def _as(model: type[_S], settings: object) -> _S:
     """Accept the model itself or a mapping (settings read straight from a component file)."""
     if isinstance(settings, model):
         return settings

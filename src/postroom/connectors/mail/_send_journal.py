@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+
+from ...sdk import Journal
 
 __all__ = ["JournalWriter", "Sender"]
 
@@ -18,9 +19,8 @@ class JournalWriter:
     writes while its server works on the commands it just sent (see ``SmtpPool.send``).
     """
 
-    def __init__(self, journal: Any) -> None:
+    def __init__(self, journal: Journal) -> None:
         self._journal = journal
-        self._many = getattr(journal, "finish_many", None)
         self._cond = threading.Condition(threading.Lock())
         self._queue: list[tuple[str, str, str]] = []
         self._tickets = 0
@@ -67,11 +67,7 @@ class JournalWriter:
     close = flush
 
     def _write(self, group: list[tuple[str, str, str]]) -> None:
-        if self._many is not None:
-            self._many(group)
-        else:
-            for key, status, reply in group:
-                self._journal.finish(key, status, reply)
+        self._journal.finish_many(group)
 
 
 class Sender:

@@ -80,7 +80,7 @@ from typing import IO, Any
 from urllib.parse import quote, urlencode
 
 from ...errors import ConfigError
-from ...sdk import Document, Failed, OperationSession, RunContext
+from ...sdk import Document, Failed, ListeningSession, OperationSession, RunContext, WatermarkStore
 from ._conntest import test_inbound, test_mail_connection
 from ._imap_get import ImapReader
 from ._inbound import Inbound
@@ -222,7 +222,7 @@ class MailGetSession(OperationSession):
             value = self._adopt_watermark(store, key, operation)
         return dict(value) if value else None
 
-    def _adopt_watermark(self, store: Any, key: str, operation: str) -> dict[str, Any] | None:
+    def _adopt_watermark(self, store: WatermarkStore, key: str, operation: str) -> dict[str, Any] | None:
         """A watermark kept for the mailbox before watermarks were per operation: each
         operation takes it over once (the first one also what was left to do), so an
         upgrade reads no old mail again; after ``postroom watermarks reset`` it is not
@@ -262,8 +262,10 @@ class MailGetSession(OperationSession):
                                  warn=self.context.log.warning)
 
 
-class ImapGetSession(MailGetSession):
+class ImapGetSession(MailGetSession, ListeningSession):
     """A get over IMAP; it can also wait for new mail (for listeners)."""
+
+    interruptible = True  # interrupt() ends a running wait_for_new within about a second
 
     def wait_for_new(self, timeout_seconds: float) -> bool:
         """Block until mail that the next execution would take may have arrived (True), or

@@ -236,8 +236,7 @@ class MailSendSession(OperationSession):
     # -- helpers -------------------------------------------------------------------------------
     def _stopping(self) -> bool:
         """Was the execution asked to stop (Ctrl-C, SIGTERM)? Then no new document is taken."""
-        stop_requested = getattr(self.context, "stop_requested", None)
-        return bool(stop_requested()) if stop_requested is not None else False
+        return self.context.stop_requested()
 
     def _next_index(self, shape_id: str) -> int:
         with self._lock:
@@ -359,11 +358,7 @@ class MailSendSession(OperationSession):
         """
         journal = self.context.journal()
         items = [(email.key, self._default_id(plan, email)) for plan in plans for email in plan.emails]
-        begin_many = getattr(journal, "begin_many", None)
-        if begin_many is not None:
-            entries = begin_many(items)
-        else:
-            entries = {key: journal.begin(key, message_id) for key, message_id in items}
+        entries = journal.begin_many(items)
         for plan in plans:
             plan.entries = [entries[email.key] for email in plan.emails]
         pool = self._pool_for_send()
@@ -456,7 +451,7 @@ class MailSendSession(OperationSession):
         if entry.status == "sent":
             self.context.log.info("%s: %s was sent by an earlier attempt; skipped", email.label, entry.message_id)
             outcome.message_ids.append(entry.message_id)
-            outcome.replies.append(getattr(entry, "reply", "") or "already sent")
+            outcome.replies.append(entry.reply or "already sent")
             outcome.delivered += len(email.envelope)
             return None
         if entry.status != "pending":

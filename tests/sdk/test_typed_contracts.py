@@ -1,0 +1,76 @@
+"""Every implementation of the SDK's typed contracts has all of their members (the
+connectors no longer probe for them with getattr), and the session capabilities the
+listener relies on are declared, not guessed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from postroom.connectors.disk import connector as disk
+from postroom.connectors.mail import MailConnection, MailOperation
+from postroom.repository import open_repository
+from postroom.sdk import (
+    Journal,
+    JournalRecord,
+    ListeningSession,
+    OperationSession,
+    RunContext,
+    WatermarkStore,
+)
+from postroom.sdk.testing import MemoryContext, MemoryJournal, MemoryWatermarks
+from postroom.services import RepositoryRecorder
+
+
+def test_the_memory_implementations_are_the_contracts() -> None:
+    context = MemoryContext()
+    assert isinstance(context, RunContext)
+    assert isinstance(MemoryJournal(), Journal) and isinstance(MemoryWatermarks(), WatermarkStore)
+    assert isinstance(context.journal().begin("k", "<id@x>"), JournalRecord)
+
+
+def test_the_repository_journal_and_watermarks_are_the_contracts(home: Path) -> None:
+    repo = open_repository()
+    try:
+        recorder = RepositoryRecorder(repo, "exec-typed")
+        journal, store = recorder.journal(), recorder.watermarks()
+        assert isinstance(journal, Journal) and isinstance(store, WatermarkStore)
+        entries = journal.begin_many([("a", "<a@x>"), ("b", "<b@x>")])
+        assert all(isinstance(entry, JournalRecord) for entry in entries.values())
+        journal.finish_many([("a", "sent", "250 ok"), ("b", "failed", "550 no")])
+        assert {k: (e.status, e.reply) for k, e in journal.entries().items()} == {
+            "a": ("sent", "250 ok"), "b": ("failed", "550 no")}
+        store.set("imap://u@h:993/INBOX", {"uidvalidity": 7, "uid": 3}, "op")
+        assert store.get("imap://u@h:993/INBOX", "op") == {"uidvalidity": 7, "uid": 3}
+    finally:
+        repo.close()
+
+
+def _mail_get(protocol: str) -> OperationSession:
+    from postroom.connectors.mail import connector as mail
+
+    connection = MailConnection(host="mail.invalid", inbound_protocol=protocol, user_password_auth=False)
+    return mail.open(connection, MailOperation(action="get"), MemoryContext())
+
+
+def test_session_capabilities_are_declared(tmp_path: Path) -> None:
+    # an IMAP get can be waited on and interrupted; a POP3 get and a disk get are polled
+    imap, pop3 = _mail_get("imap"), _mail_get("pop3")
+    try:
+        assert isinstance(imap, ListeningSession) and imap.interruptible
+        assert imap.resource_key() == "imap://@mail.invalid:143/INBOX"
+        assert not isinstance(pop3, ListeningSession)
+    finally:
+        imap.close()
+        pop3.close()
+    session = disk.open(disk.connection_model(directory=str(tmp_path)), disk.operation_model(action="get"),
+                        MemoryContext())
+    assert not isinstance(session, ListeningSession)
+    assert session.resource_key() == f"file://{tmp_path}/*"
+
+    class Plain(OperationSession):
+        def execute(self, documents, shape_id):  # noqa: ANN001, ANN201
+            return documents
+
+    plain = Plain()
+    assert plain.resource_key() is None  # the listener names its lease after the process
+    plain.interrupt()  # a no-op by default
