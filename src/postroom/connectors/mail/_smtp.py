@@ -12,7 +12,7 @@ Three transport modes, chosen by the connection:
 Library errors are mapped here, at the boundary, into :mod:`postroom.errors` with advice
 naming the setting to change (DESIGN.md principle 7). No message built here contains a
 password or token: they never enter an f-string, and server texts pass through
-:func:`_redact` before they do.
+:func:`~._errors.redact` before they do.
 
 Sessions live in a :class:`SmtpPool` per connection (at most ``max_sessions``), reused
 across documents. A session that just finished a transaction is reused as it is; one that
@@ -33,18 +33,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
-import os
 import re
 import smtplib
 import socket
 import ssl
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,7 +47,9 @@ from functools import lru_cache
 
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed, DocumentError
 from ...sdk import TestReport
-from ._redact import redact
+from ._errors import classify, redact, reply_text, secrets_of
+from ._oauth import TokenSource
+from ._tls import cert_reason, insecure_warning, ssl_context_for
 from .spec import MailConnection
 
 __all__ = [
@@ -61,25 +58,12 @@ __all__ = [
     "PoolRegistry",
     "RateLimiter",
     "SmtpPool",
-    "TokenSource",
-    "insecure_warning",
-    "ssl_context_for",
     "test_connection",
 ]
 
 log = logging.getLogger("postroom.connectors.mail")
 
 _MAX_BACKOFF = 60.0
-# OpenSSL reasons meaning "the other side does not speak TLS here".
-_NOT_TLS = (
-    "WRONG_VERSION_NUMBER",
-    "UNEXPECTED_EOF",
-    "RECORD_LAYER_FAILURE",
-    "PACKET_LENGTH_TOO_LONG",
-    "HTTP_REQUEST",
-    "UNKNOWN_PROTOCOL",
-    "EOF occurred",
-)
 
 
 #: How long a session that ended its last transaction cleanly may idle and still be reused
@@ -157,22 +141,6 @@ def _local_hostname() -> str:
     return socket.getfqdn() or "localhost"
 
 
-# -- secrets ---------------------------------------------------------------------------------
-
-
-def secrets_of(connection: MailConnection) -> list[str]:
-    """What must never show: the credentials, and the user name (a server may echo the
-    AUTH line, whose base64 holds both)."""
-    values = [connection.password, connection.access_token, connection.refresh_token, connection.client_secret,
-              connection.user_name if connection.user_password_auth or connection.uses_xoauth2 else ""]
-    return [v for v in values if v]
-
-
-def _redact(text: str, secret_values: list[str]) -> str:
-    """``text`` with every secret, in clear or inside base64 (as sent in AUTH), replaced by ***."""
-    return redact(text, secret_values)
-
-
 def _ascii(*values: str) -> bool:
     return all(value.isascii() for value in values)
 
@@ -192,149 +160,6 @@ def _sasl_utf8(smtp: smtplib.SMTP, mechanism: str, user: str, password: str) -> 
             code, reply = smtp.docmd(b64(password.encode()))
     if code not in (235, 503):
         raise smtplib.SMTPAuthenticationError(code, reply)
-
-
-def _reply_text(reply: bytes | str) -> str:
-    if isinstance(reply, bytes):
-        reply = reply.decode("utf-8", "replace")
-    return " ".join(reply.split())
-
-
-# -- TLS -------------------------------------------------------------------------------------
-
-
-def insecure_warning(connection: MailConnection) -> str | None:
-    """The warning to log when certificate checks are off (None when they are on)."""
-    if connection.verify_certificates:
-        return None
-    return (
-        f"certificate verification is off for {connection.endpoint}: anyone on the network can read the "
-        "mail and the password (set verify_certificates: true and trusted_ca_file instead)"
-    )
-
-
-def ssl_context_for(connection: MailConnection) -> ssl.SSLContext:
-    """A client TLS context: verification and host-name check on unless turned off.
-
-    ``ssl.create_default_context(cafile=...)`` would load *only* that file and skip the
-    system store and ``SSL_CERT_FILE``; so the default context is built first (which
-    honours ``SSL_CERT_FILE``/``SSL_CERT_DIR`` through OpenSSL) and the trusted CA file
-    is added to it.
-    """
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if connection.trusted_ca_file:
-        path = os.path.expanduser(connection.trusted_ca_file)
-        try:
-            context.load_verify_locations(cafile=path)
-        except FileNotFoundError:
-            raise ConfigError(
-                f"trusted_ca_file {connection.trusted_ca_file!r} does not exist",
-                field="trusted_ca_file",
-                fix="give the path of a PEM file of CA certificates",
-            ) from None
-        except (ssl.SSLError, ValueError) as exc:
-            raise ConfigError(
-                f"trusted_ca_file {connection.trusted_ca_file!r} holds no PEM certificate ({exc})",
-                field="trusted_ca_file",
-            ) from None
-    if not connection.verify_certificates:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-# -- OAuth 2.0 -------------------------------------------------------------------------------
-
-
-class TokenSource:
-    """XOAUTH2 access tokens: a fixed one, or refreshed at ``token_url`` before expiry."""
-
-    #: Refresh this long before the provider's expiry, so a token never dies mid-session.
-    EARLY = 60.0
-
-    def __init__(
-        self,
-        connection: MailConnection,
-        *,
-        opener: Callable[..., object] = urllib.request.urlopen,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._conn = connection
-        self._opener = opener
-        self._clock = clock
-        self._token = ""
-        self._expires = 0.0
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"TokenSource({self._conn.token_url or 'static'!r})"
-
-    @property
-    def refreshes(self) -> bool:
-        return bool(self._conn.refresh_token)
-
-    def invalidate(self) -> None:
-        """Forget the current token (the server refused it); the next call refreshes."""
-        with self._lock:
-            self._expires = 0.0
-
-    def token(self) -> str:
-        if not self.refreshes:
-            return self._conn.access_token
-        with self._lock:
-            if self._token and self._clock() < self._expires - self.EARLY:
-                return self._token
-            self._token, lifetime = self._refresh()
-            self._expires = self._clock() + lifetime
-            return self._token
-
-    def _refresh(self) -> tuple[str, float]:
-        conn = self._conn
-        form = {"grant_type": "refresh_token", "refresh_token": conn.refresh_token, "client_id": conn.client_id}
-        if conn.client_secret:
-            form["client_secret"] = conn.client_secret
-        request = urllib.request.Request(
-            conn.token_url,
-            data=urllib.parse.urlencode(form).encode(),
-            headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
-            method="POST",
-        )
-        try:
-            with self._opener(request, timeout=conn.timeout_seconds) as response:  # type: ignore[attr-defined]
-                payload = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            detail = _oauth_error(exc)
-            raise AuthenticationFailed(
-                f"the token endpoint {conn.token_url} refused the refresh token of client "
-                f"{conn.client_id!r}: HTTP {exc.code} {detail}",
-                fix="issue a new refresh token; check client_id and client_secret",
-            ) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ConnectionFailed(f"cannot reach the token endpoint {conn.token_url}: {reason}") from None
-        except ValueError:
-            raise ConnectionFailed(f"the token endpoint {conn.token_url} did not answer with JSON") from None
-        token = payload.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise AuthenticationFailed(f"the token endpoint {conn.token_url} answered without an access_token")
-        try:
-            lifetime = float(payload.get("expires_in", 3600))
-        except (TypeError, ValueError):
-            lifetime = 3600.0
-        return token, lifetime
-
-
-def _oauth_error(exc: urllib.error.HTTPError) -> str:
-    """The ``error``/``error_description`` of an OAuth error reply, nothing else of it."""
-    try:
-        payload = json.loads(exc.read().decode("utf-8"))
-    except (ValueError, OSError):
-        return str(exc.reason)
-    if not isinstance(payload, dict):
-        return str(exc.reason)
-    parts = [str(payload.get(k)) for k in ("error", "error_description") if payload.get(k)]
-    return ": ".join(parts) or str(exc.reason)
 
 
 # -- sessions --------------------------------------------------------------------------------
@@ -465,7 +290,7 @@ class _Opener:
         phase = "connect"
         try:
             code, banner = smtp.connect(host, port)
-            session.greeting = _redact(f"{code} {_reply_text(banner)}", self._secrets)
+            session.greeting = redact(f"{code} {reply_text(banner)}", self._secrets)
             if code != 220:
                 raise ConnectionFailed(f"the server at {conn.endpoint} refused the session: {session.greeting}")
             phase = "ehlo"
@@ -549,7 +374,7 @@ class _Opener:
                 raise
             raise AuthenticationFailed(
                 f"login to {conn.endpoint} as {conn.user_name} failed: "
-                f"{_redact(str(exc), self._secrets)}"
+                f"{redact(str(exc), self._secrets)}"
             ) from None
         finally:
             smtp.password = ""  # smtplib keeps it on the object otherwise
@@ -585,7 +410,7 @@ class _Opener:
 
     def _refused(self, code: int, reply: bytes | str, mechanism: str) -> AuthenticationFailed:
         conn = self.conn
-        said = _redact(f"{code} {_reply_text(reply)}", self._secrets)
+        said = redact(f"{code} {reply_text(reply)}", self._secrets)
         if mechanism == "xoauth2":
             return AuthenticationFailed(
                 f"the server refused the OAuth 2.0 token for {conn.user_name} (server said: {said})",
@@ -600,74 +425,106 @@ class _Opener:
 
     # error mapping ---------------------------------------------------------------------------
     def _map(self, exc: BaseException, phase: str, *, connected: bool) -> Exception:
-        conn = self.conn
-        where = conn.endpoint
-        port = conn.smtp_port
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            reason = exc.verify_message or exc.reason or str(exc)
-            if "hostname" in str(reason).lower() or "ip address mismatch" in str(reason).lower():
-                return ConnectionFailed(
-                    f"the certificate of {where} does not name the host {conn.host!r} ({reason})",
-                    fix="set host to a name the certificate holds, or add it to trusted_ca_file's CA "
-                    "only if the server is really yours",
-                    field="host",
-                    retryable=False,
-                )
-            return ConnectionFailed(
-                f"the certificate of {where} is not trusted ({reason})",
-                fix="set trusted_ca_file to the PEM file of the CA that signed it, or point SSL_CERT_FILE "
-                "at a bundle that holds it",
-                field="trusted_ca_file",
-                retryable=False,
-            )
-        if isinstance(exc, ssl.SSLError) and phase == "connect" and conn.use_ssl:
-            text = f"{exc.reason or ''} {exc}"
-            if any(marker in text for marker in _NOT_TLS):
-                return ConnectionFailed(
-                    f"the server at {where} does not speak TLS from the first byte (use_ssl); port {port} "
-                    f"expects STARTTLS or plain SMTP: set use_ssl: false and use_tls: true, or use port 465",
-                    field="use_ssl",
-                    retryable=False,
-                )
-        if isinstance(exc, ssl.SSLError):
-            step = "after STARTTLS" if phase == "starttls" else "with"
-            return ConnectionFailed(f"TLS {step} {where} failed: {exc.reason or exc}", retryable=False)
-        if isinstance(exc, socket.gaierror):
-            return ConnectionFailed(f"cannot find the host {conn.host!r}: {exc.strerror or exc}", field="host")
-        if isinstance(exc, ConnectionRefusedError):
-            return ConnectionFailed(
-                f"{where} refused the connection",
-                fix="check host and port (465 with use_ssl, 587 with use_tls, 25 for plain relays) "
-                "and that the server runs",
-            )
-        timed_out = isinstance(exc, TimeoutError) or (
-            isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)
+        kind = classify(exc, phase, implicit_tls=self.conn.use_ssl,
+                        closed=(smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError))
+        if kind == "other":
+            if isinstance(exc, smtplib.SMTPException | OSError):
+                detail = getattr(exc, "strerror", None) or redact(str(exc), self._secrets) or type(exc).__name__
+                return ConnectionFailed(f"SMTP session with {self.conn.endpoint} failed ({phase}): {detail}")
+            return exc if isinstance(exc, Exception) else ConnectionFailed(str(exc))
+        return _WORDING[kind](self.conn, exc, phase, connected, self._secrets)
+
+
+def _cert_host(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+               ) -> ConnectionFailed:
+    return ConnectionFailed(
+        f"the certificate of {conn.endpoint} does not name the host {conn.host!r} ({cert_reason(exc)})",  # type: ignore[arg-type]
+        fix="set host to a name the certificate holds, or add it to trusted_ca_file's CA "
+        "only if the server is really yours",
+        field="host",
+        retryable=False,
+    )
+
+
+def _cert_untrusted(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+                    ) -> ConnectionFailed:
+    return ConnectionFailed(
+        f"the certificate of {conn.endpoint} is not trusted ({cert_reason(exc)})",  # type: ignore[arg-type]
+        fix="set trusted_ca_file to the PEM file of the CA that signed it, or point SSL_CERT_FILE "
+        "at a bundle that holds it",
+        field="trusted_ca_file",
+        retryable=False,
+    )
+
+
+def _not_tls(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+             ) -> ConnectionFailed:
+    return ConnectionFailed(
+        f"the server at {conn.endpoint} does not speak TLS from the first byte (use_ssl); port {conn.smtp_port} "
+        f"expects STARTTLS or plain SMTP: set use_ssl: false and use_tls: true, or use port 465",
+        field="use_ssl",
+        retryable=False,
+    )
+
+
+def _tls_failed(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+                ) -> ConnectionFailed:
+    step = "after STARTTLS" if phase == "starttls" else "with"
+    return ConnectionFailed(f"TLS {step} {conn.endpoint} failed: {getattr(exc, 'reason', None) or exc}",
+                            retryable=False)
+
+
+def _unknown_host(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+                  ) -> ConnectionFailed:
+    return ConnectionFailed(f"cannot find the host {conn.host!r}: {getattr(exc, 'strerror', None) or exc}",
+                            field="host")
+
+
+def _refused(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+             ) -> ConnectionFailed:
+    return ConnectionFailed(
+        f"{conn.endpoint} refused the connection",
+        fix="check host and port (465 with use_ssl, 587 with use_tls, 25 for plain relays) "
+        "and that the server runs",
+    )
+
+
+def _timeout(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+             ) -> ConnectionFailed:
+    if phase == "connect" and connected and not conn.use_ssl:
+        return ConnectionFailed(
+            f"{conn.endpoint} accepted the connection but sent no SMTP greeting within "
+            f"{conn.timeout_seconds:g} s; it probably expects TLS from the first byte (as port 465 "
+            "does): turn on use_ssl (use_ssl: true)",
+            field="use_ssl",
         )
-        if timed_out:
-            if phase == "connect" and connected and not conn.use_ssl:
-                return ConnectionFailed(
-                    f"{where} accepted the connection but sent no SMTP greeting within "
-                    f"{conn.timeout_seconds:g} s; it probably expects TLS from the first byte (as port 465 "
-                    "does): turn on use_ssl (use_ssl: true)",
-                    field="use_ssl",
-                )
-            return ConnectionFailed(
-                f"{where} did not answer within {conn.timeout_seconds:g} s ({phase})",
-                fix="check host, port and firewalls, or raise timeout_seconds",
-            )
-        if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) and phase == "connect":
-            advice = " If it expects TLS from the first byte (port 465), set use_ssl: true." if not conn.use_ssl else ""
-            return ConnectionFailed(
-                f"{where} closed the connection or answered something that is not SMTP "
-                f"({_redact(str(exc), self._secrets)}).{advice}",
-                field="use_ssl" if advice else None,
-            )
-        if isinstance(exc, smtplib.SMTPNotSupportedError):
-            return ConnectionFailed(f"{where}: {exc}", retryable=False)
-        if isinstance(exc, smtplib.SMTPException | OSError):
-            detail = getattr(exc, "strerror", None) or _redact(str(exc), self._secrets) or type(exc).__name__
-            return ConnectionFailed(f"SMTP session with {where} failed ({phase}): {detail}")
-        return exc if isinstance(exc, Exception) else ConnectionFailed(str(exc))
+    return ConnectionFailed(
+        f"{conn.endpoint} did not answer within {conn.timeout_seconds:g} s ({phase})",
+        fix="check host, port and firewalls, or raise timeout_seconds",
+    )
+
+
+def _closed(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+            ) -> ConnectionFailed:
+    advice = " If it expects TLS from the first byte (port 465), set use_ssl: true." if not conn.use_ssl else ""
+    return ConnectionFailed(
+        f"{conn.endpoint} closed the connection or answered something that is not SMTP "
+        f"({redact(str(exc), secrets)}).{advice}",
+        field="use_ssl" if advice else None,
+    )
+
+
+def _unsupported(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+                 ) -> ConnectionFailed:
+    return ConnectionFailed(f"{conn.endpoint}: {exc}", retryable=False)
+
+
+#: How SMTP words each kind of failure (:func:`postroom.connectors.mail._errors.classify`).
+_WORDING: dict[str, Callable[[MailConnection, BaseException, str, bool, list[str]], ConnectionFailed]] = {
+    "certificate-host": _cert_host, "certificate-untrusted": _cert_untrusted, "not-tls": _not_tls,
+    "tls": _tls_failed, "unknown-host": _unknown_host, "refused": _refused, "timeout": _timeout,
+    "closed": _closed, "unsupported": _unsupported,
+}
 
 
 # -- rate limit ------------------------------------------------------------------------------
@@ -1012,7 +869,7 @@ class SmtpPool:
         code, reply = smtp.mail(sender, options)
         self._check_dropped(code, reply, session)
         if code != 250:
-            text = f"{code} {_reply_text(reply)}"
+            text = f"{code} {reply_text(reply)}"
             if _is_temporary(code):
                 return dict.fromkeys(recipients, text)
             delivery.refused.update(dict.fromkeys(recipients, f"sender refused: {text}"))
@@ -1098,7 +955,7 @@ class SmtpPool:
         if mail_code != 250:
             if data_code == 354:
                 self._end_empty_message(session)
-            text = f"{mail_code} {_reply_text(mail_reply)}"
+            text = f"{mail_code} {reply_text(mail_reply)}"
             if _is_temporary(mail_code):
                 return dict.fromkeys(recipients, text)
             delivery.refused.update(dict.fromkeys(recipients, f"sender refused: {text}"))
@@ -1321,7 +1178,7 @@ class SmtpPool:
         if code in (250, 251):
             accepted.append(rcpt)
             return
-        text = f"{code} {_reply_text(reply)}"
+        text = f"{code} {reply_text(reply)}"
         if _is_temporary(code):
             deferred[rcpt] = text
         else:
@@ -1331,7 +1188,7 @@ class SmtpPool:
     def _data_outcome(
         code: int, reply: bytes | str, accepted: list[str], deferred: dict[str, str], delivery: Delivery
     ) -> None:
-        text = f"{code} {_reply_text(reply)}"
+        text = f"{code} {reply_text(reply)}"
         if code == 250:
             delivery.accepted.extend(accepted)
             delivery.replies.append(text)
@@ -1344,8 +1201,8 @@ class SmtpPool:
     def _check_dropped(code: int, reply: bytes | str, session: _Session | None = None) -> None:
         if code == 421 or code == -1:
             if session is not None and session.unverified:
-                raise _Stale(f"{code} {_reply_text(reply)}")
-            raise _Dropped(f"{code} {_reply_text(reply)}")
+                raise _Stale(f"{code} {reply_text(reply)}")
+            raise _Dropped(f"{code} {reply_text(reply)}")
         if session is not None:
             session.unverified = False
 

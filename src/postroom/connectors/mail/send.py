@@ -55,11 +55,12 @@ from typing import Any
 
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
+from ._errors import redact, secrets_of
 from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
-from ._redact import redact
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
-from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool, insecure_warning, secrets_of
+from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
+from ._tls import insecure_warning
 from .mime import (
     AddressError,
     BodyError,
@@ -483,7 +484,7 @@ class MailSendSession(OperationSession):
                 plan.error = plan.error or job.error
         else:
             delivery: Delivery = job.delivery  # type: ignore[assignment]
-            if self._secrets:  # server replies: never a credential echoed back (see _redact.py)
+            if self._secrets:  # server replies: never a credential echoed back (see _errors.py)
                 delivery.refused = {addr: redact(text, self._secrets) for addr, text in delivery.refused.items()}
                 delivery.replies = [redact(text, self._secrets) for text in delivery.replies]
             summary = delivery.reply
