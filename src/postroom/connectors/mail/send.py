@@ -158,16 +158,16 @@ class _Feed:
                     self.sender.finish(email.key, "failed",
                                        f"not sent: another email of this document failed ({plan.failure})")
                     continue
-                job = self.session._prepare(plan, email, entry, self.sender)
+                job = self.session.prepare_email(plan, email, entry, self.sender)
                 if job is not None:
                     plan.in_flight += 1
                     return job
             self.plan = None
             plan.fed_all = True
-            self.session._settle(plan)
+            self.session.settle(plan)
 
     def done(self, job: Outgoing) -> None:
-        self.session._record(job, self.sender)
+        self.session.record_outcome(job, self.sender)
 
 
 class MailSendSession(OperationSession):
@@ -447,7 +447,7 @@ class MailSendSession(OperationSession):
                     plan.error = errors[0]
 
     # -- one thread's emails -----------------------------------------------------------------------
-    def _prepare(self, plan: _Plan, email: _Email, entry: Any, sender: _Sender) -> Outgoing | None:
+    def prepare_email(self, plan: _Plan, email: _Email, entry: Any, sender: _Sender) -> Outgoing | None:
         """The email ready to go, or None when it is skipped (sent before) or cannot be built."""
         letter, outcome = plan.letter, plan.outcome
         letter.to = email.to
@@ -471,7 +471,7 @@ class MailSendSession(OperationSession):
             return None
         return Outgoing(plan.sender.addr, email.envelope, message, smtputf8, tag=(plan, email, entry))
 
-    def _record(self, job: Outgoing, sender: _Sender) -> None:
+    def record_outcome(self, job: Outgoing, sender: _Sender) -> None:
         """One email's outcome: its journal record, and its document's tally."""
         plan, email, entry = job.tag  # type: ignore[misc]
         plan.in_flight -= 1
@@ -497,9 +497,9 @@ class MailSendSession(OperationSession):
             if delivery.accepted:
                 outcome.message_ids.append(entry.message_id)
                 outcome.replies.extend(delivery.replies)
-        self._settle(plan)
+        self.settle(plan)
 
-    def _settle(self, plan: _Plan) -> None:
+    def settle(self, plan: _Plan) -> None:
         """The document's result, once every email of it is handed out and reported."""
         if not plan.fed_all or plan.in_flight or plan.error is not None:
             return
