@@ -3,7 +3,7 @@
 Role files (DESIGN.md principle 3): ``spec.py`` the settings models; ``_tls.py`` TLS
 contexts, ``_oauth.py`` OAuth tokens, ``_errors.py`` error kinds and redaction, for every
 protocol; the ``_smtp`` package SMTP sessions, transactions and the pool; ``mime.py``
-message building, ``send.py`` the Send operation; ``_conntest.py`` the connection test; ``_pop3.py`` and ``_imap.py`` reading sessions (``_inbound.py`` what they
+message building, ``send.py`` the Send operation; ``connection.py`` the connection test; ``_pop3.py`` and ``_imap.py`` reading sessions (``_inbound.py`` what they
 share), ``_parse.py`` received messages into parts, ``get.py`` the Get operation.
 """
 

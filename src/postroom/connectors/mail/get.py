@@ -81,13 +81,13 @@ from urllib.parse import quote, urlencode
 
 from ...errors import ConfigError
 from ...sdk import Document, Failed, OperationSession, RunContext
-from ._conntest import test_inbound, test_mail_connection
 from ._imap_get import ImapReader
 from ._inbound import Inbound
 from ._message import addresses, message_documents
 from ._parse import Limits
 from ._parse import header_text as _header_text
 from ._pop3_get import Pop3Reader
+from .connection import test_inbound, test_mail_connection
 from .mime import parse_addresses
 from .spec import MailConnection, MailOperation
 
