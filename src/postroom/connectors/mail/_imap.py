@@ -13,6 +13,10 @@ fetch, flags, MOVE, and IDLE.
   data is awaited with ``select`` and a non-blocking peek at imaplib's buffer, so an
   idle period never breaks the connection and :meth:`ImapSession.idle` can stop within a
   second when asked to.
+
+This is the one module of the IMAP side that uses imaplib internals (marked ``noqa: SLF001``):
+``_create_socket`` (overridden, to know that TCP is up), ``_new_tag`` and ``_get_line`` (IDLE,
+which imaplib has no method for).
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ class _Streaming:
     file: IO[bytes]
 
     def _create_socket(self, timeout):  # noqa: ANN001, ANN202 - imaplib's signature
-        sock = imaplib.IMAP4._create_socket(self, timeout)  # type: ignore[arg-type]
+        sock = imaplib.IMAP4._create_socket(self, timeout)  # type: ignore[arg-type]  # noqa: SLF001 - imaplib internal, see the module doc
         self.tracker.connected = True
         context = getattr(self, "ssl_context", None)
         if isinstance(self, imaplib.IMAP4_SSL) and context is not None:
@@ -440,10 +444,10 @@ class ImapSession:
         client = self.client
         notified = False
         try:
-            tag = client._new_tag()
+            tag = client._new_tag()  # noqa: SLF001 - imaplib internal, see the module doc
             client.send(tag + b" IDLE\r\n")
             while True:
-                line = client._get_line()
+                line = client._get_line()  # noqa: SLF001 - imaplib internal, see the module doc
                 if line.startswith(b"+"):
                     break
                 if line.startswith(tag):
@@ -456,14 +460,14 @@ class ImapSession:
                 if remaining <= 0:
                     break
                 if self._line_ready(min(1.0, remaining)):
-                    line = client._get_line()
+                    line = client._get_line()  # noqa: SLF001 - imaplib internal, see the module doc
                     if line.startswith(b"* BYE"):
                         raise ConnectionFailed(f"the IMAP server {self.inbound.where} ended the session: "
                                                f"{_text(line)}")
                     notified = bool(_NOTIFY.match(line))
             client.send(b"DONE\r\n")
             while True:
-                line = client._get_line()
+                line = client._get_line()  # noqa: SLF001 - imaplib internal, see the module doc
                 if line.startswith(tag):
                     client.tagged_commands.pop(tag, None)
                     if not line[len(tag):].strip().upper().startswith(b"OK"):
