@@ -151,40 +151,46 @@ class ImapReader:
         if properties.get("mail.folder") == self.folder and uid.isdigit():
             self.failed.add(int(uid))
 
+    def _load(self, imap: ImapSession) -> bool:
+        """Load the watermark (finishing a commit left undone) at the first read; False when a
+        first run with start_from: now only stores its baseline."""
+        s, op, info = self.s, self.s.operation, self.info
+        assert info is not None
+        self.loaded = True
+        watermark = s.marks.load()
+        assert watermark is None or isinstance(watermark, ImapMark)
+        if watermark and watermark.pending and not s.context.dry_run:
+            watermark = self._finish_pending(watermark)
+        if watermark is not None and watermark.uidvalidity != info.uidvalidity:
+            s.context.log.warning(
+                f"the folder {self.folder} of {s.resource_key()} was renumbered by the server (UIDVALIDITY "
+                f"{watermark.uidvalidity} is now {info.uidvalidity}); reading it as on a first run "
+                f"(start_from: {op.start_from})")
+            watermark = None
+        if watermark is None:
+            if op.start_from == "now":
+                baseline = info.uidnext - 1 if info.uidnext else max(imap.search(["ALL"]), default=0)
+                self.watermark = ImapMark(info.uidvalidity, baseline)
+                if not s.context.dry_run:
+                    s.marks.save(self.watermark)
+                    self.stored = True
+                s.context.log.info(
+                    f"first run on {s.resource_key()}: {info.exists} message(s) already there are left alone "
+                    "(start_from: now); set start_from: all or date to read them")
+                return False
+            self.watermark = ImapMark(info.uidvalidity, 0)
+            self.first_date = op.start_date if op.start_from == "date" else None
+        else:
+            self.watermark, self.stored = watermark, True
+        if op.move_to_folder and not s.context.dry_run:
+            imap.ensure_folder(op.move_to_folder)
+        return True
+
     def read(self) -> Iterator[Document | Failed]:
         s, op = self.s, self.s.operation
         imap = self._open()
-        info = self.info
-        assert info is not None
-        if not self.loaded:
-            self.loaded = True
-            watermark = s.marks.load()
-            assert watermark is None or isinstance(watermark, ImapMark)
-            if watermark and watermark.pending and not s.context.dry_run:
-                watermark = self._finish_pending(watermark)
-            if watermark is not None and watermark.uidvalidity != info.uidvalidity:
-                s.context.log.warning(
-                    f"the folder {self.folder} of {s.resource_key()} was renumbered by the server (UIDVALIDITY "
-                    f"{watermark.uidvalidity} is now {info.uidvalidity}); reading it as on a first run "
-                    f"(start_from: {op.start_from})")
-                watermark = None
-            if watermark is None:
-                if op.start_from == "now":
-                    baseline = info.uidnext - 1 if info.uidnext else max(imap.search(["ALL"]), default=0)
-                    self.watermark = ImapMark(info.uidvalidity, baseline)
-                    if not s.context.dry_run:
-                        s.marks.save(self.watermark)
-                        self.stored = True
-                    s.context.log.info(
-                        f"first run on {s.resource_key()}: {info.exists} message(s) already there are left alone "
-                        "(start_from: now); set start_from: all or date to read them")
-                    return
-                self.watermark = ImapMark(info.uidvalidity, 0)
-                self.first_date = op.start_date if op.start_from == "date" else None
-            else:
-                self.watermark, self.stored = watermark, True
-            if op.move_to_folder and not s.context.dry_run:
-                imap.ensure_folder(op.move_to_folder)
+        if not self.loaded and not self._load(imap):
+            return
         assert self.watermark is not None
         floor = max(self.watermark.uid, self.handled)
         since = max(filter(None, (op.since, self.first_date)), default=None)

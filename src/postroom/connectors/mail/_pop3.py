@@ -18,7 +18,7 @@ import poplib
 import socket
 import ssl
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from io import BytesIO
 from tempfile import TemporaryFile
@@ -84,9 +84,10 @@ class Pop3Session:
         phase = "connect"
         client: poplib.POP3 | None = None
         try:
-            kind = _POP3S if ep.use_ssl else _POP3
-            client = kind.__new__(kind)
-            client.tracker = tracker
+            kind: type[_POP3] | type[_POP3S] = _POP3S if ep.use_ssl else _POP3
+            fresh = kind.__new__(kind)
+            fresh.tracker = tracker
+            client = fresh
             if ep.use_ssl:
                 client.__init__(ep.host, ep.port, timeout=inbound.conn.timeout_seconds,  # type: ignore[misc]
                                 context=inbound.context())
@@ -137,9 +138,9 @@ class Pop3Session:
             for attempt in (1, 2):
                 token = base64.b64encode(inbound.xoauth2_string().encode()).decode()
                 try:
-                    resp = client._shortcmd(f"AUTH XOAUTH2 {token}")  # noqa: SLF001 - poplib internal, see the module doc
+                    resp = client._shortcmd(f"AUTH XOAUTH2 {token}")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
                     if resp.startswith(b"+ ") or resp == b"+":  # an error challenge: end it
-                        client._shortcmd("")  # noqa: SLF001 - poplib internal, see the module doc
+                        client._shortcmd("")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
                     self.login = f"{ep.user_name} (XOAUTH2)"
                     return
                 except poplib.error_proto as exc:
@@ -151,7 +152,7 @@ class Pop3Session:
             if "PLAIN" in sasl and mechanism in ("auto", "plain"):
                 # SASL PLAIN carries UTF-8 user names and passwords; USER/PASS may not.
                 blob = base64.b64encode(f"\0{ep.user_name}\0{ep.password}".encode()).decode()
-                client._shortcmd(f"AUTH PLAIN {blob}")  # noqa: SLF001 - poplib internal, see the module doc
+                client._shortcmd(f"AUTH PLAIN {blob}")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
                 self.login = f"{ep.user_name} (PLAIN)"
             else:
                 client.user(ep.user_name)
@@ -200,7 +201,7 @@ class Pop3Session:
             raise
         return spool.result()
 
-    def retrieve_many(self, numbers: list[int], window: int = 16) -> Iterator[tuple[int, IO[bytes]]]:
+    def retrieve_many(self, numbers: list[int], window: int = 16) -> Generator[tuple[int, IO[bytes]], None, None]:
         """The messages in order, ``RETR`` commands pipelined ``window`` ahead when the
         server offers PIPELINING (RFC 2449), so the round trips overlap. A consumer that
         stops early leaves no answer unread: the rest are read and dropped."""
@@ -241,7 +242,7 @@ class Pop3Session:
 
     def _send(self, command: str) -> None:
         try:
-            self.client._putcmd(command)  # noqa: SLF001 - poplib internal, see the module doc
+            self.client._putcmd(command)  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
         except (OSError, EOFError) as exc:
             raise self.inbound.map(exc, "read", connected=True) from None
 
@@ -252,7 +253,7 @@ class Pop3Session:
     def _read_multiline(self, command: str, out):  # noqa: ANN001, ANN202 - a binary writer
         client = self.client
         try:
-            client._getresp()  # noqa: SLF001 - poplib internal, see the module doc
+            client._getresp()  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
             read = client.file.readline
             at_start = True
             while True:
@@ -308,8 +309,8 @@ class Pop3Session:
         """Leave without applying anything: RSET (undo any DELE), QUIT, close the socket."""
         if not self.broken:
             try:
-                self.client._shortcmd("RSET")  # noqa: SLF001 - poplib internal, see the module doc
-                self.client._shortcmd("QUIT")  # noqa: SLF001 - poplib internal, see the module doc
+                self.client._shortcmd("RSET")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
+                self.client._shortcmd("QUIT")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
             except (poplib.error_proto, OSError, EOFError):
                 pass
         _close(self.client)

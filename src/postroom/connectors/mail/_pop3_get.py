@@ -38,20 +38,21 @@ class Pop3Reader:
             self.pop = Pop3Session.open(self.s.inbound)
         return self.pop
 
+    def _load(self) -> bool:
+        """Load the watermark at the first read; True when there is none (a first run)."""
+        self.loaded = True
+        mark = self.s.marks.load()
+        assert mark is None or isinstance(mark, Pop3Mark)
+        self.watermark, self.stored = mark, mark is not None
+        return mark is None
+
     def read(self) -> Iterator[Document | Failed]:
         s, op = self.s, self.s.operation
         pop = self._open()
         listing = pop.listing()
         by_uidl = {m.uidl: m for m in listing}
         self.present = set(by_uidl)
-        first = False
-        if not self.loaded:
-            self.loaded = True
-            mark = s.marks.load()
-            assert mark is None or isinstance(mark, Pop3Mark)
-            self.watermark = mark
-            first = self.watermark is None
-            self.stored = not first
+        first = not self.loaded and self._load()
         assert self.watermark is not None or first
         before_taken = set(self.watermark.taken) if self.watermark else set()
         before_kept = set(self.watermark.kept) if self.watermark else set()

@@ -55,7 +55,10 @@ def test_smtp(connection: MailConnection, logger: logging.Logger | None = None) 
         ]
         if isinstance(smtp.sock, ssl.SSLSocket):
             cert = smtp.sock.getpeercert() or {}
-            subject = dict(item[0] for item in cert.get("subject", ()) if item)
+            subject: dict[str, str] = {}
+            for rdn in cert.get("subject", ()):
+                if rdn:
+                    subject[str(rdn[0][0])] = str(rdn[0][1])
             if subject:
                 facts.insert(4, ("certificate", f"{subject.get('commonName', '?')} (valid until {cert.get('notAfter', '?')})"))
         message = f"connected to {connection.endpoint}"

@@ -16,7 +16,7 @@ import smtplib
 __all__ = ["MAXLINE", "SMTP", "SMTPS"]
 
 #: The longest reply line smtplib accepts.
-MAXLINE: int = smtplib._MAXLINE  # noqa: SLF001 - documented above
+MAXLINE: int = smtplib._MAXLINE  # type: ignore[attr-defined]  # noqa: SLF001 - documented above (not in typeshed)
 
 
 class _Tracking:

@@ -182,7 +182,7 @@ class Opener:
                 fix="turn off user_password_auth if the server accepts mail without login",
             )
         offered = smtp.esmtp_features.get("auth", "").upper().split()
-        mechanism = conn.auth_mechanism
+        mechanism: str = conn.auth_mechanism
         if conn.uses_xoauth2:
             mechanism = "xoauth2"
         if mechanism != "auto" and mechanism.upper() not in offered:

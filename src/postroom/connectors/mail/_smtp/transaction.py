@@ -180,6 +180,8 @@ def one_by_one(
     the recipients deferred (4xx) with the reply."""
     smtp = session.smtp
     replies = Replies(recipients, delivery)
+    code: int
+    reply: bytes | str
     session.dirty = True
     code, reply = smtp.mail(sender, options)
     check_dropped(code, reply, session)
