@@ -9,6 +9,8 @@ share), ``_parse.py`` received messages into parts, ``get.py`` the Get operation
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from ...errors import ConfigError
 from ...sdk import Connector, OperationSession, RunContext, Settings, TestReport
 from ._smtp import PoolRegistry
@@ -16,6 +18,8 @@ from .get import MailGetSession, test_mail_connection
 from .properties import MAIL_PROPERTIES
 from .send import MailSendSession
 from .spec import InboundEndpoint, MailConnection, MailOperation
+
+_M = TypeVar("_M", MailConnection, MailOperation)
 
 __all__ = [
     "MailConnector",
@@ -44,11 +48,11 @@ class MailConnector(Connector):
         self.pools = PoolRegistry()
 
     def open(self, connection: Settings, operation: Settings, context: RunContext) -> OperationSession:
-        connection = _as(MailConnection, connection)
-        operation = _as(MailOperation, operation)
-        if operation.action == "get":
-            return MailGetSession.open(connection, operation, context)
-        return MailSendSession(connection, operation, context, self.pools)
+        mail_connection = _as(MailConnection, connection)
+        mail_operation = _as(MailOperation, operation)
+        if mail_operation.action == "get":
+            return MailGetSession.open(mail_connection, mail_operation, context)
+        return MailSendSession(mail_connection, mail_operation, context, self.pools)
 
     def test(self, connection: Settings) -> TestReport:
         """Connect, secure and log in as a send (and, for a reading connection, a get) would;
@@ -56,7 +60,7 @@ class MailConnector(Connector):
         return test_mail_connection(_as(MailConnection, connection))
 
 
-def _as(model: type, settings: Settings):  # noqa: ANN202 - returns an instance of model
+def _as(model: type[_M], settings: Settings | dict[str, Any]) -> _M:
     """Accept the model itself or a mapping (settings read straight from a component file)."""
     if isinstance(settings, model):
         return settings

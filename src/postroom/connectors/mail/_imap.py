@@ -28,7 +28,7 @@ import select
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -91,11 +91,24 @@ class _Streaming:
         return _Literal(spool, size)
 
 
-class _IMAP4(_Streaming, imaplib.IMAP4):
+def _answer_once(blob: bytes) -> Callable[[bytes], bytes]:
+    """An AUTHENTICATE answer: ``blob`` first; an empty answer to a challenge (an error in JSON)."""
+    def answer(challenge: bytes) -> bytes:
+        return b"" if challenge else blob
+    return answer
+
+
+def _answer_always(blob: bytes) -> Callable[[bytes], bytes]:
+    def answer(challenge: bytes) -> bytes:
+        return blob
+    return answer
+
+
+class _IMAP4(_Streaming, imaplib.IMAP4):  # type: ignore[misc]  # file: binary at run time
     pass
 
 
-class _IMAP4S(_Streaming, imaplib.IMAP4_SSL):
+class _IMAP4S(_Streaming, imaplib.IMAP4_SSL):  # type: ignore[misc]  # file: binary at run time
     pass
 
 
@@ -191,9 +204,10 @@ class ImapSession:
         phase = "connect"
         client: imaplib.IMAP4 | None = None
         try:
-            kind = _IMAP4S if ep.use_ssl else _IMAP4
-            client = kind.__new__(kind)
-            client.tracker = tracker  # type: ignore[attr-defined]
+            kind: type[_IMAP4] | type[_IMAP4S] = _IMAP4S if ep.use_ssl else _IMAP4
+            fresh = kind.__new__(kind)
+            fresh.tracker = tracker
+            client = fresh
             if ep.use_ssl:
                 client.__init__(ep.host, ep.port, ssl_context=inbound.context(),  # type: ignore[misc]
                                 timeout=inbound.conn.timeout_seconds)
@@ -255,7 +269,7 @@ class ImapSession:
                 blob = inbound.xoauth2_string().encode()
                 try:
                     # an error comes as a challenge holding JSON: answer it with nothing
-                    client.authenticate("XOAUTH2", lambda challenge, b=blob: b"" if challenge else b)
+                    client.authenticate("XOAUTH2", _answer_once(blob))
                     self.login = f"{ep.user_name} (XOAUTH2)"
                     return
                 except imaplib.IMAP4.error as exc:
@@ -267,7 +281,7 @@ class ImapSession:
             if "AUTH=PLAIN" in offered and mechanism in ("auto", "plain"):
                 # SASL PLAIN carries UTF-8 user names and passwords; LOGIN takes ASCII only.
                 blob = f"\0{ep.user_name}\0{ep.password}".encode()
-                client.authenticate("PLAIN", lambda _challenge, b=blob: b)
+                client.authenticate("PLAIN", _answer_always(blob))
                 self.login = f"{ep.user_name} (PLAIN)"
             else:
                 if "LOGINDISABLED" in offered:
@@ -346,7 +360,7 @@ class ImapSession:
                 args += [key, _quote_string(value)]
             elif self.utf8_search:
                 try:
-                    self.client.literal = value.encode("utf-8")
+                    self.client.literal = value.encode("utf-8")  # type: ignore[assignment]  # sent as bytes
                     data = self._call("SEARCH", self.client.uid, "SEARCH", "CHARSET", "UTF-8", *args, key)
                     return _uids(data)
                 except ConnectionFailed as exc:
@@ -395,8 +409,8 @@ class ImapSession:
             found[int(uid.group(1))] = ImapMessage(
                 int(uid.group(1)), _internal_date(when.group(1)) if when else None,
                 flags.group(1).decode("ascii", "replace") if flags else "", size, raw)
-        for uid in uids:
-            message = found.pop(uid, None)
+        for number in uids:
+            message = found.pop(number, None)
             if message is not None:
                 yield message
         for message in found.values():  # pragma: no cover - the server sent more than asked
@@ -487,7 +501,7 @@ class ImapSession:
         previous = sock.gettimeout()
         sock.settimeout(0.0)
         try:
-            data = self.client.file.peek(1)  # type: ignore[attr-defined]
+            data = self.client.file.peek(1)  # type: ignore[union-attr]  # a BufferedReader at run time
             return bool(data), not data
         except (BlockingIOError, ssl.SSLWantReadError):
             return False, False

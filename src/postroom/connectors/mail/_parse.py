@@ -469,7 +469,7 @@ class _Walker:
         keep = (kind in self.keep and taken) or (kind == "attachment" and "attachment" in self.keep)
         charset = (headers.get_content_charset() or "").strip() if content_type.startswith("text/") else ""
         sink = _Sink() if keep else _Null()
-        out = sink
+        out: _Sink | _Null | _Text = sink
         if keep and kind in ("text", "html"):
             out = _Text(sink, _python_charset(charset), self.warnings.append, where)  # type: ignore[arg-type]
         decoder = _decoder(_encoding(headers), out, where)

@@ -51,7 +51,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
@@ -473,7 +473,7 @@ class MailSendSession(OperationSession):
 
     def record_outcome(self, job: Outgoing, sender: _Sender) -> None:
         """One email's outcome: its journal record, and its document's tally."""
-        plan, email, entry = job.tag  # type: ignore[misc]
+        plan, email, entry = cast("tuple[_Plan, _Email, Any]", job.tag)
         plan.in_flight -= 1
         if job.error is not None:
             said = redact(str(job.error), self._secrets)
