@@ -103,7 +103,7 @@ def test_parse_addresses_cache_hands_out_fresh_lists():
 def test_envelope_addresses_are_quoted_as_smtplib_quotes_them(address):
     import smtplib
 
-    from postroom.connectors.mail._smtp import _quoteaddr
+    from postroom.connectors.mail._smtp.wire import quoteaddr as _quoteaddr
 
     assert _quoteaddr(address) == smtplib.quoteaddr(address)
 

@@ -405,7 +405,7 @@ def test_the_short_reply_reader_answers_as_smtplib(wire):
     import io
     import smtplib
 
-    from postroom.connectors.mail._smtp import _getreply
+    from postroom.connectors.mail._smtp.wire import getreply as _getreply
 
     def outcome(read):
         client = smtplib.SMTP()

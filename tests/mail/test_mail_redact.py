@@ -9,7 +9,7 @@ import binascii
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from postroom.connectors.mail._redact import redact
+from postroom.connectors.mail._errors import redact
 
 USER, PASSWORD, TOKEN = "clinic@example.com", "Pässwort-42!", "ya29.a0AfB_byC-token-value"
 

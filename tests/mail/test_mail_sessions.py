@@ -8,7 +8,8 @@ import pytest
 from mailkit import SinkDump, operation, plain_connection
 from test_mail_send import run
 
-from postroom.connectors.mail._smtp import RateLimiter, SmtpPool, TokenSource
+from postroom.connectors.mail._oauth import TokenSource
+from postroom.connectors.mail._smtp import RateLimiter, SmtpPool
 from postroom.connectors.mail.send import journal_key
 from postroom.connectors.mail.spec import MailConnection
 from postroom.errors import AuthenticationFailed, ConnectionFailed

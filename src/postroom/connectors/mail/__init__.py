@@ -1,8 +1,9 @@
 """The Mail connector: send email over SMTP, read it over POP3 or IMAP.
 
-Role files (DESIGN.md principle 3): ``spec.py`` the settings models, ``_smtp.py``
-sessions, TLS, login and the pool, ``mime.py`` message building, ``send.py`` the Send
-operation; ``_pop3.py`` and ``_imap.py`` reading sessions (``_inbound.py`` what they
+Role files (DESIGN.md principle 3): ``spec.py`` the settings models; ``_tls.py`` TLS
+contexts, ``_oauth.py`` OAuth tokens, ``_errors.py`` error kinds and redaction, for every
+protocol; the ``_smtp`` package SMTP sessions, transactions and the pool; ``mime.py``
+message building, ``send.py`` the Send operation; ``connection.py`` the connection test; ``_pop3.py`` and ``_imap.py`` reading sessions (``_inbound.py`` what they
 share), ``_parse.py`` received messages into parts, ``get.py`` the Get operation.
 """
 
@@ -17,6 +18,8 @@ from .get import MailGetSession, test_mail_connection
 from .properties import MAIL_PROPERTIES
 from .send import MailSendSession
 from .spec import InboundEndpoint, MailConnection, MailOperation
+
+_M = TypeVar("_M", MailConnection, MailOperation)
 
 __all__ = [
     "MailConnector",

@@ -13,6 +13,10 @@ fetch, flags, MOVE, and IDLE.
   data is awaited with ``select`` and a non-blocking peek at imaplib's buffer, so an
   idle period never breaks the connection and :meth:`ImapSession.idle` can stop within a
   second when asked to.
+
+This is the one module of the IMAP side that uses imaplib internals (marked ``noqa: SLF001``):
+``_create_socket`` (overridden, to know that TCP is up), ``_new_tag`` and ``_get_line`` (IDLE,
+which imaplib has no method for).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import select
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -64,7 +68,7 @@ class _Streaming:
     file: IO[bytes]
 
     def _create_socket(self, timeout):  # noqa: ANN001, ANN202 - imaplib's signature
-        sock = imaplib.IMAP4._create_socket(self, timeout)  # type: ignore[arg-type]
+        sock = imaplib.IMAP4._create_socket(self, timeout)  # type: ignore[arg-type]  # noqa: SLF001 - imaplib internal, see the module doc
         self.tracker.connected = True
         context = getattr(self, "ssl_context", None)
         if isinstance(self, imaplib.IMAP4_SSL) and context is not None:
@@ -87,11 +91,24 @@ class _Streaming:
         return _Literal(spool, size)
 
 
-class _IMAP4(_Streaming, imaplib.IMAP4):
+def _answer_once(blob: bytes) -> Callable[[bytes], bytes]:
+    """An AUTHENTICATE answer: ``blob`` first; an empty answer to a challenge (an error in JSON)."""
+    def answer(challenge: bytes) -> bytes:
+        return b"" if challenge else blob
+    return answer
+
+
+def _answer_always(blob: bytes) -> Callable[[bytes], bytes]:
+    def answer(challenge: bytes) -> bytes:
+        return blob
+    return answer
+
+
+class _IMAP4(_Streaming, imaplib.IMAP4):  # type: ignore[misc]  # file: binary at run time
     pass
 
 
-class _IMAP4S(_Streaming, imaplib.IMAP4_SSL):
+class _IMAP4S(_Streaming, imaplib.IMAP4_SSL):  # type: ignore[misc]  # file: binary at run time
     pass
 
 
@@ -187,9 +204,10 @@ class ImapSession:
         phase = "connect"
         client: imaplib.IMAP4 | None = None
         try:
-            kind = _IMAP4S if ep.use_ssl else _IMAP4
-            client = kind.__new__(kind)
-            client.tracker = tracker  # type: ignore[attr-defined]
+            kind: type[_IMAP4] | type[_IMAP4S] = _IMAP4S if ep.use_ssl else _IMAP4
+            fresh = kind.__new__(kind)
+            fresh.tracker = tracker
+            client = fresh
             if ep.use_ssl:
                 client.__init__(ep.host, ep.port, ssl_context=inbound.context(),  # type: ignore[misc]
                                 timeout=inbound.conn.timeout_seconds)
@@ -251,7 +269,7 @@ class ImapSession:
                 blob = inbound.xoauth2_string().encode()
                 try:
                     # an error comes as a challenge holding JSON: answer it with nothing
-                    client.authenticate("XOAUTH2", lambda challenge, b=blob: b"" if challenge else b)
+                    client.authenticate("XOAUTH2", _answer_once(blob))
                     self.login = f"{ep.user_name} (XOAUTH2)"
                     return
                 except imaplib.IMAP4.error as exc:
@@ -263,7 +281,7 @@ class ImapSession:
             if "AUTH=PLAIN" in offered and mechanism in ("auto", "plain"):
                 # SASL PLAIN carries UTF-8 user names and passwords; LOGIN takes ASCII only.
                 blob = f"\0{ep.user_name}\0{ep.password}".encode()
-                client.authenticate("PLAIN", lambda _challenge, b=blob: b)
+                client.authenticate("PLAIN", _answer_always(blob))
                 self.login = f"{ep.user_name} (PLAIN)"
             else:
                 if "LOGINDISABLED" in offered:
@@ -342,7 +360,7 @@ class ImapSession:
                 args += [key, _quote_string(value)]
             elif self.utf8_search:
                 try:
-                    self.client.literal = value.encode("utf-8")
+                    self.client.literal = value.encode("utf-8")  # type: ignore[assignment]  # sent as bytes
                     data = self._call("SEARCH", self.client.uid, "SEARCH", "CHARSET", "UTF-8", *args, key)
                     return _uids(data)
                 except ConnectionFailed as exc:
@@ -391,8 +409,8 @@ class ImapSession:
             found[int(uid.group(1))] = ImapMessage(
                 int(uid.group(1)), _internal_date(when.group(1)) if when else None,
                 flags.group(1).decode("ascii", "replace") if flags else "", size, raw)
-        for uid in uids:
-            message = found.pop(uid, None)
+        for number in uids:
+            message = found.pop(number, None)
             if message is not None:
                 yield message
         for message in found.values():  # pragma: no cover - the server sent more than asked
@@ -440,10 +458,10 @@ class ImapSession:
         client = self.client
         notified = False
         try:
-            tag = client._new_tag()
+            tag = client._new_tag()  # noqa: SLF001 - imaplib internal, see the module doc
             client.send(tag + b" IDLE\r\n")
             while True:
-                line = client._get_line()
+                line = client._get_line()  # noqa: SLF001 - imaplib internal, see the module doc
                 if line.startswith(b"+"):
                     break
                 if line.startswith(tag):
@@ -456,14 +474,14 @@ class ImapSession:
                 if remaining <= 0:
                     break
                 if self._line_ready(min(1.0, remaining)):
-                    line = client._get_line()
+                    line = client._get_line()  # noqa: SLF001 - imaplib internal, see the module doc
                     if line.startswith(b"* BYE"):
                         raise ConnectionFailed(f"the IMAP server {self.inbound.where} ended the session: "
                                                f"{_text(line)}")
                     notified = bool(_NOTIFY.match(line))
             client.send(b"DONE\r\n")
             while True:
-                line = client._get_line()
+                line = client._get_line()  # noqa: SLF001 - imaplib internal, see the module doc
                 if line.startswith(tag):
                     client.tagged_commands.pop(tag, None)
                     if not line[len(tag):].strip().upper().startswith(b"OK"):
@@ -483,7 +501,7 @@ class ImapSession:
         previous = sock.gettimeout()
         sock.settimeout(0.0)
         try:
-            data = self.client.file.peek(1)  # type: ignore[attr-defined]
+            data = self.client.file.peek(1)  # type: ignore[union-attr]  # a BufferedReader at run time
             return bool(data), not data
         except (BlockingIOError, ssl.SSLWantReadError):
             return False, False

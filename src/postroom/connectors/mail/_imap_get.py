@@ -7,11 +7,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...errors import ConnectionFailed
 from ...sdk import Document, Failed
 from ._imap import ImapSession, SelectInfo, uid_set
+from ._marks import ImapMark, Pending, Pop3Mark
 from ._message import HEAD_BYTES, header_block, held_back, received_from_headers
 from ._parse import parse_headers
 
@@ -64,13 +65,13 @@ def _parse_uid_set(text: str) -> list[int]:
     return out
 
 
-def _describe(actions: dict[str, Any]) -> str:
+def _describe(actions: Pending) -> str:
     done = []
-    if actions.get("mark"):
+    if actions.mark:
         done.append("marked as read")
-    if actions.get("move"):
-        done.append(f"moved to {actions['move']}")
-    elif actions.get("delete"):
+    if actions.move:
+        done.append(f"moved to {actions.move}")
+    elif actions.delete:
         done.append("deleted")
     return " and ".join(done) or "passed by the watermark"
 
@@ -83,7 +84,7 @@ class ImapReader:
         self.imap: ImapSession | None = None
         self.info: SelectInfo | None = None
         self.loaded = False
-        self.watermark: dict[str, Any] | None = None
+        self.watermark: ImapMark | None = None
         self.first_date: date | None = None
         self.handled = 0  # highest UID dealt with in this execution
         self.taken: list[int] = []
@@ -123,7 +124,7 @@ class ImapReader:
             criteria.append("UNSEEN")
         if since:
             criteria += ["SINCE", _imap_date(since)]
-        senders = sorted(self.s.senders)
+        senders = sorted(self.s.selection.senders)
         ascii_senders = [a for a in senders if a.isascii()]
         if senders and len(ascii_senders) == len(senders):
             keys = [f"FROM {_quote(a)}" for a in senders]
@@ -138,7 +139,7 @@ class ImapReader:
         """The messages an earlier execution held back (a document failed) that are still
         there and still selected: they are read again."""
         assert self.watermark is not None
-        held = _parse_uid_set(self.watermark.get("retry", ""))
+        held = _parse_uid_set(self.watermark.retry)
         found: set[int] = set()
         for chunk in uid_set(held):
             criteria, text = self._criteria(0, since)
@@ -150,41 +151,48 @@ class ImapReader:
         if properties.get("mail.folder") == self.folder and uid.isdigit():
             self.failed.add(int(uid))
 
+    def _load(self, imap: ImapSession) -> bool:
+        """Load the watermark (finishing a commit left undone) at the first read; False when a
+        first run with start_from: now only stores its baseline."""
+        s, op, info = self.s, self.s.operation, self.info
+        assert info is not None
+        self.loaded = True
+        watermark = s.marks.load()
+        assert watermark is None or isinstance(watermark, ImapMark)
+        if watermark and watermark.pending and not s.context.dry_run:
+            watermark = self._finish_pending(watermark)
+        if watermark is not None and watermark.uidvalidity != info.uidvalidity:
+            s.context.log.warning(
+                f"the folder {self.folder} of {s.resource_key()} was renumbered by the server (UIDVALIDITY "
+                f"{watermark.uidvalidity} is now {info.uidvalidity}); reading it as on a first run "
+                f"(start_from: {op.start_from})")
+            watermark = None
+        if watermark is None:
+            if op.start_from == "now":
+                baseline = info.uidnext - 1 if info.uidnext else max(imap.search(["ALL"]), default=0)
+                self.watermark = ImapMark(info.uidvalidity, baseline)
+                if not s.context.dry_run:
+                    s.marks.save(self.watermark)
+                    self.stored = True
+                s.context.log.info(
+                    f"first run on {s.resource_key()}: {info.exists} message(s) already there are left alone "
+                    "(start_from: now); set start_from: all or date to read them")
+                return False
+            self.watermark = ImapMark(info.uidvalidity, 0)
+            self.first_date = op.start_date if op.start_from == "date" else None
+        else:
+            self.watermark, self.stored = watermark, True
+        if op.move_to_folder and not s.context.dry_run:
+            imap.ensure_folder(op.move_to_folder)
+        return True
+
     def read(self) -> Iterator[Document | Failed]:
         s, op = self.s, self.s.operation
         imap = self._open()
-        info = self.info
-        assert info is not None
-        if not self.loaded:
-            self.loaded = True
-            watermark = s.load_watermark()
-            if watermark and watermark.get("pending") and not s.context.dry_run:
-                watermark = self._finish_pending(watermark)
-            if watermark is not None and watermark.get("uidvalidity") != info.uidvalidity:
-                s.context.log.warning(
-                    f"the folder {self.folder} of {s.resource_key()} was renumbered by the server (UIDVALIDITY "
-                    f"{watermark.get('uidvalidity')} is now {info.uidvalidity}); reading it as on a first run "
-                    f"(start_from: {op.start_from})")
-                watermark = None
-            if watermark is None:
-                if op.start_from == "now":
-                    baseline = info.uidnext - 1 if info.uidnext else max(imap.search(["ALL"]), default=0)
-                    self.watermark = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": baseline}
-                    if not s.context.dry_run:
-                        s.save_watermark(self.watermark)
-                        self.stored = True
-                    s.context.log.info(
-                        f"first run on {s.resource_key()}: {info.exists} message(s) already there are left alone "
-                        "(start_from: now); set start_from: all or date to read them")
-                    return
-                self.watermark = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": 0}
-                self.first_date = op.start_date if op.start_from == "date" else None
-            else:
-                self.watermark, self.stored = watermark, True
-            if op.move_to_folder and not s.context.dry_run:
-                imap.ensure_folder(op.move_to_folder)
+        if not self.loaded and not self._load(imap):
+            return
         assert self.watermark is not None
-        floor = max(int(self.watermark["uid"]), self.handled)
+        floor = max(self.watermark.uid, self.handled)
         since = max(filter(None, (op.since, self.first_date)), default=None)
         criteria, text = self._criteria(floor, since)
         uids = sorted(u for u in imap.search(criteria, text) if u > floor)
@@ -201,7 +209,7 @@ class ImapReader:
         folder = self.folder
         for batch in _batches(uids, sizes):
             messages = imap.fetch(batch)
-            filtering = bool(s.senders or op.subject_filter or op.since)  # the server searched; check exactly
+            filtering = s.selection.filtering  # the server searched; check exactly
             for message in messages:
                 try:
                     received = message.received
@@ -210,7 +218,7 @@ class ImapReader:
                         message.raw.seek(0)
                         headers = parse_headers(header_block(head))
                         received = received or received_from_headers(headers)
-                        if not s.matches(headers, received):
+                        if not s.selection.matches(headers, received):
                             self.handled = max(self.handled, message.uid)
                             continue
                     result = s.read_message(message.raw, received, {"mail.uid": str(message.uid),
@@ -232,17 +240,17 @@ class ImapReader:
             self.complete = True
 
     # -- commit -------------------------------------------------------------------------------
-    def _actions(self) -> dict[str, Any]:
+    def _actions(self, uids: str = "") -> Pending:
         op = self.s.operation
-        return {"mark": bool(op.mark_as_read), "move": op.move_to_folder or "",
-                "delete": bool(op.delete_after_read)}
+        return Pending(uids, mark=bool(op.mark_as_read), move=op.move_to_folder or "",
+                       delete=bool(op.delete_after_read))
 
     def commit(self) -> None:
         s = self.s
         if not self.loaded or self.watermark is None or self.info is None:
             return
         info = self.info
-        before = int(self.watermark["uid"])
+        before = self.watermark.uid
         new_uid = max(before, self.handled)
         if self.complete and info.uidnext:
             new_uid = max(new_uid, info.uidnext - 1)  # everything below matched nothing at search time
@@ -250,56 +258,54 @@ class ImapReader:
         done = [uid for uid in self.taken if uid not in failed]
         retry = ",".join(uid_set(sorted((self.retry - set(self.taken)) | failed)))
         actions = self._actions()
-        acting = bool(done) and (actions["mark"] or actions["move"] or actions["delete"])
+        acting = bool(done) and (actions.mark or bool(actions.move) or actions.delete)
         if s.context.dry_run:
             if done:
                 s.context.log.info(f"dry run: {len(done)} message(s) would now be {_describe(actions)}; "
                                    "the watermark is not advanced")
             return
-        if new_uid == before and not acting and self.stored and retry == self.watermark.get("retry", ""):
+        if new_uid == before and not acting and self.stored and retry == self.watermark.retry:
             return
-        watermark: dict[str, Any] = {"protocol": "imap", "uidvalidity": info.uidvalidity, "uid": new_uid}
-        if retry:
-            watermark["retry"] = retry
+        watermark = ImapMark(info.uidvalidity, new_uid, retry)
         if acting:
-            pending = {"uids": ",".join(uid_set(done)), **actions}
-            s.save_watermark({**watermark, "pending": pending})
+            pending = self._actions(",".join(uid_set(done)))
+            s.marks.save(ImapMark(info.uidvalidity, new_uid, retry, pending))
             self._apply(pending, info.uidvalidity)
             s.context.log.info(f"{len(done)} message(s) {_describe(actions)} after the execution succeeded")
         if failed:
             s.context.log.warning(held_back(len(failed)))
-        s.save_watermark(watermark)
+        s.marks.save(watermark)
         self.watermark, self.taken, self.stored = watermark, [], True
         self.failed, self.retry = set(), set()
 
-    def _apply(self, pending: dict[str, Any], uidvalidity: int) -> None:
+    def _apply(self, pending: Pending, uidvalidity: int | None) -> None:
         imap = self._open()
         assert self.info is not None
         if self.info.uidvalidity != uidvalidity:  # pragma: no cover - _open raises first
             return
-        uids = _parse_uid_set(pending.get("uids", ""))
+        uids = _parse_uid_set(pending.uids)
         if not uids:
             return
-        if pending.get("mark"):
+        if pending.mark:
             imap.add_flags(uids, "\\Seen")
-        if pending.get("move"):
-            imap.move(uids, pending["move"])
-        elif pending.get("delete"):
+        if pending.move:
+            imap.move(uids, pending.move)
+        elif pending.delete:
             imap.add_flags(uids, "\\Deleted")
             imap.expunge(uids)
 
-    def _finish_pending(self, watermark: dict[str, Any]) -> dict[str, Any]:
+    def _finish_pending(self, mark: ImapMark) -> ImapMark:
         s = self.s
-        pending = watermark.pop("pending")
-        assert self.info is not None
-        if watermark.get("uidvalidity") == self.info.uidvalidity:
-            if pending.get("move"):
-                self._open().ensure_folder(pending["move"])
+        pending, watermark = mark.pending, mark.settled()
+        assert self.info is not None and pending is not None
+        if watermark.uidvalidity == self.info.uidvalidity:
+            if pending.move:
+                self._open().ensure_folder(pending.move)
             self._apply(pending, self.info.uidvalidity)
             s.context.log.info(
-                f"finished what the last successful execution could not: messages {pending.get('uids')} "
+                f"finished what the last successful execution could not: messages {pending.uids} "
                 f"{_describe(pending)}")
-        s.save_watermark(watermark)
+        s.marks.save(watermark)
         return watermark
 
     def close(self) -> None:
@@ -326,8 +332,8 @@ class ImapReader:
         to finish, a renumbered folder, or a first run with start_from: now (whose fetch
         stores the baseline at once)."""
         op = self.s.operation
-        watermark = self.s.load_watermark()
-        assert watcher.selected is not None
+        watermark = self.s.marks.load()
+        assert watcher.selected is not None and not isinstance(watermark, Pop3Mark)
         since = op.since
         if watermark is None:
             if op.start_from == "now":
@@ -335,10 +341,10 @@ class ImapReader:
             floor = 0  # a first run with start_from all or date: what it would take
             if op.start_from == "date":
                 since = max(filter(None, (op.since, op.start_date)), default=None)
-        elif watermark.get("uidvalidity") != watcher.selected.uidvalidity or watermark.get("pending"):
+        elif watermark.uidvalidity != watcher.selected.uidvalidity or watermark.pending:
             return True
         else:
-            floor = int(watermark.get("uid", 0))
+            floor = watermark.uid
         criteria, text = self._criteria(floor, since)
         return any(u > floor for u in watcher.search(criteria, text))
 

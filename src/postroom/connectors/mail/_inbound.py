@@ -1,6 +1,6 @@
 """What reading mail over POP3 and IMAP shares: settings advice, TLS, login rules, error mapping.
 
-The rules are the sending side's (``_smtp.py``): implicit TLS with ``use_ssl`` (POP3S
+The rules are the sending side's (``_smtp``; TLS in ``_tls.py``, error kinds in ``_errors.py``): implicit TLS with ``use_ssl`` (POP3S
 995, IMAPS 993); STARTTLS/STLS with ``use_tls`` only, and a server that does not offer
 it is an error, never a silent fall back to clear text; certificates and host names
 verified unless ``verify_certificates`` is off (then a warning is logged every time);
@@ -15,13 +15,13 @@ through :func:`redact` first.
 
 from __future__ import annotations
 
-import socket
 import ssl
 from dataclasses import dataclass
 
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
-from ._redact import redact
-from ._smtp import TokenSource, ssl_context_for
+from ._errors import classify, redact
+from ._oauth import TokenSource
+from ._tls import cert_reason, insecure_warning, ssl_context_for
 from .spec import InboundEndpoint, MailConnection
 
 __all__ = ["Fields", "Inbound", "NotThisProtocol", "redact"]
@@ -30,15 +30,6 @@ __all__ = ["Fields", "Inbound", "NotThisProtocol", "redact"]
 class NotThisProtocol(ConnectionFailed):
     """The server answered with a greeting of no mail-reading protocol (an SMTP ``220``)."""
 
-_NOT_TLS = (
-    "WRONG_VERSION_NUMBER",
-    "UNEXPECTED_EOF",
-    "RECORD_LAYER_FAILURE",
-    "PACKET_LENGTH_TOO_LONG",
-    "HTTP_REQUEST",
-    "UNKNOWN_PROTOCOL",
-    "EOF occurred",
-)
 _NAMES = {"pop3": "POP3", "imap": "IMAP"}
 _TLS_PORTS = {"pop3": 995, "imap": 993}
 _PLAIN_PORTS = {"pop3": 110, "imap": 143}
@@ -100,10 +91,7 @@ class Inbound:
         return self._context
 
     def insecure_warning(self) -> str | None:
-        if self.conn.verify_certificates:
-            return None
-        return (f"certificate verification is off for {self.address}: anyone on the network can read the mail "
-                "and the password (set verify_certificates: true and trusted_ca_file instead)")
+        return insecure_warning(self.conn, self.address)
 
     # -- login rules ------------------------------------------------------------------------
     def check_login(self, tls: bool) -> None:
@@ -165,49 +153,64 @@ class Inbound:
 
     def map(self, exc: BaseException, phase: str, *, connected: bool) -> Exception:
         """A library or socket error as one of ours, with the setting to change."""
-        ep, f = self.endpoint, self.fields
-        where = self.where
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            reason = exc.verify_message or exc.reason or str(exc)
-            if "hostname" in str(reason).lower() or "ip address mismatch" in str(reason).lower():
-                return ConnectionFailed(
-                    f"the certificate of {where} does not name the host {ep.host!r} ({reason})",
-                    fix=f"set {f.host} to a name the certificate holds", field=f.host, retryable=False)
-            return ConnectionFailed(
-                f"the certificate of {self.address} is not trusted ({reason})",
-                fix="set trusted_ca_file to the PEM file of the CA that signed it, or point SSL_CERT_FILE at a "
-                "bundle that holds it", field="trusted_ca_file", retryable=False)
-        if isinstance(exc, ssl.SSLError) and phase == "connect" and ep.use_ssl:
-            text = f"{exc.reason or ''} {exc}"
-            if any(marker in text for marker in _NOT_TLS):
-                return ConnectionFailed(
-                    f"the {self.name} server at {where} does not speak TLS from the first byte ({f.use_ssl}); port "
-                    f"{ep.port} expects STARTTLS or plain {self.name}: set {f.use_ssl}: false and {f.use_tls}: true, "
-                    f"or use port {_TLS_PORTS[self.protocol]}", field=f.use_ssl, retryable=False)
-        if isinstance(exc, ssl.SSLError):
-            step = "after STARTTLS with" if phase == "starttls" else "with"
-            return ConnectionFailed(f"TLS {step} {self.address} failed: {exc.reason or exc}", retryable=False)
-        if isinstance(exc, socket.gaierror):
-            return ConnectionFailed(f"cannot find the host {ep.host!r}: {exc.strerror or exc}", field=f.host)
-        if isinstance(exc, ConnectionRefusedError):
-            return ConnectionFailed(
-                f"{where} refused the connection ({self.name})",
-                fix=f"check {f.host} and {f.port} ({_TLS_PORTS[self.protocol]} with {f.use_ssl}, "
-                f"{_PLAIN_PORTS[self.protocol]} with {f.use_tls}) and that the server runs")
-        if isinstance(exc, TimeoutError | socket.timeout) or "timed out" in str(exc):
-            if phase == "connect" and connected and not ep.use_ssl:
-                return ConnectionFailed(
-                    f"{where} accepted the connection but sent no {self.name} greeting within "
-                    f"{self.conn.timeout_seconds:g} s; it probably expects TLS from the first byte (as port "
-                    f"{_TLS_PORTS[self.protocol]} does): set {f.use_ssl}: true", field=f.use_ssl)
-            return ConnectionFailed(f"{self.address} did not answer within {self.conn.timeout_seconds:g} s ({phase})",
-                                    fix="check host, port and firewalls, or raise timeout_seconds")
-        if isinstance(exc, EOFError | ConnectionResetError | BrokenPipeError) and phase == "connect" and not ep.use_ssl:
-            return ConnectionFailed(
-                f"{where} closed the connection before a {self.name} greeting; if it expects TLS from the first "
-                f"byte (port {_TLS_PORTS[self.protocol]}), set {f.use_ssl}: true", field=f.use_ssl)
+        kind = classify(exc, phase, implicit_tls=self.endpoint.use_ssl,
+                        closed=(EOFError, ConnectionResetError, BrokenPipeError))
+        if kind == "closed" and self.endpoint.use_ssl:
+            kind = "other"
+        wording = getattr(self, "_" + kind.replace("-", "_"), None)
+        if wording is not None:
+            return wording(exc, phase, connected)  # type: ignore[no-any-return]
         if isinstance(exc, OSError):
             detail = exc.strerror or redact(str(exc), self.secrets) or type(exc).__name__
-            return ConnectionFailed(f"the {self.name} session with {where} failed ({phase}): {detail}")
+            return ConnectionFailed(f"the {self.name} session with {self.where} failed ({phase}): {detail}")
         detail = redact(str(exc), self.secrets) or type(exc).__name__
-        return ConnectionFailed(f"the {self.name} session with {where} failed ({phase}): {detail}")
+        return ConnectionFailed(f"the {self.name} session with {self.where} failed ({phase}): {detail}")
+
+    def _certificate_host(self, exc: ssl.SSLCertVerificationError, phase: str, connected: bool) -> Exception:
+        f = self.fields
+        return ConnectionFailed(
+            f"the certificate of {self.where} does not name the host {self.endpoint.host!r} ({cert_reason(exc)})",
+            fix=f"set {f.host} to a name the certificate holds", field=f.host, retryable=False)
+
+    def _certificate_untrusted(self, exc: ssl.SSLCertVerificationError, phase: str, connected: bool) -> Exception:
+        return ConnectionFailed(
+            f"the certificate of {self.address} is not trusted ({cert_reason(exc)})",
+            fix="set trusted_ca_file to the PEM file of the CA that signed it, or point SSL_CERT_FILE at a "
+            "bundle that holds it", field="trusted_ca_file", retryable=False)
+
+    def _not_tls(self, exc: BaseException, phase: str, connected: bool) -> Exception:
+        f, tls_port = self.fields, _TLS_PORTS[self.protocol]
+        return ConnectionFailed(
+            f"the {self.name} server at {self.where} does not speak TLS from the first byte ({f.use_ssl}); port "
+            f"{self.endpoint.port} expects STARTTLS or plain {self.name}: set {f.use_ssl}: false and {f.use_tls}: "
+            f"true, or use port {tls_port}", field=f.use_ssl, retryable=False)
+
+    def _tls(self, exc: ssl.SSLError, phase: str, connected: bool) -> Exception:
+        step = "after STARTTLS with" if phase == "starttls" else "with"
+        return ConnectionFailed(f"TLS {step} {self.address} failed: {exc.reason or exc}", retryable=False)
+
+    def _unknown_host(self, exc: OSError, phase: str, connected: bool) -> Exception:
+        return ConnectionFailed(f"cannot find the host {self.endpoint.host!r}: {exc.strerror or exc}",
+                                field=self.fields.host)
+
+    def _refused(self, exc: BaseException, phase: str, connected: bool) -> Exception:
+        f = self.fields
+        return ConnectionFailed(
+            f"{self.where} refused the connection ({self.name})",
+            fix=f"check {f.host} and {f.port} ({_TLS_PORTS[self.protocol]} with {f.use_ssl}, "
+            f"{_PLAIN_PORTS[self.protocol]} with {f.use_tls}) and that the server runs")
+
+    def _timeout(self, exc: BaseException, phase: str, connected: bool) -> Exception:
+        seconds = self.conn.timeout_seconds
+        if phase == "connect" and connected and not self.endpoint.use_ssl:
+            return ConnectionFailed(
+                f"{self.where} accepted the connection but sent no {self.name} greeting within "
+                f"{seconds:g} s; it probably expects TLS from the first byte (as port "
+                f"{_TLS_PORTS[self.protocol]} does): set {self.fields.use_ssl}: true", field=self.fields.use_ssl)
+        return ConnectionFailed(f"{self.address} did not answer within {seconds:g} s ({phase})",
+                                fix="check host, port and firewalls, or raise timeout_seconds")
+
+    def _closed(self, exc: BaseException, phase: str, connected: bool) -> Exception:
+        return ConnectionFailed(
+            f"{self.where} closed the connection before a {self.name} greeting; if it expects TLS from the first "
+            f"byte (port {_TLS_PORTS[self.protocol]}), set {self.fields.use_ssl}: true", field=self.fields.use_ssl)

@@ -47,8 +47,9 @@ def message_documents(raw: IO[bytes], op: MailOperation, limits: Limits | None =
                                 "server (not deleted, moved or marked) and later runs pass it")
     try:
         properties = message_properties(parsed.headers, received, extra, raw)
-        for warning in parsed.warnings if warn is not None else ():
-            warn(f"{label} {properties['mail.message_id']}: {warning}")
+        if warn is not None:
+            for warning in parsed.warnings:
+                warn(f"{label} {properties['mail.message_id']}: {warning}")
         if op.disposition == "attachment":
             documents = []
             for part in parsed.attachments:
@@ -59,9 +60,9 @@ def message_documents(raw: IO[bytes], op: MailOperation, limits: Limits | None =
         if op.body == "both":
             bodies = [p for p in (parsed.text, parsed.html) if p is not None]
         elif op.body == "html":
-            bodies = [parsed.html or parsed.text] if (parsed.html or parsed.text) else []
+            bodies = [p for p in (parsed.html or parsed.text,) if p is not None]
         else:
-            bodies = [parsed.text or parsed.html] if (parsed.text or parsed.html) else []
+            bodies = [p for p in (parsed.text or parsed.html,) if p is not None]
         if not bodies:
             return [Document(b"", {**properties, "mail.content_type": "text/plain; charset=utf-8"})]
         return [Document.from_stream(part.content, {**properties,  # type: ignore[union-attr]

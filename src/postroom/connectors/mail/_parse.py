@@ -156,11 +156,11 @@ class _Lines:
     comes in pieces, and only the first piece of a line can be a boundary."""
 
     def __init__(self, stream: IO[bytes]) -> None:
-        self._read = stream.readline
+        self.readline = stream.readline  # public: the body loop reads lines itself (hot path)
         self.at_start = True  # the next piece starts a line
 
     def next(self) -> tuple[bytes, bool] | None:
-        piece = self._read(_LINE_LIMIT)
+        piece = self.readline(_LINE_LIMIT)
         if not piece:
             return None
         starts = self.at_start
@@ -469,7 +469,7 @@ class _Walker:
         keep = (kind in self.keep and taken) or (kind == "attachment" and "attachment" in self.keep)
         charset = (headers.get_content_charset() or "").strip() if content_type.startswith("text/") else ""
         sink = _Sink() if keep else _Null()
-        out = sink
+        out: _Sink | _Null | _Text = sink
         if keep and kind in ("text", "html"):
             out = _Text(sink, _python_charset(charset), self.warnings.append, where)  # type: ignore[arg-type]
         decoder = _decoder(_encoding(headers), out, where)
@@ -507,7 +507,7 @@ class _Walker:
         boundary belongs to the boundary (RFC 2046). Lines go to the decoder some 64 KB at
         a time; this loop is the parser's hot path, so it reads lines itself."""
         lines = self.lines
-        read = lines._read
+        read = lines.readline
         at_start = lines.at_start
         batch: list[bytes] = []
         size = 0

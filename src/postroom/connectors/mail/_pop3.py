@@ -4,6 +4,11 @@
 threshold, then disk), so a large message never sits in memory; poplib's own ``retr``
 would hold every line in a list and refuses lines over 2048 bytes. Deletions (``DELE``)
 take effect only at ``QUIT``: a session that ends any other way deletes nothing.
+
+This is the one module of the POP3 side that uses poplib internals (marked ``noqa: SLF001``):
+``_create_socket`` (overridden, to know that TCP is up and to wrap TLS with the server name),
+``_shortcmd``, ``_putcmd`` and ``_getresp`` (commands poplib has no method for, and the
+pipelined RETR stream).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import poplib
 import socket
 import ssl
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from io import BytesIO
 from tempfile import TemporaryFile
@@ -38,7 +43,7 @@ class _POP3(poplib.POP3):
     tracker: _Tracker
 
     def _create_socket(self, timeout):  # noqa: ANN001, ANN202 - poplib's signature
-        sock = super()._create_socket(timeout)
+        sock = super()._create_socket(timeout)  # noqa: SLF001 - poplib internal, see the module doc
         self.tracker.connected = True
         return sock
 
@@ -47,7 +52,7 @@ class _POP3S(poplib.POP3_SSL):
     tracker: _Tracker
 
     def _create_socket(self, timeout):  # noqa: ANN001, ANN202
-        sock = poplib.POP3._create_socket(self, timeout)
+        sock = poplib.POP3._create_socket(self, timeout)  # noqa: SLF001 - poplib internal, see the module doc
         self.tracker.connected = True
         return self.context.wrap_socket(sock, server_hostname=self.host)
 
@@ -79,9 +84,10 @@ class Pop3Session:
         phase = "connect"
         client: poplib.POP3 | None = None
         try:
-            kind = _POP3S if ep.use_ssl else _POP3
-            client = kind.__new__(kind)
-            client.tracker = tracker
+            kind: type[_POP3] | type[_POP3S] = _POP3S if ep.use_ssl else _POP3
+            fresh = kind.__new__(kind)
+            fresh.tracker = tracker
+            client = fresh
             if ep.use_ssl:
                 client.__init__(ep.host, ep.port, timeout=inbound.conn.timeout_seconds,  # type: ignore[misc]
                                 context=inbound.context())
@@ -132,9 +138,9 @@ class Pop3Session:
             for attempt in (1, 2):
                 token = base64.b64encode(inbound.xoauth2_string().encode()).decode()
                 try:
-                    resp = client._shortcmd(f"AUTH XOAUTH2 {token}")
+                    resp = client._shortcmd(f"AUTH XOAUTH2 {token}")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
                     if resp.startswith(b"+ ") or resp == b"+":  # an error challenge: end it
-                        client._shortcmd("")
+                        client._shortcmd("")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
                     self.login = f"{ep.user_name} (XOAUTH2)"
                     return
                 except poplib.error_proto as exc:
@@ -146,7 +152,7 @@ class Pop3Session:
             if "PLAIN" in sasl and mechanism in ("auto", "plain"):
                 # SASL PLAIN carries UTF-8 user names and passwords; USER/PASS may not.
                 blob = base64.b64encode(f"\0{ep.user_name}\0{ep.password}".encode()).decode()
-                client._shortcmd(f"AUTH PLAIN {blob}")
+                client._shortcmd(f"AUTH PLAIN {blob}")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
                 self.login = f"{ep.user_name} (PLAIN)"
             else:
                 client.user(ep.user_name)
@@ -195,7 +201,7 @@ class Pop3Session:
             raise
         return spool.result()
 
-    def retrieve_many(self, numbers: list[int], window: int = 16) -> Iterator[tuple[int, IO[bytes]]]:
+    def retrieve_many(self, numbers: list[int], window: int = 16) -> Generator[tuple[int, IO[bytes]], None, None]:
         """The messages in order, ``RETR`` commands pipelined ``window`` ahead when the
         server offers PIPELINING (RFC 2449), so the round trips overlap. A consumer that
         stops early leaves no answer unread: the rest are read and dropped."""
@@ -236,7 +242,7 @@ class Pop3Session:
 
     def _send(self, command: str) -> None:
         try:
-            self.client._putcmd(command)
+            self.client._putcmd(command)  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
         except (OSError, EOFError) as exc:
             raise self.inbound.map(exc, "read", connected=True) from None
 
@@ -247,7 +253,7 @@ class Pop3Session:
     def _read_multiline(self, command: str, out):  # noqa: ANN001, ANN202 - a binary writer
         client = self.client
         try:
-            client._getresp()
+            client._getresp()  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
             read = client.file.readline
             at_start = True
             while True:
@@ -303,8 +309,8 @@ class Pop3Session:
         """Leave without applying anything: RSET (undo any DELE), QUIT, close the socket."""
         if not self.broken:
             try:
-                self.client._shortcmd("RSET")
-                self.client._shortcmd("QUIT")
+                self.client._shortcmd("RSET")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
+                self.client._shortcmd("QUIT")  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
             except (poplib.error_proto, OSError, EOFError):
                 pass
         _close(self.client)

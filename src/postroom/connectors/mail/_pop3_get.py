@@ -4,9 +4,10 @@ and the commit (DELE) once the execution succeeded."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...sdk import Document, Failed
+from ._marks import Pop3Mark
 from ._message import header_block, held_back, received_from_headers
 from ._parse import parse_headers
 from ._pop3 import Pop3Message, Pop3Session
@@ -24,7 +25,7 @@ class Pop3Reader:
         self.s = session
         self.pop: Pop3Session | None = None
         self.loaded = False
-        self.watermark: dict[str, Any] | None = None
+        self.watermark: Pop3Mark | None = None
         self.present: set[str] = set()
         self.taken: dict[str, int] = {}  # UIDL -> message number in self.pop, read this execution
         self.kept: set[str] = set()  # passed this execution without being taken
@@ -37,38 +38,41 @@ class Pop3Reader:
             self.pop = Pop3Session.open(self.s.inbound)
         return self.pop
 
+    def _load(self) -> bool:
+        """Load the watermark at the first read; True when there is none (a first run)."""
+        self.loaded = True
+        mark = self.s.marks.load()
+        assert mark is None or isinstance(mark, Pop3Mark)
+        self.watermark, self.stored = mark, mark is not None
+        return mark is None
+
     def read(self) -> Iterator[Document | Failed]:
         s, op = self.s, self.s.operation
         pop = self._open()
         listing = pop.listing()
         by_uidl = {m.uidl: m for m in listing}
         self.present = set(by_uidl)
-        first = False
-        if not self.loaded:
-            self.loaded = True
-            self.watermark = s.load_watermark()
-            first = self.watermark is None
-            self.stored = not first
+        first = not self.loaded and self._load()
         assert self.watermark is not None or first
-        before_taken = set(self.watermark.get("taken", ())) if self.watermark else set()
-        before_kept = set(self.watermark.get("kept", ())) if self.watermark else set()
+        before_taken = set(self.watermark.taken) if self.watermark else set()
+        before_kept = set(self.watermark.kept) if self.watermark else set()
         if op.delete_after_read:
             self.leftover = {u: by_uidl[u].number for u in before_taken if u in by_uidl}
         done = before_taken | before_kept | set(self.taken) | self.kept
         candidates = [m for m in listing if m.uidl not in done]
         if first:
             if op.start_from == "now":
-                self.watermark = {"protocol": "pop3", "taken": [], "kept": sorted(m.uidl for m in candidates)}
+                self.watermark = Pop3Mark.of([], [m.uidl for m in candidates])
                 if not s.context.dry_run:
-                    s.save_watermark(self.watermark)
+                    s.marks.save(self.watermark)
                     self.stored = True
                 s.context.log.info(
                     f"first run on {s.resource_key()}: {len(candidates)} message(s) already there are left alone "
                     "(start_from: now); set start_from: all or date to read them")
                 return
-            self.watermark = {"protocol": "pop3", "taken": [], "kept": []}
+            self.watermark = Pop3Mark()
         first_date = op.start_date if first and op.start_from == "date" else None
-        needs_headers = bool(s.senders or op.subject_filter or op.since or first_date)
+        needs_headers = bool(s.selection.filtering or first_date)
         # Which messages to read: with header filters, each is looked at first (TOP);
         # without, they are read in one pipelined stream.
         wanted: list[Pop3Message] = []
@@ -78,7 +82,7 @@ class Pop3Reader:
             if needs_headers:
                 headers = parse_headers(header_block(pop.top(message.number)))
                 received = received_from_headers(headers)
-                if (first_date and received.date() < first_date) or not s.matches(headers, received):
+                if (first_date and received.date() < first_date) or not s.selection.matches(headers, received):
                     self.kept.add(message.uidl)
                     continue
             wanted.append(message)
@@ -121,11 +125,11 @@ class Pop3Reader:
             return
         if failed:
             s.context.log.warning(held_back(len(failed)))
-        taken = (set(self.watermark.get("taken", ())) & self.present) | set(self.taken)
-        kept = (set(self.watermark.get("kept", ())) & self.present) | self.kept
-        watermark = {"protocol": "pop3", "taken": sorted(taken), "kept": sorted(kept)}
+        taken = (set(self.watermark.taken) & self.present) | set(self.taken)
+        kept = (set(self.watermark.kept) & self.present) | self.kept
+        watermark = Pop3Mark.of(taken, kept)
         if watermark != self.watermark or not self.stored:
-            s.save_watermark(watermark)
+            s.marks.save(watermark)
         self.watermark, self.stored = watermark, True
         due = {**self.leftover, **self.taken}
         if op.delete_after_read and due:

@@ -75,20 +75,19 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from email.message import Message
-from typing import IO, Any
-from urllib.parse import quote, urlencode
+from typing import IO
+from urllib.parse import quote
 
 from ...errors import ConfigError
-from ...sdk import Document, Failed, ListeningSession, OperationSession, RunContext, WatermarkStore
-from ._conntest import test_inbound, test_mail_connection
+from ...sdk import Document, Failed, ListeningSession, OperationSession, RunContext
 from ._imap_get import ImapReader
 from ._inbound import Inbound
-from ._message import addresses, message_documents
+from ._marks import MarkStore
+from ._message import message_documents
 from ._parse import Limits
-from ._parse import header_text as _header_text
 from ._pop3_get import Pop3Reader
-from .mime import parse_addresses
+from ._selection import Selection
+from .connection import test_inbound, test_mail_connection
 from .spec import MailConnection, MailOperation
 
 __all__ = ["ImapGetSession", "MailGetSession", "test_inbound", "test_mail_connection"]
@@ -113,10 +112,7 @@ class MailGetSession(OperationSession):
         self._check_settings()
         self.limits = Limits(max_depth=operation.max_mime_depth, max_header_fields=operation.max_header_fields,
                              max_header_bytes=operation.max_header_bytes)
-        try:
-            self.senders = {a.addr.lower() for a in parse_addresses(operation.from_address)}
-        except Exception:  # noqa: BLE001 - validated by the model already
-            self.senders = set()
+        self.selection = Selection.of(operation)
         self.stopping = threading.Event()
         self._warned = False
         self._reader: Pop3Reader | ImapReader = (
@@ -153,16 +149,8 @@ class MailGetSession(OperationSession):
 
     def watermark_key(self) -> str:
         """Where the watermark is kept: the mailbox plus the server-side selection."""
-        op = self.operation
-        selection = []
-        if op.from_address:
-            selection.append(("from", ",".join(sorted(self.senders)) or op.from_address))
-        if op.subject_filter:
-            selection.append(("subject", op.subject_filter))
-        if op.since:
-            selection.append(("since", op.since.isoformat()))
-        key = self.resource_key()
-        return f"{key}?{urlencode(selection)}" if selection else key
+        key, selection = self.resource_key(), self.selection.key_suffix()
+        return f"{key}?{selection}" if selection else key
 
     # -- engine interface ---------------------------------------------------------------------
     def fetch(self) -> Iterator[Document | Failed]:
@@ -214,45 +202,11 @@ class MailGetSession(OperationSession):
             self.stopping.wait(min(1.0, remaining))
 
     # -- watermarks ---------------------------------------------------------------------------
-    def load_watermark(self) -> dict[str, Any] | None:
-        """This operation's watermark for this mailbox and selection; None before a first run."""
-        store, key, operation = self.context.watermarks(), self.watermark_key(), self.operation_id
-        value = store.get(key, operation) if operation else store.get(key)
-        if value is None and operation:
-            value = self._adopt_watermark(store, key, operation)
-        return dict(value) if value else None
-
-    def _adopt_watermark(self, store: WatermarkStore, key: str, operation: str) -> dict[str, Any] | None:
-        """A watermark kept for the mailbox before watermarks were per operation: each
-        operation takes it over once (the first one also what was left to do), so an
-        upgrade reads no old mail again; after ``postroom watermarks reset`` it is not
-        taken over again."""
-        legacy = store.get(key)
-        if not legacy or operation in legacy.get("adopted_by", ()):
-            return None
-        value = {k: v for k, v in legacy.items() if k != "adopted_by"}
-        if not self.context.dry_run:
-            rest = {k: v for k, v in value.items() if k != "pending"}
-            store.set(key, {**rest, "adopted_by": [*legacy.get("adopted_by", ()), operation]})
-            store.set(key, value, operation)
-        return value
-
-    def save_watermark(self, value: dict[str, Any]) -> None:
-        """Store this operation's watermark for this mailbox and selection."""
-        if self.operation_id:
-            self.context.watermarks().set(self.watermark_key(), value, self.operation_id)
-        else:
-            self.context.watermarks().set(self.watermark_key(), value)
-
-    # -- filters ------------------------------------------------------------------------------
-    def matches(self, headers: Message, received: datetime) -> bool:
-        """Does the message pass the from, subject and since filters (checked exactly)?"""
-        op = self.operation
-        if self.senders and not (self.senders & {a.lower() for a in addresses(headers, "From")}):
-            return False
-        if op.subject_filter and op.subject_filter.casefold() not in _header_text(headers.get("Subject")).casefold():
-            return False
-        return not (op.since and received.date() < op.since)
+    @property
+    def marks(self) -> MarkStore:
+        """This operation's watermark for this mailbox and selection (typed, see ``_marks.py``)."""
+        return MarkStore(self.context.watermarks(), self.watermark_key(), self.operation_id, self.protocol,
+                         dry_run=self.context.dry_run)
 
     # -- documents ----------------------------------------------------------------------------
     def read_message(self, raw: IO[bytes], received: datetime | None, extra: dict[str, str],

@@ -51,15 +51,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
+from ._errors import redact, secrets_of
 from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
-from ._redact import redact
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
-from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool, insecure_warning, secrets_of
+from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
+from ._tls import insecure_warning
 from .mime import (
     AddressError,
     BodyError,
@@ -157,16 +158,16 @@ class _Feed:
                     self.sender.finish(email.key, "failed",
                                        f"not sent: another email of this document failed ({plan.failure})")
                     continue
-                job = self.session._prepare(plan, email, entry, self.sender)
+                job = self.session.prepare_email(plan, email, entry, self.sender)
                 if job is not None:
                     plan.in_flight += 1
                     return job
             self.plan = None
             plan.fed_all = True
-            self.session._settle(plan)
+            self.session.settle(plan)
 
     def done(self, job: Outgoing) -> None:
-        self.session._record(job, self.sender)
+        self.session.record_outcome(job, self.sender)
 
 
 class MailSendSession(OperationSession):
@@ -441,7 +442,7 @@ class MailSendSession(OperationSession):
                     plan.error = errors[0]
 
     # -- one thread's emails -----------------------------------------------------------------------
-    def _prepare(self, plan: _Plan, email: _Email, entry: Any, sender: _Sender) -> Outgoing | None:
+    def prepare_email(self, plan: _Plan, email: _Email, entry: Any, sender: _Sender) -> Outgoing | None:
         """The email ready to go, or None when it is skipped (sent before) or cannot be built."""
         letter, outcome = plan.letter, plan.outcome
         letter.to = email.to
@@ -465,9 +466,9 @@ class MailSendSession(OperationSession):
             return None
         return Outgoing(plan.sender.addr, email.envelope, message, smtputf8, tag=(plan, email, entry))
 
-    def _record(self, job: Outgoing, sender: _Sender) -> None:
+    def record_outcome(self, job: Outgoing, sender: _Sender) -> None:
         """One email's outcome: its journal record, and its document's tally."""
-        plan, email, entry = job.tag  # type: ignore[misc]
+        plan, email, entry = cast("tuple[_Plan, _Email, Any]", job.tag)
         plan.in_flight -= 1
         if job.error is not None:
             said = redact(str(job.error), self._secrets)
@@ -478,7 +479,7 @@ class MailSendSession(OperationSession):
                 plan.error = plan.error or job.error
         else:
             delivery: Delivery = job.delivery  # type: ignore[assignment]
-            if self._secrets:  # server replies: never a credential echoed back (see _redact.py)
+            if self._secrets:  # server replies: never a credential echoed back (see _errors.py)
                 delivery.refused = {addr: redact(text, self._secrets) for addr, text in delivery.refused.items()}
                 delivery.replies = [redact(text, self._secrets) for text in delivery.replies]
             summary = delivery.reply
@@ -491,9 +492,9 @@ class MailSendSession(OperationSession):
             if delivery.accepted:
                 outcome.message_ids.append(entry.message_id)
                 outcome.replies.extend(delivery.replies)
-        self._settle(plan)
+        self.settle(plan)
 
-    def _settle(self, plan: _Plan) -> None:
+    def settle(self, plan: _Plan) -> None:
         """The document's result, once every email of it is handed out and reported."""
         if not plan.fed_all or plan.in_flight or plan.error is not None:
             return

@@ -3,21 +3,70 @@ or IMAP), each tested when the connection is meant for it; a failure names which
 
 from __future__ import annotations
 
+import logging
+import ssl
 from typing import Any
 
 from ...errors import AuthenticationFailed, ConnectionFailed, PostroomError
 from ...sdk import TestReport
 from ._imap import ImapSession
 from ._inbound import Inbound, NotThisProtocol
+from ._oauth import TokenSource
 from ._pop3 import Pop3Session
-from ._smtp import test_connection
+from ._smtp import Opener
+from ._tls import insecure_warning
 from .spec import MailConnection
 
-__all__ = ["test_inbound", "test_mail_connection"]
+__all__ = ["test_inbound", "test_mail_connection", "test_smtp"]
+
+log = logging.getLogger("postroom.connectors.mail")
 
 _READING_PORTS = {110, 995, 143, 993}
 _INBOUND_FIELDS = {"inbound_host", "inbound_port", "inbound_protocol", "inbound_use_ssl", "inbound_use_tls",
                    "inbound_user_name", "inbound_password"}
+
+
+def test_smtp(connection: MailConnection, logger: logging.Logger | None = None) -> TestReport:
+    """Connect, secure and log in as a send would; report what the server offers."""
+    warning = insecure_warning(connection)
+    if warning:
+        (logger or log).warning(warning)
+    tokens = TokenSource(connection) if connection.user_password_auth and connection.uses_xoauth2 else None
+    session = Opener(connection, tokens).open()
+    try:
+        smtp = session.smtp
+        features = smtp.esmtp_features
+
+        def offered(name: str) -> str:
+            return "yes" if name in features else "no"
+
+        size = session.size_limit
+        facts = [
+            ("server", connection.endpoint),
+            ("greeting", session.greeting),
+            ("TLS", session.tls or "none (clear text)"),
+            ("cipher", session.cipher or "-"),
+            ("AUTH mechanisms", features.get("auth", "").strip() or "none offered"),
+            ("SIZE", f"{size} bytes" if size else "no limit announced"),
+            ("SMTPUTF8", offered("smtputf8")),
+            ("PIPELINING", offered("pipelining")),
+            ("8BITMIME", offered("8bitmime")),
+            ("login", f"ok as {session.login}" if session.login else "not configured (user_password_auth: false)"),
+        ]
+        if isinstance(smtp.sock, ssl.SSLSocket):
+            cert = smtp.sock.getpeercert() or {}
+            subject: dict[str, str] = {}
+            for rdn in cert.get("subject", ()):
+                if rdn:
+                    subject[str(rdn[0][0])] = str(rdn[0][1])
+            if subject:
+                facts.insert(4, ("certificate", f"{subject.get('commonName', '?')} (valid until {cert.get('notAfter', '?')})"))
+        message = f"connected to {connection.endpoint}"
+        if session.login:
+            message += f" and logged in as {connection.user_name}"
+        return TestReport(ok=True, facts=facts, message=message)
+    finally:
+        session.close()
 
 
 def test_inbound(connection: MailConnection, logger: Any = None) -> TestReport:
@@ -89,7 +138,7 @@ def test_mail_connection(connection: MailConnection, logger: Any = None) -> Test
         if reads:
             return test_inbound(connection, logger)
         try:
-            return test_connection(connection, logger)
+            return test_smtp(connection, logger)
         except ConnectionFailed as smtp_error:
             try:
                 report = test_inbound(connection, logger)
@@ -99,7 +148,7 @@ def test_mail_connection(connection: MailConnection, logger: Any = None) -> Test
                                "that only reads mail")
             return report
     results: dict[str, TestReport | Exception] = {}
-    for side, test in (("sending", test_connection), ("reading", test_inbound)):
+    for side, test in (("sending", test_smtp), ("reading", test_inbound)):
         try:
             results[side] = test(connection, logger)
         except (PostroomError, OSError) as exc:

@@ -1,0 +1,189 @@
+"""A run of emails over one session, one round trip an email (:meth:`SmtpPool.send_chain`).
+
+When the server offers PIPELINING, an email's message and final dot go out in one write
+with the next email's MAIL, RCPT and DATA (RFC 2920 lets message content open a group), so
+each email costs one round trip instead of two. The chain goes on while every recipient is
+accepted; anything else (a refusal, a deferral with its retries, a dropped session, a
+server without PIPELINING, a message the server cannot take) goes the way of
+:meth:`SmtpPool.send` for that email, with the same outcome. ``job.delivery`` or
+``job.error`` holds the outcome; a :class:`DocumentError` is the email's own, any other
+error is reported to ``done`` and then raised. ``journal_sync`` runs before every final
+dot, as in :meth:`SmtpPool.send`.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ....errors import ConnectionFailed, DocumentError
+from .session import Session
+from .transaction import (
+    Delivery,
+    Dropped,
+    HookFailed,
+    Outgoing,
+    Replies,
+    after_group,
+    call_hook,
+    check_dropped,
+    group_replies,
+)
+from .wire import commands, getreply, send_message
+
+if TYPE_CHECKING:
+    from .pool import SmtpPool
+
+__all__ = ["Chain"]
+
+#: An email whose first attempt left recipients deferred: retried by send() after the lease.
+Detour = tuple[Outgoing, Delivery, dict[str, str]]
+
+
+class ChainBroken(Exception):
+    """The session failed mid-chain: ``jobs`` go again the standard way, then ``following``."""
+
+    def __init__(self, jobs: list[Outgoing], following: Outgoing | None) -> None:
+        super().__init__("SMTP session lost")
+        self.jobs = jobs
+        self.following = following
+
+
+class Chain:
+    """One call of :meth:`SmtpPool.send_chain`: what it sends with and reports to."""
+
+    def __init__(
+        self,
+        pool: SmtpPool,
+        next_job: Callable[[], Outgoing | None],
+        done: Callable[[Outgoing], None],
+        logger: logging.Logger | None,
+        journal_sync: Callable[[], None] | None,
+    ) -> None:
+        self.pool = pool
+        self.next_job = next_job
+        self.done = done
+        self.logger = logger
+        self.journal_sync = journal_sync
+
+    def run(self) -> None:
+        job = self.next_job()
+        while job is not None:
+            detours: list[Detour] = []
+            single: list[Outgoing] = []
+            following: Outgoing | None = None
+            try:
+                with self.pool.lease(self.logger) as session:
+                    options = self.pool.chain_options(session, job)
+                    if options is None:
+                        single.append(job)
+                    else:
+                        following = self._chained(session, job, options, detours)
+            except ChainBroken as broken:
+                single.extend(broken.jobs)
+                following = broken.following
+            except HookFailed as failed:
+                for pending in failed.jobs:
+                    pending.error = failed.__cause__
+                    self.done(pending)
+                raise failed.__cause__ from None  # type: ignore[misc]
+            except ConnectionFailed:
+                if following is not None or detours:
+                    raise  # pragma: no cover - only the lease itself raises this, before any job
+                single.append(job)  # no session to be had now: send() retries with backoff
+            self._one_by_one(detours, single, following)
+            job = following if following is not None else self.next_job()
+
+    def _one_by_one(self, detours: list[Detour], single: list[Outgoing], following: Outgoing | None) -> None:
+        """The emails that left the chain, each the way of send(); a fatal error is every
+        remaining email's too."""
+        leftovers: list[tuple[Outgoing, tuple[Delivery, dict[str, str]] | None]] = [
+            (pending, (delivery, deferred)) for pending, delivery, deferred in detours
+        ] + [(pending, None) for pending in single]
+        for index, (pending, after) in enumerate(leftovers):
+            try:
+                self._single(pending, after)
+            except Exception as exc:  # fatal: the emails not sent yet share the error
+                for rest in [r for r, _ in leftovers[index + 1 :]] + ([following] if following else []):
+                    rest.error = exc
+                    self.done(rest)
+                raise
+
+    def _single(self, job: Outgoing, after: tuple[Delivery, dict[str, str]] | None) -> None:
+        try:
+            job.delivery = self.pool.send(job.sender, job.recipients, job.message, smtputf8=job.smtputf8,
+                                          logger=self.logger, journal_sync=self.journal_sync, after=after)
+        except DocumentError as exc:
+            job.error = exc
+        except Exception as exc:
+            job.error = exc
+            self.done(job)
+            raise
+        self.done(job)
+
+    def _chained(self, session: Session, job: Outgoing, options: list[str], detours: list[Detour]) -> Outgoing | None:
+        """Send ``job`` and those after it over ``session`` while all goes smoothly; return
+        the next job not yet started (None when ``next_job`` ran out)."""
+        in_flight: list[Outgoing | None] = [job, None]  # the current email, the following one
+        try:
+            self.pool.limiter.acquire()
+            self.pool.open_group(session, job.sender, job.recipients, options, job.smtputf8)
+            call_hook(self.journal_sync)  # while the server answers
+            return self._go_on(session, in_flight, detours)
+        except HookFailed as exc:
+            exc.jobs = [j for j in in_flight if j is not None]
+            raise
+        except (smtplib.SMTPServerDisconnected, OSError, Dropped) as exc:
+            # What was in flight goes again the standard way: an email whose final dot was
+            # sent may have been taken (a repeat then carries the same Message-ID, as with
+            # send()); one whose commands were sent was not.
+            raise ChainBroken([j for j in in_flight[:1] if j is not None], in_flight[1]) from exc
+        except Exception as exc:  # anything else is fatal for the emails in flight too
+            raise HookFailed([j for j in in_flight if j is not None]) from exc
+
+    def _go_on(self, session: Session, in_flight: list[Outgoing | None], detours: list[Detour]) -> Outgoing | None:
+        """The chain from the first group written on; ``in_flight`` tracks what a failure concerns."""
+        pool, smtp = self.pool, session.smtp
+        current = in_flight[0]
+        while current is not None:
+            replies = group_replies(session, current.recipients)
+            if not replies.smooth:
+                delivery = Delivery(attempts=1)
+                deferred = after_group(session, current.recipients, current.message, replies, delivery,
+                                       self.journal_sync)
+                self._outcome(current, delivery, deferred, detours)
+                return None  # a fresh lease (with RSET when needed) for what comes next
+            following = in_flight[1] = self.next_job()
+            then = b""
+            if following is not None:
+                next_options = pool.chain_options(session, following)
+                if next_options is not None:
+                    then = commands(following.sender, following.recipients, next_options, following.smtputf8)
+            call_hook(self.journal_sync)
+            if then:
+                pool.limiter.acquire()
+            send_message(smtp, current.message, then)
+            code, reply = getreply(smtp)
+            check_dropped(code, reply, session)
+            session.dirty = bool(then)
+            delivery = Delivery(attempts=1)
+            outcome = Replies(current.recipients, delivery)
+            outcome.accepted = list(current.recipients)
+            outcome.data(code, reply)
+            self._outcome(current, delivery, outcome.deferred, detours)
+            in_flight[0] = current = None
+            if not then:
+                return following
+            pool.pipelined += 1
+            in_flight[:] = [following, None]
+            current = following
+        return None
+
+    def _outcome(self, job: Outgoing, delivery: Delivery, deferred: dict[str, str], detours: list[Detour]) -> None:
+        if deferred:
+            detours.append((job, delivery, deferred))  # retried by send(), after this lease
+        else:
+            job.delivery = delivery
+            self.done(job)
