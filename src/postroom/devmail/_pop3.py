@@ -489,14 +489,14 @@ class POP3Server:
             self._servers.append(server)
         ready.set()
         await self._stopping.wait()
-        for server in self._servers:
-            server.close()
+        for listening in self._servers:
+            listening.close()
         for task in list(self._sessions):
             task.cancel()
         if self._sessions:
             await asyncio.gather(*self._sessions, return_exceptions=True)
-        for server in self._servers:
-            await server.wait_closed()
+        for listening in self._servers:
+            await listening.wait_closed()
         self._servers.clear()
 
     def stop(self) -> None:

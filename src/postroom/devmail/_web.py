@@ -173,9 +173,9 @@ def message_detail(message: StoredMessage) -> dict[str, Any]:
 
 def _safe_items(message: Message) -> list[tuple[str, str]]:
     items = []
-    for name, raw_value in message.raw_items():  # type: ignore[attr-defined]
+    for name, raw_value in message.raw_items():
         try:
-            value = str(message.policy.header_fetch_parse(name, raw_value))  # type: ignore[attr-defined]
+            value = str(message.policy.header_fetch_parse(name, raw_value))
         except Exception:
             value = str(raw_value)
         items.append((name, value))

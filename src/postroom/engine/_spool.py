@@ -12,6 +12,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 from ..sdk import Document
 from ..sdk._document import _Spooled
@@ -22,7 +23,7 @@ MEMORY_LIMIT = 5000
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BufferedWriter, side: list) -> None:
+    def __init__(self, file: IO[bytes], side: list) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.side = side
 
@@ -34,7 +35,7 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BufferedReader, side: list) -> None:
+    def __init__(self, file: IO[bytes], side: list) -> None:
         super().__init__(file)
         self.side = side
 

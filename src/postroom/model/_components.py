@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import ConfigError, ValidationError
-from ._shapes import SHAPE_MODELS, Shape
+from ._shapes import SHAPE_MODELS, Shape, StartShape
 from ._yaml import Loaded
 
 __all__ = [
@@ -169,6 +170,14 @@ class Process(Component):
                         )
         return value
 
+    @property
+    def start_shape(self) -> StartShape:
+        """The shape named by ``start``; a loaded process's graph check guarantees it is a start shape."""
+        shape = self.shapes[self.start]
+        if not isinstance(shape, StartShape):
+            raise TypeError(f"shape {self.start!r} named by start is a {shape.type} shape")
+        return shape
+
 
 COMPONENT_TYPES: dict[str, type[Component]] = {
     "connection": Connection,
@@ -179,7 +188,7 @@ COMPONENT_TYPES: dict[str, type[Component]] = {
 }
 
 
-def _fix_for(error: dict[str, Any]) -> str | None:
+def _fix_for(error: ErrorDetails) -> str | None:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return "remove it, or check its spelling against the reference in docs/reference"

@@ -55,6 +55,13 @@ class StartShape(ShapeBase):
             raise ValueError(f"a start shape in mode {self.mode} needs connection and operation ids")
         return self
 
+    def binding(self) -> tuple[str, str]:
+        """The connection and operation ids of a connector or listener start (validation
+        guarantees both are set in those modes)."""
+        if not (self.connection and self.operation):
+            raise ValueError(f"a start shape in mode {self.mode} reads from no connection")
+        return self.connection, self.operation
+
 
 class MessageShape(_TextShape):
     type: Literal["message"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -18,8 +18,8 @@ from ..errors import ConfigError
 __all__ = ["Loaded", "load_file", "load_text", "dump"]
 
 try:  # the C loader is several times faster where libyaml is present
-    _Loader: type = yaml.CSafeLoader  # type: ignore[attr-defined]
-    _Dumper: type = yaml.CSafeDumper  # type: ignore[attr-defined]
+    _Loader: type = yaml.CSafeLoader
+    _Dumper: type = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - pure-Python fallback
     _Loader, _Dumper = yaml.SafeLoader, yaml.SafeDumper
 
@@ -132,7 +132,7 @@ class _Builder:
         try:
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node, path)
-            return self.sequence(node, path)
+            return self.sequence(cast(yaml.SequenceNode, node), path)
         finally:
             self.open.discard(id(node))
 
@@ -273,7 +273,7 @@ def load_file(path: str | Path) -> list[Loaded]:
     return load_text(text, str(path))
 
 
-class _BlockDumper(_Dumper):  # type: ignore[misc, valid-type]
+class _BlockDumper(_Dumper):
     pass
 
 
