@@ -101,7 +101,7 @@ def _part_bytes(part: Message) -> bytes:
 def _part_text(part: Message) -> str:
     """A text part decoded to ``str`` with ``\n`` line ends (SMTP's CRLF is wire format)."""
     try:
-        content = part.get_content()  # type: ignore[attr-defined]
+        content: str | bytes = part.get_content()  # type: ignore[attr-defined]
     except Exception:  # unknown charset, broken encoding: show what we can
         content = _part_bytes(part).decode("utf-8", "replace")
     if not isinstance(content, str):
