@@ -16,6 +16,9 @@ See docs/connectors.md, "Errors and retries".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 __all__ = [
     "PostroomError",
     "ConfigError",
@@ -94,9 +97,9 @@ class ConfigError(PostroomError):
 class ValidationError(ConfigError):
     """A component or setting that does not validate. ``problems`` holds every one found."""
 
-    def __init__(self, message: str, *, problems: list[PostroomError] | None = None, **kw) -> None:
+    def __init__(self, message: str, *, problems: Sequence[PostroomError] | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
-        self.problems = problems or []
+        self.problems: list[PostroomError] = list(problems or [])
 
     def __str__(self) -> str:
         if not self.problems:

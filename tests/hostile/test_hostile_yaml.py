@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from postroom.errors import PostroomError, ValidationError
+from postroom.errors import ConfigError, PostroomError, ValidationError
 from postroom.model import SHAPE_MODELS, load_text
 from postroom.repository import open_repository
 from postroom.services import export_components, import_paths
@@ -167,8 +167,30 @@ def test_peak_memory_stays_bounded(repo, tmp_path):
     assert peak < 1024**3, f"peak resident size {peak / 1024**2:.0f} MB"
 
 
+# A type that is not text (a list, a mapping) was looked up in the table of types and
+# crashed with "unhashable type" (found by the Hypothesis test above: the first case).
+TYPE_NOT_TEXT = [
+    "type: []\nname: ''\nconnector: mail\nsettings: {}\n",
+    "type: [process]\nname: P\n",
+    "type: {process: 1}\nname: P\n",
+    "type: process\nname: P\nshapes: {start: {type: [start]}}\n",
+]
+
+
+@pytest.mark.parametrize("text", TYPE_NOT_TEXT)
+def test_a_type_that_is_not_text_is_refused_naming_the_file(repo, tmp_path, text):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        import_paths(repo, [str(path)])
+    assert caught.value.exit_code == 2
+    assert names_the_file(caught.value, path), str(caught.value)
+    assert "type" in str(caught.value), str(caught.value)
+
+
 CLI_CASES = [
     "x: &x [*x]\n",
+    TYPE_NOT_TEXT[0],
     "type: process\nname: P\nname: Q\nshapes: {start: {type: start}}\n",
     "type: process\nname: P\nshapes: {start: {type: start, next: t}, t: {type: try_catch, try: x, catch: t}, "
     "x: {type: stop}}\n",

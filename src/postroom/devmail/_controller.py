@@ -16,7 +16,8 @@ import ssl
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
@@ -82,44 +83,24 @@ class DevMail:
         store: MailStore | None = None,
         ready_timeout: float = 10.0,
     ) -> None:
-        if not tls and (smtps_port is not None or pop3s_port is not None):
-            raise ValueError("smtps_port and pop3s_port need tls=True")
-        if require_starttls and not tls:
-            raise ValueError("require_starttls needs tls=True")
+        _check_tls_options(tls, smtps_port, pop3s_port, require_starttls)
         self.users: dict[str, str] = dict(users or {})
         self.catch_all = frozenset(catch_all if not isinstance(catch_all, str) else (catch_all,))
-        unknown = {u for u in self.catch_all if u not in self.users}
-        if unknown:
-            raise ValueError(f"catch_all names users that are not configured: {sorted(unknown)}")
-        if auth_required is None:
-            auth_required = bool(self.users)
-        if auth_required and not self.users:
-            raise ValueError("auth_required needs users to log in with")
-        self.auth_required = auth_required
+        self.auth_required = auth_required = _auth_required(self.users, self.catch_all, auth_required)
         self.host = host
         self.tls = tls
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self._cert_dir = Path(cert_dir) if cert_dir is not None else None
-        self._requested = {
-            "smtp": smtp_port,
-            "smtps": smtps_port,
-            "pop3": pop3_port,
-            "pop3s": pop3s_port,
-            "web": web_port,
-        }
+        self._requested = {"smtp": smtp_port, "smtps": smtps_port, "pop3": pop3_port, "pop3s": pop3s_port,
+                           "web": web_port}
         self.smtp_options = SMTPOptions(
             users=self.users,
             policy=RecipientPolicy.build(reject_recipients, defer_recipients, reject_reply, defer_reply),
             require_starttls=require_starttls,
-            auth_require_tls=auth_require_tls,
-            auth_required=auth_required,
-            smtputf8=smtputf8,
-            max_message_size=max_message_size,
-            hostname=hostname,
+            auth_require_tls=auth_require_tls, auth_required=auth_required,
+            smtputf8=smtputf8, max_message_size=max_message_size, hostname=hostname,
         )
-        self.pop3_options = POP3Options(
-            users=self.users, catch_all=self.catch_all, auth_require_tls=auth_require_tls
-        )
+        self.pop3_options = POP3Options(users=self.users, catch_all=self.catch_all, auth_require_tls=auth_require_tls)
         self.ready_timeout = ready_timeout
         self._owns_store = store is None
         self.store = store if store is not None else MailStore(self.data_dir)
@@ -379,25 +360,49 @@ def serve(
         tls=tls,
         **options,
     )
+    with _stop_on_signals(stop), devmail:
+        print(describe(devmail), file=out, flush=True)
+        if on_ready is not None:
+            on_ready(devmail)
+        # a timeout keeps the main thread responsive to signals on every platform
+        while not stop.wait(1.0):
+            pass
+        print("Stopping devmail...", file=out, flush=True)
+    return 0
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop`` while inside (main thread only); the previous
+    handlers come back on the way out."""
     previous: dict[int, Any] = {}
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    if in_main_thread:
+    if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
     try:
-        with devmail:
-            print(describe(devmail), file=out, flush=True)
-            if on_ready is not None:
-                on_ready(devmail)
-            while not stop.wait(
-                1.0
-            ):  # a timeout keeps the main thread responsive to signals on every platform
-                pass
-            print("Stopping devmail...", file=out, flush=True)
+        yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    return 0
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _check_tls_options(tls: bool, smtps_port: int | None, pop3s_port: int | None, require_starttls: bool) -> None:
+    if not tls and (smtps_port is not None or pop3s_port is not None):
+        raise ValueError("smtps_port and pop3s_port need tls=True")
+    if require_starttls and not tls:
+        raise ValueError("require_starttls needs tls=True")
+
+
+def _auth_required(users: Mapping[str, str], catch_all: frozenset[str], required: bool | None) -> bool:
+    """Whether AUTH is required (default: when there are users); checks ``catch_all``."""
+    unknown = {u for u in catch_all if u not in users}
+    if unknown:
+        raise ValueError(f"catch_all names users that are not configured: {sorted(unknown)}")
+    if required is None:
+        required = bool(users)
+    if required and not users:
+        raise ValueError("auth_required needs users to log in with")
+    return required
 
 
 def describe(devmail: DevMail) -> str:

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Iterable, Mapping
@@ -423,7 +424,7 @@ class POP3Server:
         """Bind the sockets here (so errors surface at once), then serve them in a thread."""
         if self._thread is not None:
             return
-        sockets = []
+        sockets: list[tuple[str, socket.socket]] = []
         try:
             for name, port in self._requested.items():
                 if port is not None:
@@ -450,7 +451,7 @@ class POP3Server:
                 raise failure[0]
             raise TimeoutError("devmail POP3 server did not start in time")
 
-    def _run(self, sockets: list, ready: threading.Event, failure: list[BaseException]) -> None:
+    def _run(self, sockets: list[tuple[str, socket.socket]], ready: threading.Event, failure: list[BaseException]) -> None:
         loop = self._loop
         assert loop is not None
         asyncio.set_event_loop(loop)
@@ -466,7 +467,7 @@ class POP3Server:
                 loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
-    async def _serve(self, sockets: list, ready: threading.Event) -> None:
+    async def _serve(self, sockets: list[tuple[str, socket.socket]], ready: threading.Event) -> None:
         assert self._stopping is not None
         for name, sock in sockets:
             implicit = name == "pop3s"
@@ -489,14 +490,14 @@ class POP3Server:
             self._servers.append(server)
         ready.set()
         await self._stopping.wait()
-        for server in self._servers:
-            server.close()
+        for listening in self._servers:
+            listening.close()
         for task in list(self._sessions):
             task.cancel()
         if self._sessions:
             await asyncio.gather(*self._sessions, return_exceptions=True)
-        for server in self._servers:
-            await server.wait_closed()
+        for listening in self._servers:
+            await listening.wait_closed()
         self._servers.clear()
 
     def stop(self) -> None:

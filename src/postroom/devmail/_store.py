@@ -97,7 +97,7 @@ class StoredMessage:
     @cached_property
     def _headers(self) -> EmailMessage:
         # Parsing only the header block keeps listing a large inbox cheap.
-        return BytesHeaderParser(policy=policy.default).parsebytes(self.raw)  # type: ignore[return-value]
+        return BytesHeaderParser(policy=policy.default).parsebytes(self.raw)
 
     def header(self, name: str, default: str = "") -> str:
         """A decoded header (RFC 2047 words decoded); ``default`` when absent or unreadable."""

@@ -101,7 +101,7 @@ def _part_bytes(part: Message) -> bytes:
 def _part_text(part: Message) -> str:
     """A text part decoded to ``str`` with ``\n`` line ends (SMTP's CRLF is wire format)."""
     try:
-        content = part.get_content()  # type: ignore[attr-defined]
+        content: str | bytes = part.get_content()  # type: ignore[attr-defined]
     except Exception:  # unknown charset, broken encoding: show what we can
         content = _part_bytes(part).decode("utf-8", "replace")
     if not isinstance(content, str):
@@ -173,9 +173,9 @@ def message_detail(message: StoredMessage) -> dict[str, Any]:
 
 def _safe_items(message: Message) -> list[tuple[str, str]]:
     items = []
-    for name, raw_value in message.raw_items():  # type: ignore[attr-defined]
+    for name, raw_value in message.raw_items():
         try:
-            value = str(message.policy.header_fetch_parse(name, raw_value))  # type: ignore[attr-defined]
+            value = str(message.policy.header_fetch_parse(name, raw_value))
         except Exception:
             value = str(raw_value)
         items.append((name, value))

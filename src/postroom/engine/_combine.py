@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
+from typing import IO
 
 from ..sdk import SPOOL_THRESHOLD, Document
 from ._parse import parse_json
@@ -17,7 +18,7 @@ class DataWriter:
     def __init__(self) -> None:
         self._parts: list[bytes] = []
         self._size = 0
-        self._file = None
+        self._file: IO[bytes] | None = None
 
     def write(self, data: bytes) -> None:
         if self._file is None and self._size + len(data) > SPOOL_THRESHOLD:

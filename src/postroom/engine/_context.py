@@ -235,7 +235,8 @@ class ExecutionContext:
             self.recorder.shape_document(shape_id, doc, count)
         self._recorded_per_shape[shape_id] = count
 
-    def record_dry_run(self, shape_id: str, document: Document, action: str, payload) -> None:  # noqa: ANN001
+    def record_dry_run(self, shape_id: str, document: Document, action: str,
+                       payload: bytes | str | Callable[[], bytes | str]) -> None:
         """``payload``: bytes, text, or a function returning them (built only when kept)."""
         self._dry_runs += 1
         if self._dry_runs > self.limits.dry_runs:

@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 
 from ..errors import ConfigError
+from ..model import TryCatchShape
 from ..sdk import Document
 from ._context import Catch, ExecutionContext, TryScope
 from ._spool import Spool
@@ -157,7 +158,7 @@ class Executor:
         self.run_path(target, batches)
 
     # -- Try/Catch ------------------------------------------------------------------------
-    def _run_try(self, shape_id: str, model, batches: Iterable[list[Document]]) -> None:  # noqa: ANN001
+    def _run_try(self, shape_id: str, model: TryCatchShape, batches: Iterable[list[Document]]) -> None:
         scope = TryScope(shape_id, model.failure_trigger)
 
         def tagged(source: Iterable[list[Document]]) -> Iterator[list[Document]]:

@@ -43,10 +43,10 @@ def _failed_at_start(ctx: ExecutionContext, item: Failed) -> None:
 
 
 def _start_documents(ctx: ExecutionContext, inputs: Iterable[Document | Failed] | None) -> Iterator[Document]:
-    start = ctx.process.shapes[ctx.process.start]
+    start = ctx.process.start_shape
     mode = start.mode
     if mode in ("connector", "listener") and inputs is None:
-        session = ctx.session(ctx.process.start, start.connection, start.operation)
+        session = ctx.session(ctx.process.start, *start.binding())
         for item in session.fetch():
             if isinstance(item, Failed):
                 _failed_at_start(ctx, item)

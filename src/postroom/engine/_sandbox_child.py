@@ -94,7 +94,7 @@ class ScriptLog:
     def __init__(self) -> None:
         self.lines: list[list[str]] = []
 
-    def _add(self, level: str, message: object, args: tuple) -> None:
+    def _add(self, level: str, message: object, args: tuple[Any, ...]) -> None:
         try:
             text = str(message) % args if args else str(message)
         except (TypeError, ValueError):
@@ -119,7 +119,7 @@ class ScriptLog:
 
 
 def run_one(code: Any, prelude: Any, names: dict[str, Any], state: dict[str, Any],
-            returns: list[str]) -> tuple[dict, list]:
+            returns: list[str]) -> tuple[dict[str, Any], list[bytes]]:
     """Run the code once; the result header and its blobs. ``state`` (objects the code may
     change in place) lives on from one input to the next."""
     log = ScriptLog()

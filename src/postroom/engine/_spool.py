@@ -12,6 +12,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 from ..sdk import Document
 from ..sdk._document import _Spooled
@@ -22,11 +23,11 @@ MEMORY_LIMIT = 5000
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BufferedWriter, side: list) -> None:
+    def __init__(self, file: IO[bytes], side: list[object]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.side = side
 
-    def persistent_id(self, obj: object):  # noqa: ANN201
+    def persistent_id(self, obj: object) -> int | None:
         if isinstance(obj, _Spooled) or type(obj).__name__ == "Catch":
             self.side.append(obj)
             return len(self.side) - 1
@@ -34,11 +35,11 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BufferedReader, side: list) -> None:
+    def __init__(self, file: IO[bytes], side: list[object]) -> None:
         super().__init__(file)
         self.side = side
 
-    def persistent_load(self, pid):  # noqa: ANN001, ANN201
+    def persistent_load(self, pid: int) -> object:
         return self.side[pid]
 
 
@@ -48,7 +49,7 @@ class Spool:
         self.memory: list[Document] = []
         self.count = 0
         self._file: io.BufferedRandom | None = None
-        self._side: list = []
+        self._side: list[object] = []
         self._chunks = 0
 
     def extend(self, docs: list[Document]) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime
 
 from ..errors import DocumentError
-from ..model import ValueSource
+from ..model import ProcessPropertySet, ValueSource
 from ..model._values import ValueSource as _VS
 from ..sdk import Document
 from ._context import ExecutionContext
@@ -16,6 +17,9 @@ from ._flatfile import parse_record
 from ._parse import parse_json, parse_xml
 
 __all__ = ["resolve", "resolve_all", "profile_element"]
+
+# Reads one path (column, JSON path, XPath) of a parsed document.
+Reader = Callable[[str], str]
 
 
 def resolve_all(sources: list[ValueSource], doc: Document, ctx: ExecutionContext,
@@ -55,8 +59,8 @@ def _process_property_default(ctx: ExecutionContext, name: str) -> str:
         if sep in name:
             comp_id, prop = name.split(sep, 1)
             comp = ctx.components(comp_id)
-            if comp is not None and comp.type == "process_property":
-                for item in comp.properties:  # type: ignore[attr-defined]
+            if isinstance(comp, ProcessPropertySet):
+                for item in comp.properties:
                     if item.name == prop:
                         return ctx.process_properties.get(name, item.default)
     return ""
@@ -83,11 +87,11 @@ def _execution_property(ctx: ExecutionContext, name: str) -> str:
 def profile_element(doc: Document, path: str, ctx: ExecutionContext, profile_id: str | None,
                     shape_id: str | None = None) -> str:
     """A column (flat file), JSON path or XPath of the document, parsed once per document."""
-    reader = doc.cached(profile_id or "", lambda d: _reader(d, ctx, profile_id, shape_id))
+    reader: Reader = doc.cached(profile_id or "", lambda d: _reader(d, ctx, profile_id, shape_id))
     return reader(path)
 
 
-def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None):  # noqa: ANN202
+def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Reader:
     profile = ctx.profile(profile_id, shape_id) if profile_id else None
     kind = profile.profile_type if profile else None
     if kind is None:

@@ -20,7 +20,23 @@ from ._messageformat import (
     quoted_placeholders,
     render,
 )
-from ._shapes import SHAPE_MODELS, PropertyEntry, outlets_of, primary_outlet
+from ._shapes import (
+    SHAPE_MODELS,
+    CombineStep,
+    ExceptionShape,
+    MessageShape,
+    NotifyShape,
+    PropertyEntry,
+    ScriptStep,
+    SetPropertiesShape,
+    Shape,
+    ShapeBase,
+    SplitStep,
+    StartShape,
+    TryCatchShape,
+    outlets_of,
+    primary_outlet,
+)
 from ._values import SOURCE_KINDS, ValueSource, parse_source
 from ._yaml import Loaded, dump, load_file, load_text
 
@@ -36,6 +52,17 @@ __all__ = [
     "Process",
     "ProcessPropertySet",
     "PropertyEntry",
+    "Shape",
+    "ShapeBase",
+    "StartShape",
+    "MessageShape",
+    "NotifyShape",
+    "ExceptionShape",
+    "SetPropertiesShape",
+    "TryCatchShape",
+    "SplitStep",
+    "CombineStep",
+    "ScriptStep",
     "Profile",
     "SHAPE_MODELS",
     "SOURCE_KINDS",

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import ConfigError, ValidationError
-from ._shapes import SHAPE_MODELS, Shape
+from ._shapes import SHAPE_MODELS, Shape, StartShape
 from ._yaml import Loaded
 
 __all__ = [
@@ -163,11 +165,19 @@ class Process(Component):
                     kind = shape.get("type")
                     if kind is None:
                         raise ValueError(f"shape {shape_id!r} has no type")
-                    if kind not in SHAPE_MODELS:
+                    if not _known(kind, SHAPE_MODELS):
                         raise ValueError(
                             f"shape {shape_id!r} has unknown type {kind!r}; known types: {', '.join(SHAPE_MODELS)}"
                         )
         return value
+
+    @property
+    def start_shape(self) -> StartShape:
+        """The shape named by ``start``; a loaded process's graph check guarantees it is a start shape."""
+        shape = self.shapes[self.start]
+        if not isinstance(shape, StartShape):
+            raise TypeError(f"shape {self.start!r} named by start is a {shape.type} shape")
+        return shape
 
 
 COMPONENT_TYPES: dict[str, type[Component]] = {
@@ -179,7 +189,7 @@ COMPONENT_TYPES: dict[str, type[Component]] = {
 }
 
 
-def _fix_for(error: dict[str, Any]) -> str | None:
+def _fix_for(error: ErrorDetails) -> str | None:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return "remove it, or check its spelling against the reference in docs/reference"
@@ -190,6 +200,11 @@ def _fix_for(error: dict[str, Any]) -> str | None:
     return None
 
 
+def _known(kind: object, table: Mapping[str, object]) -> TypeGuard[str]:
+    """Whether ``kind`` names an entry of ``table``; a list or mapping written as a type names none."""
+    return isinstance(kind, str) and kind in table
+
+
 def parse_component(loaded: Loaded) -> Component:
     """Validate one YAML document as a component."""
     data = loaded.data
@@ -197,7 +212,7 @@ def parse_component(loaded: Loaded) -> Component:
         raise ConfigError("a component is a mapping with type, name and settings", file=loaded.file,
                           line=loaded.start_line)
     kind = data.get("type")
-    if not isinstance(kind, str) or kind not in COMPONENT_TYPES:
+    if not _known(kind, COMPONENT_TYPES):
         raise ConfigError(
             f"unknown component type {kind!r}" if kind not in (None, "") else "the component has no type",
             file=loaded.file,
@@ -209,7 +224,7 @@ def parse_component(loaded: Loaded) -> Component:
     if kind == "process" and isinstance(data.get("shapes"), dict):
         for shape_id, shape in data["shapes"].items():
             shape_type = shape.get("type") if isinstance(shape, dict) else None
-            if not isinstance(shape_type, str) or shape_type not in SHAPE_MODELS:
+            if not _known(shape_type, SHAPE_MODELS):
                 raise ConfigError(
                     f"shape {shape_id!r} has unknown type {shape_type!r}" if shape_type else f"shape {shape_id!r} has no type",
                     file=loaded.file, line=loaded.line_of(("shapes", shape_id, "type")),
@@ -237,11 +252,11 @@ _STEP_TAGS = {"split", "combine", "search_replace", "base64_encode", "base64_dec
               "character_decode", "zip", "unzip", "script"}
 
 
-def _user_path(loc: tuple) -> tuple:
+def _user_path(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Pydantic's error location without the union tags it inserts (the shape type after
     ``shapes.<id>``, the step type after ``steps.<n>``, validator names), so that it names
     the keys the user wrote."""
-    out: list = []
+    out: list[str | int] = []
     for part in loc:
         if isinstance(part, str):
             if len(out) >= 2 and out[-2] == "shapes" and part in SHAPE_MODELS and len(out) == 2:
@@ -295,7 +310,7 @@ def check_process_graph(process: Process, loaded: Loaded | None = None) -> None:
         raise ValidationError(str(problems[0]), problems=problems, file=file)
 
 
-def _outlet_path(outlet: str) -> tuple:
+def _outlet_path(outlet: str) -> tuple[str | int, ...]:
     """Where an outlet is written: ``branch 2`` is ``branches.1``, ``case 1`` ``cases.0.next``."""
     kind, _, number = outlet.partition(" ")
     if kind == "branch":

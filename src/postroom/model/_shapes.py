@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -28,7 +28,7 @@ class _TextShape(ShapeBase):
     """Shapes whose text uses numbered placeholders."""
 
     @model_validator(mode="after")
-    def _check_text(self):  # noqa: ANN202
+    def _check_text(self) -> Self:
         text = getattr(self, "text", None)
         if text is None:
             text = getattr(self, "message", "")
@@ -50,10 +50,17 @@ class StartShape(ShapeBase):
     next: str | None = None
 
     @model_validator(mode="after")
-    def _check(self):  # noqa: ANN202
+    def _check(self) -> Self:
         if self.mode in ("connector", "listener") and not (self.connection and self.operation):
             raise ValueError(f"a start shape in mode {self.mode} needs connection and operation ids")
         return self
+
+    def binding(self) -> tuple[str, str]:
+        """The connection and operation ids of a connector or listener start (validation
+        guarantees both are set in those modes)."""
+        if not (self.connection and self.operation):
+            raise ValueError(f"a start shape in mode {self.mode} reads from no connection")
+        return self.connection, self.operation
 
 
 class MessageShape(_TextShape):
@@ -82,7 +89,7 @@ class PropertyEntry(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _check_persist(self):  # noqa: ANN202
+    def _check_persist(self) -> Self:
         if self.persist and not self.property.startswith("dynamic_process."):
             raise ValueError("persist: true applies to dynamic process properties (dynamic_process.NAME) only")
         return self
@@ -106,7 +113,7 @@ class SplitStep(BaseModel):
     element: str | None = None
 
     @model_validator(mode="after")
-    def _check(self):  # noqa: ANN202
+    def _check(self) -> Self:
         if self.profile_type in ("json", "xml") and not self.element:
             raise ValueError(f"a {self.profile_type} split needs element: the path of the repeating element")
         if self.by == "profile" and not self.link_element:
@@ -306,7 +313,7 @@ Shape = Annotated[
 ]
 
 
-def outlets_of(shape: Any) -> list[tuple[str, str | None]]:
+def outlets_of(shape: ShapeBase) -> list[tuple[str, str | None]]:
     return shape.outlets()
 
 

@@ -79,7 +79,7 @@ def _parse_list(value: Any) -> list[ValueSource]:
 
 
 # The JSON Schema describes the YAML form users write, not the parsed model.
-SOURCE_SCHEMA: dict = {
+SOURCE_SCHEMA: dict[str, Any] = {
     "description": "A value source: a text (static) or one of "
                    + ", ".join(f"{{{k}: ...}}" for k in SOURCE_KINDS),
     "anyOf": [
@@ -95,7 +95,7 @@ SOURCE_SCHEMA: dict = {
         ],
     ],
 }
-SOURCE_LIST_SCHEMA: dict = {"anyOf": [{"type": "array", "items": SOURCE_SCHEMA}, SOURCE_SCHEMA]}
+SOURCE_LIST_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "array", "items": SOURCE_SCHEMA}, SOURCE_SCHEMA]}
 
 SourceList = Annotated[list[ValueSource], BeforeValidator(_parse_list), WithJsonSchema(SOURCE_LIST_SCHEMA)]
 Source = Annotated[ValueSource, BeforeValidator(parse_source), WithJsonSchema(SOURCE_SCHEMA)]

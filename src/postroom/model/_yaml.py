@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -18,8 +18,8 @@ from ..errors import ConfigError
 __all__ = ["Loaded", "load_file", "load_text", "dump"]
 
 try:  # the C loader is several times faster where libyaml is present
-    _Loader: type = yaml.CSafeLoader  # type: ignore[attr-defined]
-    _Dumper: type = yaml.CSafeDumper  # type: ignore[attr-defined]
+    _Loader: type = yaml.CSafeLoader
+    _Dumper: type = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - pure-Python fallback
     _Loader, _Dumper = yaml.SafeLoader, yaml.SafeDumper
 
@@ -67,10 +67,10 @@ _Loader12.add_constructor("tag:yaml.org,2002:int", _construct_int)
 class Loaded:
     data: Any
     file: str
-    lines: dict[tuple, int] = field(default_factory=dict)
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
     start_line: int = 1
 
-    def line_of(self, path: tuple) -> int | None:
+    def line_of(self, path: tuple[Any, ...]) -> int | None:
         """The line of the deepest known key along ``path``."""
         path = tuple(path)
         while path:
@@ -109,14 +109,14 @@ class _Builder:
     def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
         self.loader = loader
         self.file = file
-        self.lines: dict[tuple, int] = {}
+        self.lines: dict[tuple[Any, ...], int] = {}
         self.count = 0
         self.open: set[int] = set()
 
     def error(self, message: str, node: yaml.Node, fix: str | None = None) -> ConfigError:
         return ConfigError(message, file=self.file, line=_line(node), fix=fix)
 
-    def build(self, node: yaml.Node, path: tuple) -> Any:
+    def build(self, node: yaml.Node, path: tuple[Any, ...]) -> Any:
         self.count += 1
         if self.count > MAX_VALUES:
             raise self.error(
@@ -132,7 +132,7 @@ class _Builder:
         try:
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node, path)
-            return self.sequence(node, path)
+            return self.sequence(cast(yaml.SequenceNode, node), path)
         finally:
             self.open.discard(id(node))
 
@@ -146,7 +146,7 @@ class _Builder:
             raise self.error(f"this number has {len(node.value):,} characters, too many to read as a number",
                              node, fix="quote it to keep it as text") from None
 
-    def sequence(self, node: yaml.SequenceNode, path: tuple) -> list[Any]:
+    def sequence(self, node: yaml.SequenceNode, path: tuple[Any, ...]) -> list[Any]:
         if node.tag != _TAG + "seq":
             raise self.error(f"the YAML tag {_tag_name(node.tag)} is not supported in a component file", node,
                              fix="write a plain list")
@@ -164,7 +164,7 @@ class _Builder:
         self.scalar(node)  # refuses tags a key may not have
         return str(node.value)  # the key as written: ``01:`` stays "01", ``1.0:`` stays "1.0"
 
-    def mapping(self, node: yaml.MappingNode, path: tuple) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode, path: tuple[Any, ...]) -> dict[str, Any]:
         if node.tag != _TAG + "map":
             raise self.error(f"the YAML tag {_tag_name(node.tag)} is not supported in a component file", node,
                              fix="write a plain mapping")
@@ -186,7 +186,7 @@ class _Builder:
             explicit[key] = self.build(value_node, path + (key,))
         return {**merged, **explicit}
 
-    def merge(self, node: yaml.Node, path: tuple) -> dict[str, Any]:
+    def merge(self, node: yaml.Node, path: tuple[Any, ...]) -> dict[str, Any]:
         """``<<: *defaults`` or ``<<: [*a, *b]``: the earlier mapping's keys win."""
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         result: dict[str, Any] = {}
@@ -209,7 +209,7 @@ class _BoundedLoader(_Loader12):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
                 raise ConfigError(f"the values are nested more than {MAX_DEPTH} levels deep", line=mark.line + 1,
                                   fix="a component needs only a few levels: check the indentation and brackets")
             return super().compose_node(parent, index)
@@ -273,7 +273,7 @@ def load_file(path: str | Path) -> list[Loaded]:
     return load_text(text, str(path))
 
 
-class _BlockDumper(_Dumper):  # type: ignore[misc, valid-type]
+class _BlockDumper(_Dumper):
     pass
 
 

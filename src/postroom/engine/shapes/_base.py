@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ...errors import DocumentError, PostroomError
 from ...sdk import Document
@@ -16,7 +17,8 @@ Outputs = Iterator[tuple[str, list[Document]]]
 class ShapeRunner:
     """Takes batches of documents, yields (outlet, documents) pairs."""
 
-    def __init__(self, shape_id: str, model, ctx: ExecutionContext) -> None:  # noqa: ANN001
+    def __init__(self, shape_id: str, model: Any, ctx: ExecutionContext) -> None:
+        # model: the shape's own model class (MessageShape...); each runner's __init__ names it
         self.id = shape_id
         self.model = model
         self.ctx = ctx

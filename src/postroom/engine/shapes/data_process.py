@@ -10,8 +10,10 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ...errors import ConfigError, PostroomError
+from ...model import CombineStep, Profile, ScriptStep, SplitStep
 from ...sdk import Document
 from .._combine import combine_documents
 from .._flatfile import Record, iter_records
@@ -43,7 +45,8 @@ class DataProcessRunner(ShapeRunner):
             yield doc
 
     # -- steps -------------------------------------------------------------------------
-    def _step(self, step, number: int, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+    def _step(self, step: Any, number: int, docs: Iterator[Document]) -> Iterator[Document]:
+        # step: any Step model; dispatched on step.type, which mypy cannot narrow the union by
         kind = step.type
         if kind == "split":
             return self._split(step, docs)
@@ -53,7 +56,7 @@ class DataProcessRunner(ShapeRunner):
             return self._script(step, number, docs)
         return self._per_document(step, number, docs)
 
-    def _per_document(self, step, number: int, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+    def _per_document(self, step: Any, number: int, docs: Iterator[Document]) -> Iterator[Document]:
         kind = step.type
         pattern = re.compile(step.pattern) if kind == "search_replace" else None
         for doc in docs:
@@ -88,7 +91,7 @@ class DataProcessRunner(ShapeRunner):
             except Exception as exc:  # noqa: BLE001 - bad data that broke a step fails its document only
                 self.ctx.fail(doc, self.id, f"step {number} ({kind}) failed: {type(exc).__name__}: {exc}")
 
-    def _split(self, step, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+    def _split(self, step: SplitStep, docs: Iterator[Document]) -> Iterator[Document]:
         for doc in docs:
             try:
                 if step.profile_type == "flat_file":
@@ -104,7 +107,7 @@ class DataProcessRunner(ShapeRunner):
             except Exception as exc:  # noqa: BLE001 - bad data that broke a parser fails its document only
                 self.ctx.fail(doc, self.id, f"split failed: {type(exc).__name__}: {exc}")
 
-    def _split_flat(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
+    def _split_flat(self, step: SplitStep, doc: Document) -> Iterator[Document]:
         profile = self.ctx.profile(step.profile or self.model.profile, self.id)
         quote = profile.quote if profile else '"'
         delimiter = profile.delimiter if profile else ","
@@ -142,7 +145,8 @@ class DataProcessRunner(ShapeRunner):
             else:
                 self.ctx.fail(doc.with_data(record.raw), self.id, f"split failed: {_where(doc)}{record.error}")
 
-    def _split_linked(self, step, doc, records, header, profile) -> Iterator[Document]:  # noqa: ANN001
+    def _split_linked(self, step: SplitStep, doc: Document, records: Iterable[Record], header: Record | None,
+                      profile: Profile | None) -> Iterator[Document]:
         if header is not None:
             names = header.fields
         elif profile is not None:
@@ -151,7 +155,7 @@ class DataProcessRunner(ShapeRunner):
             raise ConfigError("a split by profile needs a header line or a profile naming the columns",
                               shape=self.id, field="steps.profile")
         try:
-            column = names.index(step.link_element)
+            column = names.index(step.link_element or "")  # validation: set when by is profile
         except ValueError:
             raise ConfigError(f"link_element {step.link_element!r} is not a column ({', '.join(names)})",
                               shape=self.id, field="steps.link_element") from None
@@ -169,10 +173,11 @@ class DataProcessRunner(ShapeRunner):
         if group:
             yield doc.with_data(prefix + "\n".join(group))
 
-    def _split_json(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
+    def _split_json(self, step: SplitStep, doc: Document) -> Iterator[Document]:
         data = parse_json(doc.data)
         node = data
-        for part in [p for p in step.element.replace("[*]", "").lstrip("$").split(".") if p]:
+        element = step.element or ""  # validation: set for a json split
+        for part in [p for p in element.replace("[*]", "").lstrip("$").split(".") if p]:
             node = node.get(part) if isinstance(node, dict) else None
         if node is None:
             return
@@ -180,17 +185,17 @@ class DataProcessRunner(ShapeRunner):
         for item in items:
             yield doc.with_data(json.dumps(item, ensure_ascii=False))
 
-    def _split_xml(self, step, doc: Document) -> Iterator[Document]:  # noqa: ANN001
+    def _split_xml(self, step: SplitStep, doc: Document) -> Iterator[Document]:
         import xml.etree.ElementTree as ET
 
         root = parse_xml(doc.data)
-        path = step.element.strip("/")
+        path = (step.element or "").strip("/")  # validation: set for an xml split
         if path.split("/")[0] == root.tag:
             path = "/".join(path.split("/")[1:]) or "."
         for element in root.iterfind(path if path != "." else "*"):
             yield doc.with_data(ET.tostring(element, encoding="unicode"))
 
-    def _combine(self, step, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+    def _combine(self, step: CombineStep, docs: Iterator[Document]) -> Iterator[Document]:
         try:
             combined = combine_documents(docs, step.profile_type, step.element)
         except ValueError as exc:
@@ -198,7 +203,7 @@ class DataProcessRunner(ShapeRunner):
         if combined is not None:
             yield combined
 
-    def _script(self, step, number: int, docs: Iterator[Document]) -> Iterator[Document]:  # noqa: ANN001
+    def _script(self, step: ScriptStep, number: int, docs: Iterator[Document]) -> Iterator[Document]:
         """The script runs in a child process (see ``_sandbox``): one per step and execution,
         fed documents in batches."""
         sandbox = Sandbox(step.code, f"<script step {number} of shape {self.id}>", list(SCRIPT_NAMES),

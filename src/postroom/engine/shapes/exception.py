@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ...errors import DocumentError, ExecutionStopped
-from ...model import compile_message, render
+from ...model import ExceptionShape, compile_message, render
 from ...sdk import Document
+from .._context import ExecutionContext
 from .._values import resolve
 from ._base import Outputs, ShapeRunner
 
 
 class ExceptionRunner(ShapeRunner):
-    def __init__(self, shape_id, model, ctx) -> None:  # noqa: ANN001
+    def __init__(self, shape_id: str, model: ExceptionShape, ctx: ExecutionContext) -> None:
         super().__init__(shape_id, model, ctx)
         self.compiled = compile_message(model.message, len(model.parameters))
 

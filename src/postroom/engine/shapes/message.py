@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...model import compile_message, render
+from ...model import MessageShape, compile_message, render
 from ...sdk import Document
+from .._context import ExecutionContext
 from .._values import resolve
 from ._base import Outputs, PerDocument
 
 
 class MessageRunner(PerDocument):
-    def __init__(self, shape_id, model, ctx) -> None:  # noqa: ANN001
+    def __init__(self, shape_id: str, model: MessageShape, ctx: ExecutionContext) -> None:
         super().__init__(shape_id, model, ctx)
         self.compiled = compile_message(model.text, len(model.parameters))
         self.params = list(model.parameters)

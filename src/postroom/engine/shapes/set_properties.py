@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from ...model import SetPropertiesShape
 from ...sdk import Document
+from .._context import ExecutionContext
 from .._values import resolve_all
 from ._base import PerDocument
 
 
 class SetPropertiesRunner(PerDocument):
-    def __init__(self, shape_id, model, ctx) -> None:  # noqa: ANN001
+    def __init__(self, shape_id: str, model: SetPropertiesShape, ctx: ExecutionContext) -> None:
         super().__init__(shape_id, model, ctx)
         self.entries = []
         for entry in model.properties:
