@@ -122,7 +122,7 @@ class ExecutionContext:
     process: Process
     execution_id: str
     components: Callable[[str], Component | None]
-    connector_for: Callable[[str], Connector]
+    connector_for: Callable[[str], Connector[Any, Any]]
     settings_for: Callable[[Component], Any]  # validated settings with secrets resolved
     recorder: Recorder = field(default_factory=MemoryRecorder)
     process_version: int = 0

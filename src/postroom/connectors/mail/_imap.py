@@ -68,11 +68,11 @@ class _Streaming:
     file: IO[bytes]
 
     def _create_socket(self, timeout):  # noqa: ANN001, ANN202 - imaplib's signature
-        sock = imaplib.IMAP4._create_socket(self, timeout)  # type: ignore[arg-type]  # noqa: SLF001 - imaplib internal, see the module doc
+        sock = imaplib.IMAP4._create_socket(self, timeout)  # type: ignore[attr-defined]  # noqa: SLF001 - imaplib internal, see the module doc
         self.tracker.connected = True
         context = getattr(self, "ssl_context", None)
         if isinstance(self, imaplib.IMAP4_SSL) and context is not None:
-            return context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+            return context.wrap_socket(sock, server_hostname=self.host)
         return sock
 
     def read(self, size: int):  # noqa: ANN201 - bytes or _Literal

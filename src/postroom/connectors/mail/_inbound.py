@@ -159,7 +159,7 @@ class Inbound:
             kind = "other"
         wording = getattr(self, "_" + kind.replace("-", "_"), None)
         if wording is not None:
-            return wording(exc, phase, connected)  # type: ignore[no-any-return]
+            return wording(exc, phase, connected)
         if isinstance(exc, OSError):
             detail = exc.strerror or redact(str(exc), self.secrets) or type(exc).__name__
             return ConnectionFailed(f"the {self.name} session with {self.where} failed ({phase}): {detail}")

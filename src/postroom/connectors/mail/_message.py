@@ -65,7 +65,7 @@ def message_documents(raw: IO[bytes], op: MailOperation, limits: Limits | None =
             bodies = [p for p in (parsed.text or parsed.html,) if p is not None]
         if not bodies:
             return [Document(b"", {**properties, "mail.content_type": "text/plain; charset=utf-8"})]
-        return [Document.from_stream(part.content, {**properties,  # type: ignore[union-attr]
+        return [Document.from_stream(part.content, {**properties,
                                                     "mail.content_type": f"{part.content_type}; charset=utf-8"})
                 for part in bodies]
     finally:

@@ -115,7 +115,7 @@ class ParsedMail:
 
 def parse_headers(block: bytes) -> Message:
     """A header block (up to the blank line) as a headers-only message."""
-    return _HEADER_PARSER.parsebytes(block)  # type: ignore[return-value]
+    return _HEADER_PARSER.parsebytes(block)
 
 
 def _eight_bit(raw: bytes) -> str:

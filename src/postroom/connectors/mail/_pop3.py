@@ -43,7 +43,7 @@ class _POP3(poplib.POP3):
     tracker: _Tracker
 
     def _create_socket(self, timeout):  # noqa: ANN001, ANN202 - poplib's signature
-        sock = super()._create_socket(timeout)  # noqa: SLF001 - poplib internal, see the module doc
+        sock = super()._create_socket(timeout)  # type: ignore[misc]  # noqa: SLF001 - poplib internal, see the module doc
         self.tracker.connected = True
         return sock
 
@@ -52,9 +52,9 @@ class _POP3S(poplib.POP3_SSL):
     tracker: _Tracker
 
     def _create_socket(self, timeout):  # noqa: ANN001, ANN202
-        sock = poplib.POP3._create_socket(self, timeout)  # noqa: SLF001 - poplib internal, see the module doc
+        sock = poplib.POP3._create_socket(self, timeout)  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
         self.tracker.connected = True
-        return self.context.wrap_socket(sock, server_hostname=self.host)
+        return self.context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]  # typeshed lacks POP3_SSL.context
 
 
 @dataclass

@@ -33,7 +33,7 @@ class _Tracking:
     tcp_connected = False
 
     def __init__(self, server_name: str, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[call-arg]
+        super().__init__(**kwargs)
         self._host = server_name  # smtplib's own attribute for SNI
 
     def _get_socket(self, host, port, timeout):  # noqa: ANN001, ANN202 - smtplib's signature
