@@ -100,8 +100,7 @@ def run_cmd(
 ) -> None:
     """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable;
     130/143/129: stopped by Ctrl-C, SIGTERM or SIGHUP (after the emails in flight)."""
-    from ..engine import Limits, StopFlag
-    from ..services import RunOptions, run_process
+    from ..services import InputFile, RunHooks, RunLimits, RunRequest, run_process
 
     progress, update = _progress_reporter(not as_json)
 
@@ -110,15 +109,17 @@ def run_cmd(
         if not as_json and not quiet and (level == "warning" or (level == "error" and shape)):
             err(f"{level}: {f'[{shape}] ' if shape else ''}{message}")
 
-    options = RunOptions(inputs=[str(p) for p in inputs], test=test, dry_run=dry_run, progress=update, echo=echo,
-                         limits=Limits(documents_per_shape=keep_documents, bytes_total=keep_bytes), stop=StopFlag())
+    request = RunRequest(process_id=process, inputs=tuple(InputFile(str(p)) for p in inputs),
+                         mode=RunRequest.mode_of(test, dry_run),
+                         limits=RunLimits(documents_per_shape=keep_documents, bytes_total=keep_bytes))
+    hooks = RunHooks(progress=update, echo=echo)
     started = time.monotonic()
-    with _graceful_signals(options.stop):
+    with _graceful_signals(hooks.stop):
         if progress is not None:
             with progress:
-                record, result = run_process(repo(), process, options)
+                record, result = run_process(repo(), request, hooks)
         else:
-            record, result = run_process(repo(), process, options)
+            record, result = run_process(repo(), request, hooks)
     _report(record, result, time.monotonic() - started, as_json)
 
 
@@ -261,13 +262,12 @@ def resume_cmd(execution_id: str = typer.Argument(..., metavar="ID"),
                as_json: bool = typer.Option(False, "--json")) -> None:
     """Continue an interrupted execution; side effects already done are skipped. Refused (exit 2)
     while another process runs it, or when an --input file it ran on is gone or changed."""
-    from ..engine import StopFlag
-    from ..services import RunOptions, resume_execution
+    from ..services import RunHooks, resume_execution
 
     started = time.monotonic()
-    options = RunOptions(stop=StopFlag())
-    with _graceful_signals(options.stop):
-        record, result = resume_execution(repo(), execution_id, options)
+    hooks = RunHooks()
+    with _graceful_signals(hooks.stop):
+        record, result = resume_execution(repo(), execution_id, hooks)
     _report(record, result, time.monotonic() - started, as_json)
 
 

@@ -48,7 +48,8 @@ def serve_cmd(
     import uvicorn
 
     from ..errors import ConfigError
-    from ..runtime import ListenerOptions, ListenerRuntime, listener_processes
+    from ..runtime import ListenerOptions, listener_processes
+    from ..services import listener_runtime
     from ..web import create_app
 
     _refuse_open_bind(host)
@@ -57,7 +58,7 @@ def serve_cmd(
     r = repo()
     runtime = None
     if not no_listeners:
-        runtime = ListenerRuntime(r, ListenerOptions(
+        runtime = listener_runtime(r, ListenerOptions(
             lease_seconds=lease_seconds, failures_before_failed=failures_before_failed,
             backoff_initial_seconds=min(1.0, max_backoff), backoff_max_seconds=max_backoff,
             rescan_seconds=rescan_seconds))
