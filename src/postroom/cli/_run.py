@@ -124,11 +124,11 @@ def run_cmd(
 
 
 def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN001
-    r = repo()
+    from ..services import execution_view, pick
+
     if as_json:
-        emit_json({**_execution_json(record), "errors": [
-            {"shape": e.shape, "document": e.document, "message": e.message} for e in r.get_document_errors(record.id)],
-            "exit_code": result.exit_code})
+        view = execution_view(repo(), record.id)
+        emit_json({**pick(view.summary(), CLI_FIELDS), "errors": view.errors_json(), "exit_code": result.exit_code})
     else:
         out(_summary(record, result, seconds))
         if record.connector_counts:
@@ -138,14 +138,10 @@ def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN
     raise typer.Exit(result.exit_code)
 
 
-def _execution_json(record) -> dict:  # noqa: ANN001
-    return {"id": record.id, "process_id": record.process_id, "process_name": record.process_name,
-            "process_version": record.process_version, "status": record.status, "mode": record.mode,
-            "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
-            "documents_out": record.documents_out, "documents_failed": record.documents_failed,
-            "error": record.error, "node": record.node, "truncated": record.truncated,
-            "connector_counts": record.connector_counts or {}, "lease_host": record.lease_host,
-            "lease_pid": record.lease_pid, "heartbeat_at": record.heartbeat_at}
+#: what the CLI's JSON shows of an execution (the API shows the trigger instead of the lease)
+CLI_FIELDS = ("id", "process_id", "process_name", "process_version", "status", "mode", "started_at", "ended_at",
+              "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "connector_counts",
+              "lease_host", "lease_pid", "heartbeat_at")
 
 
 STATUSES = ("running", "complete", "complete_with_errors", "failed", "stopped")
@@ -174,10 +170,12 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent executions, newest first."""
+    from ..services import execution_list, execution_summary, pick
+
     wanted = _status_filter(status)
-    records = repo().list_executions(process_id=process, status=wanted, limit=limit)
+    records = execution_list(repo(), process, wanted, limit)
     if as_json:
-        emit_json([_execution_json(r) for r in records])
+        emit_json([pick(execution_summary(r), CLI_FIELDS) for r in records])
         return
     if not records:
         out(f"no executions with status {wanted.replace('_', ' ')}" if wanted else "no executions yet: postroom run PROCESS")
@@ -199,28 +197,14 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """An execution's record: status, counts, errors, log (and documents)."""
-    from ..errors import NotFound
+    from ..services import execution_view
 
-    r = repo()
-    record = r.get_execution(execution_id)
-    if record is None:
-        raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
-    errors = r.get_document_errors(execution_id)
-    logs = r.get_logs(execution_id)
-    shape_docs = r.get_shape_documents(execution_id) if documents else []
-    dry_runs = r.get_dry_runs(execution_id) if documents else []
+    view = execution_view(repo(), execution_id, documents)
     if as_json:
-        payload = _execution_json(record)
-        payload["errors"] = [{"shape": e.shape, "document": e.document, "message": e.message} for e in errors]
-        payload["log"] = [{"time": entry.time, "level": entry.level, "shape": entry.shape, "message": entry.message}
-                          for entry in logs]
-        if documents:
-            payload["documents"] = [{"shape": d.shape, "seq": d.seq, "document": d.document, "data": d.data,
-                                     "properties": d.properties, "dynamic": d.dynamic} for d in shape_docs]
-            payload["dry_runs"] = [{"shape": d.shape, "document": d.document, "action": d.action,
-                                    "payload": d.payload} for d in dry_runs]
-        emit_json(payload)
+        emit_json(view.render(CLI_FIELDS))
         return
+    record, errors, logs = view.record, view.errors, view.log
+    shape_docs, dry_runs = view.documents or [], view.dry_runs or []
     out(f"execution {record.id}")
     out(f"  process   {record.process_name} ({record.process_id}, version {record.process_version})")
     out(f"  status    {record.status.replace('_', ' ')}   mode {record.mode}")

@@ -20,9 +20,15 @@ from ._run import (
     run_process,
 )
 from ._secrets import is_reference, resolve_references
+from ._views import ExecutionView, execution_list, execution_summary, execution_view, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "ExecutionView",
+    "execution_list",
+    "execution_summary",
+    "execution_view",
+    "pick",
     "RepositoryListenerServices",
     "listener_runtime",
     "Binder",
