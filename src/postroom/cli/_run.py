@@ -234,9 +234,9 @@ def show_cmd(
             text = d.data.decode("utf-8", "replace")
             for line in text.splitlines() or [""]:
                 out(f"    {line}")
-        for d in dry_runs:
-            out(f"  --- dry run {d.action} at {d.shape} (document {d.document})")
-            for line in d.payload.decode("utf-8", "replace").splitlines():
+        for dry in dry_runs:
+            out(f"  --- dry run {dry.action} at {dry.shape} (document {dry.document})")
+            for line in dry.payload.decode("utf-8", "replace").splitlines():
                 out(f"    {line}")
 
 

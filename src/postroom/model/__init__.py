@@ -20,7 +20,7 @@ from ._messageformat import (
     quoted_placeholders,
     render,
 )
-from ._shapes import SHAPE_MODELS, PropertyEntry, outlets_of, primary_outlet
+from ._shapes import SHAPE_MODELS, PropertyEntry, StartShape, outlets_of, primary_outlet
 from ._values import SOURCE_KINDS, ValueSource, parse_source
 from ._yaml import Loaded, dump, load_file, load_text
 
@@ -39,6 +39,7 @@ __all__ = [
     "Profile",
     "SHAPE_MODELS",
     "SOURCE_KINDS",
+    "StartShape",
     "ValueSource",
     "check_process_graph",
     "compile_message",

@@ -50,6 +50,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import ConfigError, PostroomError
+from ..model import StartShape
 from ..repository import ComponentRecord, ExecutionRecord, ListenerHealth, LogEntry, Repository
 from ._ports import ListenerServices
 from ._request import RunHooks, RunRequest
@@ -342,9 +343,11 @@ class ListenerWorker:
         if self._spec is not None and self._spec.version == record.version:
             return self._spec
         process = self.services.load_process(record)
-        start = process.shapes[process.start]  # type: ignore[attr-defined]
-        spec = _Spec(record.version, process.name, process.start, start.connection, start.operation,  # type: ignore[attr-defined]
-                     float(start.interval_seconds or self.options.default_interval_seconds))  # type: ignore[attr-defined]
+        start = process.shapes[process.start]
+        if not isinstance(start, StartShape):  # _is_listener saw a start shape in listener mode
+            return None
+        spec = _Spec(record.version, process.name, process.start, start.connection or "", start.operation or "",
+                     float(start.interval_seconds or self.options.default_interval_seconds))
         if self._spec is not None and (spec.connection, spec.operation, spec.start) != (
                 self._spec.connection, self._spec.operation, self._spec.start):
             log.info("listener %s: connection or operation changed; reopening", self.process_id)

@@ -57,7 +57,7 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
     try:
         return model.model_validate(settings)  # type: ignore[attr-defined]
     except PydanticValidationError as exc:
-        problems = []
+        problems: list[PostroomError] = []
         for err in exc.errors(include_input=False):
             value = settings.get(err["loc"][0]) if err["loc"] else None
             if isinstance(value, str) and REFERENCE.search(value):
@@ -78,11 +78,11 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
 
 def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> ImportResult:
     """Validate every file first; store everything or nothing."""
-    paths = [str(p) for p in paths]
-    files = collect_files(paths)
+    names = [str(p) for p in paths]
+    files = collect_files(names)
     if not files:
         raise ConfigError("no component files (.yaml, .yml) found", fix="name a file or a folder holding them")
-    named = {os.path.abspath(p) for p in paths if not os.path.isdir(p)}
+    named = {os.path.abspath(p) for p in names if not os.path.isdir(p)}
     result = ImportResult()
     parsed, problems = _parse_files(files, named, result.warnings)
     _check_unique_ids(parsed, problems)
@@ -91,7 +91,7 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
         head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
         raise ValidationError(head, problems=problems)
     if not parsed:
-        raise ConfigError("no components found: every file is empty", file=", ".join(paths),
+        raise ConfigError("no components found: every file is empty", file=", ".join(names),
                           fix="write components (type, name...) into the files")
     result.warnings.extend(import_warnings(repo, parsed))
     _store(repo, parsed, result)
