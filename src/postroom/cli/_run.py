@@ -13,6 +13,10 @@ import typer
 
 from ._common import command, console, emit_json, err, out, repo
 
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
+# no import here dodges a cycle.
+
 executions_app = typer.Typer(help="Process reporting: list, show and resume executions.", no_args_is_help=True)
 connections_app = typer.Typer(help="Check connections against their servers.", no_args_is_help=True)
 

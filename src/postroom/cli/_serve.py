@@ -8,6 +8,10 @@ import typer
 
 from ._common import command, console, emit_json, err, out, repo
 
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
+# no import here dodges a cycle.
+
 listeners_app = typer.Typer(help="Listeners: processes started by new data (see docs/listeners.md).",
                             no_args_is_help=True)
 
