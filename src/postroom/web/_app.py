@@ -140,6 +140,13 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
         """What each mail get operation has already taken (as ``postroom watermarks list``)."""
         return _jsonable(list_watermarks(repo))
 
+    _read_routes(app, repo)
+    return app
+
+
+def _read_routes(app: FastAPI, repo: Repository) -> None:
+    """Executions (rendered from services' one execution view) and components."""
+
     @app.get("/api/executions")
     def executions(process: str | None = None, status: str | None = None,
                    limit: int = Query(50, ge=1, le=1000)) -> Any:
@@ -168,5 +175,3 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
         if record is None:
             raise HTTPException(404, f"no component {component_id!r}")
         return _jsonable(_component(record, True))
-
-    return app
