@@ -437,8 +437,7 @@ class ListenerWorker:
         return 0
 
     def _execute(self, spec: _Spec, documents: Iterable[Any]) -> None:
-        request = RunRequest(process_id=self.process_id, process_version=spec.version, trigger="listener",
-                             listener=self.process_id, instance=self.instance)
+        request = self._request(spec.version)
         hooks = RunHooks(documents=documents, start_session=self._session, on_context=self._context.bind)
         self.busy = True
         try:
@@ -456,6 +455,11 @@ class ListenerWorker:
                  record.status, record.documents_in, record.documents_out, record.documents_failed)
         if record.status == "failed":
             raise _ExecutionFailed(f"execution {record.id} failed: {record.error or 'see its log'}")
+
+    def _request(self, version: int | None) -> RunRequest:
+        """What this listener's executions (and its failed-check records) say started them."""
+        return RunRequest(process_id=self.process_id, process_version=version, trigger="listener",
+                          listener=self.process_id, instance=self.instance)
 
     # -- health --------------------------------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
@@ -509,8 +513,7 @@ class ListenerWorker:
                     id=execution_id, process_id=self.process_id, process_version=spec.version if spec else 0,
                     process_name=spec.name if spec else "", status="failed", mode="normal", started_at=now,
                     ended_at=now, error=f"listener: {message}", node=self.health.node,
-                    request={"trigger": "listener", "listener": self.process_id, "instance": self.instance,
-                             "kind": "listener_check"}))
+                    request={**self._request(spec.version if spec else None).to_json(), "kind": "listener_check"}))
                 self._failure_execution = execution_id
             else:
                 self.repo.update_execution(self._failure_execution, ended_at=now, error=f"listener: {message}")
