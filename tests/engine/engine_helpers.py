@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from postroom.connectors import get_connector
 from postroom.engine import ExecutionContext, MemoryRecorder, execute
 from postroom.model import load_text, parse_component
-from postroom.services import validate_settings
+from postroom.services import Binder, validate_settings
 
 
 def run_yaml(text: str, inputs=None, **options):  # noqa: ANN001, ANN201
@@ -18,8 +17,8 @@ def run_yaml(text: str, inputs=None, **options):  # noqa: ANN001, ANN201
             process = comp
     recorder = MemoryRecorder()
     ctx = ExecutionContext(process=process, execution_id="exec-test", components=components.get,
-                           connector_for=get_connector, settings_for=validate_settings, recorder=recorder,
-                           **options)
+                           open_session=Binder(process.id, components.get, validate_settings).open_session,
+                           recorder=recorder, **options)
     result = execute(ctx, inputs)
     return result, recorder, ctx
 

@@ -19,7 +19,7 @@ from postroom.connectors.mail import MailConnection, connector
 from postroom.errors import ConnectionFailed
 from postroom.repository import open_repository
 from postroom.sdk.testing import MemoryContext
-from postroom.services import import_paths, run_process
+from postroom.services import RunRequest, import_paths, run_process
 
 # -- through the engine: a failed execution changes nothing --------------------------------------
 
@@ -91,7 +91,7 @@ def test_a_failed_execution_deletes_moves_and_marks_nothing(mailbox, tmp_path, h
     before = sorted(mailbox.messages())
     repo = _process(mailbox, tmp_path, mode)
     try:
-        record, result = run_process(repo, "mail-to-disk")
+        record, result = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "failed" and "refusing Please STOP" in (record.error or "")
         assert sorted(mailbox.messages()) == before
         assert all("S" not in flags for flags in mailbox.flags())  # not even marked as read
@@ -104,7 +104,7 @@ def test_a_failed_execution_deletes_moves_and_marks_nothing(mailbox, tmp_path, h
         for path in paths[1:2]:  # someone removes the offending message; the next run succeeds
             for candidate in path.parent.parent.glob(f"*/{path.name.split(':')[0]}*"):
                 candidate.unlink()
-        record, result = run_process(repo, "mail-to-disk")
+        record, result = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "complete", repo.get_logs(record.id)
         assert repo.get_watermark(key, "read") is not None
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["<msg-1@example.org>", "<msg-3@example.org>"]
@@ -115,7 +115,7 @@ def test_a_failed_execution_deletes_moves_and_marks_nothing(mailbox, tmp_path, h
         else:
             assert mailbox.messages() == []
         # and a third run finds nothing new
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "complete" and record.documents_in == 0
     finally:
         repo.close()
@@ -292,7 +292,7 @@ def test_get_as_a_connector_shape_in_the_middle_of_a_process(mailbox, tmp_path, 
     repo = open_repository()
     try:
         import_paths(repo, [str(path)])
-        record, _ = run_process(repo, "middle")
+        record, _ = run_process(repo, RunRequest("middle"))
         assert record.status == "complete" and record.documents_out == 2
         assert [e.message for e in repo.get_logs(record.id) if e.message.startswith("got")] == [
             "got Message 1", "got Message 2"]

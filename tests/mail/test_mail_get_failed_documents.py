@@ -13,7 +13,7 @@ import pytest
 from getkit import mail_to_disk, simple
 
 from postroom.repository import open_repository
-from postroom.services import import_paths, run_process
+from postroom.services import RunRequest, import_paths, run_process
 
 MODES = {
     "imap-mark": ("imaps", "mark_as_read: true"),
@@ -47,7 +47,7 @@ def test_a_message_whose_write_failed_stays_and_is_read_again(mailbox, tmp_path,
     repo = open_repository()
     try:
         import_paths(repo, [str(mail_to_disk(mailbox, tmp_path, transport, extra, write_option="fail"))])
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "complete_with_errors"
         assert (out / "<msg-1@example.org>").read_text() == "reply 1\n"
         assert (out / "<msg-2@example.org>").read_bytes() == b""
@@ -58,11 +58,11 @@ def test_a_message_whose_write_failed_stays_and_is_read_again(mailbox, tmp_path,
 
         # someone removes the empty file; the next run reads message 2 again, and only it
         (out / "<msg-2@example.org>").unlink()
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "complete" and record.documents_in == 1
         assert (out / "<msg-2@example.org>").read_text() == "reply 2\n"
         assert _committed(mailbox, mode) == 3
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "complete" and record.documents_in == 0
     finally:
         repo.close()
@@ -81,11 +81,11 @@ def test_commit_failed_messages_commits_them_anyway(mailbox, tmp_path, home, mod
     try:
         path = mail_to_disk(mailbox, tmp_path, transport, extra + ", commit_failed_messages: true", write_option="fail")
         import_paths(repo, [str(path)])
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "complete_with_errors"
         assert _committed(mailbox, mode) == 3
         (out / "<msg-2@example.org>").unlink()
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.documents_in == 0 and _files(out) == ["<msg-1@example.org>", "<msg-3@example.org>"]
     finally:
         repo.close()

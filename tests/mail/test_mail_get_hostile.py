@@ -13,7 +13,7 @@ import pytest
 from getkit import deeply_nested, mail_to_disk, many_headers, read, simple
 
 from postroom.repository import open_repository
-from postroom.services import import_paths, run_process
+from postroom.services import RunRequest, import_paths, run_process
 
 
 @pytest.mark.timeout(60)
@@ -28,7 +28,7 @@ def test_hostile_messages_fail_alone_and_the_rest_is_read(mailbox, tmp_path, hom
     repo = open_repository()
     try:
         import_paths(repo, [str(mail_to_disk(mailbox, tmp_path, transport, extra))])
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "complete_with_errors"
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
             "<msg-1@example.org>", "<msg-2@example.org>", "<msg-3@example.org>"]
@@ -45,7 +45,7 @@ def test_hostile_messages_fail_alone_and_the_rest_is_read(mailbox, tmp_path, hom
         else:
             assert len(left) == 5 and sorted(mailbox.flags()) == ["", "", "S", "S", "S"]
         # and the next run passes them: nothing fails every run
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.status == "complete" and record.documents_in == 0
     finally:
         repo.close()

@@ -145,7 +145,7 @@ def test_a_broken_message_in_a_process_is_one_failed_document(mailbox, tmp_path,
     from getkit import write_components
 
     from postroom.repository import open_repository
-    from postroom.services import import_paths, run_process
+    from postroom.services import RunRequest, import_paths, run_process
 
     mailbox.deliver(simple(1))
     mailbox.deliver(broken())
@@ -192,7 +192,7 @@ def test_a_broken_message_in_a_process_is_one_failed_document(mailbox, tmp_path,
     repo = open_repository()
     try:
         import_paths(repo, [str(path)])
-        record, result = run_process(repo, "replies-to-disk")
+        record, result = run_process(repo, RunRequest("replies-to-disk"))
         assert record.status == "complete_with_errors"
         assert (record.documents_in, record.documents_out, record.documents_failed) == (3, 2, 1)
         [error] = repo.get_document_errors(record.id)

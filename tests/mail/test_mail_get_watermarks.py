@@ -122,20 +122,20 @@ def test_after_a_reset_start_from_now_takes_a_new_baseline(mailbox, tmp_path, ho
     from getkit import simple
 
     from postroom.repository import open_repository
-    from postroom.services import import_paths, reset_watermarks, run_process
+    from postroom.services import RunRequest, import_paths, reset_watermarks, run_process
 
     repo = open_repository()
     try:
         import_paths(repo, [str(mail_to_disk(mailbox, tmp_path, transport, "start_from: now"))])
         mailbox.deliver(simple(1))
-        assert run_process(repo, "mail-to-disk")[0].documents_in == 0  # the baseline
+        assert run_process(repo, RunRequest("mail-to-disk"))[0].documents_in == 0  # the baseline
         mailbox.deliver(simple(2))
-        assert run_process(repo, "mail-to-disk")[0].documents_in == 1
+        assert run_process(repo, RunRequest("mail-to-disk"))[0].documents_in == 1
         assert reset_watermarks(repo, "read") == 1
         mailbox.deliver(simple(3))
-        assert run_process(repo, "mail-to-disk")[0].documents_in == 0  # a new baseline: 1, 2 and 3 stay
+        assert run_process(repo, RunRequest("mail-to-disk"))[0].documents_in == 0  # a new baseline: 1, 2 and 3 stay
         mailbox.deliver(simple(4))
-        record, _ = run_process(repo, "mail-to-disk")
+        record, _ = run_process(repo, RunRequest("mail-to-disk"))
         assert record.documents_in == 1
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["<msg-2@example.org>", "<msg-4@example.org>"]
     finally:

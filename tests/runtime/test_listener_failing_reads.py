@@ -20,7 +20,7 @@ from listenerkit import wait_for
 
 from postroom.repository import Repository, open_repository
 from postroom.runtime import ListenerOptions, ListenerRuntime
-from postroom.services import import_paths
+from postroom.services import import_paths, listener_runtime
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mail"))
 from getkit import deeply_nested, simple  # noqa: E402
@@ -85,7 +85,7 @@ def _runtime(repo: Repository, mailbox, tmp_path: Path, write_option: str = "ove
                                     password=mailbox.password, ca=settings["trusted_ca_file"], out=tmp_path / "out",
                                     write_option=write_option, interval=interval))
     import_paths(repo, [str(path)])
-    return ListenerRuntime(repo, ListenerOptions(lease_seconds=3, failures_before_failed=3,
+    return listener_runtime(repo, ListenerOptions(lease_seconds=3, failures_before_failed=3,
                                                  backoff_initial_seconds=0.2, backoff_max_seconds=1.0))
 
 

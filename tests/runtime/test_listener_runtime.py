@@ -13,9 +13,9 @@ from listenerkit import DISK_LISTENER, wait_for
 
 from postroom.errors import ConnectionFailed
 from postroom.repository import Repository, open_repository
-from postroom.runtime import ListenerOptions, ListenerRuntime
+from postroom.runtime import ListenerOptions
 from postroom.sdk import ListeningSession, OperationSession
-from postroom.services import import_paths
+from postroom.services import import_paths, listener_runtime
 
 PASSWORD = "Very-Secret-Pass-42"
 
@@ -90,7 +90,7 @@ def test_no_secret_in_health_records_or_logs(repo: Repository, tmp_path: Path, m
     monkeypatch.setattr(postroom.connectors, "get_connector",
                         lambda name: RefusingConnector() if name == "mail" else real(name))
     _import(repo, tmp_path, MAIL_LISTENER)
-    runtime = ListenerRuntime(repo, ListenerOptions(lease_seconds=3, failures_before_failed=2,
+    runtime = listener_runtime(repo, ListenerOptions(lease_seconds=3, failures_before_failed=2,
                                                     backoff_initial_seconds=0.02, backoff_max_seconds=0.05))
     runtime.start()
     try:
@@ -109,7 +109,7 @@ def test_no_secret_in_health_records_or_logs(repo: Repository, tmp_path: Path, m
 def test_backoff_doubles_with_jitter_up_to_its_cap(repo: Repository, tmp_path: Path) -> None:
     missing = tmp_path / "missing"
     _import(repo, tmp_path, DISK_LISTENER.format(inbox=missing, out=tmp_path, interval=0.1))
-    runtime = ListenerRuntime(repo, ListenerOptions(lease_seconds=3, failures_before_failed=3,
+    runtime = listener_runtime(repo, ListenerOptions(lease_seconds=3, failures_before_failed=3,
                                                     backoff_initial_seconds=0.04, backoff_max_seconds=0.2))
     runtime.start()
     try:
@@ -133,7 +133,7 @@ def test_serve_follows_imports_and_deletions(repo: Repository, tmp_path: Path) -
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     out.mkdir()
-    runtime = ListenerRuntime(repo, ListenerOptions(lease_seconds=3, rescan_seconds=0.1))
+    runtime = listener_runtime(repo, ListenerOptions(lease_seconds=3, rescan_seconds=0.1))
     runtime.start()
     try:
         assert runtime.health() == []
@@ -194,7 +194,7 @@ def test_wakeups_that_bring_nothing_do_not_spin(repo: Repository, tmp_path: Path
     monkeypatch.setattr(postroom.connectors, "get_connector",
                         lambda name: ChattyConnector() if name == "mail" else real(name))
     _import(repo, tmp_path, MAIL_LISTENER.replace("interval_seconds: 0.1", "interval_seconds: 2"))
-    runtime = ListenerRuntime(repo, ListenerOptions(lease_seconds=3))
+    runtime = listener_runtime(repo, ListenerOptions(lease_seconds=3))
     runtime.start()
     try:
         wait_for(lambda: [h for h in runtime.health() if h.state == "running" and h.mode == "idle"], 10,

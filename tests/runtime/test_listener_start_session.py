@@ -9,7 +9,7 @@ import pytest
 
 from postroom.repository import open_repository
 from postroom.sdk import Document, OperationSession
-from postroom.services import RunOptions, import_paths, run_process
+from postroom.services import RunHooks, RunRequest, import_paths, run_process
 
 PROCESS = """
 type: connection
@@ -91,9 +91,8 @@ def test_a_start_session_is_committed_after_success_and_left_open(repo, tmp_path
     seen = []
     documents = iter(spy.fetch())
     first = next(documents)
-    record, result = run_process(repo, "listen", RunOptions(
-        documents=itertools.chain([first], documents), start_session=spy, on_context=seen.append,
-        request={"trigger": "listener", "listener": "listen"}))
+    record, result = run_process(repo, RunRequest("listen", trigger="listener", listener="listen"), RunHooks(
+        documents=itertools.chain([first], documents), start_session=spy, on_context=seen.append))
     assert record.status == "complete" and record.documents_in == 2
     assert (spy.fetches, spy.commits, spy.closes) == (1, 1, 0)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.txt", "b.txt"]
@@ -103,13 +102,13 @@ def test_a_start_session_is_committed_after_success_and_left_open(repo, tmp_path
 
 def test_a_failed_execution_does_not_commit_the_start_session(repo) -> None:  # noqa: ANN001
     spy = Spy(_docs("ok.txt", "bad.txt"))
-    record, _ = run_process(repo, "listen", RunOptions(documents=spy.fetch(), start_session=spy))
+    record, _ = run_process(repo, RunRequest("listen"), RunHooks(documents=spy.fetch(), start_session=spy))
     assert record.status == "failed"
     assert (spy.commits, spy.closes) == (0, 0)
 
 
 def test_without_documents_the_engine_fetches_from_the_adopted_session(repo) -> None:  # noqa: ANN001
     spy = Spy(_docs("x.txt"))
-    record, _ = run_process(repo, "listen", RunOptions(start_session=spy))
+    record, _ = run_process(repo, RunRequest("listen"), RunHooks(start_session=spy))
     assert record.status == "complete" and record.documents_in == 1
     assert (spy.fetches, spy.commits, spy.closes) == (1, 1, 0)

@@ -8,6 +8,10 @@ import typer
 
 from ._common import command, console, emit_json, err, out, repo
 
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
+# no import here dodges a cycle.
+
 components_app = typer.Typer(help="Browse the repository: list, show and delete components.", no_args_is_help=True)
 
 

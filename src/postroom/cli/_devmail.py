@@ -6,6 +6,10 @@ from pathlib import Path
 
 import typer
 
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
+# no import here dodges a cycle.
+
 
 def devmail_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),

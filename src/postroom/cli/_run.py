@@ -13,6 +13,10 @@ import typer
 
 from ._common import command, console, emit_json, err, out, repo
 
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
+# no import here dodges a cycle.
+
 executions_app = typer.Typer(help="Process reporting: list, show and resume executions.", no_args_is_help=True)
 connections_app = typer.Typer(help="Check connections against their servers.", no_args_is_help=True)
 
@@ -100,8 +104,7 @@ def run_cmd(
 ) -> None:
     """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable;
     130/143/129: stopped by Ctrl-C, SIGTERM or SIGHUP (after the emails in flight)."""
-    from ..engine import Limits, StopFlag
-    from ..services import RunOptions, run_process
+    from ..services import InputFile, RunHooks, RunLimits, RunRequest, run_process
 
     progress, update = _progress_reporter(not as_json)
 
@@ -110,24 +113,26 @@ def run_cmd(
         if not as_json and not quiet and (level == "warning" or (level == "error" and shape)):
             err(f"{level}: {f'[{shape}] ' if shape else ''}{message}")
 
-    options = RunOptions(inputs=[str(p) for p in inputs], test=test, dry_run=dry_run, progress=update, echo=echo,
-                         limits=Limits(documents_per_shape=keep_documents, bytes_total=keep_bytes), stop=StopFlag())
+    request = RunRequest(process_id=process, inputs=tuple(InputFile(str(p)) for p in inputs),
+                         mode=RunRequest.mode_of(test, dry_run),
+                         limits=RunLimits(documents_per_shape=keep_documents, bytes_total=keep_bytes))
+    hooks = RunHooks(progress=update, echo=echo)
     started = time.monotonic()
-    with _graceful_signals(options.stop):
+    with _graceful_signals(hooks.stop):
         if progress is not None:
             with progress:
-                record, result = run_process(repo(), process, options)
+                record, result = run_process(repo(), request, hooks)
         else:
-            record, result = run_process(repo(), process, options)
+            record, result = run_process(repo(), request, hooks)
     _report(record, result, time.monotonic() - started, as_json)
 
 
 def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN001
-    r = repo()
+    from ..services import execution_view, pick
+
     if as_json:
-        emit_json({**_execution_json(record), "errors": [
-            {"shape": e.shape, "document": e.document, "message": e.message} for e in r.get_document_errors(record.id)],
-            "exit_code": result.exit_code})
+        view = execution_view(repo(), record.id)
+        emit_json({**pick(view.summary(), CLI_FIELDS), "errors": view.errors_json(), "exit_code": result.exit_code})
     else:
         out(_summary(record, result, seconds))
         if record.connector_counts:
@@ -137,14 +142,10 @@ def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN
     raise typer.Exit(result.exit_code)
 
 
-def _execution_json(record) -> dict:  # noqa: ANN001
-    return {"id": record.id, "process_id": record.process_id, "process_name": record.process_name,
-            "process_version": record.process_version, "status": record.status, "mode": record.mode,
-            "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
-            "documents_out": record.documents_out, "documents_failed": record.documents_failed,
-            "error": record.error, "node": record.node, "truncated": record.truncated,
-            "connector_counts": record.connector_counts or {}, "lease_host": record.lease_host,
-            "lease_pid": record.lease_pid, "heartbeat_at": record.heartbeat_at}
+#: what the CLI's JSON shows of an execution (the API shows the trigger instead of the lease)
+CLI_FIELDS = ("id", "process_id", "process_name", "process_version", "status", "mode", "started_at", "ended_at",
+              "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "connector_counts",
+              "lease_host", "lease_pid", "heartbeat_at")
 
 
 STATUSES = ("running", "complete", "complete_with_errors", "failed", "stopped")
@@ -173,10 +174,12 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent executions, newest first."""
+    from ..services import execution_list, execution_summary, pick
+
     wanted = _status_filter(status)
-    records = repo().list_executions(process_id=process, status=wanted, limit=limit)
+    records = execution_list(repo(), process, wanted, limit)
     if as_json:
-        emit_json([_execution_json(r) for r in records])
+        emit_json([pick(execution_summary(r), CLI_FIELDS) for r in records])
         return
     if not records:
         out(f"no executions with status {wanted.replace('_', ' ')}" if wanted else "no executions yet: postroom run PROCESS")
@@ -198,28 +201,14 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """An execution's record: status, counts, errors, log (and documents)."""
-    from ..errors import NotFound
+    from ..services import execution_view
 
-    r = repo()
-    record = r.get_execution(execution_id)
-    if record is None:
-        raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
-    errors = r.get_document_errors(execution_id)
-    logs = r.get_logs(execution_id)
-    shape_docs = r.get_shape_documents(execution_id) if documents else []
-    dry_runs = r.get_dry_runs(execution_id) if documents else []
+    view = execution_view(repo(), execution_id, documents)
     if as_json:
-        payload = _execution_json(record)
-        payload["errors"] = [{"shape": e.shape, "document": e.document, "message": e.message} for e in errors]
-        payload["log"] = [{"time": entry.time, "level": entry.level, "shape": entry.shape, "message": entry.message}
-                          for entry in logs]
-        if documents:
-            payload["documents"] = [{"shape": d.shape, "seq": d.seq, "document": d.document, "data": d.data,
-                                     "properties": d.properties, "dynamic": d.dynamic} for d in shape_docs]
-            payload["dry_runs"] = [{"shape": d.shape, "document": d.document, "action": d.action,
-                                    "payload": d.payload} for d in dry_runs]
-        emit_json(payload)
+        emit_json(view.render(CLI_FIELDS))
         return
+    record, errors, logs = view.record, view.errors, view.log
+    shape_docs, dry_runs = view.documents or [], view.dry_runs or []
     out(f"execution {record.id}")
     out(f"  process   {record.process_name} ({record.process_id}, version {record.process_version})")
     out(f"  status    {record.status.replace('_', ' ')}   mode {record.mode}")
@@ -249,9 +238,9 @@ def show_cmd(
             text = d.data.decode("utf-8", "replace")
             for line in text.splitlines() or [""]:
                 out(f"    {line}")
-        for d in dry_runs:
-            out(f"  --- dry run {d.action} at {d.shape} (document {d.document})")
-            for line in d.payload.decode("utf-8", "replace").splitlines():
+        for dry in dry_runs:
+            out(f"  --- dry run {dry.action} at {dry.shape} (document {dry.document})")
+            for line in dry.payload.decode("utf-8", "replace").splitlines():
                 out(f"    {line}")
 
 
@@ -261,13 +250,12 @@ def resume_cmd(execution_id: str = typer.Argument(..., metavar="ID"),
                as_json: bool = typer.Option(False, "--json")) -> None:
     """Continue an interrupted execution; side effects already done are skipped. Refused (exit 2)
     while another process runs it, or when an --input file it ran on is gone or changed."""
-    from ..engine import StopFlag
-    from ..services import RunOptions, resume_execution
+    from ..services import RunHooks, resume_execution
 
     started = time.monotonic()
-    options = RunOptions(stop=StopFlag())
-    with _graceful_signals(options.stop):
-        record, result = resume_execution(repo(), execution_id, options)
+    hooks = RunHooks()
+    with _graceful_signals(hooks.stop):
+        record, result = resume_execution(repo(), execution_id, hooks)
     _report(record, result, time.monotonic() - started, as_json)
 
 

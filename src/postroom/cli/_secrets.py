@@ -8,6 +8,10 @@ import typer
 
 from ._common import command, emit_json, out, repo
 
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
+# no import here dodges a cycle.
+
 secrets_app = typer.Typer(help="Store secrets (encrypted at rest) for ${secret:NAME} references.",
                           no_args_is_help=True)
 

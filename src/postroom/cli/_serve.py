@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import socket
 import sys
+import threading
+from typing import TYPE_CHECKING
 
 import typer
 
 from ._common import command, console, emit_json, err, out, repo
+
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
+# no import here dodges a cycle.
+if TYPE_CHECKING:
+    from ..repository import Repository
 
 listeners_app = typer.Typer(help="Listeners: processes started by new data (see docs/listeners.md).",
                             no_args_is_help=True)
@@ -39,16 +48,13 @@ def serve_cmd(
     """Run the listeners and the REST API until SIGTERM or Ctrl-C (which stop the listeners,
     let running executions finish and release the leases)."""
     import logging
-    import os
-    import signal
-    import socket
-    import threading
     import time
 
     import uvicorn
 
     from ..errors import ConfigError
-    from ..runtime import ListenerOptions, ListenerRuntime, listener_processes
+    from ..runtime import ListenerOptions, listener_processes
+    from ..services import listener_runtime
     from ..web import create_app
 
     _refuse_open_bind(host)
@@ -57,34 +63,17 @@ def serve_cmd(
     r = repo()
     runtime = None
     if not no_listeners:
-        runtime = ListenerRuntime(r, ListenerOptions(
+        runtime = listener_runtime(r, ListenerOptions(
             lease_seconds=lease_seconds, failures_before_failed=failures_before_failed,
             backoff_initial_seconds=min(1.0, max_backoff), backoff_max_seconds=max_backoff,
             rescan_seconds=rescan_seconds))
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}", field="--port",
-                          fix="pick a free port (0 picks one) or stop what uses it") from None
+    sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
 
     server = uvicorn.Server(uvicorn.Config(create_app(r, runtime, bind_host=host, allowed_hosts=allowed_host),
                                            log_level="warning", access_log=False,
                                            lifespan="off"))
-    stopping = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        # a second Ctrl-C stops at once; a repeated SIGTERM (a supervisor, a process group) does not
-        if stopping.is_set() and signum == signal.SIGINT:
-            err("stopping now: a running execution stays 'running' (postroom executions resume ID)")
-            os._exit(130)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stopping = _stop_on_signals()
     web = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="web", daemon=True)
     web.start()
     deadline = time.monotonic() + 30
@@ -100,6 +89,53 @@ def serve_cmd(
     out(f"postroom serve: http://{shown}:{bound_port}/api (listeners: "
         f"{'off' if runtime is None else count}; instance {getattr(runtime, 'instance', '-')})")
     sys.stdout.flush()
+    _wait_for_stop(r, web, stopping)
+    err("stopping: listeners finish their running executions and release their leases")
+    if runtime is not None:
+        runtime.stop()
+    server.should_exit = True
+    web.join(10)
+    err("stopped")
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event SIGTERM and Ctrl-C set; a second Ctrl-C stops at once, a repeated SIGTERM (a
+    supervisor, a process group) does not."""
+    import os
+    import signal
+
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stopping.is_set() and signum == signal.SIGINT:
+            err("stopping now: a running execution stays 'running' (postroom executions resume ID)")
+            os._exit(130)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stopping
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The API's listening socket (exit 2 when the port is taken)."""
+    from ..errors import ConfigError
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}", field="--port",
+                          fix="pick a free port (0 picks one) or stop what uses it") from None
+    return sock
+
+
+def _wait_for_stop(r: Repository, web: threading.Thread, stopping: threading.Event) -> None:
+    """Until a signal sets ``stopping`` or the web server dies; purges expired records hourly."""
+    import time
+
     purge_at = time.monotonic()
     while not stopping.wait(0.5):
         if not web.is_alive():
@@ -108,12 +144,6 @@ def serve_cmd(
         if time.monotonic() >= purge_at:
             purge_at = time.monotonic() + PURGE_SECONDS
             _purge(r)
-    err("stopping: listeners finish their running executions and release their leases")
-    if runtime is not None:
-        runtime.stop()
-    server.should_exit = True
-    web.join(10)
-    err("stopped")
 
 
 def _refuse_open_bind(host: str) -> None:

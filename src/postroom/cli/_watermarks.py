@@ -9,6 +9,10 @@ import typer
 
 from ._common import command, emit_json, out, repo
 
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
+# no import here dodges a cycle.
+
 watermarks_app = typer.Typer(help="What each mail get operation has already taken; reset to read again.",
                              no_args_is_help=True)
 

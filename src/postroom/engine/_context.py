@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from ..errors import ConfigError, Interrupted
 from ..model import Component, Process, Profile
-from ..sdk import Connector, Document, OperationSession
+from ..sdk import Document, OperationSession
 
 __all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag"]
 
@@ -122,8 +122,9 @@ class ExecutionContext:
     process: Process
     execution_id: str
     components: Callable[[str], Component | None]
-    connector_for: Callable[[str], Connector[Any, Any]]
-    settings_for: Callable[[Component], Any]  # validated settings with secrets resolved
+    #: opens a session of ``(shape_id, connection_id, operation_id)`` for this context: the
+    #: services layer resolves the binding (connector, settings, secrets) in one place
+    open_session: Callable[[str, str, str, ExecutionContext], OperationSession]
     recorder: Recorder = field(default_factory=MemoryRecorder)
     process_version: int = 0
     dry_run: bool = False
@@ -300,16 +301,7 @@ class ExecutionContext:
     def session(self, shape_id: str, connection_id: str, operation_id: str) -> OperationSession:
         session = self._sessions.get(shape_id)
         if session is None:
-            connection = self.component(connection_id, "connection", shape_id)
-            operation = self.component(operation_id, "operation", shape_id)
-            if connection.connector != operation.connector:  # type: ignore[attr-defined]
-                raise ConfigError(
-                    f"connection {connection.id} is a {connection.connector} connection but operation "  # type: ignore[attr-defined]
-                    f"{operation.id} is a {operation.connector} operation", shape=shape_id,  # type: ignore[attr-defined]
-                    fix="pick a connection and an operation of the same connector")
-            connector = self.connector_for(connection.connector)  # type: ignore[attr-defined]
-            session = connector.open(self.settings_for(connection), self.settings_for(operation), self)
-            session.operation_id = operation.id
+            session = self.open_session(shape_id, connection_id, operation_id, self)
             self._sessions[shape_id] = session
         return session
 

@@ -66,6 +66,7 @@ __all__ = [
     "Profile",
     "SHAPE_MODELS",
     "SOURCE_KINDS",
+    "StartShape",
     "ValueSource",
     "check_process_graph",
     "compile_message",

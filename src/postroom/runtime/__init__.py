@@ -1,4 +1,6 @@
-"""Where runs happen outside ``postroom run``: listeners under ``postroom serve``."""
+"""Where runs happen outside ``postroom run``: listeners under ``postroom serve``; and
+what a run is, as data (:class:`RunRequest`) and in-process hooks (:class:`RunHooks`).
+``services`` sits above this package and hands the listeners what they need of it."""
 
 from ._listener import (
     STATES,
@@ -8,8 +10,17 @@ from ._listener import (
     listener_processes,
     listener_report,
 )
+from ._ports import ListenerServices, SessionBinding
+from ._request import REQUEST_VERSION, InputFile, RunHooks, RunLimits, RunRequest
 
 __all__ = [
+    "ListenerServices",
+    "SessionBinding",
+    "REQUEST_VERSION",
+    "InputFile",
+    "RunHooks",
+    "RunLimits",
+    "RunRequest",
     "STATES",
     "ListenerOptions",
     "ListenerRuntime",

@@ -13,7 +13,7 @@ One worker thread per listening process. Each cycle it
    execution runs) and writes the heartbeat,
 3. asks the session for documents (``fetch()``). None: no execution, only the health
    is updated. Some: one execution of the process with them; the execution commits the
-   session after success (``RunOptions.start_session``), so a message is deleted, moved
+   session after success (``RunHooks.start_session``), so a message is deleted, moved
    or marked only once its documents are stored,
 4. waits: ``wait_for_new(timeout)`` when the session offers it (IMAP IDLE; right after an
    execution a ``wait_for_new(0)`` first, so that only new mail starts the next one), in chunks so
@@ -50,8 +50,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import ConfigError, PostroomError
+from ..model import StartShape
 from ..repository import ComponentRecord, ExecutionRecord, ListenerHealth, LogEntry, Repository
 from ..sdk import Journal, ListeningSession, OperationSession, WatermarkStore
+from ._ports import ListenerServices
+from ._request import RunHooks, RunRequest
 
 __all__ = [
     "STATES",
@@ -169,9 +172,9 @@ class _ListenerContext:
 
     dry_run = False
 
-    def __init__(self, repo: Repository, process_id: str) -> None:
+    def __init__(self, services: ListenerServices, process_id: str) -> None:
         self.process_id = process_id
-        self._repo = repo
+        self._services = services
         self.bound: Any = None  # the ExecutionContext of the running execution
         self.secrets: list[str] = []
         self.log = logging.Logger(f"postroom.listener.{process_id}")
@@ -205,9 +208,7 @@ class _ListenerContext:
         if self.bound is not None:
             store: WatermarkStore = self.bound.watermarks()
             return store
-        from ..services import RepositoryRecorder
-
-        return RepositoryRecorder(self._repo, "").watermarks()
+        return self._services.watermarks()
 
     def stop_requested(self) -> bool:
         return bool(self.bound.stop_requested()) if self.bound is not None else False
@@ -246,9 +247,10 @@ class _Spec:
 class ListenerWorker:
     """Runs one listening process in a thread; see the module doc for the cycle."""
 
-    def __init__(self, repo: Repository, process_id: str, options: ListenerOptions, instance: str,
-                 node: str | None = None) -> None:
+    def __init__(self, repo: Repository, services: ListenerServices, process_id: str, options: ListenerOptions,
+                 instance: str, node: str | None = None) -> None:
         self.repo = repo
+        self.services = services
         self.process_id = process_id
         self.options = options
         self.instance = instance
@@ -260,7 +262,7 @@ class ListenerWorker:
         self._held_until = 0.0  # monotonic time until which the lease is surely ours
         self._spec: _Spec | None = None
         self._session: OperationSession | None = None
-        self._context = _ListenerContext(repo, process_id)
+        self._context = _ListenerContext(services, process_id)
         self._failure_execution: str | None = None
         self.busy = False  # an execution is running
         self._woken = False  # the last IDLE wait ended with "new data may be there"
@@ -343,17 +345,17 @@ class ListenerWorker:
             return self._failed(exc)
 
     def _load(self) -> _Spec | None:
-        from ..services import component_from_record
-
         record = self.repo.get_component(self.process_id)
         if record is None or record.type != "process" or not _is_listener(record.body):
             return None
         if self._spec is not None and self._spec.version == record.version:
             return self._spec
-        process = component_from_record(record)
-        start = process.shapes[process.start]  # type: ignore[attr-defined]
-        spec = _Spec(record.version, process.name, process.start, start.connection, start.operation,  # type: ignore[attr-defined]
-                     float(start.interval_seconds or self.options.default_interval_seconds))  # type: ignore[attr-defined]
+        process = self.services.load_process(record)
+        start = process.shapes[process.start]
+        if not isinstance(start, StartShape):  # _is_listener saw a start shape in listener mode
+            return None
+        spec = _Spec(record.version, process.name, process.start, start.connection or "", start.operation or "",
+                     float(start.interval_seconds or self.options.default_interval_seconds))
         if self._spec is not None and (spec.connection, spec.operation, spec.start) != (
                 self._spec.connection, self._spec.operation, self._spec.start):
             log.info("listener %s: connection or operation changed; reopening", self.process_id)
@@ -366,42 +368,10 @@ class ListenerWorker:
         return spec
 
     def _open(self, spec: _Spec) -> None:
-        """Open the start operation's session, as the engine would (ExecutionContext.session)."""
-        from ..connectors import get_connector
-        from ..sdk import secret_fields
-        from ..services import component_from_record, settings_resolver
-
-        records: dict[str, ComponentRecord] = {}
-        found = []
-        for kind, ref in (("connection", spec.connection), ("operation", spec.operation)):
-            record = self.repo.get_component(ref)
-            if record is None or record.type != kind:
-                raise ConfigError(f"{kind} {ref!r} does not exist", component=self.process_id, shape=spec.start,
-                                  fix=f"import a {kind} with id {ref}, or fix the id in the process")
-            records[ref] = record
-            found.append(component_from_record(record))
-        connection, operation = found
-        if connection.connector != operation.connector:  # type: ignore[attr-defined]
-            raise ConfigError(
-                f"connection {connection.id} is a {connection.connector} connection but operation "  # type: ignore[attr-defined]
-                f"{operation.id} is a {operation.connector} operation", shape=spec.start,  # type: ignore[attr-defined]
-                fix="pick a connection and an operation of the same connector")
-        connector = get_connector(connection.connector)  # type: ignore[attr-defined]
-        resolve = settings_resolver(self.repo, records)
-        secrets: list[str] = []
-        settings = []
-        for component in (connection, operation):
-            resolved = resolve(component)
-            settings.append(resolved)
-            raw = component.settings  # type: ignore[attr-defined]
-            for name in type(resolved).model_fields:
-                value = getattr(resolved, name, None)
-                if isinstance(value, str) and value and (
-                        name in secret_fields(type(resolved)) or "${" in str(raw.get(name, ""))):
-                    secrets.append(value)
-        self._context.secrets = secrets
-        session = connector.open(settings[0], settings[1], self._context)
-        session.operation_id = operation.id
+        """Open the start operation's session on the binding services resolves for the engine too."""
+        binding = self.services.bind(self.process_id, spec.start, spec.connection, spec.operation)
+        self._context.secrets = list(binding.secrets)
+        session = binding.open(self._context)
         self._session = session
         key = session.resource_key()
         lease = f"listener:{key or self.process_id}"
@@ -475,14 +445,11 @@ class ListenerWorker:
         return 0
 
     def _execute(self, spec: _Spec, documents: Iterable[Any]) -> None:
-        from ..services import RunOptions, run_process
-
-        options = RunOptions(documents=documents, start_session=self._session, on_context=self._context.bind,
-                             request={"trigger": "listener", "listener": self.process_id,
-                                      "instance": self.instance})
+        request = self._request(spec.version)
+        hooks = RunHooks(documents=documents, start_session=self._session, on_context=self._context.bind)
         self.busy = True
         try:
-            record, _result = run_process(self.repo, self.process_id, options, version=spec.version)
+            record = self.services.run(request, hooks)
         finally:
             self.busy = False
             self._context.unbind()
@@ -496,6 +463,11 @@ class ListenerWorker:
                  record.status, record.documents_in, record.documents_out, record.documents_failed)
         if record.status == "failed":
             raise _ExecutionFailed(f"execution {record.id} failed: {record.error or 'see its log'}")
+
+    def _request(self, version: int | None) -> RunRequest:
+        """What this listener's executions (and its failed-check records) say started them."""
+        return RunRequest(process_id=self.process_id, process_version=version, trigger="listener",
+                          listener=self.process_id, instance=self.instance)
 
     # -- health --------------------------------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
@@ -549,8 +521,7 @@ class ListenerWorker:
                     id=execution_id, process_id=self.process_id, process_version=spec.version if spec else 0,
                     process_name=spec.name if spec else "", status="failed", mode="normal", started_at=now,
                     ended_at=now, error=f"listener: {message}", node=self.health.node,
-                    request={"trigger": "listener", "listener": self.process_id, "instance": self.instance,
-                             "kind": "listener_check"}))
+                    request={**self._request(spec.version if spec else None).to_json(), "kind": "listener_check"}))
                 self._failure_execution = execution_id
             else:
                 self.repo.update_execution(self._failure_execution, ended_at=now, error=f"listener: {message}")
@@ -654,9 +625,10 @@ class ListenerRuntime:
     """Starts a worker for every listener process, follows imports and deletions, and
     stops them all (each finishing its running execution and releasing its lease)."""
 
-    def __init__(self, repo: Repository, options: ListenerOptions | None = None,
+    def __init__(self, repo: Repository, services: ListenerServices, options: ListenerOptions | None = None,
                  instance: str | None = None) -> None:
         self.repo = repo
+        self.services = services
         self.options = options or ListenerOptions()
         self.options.check()
         self.node = socket.gethostname()
@@ -722,7 +694,7 @@ class ListenerRuntime:
                     worker.stop()
             for process_id in sorted(wanted):
                 if process_id not in self._workers:
-                    worker = ListenerWorker(self.repo, process_id, self.options, self.instance, self.node)
+                    worker = ListenerWorker(self.repo, self.services, process_id, self.options, self.instance, self.node)
                     self._workers[process_id] = worker
                     log.info("listener %s: starting", process_id)
                     worker.start()

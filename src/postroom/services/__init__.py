@@ -1,5 +1,7 @@
 """Use cases shared by the CLI and the web API."""
 
+from ..runtime import InputFile, RunHooks, RunLimits, RunRequest
+from ._binding import Binder, Binding, process_binder, settings_resolver
 from ._components import (
     ImportResult,
     collect_files,
@@ -9,25 +11,38 @@ from ._components import (
     import_paths,
     validate_settings,
 )
+from ._listeners import RepositoryListenerServices, listener_runtime
 from ._run import (
     RepositoryRecorder,
-    RunOptions,
     purge_expired,
     resume_execution,
     retention_days,
     run_process,
-    settings_resolver,
 )
 from ._secrets import is_reference, resolve_references
+from ._views import ExecutionView, execution_list, execution_summary, execution_view, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "ExecutionView",
+    "execution_list",
+    "execution_summary",
+    "execution_view",
+    "pick",
+    "RepositoryListenerServices",
+    "listener_runtime",
+    "Binder",
+    "Binding",
+    "process_binder",
     "describe_watermark",
     "list_watermarks",
     "reset_watermarks",
     "ImportResult",
     "RepositoryRecorder",
-    "RunOptions",
+    "InputFile",
+    "RunHooks",
+    "RunLimits",
+    "RunRequest",
     "collect_files",
     "component_from_record",
     "export_components",

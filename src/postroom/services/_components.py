@@ -55,9 +55,9 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
     model = connector.connection_model if component.type == "connection" else connector.operation_model
     settings = component.settings  # type: ignore[attr-defined]
     try:
-        return model.model_validate(settings)  # type: ignore[attr-defined]
+        return model.model_validate(settings)
     except PydanticValidationError as exc:
-        problems = []
+        problems: list[PostroomError] = []
         for err in exc.errors(include_input=False):
             value = settings.get(err["loc"][0]) if err["loc"] else None
             if isinstance(value, str) and REFERENCE.search(value):
@@ -67,7 +67,7 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
             fix = "remove it or check its spelling" if err["type"] == "extra_forbidden" else (
                 "add it" if err["type"] == "missing" else None)
             if err["type"] == "extra_forbidden":
-                known = ", ".join(model.model_fields)  # type: ignore[attr-defined]
+                known = ", ".join(model.model_fields)
                 fix = f"remove it or use one of: {known}"
             problems.append(ConfigError(message, file=file, line=loaded.line_of(loc) if loaded else None,
                                         component=component.id, field=".".join(map(str, loc)), fix=fix))
@@ -78,11 +78,11 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
 
 def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> ImportResult:
     """Validate every file first; store everything or nothing."""
-    paths = [str(p) for p in paths]
-    files = collect_files(paths)
+    names = [str(p) for p in paths]
+    files = collect_files(names)
     if not files:
         raise ConfigError("no component files (.yaml, .yml) found", fix="name a file or a folder holding them")
-    named = {os.path.abspath(p) for p in paths if not os.path.isdir(p)}
+    named = {os.path.abspath(p) for p in names if not os.path.isdir(p)}
     result = ImportResult()
     parsed, problems = _parse_files(files, named, result.warnings)
     _check_unique_ids(parsed, problems)
@@ -91,7 +91,7 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
         head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
         raise ValidationError(head, problems=problems)
     if not parsed:
-        raise ConfigError("no components found: every file is empty", file=", ".join(paths),
+        raise ConfigError("no components found: every file is empty", file=", ".join(names),
                           fix="write components (type, name...) into the files")
     result.warnings.extend(import_warnings(repo, parsed))
     _store(repo, parsed, result)

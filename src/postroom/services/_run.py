@@ -6,16 +6,15 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..connectors import get_connector
-from ..engine import ExecutionContext, ExecutionResult, Limits, StopFlag, execute
+from ..engine import ExecutionContext, ExecutionResult, execute
 from ..errors import ConfigError, NotFound
-from ..model import Component, Process
+from ..model import Process
 from ..repository import (
-    ComponentRecord,
     DocumentErrorRecord,
     DryRunRecord,
     ExecutionRecord,
@@ -24,13 +23,14 @@ from ..repository import (
     Repository,
     ShapeDocumentRecord,
 )
-from ..sdk import Document, OperationSession, spool_directory
-from ._components import component_from_record, get_record, validate_settings
+from ..runtime import InputFile, RunHooks, RunRequest
+from ..sdk import Document, spool_directory
+from ._binding import Binder, process_binder, settings_resolver
+from ._components import component_from_record, get_record
 from ._inputs import check_inputs, fingerprint, input_documents, verify_inputs
 from ._lease import ExecutionLease, refuse_live_lease
-from ._secrets import resolve_references
 
-__all__ = ["RunOptions", "run_process", "resume_execution", "RepositoryRecorder", "settings_resolver",
+__all__ = ["RunHooks", "RunRequest", "run_process", "resume_execution", "RepositoryRecorder", "settings_resolver",
            "purge_expired", "retention_days"]
 
 
@@ -128,55 +128,7 @@ class RepositoryRecorder:
             self._dry = []
 
 
-class RunOptions:
-    def __init__(self, inputs: list[str] | None = None, test: bool = False, dry_run: bool = False,
-                 batch_size: int = 1000, limits: Limits | None = None,
-                 progress: Callable[[ExecutionContext], None] | None = None,
-                 echo: Callable[[str, str, str | None], None] | None = None,
-                 documents: Iterable[Document] | None = None,
-                 start_session: OperationSession | None = None,
-                 on_context: Callable[[ExecutionContext], None] | None = None,
-                 request: dict[str, Any] | None = None, stop: StopFlag | None = None) -> None:
-        """``documents``: the start documents (any iterable, consumed once, inside the
-        execution). ``start_session``: a session already open for the start shape (a
-        listener's); the execution commits it after success and leaves closing it to the
-        caller. ``on_context``: called with the execution context before any document
-        moves. ``request``: more fields for the execution record's request (e.g. the
-        listener that started it). ``stop``: set it (a signal handler, another thread) to
-        stop the execution cleanly: after the emails in flight, recorded ``stopped``."""
-        self.inputs = inputs or []
-        self.test = test
-        self.dry_run = dry_run
-        self.batch_size = batch_size
-        self.limits = limits or Limits()
-        self.progress = progress
-        self.echo = echo
-        self.documents = documents
-        self.start_session = start_session
-        self.on_context = on_context
-        self.request = request or {}
-        self.stop = stop
-
-
-def settings_resolver(repo: Repository, records: dict[str, ComponentRecord]) -> Callable[[Component], Any]:
-    """Validated settings with secret and env references resolved, at the last moment."""
-
-    def resolve(component: Component) -> Any:
-        record = records.get(component.id)
-        file = record.source_file if record else None
-        settings = {}
-        for key, value in component.settings.items():  # type: ignore[attr-defined]
-            if isinstance(value, str) and "${" in value:
-                value = resolve_references(value, repo.get_secret, component=component.id,
-                                           field=f"settings.{key}", file=file)
-            settings[key] = value
-        clone = component.model_copy(update={"settings": settings})
-        return validate_settings(clone)
-
-    return resolve
-
-
-def _preflight(process: Process, get: Callable[[str], Component | None], resolve) -> None:  # noqa: ANN001
+def _preflight(process: Process, binder: Binder) -> None:
     """Check references and secrets before any document moves, so bad configuration
     fails fast with exit 2 instead of failing every document."""
     for shape_id, shape in process.shapes.items():
@@ -184,49 +136,33 @@ def _preflight(process: Process, get: Callable[[str], Component | None], resolve
             ref = getattr(shape, kind, None)
             if not ref:
                 continue
-            comp = get(ref)
-            if comp is None or comp.type != kind:
-                raise ConfigError(f"{kind} {ref!r} does not exist", component=process.id, shape=shape_id,
-                                  field=kind, fix=f"import a {kind} with id {ref}, or fix the id in the process")
+            comp = binder.component(kind, ref, shape_id)
             get_connector(comp.connector)  # type: ignore[attr-defined]
-            resolve(comp)
-        for attr in ("profile",):
-            ref = getattr(shape, attr, None)
-            if ref and (get(ref) is None or get(ref).type != "profile"):  # type: ignore[union-attr]
-                raise ConfigError(f"profile {ref!r} does not exist", component=process.id, shape=shape_id,
-                                  field="profile", fix=f"import a profile with id {ref}")
+            binder.settings(comp)
+        ref = getattr(shape, "profile", None)
+        if ref:
+            binder.component("profile", ref, shape_id)
 
 
-def _loader(repo: Repository, record: ComponentRecord):  # noqa: ANN202
-    """``get(component_id)`` (cached, None when absent) and the settings resolver."""
-    cache: dict[str, Component | None] = {}
-    records: dict[str, ComponentRecord] = {record.id: record}
-
-    def get(component_id: str) -> Component | None:
-        if component_id not in cache:
-            rec = repo.get_component(component_id)
-            if rec is not None:
-                records[component_id] = rec
-            cache[component_id] = component_from_record(rec) if rec else None
-        return cache[component_id]
-
-    return get, settings_resolver(repo, records)
+def run_process(repo: Repository, request: RunRequest, hooks: RunHooks | None = None) -> tuple[
+        ExecutionRecord, ExecutionResult]:
+    """Run the process ``request`` names. Checks everything it can before recording anything."""
+    return _run(repo, request, hooks or RunHooks(), None)
 
 
-def run_process(repo: Repository, process_id: str, options: RunOptions | None = None,
-                execution_id: str | None = None, version: int | None = None) -> tuple[ExecutionRecord, ExecutionResult]:
-    """Run a process (or, with ``execution_id``, resume that execution: its lease is taken
-    over, refused while alive). Checks everything it can before recording anything."""
-    options = options or RunOptions()
-    record = get_record(repo, process_id, version)
+def _run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_id: str | None) -> tuple[
+        ExecutionRecord, ExecutionResult]:
+    """A run, or with ``execution_id`` a resume of that execution: its lease is taken over,
+    refused while alive."""
+    record = get_record(repo, request.process_id, request.process_version)
     if record.type != "process":
-        raise ConfigError(f"{process_id!r} is a {record.type}, not a process", fix="name a process id")
+        raise ConfigError(f"{request.process_id!r} is a {record.type}, not a process", fix="name a process id")
     process: Process = component_from_record(record)  # type: ignore[assignment]
-    check_inputs(options.inputs)
-    get, resolve = _loader(repo, record)
-    _preflight(process, get, resolve)
+    check_inputs(request.paths)
+    binder = process_binder(repo, record.id)
+    _preflight(process, binder)
 
-    stop = options.stop or StopFlag()
+    stop = hooks.stop
     resumed = execution_id is not None
     execution_id = execution_id or uuid.uuid4().hex
     lease = ExecutionLease(repo, execution_id, on_lost=lambda reason: stop.request(reason, 1))
@@ -236,53 +172,47 @@ def run_process(repo: Repository, process_id: str, options: RunOptions | None = 
             raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
         lease.claim(existing)
     else:
-        mode = "test" if options.test else "dry_run" if options.dry_run else "normal"
+        stored = request.replace(process_version=record.version,
+                                 inputs=tuple(InputFile(**fingerprint(p)) for p in request.paths))
         repo.create_execution(ExecutionRecord(
             id=execution_id, process_id=process.id, process_version=record.version, process_name=process.name,
-            status="running", mode=mode, started_at=datetime.now(UTC), node=lease.host, lease_host=lease.host,
-            lease_pid=lease.pid, heartbeat_at=datetime.now(UTC), request=_request(options, record.version)))
+            status="running", mode=request.record_mode, started_at=datetime.now(UTC), node=lease.host,
+            lease_host=lease.host, lease_pid=lease.pid, heartbeat_at=datetime.now(UTC), request=stored.to_json()))
     lease.start()
     try:
-        ctx = _context(repo, process, record.version, execution_id, options, get, resolve, stop)
+        ctx = _context(repo, process, record.version, execution_id, request, hooks, binder)
         if resumed:
             ctx.log_line("info", "execution resumed: letters already accepted by the server are skipped")
-        result = _execute(repo, ctx, options, lease)
+        result = _execute(repo, ctx, request, hooks, lease)
     finally:
         lease.stop()
     return repo.get_execution(execution_id), result  # type: ignore[return-value]
 
 
-def _request(options: RunOptions, version: int) -> dict[str, Any]:
-    """The run request as recorded: the inputs with their fingerprints (a resume checks them)."""
-    files = [fingerprint(p) for p in options.inputs]
-    return {"inputs": [f["path"] for f in files], "input_files": files, "test": options.test,
-            "dry_run": options.dry_run, "process_version": version, **options.request}
-
-
-def _context(repo: Repository, process: Process, version: int, execution_id: str, options: RunOptions,
-             get: Callable[[str], Component | None], resolve: Callable[[Component], Any],
-             stop: StopFlag) -> ExecutionContext:
+def _context(repo: Repository, process: Process, version: int, execution_id: str, request: RunRequest,
+             hooks: RunHooks, binder: Binder) -> ExecutionContext:
     recorder = RepositoryRecorder(repo, execution_id)
-    recorder.echo = options.echo
+    recorder.echo = hooks.echo
     ctx = ExecutionContext(
-        process=process, execution_id=execution_id, components=get, connector_for=get_connector,
-        settings_for=resolve, recorder=recorder, process_version=version, dry_run=options.dry_run,
-        test_mode=options.test, limits=options.limits, batch_size=options.batch_size,
-        dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=options.progress,
-        stop=stop)
-    if options.start_session is not None:
-        ctx.adopt_session(process.start, options.start_session)
-    if options.on_context is not None:
-        options.on_context(ctx)
+        process=process, execution_id=execution_id, components=binder.components,
+        open_session=binder.open_session, recorder=recorder, process_version=version, dry_run=request.dry_run,
+        test_mode=request.test, limits=request.limits.engine_limits(), batch_size=request.limits.batch_size,
+        dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=hooks.progress,
+        stop=hooks.stop)
+    if hooks.start_session is not None:
+        ctx.adopt_session(process.start, hooks.start_session)
+    if hooks.on_context is not None:
+        hooks.on_context(ctx)
     return ctx
 
 
-def _execute(repo: Repository, ctx: ExecutionContext, options: RunOptions, lease: ExecutionLease) -> ExecutionResult:
+def _execute(repo: Repository, ctx: ExecutionContext, request: RunRequest, hooks: RunHooks,
+             lease: ExecutionLease) -> ExecutionResult:
     spool = tempfile.mkdtemp(prefix=f"postroom-{ctx.execution_id[:8]}-")
     try:
         with spool_directory(spool):
-            docs = options.documents if options.documents is not None else (
-                input_documents(options.inputs) if options.inputs else None)
+            docs = hooks.documents if hooks.documents is not None else (
+                input_documents(request.paths) if request.inputs else None)
             result = execute(ctx, docs)
     except KeyboardInterrupt:
         # a Ctrl-C with no handler installed (or a second one): the record says stopped;
@@ -330,20 +260,20 @@ def purge_expired(repo: Repository, days: int | None = None) -> int:
     return repo.purge_executions(datetime.now(UTC) - timedelta(days=days))
 
 
-def resume_execution(repo: Repository, execution_id: str, options: RunOptions | None = None):  # noqa: ANN201
-    """Run an interrupted execution again under the same id: the send journal makes every
-    side effect already done a no-op, and a repeat reuses its Message-ID. Refused (exit 2)
-    while another process runs it, and when an input it ran on is gone or changed."""
+def resume_execution(repo: Repository, execution_id: str, hooks: RunHooks | None = None) -> tuple[
+        ExecutionRecord, ExecutionResult]:
+    """Run an interrupted execution again under the same id, on the request it recorded: the
+    send journal makes every side effect already done a no-op, and a repeat reuses its
+    Message-ID. Refused (exit 2) while another process runs it, and when an input it ran on
+    is gone or changed."""
     record = repo.get_execution(execution_id)
     if record is None:
         raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
     if record.status == "complete":
         raise ConfigError(f"execution {execution_id} is complete; there is nothing to resume")
     refuse_live_lease(record)
-    request = record.request or {}
-    options = options or RunOptions()
-    options.inputs = verify_inputs(execution_id, request)
-    options.dry_run = bool(request.get("dry_run"))
-    options.test = bool(request.get("test"))
-    return run_process(repo, record.process_id, options, execution_id=execution_id,
-                       version=request.get("process_version"))
+    stored = record.request or {}
+    verify_inputs(execution_id, stored)
+    request = RunRequest.from_json({**stored, "process_id": record.process_id}
+                                   if "version" not in stored else stored)
+    return _run(repo, request, hooks or RunHooks(), execution_id)

@@ -19,7 +19,12 @@ from fastapi.responses import JSONResponse
 
 from .. import __version__ as _version
 from .._http_guard import host_allowed, local_names
-from ..repository import ComponentRecord, ExecutionRecord, Repository
+from ..connectors import get_connector
+from ..errors import NotFound
+from ..repository import ComponentRecord, Repository
+from ..runtime import listener_report
+from ..sdk import secret_fields
+from ..services import execution_list, execution_summary, execution_view, is_reference, list_watermarks, pick
 
 __all__ = ["create_app"]
 
@@ -42,15 +47,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _execution(record: ExecutionRecord) -> dict[str, Any]:
-    request = record.request or {}
-    return {"id": record.id, "process_id": record.process_id, "process_name": record.process_name,
-            "process_version": record.process_version, "status": record.status, "mode": record.mode,
-            "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
-            "documents_out": record.documents_out, "documents_failed": record.documents_failed,
-            "error": record.error, "node": record.node, "truncated": record.truncated,
-            "trigger": request.get("trigger", "manual"), "listener": request.get("listener"),
-            "connector_counts": record.connector_counts or {}}
+#: what the API shows of an execution (the CLI shows the lease instead of the trigger)
+API_FIELDS = ("id", "process_id", "process_name", "process_version", "status", "mode", "started_at", "ended_at",
+              "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "trigger",
+              "listener", "connector_counts")
 
 
 def _masked_body(record: ComponentRecord) -> dict[str, Any]:
@@ -59,9 +59,6 @@ def _masked_body(record: ComponentRecord) -> dict[str, Any]:
     settings = body.get("settings")
     connector = body.get("connector")
     if record.type in ("connection", "operation") and isinstance(settings, dict) and connector:
-        from ..connectors import get_connector
-        from ..sdk import secret_fields
-        from ..services import is_reference
 
         try:
             plugin = get_connector(str(connector))
@@ -114,8 +111,6 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
     @app.get("/api/health")
     def health() -> Any:
         """Is this serve process up and can it reach its repository?"""
-        from ..runtime import listener_report
-
         payload: dict[str, Any] = {"version": _version, "node": socket.gethostname(), "pid": os.getpid(),
                                    "listeners_enabled": runtime is not None}
         try:
@@ -138,43 +133,36 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
     @app.get("/api/listeners")
     def listeners() -> Any:
         """Every listener's health, one row per listener and serve process."""
-        from ..runtime import listener_report
-
         return _jsonable(listener_report(repo))
 
     @app.get("/api/watermarks")
     def watermarks() -> Any:
         """What each mail get operation has already taken (as ``postroom watermarks list``)."""
-        from ..services import list_watermarks
-
         return _jsonable(list_watermarks(repo))
+
+    _read_routes(app, repo)
+    return app
+
+
+def _read_routes(app: FastAPI, repo: Repository) -> None:
+    """Executions (rendered from services' one execution view) and components."""
 
     @app.get("/api/executions")
     def executions(process: str | None = None, status: str | None = None,
                    limit: int = Query(50, ge=1, le=1000)) -> Any:
         """Recent executions, newest first."""
-        return _jsonable([_execution(r) for r in repo.list_executions(
-            process_id=process, status="_".join(status.lower().split()) if status else None, limit=limit)])
+        return _jsonable([pick(execution_summary(r), API_FIELDS)
+                          for r in execution_list(repo, process, status, limit)])
 
     @app.get("/api/executions/{execution_id}")
     def execution(execution_id: str, documents: bool = False) -> Any:
         """One execution with its errors and log (and, with ?documents=true, the documents
         kept in test mode and the dry-run records)."""
-        record = repo.get_execution(execution_id)
-        if record is None:
-            raise HTTPException(404, f"no execution {execution_id!r}")
-        payload = _execution(record)
-        payload["errors"] = [{"shape": e.shape, "document": e.document, "message": e.message, "time": e.time}
-                             for e in repo.get_document_errors(execution_id)]
-        payload["log"] = [{"time": e.time, "level": e.level, "shape": e.shape, "message": e.message}
-                          for e in repo.get_logs(execution_id)]
-        if documents:
-            payload["documents"] = [{"shape": d.shape, "seq": d.seq, "document": d.document, "data": d.data,
-                                     "properties": d.properties, "dynamic": d.dynamic}
-                                    for d in repo.get_shape_documents(execution_id)]
-            payload["dry_runs"] = [{"shape": d.shape, "document": d.document, "action": d.action,
-                                    "payload": d.payload} for d in repo.get_dry_runs(execution_id)]
-        return _jsonable(payload)
+        try:
+            view = execution_view(repo, execution_id, documents)
+        except NotFound:
+            raise HTTPException(404, f"no execution {execution_id!r}") from None
+        return _jsonable(view.render(API_FIELDS, error_time=True))
 
     @app.get("/api/components")
     def components(type: str | None = None, folder: str | None = None, body: bool = True) -> Any:
@@ -187,5 +175,3 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
         if record is None:
             raise HTTPException(404, f"no component {component_id!r}")
         return _jsonable(_component(record, True))
-
-    return app

@@ -1,0 +1,90 @@
+"""What an execution looks like to a reader: one view, rendered by the CLI
+(``postroom executions show/list``, ``run --json``) and the API (``/api/executions``).
+Each picks its fields from the one summary, so the two cannot drift apart silently."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import NotFound
+from ..repository import (
+    DocumentErrorRecord,
+    DryRunRecord,
+    ExecutionRecord,
+    LogEntry,
+    Repository,
+    ShapeDocumentRecord,
+)
+
+__all__ = ["ExecutionView", "execution_list", "execution_summary", "execution_view", "pick"]
+
+
+def execution_summary(record: ExecutionRecord) -> dict[str, Any]:
+    """Every field a reader may show of an execution record (no secret is in one)."""
+    request = record.request or {}
+    return {"id": record.id, "process_id": record.process_id, "process_name": record.process_name,
+            "process_version": record.process_version, "status": record.status, "mode": record.mode,
+            "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
+            "documents_out": record.documents_out, "documents_failed": record.documents_failed,
+            "error": record.error, "node": record.node, "truncated": record.truncated,
+            "trigger": request.get("trigger", "manual"), "listener": request.get("listener"),
+            "connector_counts": record.connector_counts or {}, "lease_host": record.lease_host,
+            "lease_pid": record.lease_pid, "heartbeat_at": record.heartbeat_at}
+
+
+def pick(summary: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """The summary's ``fields``, in that order."""
+    return {name: summary[name] for name in fields}
+
+
+@dataclass(frozen=True)
+class ExecutionView:
+    """An execution's record with its document errors and log; with ``documents``, also
+    the documents kept in test mode and the dry-run records (else None)."""
+
+    record: ExecutionRecord
+    errors: list[DocumentErrorRecord]
+    log: list[LogEntry]
+    documents: list[ShapeDocumentRecord] | None = None
+    dry_runs: list[DryRunRecord] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return execution_summary(self.record)
+
+    def errors_json(self, with_time: bool = False) -> list[dict[str, Any]]:
+        return [{"shape": e.shape, "document": e.document, "message": e.message, **({"time": e.time} if with_time
+                                                                                    else {})} for e in self.errors]
+
+    def log_json(self) -> list[dict[str, Any]]:
+        return [{"time": e.time, "level": e.level, "shape": e.shape, "message": e.message} for e in self.log]
+
+    def render(self, fields: Sequence[str], *, error_time: bool = False) -> dict[str, Any]:
+        """The summary's ``fields``, then errors, log and (when loaded) documents and dry runs."""
+        payload = pick(self.summary(), fields)
+        payload["errors"] = self.errors_json(error_time)
+        payload["log"] = self.log_json()
+        if self.documents is not None:
+            payload["documents"] = [{"shape": d.shape, "seq": d.seq, "document": d.document, "data": d.data,
+                                     "properties": d.properties, "dynamic": d.dynamic} for d in self.documents]
+            payload["dry_runs"] = [{"shape": d.shape, "document": d.document, "action": d.action,
+                                    "payload": d.payload} for d in self.dry_runs or []]
+        return payload
+
+
+def execution_view(repo: Repository, execution_id: str, documents: bool = False) -> ExecutionView:
+    """The view of one execution; NotFound when there is none with that id."""
+    record = repo.get_execution(execution_id)
+    if record is None:
+        raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
+    return ExecutionView(record, repo.get_document_errors(execution_id), repo.get_logs(execution_id),
+                         repo.get_shape_documents(execution_id) if documents else None,
+                         repo.get_dry_runs(execution_id) if documents else None)
+
+
+def execution_list(repo: Repository, process: str | None = None, status: str | None = None,
+                   limit: int = 50) -> list[ExecutionRecord]:
+    """Recent executions, newest first; ``status`` as shown (``complete with errors``) or as stored."""
+    wanted = "_".join(status.lower().split()) if status else None
+    return repo.list_executions(process_id=process, status=wanted, limit=limit)
