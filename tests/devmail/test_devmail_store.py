@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
-from devmail_helpers import PASSWORD, USER, no_leaked_threads, pop3, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 from postroom.devmail import DevMail, MailStore, ensure_certificates
+from support.devmail_helpers import PASSWORD, USER, no_leaked_threads, pop3, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 
 def test_mail_persists_across_restart_with_a_data_dir(tmp_path):

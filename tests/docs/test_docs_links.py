@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from docs_examples import pages
 
-from testsupport import ROOT
+from support.docs_examples import pages
+from support.testsupport import ROOT
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^\s*(```|~~~)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from postroom.connectors import get_connector
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 ROW = re.compile(r"^\| `((?:mail|disk)\.[^`]+)` \| (?:`([^`]*)`)? \| (.*) \|$")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 TOOL = ROOT / "tools" / "gen_reference.py"
 

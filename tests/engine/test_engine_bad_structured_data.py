@@ -3,9 +3,8 @@ reason, the other documents go on, the execution is not an internal error (issue
 
 import time
 
-from engine_helpers import logs, run_yaml
-
 from postroom.sdk import Document
+from support.engine_helpers import logs, run_yaml
 
 XML_SPLIT = """
 type: process

@@ -2,9 +2,8 @@
 
 import time
 
-from engine_helpers import logs, run_yaml
-
 from postroom.sdk import SPOOL_THRESHOLD, Document
+from support.engine_helpers import logs, run_yaml
 
 
 def split(data: bytes | str, steps: str = "[{type: split, headers: retain}]", name: str | None = None):

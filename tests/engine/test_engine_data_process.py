@@ -3,9 +3,8 @@
 import base64
 import json
 
-from engine_helpers import logs, run_yaml
-
 from postroom.sdk import SPOOL_THRESHOLD, Document
+from support.engine_helpers import logs, run_yaml
 
 CSV = "id,name,team\nP1,Ann,red\nP2,\"Bob, Jr.\",red\nP3,Cy,blue\nP4,\"Di\nDa\",blue\nP5,Ed,red\n"
 

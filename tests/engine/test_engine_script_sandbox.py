@@ -7,9 +7,9 @@ import os
 import time
 
 import pytest
-from engine_helpers import logs, run_yaml
 
 from postroom.sdk import Document
+from support.engine_helpers import logs, run_yaml
 
 
 def run_script(code: str, data: str = "ann\nbob\ncy"):

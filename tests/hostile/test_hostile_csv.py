@@ -14,19 +14,14 @@ import csv
 import io
 import json
 import re
-import sys
 import time
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "engine"))
-
-from engine_helpers import run_yaml  # noqa: E402
-
-from postroom.engine import Limits  # noqa: E402
-from postroom.sdk import Document  # noqa: E402
+from postroom.engine import Limits
+from postroom.sdk import Document
+from support.engine_helpers import run_yaml
 
 SENTINEL = "\x01end\x01"
 NOT_UTF8 = [b"\xff", b"\xc3", b"\xe2\x82", b"\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]

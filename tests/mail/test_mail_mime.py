@@ -8,7 +8,6 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
-from mail_bench import clinic_letters, measure, naive_build
 
 from postroom.connectors.mail.mime import (
     AddressError,
@@ -23,6 +22,7 @@ from postroom.connectors.mail.mime import (
     parse_addresses,
     parse_content_type,
 )
+from support.mail_bench import clinic_letters, measure, naive_build
 
 PLAIN = parse_content_type("text/plain")
 

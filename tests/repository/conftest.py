@@ -2,7 +2,7 @@
 
 This folder is a package (``__init__.py``) so that pytest imports this file as
 ``repository.conftest``: without it, it would be the top-level module ``conftest`` and
-shadow ``tests/conftest.py`` for every ``from testsupport import ...`` collected later."""
+shadow ``tests/conftest.py`` for every ``from conftest import ...`` collected later."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """MIME build speed: the naive stdlib way against :class:`MessageTemplate`.
 
-Run: ``.venv/bin/python tests/mail/mail_bench.py [COUNT]``
+Run: ``.venv/bin/python tests/support/mail_bench.py [COUNT]``
 
 The workload is the clinic's: From and Subject from the operation, a different
 patient in To for every document, a short letter as the inline text/plain body.
