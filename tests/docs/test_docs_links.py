@@ -10,6 +10,8 @@ import pytest
 from support.docs_examples import pages
 from support.testsupport import ROOT
 
+pytestmark = pytest.mark.fast
+
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^\s*(```|~~~)")
 

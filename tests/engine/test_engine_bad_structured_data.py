@@ -3,8 +3,12 @@ reason, the other documents go on, the execution is not an internal error (issue
 
 import time
 
+import pytest
+
 from postroom.sdk import Document
 from support.engine_helpers import logs, run_yaml
+
+pytestmark = pytest.mark.fast
 
 XML_SPLIT = """
 type: process

@@ -6,6 +6,8 @@ from postroom.errors import ValidationError
 from postroom.model import compile_message, load_text, parse_component, render
 from support.engine_helpers import logs, run_yaml
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.mark.parametrize(
     ("text", "params", "expected"),

@@ -14,6 +14,8 @@ from postroom.sdk import secret_fields
 from postroom.sdk.testing import MemoryContext
 from support.mailkit import PASSWORD
 
+pytestmark = pytest.mark.fast
+
 GMAIL = {
     "host": "smtp.gmail.com",
     "port": 465,

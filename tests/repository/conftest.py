@@ -14,6 +14,16 @@ import pytest
 from postroom.repository import Repository, open_repository
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked ``fast_on_sqlite`` has its SQLite variant in the fast tier (``fast``);
+    its PostgreSQL variant starts a server, so it stays out."""
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if item.get_closest_marker("fast_on_sqlite") and spec and spec.params.get("database_url") == "sqlite":
+            item.add_marker(pytest.mark.fast)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, home: Path) -> str:
     """A URL of an empty database: a file in the test's POSTROOM_HOME, or a fresh
