@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint schema clean
+.PHONY: demo test test-fast bench lint schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ demo: $(STAMP)
 ## Run the whole test suite (real servers: devmail, Dovecot, Postfix tools, PostgreSQL).
 test: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## The fast tier, on every edit: the tests marked `fast` (no server, no subprocess, no sleep;
+## tests/support/fast_tier.py fails a marked test that starts one). Under 30 s.
+test-fast: $(STAMP)
+	POSTROOM_TEST_TIER=fast $(BIN)/pytest -q -m fast $(PYTEST_ARGS)
 
 ## Speed and memory benchmarks; each prints ratios against a baseline measured in the same run.
 bench: $(STAMP)

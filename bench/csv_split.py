@@ -3,6 +3,7 @@
 
     python bench/csv_split.py              # 4 MB
     python bench/csv_split.py --mb 16 --old
+    python bench/csv_split.py --linear     # exit 1 unless 4x the data takes under 8x the time
 
 Builds a CSV of patients in which every tenth height is written ``5'11"`` (a quote inside
 an unquoted field, ordinary data under RFC 4180) and every fiftieth name is a quoted field
@@ -75,11 +76,33 @@ def timed(label: str, size: int, run) -> float:  # noqa: ANN001
     return seconds
 
 
+def linear(megabytes: float) -> bool:
+    """The splitter on a stray quote per line (every=1) and on one stray quote (every=0),
+    at N and 4N MB: 4 times the data must take under 8 times as long (the replaced splitter
+    was quadratic: 16). This is what tests/engine/test_engine_csv_split.py's
+    test_split_time_is_linear_in_the_size and tests/hostile/test_hostile_csv.py's
+    test_split_time_stays_linear_on_hostile_records asserted in seconds."""
+    ok = True
+    for every in (1, 0):
+        small, big = make_csv(megabytes / 4, every=every), make_csv(megabytes, every=every)
+        times = [min(timed(f"every={every} {len(data):,} B", len(data),
+                           lambda d=data: sum(1 for _ in iter_records(io.BytesIO(d)))) for _ in range(3))
+                 for data in (small, big)]
+        ratio = times[1] / times[0]
+        print(f"stray quotes every={every}: 4x the data took {ratio:.1f}x the time (limit 8x)")
+        ok = ok and ratio < 8
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mb", type=float, default=4.0)
     parser.add_argument("--old", action="store_true", help="also time the replaced splitter (slow)")
+    parser.add_argument("--linear", action="store_true",
+                        help="only check that the time grows linearly (exit 1 if not)")
     args = parser.parse_args()
+    if args.linear:
+        sys.exit(0 if linear(args.mb) else 1)
     data = make_csv(args.mb)
     text = data.decode("utf-8")
     print(f"{len(data):,} bytes")

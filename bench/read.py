@@ -4,7 +4,7 @@
     python bench/read.py                    # 10,000 messages
     python bench/read.py --messages 2000
 
-Starts a throwaway Dovecot (the same code as the tests' fixture, ``tests/dovecotkit.py``),
+Starts a throwaway Dovecot (the same code as the tests' fixture, ``tests/support/dovecotkit.py``),
 delivers N messages into one mailbox (a realistic mix of patients' replies: plain text,
 multipart/alternative with an HTML body, and one in ten with a small PDF attached), then
 reads the whole mailbox four times over TLS (IMAPS, POP3S):
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from dovecotkit import DovecotServer, find_dovecot  # noqa: E402
+from support.dovecotkit import DovecotServer, find_dovecot  # noqa: E402
 
 USER = "clinic@example.com"
 PASSWORD = "bench-Passw0rd"

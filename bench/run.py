@@ -9,6 +9,9 @@ engine: N patients (default 1,000,000, from examples/data/make_patients.py) thro
         --dry-run, as `postroom run` does it. Baseline: a plain Python loop (csv module,
         an if, an f-string) doing the same work with no engine at all. Target: peak RSS
         under 300 MB whatever N is.
+mime:   MIME build, MessageTemplate against the stdlib (bench/mime_build.py, target 5x).
+csv:    the record splitter's time on a stray quote per line at 2 sizes (bench/csv_split.py
+        --linear: linear, not quadratic).
 read:   10,000 messages read from a Dovecot it starts itself, over IMAPS and POP3S, by the
         Mail connector's Get operation and by a bare imaplib / poplib loop (bench/read.py).
 """
@@ -83,7 +86,7 @@ def engine(rows: int) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="patients for the engine benchmark")
-    parser.add_argument("--only", choices=["engine", "send", "read"], help="run one benchmark")
+    parser.add_argument("--only", choices=["engine", "send", "mime", "csv", "read"], help="run one benchmark")
     args = parser.parse_args()
     results = []
     if args.only in (None, "engine"):
@@ -92,6 +95,10 @@ def main() -> None:
         send_bench = ROOT / "bench" / "send.py"
         if send_bench.exists():
             results.append(subprocess.run([sys.executable, str(send_bench)]).returncode == 0)
+    if args.only in (None, "mime"):
+        results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "mime_build.py")]).returncode == 0)
+    if args.only in (None, "csv"):
+        results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "csv_split.py"), "--linear"]).returncode == 0)
     if args.only in (None, "read"):
         results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "read.py")]).returncode == 0)
     sys.exit(0 if all(results) else 1)

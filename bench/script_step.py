@@ -25,11 +25,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests" / "engine"))
-
-from engine_helpers import run_yaml  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))
 
 from postroom.sdk import Document  # noqa: E402
+from support.engine_helpers import run_yaml  # noqa: E402
 
 CODE = 'properties["mail.subject"] = "Hello " + text.split(",")[1]\ntext = text.upper()\n'
 PROCESS = """

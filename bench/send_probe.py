@@ -26,13 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "mail"))
-
-from mailkit import free_port, operation, plain_connection  # noqa: E402
 
 from postroom.connectors.mail import connector  # noqa: E402
 from postroom.sdk import Document  # noqa: E402
 from postroom.sdk.testing import MemoryContext  # noqa: E402
+from support.mailkit import free_port, operation, plain_connection  # noqa: E402
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 

@@ -1,7 +1,7 @@
 """A real Dovecot (IMAP and POP3, plain+STARTTLS and implicit TLS) for tests (DESIGN principle 12).
 
 Loaded as a pytest plugin by ``tests/conftest.py``; the server code is
-``tests/dovecotkit.py`` (shared with ``bench/read.py``). Fixtures:
+``tests/support/dovecotkit.py`` (shared with ``bench/read.py``). Fixtures:
 
 * ``dovecot`` (session): the running :class:`~dovecotkit.DovecotServer`, one for the
   whole session, stopped at the end.
@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from dovecotkit import DOVECOT, DovecotServer, SmtpFront
-from testsupport import require_binary
+from support.dovecotkit import DOVECOT, DovecotServer, SmtpFront
+from support.testsupport import require_binary
 
 __all__ = ["Mailbox", "dovecot", "dovecot_smtp", "mailbox"]
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import require_binary
+from support.testsupport import require_binary
 
 __all__ = ["PostgresServer", "postgres_server", "postgres_url", "postgres_database"]
 

@@ -22,7 +22,7 @@ import tomllib
 
 import pytest
 
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 ADR = "docs/adr/0009-stdlib-private-apis.md"
 #: Oldest and newest minor versions the ADR's list was checked against (both included).

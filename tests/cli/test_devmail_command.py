@@ -118,7 +118,7 @@ def test_readme_ca_line_names_the_ca_devmail_prints_with_and_without_postroom_ho
     """Issue 7, item 21: README's by-hand steps named ~/.postroom/devmail/tls/ca.pem, wrong
     whenever POSTROOM_HOME is set. Its export line now matches what devmail prints (and the
     export line devmail prints itself) in both cases."""
-    from testsupport import ROOT
+    from support.testsupport import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     export = next(line for line in readme.splitlines() if line.startswith("export POSTROOM_DEVMAIL_CA="))

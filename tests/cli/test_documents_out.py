@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from smtpkit import TinySmtp, letters_yaml
-from testsupport import ROOT
+from support.smtpkit import TinySmtp, letters_yaml
+from support.testsupport import ROOT
 
 PATIENTS = """\
 patient_id,first_name,last_name,email,preferred_language,last_visit,email_consent

@@ -4,7 +4,7 @@ about the secret of a connection no process uses."""
 
 import shutil
 
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 MAIL_CONNECTION = """\
 type: connection

@@ -2,7 +2,7 @@
 
 import shutil
 
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 
 def test_import_and_run_on_postgresql(cli, workdir, postgres_database):

@@ -10,7 +10,7 @@ import sys
 import time
 from collections import Counter
 
-from testsupport import FIXTURES
+from support.testsupport import FIXTURES
 
 N = 300
 

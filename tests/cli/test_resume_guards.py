@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from postroom.repository import open_repository
-from smtpkit import TinySmtp, letters_yaml
-from testsupport import FIXTURES
+from support.smtpkit import TinySmtp, letters_yaml
+from support.testsupport import FIXTURES
 
 
 @pytest.fixture

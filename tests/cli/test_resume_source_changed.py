@@ -18,7 +18,7 @@ from collections import Counter
 
 import pytest
 
-from testsupport import FIXTURES
+from support.testsupport import FIXTURES
 
 N, ADDED = 300, 500
 

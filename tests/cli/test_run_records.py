@@ -5,7 +5,7 @@ import pty
 import subprocess
 import sys
 
-from testsupport import FIXTURES, ROOT
+from support.testsupport import FIXTURES, ROOT
 
 COUNTER = """\
 type: process

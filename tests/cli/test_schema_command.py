@@ -5,7 +5,7 @@ import json
 import jsonschema
 import yaml
 
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 
 def test_schemas_validate_the_examples_and_reject_mistakes(cli, workdir):

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from smtpkit import TinySmtp, letters_yaml
-from testsupport import FIXTURES
+from support.smtpkit import TinySmtp, letters_yaml
+from support.testsupport import FIXTURES
 
 N = 150
 TRIALS = 6  # the old Ctrl-C repeated a letter in 8 of 10 such trials: 6 catch it all but surely

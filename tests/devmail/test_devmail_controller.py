@@ -13,10 +13,10 @@ import threading
 import time
 
 import pytest
-from devmail_helpers import PASSWORD, USER, ca_context, no_leaked_threads, pop3, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 import postroom.devmail
 from postroom.devmail import DevMail, MailStore, serve
+from support.devmail_helpers import PASSWORD, USER, ca_context, no_leaked_threads, pop3, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 
 def _refused(port: int) -> bool:

@@ -7,9 +7,10 @@ import socket
 import ssl
 
 import pytest
-from devmail_helpers import PASSWORD, USER, ca_context, no_leaked_threads, pop3, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from support.devmail_helpers import PASSWORD, USER, ca_context, no_leaked_threads, pop3, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 
 def letter(number: int, to: str = USER) -> bytes:

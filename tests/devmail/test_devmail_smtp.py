@@ -6,9 +6,9 @@ import smtplib
 import ssl
 
 import pytest
-from devmail_helpers import PASSWORD, USER, ca_context, no_leaked_threads, send, smtp  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 from postroom.devmail import DevMail
+from support.devmail_helpers import PASSWORD, USER, ca_context, no_leaked_threads, send, smtp  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 MESSAGE = (
     b"From: Dr. Smith <dr.smith@example.com>\r\n"

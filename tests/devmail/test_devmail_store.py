@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
-from devmail_helpers import PASSWORD, USER, no_leaked_threads, pop3, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 from postroom.devmail import DevMail, MailStore, ensure_certificates
+from support.devmail_helpers import PASSWORD, USER, no_leaked_threads, pop3, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 
 def test_mail_persists_across_restart_with_a_data_dir(tmp_path):
@@ -59,6 +59,7 @@ def test_mail_persists_across_restart_with_a_data_dir(tmp_path):
         assert devmail.messages() == []
 
 
+@pytest.mark.fast
 def test_index_is_compacted_and_orphans_and_torn_lines_are_dropped(tmp_path):
     store = MailStore(tmp_path)
     kept = store.add(mail_from="a@example.com", rcpt_tos=["b@example.com"], raw=b"Subject: 1\r\n\r\n1\r\n")
@@ -80,6 +81,7 @@ def test_index_is_compacted_and_orphans_and_torn_lines_are_dropped(tmp_path):
     reopened.close()
 
 
+@pytest.mark.fast
 def test_wait_for_wakes_on_arrival_and_times_out(tmp_path):
     store = MailStore()
     timer = threading.Timer(
@@ -96,6 +98,7 @@ def test_wait_for_wakes_on_arrival_and_times_out(tmp_path):
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.fast
 def test_mailbox_matches_recipients_case_insensitively():
     store = MailStore()
     store.add(mail_from="a@example.com", rcpt_tos=["Clinic@Example.com"], raw=b"1\r\n")
@@ -105,6 +108,7 @@ def test_mailbox_matches_recipients_case_insensitively():
     assert [m.raw for m in store.messages(recipient="X@example.com")] == [b"2\r\n"]
 
 
+@pytest.mark.fast
 def test_certificates_cover_local_names_and_keys_are_private(tmp_path):
     files = ensure_certificates(tmp_path, ["mail.dev.localhost"])
     for key in (files.key_file, files.ca_key_file):

@@ -11,7 +11,8 @@ from email import policy
 from email.message import EmailMessage
 
 import pytest
-from devmail_helpers import USER, no_leaked_threads, send  # noqa: F401 - no_leaked_threads is an autouse fixture
+
+from support.devmail_helpers import USER, no_leaked_threads, send  # noqa: F401 - no_leaked_threads is an autouse fixture
 
 SCRIPT = "<script>alert('pwned')</script>"
 

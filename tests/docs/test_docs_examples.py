@@ -8,10 +8,10 @@ fresh POSTROOM_HOME, from a working folder with ``examples/data`` inside it.
 from __future__ import annotations
 
 import pytest
-from docs_examples import DirectiveError, ExampleSet, match_lines, pages, parse_page
 
 from postroom.model import SHAPE_MODELS, load_text, slugify
-from testsupport import ROOT
+from support.docs_examples import DirectiveError, ExampleSet, match_lines, pages, parse_page
+from support.testsupport import ROOT
 
 
 def _collect() -> tuple[list[ExampleSet], list[str]]:

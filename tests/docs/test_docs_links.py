@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from docs_examples import pages
 
-from testsupport import ROOT
+from support.docs_examples import pages
+from support.testsupport import ROOT
+
+pytestmark = pytest.mark.fast
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^\s*(```|~~~)")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from postroom.connectors import get_connector
-from testsupport import ROOT
+from support.testsupport import ROOT
+
+pytestmark = pytest.mark.fast
 
 ROW = re.compile(r"^\| `((?:mail|disk)\.[^`]+)` \| (?:`([^`]*)`)? \| (.*) \|$")
 

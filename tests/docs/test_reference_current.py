@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from testsupport import ROOT
+import pytest
+
+from support.testsupport import ROOT
 
 TOOL = ROOT / "tools" / "gen_reference.py"
 
@@ -15,6 +17,7 @@ def test_committed_reference_matches_the_schemas():
     assert ran.returncode == 0, f"docs/reference is out of date; run: python tools/gen_reference.py\n{ran.stderr}"
 
 
+@pytest.mark.fast
 def test_check_fails_when_a_page_differs(tmp_path, monkeypatch):
     """The check must be able to fail: a changed or extra page under the output folder."""
     import importlib.util
@@ -35,6 +38,7 @@ def test_check_fails_when_a_page_differs(tmp_path, monkeypatch):
     assert module.main(["--check"]) == 1
 
 
+@pytest.mark.fast
 def test_every_connector_field_appears_on_its_page():
     from postroom.connectors import available_connectors, get_connector
 

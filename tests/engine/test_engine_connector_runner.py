@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_helpers import run_yaml
 
 from postroom.engine import StopFlag
-from smtpkit import TinySmtp
+from support.engine_helpers import run_yaml
+from support.smtpkit import TinySmtp
 
 PATIENTS = "id,name,email\\n" + "\\n".join(f"P{n},Name{n},p{n}@example.com" for n in range(1, 11))
 

@@ -3,9 +3,10 @@
 import base64
 import json
 
-from engine_helpers import logs, run_yaml
+import pytest
 
 from postroom.sdk import SPOOL_THRESHOLD, Document
+from support.engine_helpers import logs, run_yaml
 
 CSV = "id,name,team\nP1,Ann,red\nP2,\"Bob, Jr.\",red\nP3,Cy,blue\nP4,\"Di\nDa\",blue\nP5,Ed,red\n"
 
@@ -26,6 +27,7 @@ shapes:
     return result, recorder, entered
 
 
+@pytest.mark.fast
 def test_split_by_line_keeps_quoted_line_breaks_and_retains_header():
     result, _, docs = run_steps("[{type: split, headers: retain}]", CSV)
     assert docs == [
@@ -37,6 +39,7 @@ def test_split_by_line_keeps_quoted_line_breaks_and_retains_header():
     ]
 
 
+@pytest.mark.fast
 def test_split_with_header_removed_and_batches():
     _, _, docs = run_steps("[{type: split, headers: remove, batch_count: 2}]", CSV)
     assert docs == ['P1,Ann,red\nP2,"Bob, Jr.",red', 'P3,Cy,blue\nP4,"Di\nDa",blue', "P5,Ed,red"]
@@ -44,12 +47,14 @@ def test_split_with_header_removed_and_batches():
     assert docs == ["a", "b", "c"]
 
 
+@pytest.mark.fast
 def test_split_by_profile_link_element_groups_consecutive_records():
     _, _, docs = run_steps("[{type: split, by: profile, link_element: team, headers: retain}]", CSV)
     assert docs == ['id,name,team\nP1,Ann,red\nP2,"Bob, Jr.",red', 'id,name,team\nP3,Cy,blue\nP4,"Di\nDa",blue',
                     "id,name,team\nP5,Ed,red"]
 
 
+@pytest.mark.fast
 def test_profile_element_reads_columns_through_a_profile_without_header():
     extra = """
 ---
@@ -73,6 +78,7 @@ shapes:
     assert logs(recorder) == ["Ann/red", "Bob, Jr./red", "Cy/blue", "Di\nDa/blue", "Ed/red"]
 
 
+@pytest.mark.fast
 def test_json_and_xml_split_and_paths():
     data = json.dumps({"patients": [{"name": "Zoë", "tags": {"lang": "en"}}, {"name": "José", "tags": {"lang": "es"}}]})
     _, recorder, docs = run_steps("[{type: split, profile_type: json, element: patients}]", data,
@@ -84,17 +90,20 @@ def test_json_and_xml_split_and_paths():
     assert logs(recorder) == ["Ann:1", "Bob:2"]
 
 
+@pytest.mark.fast
 def test_combine_flat_file_keeps_one_header():
     _, _, docs = run_steps("[{type: split, headers: retain}, {type: combine, profile_type: flat_file}]", CSV)
     assert docs == [CSV]
 
 
+@pytest.mark.fast
 def test_combine_json_makes_an_array():
     data = json.dumps({"p": [1, {"a": "é"}, "x"]})
     _, _, docs = run_steps("[{type: split, profile_type: json, element: p}, {type: combine, profile_type: json}]", data)
     assert json.loads(docs[0]) == [1, {"a": "é"}, "x"]
 
 
+@pytest.mark.fast
 def test_search_replace_base64_and_encoding_steps():
     _, _, docs = run_steps("[{type: search_replace, pattern: '(\\w+)@example\\.com', replacement: '\\1@clinic.test'},"
                            " {type: base64_encode}]", "mail ann@example.com now")
@@ -105,6 +114,7 @@ def test_search_replace_base64_and_encoding_steps():
     assert docs == ["Zoë"]
 
 
+@pytest.mark.fast
 def test_zip_and_unzip_round_trip():
     _, _, docs = run_steps("[{type: zip}, {type: unzip}]", "hello")
     assert docs == ["hello"]
@@ -126,6 +136,7 @@ def test_a_failing_step_fails_only_its_document():
     assert recorder.errors[0][0] == "dp" and "no thanks" in recorder.errors[0][2]
 
 
+@pytest.mark.fast
 def test_large_documents_spool_to_disk_and_come_back_whole():
     big = ("x" * 1000 + "\n") * (SPOOL_THRESHOLD // 1000 + 50)
     doc = Document(big)
@@ -134,6 +145,7 @@ def test_large_documents_spool_to_disk_and_come_back_whole():
     assert docs[0] == "y\n" * (SPOOL_THRESHOLD // 1000 + 50)
 
 
+@pytest.mark.fast
 def test_decision_compares_numbers_as_numbers_and_missing_values_as_empty():
     result, recorder, _ = run_yaml("""
 type: process

@@ -1,8 +1,11 @@
 """How documents flow: decision order, branch copies, route, stop, try/catch, exception."""
 
-from engine_helpers import logs, run_yaml
+import pytest
 
 from postroom.sdk import Document
+from support.engine_helpers import logs, run_yaml
+
+pytestmark = pytest.mark.fast
 
 CSV = "id,name,consent\\nP1,Ann,yes\\nP2,Bob,no\\nP3,Cy,yes\\nP4,Di,no\\nP5,Ed,yes"
 

@@ -1,10 +1,12 @@
 """Message shape: Boomi's numbered placeholders and Java MessageFormat quoting."""
 
 import pytest
-from engine_helpers import logs, run_yaml
 
 from postroom.errors import ValidationError
 from postroom.model import compile_message, load_text, parse_component, render
+from support.engine_helpers import logs, run_yaml
+
+pytestmark = pytest.mark.fast
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import os
 import time
 
 import pytest
-from engine_helpers import logs, run_yaml
 
 from postroom.sdk import Document
+from support.engine_helpers import logs, run_yaml
 
 
 def run_script(code: str, data: str = "ann\nbob\ncy"):
@@ -92,6 +92,7 @@ def test_a_script_leaving_a_wrong_type_fails_that_document_with_the_reason(code,
     assert logs(recorder, "info") == ["ann ", "cy "]
 
 
+@pytest.mark.fast
 def test_scripts_turned_off_refuse_to_run_naming_shape_and_setting(monkeypatch):
     monkeypatch.setenv("POSTROOM_ALLOW_SCRIPTS", "false")
     result, recorder = run_script("properties['who'] = text")
@@ -102,6 +103,7 @@ def test_scripts_turned_off_refuse_to_run_naming_shape_and_setting(monkeypatch):
 
 @pytest.mark.parametrize(("name", "value"), [("POSTROOM_SCRIPT_TIMEOUT", "soon"), ("POSTROOM_SCRIPT_MEMORY_MB", "-5"),
                                              ("POSTROOM_ALLOW_SCRIPTS", "maybe")])
+@pytest.mark.fast
 def test_a_bad_script_setting_stops_the_run_before_any_document_naming_it(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     result, _ = run_script("properties['who'] = text")

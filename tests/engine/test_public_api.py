@@ -3,10 +3,13 @@
 import subprocess
 import sys
 
+import pytest
+
 import postroom
 import postroom.sdk
 
 
+@pytest.mark.fast
 def test_package_api():
     assert sorted(postroom.__all__) == ["ConfigError", "ConnectorError", "Document", "DocumentError",
                                         "PostroomError", "__version__"]
@@ -14,6 +17,7 @@ def test_package_api():
         assert getattr(postroom, name) is not None
 
 
+@pytest.mark.fast
 def test_sdk_api():
     assert sorted(postroom.sdk.__all__) == sorted([
         "AuthenticationFailed", "ConfigError", "ConnectionFailed", "Connector", "ConnectorError", "Document",

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from postroom.devmail.pytest_plugin import DEVMAIL_PASSWORD, DEVMAIL_USER
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 EXAMPLE = ROOT / "examples" / "clinic-replies"
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 EXAMPLE = ROOT / "examples" / "dr-smith"
 SUBJECT = "Announcement: Dr. Smith is Retiring"

@@ -3,7 +3,7 @@
 import csv
 import shutil
 
-from testsupport import ROOT
+from support.testsupport import ROOT
 
 EXAMPLE = ROOT / "examples" / "patient-letters"
 

@@ -1,3 +1,3 @@
-"""Fixtures of the Mail connector's tests; the servers themselves live in mailkit.py."""
+"""Fixtures of the Mail connector's tests; the servers themselves live in tests/support/mailkit.py."""
 
-from mailkit import certs, context, smtp_server, smtp_sink  # noqa: F401 - fixtures
+from support.mailkit import certs, context, smtp_server, smtp_sink  # noqa: F401 - fixtures

@@ -65,6 +65,7 @@ def test_shortcut_answers_as_email_validator(local, domain):
     assert shortcut(address) == reference(address)
 
 
+@pytest.mark.fast
 def test_the_shortcut_is_taken_for_the_bulk_case(monkeypatch):
     calls = []
     mime._validate_fully.cache_clear()
@@ -77,12 +78,14 @@ def test_the_shortcut_is_taken_for_the_bulk_case(monkeypatch):
     assert len(calls) == 1
 
 
+@pytest.mark.fast
 def test_length_limits_hold_on_the_shortcut():
     long_domain = ".".join(["e" * 50] * 4) + ".com"  # 207 characters, accepted
     assert shortcut(f"{'a' * 46}@{long_domain}") == reference(f"{'a' * 46}@{long_domain}") != "invalid"
     assert shortcut(f"{'a' * 47}@{long_domain}") == reference(f"{'a' * 47}@{long_domain}") == "invalid"
 
 
+@pytest.mark.fast
 def test_parse_addresses_cache_hands_out_fresh_lists():
     first = parse_addresses("Clinic <clinic@example.com>; b@example.org")
     first.append("changed by the caller")
@@ -113,6 +116,7 @@ def test_envelope_addresses_are_quoted_as_smtplib_quotes_them(address):
     st.text(LOCAL_ALPHABET + "\r\n\t\x85\u2028", max_size=40).map(lambda local: f"{local}@example.com"),
     st.text(LOCAL_ALPHABET + "\r\n\t", max_size=40),
 ))
+@pytest.mark.fast
 def test_one_bare_address_parses_as_the_list_parser_would(text):
     def outcome(parse):
         try:

@@ -4,10 +4,10 @@ and LOGIN carry UTF-8) or fails as a refused login (exit 3), never with a traceb
 from __future__ import annotations
 
 import pytest
-from test_mail_send import gmail_like, run, send_op
 
 from postroom.errors import AuthenticationFailed
 from postroom.sdk import Document, Failed
+from support.sendkit import gmail_like, run, send_op
 
 USER = "josé.müller@example.com"
 PASSWORD = "Pässwörd-ßÆ-密码-7"

@@ -13,13 +13,13 @@ import threading
 import time
 
 import pytest
-from getkit import get_op, read, simple, write_components
 
 from postroom.connectors.mail import MailConnection, connector
 from postroom.errors import ConnectionFailed
 from postroom.repository import open_repository
 from postroom.sdk.testing import MemoryContext
 from postroom.services import RunRequest, import_paths, run_process
+from support.getkit import get_op, read, simple, write_components
 
 # -- through the engine: a failed execution changes nothing --------------------------------------
 

@@ -10,10 +10,10 @@ every message read.
 from __future__ import annotations
 
 import pytest
-from getkit import mail_to_disk, simple
 
 from postroom.repository import open_repository
 from postroom.services import RunRequest, import_paths, run_process
+from support.getkit import mail_to_disk, simple
 
 MODES = {
     "imap-mark": ("imaps", "mark_as_read: true"),

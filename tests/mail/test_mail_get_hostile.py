@@ -10,10 +10,10 @@ well within the test's timeout (no timing assertion: pytest-timeout fails a hang
 from __future__ import annotations
 
 import pytest
-from getkit import deeply_nested, mail_to_disk, many_headers, read, simple
 
 from postroom.repository import open_repository
 from postroom.services import RunRequest, import_paths, run_process
+from support.getkit import deeply_nested, mail_to_disk, many_headers, read, simple
 
 
 @pytest.mark.timeout(60)

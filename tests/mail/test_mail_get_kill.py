@@ -20,7 +20,8 @@ import sys
 import time
 
 import pytest
-from getkit import CLINIC, crlf
+
+from support.getkit import CLINIC, crlf
 
 MESSAGES = 200
 TRIALS = 20

@@ -11,7 +11,11 @@ import logging
 import tracemalloc
 
 import pytest
-from getkit import (
+
+from postroom.connectors.mail import MailConnection, MailOperation, connector
+from postroom.sdk import Document
+from postroom.sdk.testing import MemoryContext
+from support.getkit import (
     CLINIC,
     PDF,
     PNG,
@@ -25,10 +29,6 @@ from getkit import (
     read,
     simple,
 )
-
-from postroom.connectors.mail import MailConnection, MailOperation, connector
-from postroom.sdk import Document
-from postroom.sdk.testing import MemoryContext
 
 TRANSPORTS = ["pop3", "pop3s", "imap", "imaps"]
 
@@ -142,10 +142,9 @@ def test_a_broken_message_fails_alone_and_stays(mailbox, transport):
 
 
 def test_a_broken_message_in_a_process_is_one_failed_document(mailbox, tmp_path, home):
-    from getkit import write_components
-
     from postroom.repository import open_repository
     from postroom.services import RunRequest, import_paths, run_process
+    from support.getkit import write_components
 
     mailbox.deliver(simple(1))
     mailbox.deliver(broken())
@@ -275,7 +274,7 @@ def test_imap_searches_on_the_server(mailbox, monkeypatch):
 
 def test_large_attachment_streams_to_disk(mailbox):
     big = bytes(range(256)) * (12 * 1024 * 1024 // 256)  # 12 MB
-    from getkit import _b64, crlf
+    from support.getkit import _b64, crlf
 
     raw = crlf(f"""From: scanner@example.org
 To: {CLINIC}
@@ -310,7 +309,7 @@ Content-Transfer-Encoding: base64
 
 
 def test_unknown_charset_is_read_as_utf8_with_a_warning(mailbox, caplog):
-    from getkit import crlf
+    from support.getkit import crlf
 
     mailbox.deliver(crlf(f"""From: a@example.org
 To: {CLINIC}

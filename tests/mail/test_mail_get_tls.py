@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 
 import pytest
-from getkit import get_op, read, simple
 
 from postroom.connectors.mail import MailConnection, connector
 from postroom.devmail.pytest_plugin import DEVMAIL_PASSWORD, DEVMAIL_USER
 from postroom.errors import AuthenticationFailed, ConfigError, ConnectionFailed
+from support.getkit import get_op, read, simple
 
 TRANSPORTS = ["pop3", "pop3s", "imap", "imaps"]
 WRONG = "Wr0ng-Secret-Pa55"
@@ -95,7 +95,7 @@ def test_wrong_protocol_says_which_one_it_is(mailbox):
 
 
 def test_connection_refused():
-    from mailkit import free_port
+    from support.mailkit import free_port
 
     connection = MailConnection(host="127.0.0.1", port=free_port(), use_ssl=True, user_name="a@example.com",
                                 password="x-secret", inbound_protocol="imap")

@@ -9,7 +9,8 @@ shows both; ``watermarks reset`` makes ``start_from: all`` read everything again
 from __future__ import annotations
 
 import pytest
-from getkit import CLINIC, PDF, _b64, crlf, mail_to_disk
+
+from support.getkit import CLINIC, PDF, _b64, crlf, mail_to_disk
 
 
 def with_attachment(n: int) -> bytes:
@@ -85,11 +86,10 @@ def test_two_operations_on_one_mailbox_each_take_every_message(mailbox, tmp_path
 
 @pytest.mark.timeout(60)
 def test_a_watermark_kept_per_mailbox_before_is_taken_over_once_per_operation(mailbox):
-    from getkit import get_op, simple
-
     from postroom.connectors.mail import MailConnection, connector
     from postroom.sdk import Failed
     from postroom.sdk.testing import MemoryContext
+    from support.getkit import get_op, simple
 
     mailbox.deliver(simple(1))
     context = MemoryContext()
@@ -119,10 +119,9 @@ def test_a_watermark_kept_per_mailbox_before_is_taken_over_once_per_operation(ma
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("transport", ["imaps", "pop3s"])
 def test_after_a_reset_start_from_now_takes_a_new_baseline(mailbox, tmp_path, home, transport):
-    from getkit import simple
-
     from postroom.repository import open_repository
     from postroom.services import RunRequest, import_paths, reset_watermarks, run_process
+    from support.getkit import simple
 
     repo = open_repository()
     try:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from email.header import decode_header, make_header
 
-from test_mail_send import run, send_op, starttls
-
 from postroom.sdk import Document, Failed
+from support.sendkit import run, send_op, starttls
 
 ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 

@@ -38,10 +38,9 @@ def test_marks_read_with_what_older_forms_left_out():
 def test_a_watermark_stored_by_the_dict_readers_is_honoured_by_a_real_get(mailbox):
     """Through Dovecot: the stored JSON of a first run is the old form, and a watermark
     written in the old form (with a commit left to finish) is read and finished."""
-    from getkit import get_op, simple
-
     from postroom.connectors.mail import MailConnection, connector
     from postroom.sdk.testing import MemoryContext
+    from support.getkit import get_op, simple
 
     for n in (1, 2, 3):
         mailbox.deliver(simple(n))

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
-from mailkit import Recorder, SinkDump, free_port, operation, plain_connection
-from test_mail_send import run, send_op, starttls
 
 from postroom.connectors.mail import MailSendSession, connector
 from postroom.connectors.mail._smtp import SmtpPool
@@ -25,6 +23,8 @@ from postroom.connectors.mail.send import journal_key
 from postroom.devmail import _smtp as devmail_smtp
 from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext
+from support.mailkit import Recorder, SinkDump, free_port, operation, plain_connection
+from support.sendkit import run, send_op, starttls
 
 # Leading dots (stuffed on the wire), a lone dot line, a line of dots, no final CRLF.
 BODY = b"Subject: dots\r\nTo: b@example.com\r\n\r\n.leading\r\n.\r\n...\r\nmiddle . dot\r\nlast line"

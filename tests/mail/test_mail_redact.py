@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,7 @@ def _decodes_to(text: str, secret: bytes) -> bool:
     return False
 
 
+@pytest.mark.fast
 def test_every_auth_form_is_removed():
     user, password = USER.encode(), PASSWORD.encode()
     xoauth = f"user={USER}\x01auth=Bearer {TOKEN}\x01\x01".encode()
@@ -47,6 +49,7 @@ def test_every_auth_form_is_removed():
             assert not _decodes_to(said, secret), (echo, said)
 
 
+@pytest.mark.fast
 def test_plain_text_is_left_alone():
     text = "250 2.0.0 Ok: queued as 4F2A1B"
     assert redact(text, [USER, PASSWORD, TOKEN]) == text

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from mailkit import SinkDump, operation, plain_connection
-from test_mail_send import run
 
 from postroom.connectors.mail._oauth import TokenSource
 from postroom.connectors.mail._smtp import RateLimiter, SmtpPool
@@ -15,6 +13,8 @@ from postroom.connectors.mail.spec import MailConnection
 from postroom.errors import AuthenticationFailed, ConnectionFailed
 from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext
+from support.mailkit import SinkDump, operation, plain_connection
+from support.sendkit import run
 
 
 def _docs(count: int, prefix: str = "p") -> list[Document]:

@@ -6,13 +6,15 @@ import importlib.metadata
 
 import pydantic
 import pytest
-from mailkit import PASSWORD
 
 import postroom.connectors.mail as mail
 from postroom.connectors.mail import MailConnection, MailConnector, MailOperation, connector
 from postroom.errors import ConfigError
 from postroom.sdk import secret_fields
 from postroom.sdk.testing import MemoryContext
+from support.mailkit import PASSWORD
+
+pytestmark = pytest.mark.fast
 
 GMAIL = {
     "host": "smtp.gmail.com",

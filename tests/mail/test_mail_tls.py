@@ -10,14 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from mailkit import free_port
-from test_mail_send import gmail_like, run, send_op, starttls
 
 from postroom.connectors.mail import MailConnection, connector
 from postroom.devmail.pytest_plugin import DEVMAIL_PASSWORD, DEVMAIL_USER
 from postroom.errors import AuthenticationFailed, ConfigError, ConnectionFailed
 from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext
+from support.mailkit import free_port
+from support.sendkit import gmail_like, run, send_op, starttls
 
 WRONG = "Wr0ng-Passw0rd-XYZ"
 

@@ -2,7 +2,7 @@
 
 This folder is a package (``__init__.py``) so that pytest imports this file as
 ``repository.conftest``: without it, it would be the top-level module ``conftest`` and
-shadow ``tests/conftest.py`` for every ``from testsupport import ...`` collected later."""
+shadow ``tests/conftest.py`` for every ``from conftest import ...`` collected later."""
 
 from __future__ import annotations
 
@@ -12,6 +12,16 @@ from pathlib import Path
 import pytest
 
 from postroom.repository import Repository, open_repository
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked ``fast_on_sqlite`` has its SQLite variant in the fast tier (``fast``);
+    its PostgreSQL variant starts a server, so it stays out."""
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if item.get_closest_marker("fast_on_sqlite") and spec and spec.params.get("database_url") == "sqlite":
+            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

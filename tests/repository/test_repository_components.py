@@ -9,6 +9,8 @@ import pytest
 from postroom.errors import ConfigError
 from postroom.repository import ComponentRecord, Repository
 
+pytestmark = pytest.mark.fast_on_sqlite
+
 
 def comp(id: str, body: dict | None = None, *, type: str = "process", name: str | None = None,
          folder: str = "", source_file: str | None = None) -> ComponentRecord:

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from postroom.repository import ExecutionRecord, Repository, open_repository
@@ -19,6 +20,7 @@ def _record(id: str = "e1", **kw: object) -> ExecutionRecord:
     return ExecutionRecord(id=id, process_id="proc", process_version=1, started_at=T0, **kw)
 
 
+@pytest.mark.fast_on_sqlite
 def test_a_new_execution_carries_its_lease_and_counts(repo: Repository) -> None:
     repo.create_execution(_record(lease_host="host-a", lease_pid=4242, heartbeat_at=T0))
     got = repo.get_execution("e1")
@@ -27,6 +29,7 @@ def test_a_new_execution_carries_its_lease_and_counts(repo: Repository) -> None:
     assert repo.get_execution("e1").connector_counts == {"send": {"completed": 2, "failed": 1}}
 
 
+@pytest.mark.fast_on_sqlite
 def test_heartbeat_only_by_the_holder(repo: Repository) -> None:
     repo.create_execution(_record(lease_host="host-a", lease_pid=4242, heartbeat_at=T0))
     assert repo.heartbeat_execution("e1", "host-a", 4242) is True
@@ -37,6 +40,7 @@ def test_heartbeat_only_by_the_holder(repo: Repository) -> None:
     assert repo.get_execution("e1").heartbeat_at == beat
 
 
+@pytest.mark.fast_on_sqlite
 def test_claim_is_a_compare_and_set(repo: Repository) -> None:
     repo.create_execution(_record(lease_host="host-a", lease_pid=4242, heartbeat_at=T0, status="stopped",
                                   ended_at=T0))
@@ -50,12 +54,14 @@ def test_claim_is_a_compare_and_set(repo: Repository) -> None:
     assert repo.get_execution("e1").lease_pid == 7
 
 
+@pytest.mark.fast_on_sqlite
 def test_an_execution_without_a_lease_can_be_claimed_once(repo: Repository) -> None:
     repo.create_execution(_record())
     assert repo.claim_execution("e1", "host-b", 7, (None, None, None)) is True
     assert repo.claim_execution("e1", "host-c", 8, (None, None, None)) is False
 
 
+@pytest.mark.fast_on_sqlite
 def test_racing_claims_have_one_winner(repo: Repository) -> None:
     repo.create_execution(_record(lease_host="host-a", lease_pid=1, heartbeat_at=T0))
     wins: list[int] = []

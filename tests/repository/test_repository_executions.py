@@ -25,6 +25,7 @@ def execution(id: str, *, process_id: str = "proc", started: datetime | None = T
     return ExecutionRecord(id=id, process_id=process_id, process_version=1, started_at=started, **kw)
 
 
+@pytest.mark.fast_on_sqlite
 def test_create_get_update(repo: Repository) -> None:
     repo.create_execution(execution("e1", process_name="Dr Smith", mode="test", node="host-1",
                                     request={"inputs": ["a.csv"], "options": {"test": True}}))
@@ -43,6 +44,7 @@ def test_create_get_update(repo: Repository) -> None:
     assert repo.get_execution("nope") is None
 
 
+@pytest.mark.fast_on_sqlite
 def test_started_at_defaults_to_now(repo: Repository) -> None:
     before = datetime.now(UTC)
     repo.create_execution(execution("e1", started=None))
@@ -50,6 +52,7 @@ def test_started_at_defaults_to_now(repo: Repository) -> None:
     assert before - timedelta(seconds=1) <= started <= datetime.now(UTC) + timedelta(seconds=1)
 
 
+@pytest.mark.fast_on_sqlite
 def test_times_come_back_aware_in_utc(repo: Repository) -> None:
     paris = timezone(timedelta(hours=2))
     repo.create_execution(execution("e1", started=datetime(2026, 6, 1, 14, 30, tzinfo=paris)))
@@ -58,6 +61,7 @@ def test_times_come_back_aware_in_utc(repo: Repository) -> None:
     assert started.utcoffset() == timedelta(0)
 
 
+@pytest.mark.fast_on_sqlite
 def test_update_rejects_unknown_fields_and_missing_executions(repo: Repository) -> None:
     repo.create_execution(execution("e1"))
     with pytest.raises(TypeError, match="colour"):
@@ -72,6 +76,7 @@ def test_update_rejects_unknown_fields_and_missing_executions(repo: Repository) 
     assert repo.get_execution("e1").status == "running"
 
 
+@pytest.mark.fast_on_sqlite
 def test_list_newest_first_with_filters_and_limit(repo: Repository) -> None:
     for i in range(6):
         repo.create_execution(execution(f"e{i}", process_id="even" if i % 2 == 0 else "odd",
@@ -85,6 +90,7 @@ def test_list_newest_first_with_filters_and_limit(repo: Repository) -> None:
     assert len(repo.list_executions(limit=0)) == 6
 
 
+@pytest.mark.fast_on_sqlite
 def test_logs_errors_shape_documents_and_dry_runs_round_trip_in_order(repo: Repository) -> None:
     repo.create_execution(execution("e1"))
     logs = [LogEntry(time=T0 + timedelta(seconds=i), level=lvl, message=f"line {i} ünïcode", shape=shape)
@@ -120,6 +126,7 @@ def test_logs_errors_shape_documents_and_dry_runs_round_trip_in_order(repo: Repo
     assert repo.get_logs("other") == [] and repo.get_shape_documents("other") == []
 
 
+@pytest.mark.fast_on_sqlite
 def test_empty_batches_are_fine(repo: Repository) -> None:
     repo.add_logs("e1", [])
     repo.add_document_errors("e1", iter(()))
@@ -145,6 +152,7 @@ def test_tens_of_thousands_of_rows_from_generators(repo: Repository) -> None:
     assert len(docs) == n and docs[-1].data == b"%d" % (n - 1) and docs[-1].properties == {"i": str(n - 1)}
 
 
+@pytest.mark.fast_on_sqlite
 def test_a_failing_batch_stores_none_of_its_rows(repo: Repository) -> None:
     def entries():
         for i in range(2500):  # more than one executemany chunk before the failure
@@ -156,6 +164,7 @@ def test_a_failing_batch_stores_none_of_its_rows(repo: Repository) -> None:
     assert repo.get_logs("e1") == []
 
 
+@pytest.mark.fast_on_sqlite
 def test_purge_deletes_old_executions_and_everything_recorded_with_them(repo: Repository) -> None:
     now = datetime.now(UTC)
     repo.create_execution(execution("old", started=now - timedelta(days=40), status="complete",

@@ -10,6 +10,7 @@ from postroom.errors import NotFound
 from postroom.repository import Repository
 
 
+@pytest.mark.fast_on_sqlite
 def test_begin_many_inserts_new_and_returns_existing_entries_unchanged(repo: Repository) -> None:
     repo.journal_begin("e1", "send/1", "<old-1@x>")
     repo.journal_finish("e1", "send/1", "sent", "250 queued as A")
@@ -28,6 +29,7 @@ def test_begin_many_inserts_new_and_returns_existing_entries_unchanged(repo: Rep
     assert again["send/0"].message_id == "<new-0@x>"
 
 
+@pytest.mark.fast_on_sqlite
 def test_finish_many_updates_each_entry(repo: Repository) -> None:
     repo.journal_begin_many("e1", [("a", "<a@x>"), ("b", "<b@x>"), ("c", "<c@x>")])
     repo.journal_finish_many("e1", [("a", "sent", "250 ok"), ("b", "failed", "550 no such user")])
@@ -40,6 +42,7 @@ def test_finish_many_updates_each_entry(repo: Repository) -> None:
     repo.journal_finish_many("e1", [])
 
 
+@pytest.mark.fast_on_sqlite
 def test_finish_many_of_a_key_never_begun_raises_and_keeps_the_others(repo: Repository) -> None:
     repo.journal_begin("e1", "a", "<a@x>")
     with pytest.raises(NotFound):
@@ -47,6 +50,7 @@ def test_finish_many_of_a_key_never_begun_raises_and_keeps_the_others(repo: Repo
     assert repo.journal_entries("e1")["a"].status == "sent"
 
 
+@pytest.mark.fast_on_sqlite
 def test_a_failed_journal_write_is_reported_and_the_next_one_reconnects(repo: Repository) -> None:
     import os
 

@@ -6,6 +6,8 @@ import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from postroom.repository import ListenerHealth, Repository, open_repository
 
 
@@ -13,6 +15,7 @@ def _health(listener: str, instance: str, **fields) -> ListenerHealth:  # noqa: 
     return ListenerHealth(listener=listener, instance=instance, **fields)
 
 
+@pytest.mark.fast_on_sqlite
 def test_save_replaces_the_row_of_a_listener_and_instance(repo: Repository) -> None:
     assert repo.list_listener_health() == []
     started = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -39,6 +42,7 @@ def test_save_replaces_the_row_of_a_listener_and_instance(repo: Repository) -> N
         "connection refused: ünïcode", 3, "e" * 32)
 
 
+@pytest.mark.fast_on_sqlite
 def test_rows_per_instance_listing_and_deleting(repo: Repository) -> None:
     old = datetime.now(UTC) - timedelta(days=3)
     repo.save_listener_health(_health("b", "i2", state="standby"))

@@ -28,6 +28,7 @@ def _query(url: str, sql: str) -> list:
         engine.dispose()
 
 
+@pytest.mark.fast_on_sqlite
 def test_set_get_list_delete(repo: Repository) -> None:
     assert repo.get_secret("gmail") is None
     repo.set_secret("gmail", CLEAR)
@@ -48,6 +49,7 @@ def test_set_get_list_delete(repo: Repository) -> None:
     assert repo.delete_secret("gmail") is False
 
 
+@pytest.mark.fast_on_sqlite
 def test_only_ciphertext_is_stored(repo: Repository, database_url: str) -> None:
     repo.set_secret("gmail", CLEAR)
     rows = _query(database_url, "SELECT name, ciphertext FROM secrets")
@@ -56,6 +58,7 @@ def test_only_ciphertext_is_stored(repo: Repository, database_url: str) -> None:
     assert rows[0].ciphertext.startswith("gAAAA")  # a Fernet token
 
 
+@pytest.mark.fast_on_sqlite
 def test_clear_text_is_nowhere_in_the_sqlite_files(home: Path) -> None:
     repo = open_repository(home=home)
     repo.set_secret("gmail", CLEAR)
@@ -72,6 +75,7 @@ def test_clear_text_is_nowhere_in_the_sqlite_files(home: Path) -> None:
     assert len(data) > 0 and CLEAR.encode() not in data
 
 
+@pytest.mark.fast_on_sqlite
 def test_key_file_is_created_on_first_use_with_mode_0600(home: Path) -> None:
     old = os.umask(0)  # even with a permissive umask
     try:
@@ -91,6 +95,7 @@ def test_key_file_is_created_on_first_use_with_mode_0600(home: Path) -> None:
     again.close()
 
 
+@pytest.mark.fast_on_sqlite
 def test_racing_key_file_creation_agrees_on_one_key(tmp_path: Path) -> None:
     path = tmp_path / "k" / "secret.key"
     barrier = threading.Barrier(8)
@@ -110,6 +115,7 @@ def test_racing_key_file_creation_agrees_on_one_key(tmp_path: Path) -> None:
     assert sorted(p.name for p in path.parent.iterdir()) == ["secret.key"]
 
 
+@pytest.mark.fast_on_sqlite
 def test_env_key_is_used_and_no_key_file_is_written(repo: Repository, home: Path,
                                                       monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     key = Fernet.generate_key().decode()
@@ -122,6 +128,7 @@ def test_env_key_is_used_and_no_key_file_is_written(repo: Repository, home: Path
     env_repo.close()
 
 
+@pytest.mark.fast_on_sqlite
 def test_wrong_key_gives_a_clear_error_without_values(repo: Repository, home: Path,
                                                        monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     repo.set_secret("gmail", CLEAR)  # with the key file
@@ -140,6 +147,7 @@ def test_wrong_key_gives_a_clear_error_without_values(repo: Repository, home: Pa
     other.close()
 
 
+@pytest.mark.fast_on_sqlite
 def test_key_rotation_decrypts_with_any_listed_key(repo: Repository, home: Path,
                                                     monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -160,6 +168,7 @@ def test_key_rotation_decrypts_with_any_listed_key(repo: Repository, home: Path,
     only_new.close()
 
 
+@pytest.mark.fast_on_sqlite
 def test_invalid_env_key_is_reported_without_echoing_it(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bogus = "not-a-key-but-maybe-a-password"
     monkeypatch.setenv("POSTROOM_SECRET_KEY", bogus)
@@ -171,6 +180,7 @@ def test_invalid_env_key_is_reported_without_echoing_it(home: Path, monkeypatch:
     repo.close()
 
 
+@pytest.mark.fast_on_sqlite
 def test_set_secret_needs_a_name(repo: Repository) -> None:
     with pytest.raises(ConfigError):
         repo.set_secret("  ", CLEAR)

@@ -17,6 +17,7 @@ from postroom.repository import Repository, open_repository
 
 
 # -- persisted process properties ------------------------------------------------------------
+@pytest.mark.fast_on_sqlite
 def test_persisted_properties_upsert_and_keep_others(repo: Repository) -> None:
     assert repo.get_persisted_properties("p1") == {}
     repo.set_persisted_properties("p1", {"last_run": "2026-01-01", "count": "1"})
@@ -28,6 +29,7 @@ def test_persisted_properties_upsert_and_keep_others(repo: Repository) -> None:
 
 
 # -- send journal ------------------------------------------------------------------------------
+@pytest.mark.fast_on_sqlite
 def test_journal_begin_returns_the_existing_entry(repo: Repository) -> None:
     first = repo.journal_begin("e1", "send/0/alice@example.com", "<one@postroom>")
     assert (first.execution_id, first.key, first.message_id, first.status, first.reply) == (
@@ -47,6 +49,7 @@ def test_journal_begin_returns_the_existing_entry(repo: Repository) -> None:
     assert other.message_id == "<other@postroom>"
 
 
+@pytest.mark.fast_on_sqlite
 def test_journal_entries_and_finish(repo: Repository) -> None:
     repo.journal_begin("e1", "a", "<a@x>")
     repo.journal_begin("e1", "b", "<b@x>")
@@ -61,6 +64,7 @@ def test_journal_entries_and_finish(repo: Repository) -> None:
         repo.journal_finish("e1", "never-begun", "sent")
 
 
+@pytest.mark.fast_on_sqlite
 def test_racing_journal_begin_agrees_on_one_message_id(repo: Repository) -> None:
     barrier = threading.Barrier(6)
     seen: list[str] = []
@@ -88,6 +92,7 @@ def test_racing_journal_begin_agrees_on_one_message_id(repo: Repository) -> None
 
 
 # -- watermarks --------------------------------------------------------------------------------
+@pytest.mark.fast_on_sqlite
 def test_watermarks(repo: Repository) -> None:
     assert repo.get_watermark("imap://a@host/INBOX") is None
     value: dict[str, Any] = {"uidvalidity": 1712345, "uid": 42, "seen": ["a", "b"], "nested": {"x": None}}
@@ -100,6 +105,7 @@ def test_watermarks(repo: Repository) -> None:
 
 
 # -- leases ------------------------------------------------------------------------------------
+@pytest.mark.fast_on_sqlite
 def test_lease_two_owners_renewal_and_release(repo: Repository) -> None:
     assert repo.acquire_lease("mailbox:inbox", "worker-a", 30) is True
     assert repo.acquire_lease("mailbox:inbox", "worker-b", 30) is False
@@ -124,6 +130,7 @@ def test_lease_expires_and_renewal_extends_it(repo: Repository) -> None:
     assert repo.acquire_lease("l", "a", 0.6) is False
 
 
+@pytest.mark.fast_on_sqlite
 def test_lease_ttl_must_be_positive(repo: Repository) -> None:
     with pytest.raises(ValueError):
         repo.acquire_lease("l", "a", 0)

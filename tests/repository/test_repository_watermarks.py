@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from postroom.repository import Repository, open_repository
 from postroom.repository._migrate import MIGRATIONS_DIR
 
 
+@pytest.mark.fast_on_sqlite
 def test_watermarks_are_kept_per_operation(repo: Repository) -> None:
     box = "imap://clinic%40example.com@mail.example.com:993/INBOX"
     repo.set_watermark(box, {"uid": 5}, operation="read-bodies")
@@ -28,6 +30,7 @@ def test_watermarks_are_kept_per_operation(repo: Repository) -> None:
     assert [w.operation for w in repo.list_watermarks()] == ["read-attachments"]
 
 
+@pytest.mark.fast_on_sqlite
 def test_an_upgrade_from_0002_keeps_the_watermarks_stored_before(database_url: str, home: Path) -> None:
     from alembic import command
     from alembic.config import Config

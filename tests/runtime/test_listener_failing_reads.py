@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from listenerkit import wait_for
 
 from postroom.repository import Repository, open_repository
 from postroom.runtime import ListenerOptions, ListenerRuntime
 from postroom.services import import_paths, listener_runtime
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mail"))
-from getkit import deeply_nested, simple  # noqa: E402
+from support.getkit import deeply_nested, simple
+from support.listenerkit import wait_for
 
 LISTENER = """
 type: connection

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from listenerkit import Serve, wait_for
 
-from dovecotkit import DovecotServer, find_dovecot
 from postroom.repository import open_repository
+from support.dovecotkit import DovecotServer, find_dovecot
+from support.listenerkit import Serve, wait_for
 
 USER = "clinic@example.com"
 

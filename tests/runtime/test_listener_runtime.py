@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from listenerkit import DISK_LISTENER, wait_for
 
 from postroom.errors import ConnectionFailed
 from postroom.repository import Repository, open_repository
 from postroom.runtime import ListenerOptions
 from postroom.sdk import ListeningSession, OperationSession
 from postroom.services import import_paths, listener_runtime
+from support.listenerkit import DISK_LISTENER, wait_for
 
 PASSWORD = "Very-Secret-Pass-42"
 

@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from listenerkit import DISK_LISTENER, Serve, wait_for
 
 from postroom.repository import open_repository
+from support.listenerkit import DISK_LISTENER, Serve, wait_for
 
 SECRET = "Tr0ub4dor-and-3-horses"
 

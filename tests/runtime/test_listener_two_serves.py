@@ -7,9 +7,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from listenerkit import DISK_LISTENER, Serve, wait_for
-
 from postroom.repository import open_repository
+from support.listenerkit import DISK_LISTENER, Serve, wait_for
 
 LEASE = 4.0
 

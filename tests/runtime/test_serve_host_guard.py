@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from listenerkit import Serve
+
+from support.listenerkit import Serve
 
 
 def _request(port: int, path: str, host: str) -> tuple[int, dict]:

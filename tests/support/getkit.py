@@ -272,7 +272,7 @@ type: operation
 connector: mail
 name: Read
 id: {operation}
-settings: {{action: get, {start}{extra}}}
+settings: {{action: get, {extra}}}
 ---
 type: connection
 connector: disk
@@ -309,7 +309,7 @@ def mail_to_disk(mailbox: Any, folder: Path, transport: str = "imaps", extra: st
     path = folder / f"{process}.yaml"
     path.write_text(MAIL_TO_DISK.format(
         host=settings["host"], port=settings["port"], user=mailbox.user, password=mailbox.password,
-        protocol=settings["inbound_protocol"], ca=settings["trusted_ca_file"], extra=extra,
-        start="" if "start_from" in extra else "start_from: all, ",
+        protocol=settings["inbound_protocol"], ca=settings["trusted_ca_file"],
+        extra=extra if "start_from:" in extra else f"start_from: all, {extra}",
         out=out or folder / "out", operation=operation, process=process, write_option=write_option, name=name))
     return path

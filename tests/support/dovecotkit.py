@@ -250,7 +250,7 @@ class DovecotServer:
 }}
 """
         chroot = "" if os.geteuid() == 0 else "\n  chroot ="
-        self.config_file.write_text(f"""# written by tests/dovecotkit.py: a throwaway Dovecot for Postroom's tests
+        self.config_file.write_text(f"""# written by tests/support/dovecotkit.py: a throwaway Dovecot for Postroom's tests
 instance_name = {self.name}
 base_dir = {folder}/run
 state_dir = {folder}/state

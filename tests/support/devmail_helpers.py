@@ -1,9 +1,8 @@
 """Helpers for the devmail tests: the stdlib's real clients, nothing mocked, and a
 check that every server thread a test started is gone when it ends.
 
-Imported by the test modules (pytest puts this folder on ``sys.path``). There is no
-conftest.py here on purpose: other tests do ``from testsupport import ROOT`` and a second
-conftest module in a package-less folder would shadow the root one.
+Imported by the devmail tests as ``support.devmail_helpers``; ``no_leaked_threads`` is an
+autouse fixture they import by name (there is no conftest.py in tests/devmail).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Paths and helpers the tests share. Import from here (``from testsupport import ROOT``),
+"""Paths and helpers the tests share. Import from here (``from support.testsupport import ROOT``),
 not from ``conftest``: pytest may load another folder's conftest.py under the same module
 name, and then ``from conftest import`` finds the wrong one."""
 
@@ -12,7 +12,7 @@ import pytest
 
 __all__ = ["ROOT", "FIXTURES", "IN_CI", "require_binary"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "examples" / "data"  # patients.csv, make_patients.py: the repository's own copies
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import socket
 import ssl
@@ -36,18 +35,7 @@ from cryptography.x509.oid import NameOID
 
 from postroom.connectors.mail import MailConnection, MailOperation
 from postroom.sdk.testing import MemoryContext
-
-
-def _load_root_conftest():
-    """tests/conftest.py by path: inside another conftest the name ``conftest`` is this file."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_postroom_tests_root_conftest", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-require_binary = _load_root_conftest().require_binary
+from support.testsupport import require_binary
 
 USER = "clinic@example.com"
 PASSWORD = "s3cret-App-Passw0rd!"

@@ -1,37 +1,28 @@
-"""MIME build speed: the naive stdlib way against :class:`MessageTemplate`.
+"""The naive stdlib MIME build (one EmailMessage per email) and the clinic's letters.
 
-Run: ``.venv/bin/python tests/mail/mail_bench.py [COUNT]``
-
-The workload is the clinic's: From and Subject from the operation, a different
-patient in To for every document, a short letter as the inline text/plain body.
-``naive_build`` is also the reference the equivalence tests compare against.
+``naive_build`` is the reference the equivalence tests compare :class:`MessageTemplate`
+against; ``bench/mime_build.py`` times both on ``clinic_letters``: a different patient in
+To for every document, a short letter as the inline text/plain body.
 """
 
 from __future__ import annotations
 
-import sys
-import time
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-
-from postroom.connectors.mail.mime import (  # noqa: E402
+from postroom.connectors.mail.mime import (
     ContentType,
     Letter,
     MailAddress,
-    MessageTemplate,
     clean_file_name,
     clean_header_text,
     parse_addresses,
-    parse_content_type,
 )
 
-__all__ = ["naive_build", "clinic_letters", "measure"]
+__all__ = ["naive_build", "clinic_letters"]
 
 
 def _address(address: MailAddress) -> Address:
@@ -79,44 +70,3 @@ def clinic_letters(count: int) -> list[Letter]:
         )
         for n in range(count)
     ]
-
-
-def measure(count: int = 3000, repeat: int = 3) -> dict[str, float]:
-    """Messages per second, best of ``repeat`` runs, for each way of building."""
-    plain = parse_content_type("text/plain")
-    letters = clinic_letters(count)
-    template = MessageTemplate(disposition="inline", attachment_type=plain, body_type=plain)
-
-    def naive() -> None:
-        for letter in letters:
-            naive_build(letter, disposition="inline", attachment_type=plain, body_type=plain)
-
-    def fast() -> None:
-        for letter in letters:
-            template.build(letter)
-
-    def fast_with_addresses() -> None:
-        # As send.py does per document: parse and validate the To property, then build.
-        for n, letter in enumerate(letters):
-            letter.to = parse_addresses(f"patient{n}-{time.perf_counter_ns()}@example.com")
-            template.build(letter)
-
-    rates = {}
-    for name, work in (("naive", naive), ("template", fast), ("template+address validation", fast_with_addresses)):
-        best = min(_timed(work) for _ in range(repeat))
-        rates[name] = count / best
-    return rates
-
-
-def _timed(work) -> float:  # noqa: ANN001 - a callable
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
-
-
-if __name__ == "__main__":
-    number = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
-    results = measure(number)
-    for label, rate in results.items():
-        print(f"{label:>28}: {rate:10.0f} messages/s")
-    print(f"{'speed-up (template/naive)':>28}: {results['template'] / results['naive']:10.1f}x")
