@@ -16,7 +16,7 @@ class on every lookup. :class:`MessageTemplate` instead
   encoding or folding (a patient's bare address in ``To``, ``Message-ID``, ``Date``);
 * encodes bodies after choosing 7bit, quoted-printable or base64 from the data.
 
-``tests/mail/mail_bench.py`` measures both ways; ``test_mail_mime.py`` checks that
+``bench/mime_build.py`` measures both ways; ``test_mail_mime.py`` checks that
 they produce the same message.
 
 Header values are laid out so that every reader decodes the same text: a literal
