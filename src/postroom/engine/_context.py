@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from ..errors import ConfigError, Interrupted
 from ..model import Component, Process, Profile
 from ..sdk import Document, OperationSession
+from ..sdk.testing import MemoryJournal, MemoryWatermarks
 
 __all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag"]
 
@@ -46,8 +47,6 @@ class MemoryRecorder:
         self.errors: list[tuple[str, int, str]] = []
         self.shape_documents: list[tuple[str, int, Document]] = []
         self.dry_runs: list[tuple[str, int, str, bytes]] = []
-        from ..sdk.testing import MemoryJournal, MemoryWatermarks
-
         self._journal = MemoryJournal()
         self._watermarks = MemoryWatermarks()
 

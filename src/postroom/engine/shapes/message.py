@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from ...model import MessageShape, compile_message, render
 from ...sdk import Document
+from .._combine import combine_documents
 from .._context import ExecutionContext
 from .._values import resolve
 from ._base import Outputs, PerDocument
@@ -26,8 +27,6 @@ class MessageRunner(PerDocument):
             yield from super().run(batches)
             return
         # Combine: all documents become one, then the message is built once from it.
-        from .._combine import combine_documents
-
         combined = combine_documents((d for b in batches for d in b), "none")
         if combined is not None:
             yield from self.process([combined])
