@@ -1,6 +1,6 @@
 """The address checks' shortcuts give exactly email-validator's answers.
 
-``mime._validate`` skips email-validator for a plain local part on a domain it already
+``_addresses._validate`` skips email-validator for a plain local part on a domain it already
 accepted, and ``parse_addresses`` caches whole lists by text; neither may ever accept,
 refuse or rewrite an address differently from a full check.
 """
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from postroom.connectors.mail import mime
+from postroom.connectors.mail import _addresses
 from postroom.connectors.mail.mime import AddressError, parse_addresses
 
 DOMAINS = [
@@ -28,14 +28,14 @@ LOCAL_ALPHABET = string.ascii_letters + string.digits + "._+-!#$%&'*/=?^`{|}~\"(
 def reference(address: str):
     """email-validator itself, no shortcut and no cache."""
     try:
-        return mime._validate_fully.__wrapped__(address)
+        return _addresses._validate_fully.__wrapped__(address)
     except AddressError:
         return "invalid"
 
 
 def shortcut(address: str):
     try:
-        return mime._validate(address)
+        return _addresses._validate(address)
     except AddressError:
         return "invalid"
 
@@ -43,12 +43,12 @@ def shortcut(address: str):
 @pytest.fixture(autouse=True)
 def known_domains():
     """Every domain of the list seen once, so the shortcut applies wherever it may."""
-    saved = dict(mime._VALID_DOMAINS)
+    saved = dict(_addresses._VALID_DOMAINS)
     for domain in DOMAINS:
         reference(f"warm@{domain}")
     yield
-    mime._VALID_DOMAINS.clear()
-    mime._VALID_DOMAINS.update(saved)
+    _addresses._VALID_DOMAINS.clear()
+    _addresses._VALID_DOMAINS.update(saved)
 
 
 @settings(max_examples=600, deadline=None)
@@ -68,13 +68,13 @@ def test_shortcut_answers_as_email_validator(local, domain):
 @pytest.mark.fast
 def test_the_shortcut_is_taken_for_the_bulk_case(monkeypatch):
     calls = []
-    mime._validate_fully.cache_clear()
-    real = mime.validate_email
-    monkeypatch.setattr(mime, "validate_email", lambda *a, **k: calls.append(a) or real(*a, **k))
-    assert mime._validate("anna.fischer.1@example.com") == ("anna.fischer.1@example.com", False)
-    assert mime._validate("bob+x@Example.COM") == ("bob+x@example.com", False)
+    _addresses._validate_fully.cache_clear()
+    real = _addresses.validate_email
+    monkeypatch.setattr(_addresses, "validate_email", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert _addresses._validate("anna.fischer.1@example.com") == ("anna.fischer.1@example.com", False)
+    assert _addresses._validate("bob+x@Example.COM") == ("bob+x@example.com", False)
     assert calls == []
-    assert mime._validate("Info@example.com") == ("info@example.com", False)  # a role mailbox: the full check
+    assert _addresses._validate("Info@example.com") == ("info@example.com", False)  # a role mailbox: the full check
     assert len(calls) == 1
 
 
@@ -124,4 +124,4 @@ def test_one_bare_address_parses_as_the_list_parser_would(text):
         except AddressError as exc:
             return str(exc)
 
-    assert outcome(parse_addresses) == outcome(lambda t: list(mime._parse_addresses.__wrapped__(t)))
+    assert outcome(parse_addresses) == outcome(lambda t: list(_addresses._parse_addresses.__wrapped__(t)))

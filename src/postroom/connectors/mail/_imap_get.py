@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import date
-from typing import TYPE_CHECKING
 
 from ...errors import ConnectionFailed
 from ...sdk import Document, Failed
@@ -15,9 +14,7 @@ from ._imap import ImapSession, SelectInfo, uid_set
 from ._marks import ImapMark, Pending, Pop3Mark
 from ._message import HEAD_BYTES, header_block, held_back, received_from_headers
 from ._parse import parse_headers
-
-if TYPE_CHECKING:
-    from .get import MailGetSession
+from ._reader_host import ReaderHost
 
 __all__ = ["ImapReader"]
 
@@ -79,7 +76,7 @@ def _describe(actions: Pending) -> str:
 class ImapReader:
     """The IMAP side of a :class:`~.get.MailGetSession`: UIDs, flags, moves and IDLE."""
 
-    def __init__(self, session: MailGetSession) -> None:
+    def __init__(self, session: ReaderHost) -> None:
         self.s = session
         self.imap: ImapSession | None = None
         self.info: SelectInfo | None = None

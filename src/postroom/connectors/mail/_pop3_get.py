@@ -4,16 +4,13 @@ and the commit (DELE) once the execution succeeded."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ...sdk import Document, Failed
 from ._marks import Pop3Mark
 from ._message import header_block, held_back, received_from_headers
 from ._parse import parse_headers
 from ._pop3 import Pop3Message, Pop3Session
-
-if TYPE_CHECKING:
-    from .get import MailGetSession
+from ._reader_host import ReaderHost
 
 __all__ = ["Pop3Reader"]
 
@@ -21,7 +18,7 @@ __all__ = ["Pop3Reader"]
 class Pop3Reader:
     """The POP3 side of a :class:`~.get.MailGetSession`: UIDLs taken and passed."""
 
-    def __init__(self, session: MailGetSession) -> None:
+    def __init__(self, session: ReaderHost) -> None:
         self.s = session
         self.pop: Pop3Session | None = None
         self.loaded = False

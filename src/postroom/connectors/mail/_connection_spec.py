@@ -1,0 +1,331 @@
+"""The Mail connection's settings (see :mod:`.spec`, which re-exports them): where and
+how to reach the SMTP server and the POP3/IMAP server, with the login and the limits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import ConfigDict, field_validator, model_validator
+
+from ...sdk import Settings, setting
+
+__all__ = ["InboundEndpoint", "MailConnection"]
+
+_HOST = re.compile(r"[A-Za-z0-9._:\[\]-]+\Z")
+
+_INBOUND_PORTS = {("pop3", True): 995, ("pop3", False): 110, ("imap", True): 993, ("imap", False): 143}
+
+
+@dataclass(frozen=True)
+class InboundEndpoint:
+    """Where a ``get`` reads mail, each value already fallen back to its outbound twin."""
+
+    protocol: str
+    host: str
+    port: int
+    use_ssl: bool
+    use_tls: bool
+    user_name: str
+    password: str
+
+    def __repr__(self) -> str:  # never show the password
+        return (
+            f"InboundEndpoint(protocol={self.protocol!r}, host={self.host!r}, port={self.port}, "
+            f"use_ssl={self.use_ssl}, use_tls={self.use_tls}, user_name={self.user_name!r})"
+        )
+
+
+def _check_host(value: str, field: str) -> str:
+    value = value.strip()
+    if value and not _HOST.match(value):
+        raise ValueError(f"{field} {value!r} is not a host name or IP address (no scheme, path or spaces)")
+    return value
+
+
+class MailConnection(Settings):
+    """Where mail goes out (SMTP) and, for ``get``, comes in (POP3 or IMAP)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    # -- server ------------------------------------------------------------------------------
+    host: str = setting(
+        title="Host",
+        help="The mail server's host name, such as smtp.gmail.com.",
+        group="Server",
+        examples=["smtp.gmail.com"],
+    )
+    port: int | None = setting(
+        None,
+        title="Port",
+        help="The server port. Blank picks the usual one: 465 with use_ssl, 587 with use_tls, else 25 "
+        "(for reading mail: 995/110 for POP3, 993/143 for IMAP).",
+        group="Server",
+        ge=1,
+        le=65535,
+    )
+    use_tls: bool = setting(
+        True,
+        title="Use TLS (STARTTLS)",
+        help="Upgrade a plain connection to TLS with STARTTLS (port 587). Ignored when use_ssl already "
+        "encrypts the session. On by default: turn it off only for a server that cannot do TLS.",
+        group="Security",
+    )
+    use_ssl: bool = setting(
+        False,
+        title="Use SSL (implicit TLS)",
+        help="Speak TLS from the first byte (SMTPS on port 465, POP3S 995, IMAPS 993). Gmail on 465 "
+        "needs this.",
+        group="Security",
+    )
+    timeout_seconds: float = setting(
+        30.0, title="Timeout (seconds)", help="How long to wait for the server on each step.", group="Server", gt=0
+    )
+    trusted_ca_file: str = setting(
+        "",
+        title="Trusted CA file",
+        help="A PEM file of CA certificates to trust in addition to the system's (and SSL_CERT_FILE's), "
+        "for a server whose certificate a private CA signed.",
+        group="Security",
+    )
+    verify_certificates: bool = setting(
+        True,
+        title="Verify certificates",
+        help="Check the server's certificate and host name. Turning this off allows anyone on the network "
+        "to read the mail and the password; Postroom logs a warning every time.",
+        group="Security",
+    )
+    allow_insecure_auth: bool = setting(
+        False,
+        title="Allow login without TLS",
+        help="Send the user name and password over an unencrypted connection. Only for a trusted local "
+        "relay.",
+        group="Security",
+        show_if={"user_password_auth": True},
+    )
+
+    # -- login -------------------------------------------------------------------------------
+    user_password_auth: bool = setting(
+        False, title="Log in", help="Log in to the server (SMTP AUTH).", group="Login"
+    )
+    user_name: str = setting(
+        "", title="User name", help="The account to log in as.", group="Login", show_if={"user_password_auth": True}
+    )
+    password: str = setting(
+        "",
+        title="Password",
+        help="The password; for Gmail an app password. Write ${secret:NAME} to use a stored secret.",
+        group="Login",
+        secret=True,
+        repr=False,
+        show_if={"user_password_auth": True},
+    )
+    auth_mechanism: Literal["auto", "plain", "login", "xoauth2"] = setting(
+        "auto",
+        title="Login mechanism",
+        help="auto picks XOAUTH2 when a token is set, else the best password mechanism the server "
+        "offers (CRAM-MD5, PLAIN, LOGIN).",
+        group="Login",
+        show_if={"user_password_auth": True},
+    )
+    access_token: str = setting(
+        "",
+        title="OAuth 2.0 access token",
+        help="A ready access token for XOAUTH2 (it expires: prefer a refresh token).",
+        group="OAuth 2.0",
+        secret=True,
+        repr=False,
+        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+    )
+    refresh_token: str = setting(
+        "",
+        title="OAuth 2.0 refresh token",
+        help="Postroom exchanges it at token_url for access tokens, renewing them before they expire.",
+        group="OAuth 2.0",
+        secret=True,
+        repr=False,
+        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+    )
+    client_id: str = setting(
+        "",
+        title="OAuth 2.0 client id",
+        help="The client id the refresh token was issued to.",
+        group="OAuth 2.0",
+        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+    )
+    client_secret: str = setting(
+        "",
+        title="OAuth 2.0 client secret",
+        help="The client secret, when the provider requires one.",
+        group="OAuth 2.0",
+        secret=True,
+        repr=False,
+        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+    )
+    token_url: str = setting(
+        "",
+        title="OAuth 2.0 token URL",
+        help="Where refresh tokens are exchanged, such as https://oauth2.googleapis.com/token.",
+        group="OAuth 2.0",
+        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+    )
+
+    # -- limits ------------------------------------------------------------------------------
+    max_sessions: int = setting(
+        2,
+        title="Sessions",
+        help="How many SMTP sessions Postroom keeps open to this server at most; sessions are reused "
+        "across documents.",
+        group="Limits",
+        ge=1,
+        le=100,
+    )
+    max_messages_per_minute: int = setting(
+        0,
+        title="Messages per minute",
+        help="Send at most this many emails a minute, evenly spaced (0: no limit). Providers limit "
+        "bulk sending; Gmail allows a few hundred a day on ordinary accounts.",
+        group="Limits",
+        ge=0,
+    )
+    max_retries: int = setting(
+        3,
+        title="Retries",
+        help="How often to retry an email the server deferred (4xx) or a session that dropped.",
+        group="Limits",
+        ge=0,
+        le=10,
+    )
+    retry_delay_seconds: float = setting(
+        1.0,
+        title="First retry delay (seconds)",
+        help="The wait before the first retry; it doubles with each retry (at most 60 seconds).",
+        group="Limits",
+        ge=0,
+    )
+
+    # -- reading mail (issue 4) -------------------------------------------------------------
+    inbound_protocol: Literal["pop3", "imap"] = setting(
+        "pop3",
+        title="Protocol for reading",
+        help="How a get operation reads mail: POP3 (the default, as in Boomi) or IMAP.",
+        group="Reading mail",
+    )
+    inbound_host: str = setting(
+        "",
+        title="Inbound host",
+        help="The POP3 or IMAP server, when this connection both sends and reads. Blank: host and port "
+        "are used for reading too.",
+        group="Reading mail",
+    )
+    inbound_port: int | None = setting(
+        None,
+        title="Inbound port",
+        help="Blank: 995 (POP3) or 993 (IMAP) with SSL, else 110 or 143.",
+        group="Reading mail",
+        ge=1,
+        le=65535,
+    )
+    inbound_use_ssl: bool | None = setting(
+        None, title="Inbound: use SSL", help="Blank: the value of use_ssl.", group="Reading mail"
+    )
+    inbound_use_tls: bool | None = setting(
+        None, title="Inbound: use TLS", help="Blank: the value of use_tls.", group="Reading mail"
+    )
+    inbound_user_name: str | None = setting(
+        None, title="Inbound user name", help="Blank: the value of user_name.", group="Reading mail"
+    )
+    inbound_password: str | None = setting(
+        None,
+        title="Inbound password",
+        help="Blank: the value of password.",
+        group="Reading mail",
+        secret=True,
+        repr=False,
+    )
+
+    # -- validation --------------------------------------------------------------------------
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = _check_host(value, "host")
+        if not value:
+            raise ValueError("host is required, such as smtp.gmail.com")
+        return value
+
+    @field_validator("inbound_host")
+    @classmethod
+    def _inbound_host(cls, value: str) -> str:
+        return _check_host(value, "inbound_host")
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError("token_url must be an https:// URL (the client secret travels in the request)")
+        return value
+
+    @model_validator(mode="after")
+    def _login_needs(self) -> MailConnection:
+        if not self.user_password_auth:
+            return self
+        if not self.user_name:
+            raise ValueError("user_password_auth is on but user_name is blank: set user_name")
+        if self.uses_xoauth2:
+            if not (self.access_token or (self.refresh_token and self.client_id and self.token_url)):
+                raise ValueError(
+                    "auth_mechanism xoauth2 needs access_token, or refresh_token with client_id and token_url"
+                )
+        elif not self.password:
+            raise ValueError("user_password_auth is on but password is blank: set password (${secret:NAME})")
+        if not (self.use_ssl or self.use_tls) and not self.allow_insecure_auth:
+            raise ValueError(
+                "logging in without TLS would send the password in clear text: set use_tls: true "
+                "(STARTTLS, port 587) or use_ssl: true (port 465), or allow_insecure_auth: true for a "
+                "trusted local relay"
+            )
+        return self
+
+    # -- derived values ----------------------------------------------------------------------
+    @property
+    def uses_xoauth2(self) -> bool:
+        """True when login is by OAuth 2.0 token (explicitly, or ``auto`` with a token set)."""
+        if self.auth_mechanism == "xoauth2":
+            return True
+        return self.auth_mechanism == "auto" and bool(self.access_token or self.refresh_token)
+
+    @property
+    def smtp_port(self) -> int:
+        """The port to send on: ``port``, else 465 with use_ssl, 587 with use_tls, else 25."""
+        if self.port:
+            return self.port
+        return 465 if self.use_ssl else 587 if self.use_tls else 25
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.smtp_port}"
+
+    def inbound(self) -> InboundEndpoint:
+        """The reading side: inbound_* settings, each falling back to its outbound twin."""
+        protocol = self.inbound_protocol
+        use_ssl = self.use_ssl if self.inbound_use_ssl is None else self.inbound_use_ssl
+        use_tls = self.use_tls if self.inbound_use_tls is None else self.inbound_use_tls
+        if self.inbound_host:
+            host, port = self.inbound_host, self.inbound_port
+        else:
+            host, port = self.host, self.inbound_port or self.port
+        return InboundEndpoint(
+            protocol=protocol,
+            host=host,
+            port=port or _INBOUND_PORTS[(protocol, use_ssl)],
+            use_ssl=use_ssl,
+            use_tls=use_tls,
+            user_name=self.user_name if self.inbound_user_name is None else self.inbound_user_name,
+            password=self.password if self.inbound_password is None else self.inbound_password,
+        )

@@ -1,0 +1,294 @@
+"""The Mail operation's settings (see :mod:`.spec`, which re-exports them): what to send
+(addresses, subject, content types, headers) or what to read (folder, filters, commit)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+
+from ...sdk import Settings, setting
+from ._headers import HeaderError, check_header_name
+from .mime import AddressError, parse_addresses, parse_content_type
+
+__all__ = ["MailOperation"]
+
+def _check_address_list(value: str, field: str) -> str:
+    try:
+        parse_addresses(value)
+    except AddressError as exc:
+        raise ValueError(f"{field}: {exc}") from None
+    return value
+
+
+class MailOperation(Settings):
+    """What to do with a Mail connection: send each document as an email, or (issue 4) get mail."""
+
+    action: Literal["send", "get"] = setting(
+        "send", title="Action", help="send: each document becomes an email. get: read mail.", group="Action"
+    )
+
+    # -- send --------------------------------------------------------------------------------
+    from_: str = setting(
+        "",
+        alias="from",
+        title="From",
+        help="The sender, such as Clinic <clinic@example.com>. mail.from_address overrides it per document.",
+        group="Addresses",
+        show_if={"action": "send"},
+    )
+    to: str = setting(
+        "",
+        title="To",
+        help="Recipients, separated by ; or ,. Blank: they come from mail.to_address on each document.",
+        group="Addresses",
+        show_if={"action": "send"},
+    )
+    cc: str = setting(
+        "",
+        title="Cc",
+        help="Copy recipients (everyone sees them). mail.cc_address overrides it.",
+        group="Addresses",
+        show_if={"action": "send"},
+    )
+    bcc: str = setting(
+        "",
+        title="Bcc",
+        help="Blind copy recipients: they get the email, no header names them. mail.bcc_address overrides it.",
+        group="Addresses",
+        show_if={"action": "send"},
+    )
+    reply_to: str = setting(
+        "",
+        title="Reply-To",
+        help="Where replies go, when not to the sender. mail.reply_to_address overrides it.",
+        group="Addresses",
+        show_if={"action": "send"},
+    )
+    subject: str = setting(
+        "",
+        title="Subject",
+        help="The subject line. mail.subject overrides it per document.",
+        group="Content",
+        show_if={"action": "send"},
+    )
+    disposition: Literal["inline", "attachment"] = setting(
+        "inline",
+        title="Disposition",
+        help="send: inline makes the document the body; attachment attaches it, with mail.body as the "
+        "body. get: inline makes the body the document; attachment makes each attachment one.",
+        group="Content",
+    )
+    attachment_content_type: str = setting(
+        "text/plain",
+        title="Document content type",
+        help="The type of the document data, inline or attached: text/plain, text/html, text/xml, "
+        "application/xml, application/octet-stream (application/binary), application/edifact, "
+        "application/edi-x12, or any type/subtype. Text is sent as UTF-8 unless a charset is given.",
+        group="Content",
+        show_if={"action": "send"},
+    )
+    body_content_type: str = setting(
+        "text/plain",
+        title="Body content type",
+        help="The type of mail.body when the disposition is attachment (text/plain or text/html).",
+        group="Content",
+        show_if={"action": "send", "disposition": "attachment"},
+    )
+    file_name: str = setting(
+        "",
+        title="Attachment file name",
+        help="The attachment's name when mail.file_name is not set. Blank: a name from the time, the "
+        "document number and the type, such as 20261123-101500-3.txt.",
+        group="Content",
+        show_if={"action": "send", "disposition": "attachment"},
+    )
+    headers: dict[str, str] = setting(
+        {},
+        title="Custom headers",
+        help="Extra header lines for every email, name: value (such as X-Campaign: retirement-2026). "
+        "mail.headers.NAME set on a document (Set Properties) adds or overrides one; a blank value drops it. "
+        "From, To, Cc, Bcc, Subject, Date, Message-ID, MIME-Version, Reply-To, Sender, Content-*, Resent-*, "
+        "Return-Path, Received, DKIM-Signature and other server headers cannot be set.",
+        group="Content",
+        show_if={"action": "send"},
+    )
+    one_email_per_recipient: bool = setting(
+        False,
+        title="One email per recipient",
+        help="Send a separate email to each To address, so recipients never see each other. Cc and Bcc "
+        "recipients get every one of those emails.",
+        group="Addresses",
+        show_if={"action": "send"},
+    )
+
+    # -- get (issue 4) -----------------------------------------------------------------------
+    from_address: str = setting(
+        "",
+        title="From filter",
+        help="Read only mail from this address. Blank: all mail.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    delete_after_read: bool = setting(
+        False,
+        title="Delete after reading",
+        help="Delete each message once the execution that read it has succeeded (POP3 and IMAP).",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    folder: str = setting(
+        "INBOX", title="Folder", help="IMAP: the folder to read.", group="Reading", show_if={"action": "get"}
+    )
+    unread_only: bool = setting(
+        True, title="Unread only", help="IMAP: read only unseen messages.", group="Reading", show_if={"action": "get"}
+    )
+    mark_as_read: bool = setting(
+        True,
+        title="Mark as read",
+        help="IMAP: flag messages as seen once their documents are stored.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    move_to_folder: str = setting(
+        "",
+        title="Move to folder",
+        help="IMAP: move messages here once their documents are stored. Blank: leave them.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    max_messages: int = setting(
+        0,
+        title="Messages per run",
+        help="Read at most this many messages in one execution (0: all).",
+        group="Reading",
+        ge=0,
+        show_if={"action": "get"},
+    )
+    body: Literal["text", "html", "both"] = setting(
+        "text",
+        title="Body",
+        help="disposition inline: which body becomes the document. text: the plain-text body (the HTML one "
+        "when a message has no other); html: the HTML body (else the text one); both: one document for each "
+        "that the message has. Bodies are delivered as UTF-8; mail.content_type says which one a document is.",
+        group="Reading",
+        show_if={"action": "get", "disposition": "inline"},
+    )
+    subject_filter: str = setting(
+        "",
+        title="Subject filter",
+        help="Read only mail whose subject contains this text (case-blind; IMAP searches on the server). "
+        "Blank: any subject.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    since: date | None = setting(
+        None,
+        title="Received since",
+        help="Read only mail received on or after this date (YYYY-MM-DD; IMAP searches on the server). "
+        "Blank: any date.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    start_from: Literal["now", "all", "date"] = setting(
+        "now",
+        title="First run takes",
+        help="What the first run on a mailbox takes. now: only mail that arrives from then on (the mail "
+        "already there is left alone, and the log says how much); all: every message already there; date: "
+        "the messages received on or after start_date. Later runs take what arrived since the last one.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    start_date: date | None = setting(
+        None,
+        title="Start date",
+        help="With start_from: date, the first run takes the mail received on or after this date (YYYY-MM-DD).",
+        group="Reading",
+        show_if={"action": "get", "start_from": "date"},
+    )
+
+    commit_failed_messages: bool = setting(
+        False,
+        title="Commit failed messages",
+        help="Also delete, move or mark as read (and pass by the watermark) a message some of whose documents "
+        "failed later in the process. Off (the default): such a message stays on the server as it was and "
+        "the next run reads it again; the other messages are committed.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
+    max_mime_depth: int = setting(
+        50,
+        title="Deepest MIME nesting",
+        help="A message whose multiparts nest deeper than this fails alone as broken (it stays on the server).",
+        group="Limits",
+        ge=1,
+        le=200,
+        show_if={"action": "get"},
+    )
+    max_header_fields: int = setting(
+        1000,
+        title="Most header fields",
+        help="A message (or one of its parts) with more header fields than this fails alone as broken.",
+        group="Limits",
+        ge=10,
+        show_if={"action": "get"},
+    )
+    max_header_bytes: int = setting(
+        1024 * 1024,
+        title="Most header bytes",
+        help="A message (or one of its parts) whose header fields take more bytes than this fails alone as "
+        "broken.",
+        group="Limits",
+        ge=1024,
+        show_if={"action": "get"},
+    )
+
+    @field_validator("from_", "to", "cc", "bcc", "reply_to", "from_address")
+    @classmethod
+    def _addresses(cls, value: str, info) -> str:  # noqa: ANN001 - pydantic's ValidationInfo
+        field = "from" if info.field_name == "from_" else info.field_name
+        return _check_address_list(value, field)
+
+    @field_validator("from_")
+    @classmethod
+    def _one_sender(cls, value: str) -> str:
+        if len(parse_addresses(value)) > 1:
+            raise ValueError("from holds more than one address: write one sender")
+        return value
+
+    @model_validator(mode="after")
+    def _start_date_needed(self) -> MailOperation:
+        if self.action == "get" and self.start_from == "date" and self.start_date is None:
+            raise ValueError("start_from is date but start_date is blank: set start_date (YYYY-MM-DD)")
+        return self
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: set[str] = set()
+        for name, text in value.items():
+            try:
+                check_header_name(name)
+            except HeaderError as exc:
+                raise ValueError(f"headers: {exc}") from None
+            if name.lower() in seen:
+                raise ValueError(f"headers: {name} is given twice (header names compare case-blind)")
+            seen.add(name.lower())
+            if re.search(r"[\x00-\x1f\x7f\x85\u2028\u2029]", text):
+                raise ValueError(f"headers: the value of {name} must be one line of text (it holds a line break "
+                                 "or another control character)")
+        return value
+
+    @field_validator("attachment_content_type", "body_content_type")
+    @classmethod
+    def _content_type(cls, value: str) -> str:
+        return str(parse_content_type(value))
+
+    @field_validator("subject", "file_name", "subject_filter")
+    @classmethod
+    def _one_line(cls, value: str, info) -> str:  # noqa: ANN001 - pydantic's ValidationInfo
+        if re.search(r"[\r\n]", value):
+            raise ValueError(f"{info.field_name} must be one line (it holds a line break)")
+        return value
