@@ -3,7 +3,6 @@ status, the HTTP version and the TLS session (version, cipher, the server's cert
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
 import httpx
@@ -51,7 +50,7 @@ def test_connection(connection: HttpConnection) -> TestReport:
 def _tls_facts(response: httpx.Response) -> list[tuple[str, str]]:
     stream = response.extensions.get("network_stream")
     ssl_object: Any = stream.get_extra_info("ssl_object") if stream is not None else None
-    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+    if ssl_object is None or not hasattr(ssl_object, "cipher"):  # an ssl socket or its C object
         return [("tls", "none (http)")]
     facts = [("tls", str(ssl_object.version())), ("cipher", str((ssl_object.cipher() or ("",))[0]))]
     cert = ssl_object.getpeercert() or {}
