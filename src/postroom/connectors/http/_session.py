@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from ...errors import ConnectionFailed, Interrupted
+from ...errors import ConnectionFailed, DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._pool import Pool, acquire, release
 from ._request import Planned, RequestProblem, plan
@@ -41,7 +41,7 @@ class HttpSession(OperationSession):
                 raise Interrupted("stop requested")
             try:
                 request = plan(self.connection, self.operation, document, self.context)
-            except RequestProblem as exc:
+            except (RequestProblem, DocumentError) as exc:  # DocumentError: a value source could not read it
                 yield Failed(document, self.pool.scrub(str(exc)))
                 continue
             if self.context.dry_run and self.side_effects:
