@@ -147,3 +147,15 @@ def test_connections_test_reports_the_server(imported, cli, api_server):
     assert refused.code == 3, refused
     assert "the server refused the credentials (auth bearer)" in refused.stderr
     assert json.dumps(TOKEN) not in refused.stderr
+
+
+def test_a_bad_url_from_the_environment_stops_the_run_naming_component_and_field(cli, workdir, api_server):
+    (workdir / "env").mkdir()
+    (workdir / "env" / "records.yaml").write_text(COMPONENTS.format(base_url="${env:RECORDS_URL}"))
+    assert cli("secrets", "set", "records-token", input=TOKEN).code == 0
+    assert cli("import", "env").code == 0
+    ran = cli("run", "send-records", *_inputs(workdir, '{"a": 1}'), env={"RECORDS_URL": "records.example.test"})
+    assert ran.code == 2, ran
+    assert ("component records-api: field settings.base_url: 'records.example.test' is not an http(s) URL: "
+            "write it whole, like https://api.example.com/v1") in ran.stderr
+    assert api_server.requests == []

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from postroom.sdk import Document
+from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext
 from support.httpkit import Reply
 
@@ -135,3 +135,18 @@ def test_dry_run_records_a_post_without_sending_it_and_still_runs_a_get(api_serv
     assert BODY in payload
     http_run([Document("")], context=MemoryContext(dry_run=True), method="GET", path="/records")
     assert [r.method for r in api_server.requests] == ["GET"]
+
+
+def test_a_value_source_that_cannot_read_the_document_fails_that_document(api_server, http_run):
+    class Context(MemoryContext):
+        def value(self, source, document):  # noqa: ANN001, ANN201 - as the engine does for unreadable data
+            if document.data == b"broken":
+                from postroom.errors import DocumentError
+                raise DocumentError("profile_element cannot read the document: not valid JSON")
+            return super().value(source, document)
+
+    results = http_run([Document("{}"), Document("broken")], context=Context(), method="GET", path="/r/{1}",
+                       parameters=[{"profile_element": "id"}])
+    assert isinstance(results[0], Document)
+    assert isinstance(results[1], Failed) and "profile_element cannot read the document" in results[1].message
+    assert len(api_server.requests) == 1

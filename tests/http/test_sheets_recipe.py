@@ -52,7 +52,7 @@ def _patients() -> list[list[str]]:
     return [[r["patient_id"], r["first_name"], r["last_name"], r["email"]] for r in rows if "\n" not in r["last_name"]]
 
 
-def test_the_recipe_appends_every_patient_row_with_one_token(recipe, sheets_api):
+def test_the_recipe_appends_every_patient_row_with_one_token(recipe, sheets_api, cli):
     server, sheet = sheets_api
     ran = recipe()
     assert ran.code == 1, ran  # P0023's name holds a line break: hand-built JSON; it fails alone
@@ -65,7 +65,10 @@ def test_the_recipe_appends_every_patient_row_with_one_token(recipe, sheets_api)
     [grant] = server.oauth.grants
     assert grant == {"grant_type": "refresh_token", "refresh_token": CLIENT[2], "client_id": CLIENT[0],
                      "client_secret": CLIENT[1], "scope": "https://www.googleapis.com/auth/spreadsheets"}
-    assert CLIENT[1] not in ran.stdout and CLIENT[2] not in ran.stdout
+    shown = cli("executions", "show", record["id"], "--json", "--documents")
+    assert shown.code == 0, shown
+    secrets = [CLIENT[1], CLIENT[2], *server.oauth.issued]  # the access tokens too
+    assert not [s for s in secrets if s in ran.stdout + ran.stderr + shown.stdout]
 
 
 def test_a_token_revoked_mid_run_is_refreshed_and_no_row_is_lost(recipe, sheets_api):

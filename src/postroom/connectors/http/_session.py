@@ -38,7 +38,8 @@ class HttpSession(OperationSession):
     def execute(self, documents: list[Document], shape_id: str) -> Iterator[Document | Failed]:
         for document in documents:
             if self.context.stop_requested():
-                raise Interrupted("stop requested")
+                raise Interrupted("stopped before every document was sent",
+                                  fix="postroom executions resume continues the execution")
             try:
                 request = plan(self.connection, self.operation, document, self.context)
             except (RequestProblem, DocumentError) as exc:  # DocumentError: a value source could not read it
