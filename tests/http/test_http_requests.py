@@ -150,3 +150,13 @@ def test_a_value_source_that_cannot_read_the_document_fails_that_document(api_se
     assert isinstance(results[0], Document)
     assert isinstance(results[1], Failed) and "profile_element cannot read the document" in results[1].message
     assert len(api_server.requests) == 1
+
+
+def test_a_redirect_is_not_followed_so_credentials_stay_with_the_server(api_server, http_run):
+    api_server.then(Reply(302, "", {"Location": "http://127.0.0.1:9/elsewhere"}), Reply(302, "", {"Location": "/x"}))
+    connection = {"auth": "api_key", "api_key": "key-never-elsewhere"}
+    [failed] = http_run([Document("")], connection=connection, method="GET", path="/r")
+    assert isinstance(failed, Failed) and "answered HTTP 302 Found" in failed.message
+    [passed] = http_run([Document("")], connection=connection, method="GET", path="/r", fail_on_status=False)
+    assert passed.properties["http.status"] == "302" and passed.properties["http.headers.Location"] == "/x"
+    assert [r.path for r in api_server.requests] == ["/r", "/r"]

@@ -66,7 +66,7 @@ class Pool:
         self.connection = connection
         self.scrub = Scrubber(connection)
         timeout = httpx.Timeout(connection.timeout_seconds)
-        self.client = httpx.Client(verify=ssl_context(connection), timeout=timeout, follow_redirects=True,
+        self.client = httpx.Client(verify=ssl_context(connection), timeout=timeout, follow_redirects=False,
                                    limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
         self.tokens: TokenSource | None = None
         self.auth = self._auth()
