@@ -163,6 +163,8 @@ def basic(user: str, password: str) -> str:
 def _make_handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = -1  # headers and body leave in one write (no Nagle / delayed-ACK stall)
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
             pass
