@@ -160,3 +160,16 @@ def test_a_redirect_is_not_followed_so_credentials_stay_with_the_server(api_serv
     [passed] = http_run([Document("")], connection=connection, method="GET", path="/r", fail_on_status=False)
     assert passed.properties["http.status"] == "302" and passed.properties["http.headers.Location"] == "/x"
     assert [r.path for r in api_server.requests] == ["/r", "/r"]
+
+
+def test_a_large_document_is_streamed_whole_and_sent_again_whole_on_a_retry(api_server, http_run, tmp_path):
+    data = bytes(range(256)) * (3 * 4096 + 7)  # about 3 MB: above the spool threshold
+    doc = Document(data)
+    assert doc.spooled
+    api_server.then(Reply(503, "busy", {"Retry-After": "0"}))
+    [result] = http_run([doc], method="PUT", path="/blob", content_type="application/octet-stream",
+                        response="pass_input")
+    assert result.properties["http.status"] == "200"
+    first, second = api_server.requests
+    assert first.body == data and second.body == data
+    assert second.header("Content-Length") == str(len(data))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -12,7 +13,7 @@ from ...sdk import Document, RunContext
 from .properties import HEADER_PREFIX
 from .spec import PLACEHOLDER, HttpConnection, HttpOperation
 
-__all__ = ["BODY_METHODS", "Planned", "RequestProblem", "plan"]
+__all__ = ["BODY_METHODS", "Chunks", "Planned", "RequestProblem", "plan"]
 
 #: The methods that send the document as the body; the others send none.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -24,18 +25,29 @@ class RequestProblem(Exception):
     """The document cannot become a request (not JSON, a header with a line break)."""
 
 
+class Chunks:
+    """A spooled document's bytes read from its file in chunks, again for each try (a
+    retry sends the body anew), so a large body is never held in memory whole."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.document.chunks(256 * 1024)
+
+
 @dataclass
 class Planned:
     method: str
     url: httpx.URL
     headers: httpx.Headers
-    body: bytes | None
+    body: bytes | Chunks | None
 
-    def describe(self) -> str:
+    def describe(self) -> bytes:
         """The request as text, for a dry run (no authentication: it is added when sent)."""
-        lines = [f"{self.method} {self.url}", *(f"{k}: {v}" for k, v in self.headers.items()), ""]
-        text = "\n".join(lines)
-        return text + "\n" + (self.body or b"").decode("utf-8", "replace")
+        lines = [f"{self.method} {self.url}", *(f"{k}: {v}" for k, v in self.headers.items()), "", ""]
+        body = self.body.document.data if isinstance(self.body, Chunks) else self.body or b""
+        return "\n".join(lines).encode("utf-8") + body
 
 
 def plan(connection: HttpConnection, operation: HttpOperation, document: Document, context: RunContext) -> Planned:
@@ -46,6 +58,8 @@ def plan(connection: HttpConnection, operation: HttpOperation, document: Documen
     if operation.method in BODY_METHODS:
         body = _body(operation.content_type, document)
         headers.setdefault("Content-Type", operation.content_type)
+        if isinstance(body, Chunks):
+            headers["Content-Length"] = str(document.size)
     return Planned(operation.method, url, headers, body)
 
 
@@ -80,10 +94,13 @@ def _headers(operation: HttpOperation, document: Document, context: RunContext) 
     return headers
 
 
-def _body(content_type: str, document: Document) -> bytes:
-    data = document.data
+def _body(content_type: str, document: Document) -> bytes | Chunks:
     kind = content_type.split(";", 1)[0].strip().lower()
-    if kind == "application/json" or kind.endswith("+json"):
+    is_json = kind == "application/json" or kind.endswith("+json")
+    if document.spooled and not is_json and kind != "application/x-www-form-urlencoded":
+        return Chunks(document)
+    data = document.data
+    if is_json:
         try:
             json.loads(data)
         except ValueError as exc:
@@ -103,7 +120,6 @@ def _form(data: bytes) -> bytes:
         return data
     if not isinstance(parsed, dict):
         return data
-    fields = {key: value if isinstance(value, str) else "" if value is None else
-              json.dumps(value) if isinstance(value, dict | list) else
-              json.dumps(value) for key, value in parsed.items()}
+    fields = {key: value if isinstance(value, str) else "" if value is None else json.dumps(value)
+              for key, value in parsed.items()}
     return urllib.parse.urlencode(fields).encode("ascii")
