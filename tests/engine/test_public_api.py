@@ -25,7 +25,7 @@ def test_sdk_api():
         "TestReport", "secret_fields", "setting", "spool_directory",
         # issue 8: the typed contracts a connector sees
         "Journal", "JournalRecord", "ListeningSession", "WatermarkStore",
-        # issue 10: settings written as value sources, resolved per document (RunContext.value)
+        # issue 10: settings written as value sources, resolved per document
         "VALUE_SOURCE_KINDS", "ValueSourceSetting", "check_value_source"])
 
 
