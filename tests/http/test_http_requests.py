@@ -173,3 +173,23 @@ def test_a_large_document_is_streamed_whole_and_sent_again_whole_on_a_retry(api_
     first, second = api_server.requests
     assert first.body == data and second.body == data
     assert second.header("Content-Length") == str(len(data))
+
+
+@pytest.mark.parametrize(("prop", "value", "says"), [
+    ("http.headers.X-Name", "Zoë", "the value of header X-Name ('Zoë') is not ASCII"),
+    ("http.headers.X-Name", "a\r\nInjected: 1", "the value of header X-Name contains a line break"),
+    ("http.headers.Bad Name", "x", "'Bad Name' (from http.headers.Bad Name) is not a header name"),
+])
+def test_a_header_that_http_cannot_carry_fails_its_document_alone(prop, value, says, api_server, http_run):
+    bad = Document("{}")
+    bad.set_property(prop, value)
+    results = http_run([bad, Document("{}")], method="POST", path="/r")
+    assert isinstance(results[0], Failed) and says in results[0].message
+    assert isinstance(results[1], Document) and len(api_server.requests) == 1
+
+
+def test_a_response_that_cannot_be_decoded_fails_its_document(api_server, http_run):
+    api_server.then(Reply(200, b"this is not gzip", {"Content-Encoding": "gzip"}))
+    results = http_run([Document("{}"), Document("{}")], method="POST", path="/r")
+    assert isinstance(results[0], Failed) and "DecodingError" in results[0].message
+    assert isinstance(results[1], Document)

@@ -53,6 +53,7 @@ def test_each_auth_names_what_it_misses(settings, says):
     ({"path": "/x", "parameters": [{"process_propety": "x"}]}, "one of: static, profile_element"),
     ({"method": "FETCH"}, "Input should be 'GET'"),
     ({"headers": {"Bad Name": "x"}}, "is not a header name"),
+    ({"headers": {"X-City": "Zürich"}}, "the value of header X-City must be ASCII text on one line"),
     ({"response": "keep"}, "Input should be 'return' or 'pass_input'"),
     ({"retries": 11}, "less than or equal to 10"),
 ])

@@ -11,7 +11,7 @@ import httpx
 
 from ...sdk import Document, RunContext
 from .properties import HEADER_PREFIX
-from .spec import PLACEHOLDER, HttpConnection, HttpOperation
+from .spec import HEADER_NAME, PLACEHOLDER, HttpConnection, HttpOperation
 
 __all__ = ["BODY_METHODS", "Chunks", "Planned", "RequestProblem", "plan"]
 
@@ -88,10 +88,19 @@ def _headers(operation: HttpOperation, document: Document, context: RunContext) 
             if value is not None and header.lower() not in _COMPUTED:
                 chosen[header] = value
     for name, value in chosen.items():
-        if "\r" in value or "\n" in value:
-            raise RequestProblem(f"the value of header {name} contains a line break: remove it")
-        headers[name] = value
+        headers[name] = _header_value(name, value)
     return headers
+
+
+def _header_value(name: str, value: str) -> str:
+    if not HEADER_NAME.fullmatch(name):
+        raise RequestProblem(f"{name!r} (from http.headers.{name}) is not a header name: use letters, digits and -")
+    if "\r" in value or "\n" in value:
+        raise RequestProblem(f"the value of header {name} contains a line break: remove it")
+    if not value.isascii():
+        raise RequestProblem(f"the value of header {name} ({value!r}) is not ASCII, which HTTP headers must be: "
+                             "percent-encode it or send it in the body")
+    return value
 
 
 def _body(content_type: str, document: Document) -> bytes | Chunks:

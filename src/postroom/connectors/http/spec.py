@@ -10,10 +10,12 @@ from pydantic import field_validator, model_validator
 
 from ...sdk import Settings, ValueSourceSetting, setting
 
-__all__ = ["HttpConnection", "HttpOperation", "PLACEHOLDER", "url_problem"]
+__all__ = ["HEADER_NAME", "HttpConnection", "HttpOperation", "PLACEHOLDER", "url_problem"]
 
 #: ``{1}``, ``{2}``... in an operation's path: filled from its parameters, URL-encoded.
 PLACEHOLDER = re.compile(r"\{(\d+)\}")
+#: What a header name may hold (RFC 9110 token).
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 Auth = Literal["none", "basic", "bearer", "api_key", "oauth2_client_credentials", "oauth2_refresh_token"]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -136,9 +138,12 @@ class HttpOperation(Settings):
     @field_validator("headers")
     @classmethod
     def _header_names(cls, value: dict[str, object]) -> dict[str, object]:
-        for name in value:
-            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+        for name, text in value.items():
+            if not HEADER_NAME.fullmatch(name):
                 raise ValueError(f"{name!r} is not a header name: use letters, digits and -")
+            if isinstance(text, str) and (not text.isascii() or "\r" in text or "\n" in text):
+                raise ValueError(f"the value of header {name} must be ASCII text on one line: percent-encode it "
+                                 "or send it in the body")
         return value
 
     @model_validator(mode="after")
