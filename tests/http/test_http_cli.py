@@ -159,3 +159,41 @@ def test_a_bad_url_from_the_environment_stops_the_run_naming_component_and_field
     assert ("component records-api: field settings.base_url: 'records.example.test' is not an http(s) URL: "
             "write it whole, like https://api.example.com/v1") in ran.stderr
     assert api_server.requests == []
+
+
+START = """\
+type: connection
+connector: http
+id: todo-api
+name: To-do API
+settings: {{base_url: "{base_url}"}}
+---
+type: operation
+connector: http
+id: list-todos
+name: List to-dos
+settings: {{method: GET, path: /todos, query: {{owner: "dr smith"}}}}
+---
+type: process
+id: poll-todos
+name: Poll to-dos
+shapes:
+  start: {{type: start, mode: connector, connection: todo-api, operation: list-todos, next: say}}
+  say:
+    type: notify
+    message: "{{1}} to-dos, first: {{2}} (HTTP {{3}})"
+    parameters: [{{profile_element: count}}, {{profile_element: "items[0].title"}}, {{document_property: http.status}}]
+"""
+
+
+def test_a_get_as_the_start_shape_makes_one_request_and_starts_with_its_answer(cli, workdir, api_server):
+    api_server.then(Reply(200, {"count": 2, "items": [{"title": "call Ann"}, {"title": "file notes"}]}))
+    (workdir / "start").mkdir()
+    (workdir / "start" / "todo.yaml").write_text(START.format(base_url=api_server.url))
+    assert cli("import", "start").code == 0
+    ran = cli("run", "poll-todos", "--json")
+    assert ran.code == 0, ran
+    assert ran.json()["documents_in"] == 1
+    shown = cli("executions", "show", ran.json()["id"], "--json").json()
+    assert [line["message"] for line in shown["log"]] == ["2 to-dos, first: call Ann (HTTP 200)"]
+    assert [r.target for r in api_server.requests] == ["/todos?owner=dr+smith"]

@@ -51,6 +51,11 @@ class HttpSession(OperationSession):
                 continue
             yield self._one(document, request)
 
+    def fetch(self) -> Iterator[Document | Failed]:
+        """As a start shape: one request, made for an empty document; the response (or
+        the input, with pass_input) is the execution's one document."""
+        yield from self.execute([Document(b"")], self.operation_id or "start")
+
     def _one(self, document: Document, planned: Planned) -> Document | Failed:
         pool = self.pool
         request = pool.client.build_request(planned.method, planned.url, headers=planned.headers,
