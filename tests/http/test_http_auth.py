@@ -135,13 +135,17 @@ def test_documents_waiting_for_a_token_ask_the_endpoint_once(api_server):
     session = _session(api_server, _oauth_connection(api_server, "oauth2_client_credentials"))
     results: list[object] = []
     try:
-        threads = [threading.Thread(target=lambda: results.extend(session.execute([Document("{}")], "s")))
-                   for _ in range(4)]
+        together = threading.Barrier(4)
+
+        def post() -> None:
+            together.wait(10)  # the four documents ask for a token at the same moment
+            results.extend(session.execute([Document("{}")], "s"))
+
+        threads = [threading.Thread(target=post) for _ in range(4)]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 10
-        while not api_server.oauth.grants and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert api_server.oauth.asked.wait(10)
+        time.sleep(0.3)  # time for the others to ask too, were they not waiting for this one
         gate.set()
         for thread in threads:
             thread.join(10)

@@ -126,10 +126,12 @@ class OAuthServer:
         self.issued: dict[str, float] = {}
         self.grants: list[dict[str, str]] = []
         self.gate: threading.Event | None = None  # set: the endpoint waits for it before answering
+        self.asked = threading.Event()  # set once the endpoint was asked for a token
 
     def token(self, seen: Seen) -> Reply:
         form = {k: v[0] for k, v in urllib.parse.parse_qs(seen.body.decode()).items()}
         self.grants.append(form)
+        self.asked.set()
         if self.gate is not None:
             self.gate.wait(10)
         if form.get("client_id") != self.client_id or form.get("client_secret", "") != self.client_secret:
