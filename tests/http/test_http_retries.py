@@ -68,7 +68,8 @@ def test_a_post_whose_connection_dropped_is_not_sent_twice(api_server, http_run)
     api_server.then(DROP, Reply(200, {"ok": True}))
     [result, after] = http_run([Document("{}"), Document("{}")], method="POST", path="/r")
     assert isinstance(result, Failed)
-    assert "the connection dropped" in result.message and "may have reached the server" in result.message
+    assert "no answer (the connection dropped or timed out)" in result.message
+    assert "not sent again: a POST may have reached the server" in result.message
     assert isinstance(after, Document)
     assert len(api_server.requests) == 2  # the failed POST once, the next document once
 
@@ -125,3 +126,21 @@ def test_concurrent_documents_share_one_pool(api_server):
         for session in sessions:
             session.close()
     assert sorted(r.path for r in api_server.requests) == ["/0", "/1"]
+
+
+@pytest.mark.parametrize(("method", "tries"), [("POST", 1), ("GET", 2)])
+def test_a_server_slower_than_timeout_seconds_fails_the_document(method, tries, api_server, http_run):
+    release = threading.Event()
+
+    def slow(seen):  # noqa: ANN001, ANN202
+        release.wait(5)
+        return Reply(200, {"late": True})
+
+    api_server.handler = slow
+    try:
+        [result] = http_run([Document("{}")], connection={"timeout_seconds": 0.3}, method=method, path="/slow",
+                            retries=1)
+    finally:
+        release.set()
+    assert isinstance(result, Failed) and "ReadTimeout" in result.message
+    assert len(api_server.requests) == tries

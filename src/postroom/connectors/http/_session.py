@@ -72,7 +72,8 @@ class HttpSession(OperationSession):
             sent_twice = planned.method in ("POST", "PATCH")
             note = (f"; not sent again: a {planned.method} may have reached the server" if sent_twice
                     else f" (after {self.operation.retries} retries)")
-            return Failed(document, pool.scrub(f"{target}: the connection dropped: {exc}{note}"), retryable=True)
+            return Failed(document, pool.scrub(f"{target}: no answer (the connection dropped or timed out): "
+                                               f"{exc}{note}"), retryable=True)
         except httpx.HTTPError as exc:  # an answer that cannot be read (a broken gzip body, a bad header)
             return Failed(document, pool.scrub(f"{target}: {type(exc).__name__}: {exc}"))
         return self._result(document, response, target)
