@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 
@@ -78,7 +78,9 @@ class HttpSession(OperationSession):
             return Failed(document, pool.scrub(f"{target}: {type(exc).__name__}: {exc}"))
         return self._result(document, response, target)
 
-    def _wait(self, target: str):  # noqa: ANN202 - the wait callback of _retry.send
+    def _wait(self, target: str) -> Callable[[float, str], None]:
+        """The pause between tries for ``send``: logged, and cut short by a stop request."""
+
         def wait(seconds: float, why: str) -> None:
             self.context.log.warning(f"{target}: {why}; trying again in {seconds:.1f} s")
             pause(seconds, self.context.stop_requested)
