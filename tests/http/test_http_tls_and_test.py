@@ -90,3 +90,19 @@ class TestHttpContract(ConnectorContract):
             delivered=lambda: len(created),
             secrets=["s3cret-bearer-token"],
         )
+
+
+def test_the_connection_test_gets_an_oauth_token_first(api_server):
+    from support.httpkit import OAuthServer
+
+    api_server.oauth = OAuthServer("client-1", "client-secret-xyz", expires_in=1800)
+    settings = {"base_url": api_server.url, "auth": "oauth2_client_credentials", "token_url": api_server.url + "/token",
+                "client_id": "client-1", "client_secret": "client-secret-xyz"}
+    report = HttpConnector().test(HttpConnection(**settings))
+    facts = dict(report.facts)
+    assert report.ok and facts["token"] == f"obtained from {api_server.url}/token, valid 1800 s"
+    assert facts["status"] == "200 OK"
+    with pytest.raises(AuthenticationFailed) as caught:
+        HttpConnector().test(HttpConnection(**{**settings, "client_secret": "wrong-secret-abc"}))
+    assert "refused client 'client-1': invalid_client" in str(caught.value)
+    assert "wrong-secret-abc" not in str(caught.value)
