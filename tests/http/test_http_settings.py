@@ -79,3 +79,8 @@ def test_retry_after_in_seconds_or_as_an_http_date_and_capped():
     assert retry_after("Fri, 04 Dec 2026 11:00:00 GMT", lambda: now) == 0.0
     assert retry_after("86400") == MAX_RETRY_AFTER == 120.0
     assert retry_after("soon") is None and retry_after(None) is None
+
+
+def test_a_single_parameter_may_stand_without_brackets():
+    assert HttpOperation(path="/s/{1}", parameters={"process_property": "sheet_id"}).parameters == [
+        {"process_property": "sheet_id"}]

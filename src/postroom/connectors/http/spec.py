@@ -105,7 +105,7 @@ class HttpOperation(Settings):
                         "{2}... are filled from parameters, URL-encoded (a / or ? in a value stays in its segment). "
                         "May end with a fixed ?query.")
     parameters: list[ValueSourceSetting] = setting([], title="Parameters", help="Value sources for {1}, {2}... "
-                                                   "of the path, resolved for each document.")
+                                                   "of the path, resolved for each document (one may stand without the list).")
     query: dict[str, ValueSourceSetting] = setting({}, title="Query", help="Query parameters: name to a text or "
                                                    "a value source resolved for each document.")
     headers: dict[str, ValueSourceSetting] = setting({}, title="Headers", help="Request headers: name to a text "
@@ -124,6 +124,12 @@ class HttpOperation(Settings):
     retries: int = setting(3, title="Retries", help="Tries again on 429, 502, 503 and 504 and on dropped "
                            "connections, waiting longer each time and as long as Retry-After says (at most 120 s).",
                            ge=0, le=10)
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        """A single value source may stand without the list brackets (as in a Message)."""
+        return value if isinstance(value, list) or value is None else [value]
 
     @field_validator("path")
     @classmethod
