@@ -144,3 +144,21 @@ def test_a_server_slower_than_timeout_seconds_fails_the_document(method, tries, 
         release.set()
     assert isinstance(result, Failed) and "ReadTimeout" in result.message
     assert len(api_server.requests) == tries
+
+
+def test_a_stop_during_the_wait_ends_it_and_leaves_the_document_for_a_resume(api_server, http_run):
+    from postroom.errors import Interrupted
+
+    api_server.then(Reply(503, "busy", {"Retry-After": "60"}))
+    ctx = MemoryContext()
+
+    class StopOnRetry(logging.Handler):  # Ctrl-C while the connector waits 60 s
+        def emit(self, record: logging.LogRecord) -> None:
+            ctx.stop = True
+
+    ctx.log.addHandler(StopOnRetry())
+    started = time.monotonic()
+    with pytest.raises(Interrupted) as caught:
+        http_run([Document("{}")], context=ctx, method="POST", path="/r")
+    assert time.monotonic() - started < 5 and "stopped while waiting to try POST" in str(caught.value)
+    assert len(api_server.requests) == 1

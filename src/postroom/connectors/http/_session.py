@@ -84,6 +84,9 @@ class HttpSession(OperationSession):
         def wait(seconds: float, why: str) -> None:
             self.context.log.warning(f"{target}: {why}; trying again in {seconds:.1f} s")
             pause(seconds, self.context.stop_requested)
+            if self.context.stop_requested():  # the document is left for a resume, neither sent nor failed
+                raise Interrupted(f"stopped while waiting to try {target} again",
+                                  fix="postroom executions resume continues the execution")
         return wait
 
     def _result(self, document: Document, response: httpx.Response, target: str) -> Document | Failed:
