@@ -59,6 +59,9 @@ def test_the_recipe_appends_every_patient_row_with_one_token(recipe, sheets_api,
     record = ran.json()
     assert record["documents_failed"] == 1 and record["documents_out"] == 23
     assert sheet.rows == _patients()
+    shown = cli("executions", "show", record["id"], "--json").json()
+    notes = [line["message"] for line in shown["log"] if "row(s) at" in line["message"]]
+    assert notes == [f"1 row(s) at Patients!A{n}:D{n}" for n in range(1, 24)]
     appends = server.api_requests()
     assert {r.target for r in appends} == {
         f"/v4/spreadsheets/{SPREADSHEET_ID}/values/Patients%21A%3AD:append?valueInputOption=RAW"}

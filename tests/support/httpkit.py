@@ -227,11 +227,12 @@ class Sheets:
         last_col = chr(ord("A") + width - 1)
         sheet = cell_range.split("!", 1)[0]
         updated = f"{sheet}!A{first}:{last_col}{first + len(values) - 1}"
-        table = f"{sheet}!A1:{last_col}{first - 1}" if first > 1 else f"{sheet}!A1:{last_col}1"
-        return Reply(200, {"spreadsheetId": spreadsheet_id, "tableRange": table,
-                           "updates": {"spreadsheetId": spreadsheet_id, "updatedRange": updated,
-                                       "updatedRows": len(values), "updatedColumns": width,
-                                       "updatedCells": len(values) * width}})
+        answer: dict[str, object] = {"spreadsheetId": spreadsheet_id}
+        if first > 1:  # the table the rows were added after (Google leaves it out for an empty sheet)
+            answer["tableRange"] = f"{sheet}!A1:{last_col}{first - 1}"
+        answer["updates"] = {"spreadsheetId": spreadsheet_id, "updatedRange": updated, "updatedRows": len(values),
+                             "updatedColumns": width, "updatedCells": len(values) * width}
+        return Reply(200, answer)
 
 
 @pytest.fixture
