@@ -16,11 +16,13 @@ import pytest
 from support.listenerkit import Serve
 
 
-def _request(port: int, path: str, host: str) -> tuple[int, dict]:
+def _request(port: int, path: str, host: str, token: str = "") -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.putrequest("GET", path, skip_host=True)
         conn.putheader("Host", host)
+        if token:
+            conn.putheader("Authorization", f"Bearer {token}")
         conn.endheaders()
         answer = conn.getresponse()
         return answer.status, json.loads(answer.read() or b"{}")
@@ -50,13 +52,13 @@ def test_a_rebound_host_name_is_refused_and_local_names_answer(serve, cli, workd
     port = server.port
     for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.nip.io", "localhost.evil.example"):
         for path in ("/api/components", "/api/executions", "/api/health", "/api/nope"):
-            status, body = _request(port, path, host)
+            status, body = _request(port, path, host, server.token)
             assert status == 421, (host, path, status, body)
             assert "answers only to local host names" in body["detail"] and "--allowed-host" in body["detail"]
             assert "components" not in body and "out" not in json.dumps(body).replace("out ", "")
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", socket.gethostname(),
                  "postroom.proxy.example", "POSTROOM.proxy.example.:443"):
-        status, body = _request(port, "/api/components/out", host)
+        status, body = _request(port, "/api/components/out", host, server.token)
         assert status == 200 and body["id"] == "out", (host, status, body)
     assert server.terminate() == 0
 
