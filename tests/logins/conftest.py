@@ -93,13 +93,21 @@ class Web:
 
 
 @pytest.fixture
-def web(home: Path) -> Iterator[Web]:
+def ui_dir(tmp_path: Path) -> Path:
+    """The folder the app serves the browser app from: empty (not built) until a test writes it."""
+    folder = tmp_path / "ui-build"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def web(home: Path, ui_dir: Path) -> Iterator[Web]:
     import uvicorn
 
     repo = open_repository(home=home)
     clock = [1000.0]
     logins = Logins(repo, limiter=LoginLimiter(clock=lambda: clock[0]))
-    app = create_app(repo, logins=logins)
+    app = create_app(repo, logins=logins, ui_dir=ui_dir)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))

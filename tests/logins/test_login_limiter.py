@@ -44,3 +44,15 @@ def test_a_success_does_not_reset_another_address_count() -> None:
     limiter.failed("anna", "198.51.100.66")  # the attacker's fifth: the name is blocked again
     assert limiter.retry_after("anna", "198.51.100.66") is not None
     assert limiter.retry_after("anna", "127.0.0.1") is not None
+
+
+def test_counts_of_many_names_expire_instead_of_piling_up() -> None:
+    clock = [0.0]
+    limiter = LoginLimiter(limit=5, window=300, clock=lambda: clock[0])
+    for i in range(6000):  # 6000 names from 6000 addresses: 12 000 counts
+        limiter.failed(f"user{i}", f"10.{i // 250}.{i % 250}.1")
+    clock[0] = 301.0
+    limiter.failed("anna", "192.0.2.1")  # the old counts have expired: dropped, not kept
+    limiter.failed("anna", "192.0.2.1")
+    assert len(limiter._failures) == 2  # noqa: SLF001 - the bound is what this test checks
+    assert limiter.retry_after("user1", "10.0.1.1") is None

@@ -51,6 +51,7 @@ SESSION_IDLE = timedelta(hours=12)
 TOKEN_PREFIX = "prt_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
 _TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most this often
+_MAX_KEYS = 10_000  # the rate limit prunes expired counts beyond this many names and addresses
 
 
 def _now() -> datetime:
@@ -151,6 +152,7 @@ class LoginLimiter:
     def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit, self.window, self._clock = limit, window, clock
         self._failures: dict[str, deque[tuple[float, str]]] = {}
+        self._next_prune = float("-inf")
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: float) -> deque[tuple[float, str]]:
@@ -171,6 +173,9 @@ class LoginLimiter:
     def failed(self, user_name: str, address: str) -> None:
         now = self._clock()
         with self._lock:
+            if len(self._failures) > _MAX_KEYS and now >= self._next_prune:  # forget expired counts
+                self._failures = {k: v for k, v in self._failures.items() if self._recent(k, now)}
+                self._next_prune = now + self.window / 10  # at most ten scans a window
             self._recent("user:" + user_name, now).append((now, address))
             self._recent("addr:" + address, now).append((now, address))
 

@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -36,6 +37,7 @@ from ..services import (
 )
 from ._auth import Role, require
 from ._login import login_routes, require_a_user
+from ._pages import UI_DIR, page_routes, security_headers
 
 __all__ = ["create_app"]
 
@@ -113,17 +115,19 @@ def _guard_hosts(app: FastAPI, names: set[str]) -> None:
 
 
 def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0.0.1",
-               allowed_hosts: Iterable[str] = (), logins: Logins | None = None) -> FastAPI:
+               allowed_hosts: Iterable[str] = (), logins: Logins | None = None, ui_dir: Path = UI_DIR) -> FastAPI:
     """The API on ``repo``; ``runtime`` (a ListenerRuntime, or None with ``--no-listeners``)
     adds this process's own view of its listeners to ``/api/health``. Requests must name
     this machine in their Host header (an IP, localhost, ``bind_host``, the host name, or
     one of ``allowed_hosts``). Every route but ``/api/health`` and ``/api/login`` needs a
-    login or an API token (``logins``, by default on ``repo``)."""
+    login or an API token (``logins``, by default on ``repo``). Other paths serve the browser
+    app built into ``ui_dir``."""
     app = FastAPI(title="Postroom", version=_version, docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
     logins = logins or Logins(repo)
     require_a_user(app, logins)
     _guard_hosts(app, local_names(bind_host, allowed_hosts))
+    security_headers(app)  # the outermost middleware: on every answer, 421 and 503 included
     login_routes(app, logins)
 
     @app.get("/api/health")
@@ -159,6 +163,7 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
         return _jsonable(list_watermarks(repo))
 
     _read_routes(app, repo)
+    page_routes(app, logins, ui_dir)  # last: the API routes above match first
     return app
 
 
