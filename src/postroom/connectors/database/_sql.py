@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import URL, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-__all__ = ["UPSERT_DIALECTS", "bind_names", "driver_url", "url_problem"]
+__all__ = ["UPSERT_DIALECTS", "backend_name", "bind_names", "driver_url", "url_problem"]
 
 #: The databases whose dialect has INSERT ... ON CONFLICT (key) DO UPDATE.
 UPSERT_DIALECTS = ("postgresql", "sqlite")
@@ -40,12 +40,13 @@ def url_problem(url: str) -> str | None:
     if parsed.password is not None:
         return "url holds a password: remove it from the url and put it in password (as ${secret:NAME})"
     try:
-        parsed.get_dialect()
+        parsed.get_dialect().import_dbapi()
     except NoSuchModuleError:
         return (f"url names the database kind {parsed.drivername!r}, which SQLAlchemy does not know: use "
                 "postgresql, sqlite, mysql+pymysql, mssql+pyodbc, oracle+oracledb... (install its driver)")
     except ImportError as exc:
-        return f"url needs a driver that is not installed ({exc.name or exc}): pip install it next to postroom"
+        return (f"url needs the {parsed.drivername} driver, which is not installed (no module {exc.name or exc}): "
+                "pip install it next to postroom, or name an installed driver in the url (postgresql+psycopg://)")
     return None
 
 
@@ -53,3 +54,8 @@ def driver_url(url: str, password: str) -> URL:
     """The url the engine connects with: the default driver filled in, the password set."""
     parsed = _parsed(url)
     return parsed.set(password=password) if password else parsed
+
+
+def backend_name(url: str) -> str:
+    """The kind of database ``url`` names (postgresql, sqlite, mysql...)."""
+    return _parsed(url).get_backend_name()

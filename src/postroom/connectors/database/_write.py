@@ -21,7 +21,7 @@ from ...errors import ConfigError, ConnectionFailed
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._engines import POOLS, connect, driver_message
 from ._rows import RowError, as_json, columns_problem, prepared, rows_of
-from ._sql import UPSERT_DIALECTS
+from ._sql import UPSERT_DIALECTS, backend_name
 from .properties import ROW_COUNT
 from .spec import DatabaseConnection, DatabaseOperation
 
@@ -39,14 +39,14 @@ class DatabaseWriteSession(OperationSession):
         self.op = operation
         self.context = context
         self.secrets = [connection.password] if connection.password else []
-        self.engine = POOLS.take(connection)
-        self._table: Table | None = None
-        if operation.action == "upsert" and self.engine.dialect.name not in UPSERT_DIALECTS:
-            POOLS.give_back(self.engine)
+        backend = backend_name(connection.url)
+        if operation.action == "upsert" and backend not in UPSERT_DIALECTS:
             raise ConfigError(
-                f"upsert is not available on {self.engine.dialect.name}: Postroom upserts with ON CONFLICT, "
+                f"upsert is not available on {backend}: Postroom upserts with ON CONFLICT, "
                 f"which {', '.join(UPSERT_DIALECTS)} have", field="action",
                 fix="use action insert, or an execute with your database's own MERGE statement")
+        self.engine = POOLS.take(connection)
+        self._table: Table | None = None
 
     def close(self) -> None:
         POOLS.give_back(self.engine)
