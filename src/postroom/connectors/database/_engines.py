@@ -12,9 +12,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, quote_plus
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
@@ -90,11 +91,28 @@ POOLS = EnginePool()
 def _create(connection: DatabaseConnection) -> Engine:
     url = driver_url(connection.url, connection.password)
     try:
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
         raise ConfigError(f"the database driver for {url.drivername} is not installed "
                           f"({redact(str(exc), [connection.password])})", field="url",
                           fix="install the driver package (for PostgreSQL: pip install 'postroom[postgres]')") from None
+    if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
+        _sqlite_transactions(engine)
+    return engine
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not Python's sqlite3 module, begin transactions (SQLAlchemy's recipe
+    for pysqlite): otherwise a SAVEPOINT opens the transaction itself and each RELEASE
+    commits to disk, so a batch would not be one transaction."""
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 _AUTH_WORDS = ("password authentication failed", "authentication failed", "access denied", "login failed",

@@ -47,6 +47,7 @@ class DatabaseWriteSession(OperationSession):
                 fix="use action insert, or an execute with your database's own MERGE statement")
         self.engine = POOLS.take(connection)
         self._table: Table | None = None
+        self._statements: dict[tuple[str, ...], Any] = {}
 
     def close(self) -> None:
         POOLS.give_back(self.engine)
@@ -111,21 +112,31 @@ class DatabaseWriteSession(OperationSession):
         return out
 
     def _store(self, conn: Connection, table: Table, row: dict[str, Any]) -> dict[str, Any]:
-        statement: Any
+        statement = self._statement(conn, table, tuple(row))
+        if self.op.returning:
+            return dict(conn.execute(statement, row).mappings().one())
+        conn.execute(statement, row)
+        return row
+
+    def _statement(self, conn: Connection, table: Table, columns: tuple[str, ...]) -> Any:
+        """The INSERT (or upsert) for rows with these columns, built once: the values are
+        bound at execution, and SQLAlchemy reuses the compiled form."""
+        statement = self._statements.get(columns)
+        if statement is not None:
+            return statement
         if self.op.action == "upsert":
             dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            statement = dialect_insert(table).values(row)
+            statement = dialect_insert(table)
             keys = self.op.key_columns
-            updates = {name: statement.excluded[name] for name in row if name not in keys} or {
+            updates = {name: statement.excluded[name] for name in columns if name not in keys} or {
                 name: statement.excluded[name] for name in keys}
             statement = statement.on_conflict_do_update(index_elements=keys, set_=updates)
         else:
-            statement = table.insert().values(row)
+            statement = table.insert()
         if self.op.returning:
             statement = statement.returning(*table.columns)
-            return dict(conn.execute(statement).mappings().one())
-        conn.execute(statement)
-        return row
+        self._statements[columns] = statement
+        return statement
 
     def _reflect(self, conn: Connection) -> Table:
         if self._table is not None:
