@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from postroom.connectors.database import DatabaseConnection, DatabaseOperation, connector
-from postroom.connectors.database._engines import POOLS, redact
 from postroom.connectors.database._rows import RowError, as_json, rows_of
 from postroom.connectors.database._sql import bind_names
+from postroom.connectors.database.connection import POOLS, redact
 from postroom.sdk import Document, Failed
 from postroom.sdk.testing import ConnectorContract, ContractCase, MemoryContext
 

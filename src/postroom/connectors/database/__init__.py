@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from ...errors import ConfigError
 from ...sdk import Connector, OperationSession, RunContext, TestReport
-from ._engines import POOLS, connect
-from ._statement import DatabaseExecuteSession, DatabaseQuerySession
-from ._write import DatabaseWriteSession
+from .connection import test_connection
+from .get import DatabaseQuerySession
 from .properties import DATABASE_PROPERTIES
+from .send import DatabaseExecuteSession, DatabaseWriteSession
 from .spec import DatabaseConnection, DatabaseOperation
 
 __all__ = ["DatabaseConnector", "connector", "DatabaseConnection", "DatabaseOperation"]
@@ -35,25 +33,7 @@ class DatabaseConnector(Connector[DatabaseConnection, DatabaseOperation]):
 
     def test(self, connection: DatabaseConnection) -> TestReport:
         """Connect, log in and ask the server its version."""
-        engine = POOLS.take(connection)
-        try:
-            with connect(engine, connection) as conn:
-                dialect = conn.dialect
-                version = _server_version(conn)
-            facts = [("url", engine.url.render_as_string(hide_password=True)), ("dialect", dialect.name),
-                     ("driver", dialect.driver), ("server version", version)]
-            return TestReport(ok=True, facts=facts)
-        finally:
-            POOLS.give_back(engine)
-
-
-def _server_version(conn) -> str:  # noqa: ANN001 - a SQLAlchemy Connection
-    if conn.dialect.name == "sqlite":
-        return "SQLite " + str(conn.execute(text("select sqlite_version()")).scalar())
-    if conn.dialect.name == "postgresql":
-        return str(conn.execute(text("select version()")).scalar())
-    info = conn.dialect.server_version_info
-    return ".".join(map(str, info)) if info else "unknown"
+        return test_connection(connection)
 
 
 connector = DatabaseConnector()

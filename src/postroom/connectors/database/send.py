@@ -1,4 +1,5 @@
-"""insert and upsert: each document a row (or an array of rows).
+"""The sends of the database connector: insert and upsert (each document a row, or an
+array of rows) and execute (the operation's sql once per document).
 
 Documents go in chunks, each chunk in one transaction with a SAVEPOINT per document: a
 refused row (a constraint, a wrong type, an unknown column) rolls back that document only
@@ -19,13 +20,14 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
 from ...errors import ConfigError, ConnectionFailed
 from ...sdk import Document, Failed, OperationSession, RunContext
-from ._engines import POOLS, connect, driver_message
 from ._rows import RowError, as_json, columns_problem, prepared, rows_of
 from ._sql import UPSERT_DIALECTS, backend_name
+from .connection import POOLS, connect, driver_message
+from .get import StatementSession
 from .properties import ROW_COUNT
 from .spec import DatabaseConnection, DatabaseOperation
 
-__all__ = ["DatabaseWriteSession", "CHUNK"]
+__all__ = ["CHUNK", "DatabaseExecuteSession", "DatabaseWriteSession"]
 
 #: Documents per transaction.
 CHUNK = 500
@@ -156,3 +158,31 @@ class DatabaseWriteSession(OperationSession):
                               component=self.operation_id or None, fix="list columns of the table in key_columns")
         self._table = table
         return table
+
+
+class DatabaseExecuteSession(StatementSession):
+    side_effects = True
+
+    def fetch(self) -> Iterator[Document | Failed]:
+        """As a start shape: the statement once; one document with database.row_count."""
+        yield self._execute_one(Document(b""), "start")
+
+    def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
+        for doc in documents:
+            yield self._execute_one(doc, shape_id)
+
+    def _execute_one(self, doc: Document, shape_id: str) -> Document | Failed:
+        params = self._parameters(doc)
+        if self.context.dry_run:
+            self.context.record_dry_run(shape_id, doc, "database.execute",
+                                        lambda: json.dumps({"sql": self.op.sql, "parameters": params}))
+            return doc
+        with connect(self.engine, self.connection) as conn:
+            try:
+                with conn.begin():
+                    count: Any = conn.execute(self.statement, params).rowcount
+            except SQLAlchemyError as exc:
+                return self._refused(doc, exc)
+        out = doc.copy()
+        out.properties[ROW_COUNT] = str(count if isinstance(count, int) else -1)
+        return out

@@ -1,4 +1,5 @@
-"""query and execute: the operation's sql with its parameters bound per document.
+"""query (the get of the database connector), and the statement session it shares with
+execute (in send.py): the operation's sql with its parameters bound per document.
 
 query gives a document per row, a JSON object, read through a server-side cursor
 (``stream_results`` with ``yield_per``) so a large result never sits in memory whole.
@@ -9,27 +10,24 @@ document with the database's words, the operation and the fix.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ...errors import ConnectionFailed
 from ...sdk import Document, Failed, OperationSession, RunContext
-from ._engines import POOLS, connect, driver_message
 from ._rows import row_to_bytes
-from .properties import ROW_COUNT
+from .connection import POOLS, connect, driver_message
 from .spec import DatabaseConnection, DatabaseOperation
 
-__all__ = ["DatabaseExecuteSession", "DatabaseQuerySession", "YIELD_PER"]
+__all__ = ["DatabaseQuerySession", "StatementSession", "YIELD_PER"]
 
 #: Rows fetched from the server-side cursor at a time.
 YIELD_PER = 1000
 
 
-class _StatementSession(OperationSession):
+class StatementSession(OperationSession):
     """What query and execute share: the statement, the engine, the parameters."""
 
     def __init__(self, connection: DatabaseConnection, operation: DatabaseOperation, context: RunContext) -> None:
@@ -69,24 +67,7 @@ class _StatementSession(OperationSession):
             for row in result.mappings():
                 yield Document(row_to_bytes(row))
 
-    def _execute_one(self, doc: Document, shape_id: str) -> Document | Failed:
-        params = self._parameters(doc)
-        if self.context.dry_run:
-            self.context.record_dry_run(shape_id, doc, "database.execute",
-                                        lambda: json.dumps({"sql": self.op.sql, "parameters": params}))
-            return doc
-        with connect(self.engine, self.connection) as conn:
-            try:
-                with conn.begin():
-                    count: Any = conn.execute(self.statement, params).rowcount
-            except SQLAlchemyError as exc:
-                return self._refused(doc, exc)
-        out = doc.copy()
-        out.properties[ROW_COUNT] = str(count if isinstance(count, int) else -1)
-        return out
-
-
-class DatabaseQuerySession(_StatementSession):
+class DatabaseQuerySession(StatementSession):
     side_effects = False
 
     def fetch(self) -> Iterator[Document | Failed]:
@@ -96,18 +77,6 @@ class DatabaseQuerySession(_StatementSession):
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
         for doc in documents:
             yield from self._query(doc)
-
-
-class DatabaseExecuteSession(_StatementSession):
-    side_effects = True
-
-    def fetch(self) -> Iterator[Document | Failed]:
-        """As a start shape: the statement once; one document with database.row_count."""
-        yield self._execute_one(Document(b""), "start")
-
-    def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
-        for doc in documents:
-            yield self._execute_one(doc, shape_id)
 
 
 class _NoRows(SQLAlchemyError):

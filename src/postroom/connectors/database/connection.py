@@ -1,4 +1,4 @@
-"""One SQLAlchemy engine (and its pool) per connection, shared by every session that uses
+"""The database connection: one SQLAlchemy engine (and its pool) per connection, shared by every session that uses
 the connection: the shapes of a run, and runs at the same time. Each session takes the
 engine when it opens and gives it back when it closes; the last one to give it back
 disposes of it, so the pool's connections close at the end of the run.
@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
+from ...sdk import TestReport
 from ._sql import driver_url
 from .spec import DatabaseConnection
 
-__all__ = ["EnginePool", "POOLS", "connect", "driver_message", "redact"]
+__all__ = ["EnginePool", "POOLS", "connect", "driver_message", "redact", "test_connection"]
 
 _MIN_SECRET = 3  # shorter values would blank ordinary words
 
@@ -133,3 +134,25 @@ def connect(engine: Engine, connection: DatabaseConnection) -> Connection:
         raise ConnectionFailed(f"could not reach the database at {shown}: {message}", field="url",
                                fix="check that the database server runs and that url names the right host, "
                                    "port and database") from None
+
+
+def test_connection(connection: DatabaseConnection) -> TestReport:
+    """``postroom connections test``: log in, report the dialect, driver and server version."""
+    engine = POOLS.take(connection)
+    try:
+        with connect(engine, connection) as conn:
+            version = _server_version(conn)
+        facts = [("url", engine.url.render_as_string(hide_password=True)), ("dialect", engine.dialect.name),
+                 ("driver", engine.dialect.driver), ("server version", version)]
+        return TestReport(ok=True, facts=facts)
+    finally:
+        POOLS.give_back(engine)
+
+
+def _server_version(conn: Connection) -> str:
+    if conn.dialect.name == "sqlite":
+        return "SQLite " + str(conn.execute(text("select sqlite_version()")).scalar())
+    if conn.dialect.name == "postgresql":
+        return str(conn.execute(text("select version()")).scalar())
+    info = conn.dialect.server_version_info
+    return ".".join(map(str, info)) if info else "unknown"
