@@ -165,3 +165,23 @@ def test_a_dry_run_stores_nothing_and_a_refused_statement_fails_its_document(tmp
     assert isinstance(result, Failed)
     assert result.message == ("operation read-visits: sql: the database refused the query: no such column: nope "
                               "(fix sql in the operation and import it again)")
+
+
+def test_more_documents_than_one_transaction_holds_each_get_their_own_result(tmp_path: Path) -> None:
+    from postroom.connectors.database.send import CHUNK
+
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    _sql(url, "CREATE TABLE visits (id INTEGER PRIMARY KEY, patient TEXT NOT NULL UNIQUE, note TEXT)")
+    count = CHUNK * 2 + 7
+    documents = [Document(json.dumps({"patient": f"P{n}"})) for n in range(count)]
+    documents[CHUNK + 3] = Document('{"patient": "P0"}')  # a duplicate in the second transaction
+    for seq, doc in enumerate(documents, 1):
+        doc.seq = seq
+    session = connector.open(DatabaseConnection(url=url), DatabaseOperation(action="insert", table="visits"),
+                             MemoryContext())
+    results = list(session.execute(documents, "x"))
+    session.close()
+    assert [r.document.seq if isinstance(r, Failed) else r.seq for r in results] == list(range(1, count + 1))
+    assert [r.document.seq for r in results if isinstance(r, Failed)] == [CHUNK + 4]
+    assert _count(url) == count - 1
+    assert all(r.properties["database.row_count"] == "1" for r in results if isinstance(r, Document))

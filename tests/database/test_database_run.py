@@ -249,3 +249,73 @@ def test_connection_test_reports_the_dialect_and_server_version(cli, workdir, da
     assert tested.code == 0, tested
     assert f"dialect: {database.kind}" in tested.stdout.replace("  ", " ") or database.kind in tested.stdout
     assert ("SQLite 3." if database.kind == "sqlite" else "PostgreSQL 1") in tested.stdout
+
+
+BAD_SQL = """\
+type: operation
+connector: database
+id: read-typo
+name: A typo in the sql
+settings:
+  action: query
+  sql: "SELEC patient_id FROM patients"
+---
+type: process
+id: typo
+name: Typo
+shapes:
+  start: {type: start, next: query}
+  query: {type: connector, connection: clinic-db, operation: read-typo}
+"""
+
+
+def test_bad_sql_fails_the_document_naming_the_operation_and_the_fix(cli, workdir, database):
+    database.create_patients()
+    assert _import(cli, workdir, "components", CONNECTION.format(url=database.url), BAD_SQL).code == 0
+    ran = cli("run", "typo", "--json")
+    assert ran.code == 1, ran
+    [error] = _failures(cli, ran.json()["id"])
+    assert "operation read-typo: sql: the database refused the query: " in error
+    assert "syntax error" in error and error.endswith("(fix sql in the operation and import it again)")
+
+
+MISSING_TABLE = INSERT.replace("table: patients", "table: patient")
+
+
+def test_a_table_that_does_not_exist_is_exit_2_with_the_fix(cli, workdir, database, write_files):
+    database.create_patients()
+    assert _import(cli, workdir, "components", CONNECTION.format(url=database.url),
+                   MISSING_TABLE.format(action="insert", extra=""), PROCESS).code == 0
+    ran = cli("run", "store", *write_files("in", {"1.json": '{"patient_id": "P1", "name": "Ann"}'}))
+    assert ran.code == 2, ran
+    assert "field table: table 'patient' does not exist in the database (create the table, or fix table in the " \
+           "operation)" in ran.stdout + ran.stderr
+
+
+QUERY_START = """\
+type: operation
+connector: database
+id: all-patients
+name: All patients
+settings: {action: query, sql: "SELECT patient_id, name FROM patients ORDER BY patient_id"}
+---
+type: process
+id: from-db
+name: From the database
+start: start
+shapes:
+  start: {type: start, mode: connector, connection: clinic-db, operation: all-patients, next: log}
+  log: {type: notify, message: "{1}: {2}", parameters: [{profile_element: patient_id}, {profile_element: name}]}
+"""
+
+
+def test_a_query_as_the_start_shape_gives_a_document_per_row(cli, workdir, database):
+    database.create_patients()
+    for n, name in enumerate(["Zoë", INJECTIONS[0]]):
+        database.sql("INSERT INTO patients (patient_id, name) VALUES (:p, :n)", p=f"P{n}", n=name)
+    assert _import(cli, workdir, "components", CONNECTION.format(url=database.url), QUERY_START).code == 0
+    ran = cli("run", "from-db", "--json")
+    assert ran.code == 0, ran
+    assert (ran.json()["documents_in"], ran.json()["documents_out"]) == (2, 2)
+    log = [e["message"] for e in cli("executions", "show", ran.json()["id"], "--json").json()["log"]]
+    assert "P0: Zoë" in log and f"P1: {INJECTIONS[0]}" in log
