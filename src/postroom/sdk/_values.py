@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 __all__ = ["VALUE_SOURCE_KINDS", "ValueSourceSetting", "check_value_source"]
 
@@ -50,5 +50,16 @@ def check_value_source(value: Any) -> str | dict[str, str]:
     raise ValueError("a value source is a text or a mapping such as {document_property: mail.subject}")
 
 
+#: The JSON Schema of a value source as written (forms and docs/reference read it).
+VALUE_SOURCE_SCHEMA: dict[str, Any] = {
+    "description": "A value source: a text (static) or one of " + ", ".join(f"{{{k}: ...}}" for k in VALUE_SOURCE_KINDS),
+    "anyOf": [
+        {"type": ["string", "number", "boolean"]},
+        *[{"type": "object", "properties": {kind: {"type": ["string", "number"]}, "profile": {"type": "string"}},
+           "required": [kind], "additionalProperties": False} for kind in VALUE_SOURCE_KINDS],
+    ],
+}
+
 #: A settings field holding one value source (resolve it with ``context.value(source, doc)``).
-ValueSourceSetting = Annotated[str | dict[str, str], BeforeValidator(check_value_source)]
+ValueSourceSetting = Annotated[str | dict[str, str], BeforeValidator(check_value_source),
+                               WithJsonSchema(VALUE_SOURCE_SCHEMA)]
