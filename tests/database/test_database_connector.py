@@ -185,3 +185,20 @@ def test_more_documents_than_one_transaction_holds_each_get_their_own_result(tmp
     assert [r.document.seq for r in results if isinstance(r, Failed)] == [CHUNK + 4]
     assert _count(url) == count - 1
     assert all(r.properties["database.row_count"] == "1" for r in results if isinstance(r, Document))
+
+
+def test_a_commit_refused_by_a_deferred_constraint_fails_every_document_of_the_transaction(
+        postgres_database: str) -> None:
+    _sql(postgres_database, "CREATE TABLE visits (id SERIAL PRIMARY KEY, patient TEXT NOT NULL, note TEXT, "
+                            "CONSTRAINT one_visit UNIQUE (patient) DEFERRABLE INITIALLY DEFERRED)")
+    documents = [Document('{"patient": "P1"}'), Document('{"patient": "P1"}')]
+    for seq, doc in enumerate(documents, 1):
+        doc.seq = seq
+    session = connector.open(DatabaseConnection(url=postgres_database),
+                             DatabaseOperation(action="insert", table="visits"), MemoryContext())
+    results = list(session.execute(documents, "x"))
+    session.close()
+    assert [(r.document.seq, r.message.split(":")[0]) for r in results if isinstance(r, Failed)] == [
+        (1, "the database refused the transaction at commit"), (2, "the database refused the transaction at commit")]
+    assert "none of these 2 documents was stored" in results[0].message  # type: ignore[union-attr]
+    assert _count(postgres_database) == 0

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
-from ...errors import ConfigError, ConnectionFailed
+from ...errors import ConfigError, ConnectionFailed, ConnectorError
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._rows import RowError, as_json, columns_problem, prepared, rows_of
 from ._sql import UPSERT_DIALECTS, backend_name
@@ -86,11 +86,23 @@ class DatabaseWriteSession(OperationSession):
                     for doc, rows, many in parsed:
                         results.append(self._one(conn, table, doc, rows, many))
             except DBAPIError as exc:
-                if exc.connection_invalidated or not results:
-                    raise ConnectionFailed(f"the database connection was lost: {driver_message(exc, self.secrets)}",
-                                           field="url", fix="check the database server; run again") from None
-                raise
+                results = self._whole_chunk_failed(exc, parsed, len(results))
         yield from results
+
+    def _whole_chunk_failed(self, exc: DBAPIError, parsed: list[tuple[Document, list[dict[str, Any]], bool]],
+                            done: int) -> list[Document | Failed]:
+        """A failure of the chunk's transaction, not of one row: the connection dropped
+        (ConnectionFailed), the table could not be read (ConnectorError), or the COMMIT was
+        refused (a deferred constraint): then every document of the chunk fails, none stored."""
+        message = driver_message(exc, self.secrets)
+        if exc.connection_invalidated:
+            raise ConnectionFailed(f"the database connection was lost: {message}", field="url",
+                                   fix="check the database server; run again") from None
+        if done < len(parsed):
+            raise ConnectorError(f"table {self.op.table} could not be written: {message}", field="table",
+                                 fix="check the table and the database user's rights on it") from None
+        return [Failed(doc, f"the database refused the transaction at commit: {message} (none of these "
+                            f"{len(parsed)} documents was stored)") for doc, _, _ in parsed]
 
     def _one(self, conn: Connection, table: Table, doc: Document, rows: list[dict[str, Any]],
              many: bool) -> Document | Failed:
