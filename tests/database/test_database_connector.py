@@ -202,3 +202,27 @@ def test_a_commit_refused_by_a_deferred_constraint_fails_every_document_of_the_t
         (1, "the database refused the transaction at commit"), (2, "the database refused the transaction at commit")]
     assert "none of these 2 documents was stored" in results[0].message  # type: ignore[union-attr]
     assert _count(postgres_database) == 0
+
+
+INJECTIONS = ["Robert'); DROP TABLE patients;--", "' OR '1'='1", "1; DELETE FROM patients", "\\'; --",
+              "$$; DROP TABLE patients; $$", ":name", "%s", "?", "x /* comment */ --", "ünï'cödé\""]
+
+
+def test_injection_attempts_are_stored_and_compared_as_data(database) -> None:  # noqa: ANN001
+    database.create_patients()
+    url = database.url
+    connection = DatabaseConnection(url=url)
+    store = connector.open(connection, DatabaseOperation(action="insert", table="patients", returning=True),
+                           MemoryContext())
+    rows = [{"patient_id": f"I{n}", "name": text_} for n, text_ in enumerate(INJECTIONS)]
+    [stored] = list(store.execute([Document(json.dumps(rows))], "x"))
+    store.close()
+    assert isinstance(stored, Document) and [r["name"] for r in json.loads(stored.data)] == INJECTIONS
+    find = connector.open(connection, DatabaseOperation(
+        action="query", sql="SELECT patient_id FROM patients WHERE name = :name",
+        parameters={"name": {"document_property": "wanted"}}), MemoryContext())
+    found = [json.loads(d.data)["patient_id"] for d in find.execute(  # type: ignore[union-attr]
+        [Document(b"", {"wanted": text_}) for text_ in INJECTIONS], "q")]
+    find.close()
+    assert found == [f"I{n}" for n in range(len(INJECTIONS))]  # each matches itself only
+    assert database.rows("SELECT name FROM patients ORDER BY patient_id") == [(t,) for t in INJECTIONS]
