@@ -203,10 +203,8 @@ def test_execute_binds_per_document_and_reports_the_row_count(cli, workdir, data
         ("Ann", Decimal(0)), ("Ann", Decimal(0)), (INJECTIONS[0], Decimal(5))]
 
 
-def test_a_wrong_type_fails_that_document_only_on_postgresql(cli, workdir, postgres_database, write_files):
-    from conftest import Db  # noqa: PLC0415 - tests/database/conftest.py
-
-    database = Db("postgresql", postgres_database.replace("postgresql+psycopg://", "postgresql://"))
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite takes any type in any column
+def test_a_wrong_type_fails_that_document_only_on_postgresql(cli, workdir, database, write_files):
     database.create_patients()
     assert _import(cli, workdir, "components", CONNECTION.format(url=database.url),
                    INSERT.format(action="insert", extra=""), PROCESS).code == 0
