@@ -226,3 +226,17 @@ def test_injection_attempts_are_stored_and_compared_as_data(database) -> None:  
     find.close()
     assert found == [f"I{n}" for n in range(len(INJECTIONS))]  # each matches itself only
     assert database.rows("SELECT name FROM patients ORDER BY patient_id") == [(t,) for t in INJECTIONS]
+
+
+def test_an_error_met_while_reading_rows_fails_the_document_after_the_rows_read(postgres_database: str) -> None:
+    operation = DatabaseOperation(action="query", sql="SELECT 10 / (3000 - g) AS n FROM generate_series(1, 5000) g")
+    before = POOLS.in_use()
+    session = connector.open(DatabaseConnection(url=postgres_database), operation, MemoryContext())
+    session.operation_id = "divide"
+    results = list(session.execute([Document(b"")], "q"))
+    session.close()
+    session.close()  # a second close gives nothing back twice
+    assert POOLS.in_use() == before
+    assert sum(isinstance(r, Document) for r in results) <= 2999
+    assert isinstance(results[-1], Failed) and "operation divide: sql: the database refused the query: division by zero" \
+        in results[-1].message

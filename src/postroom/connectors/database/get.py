@@ -37,9 +37,12 @@ class StatementSession(OperationSession):
         self.secrets = [connection.password] if connection.password else []
         self.statement: TextClause = text(operation.sql or "")
         self.engine = POOLS.take(connection)
+        self._open = True
 
     def close(self) -> None:
-        POOLS.give_back(self.engine)
+        if self._open:
+            self._open = False
+            POOLS.give_back(self.engine)
 
     def _parameters(self, doc: Document) -> dict[str, str]:
         return {name: self.context.value(source, doc) for name, source in self.op.parameters.items()}
@@ -64,8 +67,12 @@ class StatementSession(OperationSession):
             if not result.returns_rows:
                 yield self._refused(doc, _NoRows())
                 return
-            for row in result.mappings():
-                yield Document(row_to_bytes(row))
+            try:
+                for row in result.mappings():
+                    yield Document(row_to_bytes(row))
+            except SQLAlchemyError as exc:  # met while fetching (a division by zero in row 5,000)
+                yield self._refused(doc, exc)
+
 
 class DatabaseQuerySession(StatementSession):
     side_effects = False

@@ -48,11 +48,14 @@ class DatabaseWriteSession(OperationSession):
                 f"which {', '.join(UPSERT_DIALECTS)} have", field="action",
                 fix="use action insert, or an execute with your database's own MERGE statement")
         self.engine = POOLS.take(connection)
+        self._open = True
         self._table: Table | None = None
         self._statements: dict[tuple[str, ...], Any] = {}
 
     def close(self) -> None:
-        POOLS.give_back(self.engine)
+        if self._open:
+            self._open = False
+            POOLS.give_back(self.engine)
 
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
         for start in range(0, len(documents), CHUNK):
