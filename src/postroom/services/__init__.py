@@ -2,10 +2,22 @@
 
 from ..runtime import InputFile, RunHooks, RunLimits, RunRequest
 from ._binding import Binder, Binding, process_binder, settings_resolver
+from ._component_edit import (
+    component_diff,
+    component_records,
+    component_secrets,
+    component_versions,
+    create_component,
+    delete_component,
+    masked_body,
+    references_to,
+    update_component,
+)
 from ._components import (
     ImportResult,
     collect_files,
     component_from_record,
+    component_yaml,
     export_components,
     get_record,
     import_paths,
@@ -19,11 +31,27 @@ from ._run import (
     retention_days,
     run_process,
 )
+from ._secret_admin import delete_secret, secret_list, secret_users, set_secret, test_connection
 from ._secrets import is_reference, resolve_references
 from ._views import ExecutionView, execution_list, execution_summary, execution_view, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "component_diff",
+    "component_records",
+    "component_secrets",
+    "component_versions",
+    "component_yaml",
+    "create_component",
+    "delete_component",
+    "masked_body",
+    "references_to",
+    "update_component",
+    "delete_secret",
+    "secret_list",
+    "secret_users",
+    "set_secret",
+    "test_connection",
     "ExecutionView",
     "execution_list",
     "execution_summary",
