@@ -8,6 +8,7 @@ import copy
 
 import pytest
 
+from postroom.services import export_components
 from postroom.web._auth import Role
 from support.apikit import MAIL_CONNECTION, MAIL_OPERATION, api_client
 
@@ -21,7 +22,7 @@ PROCESS = {"type": "process", "name": "Send one", "id": "send-one", "start": "st
 PASSWORD = "pw-Zq81-never-shown"
 
 
-def test_create_get_update_versions_diff_yaml(home, cli) -> None:  # noqa: ARG001 - cli: the export to compare
+def test_create_get_update_versions_diff_yaml(home, tmp_path) -> None:
     with api_client(home) as api:
         body = copy.deepcopy(MAIL_CONNECTION)
         body["settings"]["password"] = PASSWORD
@@ -55,11 +56,9 @@ def test_create_get_update_versions_diff_yaml(home, cli) -> None:  # noqa: ARG00
         assert api.get("/api/components/gmail-mail-connection?version=1").json()["body"]["settings"]["port"] == 2465
 
         yaml_text = api.get("/api/components/gmail-mail-connection/yaml").text
-    assert cli("export", "--out", "out").code == 0
-    exported = (home.parent / "work" / "out" / "Tutorials" / "Dr Smith" / "gmail-mail-connection.yaml")
-    if not exported.exists():
-        exported = next(home.parent.rglob("gmail-mail-connection.yaml"))
-    assert yaml_text == exported.read_text()
+        [exported] = export_components(api.repo, tmp_path)  # what postroom export runs
+    assert exported == tmp_path / "Tutorials" / "Dr Smith" / "gmail-mail-connection.yaml"
+    assert yaml_text == exported.read_text() and "port: 2587" in yaml_text
     assert PASSWORD not in "".join(api.seen)
 
 

@@ -2,6 +2,7 @@
 
 from ..runtime import InputFile, RunHooks, RunLimits, RunRequest
 from ._binding import Binder, Binding, process_binder, settings_resolver
+from ._catalog import component_schema, connector_catalog, shape_catalog
 from ._component_edit import (
     component_diff,
     component_records,
@@ -37,6 +38,9 @@ from ._views import ExecutionView, execution_list, execution_summary, execution_
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "component_schema",
+    "connector_catalog",
+    "shape_catalog",
     "component_diff",
     "component_records",
     "component_secrets",

@@ -25,6 +25,7 @@ from ._errors import install_error_handlers
 from ._json import jsonable as _jsonable
 from ._routes_components import components_router
 from ._routes_executions import executions_router
+from ._routes_schemas import schemas_router
 from ._routes_secrets import secrets_router
 
 __all__ = ["create_app"]
@@ -93,6 +94,6 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
 def _include_routes(app: FastAPI, repo: Repository) -> None:
     """The API's resources, one router each (the one error shape for all)."""
     install_error_handlers(app)
-    for router in (components_router(repo), secrets_router(repo), executions_router(repo)):
+    for router in (components_router(repo), secrets_router(repo), executions_router(repo), schemas_router()):
         app.include_router(router)
 
