@@ -24,7 +24,9 @@ from ._components import (
     import_paths,
     validate_settings,
 )
+from ._documents import shape_documents
 from ._listeners import RepositoryListenerServices, listener_runtime
+from ._progress import ExecutionEvents, live_state, recorded_state, shape_states
 from ._run import (
     RepositoryRecorder,
     purge_expired,
@@ -32,12 +34,21 @@ from ._run import (
     retention_days,
     run_process,
 )
+from ._run_service import RunService, write_inputs
 from ._secret_admin import delete_secret, secret_list, secret_users, set_secret, test_connection
 from ._secrets import is_reference, resolve_references
-from ._views import ExecutionView, execution_list, execution_summary, execution_view, pick
+from ._views import ExecutionView, execution_list, execution_summary, execution_view, executions_csv, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "shape_documents",
+    "ExecutionEvents",
+    "live_state",
+    "recorded_state",
+    "shape_states",
+    "RunService",
+    "write_inputs",
+    "executions_csv",
     "component_schema",
     "connector_catalog",
     "shape_catalog",

@@ -19,7 +19,7 @@ from .. import __version__ as _version
 from .._http_guard import host_allowed, local_names
 from ..repository import Repository
 from ..runtime import listener_report
-from ..services import list_watermarks
+from ..services import RunService, list_watermarks
 from ._auth import Role, require
 from ._errors import install_error_handlers
 from ._json import jsonable as _jsonable
@@ -94,6 +94,7 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
 def _include_routes(app: FastAPI, repo: Repository) -> None:
     """The API's resources, one router each (the one error shape for all)."""
     install_error_handlers(app)
-    for router in (components_router(repo), secrets_router(repo), executions_router(repo), schemas_router()):
+    app.state.runs = runs = RunService(repo)
+    for router in (components_router(repo), secrets_router(repo), executions_router(repo, runs), schemas_router()):
         app.include_router(router)
 
