@@ -24,6 +24,7 @@ from ._components import (
     import_paths,
     validate_settings,
 )
+from ._devmail_inbox import DevInbox
 from ._documents import shape_documents
 from ._listeners import RepositoryListenerServices, listener_runtime
 from ._progress import ExecutionEvents, live_state, recorded_state, shape_states
@@ -41,6 +42,7 @@ from ._views import ExecutionView, execution_list, execution_summary, execution_
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "DevInbox",
     "shape_documents",
     "ExecutionEvents",
     "live_state",

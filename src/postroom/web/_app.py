@@ -19,11 +19,12 @@ from .. import __version__ as _version
 from .._http_guard import host_allowed, local_names
 from ..repository import Repository
 from ..runtime import listener_report
-from ..services import RunService, list_watermarks
+from ..services import DevInbox, RunService, list_watermarks
 from ._auth import Role, require
 from ._errors import install_error_handlers
 from ._json import jsonable as _jsonable
 from ._routes_components import components_router
+from ._routes_devmail import devmail_router
 from ._routes_executions import executions_router
 from ._routes_schemas import schemas_router
 from ._routes_secrets import secrets_router
@@ -95,6 +96,7 @@ def _include_routes(app: FastAPI, repo: Repository) -> None:
     """The API's resources, one router each (the one error shape for all)."""
     install_error_handlers(app)
     app.state.runs = runs = RunService(repo)
-    for router in (components_router(repo), secrets_router(repo), executions_router(repo, runs), schemas_router()):
+    for router in (components_router(repo), secrets_router(repo), executions_router(repo, runs), schemas_router(),
+                   devmail_router(DevInbox())):
         app.include_router(router)
 
