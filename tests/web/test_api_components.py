@@ -72,6 +72,7 @@ def test_errors_name_the_field_like_import(home) -> None:
         fields = {e["field"]: e for e in answer.json()["errors"]}
         assert {"settings.port", "settings.hots"} <= set(fields)
         assert "use one of" in fields["settings.hots"]["fix"]
+        assert fields["settings.port"]["fix"] == "write a whole number, such as 587"
         process = copy.deepcopy(PROCESS)
         process["shapes"]["start"]["next"] = "nowhere"
         answer = api.post("/api/components", json={"body": process})

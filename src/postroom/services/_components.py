@@ -64,8 +64,7 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
                 continue  # ${env:...} / ${secret:...}: validated at run time, once resolved
             loc = ("settings",) + tuple(err["loc"])
             message = err["msg"].removeprefix("Value error, ")
-            fix = "remove it or check its spelling" if err["type"] == "extra_forbidden" else (
-                "add it" if err["type"] == "missing" else None)
+            fix = _TYPE_FIXES.get(err["type"])
             if err["type"] == "extra_forbidden":
                 known = ", ".join(model.model_fields)
                 fix = f"remove it or use one of: {known}"
@@ -74,6 +73,13 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
         if not problems:
             return None  # only references left to check: the run validates the resolved settings
         raise ValidationError(str(problems[0]), problems=problems) from None
+
+
+#: the fix of a setting's error by pydantic's error type (extra keys get the known names)
+_TYPE_FIXES = {"missing": "add it", "int_parsing": "write a whole number, such as 587",
+               "int_type": "write a whole number, such as 587", "bool_parsing": "write true or false",
+               "bool_type": "write true or false", "float_parsing": "write a number, such as 30",
+               "string_type": "write it as text (in quotes)", "literal_error": "use one of the values listed"}
 
 
 def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> ImportResult:
