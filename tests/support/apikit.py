@@ -61,11 +61,21 @@ class Api:
         return self.request("DELETE", url, **kw)
 
 
+def _first_user(repo: Repository) -> None:
+    """Once logins exist the API answers 503 until a user does (whoever the principal is): add one."""
+    has_users = getattr(repo, "has_users", None)
+    if has_users is not None and not has_users():
+        import postroom.services
+
+        postroom.services.add_user(repo, "tests-admin", "admin", "tests-admin-password")  # type: ignore[attr-defined,unused-ignore]
+
+
 @contextmanager
 def api_client(home: Any = None) -> Iterator[Api]:
     """An Api on the repository of ``home`` (default: POSTROOM_HOME)."""
     repo = open_repository(home=home)
     try:
+        _first_user(repo)
         with TestClient(create_app(repo), base_url="http://127.0.0.1") as client:
             yield Api(client, repo)
     finally:

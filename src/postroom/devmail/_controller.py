@@ -55,6 +55,9 @@ class DevMail:
     TLS: with ``tls=True`` a local CA and a ``localhost`` certificate are made (or
     reused) in ``cert_dir``, else ``data_dir/tls``, else a temporary folder removed at
     :meth:`stop`; :attr:`ca_file` is what clients should trust.
+
+    ``state_file``: where the listening ports are written once started (removed at
+    :meth:`stop`), so that ``postroom serve`` with the same POSTROOM_HOME finds this devmail.
     """
 
     def __init__(
@@ -104,7 +107,6 @@ class DevMail:
         )
         self.pop3_options = POP3Options(users=self.users, catch_all=self.catch_all, auth_require_tls=auth_require_tls)
         self.ready_timeout = ready_timeout
-        #: where the ports are written once listening (removed on stop): how serve finds this devmail
         self.state_file = Path(state_file) if state_file is not None else None
         self._owns_store = store is None
         self.store = store if store is not None else MailStore(self.data_dir)
