@@ -14,8 +14,6 @@ import pytest
 from postroom.web._auth import Role
 from support.apikit import Api, api_client
 
-pytestmark = pytest.mark.fast
-
 PROCESS: dict[str, Any] = {
     "type": "process", "name": "Still a patient", "id": "patients", "start": "start",
     "shapes": {
@@ -54,6 +52,7 @@ def _start(api: Api, mode: str = "test") -> str:
     return execution_id
 
 
+@pytest.mark.fast
 def test_run_streams_shape_events_to_the_end(home) -> None:
     with api_client(home) as api:
         assert api.post("/api/components", json={"body": PROCESS}).status_code == 201
@@ -89,6 +88,7 @@ def test_run_streams_shape_events_to_the_end(home) -> None:
         assert start_docs[0]["data"] == CSV_TEXT
 
 
+@pytest.mark.fast
 def test_reporting_filters_csv_and_rerun(home) -> None:
     with api_client(home) as api:
         api.post("/api/components", json={"body": PROCESS})
@@ -117,6 +117,7 @@ def test_reporting_filters_csv_and_rerun(home) -> None:
         assert any("resumed" in e["message"] for e in api.get(f"/api/executions/{first}/log").json())
 
 
+@pytest.mark.fast
 def test_bad_runs_and_roles(home) -> None:
     with api_client(home) as api:
         unknown = api.post("/api/processes/nope/run", json={})
@@ -128,3 +129,21 @@ def test_bad_runs_and_roles(home) -> None:
         api.as_role(Role.viewer)
         assert api.post("/api/processes/patients/run", json={}).status_code == 403
         assert api.get("/api/executions").status_code == 200
+
+
+def test_events_of_a_run_in_another_process_come_from_the_repository(cli, workdir, home) -> None:
+    (workdir / "p.json").write_text(json.dumps(PROCESS))
+    (workdir / "patients.csv").write_text(CSV_TEXT)
+    assert cli("import", "p.json").code == 0
+    ran = cli("run", "patients", "--input", "patients.csv", "--json")
+    assert ran.code == 0 or ran.code == 1, ran
+    execution_id = ran.json()["id"]
+    with api_client(home) as api:
+        events = _events(api, execution_id)
+        detail = api.get(f"/api/executions/{execution_id}").json()
+    shapes = {d["shape"]: (d["status"], d["documents_in"], d["documents_failed"]) for k, d in events if k == "shape"}
+    assert shapes == {"start": ("passed", 1, 0), "split": ("passed", 1, 0), "decide": ("passed", 3, 0),
+                      "yes": ("passed", 2, 0), "no": ("failed", 1, 1)}
+    assert events[-1] == ("execution", {"status": "complete_with_errors", "documents_in": 1, "documents_out": 2,
+                                        "documents_failed": 1})
+    assert detail["trigger"] == "manual" and detail["shapes"]["decide"]["documents_out"] == 3

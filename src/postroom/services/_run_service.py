@@ -117,4 +117,4 @@ class RunService:
         """Ask every running execution to stop after what is in flight, and wait for them."""
         for hooks in list(self._running.values()):
             hooks.stop.request("postroom serve is stopping", 1)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__ as _version
 from .._http_guard import host_allowed, local_names
@@ -96,7 +98,20 @@ def _include_routes(app: FastAPI, repo: Repository) -> None:
     """The API's resources, one router each (the one error shape for all)."""
     install_error_handlers(app)
     app.state.runs = runs = RunService(repo)
+    _stop_runs_on_shutdown(app, runs)
     for router in (components_router(repo), secrets_router(repo), executions_router(repo, runs), schemas_router(),
                    devmail_router(DevInbox())):
         app.include_router(router)
 
+
+def _stop_runs_on_shutdown(app: FastAPI, runs: RunService) -> None:
+    """When the server stops, runs still going stop after what is in flight (and are waited for)."""
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with previous(application) as state:
+            yield state
+        await run_in_threadpool(runs.shutdown)
+
+    app.router.lifespan_context = lifespan
