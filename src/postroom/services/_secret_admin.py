@@ -51,7 +51,7 @@ def set_secret(repo: Repository, name: str, value: Any) -> None:
 def delete_secret(repo: Repository, name: str) -> None:
     """Refused (Conflict) while a component references it."""
     if name not in {n for n, _ in repo.list_secrets()}:
-        raise NotFound(f"no secret {name!r}", fix="see the list of secrets")
+        raise NotFound(f"no secret named {name!r}", fix="see: postroom secrets list")
     users = secret_users(repo).get(name, [])
     if users:
         raise Conflict(f"secret {name!r} is used by {', '.join(users)}", field="name",
