@@ -44,6 +44,8 @@ def test_create_get_update_versions_diff_yaml(home, tmp_path) -> None:
         assert updated.status_code == 200, updated.text
         assert updated.json()["version"] == 2 and updated.json()["secrets"]["password"] == "set"
         assert updated.json()["body"]["settings"]["password"].startswith("${secret:")
+        retyped = api.put("/api/components/gmail-mail-connection", json={"body": {**changed, "type": "operation"}})
+        assert retyped.status_code == 422 and retyped.json()["errors"][0]["field"] == "type"
         stale = api.put("/api/components/gmail-mail-connection", json={"body": changed, "base_version": 1})
         assert stale.status_code == 409 and "latest is version 2" in stale.json()["detail"]
 

@@ -120,8 +120,9 @@ def test_reporting_filters_csv_and_rerun(home) -> None:
 @pytest.mark.fast
 def test_bad_runs_and_roles(home) -> None:
     with api_client(home) as api:
-        unknown = api.post("/api/processes/nope/run", json={})
+        unknown = api.post("/api/processes/nope/run", json={"inputs": [{"name": "a.csv", "text": "x"}]})
         assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+        assert not list((home / "files" / "inputs").iterdir())  # refused: its input is not kept
         api.post("/api/components", json={"body": PROCESS})
         bad_mode = api.post("/api/processes/patients/run", json={"mode": "fast"})
         assert bad_mode.status_code == 422 and bad_mode.json()["errors"][0]["field"] == "mode"

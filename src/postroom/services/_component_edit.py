@@ -151,6 +151,10 @@ def update_component(repo: Repository, component_id: str, body: Any, base_versio
                        f"version {latest.version}", field="base_version",
                        fix="reload it, apply your change again and save")
     if isinstance(body, dict):
+        if body.get("type") != latest.type:
+            raise ValidationError("a component keeps its type", problems=[ConfigError(
+                f"component {component_id!r} is a {latest.type}, not a {body.get('type')}", field="type",
+                fix=f"send type {latest.type!r}; for another type, create a new component")])
         if body.get("id") not in (None, "", component_id):
             raise ValidationError("the body's id differs from the component's", problems=[ConfigError(
                 f"the id {body.get('id')!r} is not {component_id!r}", field="id",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -66,9 +67,15 @@ class RunService:
               inputs: list[dict[str, Any]] | None = None) -> str:
         """Check, record and start a run (trigger ``api``); its execution id."""
         files = self.files or data_home() / "files"
-        request = RunRequest(process_id=process_id, mode=mode, environment=environment,  # type: ignore[arg-type]
-                             trigger="api", inputs=write_inputs(files, inputs or []))
-        return self._begin(request, None)
+        written = write_inputs(files, inputs or [])
+        try:
+            request = RunRequest(process_id=process_id, mode=mode, environment=environment,  # type: ignore[arg-type]
+                                 trigger="api", inputs=written)
+            return self._begin(request, None)
+        except BaseException:
+            if written:  # refused before it ran: its inputs are nobody's
+                shutil.rmtree(Path(written[0].path).parent, ignore_errors=True)
+            raise
 
     def rerun(self, execution_id: str) -> str:
         """Run an execution's failed documents again: the execution is resumed on the inputs it
