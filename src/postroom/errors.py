@@ -25,6 +25,7 @@ __all__ = [
     "ValidationError",
     "SecretMissing",
     "NotFound",
+    "Conflict",
     "ConnectorError",
     "ConnectionFailed",
     "AuthenticationFailed",
@@ -113,6 +114,15 @@ class SecretMissing(ConfigError):
 
 class NotFound(ConfigError):
     """A component, execution or secret that does not exist."""
+
+
+class Conflict(ConfigError):
+    """A change refused by the state it would change: an id already taken, a stale version,
+    a component or secret still in use (``used_by`` lists the users)."""
+
+    def __init__(self, message: str, *, used_by: Sequence[dict[str, Any]] = (), **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.used_by: list[dict[str, Any]] = list(used_by)
 
 
 class ConnectorError(PostroomError):

@@ -36,7 +36,9 @@ def test_public_api_is_pinned():
             "RecipientDecision",
             "SERVE_DEFAULT_USERS",
             "StoredMessage",
+            "default_state_file",
             "ensure_certificates",
+            "read_state",
             "serve",
         ]
     )

@@ -113,7 +113,7 @@ def test_dropped_files_are_processed_once_and_health_is_visible(setup, cli, work
     assert all(e["trigger"] == "listener" and e["listener"] == "copy-dropped" for e in api_executions)
     detail = server.get(f"/api/executions/{row['last_execution_id']}")
     assert detail["status"] == "complete" and isinstance(detail["log"], list) and detail["errors"] == []
-    components = {c["id"]: c for c in server.get("/api/components")}
+    components = {c["id"]: c for c in server.get("/api/components?body=true")}
     assert components["copy-dropped"]["body"]["shapes"]["start"]["mode"] == "listener"
     password = components["clinic-mail"]["body"]["settings"]["password"]
     assert password.startswith("${secret:"), password

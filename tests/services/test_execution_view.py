@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
-from postroom.repository import open_repository
-from postroom.web import create_app
+from support.apikit import api_client
 
 PROCESS = """\
 type: process
@@ -21,10 +18,6 @@ shapes:
 """
 
 
-def _endpoint(app: Any, path: str) -> Any:
-    (route,) = [r for r in app.routes if getattr(r, "path", None) == path]
-    return route.endpoint
-
 
 def test_cli_and_api_render_the_one_view(cli, workdir: Path, home: Path) -> None:  # noqa: ANN001
     (workdir / "p.yaml").write_text(PROCESS)
@@ -35,13 +28,9 @@ def test_cli_and_api_render_the_one_view(cli, workdir: Path, home: Path) -> None
     execution_id = ran.json()["id"]
     shown = cli("executions", "show", execution_id, "--json", "--documents").json()
     listed = cli("executions", "list", "--json").json()
-    repo = open_repository(home=home)
-    try:
-        app = create_app(repo)
-        api = json.loads(json.dumps(_endpoint(app, "/api/executions/{execution_id}")(execution_id, True)))
-        api_list = json.loads(json.dumps(_endpoint(app, "/api/executions")(None, None, 50)))
-    finally:
-        repo.close()
+    with api_client(home) as client:
+        api = client.get(f"/api/executions/{execution_id}?documents=true").json()
+        api_list = client.get("/api/executions").json()
     # each keeps its own fields: the CLI the lease, the API the trigger and the error times
     assert {"lease_host", "lease_pid", "heartbeat_at"} <= set(shown) and "trigger" not in shown
     assert api["trigger"] == "manual" and "lease_pid" not in api

@@ -108,11 +108,10 @@ def show_cmd(
 @command
 def delete_cmd(component_id: str = typer.Argument(..., metavar="ID"),
                as_json: bool = typer.Option(False, "--json")) -> None:
-    """Delete a component and its versions."""
-    from ..errors import NotFound
+    """Delete a component and its versions; refused while another component uses it."""
+    from ..services import delete_component
 
-    if not repo().delete_component(component_id):
-        raise NotFound(f"no component with id {component_id!r}", fix="see: postroom components list")
+    delete_component(repo(), component_id)
     if as_json:
         emit_json({"deleted": component_id})
     else:

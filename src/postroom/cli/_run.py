@@ -281,17 +281,9 @@ def purge_cmd(days: int | None = typer.Option(None, "--older-than-days", min=1,
 def test_cmd(connection_id: str = typer.Argument(..., metavar="ID"),
              as_json: bool = typer.Option(False, "--json")) -> None:
     """Log in to the server and report what it offers. Exit 3 when it cannot."""
-    from ..connectors import get_connector
-    from ..errors import ConfigError
-    from ..services import component_from_record, get_record, settings_resolver
+    from ..services import test_connection
 
-    r = repo()
-    record = get_record(r, connection_id)
-    if record.type != "connection":
-        raise ConfigError(f"{connection_id!r} is a {record.type}, not a connection")
-    component = component_from_record(record)
-    settings = settings_resolver(r, {record.id: record})(component)
-    report = get_connector(component.connector).test(settings)  # type: ignore[attr-defined]
+    report = test_connection(repo(), connection_id)
     if as_json:
         emit_json({"connection": connection_id, "ok": report.ok, "facts": dict(report.facts),
                    "message": report.message})

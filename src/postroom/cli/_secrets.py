@@ -53,11 +53,10 @@ def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
 @secrets_app.command("delete")
 @command
 def delete_cmd(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Delete a secret."""
-    from ..errors import NotFound
+    """Delete a secret; refused while a component references it."""
+    from ..services import delete_secret
 
-    if not repo().delete_secret(name):
-        raise NotFound(f"no secret named {name!r}", fix="see: postroom secrets list")
+    delete_secret(repo(), name)
     if as_json:
         emit_json({"deleted": name})
     else:

@@ -19,6 +19,8 @@ __all__ = [
     "SERVE_DEFAULT_USERS",
     "StoredMessage",
     "ensure_certificates",
+    "read_state",
+    "default_state_file",
     "serve",
 ]
 
@@ -31,10 +33,13 @@ _WHERE = {
     "MailStore": "._store",
     "RecipientDecision": "._store",
     "StoredMessage": "._store",
+    "read_state": "._state",
+    "default_state_file": "._state",
 }
 
 if TYPE_CHECKING:
     from ._controller import SERVE_DEFAULT_USERS, DevMail, serve
+    from ._state import default_state_file, read_state
     from ._store import MailStore, RecipientDecision, StoredMessage
     from ._tls import CertificateFiles, ensure_certificates
 

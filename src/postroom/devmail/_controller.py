@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from ._net import connect_host, url_host
 from ._pop3 import POP3Options, POP3Server
 from ._smtp import DEFAULT_DEFER_REPLY, DEFAULT_REJECT_REPLY, RecipientPolicy, SMTPOptions, SMTPServer
+from ._state import PORTS, default_state_file, remove_state, write_state
 from ._store import MailStore, RecipientDecision, StoredMessage
 from ._tls import CertificateFiles, client_context, ensure_certificates, server_context
 
@@ -54,6 +55,9 @@ class DevMail:
     TLS: with ``tls=True`` a local CA and a ``localhost`` certificate are made (or
     reused) in ``cert_dir``, else ``data_dir/tls``, else a temporary folder removed at
     :meth:`stop`; :attr:`ca_file` is what clients should trust.
+
+    ``state_file``: where the listening ports are written once started (removed at
+    :meth:`stop`), so that ``postroom serve`` with the same POSTROOM_HOME finds this devmail.
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class DevMail:
         hostname: str = "localhost",
         store: MailStore | None = None,
         ready_timeout: float = 10.0,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         _check_tls_options(tls, smtps_port, pop3s_port, require_starttls)
         self.users: dict[str, str] = dict(users or {})
@@ -102,6 +107,7 @@ class DevMail:
         )
         self.pop3_options = POP3Options(users=self.users, catch_all=self.catch_all, auth_require_tls=auth_require_tls)
         self.ready_timeout = ready_timeout
+        self.state_file = Path(state_file) if state_file is not None else None
         self._owns_store = store is None
         self.store = store if store is not None else MailStore(self.data_dir)
         self.certificates: CertificateFiles | None = None
@@ -131,6 +137,9 @@ class DevMail:
                 return self
             try:
                 self._start()
+                if self.state_file is not None:
+                    write_state(self.state_file, self.host, {name: getattr(self, name) for name in PORTS},
+                                str(self.ca_file) if self.ca_file else None)
             except BaseException:
                 self.stop()
                 raise
@@ -200,6 +209,8 @@ class DevMail:
     def stop(self) -> None:
         """Stop every listener and join its thread; idempotent."""
         with self._lock:
+            if self.state_file is not None and self._servers:
+                remove_state(self.state_file)
             errors: list[BaseException] = []
             for server in reversed(self._servers):
                 try:
@@ -358,6 +369,7 @@ def serve(
         data_dir=data_dir,
         cert_dir=cert_dir,
         tls=tls,
+        state_file=options.pop("state_file", default_state_file()),
         **options,
     )
     with _stop_on_signals(stop), devmail:

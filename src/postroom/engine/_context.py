@@ -145,6 +145,8 @@ class ExecutionContext:
     connector_failures: int = 0
     #: per connector shape (not the start): documents it completed and failed
     connector_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: per shape entered: [documents in, documents out, documents failed] (live progress)
+    shape_counts: dict[str, list[int]] = field(default_factory=dict)
     return_requested: bool = False
     skipped_by_return: int = 0
     persist_names: set[str] = field(default_factory=set)
@@ -212,6 +214,18 @@ class ExecutionContext:
                 seen[seq] = 1
                 self.documents_out += 1
 
+    def shape_entered(self, shape_id: str, count: int) -> None:
+        """``count`` documents entered a shape; its first batch is reported at once."""
+        counts = self.shape_counts.get(shape_id)
+        if counts is None:
+            counts = self.shape_counts[shape_id] = [0, 0, 0]
+            self._last_progress = 0.0  # a shape reached: tell the watchers now
+        counts[0] += count
+
+    def shape_left(self, shape_id: str, count: int) -> None:
+        """``count`` documents left a shape by one of its outlets."""
+        self.shape_counts.setdefault(shape_id, [0, 0, 0])[1] += count
+
     # -- records ---------------------------------------------------------------------
     def log_line(self, level: str, message: str, shape: str | None = None) -> None:
         self.recorder.log(level, message, shape)
@@ -264,6 +278,7 @@ class ExecutionContext:
     def fail(self, doc: Document, shape_id: str, message: str, *, process_error: bool = False,
              connector_error: bool = False) -> None:
         """A document failed: to its Try/Catch when inside one, else into the record."""
+        self.shape_counts.setdefault(shape_id, [0, 0, 0])[2] += 1
         origin = doc.origin
         if isinstance(origin, Catch) and (not process_error or origin.scope.trigger == "all_errors"):
             origin.scope.failed.append((origin.original, message))

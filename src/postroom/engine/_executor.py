@@ -82,6 +82,7 @@ class Executor:
             for doc in batch:
                 if doc.seq < 0:
                     doc.seq = ctx.next_seq()
+            ctx.shape_entered(shape_id, len(batch))
             if ctx.test_mode:
                 ctx.record_entry(shape_id, batch)
             yield batch
@@ -121,8 +122,8 @@ class Executor:
         runner = self.runner(shape_id)
         outlets = model.outlets()
         if not outlets:
-            for _ in runner.run(batches):
-                pass
+            for _, docs in runner.run(batches):
+                self.ctx.shape_left(shape_id, len(docs))
             return
         primary_name, primary_target = outlets[0]
         spools: dict[str, Spool] = {}
@@ -131,6 +132,7 @@ class Executor:
             for outlet, docs in runner.run(batches):
                 if not docs:
                     continue
+                self.ctx.shape_left(shape_id, len(docs))
                 if outlet == primary_name:
                     yield docs
                 else:
@@ -168,6 +170,7 @@ class Executor:
                     inside = doc.copy()
                     inside.origin = Catch(scope, doc)
                     out.append(inside)
+                self.ctx.shape_left(shape_id, len(out))
                 yield out
 
         self.follow(model.try_, tagged(batches))

@@ -150,11 +150,22 @@ class ProcessPropertySet(Component):
     properties: list[ProcessPropertyDef] = Field(default_factory=list)
 
 
+class LayoutPoint(BaseModel):
+    """Where a shape sits on the canvas."""
+
+    model_config = ConfigDict(extra="forbid")
+    x: float
+    y: float
+
+
 class Process(Component):
     type: Literal["process"]
     start: str = Field("start", description="Id of the start shape.")
     profile: str | None = Field(None, description="Default profile for profile_element values.")
     shapes: dict[str, Shape]
+    layout: dict[str, LayoutPoint] | None = Field(
+        None, description="The canvas position of each shape, by shape id (kept by the web builder; "
+                          "the engine ignores it).")
 
     @field_validator("shapes", mode="before")
     @classmethod
@@ -286,6 +297,12 @@ def check_process_graph(process: Process, loaded: Loaded | None = None) -> None:
         problems.append(ConfigError(
             f"shape {process.start!r} named by start is a {process.shapes[process.start].type} shape",
             file=file, field="start", fix="point start at a shape of type start"))
+    for key in process.layout or {}:
+        if key not in process.shapes:
+            problems.append(ConfigError(
+                f"layout names {key!r}, which is not a shape of this process", file=file,
+                line=loaded.line_of(("layout", key)) if loaded else None, field=f"layout.{key}",
+                fix="remove it from layout, or use a shape id: " + ", ".join(sorted(process.shapes))))
     for shape_id, shape in process.shapes.items():
         for outlet, target in shape.outlets():
             if target is None:

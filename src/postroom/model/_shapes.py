@@ -273,6 +273,7 @@ class ExceptionShape(_TextShape):
 
 
 class TryCatchShape(ShapeBase):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, title="Try/Catch")
     type: Literal["try_catch"]
     retry_count: int = Field(0, ge=0, le=5)
     failure_trigger: Literal["document_errors", "all_errors"] = "document_errors"

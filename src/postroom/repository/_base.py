@@ -86,8 +86,9 @@ class Repository(ABC):
 
     @abstractmethod
     def list_executions(self, process_id: str | None = None, status: str | None = None,
-                        limit: int = 50) -> list[ExecutionRecord]:
-        """Newest first."""
+                        limit: int = 50, since: datetime | None = None,
+                        until: datetime | None = None) -> list[ExecutionRecord]:
+        """Newest first; ``since``/``until`` bound the start time (inclusive)."""
 
     @abstractmethod
     def add_logs(self, execution_id: str, entries: Iterable[LogEntry]) -> None: ...

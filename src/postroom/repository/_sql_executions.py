@@ -106,13 +106,19 @@ class ExecutionStore(SqlCore):
         return self._execution(row) if row is not None else None
 
     def list_executions(self, process_id: str | None = None, status: str | None = None,
-                        limit: int = 50) -> list[ExecutionRecord]:
-        """Newest first (by start time, then id); ``limit`` <= 0 means no limit."""
+                        limit: int = 50, since: datetime | None = None,
+                        until: datetime | None = None) -> list[ExecutionRecord]:
+        """Newest first (by start time, then id); ``limit`` <= 0 means no limit; ``since`` and
+        ``until`` bound the start time (inclusive)."""
         stmt = select(executions).order_by(executions.c.started_at.desc(), executions.c.id.desc())
         if process_id is not None:
             stmt = stmt.where(executions.c.process_id == process_id)
         if status is not None:
             stmt = stmt.where(executions.c.status == status)
+        if since is not None:
+            stmt = stmt.where(executions.c.started_at >= since)
+        if until is not None:
+            stmt = stmt.where(executions.c.started_at <= until)
         if limit and limit > 0:
             stmt = stmt.limit(limit)
         with self._read() as conn:

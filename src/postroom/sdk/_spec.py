@@ -41,10 +41,15 @@ def setting(
     secret: bool = False,
     show_if: dict[str, Any] | None = None,
     examples: list[Any] | None = None,
+    enum_titles: tuple[str, ...] | None = None,
     **kw: Any,
 ) -> Any:
-    """A settings field with the metadata forms, docs and the CLI read."""
+    """A settings field with the metadata forms, docs and the CLI read. ``enum_titles``: the
+    label of each value of a Literal field, in the order of its values (the JSON Schema's
+    ``x-enumNames``, which the browser's forms show)."""
     extra: dict[str, Any] = {}
+    if enum_titles:
+        extra["x-enumNames"] = list(enum_titles)
     if group:
         extra["group"] = group
     if secret:

@@ -2,15 +2,30 @@
 
 from ..runtime import InputFile, RunHooks, RunLimits, RunRequest
 from ._binding import Binder, Binding, process_binder, settings_resolver
+from ._catalog import component_schema, connector_catalog, shape_catalog
+from ._component_edit import (
+    component_diff,
+    component_records,
+    component_secrets,
+    component_versions,
+    create_component,
+    delete_component,
+    masked_body,
+    references_to,
+    update_component,
+)
 from ._components import (
     ImportResult,
     collect_files,
     component_from_record,
+    component_yaml,
     export_components,
     get_record,
     import_paths,
     validate_settings,
 )
+from ._devmail_inbox import DevInbox
+from ._documents import shape_documents
 from ._listeners import RepositoryListenerServices, listener_runtime
 from ._logins import (
     ROLES,
@@ -26,6 +41,7 @@ from ._logins import (
     revoke_api_token,
     verify_password,
 )
+from ._progress import ExecutionEvents, live_state, recorded_state, shape_states
 from ._run import (
     RepositoryRecorder,
     purge_expired,
@@ -33,8 +49,10 @@ from ._run import (
     retention_days,
     run_process,
 )
+from ._run_service import RunService, write_inputs
+from ._secret_admin import delete_secret, secret_list, secret_users, set_secret, test_connection
 from ._secrets import is_reference, resolve_references
-from ._views import ExecutionView, execution_list, execution_summary, execution_view, pick
+from ._views import ExecutionView, execution_list, execution_summary, execution_view, executions_csv, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
@@ -50,6 +68,33 @@ __all__ = [
     "hash_password",
     "revoke_api_token",
     "verify_password",
+    "DevInbox",
+    "shape_documents",
+    "ExecutionEvents",
+    "live_state",
+    "recorded_state",
+    "shape_states",
+    "RunService",
+    "write_inputs",
+    "executions_csv",
+    "component_schema",
+    "connector_catalog",
+    "shape_catalog",
+    "component_diff",
+    "component_records",
+    "component_secrets",
+    "component_versions",
+    "component_yaml",
+    "create_component",
+    "delete_component",
+    "masked_body",
+    "references_to",
+    "update_component",
+    "delete_secret",
+    "secret_list",
+    "secret_users",
+    "set_secret",
+    "test_connection",
     "ExecutionView",
     "execution_list",
     "execution_summary",

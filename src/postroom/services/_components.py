@@ -20,7 +20,7 @@ from ._import_checks import import_warnings
 from ._secrets import REFERENCE, is_reference, secret_name_for
 
 __all__ = ["ImportResult", "import_paths", "export_components", "component_from_record", "validate_settings",
-           "collect_files"]
+           "collect_files", "check_loaded", "store_checked", "component_yaml"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -64,8 +64,7 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
                 continue  # ${env:...} / ${secret:...}: validated at run time, once resolved
             loc = ("settings",) + tuple(err["loc"])
             message = err["msg"].removeprefix("Value error, ")
-            fix = "remove it or check its spelling" if err["type"] == "extra_forbidden" else (
-                "add it" if err["type"] == "missing" else None)
+            fix = _TYPE_FIXES.get(err["type"])
             if err["type"] == "extra_forbidden":
                 known = ", ".join(model.model_fields)
                 fix = f"remove it or use one of: {known}"
@@ -74,6 +73,13 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
         if not problems:
             return None  # only references left to check: the run validates the resolved settings
         raise ValidationError(str(problems[0]), problems=problems) from None
+
+
+#: the fix of a setting's error by pydantic's error type (extra keys get the known names)
+_TYPE_FIXES = {"missing": "add it", "int_parsing": "write a whole number, such as 587",
+               "int_type": "write a whole number, such as 587", "bool_parsing": "write true or false",
+               "bool_type": "write true or false", "float_parsing": "write a number, such as 30",
+               "string_type": "write it as text (in quotes)", "literal_error": "use one of the values listed"}
 
 
 def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> ImportResult:
@@ -118,17 +124,26 @@ def _parse_files(files: list[Path], named: set[str],
                 warnings.append(f"{path}: no components in this file (empty or only comments); skipped")
             continue
         for loaded in documents:
-            try:
-                component = parse_component(loaded)
-                if component.type in ("connection", "operation"):
-                    validate_settings(component, loaded)
-                problems.extend(refused_scripts(component, loaded))
+            component, found = check_loaded(loaded)
+            problems.extend(found)
+            if component is not None:
                 parsed.append((component, loaded))
-            except ValidationError as exc:
-                problems.extend(exc.problems or [exc])
-            except ConfigError as exc:
-                problems.append(exc)
     return parsed, problems
+
+
+def check_loaded(loaded: Loaded) -> tuple[Component | None, list[PostroomError]]:
+    """One component as import checks it (the CLI's files and the API's bodies alike): the
+    component, or None and every problem found."""
+    try:
+        component = parse_component(loaded)
+        if component.type in ("connection", "operation"):
+            validate_settings(component, loaded)
+        refused = refused_scripts(component, loaded)
+    except ValidationError as exc:
+        return None, list(exc.problems or [exc])
+    except ConfigError as exc:
+        return None, [exc]
+    return (None if refused else component), list(refused)
 
 
 def _check_unique_ids(parsed: list[tuple[Component, Loaded]], problems: list[PostroomError]) -> None:
@@ -141,7 +156,14 @@ def _check_unique_ids(parsed: list[tuple[Component, Loaded]], problems: list[Pos
         seen[component.id] = loaded.file
 
 
-def _store(repo: Repository, parsed: list[tuple[Component, Loaded]], result: ImportResult) -> None:
+def store_checked(repo: Repository, parsed: list[tuple[Component, Loaded]], result: ImportResult,
+                  from_files: bool = True) -> None:
+    """Store components :func:`check_loaded` accepted (``from_files``: remember each one's file)."""
+    _store(repo, parsed, result, from_files)
+
+
+def _store(repo: Repository, parsed: list[tuple[Component, Loaded]], result: ImportResult,
+           from_files: bool = True) -> None:
     """Literal secrets into the secret store (replaced by references), then the components."""
     secrets_to_store: list[tuple[str, str]] = []
     records = []
@@ -157,7 +179,8 @@ def _store(repo: Repository, parsed: list[tuple[Component, Loaded]], result: Imp
                     secrets_to_store.append((secret, value))
                     body["settings"][name] = f"${{secret:{secret}}}"
         records.append(ComponentRecord(id=component.id, type=component.type, name=component.name, body=body,
-                                       folder=component.folder, source_file=os.path.abspath(loaded.file)))
+                                       folder=component.folder,
+                                       source_file=os.path.abspath(loaded.file) if from_files else None))
     for name, value in secrets_to_store:
         repo.set_secret(name, value)
     result.saved = repo.save_components(records)
@@ -195,13 +218,18 @@ def export_components(repo: Repository, out: str | os.PathLike[str]) -> list[Pat
         path = base.joinpath(*_folder_parts(record.folder), f"{record.id}.yaml")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(dump(record.body), encoding="utf-8")
+            path.write_text(component_yaml(record), encoding="utf-8")
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise ConfigError(f"cannot write {path}: {reason}", component=record.id,
                               fix="choose another --out folder, or move the component to another folder") from None
         written.append(path)
     return written
+
+
+def component_yaml(record: ComponentRecord) -> str:
+    """A component's YAML as ``postroom export`` writes it (secrets stay references)."""
+    return dump(record.body)
 
 
 def _folder_parts(folder: str) -> list[str]:

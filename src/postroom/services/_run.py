@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,8 @@ from ._components import component_from_record, get_record
 from ._inputs import check_inputs, fingerprint, input_documents, verify_inputs
 from ._lease import ExecutionLease, refuse_live_lease
 
-__all__ = ["RunHooks", "RunRequest", "run_process", "resume_execution", "RepositoryRecorder", "settings_resolver",
+__all__ = ["RunHooks", "RunRequest", "run_process", "resume_execution", "resume_request", "begin_run", "finish_run",
+           "StartedRun", "RepositoryRecorder", "settings_resolver",
            "purge_expired", "retention_days"]
 
 
@@ -154,6 +156,27 @@ def _run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_id: s
         ExecutionRecord, ExecutionResult]:
     """A run, or with ``execution_id`` a resume of that execution: its lease is taken over,
     refused while alive."""
+    return finish_run(begin_run(repo, request, hooks, execution_id))
+
+
+@dataclass
+class StartedRun:
+    """A run checked and recorded (its execution row exists), not executed yet."""
+
+    repo: Repository
+    request: RunRequest
+    hooks: RunHooks
+    execution_id: str
+    process: Process
+    version: int
+    binder: Binder
+    lease: ExecutionLease
+    resumed: bool
+
+
+def begin_run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_id: str | None) -> StartedRun:
+    """Everything a run checks before any document moves, then the execution row (or, with
+    ``execution_id``, the lease of the execution to resume): errors here are the caller's."""
     record = get_record(repo, request.process_id, request.process_version)
     if record.type != "process":
         raise ConfigError(f"{request.process_id!r} is a {record.type}, not a process", fix="name a process id")
@@ -178,15 +201,21 @@ def _run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_id: s
             id=execution_id, process_id=process.id, process_version=record.version, process_name=process.name,
             status="running", mode=request.record_mode, started_at=datetime.now(UTC), node=lease.host,
             lease_host=lease.host, lease_pid=lease.pid, heartbeat_at=datetime.now(UTC), request=stored.to_json()))
+    return StartedRun(repo, request, hooks, execution_id, process, record.version, binder, lease, resumed)
+
+
+def finish_run(run: StartedRun) -> tuple[ExecutionRecord, ExecutionResult]:
+    """Execute a begun run and record how it ended."""
+    repo, lease = run.repo, run.lease
     lease.start()
     try:
-        ctx = _context(repo, process, record.version, execution_id, request, hooks, binder)
-        if resumed:
+        ctx = _context(repo, run.process, run.version, run.execution_id, run.request, run.hooks, run.binder)
+        if run.resumed:
             ctx.log_line("info", "execution resumed: letters already accepted by the server are skipped")
-        result = _execute(repo, ctx, request, hooks, lease)
+        result = _execute(repo, ctx, run.request, run.hooks, lease)
     finally:
         lease.stop()
-    return repo.get_execution(execution_id), result  # type: ignore[return-value]
+    return repo.get_execution(run.execution_id), result  # type: ignore[return-value]
 
 
 def _context(repo: Repository, process: Process, version: int, execution_id: str, request: RunRequest,
@@ -235,8 +264,17 @@ def _execute(repo: Repository, ctx: ExecutionContext, request: RunRequest, hooks
         ctx.execution_id, status=result.status, ended_at=datetime.now(UTC), documents_in=result.documents_in,
         documents_out=result.documents_out, documents_failed=result.documents_failed,
         error=str(result.error) if result.error else None, truncated=ctx.truncated,
-        connector_counts=ctx.connector_counts)
+        connector_counts=ctx.connector_counts, request=_with_shape_counts(repo, ctx))
     return result
+
+
+def _with_shape_counts(repo: Repository, ctx: ExecutionContext) -> dict[str, Any]:
+    """The execution's stored request with what each shape did (``shape_counts``: shape ->
+    [in, out, failed]), which the API's execution detail and progress read after the run."""
+    record = repo.get_execution(ctx.execution_id)
+    request = dict(record.request or {}) if record is not None else {}
+    request["shape_counts"] = {shape: list(counts) for shape, counts in ctx.shape_counts.items()}
+    return request
 
 
 def retention_days() -> int:
@@ -266,6 +304,12 @@ def resume_execution(repo: Repository, execution_id: str, hooks: RunHooks | None
     send journal makes every side effect already done a no-op, and a repeat reuses its
     Message-ID. Refused (exit 2) while another process runs it, and when an input it ran on
     is gone or changed."""
+    return _run(repo, resume_request(repo, execution_id), hooks or RunHooks(), execution_id)
+
+
+def resume_request(repo: Repository, execution_id: str) -> RunRequest:
+    """The request an interrupted (or partly failed) execution recorded, checked for a resume:
+    refused while another process runs it and when an input it ran on is gone or changed."""
     record = repo.get_execution(execution_id)
     if record is None:
         raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
@@ -274,6 +318,4 @@ def resume_execution(repo: Repository, execution_id: str, hooks: RunHooks | None
     refuse_live_lease(record)
     stored = record.request or {}
     verify_inputs(execution_id, stored)
-    request = RunRequest.from_json({**stored, "process_id": record.process_id}
-                                   if "version" not in stored else stored)
-    return _run(repo, request, hooks or RunHooks(), execution_id)
+    return RunRequest.from_json({**stored, "process_id": record.process_id} if "version" not in stored else stored)

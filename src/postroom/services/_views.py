@@ -4,8 +4,12 @@ Each picks its fields from the one summary, so the two cannot drift apart silent
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..errors import NotFound
@@ -18,7 +22,7 @@ from ..repository import (
     ShapeDocumentRecord,
 )
 
-__all__ = ["ExecutionView", "execution_list", "execution_summary", "execution_view", "pick"]
+__all__ = ["ExecutionView", "execution_list", "execution_summary", "execution_view", "executions_csv", "pick"]
 
 
 def execution_summary(record: ExecutionRecord) -> dict[str, Any]:
@@ -31,7 +35,14 @@ def execution_summary(record: ExecutionRecord) -> dict[str, Any]:
             "error": record.error, "node": record.node, "truncated": record.truncated,
             "trigger": request.get("trigger", "manual"), "listener": request.get("listener"),
             "connector_counts": record.connector_counts or {}, "lease_host": record.lease_host,
-            "lease_pid": record.lease_pid, "heartbeat_at": record.heartbeat_at}
+            "lease_pid": record.lease_pid, "heartbeat_at": record.heartbeat_at,
+            "duration_seconds": _duration(record)}
+
+
+def _duration(record: ExecutionRecord) -> float | None:
+    if record.started_at is None or record.ended_at is None:
+        return None
+    return round((record.ended_at - record.started_at).total_seconds(), 3)
 
 
 def pick(summary: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
@@ -84,7 +95,25 @@ def execution_view(repo: Repository, execution_id: str, documents: bool = False)
 
 
 def execution_list(repo: Repository, process: str | None = None, status: str | None = None,
-                   limit: int = 50) -> list[ExecutionRecord]:
-    """Recent executions, newest first; ``status`` as shown (``complete with errors``) or as stored."""
+                   limit: int = 50, *, trigger: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None) -> list[ExecutionRecord]:
+    """Recent executions, newest first; ``status`` as shown (``complete with errors``) or as
+    stored; ``trigger`` (manual, listener, api, schedule); ``since``/``until`` bound the start."""
     wanted = "_".join(status.lower().split()) if status else None
-    return repo.list_executions(process_id=process, status=wanted, limit=limit)
+    if trigger is None:
+        return repo.list_executions(process_id=process, status=wanted, limit=limit, since=since, until=until)
+    # the trigger is part of the stored request: filtered here
+    found = [r for r in repo.list_executions(process_id=process, status=wanted, limit=0, since=since, until=until)
+             if (r.request or {}).get("trigger", "manual") == trigger]
+    return found[:limit] if limit > 0 else found
+
+
+def executions_csv(rows: list[dict[str, Any]], fields: Sequence[str]) -> str:
+    """The rows as CSV with a header line (nested values as JSON)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow(["" if row[f] is None else json.dumps(row[f], default=str) if isinstance(row[f], dict | list)
+                         else row[f].isoformat() if isinstance(row[f], datetime) else row[f] for f in fields])
+    return out.getvalue()

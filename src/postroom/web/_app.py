@@ -1,103 +1,45 @@
-"""The REST API of ``postroom serve`` (FastAPI). Every route but ``/api/health`` and
-``/api/login`` needs a login or an API token (``_auth.py``, ``_login.py``).
+"""The REST API of ``postroom serve`` (FastAPI): one router per resource (``_routes_*.py``).
+Every route but ``/api/health`` and ``/api/login`` needs a login or an API token
+(``_auth.py``, ``_login.py``); other paths serve the browser app (``_pages.py``).
 
 Every answer is JSON built from the repository; none holds a secret value: component
 bodies are stored with references (``${secret:NAME}``, ``${env:VAR}``) in place of
-secrets, and a secret field that somehow holds a literal is masked again here.
+secrets, and a secret field that somehow holds a literal is masked again (services).
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__ as _version
 from .._http_guard import host_allowed, local_names
-from ..connectors import get_connector
-from ..errors import NotFound
-from ..repository import ComponentRecord, Repository
+from ..repository import Repository
 from ..runtime import listener_report
-from ..sdk import secret_fields
-from ..services import (
-    Logins,
-    execution_list,
-    execution_summary,
-    execution_view,
-    is_reference,
-    list_watermarks,
-    pick,
-)
+from ..services import DevInbox, Logins, RunService, list_watermarks
 from ._auth import Role, require
+from ._errors import install_error_handlers
+from ._json import jsonable as _jsonable
 from ._login import login_routes, require_a_user
 from ._pages import UI_DIR, page_routes, security_headers
+from ._routes_components import components_router
+from ._routes_devmail import devmail_router
+from ._routes_executions import executions_router
+from ._routes_schemas import schemas_router
+from ._routes_secrets import secrets_router
 
 __all__ = ["create_app"]
 
 #: what every read route depends on: any logged-in user or API token
 VIEWER = [Depends(require(Role.viewer))]
-
-MASK = "********"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        data = bytes(value)
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"base64": base64.b64encode(data).decode()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-#: what the API shows of an execution (the CLI shows the lease instead of the trigger)
-API_FIELDS = ("id", "process_id", "process_name", "process_version", "status", "mode", "started_at", "ended_at",
-              "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "trigger",
-              "listener", "connector_counts")
-
-
-def _masked_body(record: ComponentRecord) -> dict[str, Any]:
-    """The stored body; a secret field that is not a reference is masked."""
-    body = dict(record.body)
-    settings = body.get("settings")
-    connector = body.get("connector")
-    if record.type in ("connection", "operation") and isinstance(settings, dict) and connector:
-
-        try:
-            plugin = get_connector(str(connector))
-        except Exception:  # noqa: BLE001 - an unknown connector: mask every non-reference string
-            names = set(settings)
-        else:
-            model = plugin.connection_model if record.type == "connection" else plugin.operation_model
-            names = set(secret_fields(model))
-        settings = dict(settings)
-        for name in names:
-            value = settings.get(name)
-            if isinstance(value, str) and value and not is_reference(value) and "${" not in value:
-                settings[name] = MASK
-        body["settings"] = settings
-    return body
-
-
-def _component(record: ComponentRecord, with_body: bool) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": record.id, "type": record.type, "name": record.name, "folder": record.folder,
-                            "version": record.version, "created_at": record.created_at}
-    if with_body:
-        item["body"] = _masked_body(record)
-    return item
 
 
 def _guard_hosts(app: FastAPI, names: set[str]) -> None:
@@ -162,39 +104,29 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
         """What each mail get operation has already taken (as ``postroom watermarks list``)."""
         return _jsonable(list_watermarks(repo))
 
-    _read_routes(app, repo)
+    _include_routes(app, repo)
     page_routes(app, logins, ui_dir)  # last: the API routes above match first
     return app
 
 
-def _read_routes(app: FastAPI, repo: Repository) -> None:
-    """Executions (rendered from services' one execution view) and components."""
+def _include_routes(app: FastAPI, repo: Repository) -> None:
+    """The API's resources, one router each (the one error shape for all)."""
+    install_error_handlers(app)
+    app.state.runs = runs = RunService(repo)
+    _stop_runs_on_shutdown(app, runs)
+    for router in (components_router(repo), secrets_router(repo), executions_router(repo, runs), schemas_router(),
+                   devmail_router(DevInbox())):
+        app.include_router(router)
 
-    @app.get("/api/executions", dependencies=VIEWER)
-    def executions(process: str | None = None, status: str | None = None,
-                   limit: int = Query(50, ge=1, le=1000)) -> Any:
-        """Recent executions, newest first."""
-        return _jsonable([pick(execution_summary(r), API_FIELDS)
-                          for r in execution_list(repo, process, status, limit)])
 
-    @app.get("/api/executions/{execution_id}", dependencies=VIEWER)
-    def execution(execution_id: str, documents: bool = False) -> Any:
-        """One execution with its errors and log (and, with ?documents=true, the documents
-        kept in test mode and the dry-run records)."""
-        try:
-            view = execution_view(repo, execution_id, documents)
-        except NotFound:
-            raise HTTPException(404, f"no execution {execution_id!r}") from None
-        return _jsonable(view.render(API_FIELDS, error_time=True))
+def _stop_runs_on_shutdown(app: FastAPI, runs: RunService) -> None:
+    """When the server stops, runs still going stop after what is in flight (and are waited for)."""
+    previous = app.router.lifespan_context
 
-    @app.get("/api/components", dependencies=VIEWER)
-    def components(type: str | None = None, folder: str | None = None, body: bool = True) -> Any:
-        """The latest version of every component (secrets as references)."""
-        return _jsonable([_component(r, body) for r in repo.list_components(type=type, folder=folder)])
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with previous(application) as state:
+            yield state
+        await run_in_threadpool(runs.shutdown)
 
-    @app.get("/api/components/{component_id}", dependencies=VIEWER)
-    def component(component_id: str, version: int | None = None) -> Any:
-        record = repo.get_component(component_id, version)
-        if record is None:
-            raise HTTPException(404, f"no component {component_id!r}")
-        return _jsonable(_component(record, True))
+    app.router.lifespan_context = lifespan

@@ -68,14 +68,14 @@ class MailConnection(Settings):
     )
     use_tls: bool = setting(
         True,
-        title="Use TLS (STARTTLS)",
+        title="Use TLS?",
         help="Upgrade a plain connection to TLS with STARTTLS (port 587). Ignored when use_ssl already "
         "encrypts the session. On by default: turn it off only for a server that cannot do TLS.",
         group="Security",
     )
     use_ssl: bool = setting(
         False,
-        title="Use SSL (implicit TLS)",
+        title="Use SSL?",
         help="Speak TLS from the first byte (SMTPS on port 465, POP3S 995, IMAPS 993). Gmail on 465 "
         "needs this.",
         group="Security",
@@ -108,10 +108,10 @@ class MailConnection(Settings):
 
     # -- login -------------------------------------------------------------------------------
     user_password_auth: bool = setting(
-        False, title="Log in", help="Log in to the server (SMTP AUTH).", group="Login"
+        False, title="User/Password Authorization?", help="Log in to the server (SMTP AUTH).", group="Login"
     )
     user_name: str = setting(
-        "", title="User name", help="The account to log in as.", group="Login", show_if={"user_password_auth": True}
+        "", title="User Name", help="The account to log in as.", group="Login", show_if={"user_password_auth": True}
     )
     password: str = setting(
         "",

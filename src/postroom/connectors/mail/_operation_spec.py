@@ -27,7 +27,7 @@ class MailOperation(Settings):
     """What to do with a Mail connection: send each document as an email, or (issue 4) get mail."""
 
     action: Literal["send", "get"] = setting(
-        "send", title="Action", help="send: each document becomes an email. get: read mail.", group="Action"
+        "send", title="Connector Action", enum_titles=("Send", "Get"), help="send: each document becomes an email. get: read mail.", group="Action"
     )
 
     # -- send --------------------------------------------------------------------------------
@@ -77,13 +77,14 @@ class MailOperation(Settings):
     disposition: Literal["inline", "attachment"] = setting(
         "inline",
         title="Disposition",
+        enum_titles=("Inline", "Attachment"),
         help="send: inline makes the document the body; attachment attaches it, with mail.body as the "
         "body. get: inline makes the body the document; attachment makes each attachment one.",
         group="Content",
     )
     attachment_content_type: str = setting(
         "text/plain",
-        title="Document content type",
+        title="Attachment Content Type",
         help="The type of the document data, inline or attached: text/plain, text/html, text/xml, "
         "application/xml, application/octet-stream (application/binary), application/edifact, "
         "application/edi-x12, or any type/subtype. Text is sent as UTF-8 unless a charset is given.",
@@ -92,7 +93,7 @@ class MailOperation(Settings):
     )
     body_content_type: str = setting(
         "text/plain",
-        title="Body content type",
+        title="Body Content Type",
         help="The type of mail.body when the disposition is attachment (text/plain or text/html).",
         group="Content",
         show_if={"action": "send", "disposition": "attachment"},
