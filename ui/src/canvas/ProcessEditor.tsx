@@ -1,10 +1,88 @@
-// The process canvas (issue 9, helper "canvas" fills this in). The Build page's editor
-// renders it for components of type "process".
+// The process canvas (issue 9): the Build page's editor for components of type "process".
+// It loads and saves the component itself through the API.
+import "@xyflow/react/dist/style.css";
+import "./canvas.css";
+import { ReactFlowProvider } from "@xyflow/react";
+import { useState, type KeyboardEvent } from "react";
+import { CanvasContext } from "./CanvasContext";
+import { FlowCanvas } from "./FlowCanvas";
+import { Palette } from "./Palette";
+import { ProcessLog } from "./ProcessLog";
+import { SidePanel } from "./SidePanel";
+import { Toolbar } from "./Toolbar";
+import { TestStatus } from "./TestStatus";
+import { useCanvasChanges } from "./useCanvasChanges";
+import { useEditorActions } from "./useEditorActions";
+import { useProcessDoc } from "./useProcessDoc";
+import { useTestRun } from "./useTestRun";
+
 export interface ProcessEditorProps {
   componentId: string | null; // null: a new process not yet saved
   onClose: () => void;
 }
 
+function typing(target: EventTarget): boolean {
+  return target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+}
+
+function Editor({ componentId, onClose }: ProcessEditorProps) {
+  const state = useProcessDoc(componentId);
+  const { run, start } = useTestRun();
+  const [selected, setSelected] = useState<string | null>(null);
+  const { history, setHistory } = state.doc;
+  const graph = history.present;
+  const changes = useCanvasChanges(graph, setHistory, selected, setSelected);
+  const actions = useEditorActions(state, selected, setSelected, run, onClose, start);
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (!(event.ctrlKey || event.metaKey) || typing(event.target)) return;
+    const key = event.key.toLowerCase();
+    if (key === "z" && !event.shiftKey) state.doc.undo();
+    else if ((key === "z" && event.shiftKey) || key === "y") state.doc.redo();
+    else return;
+    event.preventDefault();
+  };
+  return (
+    <section aria-label="Process canvas" className="canvas-editor" onKeyDown={onKeyDown}>
+      <Toolbar
+        name={state.name}
+        busy={state.loading}
+        canUndo={history.past.length > 0}
+        canRedo={history.future.length > 0}
+        onName={state.setName}
+        onSave={() => void state.save()}
+        onSaveAndClose={() => void actions.saveAndClose()}
+        onTest={() => void actions.test()}
+        onUndo={state.doc.undo}
+        onRedo={state.doc.redo}
+      />
+      {state.message && <p role="status" className="canvas-message">{state.message}</p>}
+      {state.errors.general.length > 0 && (
+        <ul role="alert" aria-label="Errors">{state.errors.general.map((e, i) => <li key={i}>{e}</li>)}</ul>
+      )}
+      <TestStatus run={run} />
+      <div className="canvas-body">
+        <Palette shapes={state.shapes} onAdd={actions.addAtFreeSpot} />
+        <CanvasContext.Provider value={actions.decorations}>
+          <FlowCanvas
+            nodes={actions.nodes}
+            edges={graph.edges}
+            onNodesChange={changes.onNodesChange}
+            onEdgesChange={changes.onEdgesChange}
+            onConnectOutlet={actions.connectOutlet}
+            onDropShape={actions.add}
+          />
+        </CanvasContext.Provider>
+        {actions.side && <SidePanel {...actions.side} />}
+      </div>
+      {run.finished && <ProcessLog lines={run.log} />}
+    </section>
+  );
+}
+
 export function ProcessEditor(props: ProcessEditorProps) {
-  return <section aria-label="Process canvas">{props.componentId}</section>;
+  return (
+    <ReactFlowProvider>
+      <Editor {...props} />
+    </ReactFlowProvider>
+  );
 }

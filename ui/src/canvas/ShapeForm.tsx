@@ -1,0 +1,50 @@
+// The selected shape's settings, rendered by rjsf from its JSON Schema. The outlet keys
+// are left out (the edges own them); everything else is edited here.
+import Form from "@rjsf/core";
+import type { IChangeEvent } from "@rjsf/core";
+import validator from "@rjsf/validator-ajv8";
+import { useMemo } from "react";
+import { isObject } from "./convert";
+import { outletKeys } from "./outlets";
+import type { JsonObject, ShapeInfo } from "./types";
+import { formSchema } from "./validation";
+
+export interface ShapeFormProps {
+  shapeId: string;
+  info: ShapeInfo;
+  shape: JsonObject;
+  onChange: (shape: JsonObject) => void;
+}
+
+const uiSchema = { type: { "ui:widget": "hidden" }, "ui:submitButtonOptions": { norender: true } };
+
+/** Form data: the shape minus its outlet keys; changes put the outlet keys back. */
+export function ShapeForm({ shapeId, info, shape, onChange }: ShapeFormProps) {
+  const schema = useMemo(() => formSchema(info.schema, info.outlets), [info]);
+  const keys = useMemo(() => outletKeys({ [info.type]: info.outlets }, info.type), [info]);
+  const formData = useMemo(() => {
+    const data: JsonObject = { ...shape };
+    keys.forEach((k) => delete data[k]);
+    return data;
+  }, [shape, keys]);
+  const change = (event: IChangeEvent) => {
+    const next: JsonObject = isObject(event.formData) ? { ...event.formData } : {};
+    for (const k of keys) if (k in shape) next[k] = shape[k];
+    next.type = shape.type ?? info.type;
+    for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
+    if (JSON.stringify(next) !== JSON.stringify(shape)) onChange(next);
+  };
+  return (
+    <Form
+      key={shapeId}
+      idPrefix={`shape-${shapeId}`}
+      schema={schema}
+      uiSchema={uiSchema}
+      formData={formData}
+      validator={validator}
+      onChange={change}
+      noHtml5Validate
+      experimental_defaultFormStateBehavior={{ emptyObjectFields: "skipDefaults", arrayMinItems: { populate: "never" } }}
+    />
+  );
+}

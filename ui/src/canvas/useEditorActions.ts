@@ -1,0 +1,100 @@
+// What the editor's parts do: add and connect shapes, decorate nodes (name, status,
+// problems), the side panel's props, Save and Close, Test.
+import { useMemo } from "react";
+import type { CanvasDecorations } from "./CanvasContext";
+import { shapeOf } from "./convert";
+import { addShape, connect, disconnect, handlesOf, removeNodes, setStart, updateShape } from "./graphOps";
+import { COLUMN_WIDTH } from "./layout";
+import { handleOf } from "./outlets";
+import type { SidePanelProps } from "./SidePanel";
+import { shapeName } from "./ShapeNode";
+import type { JsonObject, Position, ShapeNode } from "./types";
+import type { useProcessDoc } from "./useProcessDoc";
+import type { TestRun } from "./useTestRun";
+import { validateShape, type Problems } from "./validation";
+
+type DocState = ReturnType<typeof useProcessDoc>;
+
+export function useEditorActions(
+  state: DocState,
+  selected: string | null,
+  select: (id: string | null) => void,
+  run: TestRun,
+  onClose: () => void,
+  startTest: (processId: string) => Promise<void>,
+) {
+  const graph = state.doc.history.present;
+  const { commit } = state.doc;
+  const infos = useMemo(() => Object.fromEntries(state.shapes.map((s) => [s.type, s])), [state.shapes]);
+
+  const problems = useMemo(() => {
+    const found: Problems = {};
+    for (const node of graph.nodes) {
+      const shape = shapeOf(graph, node.id, state.table) ?? {};
+      const list = [...validateShape(infos[String(shape.type)]?.schema, shape), ...(state.errors.byShape[node.id] ?? [])];
+      if (list.length > 0) found[node.id] = list;
+    }
+    return found;
+  }, [graph, infos, state.table, state.errors]);
+
+  const handles = Object.fromEntries(graph.nodes.map((n) => [n.id, handlesOf(graph, n.id, state.table)]));
+  const start = typeof graph.start === "string" ? graph.start : null;
+  const decorations: CanvasDecorations = { infos, handles, start, status: run.status, problems };
+  const nodes: ShapeNode[] = graph.nodes.map((n) => ({
+    ...n,
+    selected: n.id === selected,
+    ariaLabel: shapeName(n.data.shape),
+    domAttributes: { "data-status": run.status[n.id] ?? "idle" } as unknown as ShapeNode["domAttributes"],
+  }));
+
+  const add = (type: string, position: Position) => {
+    let id = "";
+    commit((g) => {
+      const added = addShape(g, type, position);
+      id = added.id;
+      return added.graph;
+    });
+    if (id) select(id);
+  };
+  const addAtFreeSpot = (type: string) => {
+    const anchor = graph.nodes.find((n) => n.id === selected) ?? graph.nodes[graph.nodes.length - 1];
+    add(type, anchor ? { x: anchor.position.x + COLUMN_WIDTH, y: anchor.position.y } : { x: 0, y: 0 });
+  };
+  const connectOutlet = (source: string, handle: string, target: string) => commit((g) => connect(g, source, handle, target));
+
+  const saveAndClose = async () => {
+    if ((await state.save()) !== null) onClose();
+  };
+  const test = async () => {
+    const id = state.dirty || state.id === null ? await state.save() : state.id;
+    if (id !== null) await startTest(id);
+  };
+
+  const node = graph.nodes.find((n) => n.id === selected);
+  let side: SidePanelProps | null = null;
+  if (node) {
+    const id = node.id;
+    const targets = Object.fromEntries(
+      graph.edges.filter((e) => e.source === id).map((e) => [handleOf(e.data?.outlet ?? ""), e.target]),
+    );
+    side = {
+      shapeId: id,
+      shape: node.data.shape,
+      info: infos[String(node.data.shape.type)],
+      isStart: start === id,
+      handles: handles[id] ?? [],
+      targets,
+      shapes: graph.nodes.filter((n) => n.id !== id).map((n) => ({ id: n.id, name: shapeName(n.data.shape) })),
+      problems: problems[id] ?? [],
+      executionId: run.finished ? run.executionId : null,
+      onChange: (shape: JsonObject) => commit((g) => updateShape(g, id, shape)),
+      onConnect: (handle, target) => commit((g) => (target ? connect(g, id, handle, target) : disconnect(g, id, handle))),
+      onMakeStart: () => commit((g) => setStart(g, id)),
+      onDelete: () => {
+        commit((g) => removeNodes(g, [id]));
+        select(null);
+      },
+    };
+  }
+  return { decorations, nodes, add, addAtFreeSpot, connectOutlet, saveAndClose, test, side };
+}

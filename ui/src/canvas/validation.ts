@@ -1,0 +1,67 @@
+// Problems per shape: client-side JSON Schema validation of each shape, and the server's
+// 422 field errors whose field is shapes.ID... (or layout.ID).
+import validator from "@rjsf/validator-ajv8";
+import type { FieldError } from "../api";
+import { isObject } from "./convert";
+import type { JsonObject } from "./types";
+
+export type Problems = Record<string, string[]>;
+
+export function validateShape(schema: JsonObject | undefined, shape: JsonObject): string[] {
+  if (!schema) return [];
+  try {
+    const { errors } = validator.validateFormData(shape, schema);
+    return errors.map((e) => `${(e.property ?? "").replace(/^\./, "") || "shape"}: ${e.message ?? "is not valid"}`);
+  } catch (e) {
+    return [`the shape's schema could not be checked: ${String(e)}`];
+  }
+}
+
+export function serverProblems(errors: FieldError[]): { byShape: Problems; general: string[] } {
+  const byShape: Problems = {};
+  const general: string[] = [];
+  for (const error of errors) {
+    const text = error.fix ? `${error.message} (${error.fix})` : error.message;
+    const match = /^(?:shapes|layout)\.([^.[]+)(?:[.[](.*))?$/.exec(error.field ?? "");
+    if (match) {
+      const where = match[2] ? `${match[2].replace(/\]$/, "")}: ` : "";
+      (byShape[match[1]] ??= []).push(where + text);
+    } else general.push(error.field ? `${error.field}: ${text}` : text);
+  }
+  return { byShape, general };
+}
+
+function resolve(root: JsonObject, node: unknown): JsonObject | null {
+  if (!isObject(node)) return null;
+  const ref = node.$ref;
+  if (typeof ref !== "string") return node;
+  const parts = ref.replace(/^#\//, "").split("/");
+  let target: unknown = root;
+  for (const part of parts) target = isObject(target) ? target[part] : undefined;
+  return isObject(target) ? target : null;
+}
+
+/** The schema the side panel's form shows: the outlets are the edges' business. */
+export function formSchema(schema: JsonObject, outlets: string[]): JsonObject {
+  const copy: JsonObject = structuredClone(schema);
+  const properties = isObject(copy.properties) ? copy.properties : {};
+  const required = Array.isArray(copy.required) ? copy.required : [];
+  for (const outlet of outlets) {
+    const objects = /^(\w+)\[\]\.(\w+)$/.exec(outlet);
+    if (!objects) {
+      delete properties[outlet];
+      copy.required = required.filter((r) => r !== outlet);
+      continue;
+    }
+    const list = properties[objects[1]];
+    const item = isObject(list) ? resolve(copy, list.items) : null;
+    if (!isObject(list) || !item) continue;
+    const inline: JsonObject = structuredClone(item);
+    if (isObject(inline.properties)) delete inline.properties[objects[2]];
+    if (Array.isArray(inline.required)) inline.required = inline.required.filter((r) => r !== objects[2]);
+    delete inline.additionalProperties;
+    list.items = inline;
+  }
+  delete copy.additionalProperties;
+  return copy;
+}
