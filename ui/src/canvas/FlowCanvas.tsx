@@ -18,6 +18,7 @@ export interface FlowCanvasProps {
   onEdgesChange: (changes: EdgeChange<OutletEdge>[]) => void;
   onConnectOutlet: (source: string, handle: string, target: string) => void;
   onDropShape: (type: string, position: Position) => void;
+  onSelect: (id: string | null) => void;
 }
 
 function pointOf(event: MouseEvent | TouchEvent): { x: number; y: number } | null {
@@ -67,6 +68,8 @@ export function FlowCanvas(props: FlowCanvasProps) {
         onEdgesChange={props.onEdgesChange}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
+        onNodeClick={(_, node) => props.onSelect(node.id)}
+        onPaneClick={() => props.onSelect(null)}
         deleteKeyCode={["Delete", "Backspace"]}
         fitView
         aria-label="Process diagram"

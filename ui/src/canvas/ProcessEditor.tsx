@@ -70,6 +70,7 @@ function Editor({ componentId, onClose }: ProcessEditorProps) {
             onEdgesChange={changes.onEdgesChange}
             onConnectOutlet={actions.connectOutlet}
             onDropShape={actions.add}
+            onSelect={setSelected}
           />
         </CanvasContext.Provider>
         {actions.side && <SidePanel {...actions.side} />}

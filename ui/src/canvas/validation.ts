@@ -3,7 +3,7 @@
 import validator from "@rjsf/validator-ajv8";
 import type { FieldError } from "../api";
 import { isObject } from "./convert";
-import type { JsonObject } from "./types";
+import type { Json, JsonObject } from "./types";
 
 export type Problems = Record<string, string[]>;
 
@@ -41,9 +41,27 @@ function resolve(root: JsonObject, node: unknown): JsonObject | null {
   return isObject(target) ? target : null;
 }
 
+const isNull = (s: unknown) => isObject(s) && s.type === "null";
+
+/** pydantic writes `X | None` as anyOf [X, null]; a form field wants just X. */
+export function simplifyNullable(node: Json): Json {
+  if (Array.isArray(node)) return node.map(simplifyNullable);
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(node)) out[key] = simplifyNullable(value);
+  const options = out.anyOf;
+  if (Array.isArray(options) && options.length === 2 && options.some(isNull)) {
+    const other = options.find((o) => !isNull(o));
+    delete out.anyOf;
+    if (out.default === null) delete out.default;
+    if (isObject(other)) return { ...other, ...out };
+  }
+  return out;
+}
+
 /** The schema the side panel's form shows: the outlets are the edges' business. */
 export function formSchema(schema: JsonObject, outlets: string[]): JsonObject {
-  const copy: JsonObject = structuredClone(schema);
+  const copy = simplifyNullable(structuredClone(schema)) as JsonObject;
   const properties = isObject(copy.properties) ? copy.properties : {};
   const required = Array.isArray(copy.required) ? copy.required : [];
   for (const outlet of outlets) {
