@@ -69,3 +69,14 @@ describe("graph edits", () => {
     expect(redo(h).present).toBe(5);
   });
 });
+
+describe("outlet names from the server", () => {
+  it("reads cases and branches in either spelling", async () => {
+    const { parseOutlet } = await import("./outlets");
+    expect(parseOutlet("cases[].next")).toEqual({ kind: "objects", key: "cases", field: "next" });
+    expect(parseOutlet("cases")).toEqual({ kind: "objects", key: "cases", field: "next" });
+    expect(parseOutlet("branches")).toEqual({ kind: "list", key: "branches" });
+    expect(parseOutlet("branches[]")).toEqual({ kind: "list", key: "branches" });
+    expect(parseOutlet("catch")).toEqual({ kind: "single", key: "catch" });
+  });
+});

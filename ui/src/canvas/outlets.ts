@@ -31,6 +31,9 @@ export type OutletSpec =
 export function parseOutlet(name: string): OutletSpec {
   const objects = /^(\w+)\[\]\.(\w+)$/.exec(name);
   if (objects) return { kind: "objects", key: objects[1], field: objects[2] };
+  if (name === "cases") return { kind: "objects", key: name, field: "next" };
+  const list = /^(\w+)\[\]$/.exec(name);
+  if (list) return { kind: "list", key: list[1] };
   if (name === "branches") return { kind: "list", key: name };
   return { kind: "single", key: name };
 }

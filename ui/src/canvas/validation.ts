@@ -3,6 +3,7 @@
 import validator from "@rjsf/validator-ajv8";
 import type { FieldError } from "../api";
 import { isObject } from "./convert";
+import { parseOutlet } from "./outlets";
 import type { Json, JsonObject } from "./types";
 
 export type Problems = Record<string, string[]>;
@@ -11,7 +12,12 @@ export function validateShape(schema: JsonObject | undefined, shape: JsonObject)
   if (!schema) return [];
   try {
     const { errors } = validator.validateFormData(shape, schema);
-    return errors.map((e) => `${(e.property ?? "").replace(/^\./, "") || "shape"}: ${e.message ?? "is not valid"}`);
+    return errors.map((e) => {
+      const where = (e.property ?? "").replace(/^\./, "");
+      const extra = (e.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+      if (extra) return `${where ? `${where}.` : ""}${extra}: is not a setting of this shape`;
+      return `${where || "shape"}: ${e.message ?? "is not valid"}`;
+    });
   } catch (e) {
     return [`the shape's schema could not be checked: ${String(e)}`];
   }
@@ -64,19 +70,18 @@ export function formSchema(schema: JsonObject, outlets: string[]): JsonObject {
   const copy = simplifyNullable(structuredClone(schema)) as JsonObject;
   const properties = isObject(copy.properties) ? copy.properties : {};
   const required = Array.isArray(copy.required) ? copy.required : [];
-  for (const outlet of outlets) {
-    const objects = /^(\w+)\[\]\.(\w+)$/.exec(outlet);
-    if (!objects) {
-      delete properties[outlet];
-      copy.required = required.filter((r) => r !== outlet);
+  for (const spec of outlets.map(parseOutlet)) {
+    if (spec.kind !== "objects") {
+      delete properties[spec.key];
+      copy.required = (Array.isArray(copy.required) ? copy.required : required).filter((r) => r !== spec.key);
       continue;
     }
-    const list = properties[objects[1]];
+    const list = properties[spec.key];
     const item = isObject(list) ? resolve(copy, list.items) : null;
     if (!isObject(list) || !item) continue;
     const inline: JsonObject = structuredClone(item);
-    if (isObject(inline.properties)) delete inline.properties[objects[2]];
-    if (Array.isArray(inline.required)) inline.required = inline.required.filter((r) => r !== objects[2]);
+    if (isObject(inline.properties)) delete inline.properties[spec.field];
+    if (Array.isArray(inline.required)) inline.required = inline.required.filter((r) => r !== spec.field);
     delete inline.additionalProperties;
     list.items = inline;
   }
