@@ -4,7 +4,7 @@ import {
   Background, Controls, ReactFlow, useReactFlow,
   type Connection, type EdgeChange, type FinalConnectionState, type NodeChange, type NodeTypes,
 } from "@xyflow/react";
-import type { DragEvent } from "react";
+import { useState, type DragEvent } from "react";
 import { SHAPE_MIME } from "./Palette";
 import { ShapeNode } from "./ShapeNode";
 import type { OutletEdge, Position, ShapeNode as ShapeNodeType } from "./types";
@@ -39,6 +39,8 @@ function nodeUnder(event: MouseEvent | TouchEvent): string | null {
 
 export function FlowCanvas(props: FlowCanvasProps) {
   const flow = useReactFlow();
+  // Fit a loaded process into view once; a new, empty one keeps zoom 1 so drops land where aimed.
+  const [fit] = useState(props.nodes.length > 0);
   const onConnect = (c: Connection) => {
     if (c.sourceHandle) props.onConnectOutlet(c.source, c.sourceHandle, c.target);
   };
@@ -71,7 +73,8 @@ export function FlowCanvas(props: FlowCanvasProps) {
         onNodeClick={(_, node) => props.onSelect(node.id)}
         onPaneClick={() => props.onSelect(null)}
         deleteKeyCode={["Delete", "Backspace"]}
-        fitView
+        fitView={fit}
+        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
         aria-label="Process diagram"
       >
         <Background />

@@ -63,7 +63,7 @@ function Editor({ componentId, onClose }: ProcessEditorProps) {
       <div className="canvas-body">
         <Palette shapes={state.shapes} onAdd={actions.addAtFreeSpot} />
         <CanvasContext.Provider value={actions.decorations}>
-          <FlowCanvas
+          {!state.loading && <FlowCanvas
             nodes={actions.nodes}
             edges={graph.edges}
             onNodesChange={changes.onNodesChange}
@@ -71,7 +71,7 @@ function Editor({ componentId, onClose }: ProcessEditorProps) {
             onConnectOutlet={actions.connectOutlet}
             onDropShape={actions.add}
             onSelect={setSelected}
-          />
+          />}
         </CanvasContext.Provider>
         {actions.side && <SidePanel {...actions.side} />}
       </div>

@@ -16,11 +16,23 @@ export interface ShapeFormProps {
   onChange: (shape: JsonObject) => void;
 }
 
-const uiSchema = { type: { "ui:widget": "hidden" }, "ui:submitButtonOptions": { norender: true } };
+const LONG_TEXT = ["text", "message", "code"];
+
+/** Hide the type, no submit button, and multi-line boxes for message texts and scripts. */
+function uiSchemaFor(schema: JsonObject): Record<string, unknown> {
+  const ui: Record<string, unknown> = { type: { "ui:widget": "hidden" }, "ui:submitButtonOptions": { norender: true } };
+  const properties = isObject(schema.properties) ? schema.properties : {};
+  for (const key of LONG_TEXT) {
+    const field = properties[key];
+    if (isObject(field) && field.type === "string") ui[key] = { "ui:widget": "textarea", "ui:options": { rows: 5 } };
+  }
+  return ui;
+}
 
 /** Form data: the shape minus its outlet keys; changes put the outlet keys back. */
 export function ShapeForm({ shapeId, info, shape, onChange }: ShapeFormProps) {
   const schema = useMemo(() => formSchema(info.schema, info.outlets), [info]);
+  const uiSchema = useMemo(() => uiSchemaFor(schema), [schema]);
   const keys = useMemo(() => outletKeys({ [info.type]: info.outlets }, info.type), [info]);
   const formData = useMemo(() => {
     const data: JsonObject = { ...shape };

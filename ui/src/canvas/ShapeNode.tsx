@@ -21,7 +21,7 @@ export function ShapeNode({ id, data }: NodeProps<ShapeNodeType>) {
       <Handle type="target" position={Position.Left} id="in" data-testid={`handle-${id}-in`} />
       <div className="canvas-node-name">{shapeName(data.shape)}</div>
       <div className="canvas-node-type">{infos[type]?.title ?? type}</div>
-      {start === id && <div className="canvas-node-start">Start</div>}
+      {start === id && <div className="canvas-node-start">Start shape</div>}
       {found.length > 0 && (
         <div className="canvas-node-badge" title={found.join("\n")}>
           {found.length} {found.length === 1 ? "problem" : "problems"}

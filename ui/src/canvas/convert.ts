@@ -19,6 +19,8 @@ export function outletEdge(source: string, outlet: string, target: string, handl
     data: { outlet },
     label: outlet === "next" ? undefined : handle,
     ariaLabel: `${source} ${handle} to ${target}`,
+    // not "group" (React Flow's default): only shapes are groups named like shapes
+    ariaRole: "img",
   };
 }
 

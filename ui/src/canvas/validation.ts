@@ -86,5 +86,7 @@ export function formSchema(schema: JsonObject, outlets: string[]): JsonObject {
     list.items = inline;
   }
   delete copy.additionalProperties;
+  copy.title = "Settings";
+  delete copy.description;
   return copy;
 }
