@@ -182,3 +182,13 @@ describe("saving", () => {
     expect(screen.getByLabelText("Component name")).toHaveProperty("value", "New name");
   });
 });
+
+describe("a process that cannot be loaded", () => {
+  it("says so and offers no Save that would overwrite it", async () => {
+    fakeApi({ "GET /shapes": { status: 200, body: SHAPES }, "GET /components/gone": { status: 404, body: { detail: "no component gone" } } });
+    render(<ProcessEditor componentId="gone" onClose={() => {}} />);
+    await screen.findByText("The process could not be loaded: no component gone");
+    expect(button("Save")).toHaveProperty("disabled", true);
+    expect(button("Test")).toHaveProperty("disabled", true);
+  });
+});

@@ -45,7 +45,7 @@ function Editor({ componentId, onClose }: ProcessEditorProps) {
     <section aria-label="Process canvas" className="canvas-editor" onKeyDown={onKeyDown}>
       <Toolbar
         name={state.name}
-        busy={state.loading}
+        busy={state.loading || state.broken}
         canUndo={history.past.length > 0}
         canRedo={history.future.length > 0}
         onName={state.setName}
@@ -63,7 +63,7 @@ function Editor({ componentId, onClose }: ProcessEditorProps) {
       <div className="canvas-body">
         <Palette shapes={state.shapes} onAdd={actions.addAtFreeSpot} />
         <CanvasContext.Provider value={actions.decorations}>
-          {!state.loading && <FlowCanvas
+          {!state.loading && !state.broken && <FlowCanvas
             nodes={actions.nodes}
             edges={graph.edges}
             onNodesChange={changes.onNodesChange}

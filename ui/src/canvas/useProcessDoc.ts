@@ -23,6 +23,7 @@ export function useProcessDoc(initialId: string | null) {
   const [name, setName] = useState("");
   const [saved, setSaved] = useState("");
   const [loading, setLoading] = useState(true);
+  const [broken, setBroken] = useState(false); // not loaded: saving would overwrite it
   const [message, setMessage] = useState("");
   const [errors, setErrors] = useState<{ byShape: Problems; general: string[] }>({ byShape: {}, general: [] });
   const table = useMemo(() => Object.fromEntries(shapes.map((s) => [s.type, s.outlets])), [shapes]);
@@ -52,7 +53,11 @@ export function useProcessDoc(initialId: string | null) {
       setSaved(JSON.stringify(bodyFor(graph, loadedName, outlets)));
     };
     load()
-      .catch((e: unknown) => live && setMessage(e instanceof Error ? e.message : String(e)))
+      .catch((e: unknown) => {
+        if (!live) return;
+        setBroken(true);
+        setMessage(`The process could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
+      })
       .finally(() => live && setLoading(false));
     return () => {
       live = false;
@@ -81,5 +86,5 @@ export function useProcessDoc(initialId: string | null) {
     }
   }, [id, body, version]);
 
-  return { doc, shapes, table, id, name, setName, loading, message, errors, dirty, save };
+  return { doc, shapes, table, id, name, setName, loading, broken, message, errors, dirty, save };
 }
