@@ -19,6 +19,7 @@ export interface FlowCanvasProps {
   onConnectOutlet: (source: string, handle: string, target: string) => void;
   onDropShape: (type: string, position: Position) => void;
   onSelect: (id: string | null) => void;
+  readOnly: boolean;
 }
 
 function pointOf(event: MouseEvent | TouchEvent): { x: number; y: number } | null {
@@ -55,7 +56,7 @@ export function FlowCanvas(props: FlowCanvasProps) {
   };
   const onDrop = (event: DragEvent) => {
     const type = event.dataTransfer.getData(SHAPE_MIME) || event.dataTransfer.getData("text/plain");
-    if (!type) return;
+    if (!type || props.readOnly) return;
     event.preventDefault();
     const at = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
     props.onDropShape(type, { x: Math.round(at.x), y: Math.round(at.y) });
@@ -72,7 +73,9 @@ export function FlowCanvas(props: FlowCanvasProps) {
         onConnectEnd={onConnectEnd}
         onNodeClick={(_, node) => props.onSelect(node.id)}
         onPaneClick={() => props.onSelect(null)}
-        deleteKeyCode={["Delete", "Backspace"]}
+        deleteKeyCode={props.readOnly ? null : ["Delete", "Backspace"]}
+        nodesDraggable={!props.readOnly}
+        nodesConnectable={!props.readOnly}
         fitView={fit}
         fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
         aria-label="Process diagram"

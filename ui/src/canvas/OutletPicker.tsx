@@ -4,9 +4,10 @@ export interface OutletPickerProps {
   targets: Record<string, string>;
   shapes: { id: string; name: string }[];
   onPick: (handle: string, target: string | null) => void;
+  readOnly: boolean;
 }
 
-export function OutletPicker({ handles, targets, shapes, onPick }: OutletPickerProps) {
+export function OutletPicker({ handles, targets, shapes, onPick, readOnly }: OutletPickerProps) {
   if (handles.length === 0) return <p>This shape ends its path.</p>;
   return (
     <fieldset className="canvas-outlets">
@@ -14,7 +15,7 @@ export function OutletPicker({ handles, targets, shapes, onPick }: OutletPickerP
       {handles.map((handle) => (
         <label key={handle}>
           {`Outlet ${handle}`}
-          <select value={targets[handle] ?? ""} onChange={(e) => onPick(handle, e.target.value || null)}>
+          <select disabled={readOnly} value={targets[handle] ?? ""} onChange={(e) => onPick(handle, e.target.value || null)}>
             <option value="">(not connected)</option>
             {shapes.map((s) => (
               <option key={s.id} value={s.id}>{s.name === s.id ? s.id : `${s.name} (${s.id})`}</option>

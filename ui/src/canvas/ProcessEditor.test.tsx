@@ -192,3 +192,32 @@ describe("a process that cannot be loaded", () => {
     expect(button("Test")).toHaveProperty("disabled", true);
   });
 });
+
+describe("read-only (a viewer)", () => {
+  it("shows the shapes and their settings but offers no change, save or test", async () => {
+    const body = { type: "process", name: "P", id: "p", start: "start", shapes: { start: { type: "start", label: "Begin", next: "end" }, end: { type: "stop" } } };
+    fakeApi({ "GET /shapes": { status: 200, body: SHAPES }, "GET /components/p": { status: 200, body: { id: "p", type: "process", name: "P", version: 1, body } } });
+    render(<ProcessEditor componentId="p" onClose={() => {}} readOnly />);
+    await screen.findByRole("group", { name: "Begin" });
+    expect(screen.queryByRole("navigation", { name: "Shapes" })).toBeNull();
+    for (const name of ["Save", "Save and Close", "Test", "Undo"]) expect(button(name)).toHaveProperty("disabled", true);
+    const panel = selectShape("Begin");
+    expect(within(panel).getByLabelText(/^Label/)).toHaveProperty("readOnly", true);
+    expect(within(panel).getByLabelText("Outlet next")).toHaveProperty("disabled", true);
+    expect(within(panel).queryByRole("button", { name: "Delete shape" })).toBeNull();
+  });
+});
+
+describe("onSaved", () => {
+  it("tells the Build page the new id after the first save", async () => {
+    const onSaved = vi.fn();
+    fakeApi({
+      "GET /shapes": { status: 200, body: SHAPES },
+      "POST /components": { status: 201, body: { id: "fresh", type: "process", name: "Fresh", version: 1, body: {} } },
+    });
+    render(<ProcessEditor componentId={null} onClose={() => {}} onSaved={onSaved} />);
+    await screen.findByRole("button", { name: "Message" });
+    fireEvent.click(button("Save"));
+    await waitFor(() => expect(onSaved).toHaveBeenCalledWith({ id: "fresh", version: 1, name: "Fresh" }));
+  });
+});

@@ -19,22 +19,26 @@ import { useTestRun } from "./useTestRun";
 export interface ProcessEditorProps {
   componentId: string | null; // null: a new process not yet saved
   onClose: () => void;
+  /** Optional: told after each successful save (a new process gets its id on the first). */
+  onSaved?: (saved: { id: string; version: number; name: string }) => void;
+  /** Optional: a viewer sees the process, its shapes and settings, but cannot change or test it. */
+  readOnly?: boolean;
 }
 
 function typing(target: EventTarget): boolean {
   return target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
 }
 
-function Editor({ componentId, onClose }: ProcessEditorProps) {
-  const state = useProcessDoc(componentId);
+function Editor({ componentId, onClose, onSaved, readOnly = false }: ProcessEditorProps) {
+  const state = useProcessDoc(componentId, onSaved);
   const { run, start } = useTestRun();
   const [selected, setSelected] = useState<string | null>(null);
   const { history, setHistory } = state.doc;
   const graph = history.present;
   const changes = useCanvasChanges(graph, setHistory, selected, setSelected);
-  const actions = useEditorActions(state, selected, setSelected, run, onClose, start);
+  const actions = useEditorActions(state, selected, setSelected, run, onClose, start, readOnly);
   const onKeyDown = (event: KeyboardEvent) => {
-    if (!(event.ctrlKey || event.metaKey) || typing(event.target)) return;
+    if (readOnly || !(event.ctrlKey || event.metaKey) || typing(event.target)) return;
     const key = event.key.toLowerCase();
     if (key === "z" && !event.shiftKey) state.doc.undo();
     else if ((key === "z" && event.shiftKey) || key === "y") state.doc.redo();
@@ -45,9 +49,9 @@ function Editor({ componentId, onClose }: ProcessEditorProps) {
     <section aria-label="Process canvas" className="canvas-editor" onKeyDown={onKeyDown}>
       <Toolbar
         name={state.name}
-        busy={state.loading || state.broken}
-        canUndo={history.past.length > 0}
-        canRedo={history.future.length > 0}
+        busy={state.loading || state.broken || readOnly}
+        canUndo={!readOnly && history.past.length > 0}
+        canRedo={!readOnly && history.future.length > 0}
         onName={state.setName}
         onSave={() => void state.save()}
         onSaveAndClose={() => void actions.saveAndClose()}
@@ -61,7 +65,7 @@ function Editor({ componentId, onClose }: ProcessEditorProps) {
       )}
       <TestStatus run={run} />
       <div className="canvas-body">
-        <Palette shapes={state.shapes} onAdd={actions.addAtFreeSpot} />
+        {!readOnly && <Palette shapes={state.shapes} onAdd={actions.addAtFreeSpot} />}
         <CanvasContext.Provider value={actions.decorations}>
           {!state.loading && !state.broken && <FlowCanvas
             nodes={actions.nodes}
@@ -71,6 +75,7 @@ function Editor({ componentId, onClose }: ProcessEditorProps) {
             onConnectOutlet={actions.connectOutlet}
             onDropShape={actions.add}
             onSelect={setSelected}
+            readOnly={readOnly}
           />}
         </CanvasContext.Provider>
         {actions.side && <SidePanel {...actions.side} />}

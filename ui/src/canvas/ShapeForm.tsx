@@ -14,6 +14,7 @@ export interface ShapeFormProps {
   info: ShapeInfo;
   shape: JsonObject;
   onChange: (shape: JsonObject) => void;
+  readOnly: boolean;
 }
 
 const LONG_TEXT = ["text", "message", "code"];
@@ -30,7 +31,7 @@ function uiSchemaFor(schema: JsonObject): Record<string, unknown> {
 }
 
 /** Form data: the shape minus its outlet keys; changes put the outlet keys back. */
-export function ShapeForm({ shapeId, info, shape, onChange }: ShapeFormProps) {
+export function ShapeForm({ shapeId, info, shape, onChange, readOnly }: ShapeFormProps) {
   const schema = useMemo(() => formSchema(info.schema, info.outlets), [info]);
   const uiSchema = useMemo(() => uiSchemaFor(schema), [schema]);
   const keys = useMemo(() => outletKeys({ [info.type]: info.outlets }, info.type), [info]);
@@ -56,6 +57,7 @@ export function ShapeForm({ shapeId, info, shape, onChange }: ShapeFormProps) {
       validator={validator}
       onChange={change}
       noHtml5Validate
+      readonly={readOnly}
       experimental_defaultFormStateBehavior={{ emptyObjectFields: "skipDefaults", arrayMinItems: { populate: "never" } }}
     />
   );

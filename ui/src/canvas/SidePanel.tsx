@@ -16,6 +16,7 @@ export interface SidePanelProps {
   shapes: { id: string; name: string }[];
   problems: string[];
   executionId: string | null;
+  readOnly: boolean;
   onChange: (shape: JsonObject) => void;
   onConnect: (handle: string, target: string | null) => void;
   onMakeStart: () => void;
@@ -31,19 +32,19 @@ export function SidePanel(props: SidePanelProps) {
         Shape id <code>{props.shapeId}</code>, type {props.info?.title ?? String(props.shape.type)}
         {props.isStart && " (start shape)"}
       </p>
-      {!props.isStart && <button type="button" onClick={props.onMakeStart}>Make start shape</button>}
-      <button type="button" onClick={props.onDelete}>Delete shape</button>
+      {!props.readOnly && !props.isStart && <button type="button" onClick={props.onMakeStart}>Make start shape</button>}
+      {!props.readOnly && <button type="button" onClick={props.onDelete}>Delete shape</button>}
       {props.problems.length > 0 && (
         <ul aria-label="Problems" className="canvas-problems">
           {props.problems.map((p, i) => <li key={i}>{p}</li>)}
         </ul>
       )}
       {props.info ? (
-        <ShapeForm shapeId={props.shapeId} info={props.info} shape={props.shape} onChange={props.onChange} />
+        <ShapeForm shapeId={props.shapeId} info={props.info} shape={props.shape} onChange={props.onChange} readOnly={props.readOnly} />
       ) : (
         <p>Unknown shape type {String(props.shape.type)}: its settings are kept as they are.</p>
       )}
-      <OutletPicker handles={props.handles} targets={props.targets} shapes={props.shapes} onPick={props.onConnect} />
+      <OutletPicker handles={props.handles} targets={props.targets} shapes={props.shapes} onPick={props.onConnect} readOnly={props.readOnly} />
       {props.executionId && <DocumentsPanel executionId={props.executionId} shapeId={props.shapeId} shapeName={name} />}
     </aside>
   );

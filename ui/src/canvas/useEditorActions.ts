@@ -22,6 +22,7 @@ export function useEditorActions(
   run: TestRun,
   onClose: () => void,
   startTest: (processId: string) => Promise<void>,
+  readOnly: boolean,
 ) {
   const graph = state.doc.history.present;
   const { commit } = state.doc;
@@ -87,6 +88,7 @@ export function useEditorActions(
       shapes: graph.nodes.filter((n) => n.id !== id).map((n) => ({ id: n.id, name: shapeName(n.data.shape) })),
       problems: problems[id] ?? [],
       executionId: run.finished ? run.executionId : null,
+      readOnly,
       onChange: (shape: JsonObject) => commit((g) => updateShape(g, id, shape)),
       onConnect: (handle, target) => commit((g) => (target ? connect(g, id, handle, target) : disconnect(g, id, handle))),
       onMakeStart: () => commit((g) => setStart(g, id)),

@@ -15,7 +15,7 @@ export function bodyFor(graph: ProcessGraph, name: string, table: OutletTable): 
   return graphToBody({ ...graph, meta: { ...graph.meta, name } }, table);
 }
 
-export function useProcessDoc(initialId: string | null) {
+export function useProcessDoc(initialId: string | null, onSaved?: (saved: { id: string; version: number; name: string }) => void) {
   const doc = useHistory<ProcessGraph>(EMPTY);
   const [shapes, setShapes] = useState<ShapeInfo[]>([]);
   const [id, setId] = useState<string | null>(initialId);
@@ -77,6 +77,7 @@ export function useProcessDoc(initialId: string | null) {
       setSaved(JSON.stringify(body));
       setErrors({ byShape: {}, general: [] });
       setMessage(`Saved version ${component.version}`);
+      onSaved?.({ id: component.id, version: component.version, name: component.name });
       return component.id;
     } catch (e) {
       const fields = e instanceof ApiError ? e.errors : [];
@@ -84,7 +85,7 @@ export function useProcessDoc(initialId: string | null) {
       setMessage(`Not saved: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
-  }, [id, body, version]);
+  }, [id, body, version, onSaved]);
 
   return { doc, shapes, table, id, name, setName, loading, broken, message, errors, dirty, save };
 }
