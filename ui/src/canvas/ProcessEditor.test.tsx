@@ -179,6 +179,8 @@ describe("saving", () => {
     expect(screen.getByRole("alert", { name: "Errors" }).textContent).toContain("name: too long");
     const panel = selectShape("Send it");
     expect(within(panel).getByRole("list", { name: "Problems" }).textContent).toContain("connection: no connection c (create it first)");
+    const field = within(panel).getByLabelText(/^Connection/).closest(".form-group");
+    expect(field?.textContent).toContain("no connection c (create it first)");
     expect(screen.getByLabelText("Component name")).toHaveProperty("value", "New name");
   });
 });

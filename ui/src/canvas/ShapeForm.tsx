@@ -7,7 +7,8 @@ import { useMemo } from "react";
 import { isObject } from "./convert";
 import { outletKeys } from "./outlets";
 import type { JsonObject, ShapeInfo } from "./types";
-import { formSchema } from "./validation";
+import { formSchema, type FieldErrors } from "./validation";
+import type { ErrorSchema } from "@rjsf/utils";
 
 export interface ShapeFormProps {
   shapeId: string;
@@ -15,6 +16,7 @@ export interface ShapeFormProps {
   shape: JsonObject;
   onChange: (shape: JsonObject) => void;
   readOnly: boolean;
+  fieldErrors?: FieldErrors;
 }
 
 const LONG_TEXT = ["text", "message", "code"];
@@ -31,7 +33,7 @@ function uiSchemaFor(schema: JsonObject): Record<string, unknown> {
 }
 
 /** Form data: the shape minus its outlet keys; changes put the outlet keys back. */
-export function ShapeForm({ shapeId, info, shape, onChange, readOnly }: ShapeFormProps) {
+export function ShapeForm({ shapeId, info, shape, onChange, readOnly, fieldErrors }: ShapeFormProps) {
   const schema = useMemo(() => formSchema(info.schema, info.outlets), [info]);
   const uiSchema = useMemo(() => uiSchemaFor(schema), [schema]);
   const keys = useMemo(() => outletKeys({ [info.type]: info.outlets }, info.type), [info]);
@@ -58,6 +60,8 @@ export function ShapeForm({ shapeId, info, shape, onChange, readOnly }: ShapeFor
       onChange={change}
       noHtml5Validate
       readonly={readOnly}
+      extraErrors={fieldErrors as ErrorSchema | undefined}
+      showErrorList={false}
       experimental_defaultFormStateBehavior={{ emptyObjectFields: "skipDefaults", arrayMinItems: { populate: "never" } }}
     />
   );

@@ -5,6 +5,7 @@ import { OutletPicker } from "./OutletPicker";
 import { ShapeForm } from "./ShapeForm";
 import { shapeName } from "./ShapeNode";
 import type { JsonObject, ShapeInfo } from "./types";
+import type { FieldErrors } from "./validation";
 
 export interface SidePanelProps {
   shapeId: string;
@@ -17,6 +18,7 @@ export interface SidePanelProps {
   problems: string[];
   executionId: string | null;
   readOnly: boolean;
+  fieldErrors?: FieldErrors;
   onChange: (shape: JsonObject) => void;
   onConnect: (handle: string, target: string | null) => void;
   onMakeStart: () => void;
@@ -40,7 +42,8 @@ export function SidePanel(props: SidePanelProps) {
         </ul>
       )}
       {props.info ? (
-        <ShapeForm shapeId={props.shapeId} info={props.info} shape={props.shape} onChange={props.onChange} readOnly={props.readOnly} />
+        <ShapeForm shapeId={props.shapeId} info={props.info} shape={props.shape} onChange={props.onChange} readOnly={props.readOnly}
+          fieldErrors={props.fieldErrors} />
       ) : (
         <p>Unknown shape type {String(props.shape.type)}: its settings are kept as they are.</p>
       )}

@@ -89,6 +89,7 @@ export function useEditorActions(
       problems: problems[id] ?? [],
       executionId: run.finished ? run.executionId : null,
       readOnly,
+      fieldErrors: state.errors.fields[id],
       onChange: (shape: JsonObject) => commit((g) => updateShape(g, id, shape)),
       onConnect: (handle, target) => commit((g) => (target ? connect(g, id, handle, target) : disconnect(g, id, handle))),
       onMakeStart: () => commit((g) => setStart(g, id)),

@@ -7,7 +7,7 @@ import { bodyToGraph, graphToBody } from "./convert";
 import { useHistory } from "./history";
 import type { OutletTable } from "./outlets";
 import type { ProcessBody, ProcessGraph, ShapeInfo } from "./types";
-import { serverProblems, type Problems } from "./validation";
+import { serverProblems, type ServerProblems } from "./validation";
 
 const EMPTY: ProcessGraph = { meta: { type: "process", name: "" }, start: undefined, nodes: [], edges: [] };
 
@@ -25,7 +25,7 @@ export function useProcessDoc(initialId: string | null, onSaved?: (saved: { id: 
   const [loading, setLoading] = useState(true);
   const [broken, setBroken] = useState(false); // not loaded: saving would overwrite it
   const [message, setMessage] = useState("");
-  const [errors, setErrors] = useState<{ byShape: Problems; general: string[] }>({ byShape: {}, general: [] });
+  const [errors, setErrors] = useState<ServerProblems>({ byShape: {}, general: [], fields: {} });
   const table = useMemo(() => Object.fromEntries(shapes.map((s) => [s.type, s.outlets])), [shapes]);
   const { reset } = doc;
 
@@ -75,7 +75,7 @@ export function useProcessDoc(initialId: string | null, onSaved?: (saved: { id: 
       setId(component.id);
       setVersion(component.version);
       setSaved(JSON.stringify(body));
-      setErrors({ byShape: {}, general: [] });
+      setErrors({ byShape: {}, general: [], fields: {} });
       setMessage(`Saved version ${component.version}`);
       onSaved?.({ id: component.id, version: component.version, name: component.name });
       return component.id;

@@ -36,5 +36,9 @@ describe("shape schemas", () => {
       ghost: ["names no shape"],
     });
     expect(found.general).toEqual(["start: names no shape"]);
+    expect(found.fields).toEqual({
+      send: { operation: { __errors: ["no operation x (create it)"] } },
+      split: { steps: { 0: { pattern: { __errors: ["bad regex"] } } } },
+    });
   });
 });

@@ -23,18 +23,38 @@ export function validateShape(schema: JsonObject | undefined, shape: JsonObject)
   }
 }
 
-export function serverProblems(errors: FieldError[]): { byShape: Problems; general: string[] } {
+/** rjsf's extraErrors: nested by the field's path, messages under __errors. */
+export interface FieldErrors {
+  [key: string]: FieldErrors | string[] | undefined;
+  __errors?: string[];
+}
+
+export interface ServerProblems {
+  byShape: Problems;
+  general: string[];
+  fields: Record<string, FieldErrors>;
+}
+
+function addFieldError(tree: FieldErrors, path: string, text: string): void {
+  let node = tree;
+  for (const part of path.split(/[.[\]]+/).filter(Boolean)) node = (node[part] ??= {}) as FieldErrors;
+  (node.__errors ??= []).push(text);
+}
+
+export function serverProblems(errors: FieldError[]): ServerProblems {
   const byShape: Problems = {};
   const general: string[] = [];
+  const fields: Record<string, FieldErrors> = {};
   for (const error of errors) {
     const text = error.fix ? `${error.message} (${error.fix})` : error.message;
     const match = /^(?:shapes|layout)\.([^.[]+)(?:[.[](.*))?$/.exec(error.field ?? "");
     if (match) {
       const where = match[2] ? `${match[2].replace(/\]$/, "")}: ` : "";
       (byShape[match[1]] ??= []).push(where + text);
+      if (error.field.startsWith("shapes.")) addFieldError((fields[match[1]] ??= {}), match[2] ?? "", text);
     } else general.push(error.field ? `${error.field}: ${text}` : text);
   }
-  return { byShape, general };
+  return { byShape, general, fields };
 }
 
 function resolve(root: JsonObject, node: unknown): JsonObject | null {
