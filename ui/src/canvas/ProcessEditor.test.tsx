@@ -211,15 +211,19 @@ describe("read-only (a viewer)", () => {
 });
 
 describe("onSaved", () => {
-  it("tells the Build page the new id after the first save", async () => {
+  it("starts a new process with the create dialog's name and folder, and tells the new id after the first save", async () => {
     const onSaved = vi.fn();
-    fakeApi({
+    const requests = fakeApi({
       "GET /shapes": { status: 200, body: SHAPES },
       "POST /components": { status: 201, body: { id: "fresh", type: "process", name: "Fresh", version: 1, body: {} } },
     });
-    render(<ProcessEditor componentId={null} onClose={() => {}} onSaved={onSaved} />);
+    render(<ProcessEditor componentId={null} onClose={() => {}} onSaved={onSaved} spec={{ name: "Fresh", folder: "Tutorials" }} />);
     await screen.findByRole("button", { name: "Message" });
+    expect(screen.getByLabelText("Component name")).toHaveProperty("value", "Fresh");
     fireEvent.click(button("Save"));
     await waitFor(() => expect(onSaved).toHaveBeenCalledWith({ id: "fresh", version: 1, name: "Fresh" }));
+    expect(requests.find((r) => r.method === "POST")?.body).toEqual({
+      body: { type: "process", name: "Fresh", folder: "Tutorials", shapes: {}, layout: {} },
+    });
   });
 });

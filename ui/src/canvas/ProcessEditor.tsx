@@ -13,7 +13,7 @@ import { Toolbar } from "./Toolbar";
 import { TestStatus } from "./TestStatus";
 import { useCanvasChanges } from "./useCanvasChanges";
 import { useEditorActions } from "./useEditorActions";
-import { useProcessDoc } from "./useProcessDoc";
+import { useProcessDoc, type NewProcess } from "./useProcessDoc";
 import { useTestRun } from "./useTestRun";
 
 export interface ProcessEditorProps {
@@ -23,14 +23,16 @@ export interface ProcessEditorProps {
   onSaved?: (saved: { id: string; version: number; name: string }) => void;
   /** Optional: a viewer sees the process, its shapes and settings, but cannot change or test it. */
   readOnly?: boolean;
+  /** Optional: the name and folder a new process gets (from the create dialog). */
+  spec?: NewProcess;
 }
 
 function typing(target: EventTarget): boolean {
   return target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
 }
 
-function Editor({ componentId, onClose, onSaved, readOnly = false }: ProcessEditorProps) {
-  const state = useProcessDoc(componentId, onSaved);
+function Editor({ componentId, onClose, onSaved, readOnly = false, spec }: ProcessEditorProps) {
+  const state = useProcessDoc(componentId, onSaved, spec);
   const { run, start } = useTestRun();
   const [selected, setSelected] = useState<string | null>(null);
   const { history, setHistory } = state.doc;

@@ -15,12 +15,26 @@ export function bodyFor(graph: ProcessGraph, name: string, table: OutletTable): 
   return graphToBody({ ...graph, meta: { ...graph.meta, name } }, table);
 }
 
-export function useProcessDoc(initialId: string | null, onSaved?: (saved: { id: string; version: number; name: string }) => void) {
-  const doc = useHistory<ProcessGraph>(EMPTY);
+export interface NewProcess {
+  name?: string;
+  folder?: string | null;
+}
+
+function emptyGraph(spec: NewProcess | undefined): ProcessGraph {
+  const folder = spec?.folder?.trim();
+  return { ...EMPTY, meta: folder ? { ...EMPTY.meta, folder } : EMPTY.meta };
+}
+
+export function useProcessDoc(
+  initialId: string | null,
+  onSaved?: (saved: { id: string; version: number; name: string }) => void,
+  spec?: NewProcess,
+) {
+  const doc = useHistory<ProcessGraph>(initialId === null ? emptyGraph(spec) : EMPTY);
   const [shapes, setShapes] = useState<ShapeInfo[]>([]);
   const [id, setId] = useState<string | null>(initialId);
   const [version, setVersion] = useState<number | null>(null);
-  const [name, setName] = useState("");
+  const [name, setName] = useState(initialId === null ? (spec?.name ?? "") : "");
   const [saved, setSaved] = useState("");
   const [loading, setLoading] = useState(true);
   const [broken, setBroken] = useState(false); // not loaded: saving would overwrite it
