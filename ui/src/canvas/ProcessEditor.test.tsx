@@ -227,3 +227,24 @@ describe("onSaved", () => {
     });
   });
 });
+
+describe("defaults in the side panel", () => {
+  it("shows a schema default without writing it into the shape, and writes a changed value", async () => {
+    const requests = await openNew({
+      "POST /components": { status: 201, body: { id: "p", type: "process", name: "P", version: 1, body: {} } },
+      "PUT /components/p": { status: 200, body: { id: "p", type: "process", name: "P", version: 2, body: {} } },
+    });
+    addShape("Stop");
+    const panel = selectShape("stop");
+    const box = within(panel).getByLabelText("Continue") as HTMLInputElement;
+    expect(box.checked).toBe(true);
+    expect(button("Undo")).toHaveProperty("disabled", false); // the add only
+    fireEvent.click(button("Save"));
+    await screen.findByText("Saved version 1");
+    expect((requests.at(-1)?.body as { body: { shapes: object } }).body.shapes).toEqual({ stop: { type: "stop" } });
+    fireEvent.click(box);
+    fireEvent.click(button("Save"));
+    await screen.findByText("Saved version 2");
+    expect((requests.at(-1)?.body as { body: { shapes: object } }).body.shapes).toEqual({ stop: { type: "stop", continue: false } });
+  });
+});

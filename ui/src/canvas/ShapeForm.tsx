@@ -6,6 +6,7 @@ import validator from "@rjsf/validator-ajv8";
 import { useMemo } from "react";
 import { isObject } from "./convert";
 import { outletKeys } from "./outlets";
+import { sameJson } from "./sameJson";
 import type { JsonObject, ShapeInfo } from "./types";
 import { formSchema, type FieldErrors } from "./validation";
 import type { ErrorSchema } from "@rjsf/utils";
@@ -32,22 +33,36 @@ function uiSchemaFor(schema: JsonObject): Record<string, unknown> {
   return ui;
 }
 
+/** The top-level defaults of a schema (shown in the form, not written into the shape). */
+function topDefaults(schema: JsonObject): JsonObject {
+  const properties = isObject(schema.properties) ? schema.properties : {};
+  const found: JsonObject = {};
+  for (const [key, field] of Object.entries(properties)) {
+    if (isObject(field) && field.default !== undefined && field.default !== null) found[key] = field.default;
+  }
+  return found;
+}
+
 /** Form data: the shape minus its outlet keys; changes put the outlet keys back. */
 export function ShapeForm({ shapeId, info, shape, onChange, readOnly, fieldErrors }: ShapeFormProps) {
   const schema = useMemo(() => formSchema(info.schema, info.outlets), [info]);
   const uiSchema = useMemo(() => uiSchemaFor(schema), [schema]);
   const keys = useMemo(() => outletKeys({ [info.type]: info.outlets }, info.type), [info]);
+  const defaults = useMemo(() => topDefaults(schema), [schema]);
   const formData = useMemo(() => {
-    const data: JsonObject = { ...shape };
+    const data: JsonObject = { ...defaults, ...shape };
     keys.forEach((k) => delete data[k]);
     return data;
-  }, [shape, keys]);
+  }, [shape, keys, defaults]);
   const change = (event: IChangeEvent) => {
     const next: JsonObject = isObject(event.formData) ? { ...event.formData } : {};
+    for (const [k, v] of Object.entries(next)) {
+      // a default shown but not chosen stays out of the shape (the engine applies it anyway)
+      if (v === undefined || (!(k in shape) && k in defaults && sameJson(v, defaults[k]))) delete next[k];
+    }
     for (const k of keys) if (k in shape) next[k] = shape[k];
     next.type = shape.type ?? info.type;
-    for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
-    if (JSON.stringify(next) !== JSON.stringify(shape)) onChange(next);
+    if (!sameJson(next, shape)) onChange(next);
   };
   return (
     <Form

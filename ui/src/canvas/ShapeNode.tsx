@@ -20,7 +20,10 @@ export function ShapeNode({ id, data }: NodeProps<ShapeNodeType>) {
     <div className="canvas-node" data-status={state ?? "idle"} data-testid={`shape-${id}`}>
       <Handle type="target" position={Position.Left} id="in" data-testid={`handle-${id}-in`} />
       <div className="canvas-node-name">{shapeName(data.shape)}</div>
-      <div className="canvas-node-type">{infos[type]?.title ?? type}</div>
+      <div className="canvas-node-type">
+        {infos[type]?.title ?? type}
+        {!data.shape.label && id !== type && <span className="canvas-node-id"> · {id}</span>}
+      </div>
       {start === id && <div className="canvas-node-start">Start shape</div>}
       {found.length > 0 && (
         <div className="canvas-node-badge" title={found.join("\n")}>
