@@ -1,5 +1,6 @@
 // What the shape nodes need beyond their data: titles, handles, start, status, problems.
 import { createContext } from "react";
+import type { ShapeProgress } from "./api";
 import type { RunStatus, ShapeInfo } from "./types";
 
 export interface CanvasDecorations {
@@ -7,9 +8,10 @@ export interface CanvasDecorations {
   handles: Record<string, string[]>;
   start: string | null;
   status: Record<string, RunStatus>;
+  counts: Record<string, ShapeProgress>;
   problems: Record<string, string[]>;
 }
 
 export const CanvasContext = createContext<CanvasDecorations>({
-  infos: {}, handles: {}, start: null, status: {}, problems: {},
+  infos: {}, handles: {}, start: null, status: {}, counts: {}, problems: {},
 });

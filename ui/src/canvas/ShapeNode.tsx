@@ -2,6 +2,7 @@
 // validation badge, test status, one target handle and a named handle per outlet.
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { useContext } from "react";
+import type { ShapeProgress } from "./api";
 import { CanvasContext } from "./CanvasContext";
 import type { ShapeNode as ShapeNodeType } from "./types";
 
@@ -10,8 +11,14 @@ export function shapeName(shape: Record<string, unknown>): string {
   return label || String(shape.type ?? "shape");
 }
 
+function countsText(progress: ShapeProgress | undefined): string {
+  if (!progress || progress.documents_in === undefined) return "";
+  const failed = progress.documents_failed ? `, ${progress.documents_failed} failed` : "";
+  return ` · ${progress.documents_in} in, ${progress.documents_out ?? 0} out${failed}`;
+}
+
 export function ShapeNode({ id, data }: NodeProps<ShapeNodeType>) {
-  const { infos, handles, start, status, problems } = useContext(CanvasContext);
+  const { infos, handles, start, status, counts, problems } = useContext(CanvasContext);
   const type = String(data.shape.type ?? "");
   const outlets = handles[id] ?? [];
   const found = problems[id] ?? [];
@@ -30,7 +37,7 @@ export function ShapeNode({ id, data }: NodeProps<ShapeNodeType>) {
           {found.length} {found.length === 1 ? "problem" : "problems"}
         </div>
       )}
-      {state && <div className="canvas-node-status">{state}</div>}
+      {state && <div className="canvas-node-status">{state}{countsText(counts[id])}</div>}
       {outlets.map((handle, i) => (
         <Handle
           key={handle}

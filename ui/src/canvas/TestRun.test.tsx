@@ -65,7 +65,8 @@ describe("Test", () => {
     expect(stream.closed).toBe(true);
     expect(status("Still a patient?")).toBe("passed");
     expect(status(XSS)).toBe("failed");
-    expect(screen.getByRole("group", { name: XSS }).textContent).toContain("failed");
+    expect(screen.getByRole("group", { name: XSS }).textContent).toContain("failed · 1 in, 0 out, 1 failed");
+    expect(screen.getByRole("group", { name: "Still a patient?" }).textContent).toContain("passed · 2 in, 2 out");
     await screen.findByRole("region", { name: "Process Log" });
     expect(screen.getByRole("status", { name: "Test run" }).textContent).toContain("complete with errors");
     expect(screen.getByRole("region", { name: "Process Log" }).textContent).toContain(`sent ${XSS}`);

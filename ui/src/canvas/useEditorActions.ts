@@ -40,7 +40,7 @@ export function useEditorActions(
 
   const handles = Object.fromEntries(graph.nodes.map((n) => [n.id, handlesOf(graph, n.id, state.table)]));
   const start = typeof graph.start === "string" ? graph.start : null;
-  const decorations: CanvasDecorations = { infos, handles, start, status: run.status, problems };
+  const decorations: CanvasDecorations = { infos, handles, start, status: run.status, counts: run.counts, problems };
   const nodes: ShapeNode[] = graph.nodes.map((n) => ({
     ...n,
     selected: n.id === selected,

@@ -7,13 +7,14 @@ import type { RunStatus } from "./types";
 export interface TestRun {
   executionId: string | null;
   status: Record<string, RunStatus>;
+  counts: Record<string, ShapeProgress>;
   execution: ExecutionProgress | null;
   finished: boolean;
   log: LogLine[];
   error: string;
 }
 
-const IDLE: TestRun = { executionId: null, status: {}, execution: null, finished: false, log: [], error: "" };
+const IDLE: TestRun = { executionId: null, status: {}, counts: {}, execution: null, finished: false, log: [], error: "" };
 
 function parse<T>(event: Event): T | null {
   try {
@@ -38,8 +39,12 @@ export function useTestRun() {
     if (fromDetail) {
       const found = await getExecution(executionId).catch(() => null);
       const status: Record<string, RunStatus> = {};
-      Object.entries(found?.shapes ?? {}).forEach(([id, s]) => { status[id] = s.status; });
-      detail = found ? { execution: found, status } : {};
+      const counts: Record<string, ShapeProgress> = {};
+      Object.entries(found?.shapes ?? {}).forEach(([id, s]) => {
+        status[id] = s.status;
+        counts[id] = { ...s, shape: id };
+      });
+      detail = found ? { execution: found, status, counts } : {};
     }
     const log = await getLog(executionId).catch(() => [] as LogLine[]);
     setRun((r) => (r.executionId === executionId ? { ...r, ...detail, log, finished: true } : r));
@@ -50,7 +55,7 @@ export function useTestRun() {
     source.current = events;
     events.addEventListener("shape", (event) => {
       const p = parse<ShapeProgress>(event);
-      if (p) setRun((r) => ({ ...r, status: { ...r.status, [p.shape]: p.status } }));
+      if (p) setRun((r) => ({ ...r, status: { ...r.status, [p.shape]: p.status }, counts: { ...r.counts, [p.shape]: p } }));
     });
     events.addEventListener("execution", (event) => {
       const p = parse<ExecutionProgress>(event);
