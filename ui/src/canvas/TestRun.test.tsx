@@ -35,6 +35,7 @@ function setUp() {
     "PUT /components/letters": { status: 200, body: { id: "letters", type: "process", name: "Letters", version: 4, body: BODY } },
     "POST /processes/letters/run": { status: 202, body: { execution_id: "ex-1" } },
     "GET /executions/ex-1/documents?shape=check": { status: 200, body: DOCUMENTS },
+    "GET /executions/ex-1": { status: 200, body: { status: "failed", shapes: { check: { status: "failed", documents_in: 1, documents_out: 0, documents_failed: 1 } } } },
     "GET /executions/ex-1/log": { status: 200, body: [{ time: "2026-12-04T12:00:00Z", level: "INFO", shape: "send", message: `sent ${XSS}` }] },
   });
   render(<ProcessEditor componentId="letters" onClose={() => {}} />);
@@ -93,6 +94,20 @@ describe("Test", () => {
     expect(within(second).getByRole("cell", { name: XSS })).toBeTruthy();
     expect(document.querySelector("img")).toBeNull();
     expect(screen.getByText(XSS, { selector: ".canvas-node-name" })).toBeTruthy();
+  });
+
+  it("keeps following through a retry, and takes the recorded state when the stream is refused", async () => {
+    const { events, requests } = setUp();
+    await screen.findByRole("group", { name: "Still a patient?" });
+    fireEvent.click(screen.getByRole("button", { name: "Test" }));
+    await waitFor(() => expect(events.instances).toHaveLength(1));
+    const stream = events.instances[0];
+    act(() => stream.fail(0));
+    expect(requests.some((r) => r.path === "/executions/ex-1")).toBe(false);
+    act(() => stream.fail(2));
+    await screen.findByRole("region", { name: "Process Log" });
+    expect(status("Still a patient?")).toBe("failed");
+    expect(screen.getByRole("status", { name: "Test run" }).textContent).toContain("failed");
   });
 
   it("saves a changed process before testing it", async () => {

@@ -58,7 +58,11 @@ export function fakeApi(routes: Record<string, Reply>) {
 export class FakeEventSource {
   static instances: FakeEventSource[] = [];
   readonly url: string;
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSED = 2;
   closed = false;
+  readyState = 1;
   onerror: ((event: Event) => void) | null = null;
   private listeners = new Map<string, ((event: Event) => void)[]>();
 
@@ -71,6 +75,12 @@ export class FakeEventSource {
   }
   close() {
     this.closed = true;
+    this.readyState = 2;
+  }
+  /** The connection fails: retried (CONNECTING) or given up (CLOSED). */
+  fail(readyState: number) {
+    this.readyState = readyState;
+    this.onerror?.(new Event("error"));
   }
   /** The server sends one event. */
   emit(type: string, data: unknown) {

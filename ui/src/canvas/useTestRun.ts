@@ -63,8 +63,10 @@ export function useTestRun() {
       setRun((r) => ({ ...r, execution: p }));
       if (p.status !== "running") void finish(executionId, false);
     });
+    // While CONNECTING the browser retries by itself (the server replays the final state);
+    // a stream refused for good ends the follow with the execution's recorded state.
     events.onerror = () => {
-      if (source.current === events) void finish(executionId, true);
+      if (source.current === events && events.readyState === EventSource.CLOSED) void finish(executionId, true);
     };
   }, [finish]);
 
