@@ -106,7 +106,8 @@ describe("Test", () => {
     expect(requests.some((r) => r.path === "/executions/ex-1")).toBe(false);
     act(() => stream.fail(2));
     await screen.findByRole("region", { name: "Process Log" });
-    expect(status("Still a patient?")).toBe("failed");
+    // React Flow takes the new node attributes in an effect after the editor's render
+    await waitFor(() => expect(status("Still a patient?")).toBe("failed"));
     expect(screen.getByRole("status", { name: "Test run" }).textContent).toContain("failed");
   });
 

@@ -8,10 +8,10 @@ import { COLUMN_WIDTH } from "./layout";
 import { handleOf } from "./outlets";
 import type { SidePanelProps } from "./SidePanel";
 import { shapeName } from "./ShapeNode";
-import type { JsonObject, Position, ShapeNode } from "./types";
+import type { JsonObject, Position, ProcessGraph, ShapeNode } from "./types";
 import type { useProcessDoc } from "./useProcessDoc";
 import type { TestRun } from "./useTestRun";
-import { validateShape, type Problems } from "./validation";
+import { validateShape, type FieldErrors, type Problems } from "./validation";
 
 type DocState = ReturnType<typeof useProcessDoc>;
 
@@ -72,32 +72,46 @@ export function useEditorActions(
   };
 
   const node = graph.nodes.find((n) => n.id === selected);
-  let side: SidePanelProps | null = null;
-  if (node) {
-    const id = node.id;
-    const targets = Object.fromEntries(
-      graph.edges.filter((e) => e.source === id).map((e) => [handleOf(e.data?.outlet ?? ""), e.target]),
-    );
-    side = {
-      shapeId: id,
-      shape: node.data.shape,
-      info: infos[String(node.data.shape.type)],
-      isStart: start === id,
-      handles: handles[id] ?? [],
-      targets,
-      shapes: graph.nodes.filter((n) => n.id !== id).map((n) => ({ id: n.id, name: shapeName(n.data.shape) })),
-      problems: problems[id] ?? [],
-      executionId: run.finished ? run.executionId : null,
-      readOnly,
-      fieldErrors: state.errors.fields[id],
-      onChange: (shape: JsonObject) => commit((g) => updateShape(g, id, shape)),
-      onConnect: (handle, target) => commit((g) => (target ? connect(g, id, handle, target) : disconnect(g, id, handle))),
-      onMakeStart: () => commit((g) => setStart(g, id)),
-      onDelete: () => {
-        commit((g) => removeNodes(g, [id]));
-        select(null);
-      },
-    };
-  }
+  const side = node
+    ? sidePanelProps(node, { graph, commit, select, decorations, run, readOnly, fieldErrors: state.errors.fields[node.id] })
+    : null;
   return { decorations, nodes, add, addAtFreeSpot, connectOutlet, saveAndClose, test, side };
+}
+
+interface SideContext {
+  graph: ProcessGraph;
+  commit: (change: (g: ProcessGraph) => ProcessGraph) => void;
+  select: (id: string | null) => void;
+  decorations: CanvasDecorations;
+  run: TestRun;
+  readOnly: boolean;
+  fieldErrors: FieldErrors | undefined;
+}
+
+function sidePanelProps(node: ShapeNode, ctx: SideContext): SidePanelProps {
+  const { graph, commit, decorations } = ctx;
+  const id = node.id;
+  const targets = Object.fromEntries(
+    graph.edges.filter((e) => e.source === id).map((e) => [handleOf(e.data?.outlet ?? ""), e.target]),
+  );
+  return {
+    shapeId: id,
+    shape: node.data.shape,
+    info: decorations.infos[String(node.data.shape.type)],
+    isStart: decorations.start === id,
+    handles: decorations.handles[id] ?? [],
+    targets,
+    shapes: graph.nodes.filter((n) => n.id !== id).map((n) => ({ id: n.id, name: shapeName(n.data.shape) })),
+    problems: decorations.problems[id] ?? [],
+    executionId: ctx.run.finished ? ctx.run.executionId : null,
+    readOnly: ctx.readOnly,
+    fieldErrors: ctx.fieldErrors,
+    onChange: (shape: JsonObject) => commit((g) => updateShape(g, id, shape)),
+    onConnect: (handle, target) => commit((g) => (target ? connect(g, id, handle, target) : disconnect(g, id, handle))),
+    onMakeStart: () => commit((g) => setStart(g, id)),
+    onDelete: () => {
+      commit((g) => removeNodes(g, [id]));
+      ctx.select(null);
+    },
+  };
 }
