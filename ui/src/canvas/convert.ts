@@ -106,9 +106,11 @@ function joinShape(data: JsonObject, edges: OutletEdge[], specs: OutletSpec[]): 
 export function graphToBody(graph: ProcessGraph, table: OutletTable = DEFAULT_OUTLETS): ProcessBody {
   const shapes: JsonObject = {};
   const layout: JsonObject = {};
+  const bySource = new Map<string, OutletEdge[]>();
+  for (const edge of graph.edges) bySource.set(edge.source, [...(bySource.get(edge.source) ?? []), edge]);
   for (const node of graph.nodes) {
     const type = typeof node.data.shape.type === "string" ? node.data.shape.type : "";
-    const leaving = graph.edges.filter((edge) => edge.source === node.id);
+    const leaving = bySource.get(node.id) ?? [];
     shapes[node.id] = joinShape(node.data.shape, leaving, outletSpecs(table, type));
     layout[node.id] = { x: node.position.x, y: node.position.y };
   }
