@@ -24,22 +24,25 @@ describe("document data", () => {
 
 describe("the document viewer", () => {
   it("shows JSON pretty-printed and the properties as a table", () => {
-    render(<DocumentViewer doc={{ index: 2, shape: "s", data: '{"to":"a@b.c"}', content_type: "application/json", properties: { "mail.subject": "Hi", "dynamic.n": 3 } }} />);
+    render(<DocumentViewer position={3} doc={{ index: 3, shape: "s", data: '{"to":"a@b.c"}', content_type: "application/json", properties: { "mail.subject": "Hi", "dynamic.n": 3 }, dynamic: { patient_id: "p-7" } }} />);
     const doc = screen.getByRole("article", { name: "Document 3" });
     expect(within(doc).getByLabelText("Data (JSON)").textContent).toBe('{\n  "to": "a@b.c"\n}');
     expect(within(doc).getByRole("row", { name: "mail.subject Hi" })).toBeTruthy();
     expect(within(doc).getByRole("row", { name: "dynamic.n 3" })).toBeTruthy();
+    const dynamic = within(doc).getAllByRole("table")[1];
+    expect(dynamic.querySelector("caption")?.textContent).toBe("Dynamic document properties");
+    expect(within(dynamic).getByRole("row", { name: "patient_id p-7" })).toBeTruthy();
   });
 
   it("shows XML pretty-printed, and markup in data as text", () => {
-    render(<DocumentViewer doc={{ index: 0, shape: "s", data: "<a><img src=\"x\" onerror=\"alert(1)\"/></a>", content_type: "application/xml", properties: {} }} />);
+    render(<DocumentViewer position={1} doc={{ index: 1, shape: "s", data: "<a><img src=\"x\" onerror=\"alert(1)\"/></a>", content_type: "application/xml", properties: {} }} />);
     expect(screen.getByLabelText("Data (XML)").textContent).toBe('<a>\n  <img src="x" onerror="alert(1)"/>\n</a>');
     expect(document.querySelector("img")).toBeNull();
     expect(screen.getByText("No properties")).toBeTruthy();
   });
 
   it("describes binary data instead of showing it", () => {
-    render(<DocumentViewer doc={{ index: 0, shape: "s", data: { base64: "AAECAwQF" }, content_type: "application/zip", properties: {} }} />);
+    render(<DocumentViewer position={1} doc={{ index: 1, shape: "s", data: { base64: "AAECAwQF" }, content_type: "application/zip", properties: {} }} />);
     expect(screen.getByText("Binary data (application/zip, about 6 bytes)")).toBeTruthy();
   });
 });

@@ -25,16 +25,21 @@ function DataView({ doc }: { doc: DocumentRecord }) {
   );
 }
 
-export function DocumentViewer({ doc }: { doc: DocumentRecord }) {
+/** One document; `position` counts from 1 in the list of documents that entered the shape. */
+export function DocumentViewer({ doc, position }: { doc: DocumentRecord; position: number }) {
   const properties = Object.entries(doc.properties ?? {}).map(([k, v]) => [k, propertyText(v)]);
+  const dynamic = Object.entries(doc.dynamic ?? {}).map(([k, v]) => [k, propertyText(v)]);
   return (
-    <article aria-label={`Document ${doc.index + 1}`} className="canvas-document">
-      <h4>Document {doc.index + 1}</h4>
+    <article aria-label={`Document ${position}`} className="canvas-document">
+      <h4>Document {position}</h4>
       <DataView doc={doc} />
       {properties.length > 0 ? (
         <DataTable caption="Properties" header={["Property", "Value"]} rows={properties} />
       ) : (
         <p>No properties</p>
+      )}
+      {dynamic.length > 0 && (
+        <DataTable caption="Dynamic document properties" header={["Property", "Value"]} rows={dynamic} />
       )}
     </article>
   );

@@ -30,7 +30,7 @@ export function DocumentsPanel({ executionId, shapeId, shapeName }: DocumentsPan
       {error && <p role="alert">{error}</p>}
       {docs === null && !error && <p>Loading documents…</p>}
       {docs !== null && docs.length === 0 && <p>No document entered this shape.</p>}
-      {docs?.map((doc) => <DocumentViewer key={doc.index} doc={doc} />)}
+      {docs?.map((doc, i) => <DocumentViewer key={i} doc={doc} position={i + 1} />)}
     </section>
   );
 }

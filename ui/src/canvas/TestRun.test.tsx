@@ -23,8 +23,8 @@ const BODY = {
 };
 
 const DOCUMENTS = [
-  { index: 0, shape: "check", data: "name,email\nAlice,alice@example.com\n", content_type: "text/csv", properties: { "mail.to_address": "alice@example.com" } },
-  { index: 1, shape: "check", data: `Dear Bob ${XSS}`, content_type: "text/plain", properties: { "dynamic.note": XSS } },
+  { index: 1, shape: "check", data: "name,email\nAlice,alice@example.com\n", content_type: "text/csv", properties: { "mail.to_address": "alice@example.com" } },
+  { index: 2, shape: "check", data: `Dear Bob ${XSS}`, content_type: "text/plain", properties: { "dynamic.note": XSS } },
 ];
 
 function setUp() {

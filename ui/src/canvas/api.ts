@@ -17,6 +17,8 @@ export interface DocumentRecord {
   data: string | { base64: string };
   content_type?: string | null;
   properties: JsonObject;
+  /** dynamic document properties, where the server lists them apart */
+  dynamic?: JsonObject;
 }
 
 export interface LogLine {
