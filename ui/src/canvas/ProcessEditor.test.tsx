@@ -42,6 +42,8 @@ describe("the palette", () => {
     expect(palette().getAllByRole("button").map((b) => b.textContent)).toEqual(SHAPES.map((s) => s.title));
     addShape("Start");
     expect(node("start").textContent).toContain("Start");
+    const panel = screen.getByRole("complementary", { name: "Shape settings" });
+    expect(within(panel).getByRole("heading").textContent).toBe("start"); // the new shape is selected
     addShape("Message");
     addShape("Message");
     expect(screen.getAllByRole("group", { name: "message" })).toHaveLength(2);

@@ -5,8 +5,10 @@ import { newShapeId } from "./ids";
 import { handleOf, indexedOutlet, outletOf, outletSpecs, type OutletTable } from "./outlets";
 import type { JsonObject, OutletEdge, Position, ProcessGraph } from "./types";
 
-export function addShape(graph: ProcessGraph, type: string, position: Position): { graph: ProcessGraph; id: string } {
-  const id = newShapeId(type, graph.nodes.map((n) => n.id));
+/** Add a shape of `type`; its id is `wanted` when free, else a new slug of the type. */
+export function addShape(graph: ProcessGraph, type: string, position: Position, wanted?: string): { graph: ProcessGraph; id: string } {
+  const taken = graph.nodes.map((n) => n.id);
+  const id = wanted && !taken.includes(wanted) ? wanted : newShapeId(type, taken);
   const node = { id, type: "shape" as const, position, data: { shape: { type } } };
   const start = graph.start === undefined && type === "start" ? id : graph.start;
   return { graph: { ...graph, start, nodes: [...graph.nodes, node] }, id };

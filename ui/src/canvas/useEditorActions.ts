@@ -4,6 +4,7 @@ import { useMemo } from "react";
 import type { CanvasDecorations } from "./CanvasContext";
 import { shapeOf } from "./convert";
 import { addShape, connect, disconnect, handlesOf, removeNodes, setStart, updateShape } from "./graphOps";
+import { newShapeId } from "./ids";
 import { COLUMN_WIDTH } from "./layout";
 import { handleOf } from "./outlets";
 import type { SidePanelProps } from "./SidePanel";
@@ -49,13 +50,10 @@ export function useEditorActions(
   }));
 
   const add = (type: string, position: Position) => {
-    let id = "";
-    commit((g) => {
-      const added = addShape(g, type, position);
-      id = added.id;
-      return added.graph;
-    });
-    if (id) select(id);
+    // the id is chosen here, not inside the state updater (React may run that later)
+    const id = newShapeId(type, graph.nodes.map((n) => n.id));
+    commit((g) => addShape(g, type, position, id).graph);
+    select(id);
   };
   const addAtFreeSpot = (type: string) => {
     const anchor = graph.nodes.find((n) => n.id === selected) ?? graph.nodes[graph.nodes.length - 1];
