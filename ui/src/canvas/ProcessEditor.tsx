@@ -51,7 +51,7 @@ function Editor({ componentId, onClose, onSaved, readOnly = false, spec }: Proce
     <section aria-label="Process canvas" className="canvas-editor" onKeyDown={onKeyDown}>
       <Toolbar
         name={state.name}
-        busy={state.loading || state.broken || readOnly}
+        busy={state.loading || state.broken || state.saving || readOnly}
         canUndo={!readOnly && history.past.length > 0}
         canRedo={!readOnly && history.future.length > 0}
         onName={state.setName}

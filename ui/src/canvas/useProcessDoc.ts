@@ -38,6 +38,7 @@ export function useProcessDoc(
   const [saved, setSaved] = useState("");
   const [loading, setLoading] = useState(true);
   const [broken, setBroken] = useState(false); // not loaded: saving would overwrite it
+  const [saving, setSaving] = useState(false);
   const [message, setMessage] = useState("");
   const [errors, setErrors] = useState<ServerProblems>({ byShape: {}, general: [], fields: {} });
   const table = useMemo(() => Object.fromEntries(shapes.map((s) => [s.type, s.outlets])), [shapes]);
@@ -84,6 +85,7 @@ export function useProcessDoc(
   /** Save; answers the component id, or null when the server refused (nothing is lost). */
   const save = useCallback(async (): Promise<string | null> => {
     setMessage("Saving…");
+    setSaving(true);
     try {
       const component = await saveComponent(id, body, version);
       setId(component.id);
@@ -98,8 +100,10 @@ export function useProcessDoc(
       setErrors(serverProblems(fields));
       setMessage(`Not saved: ${e instanceof Error ? e.message : String(e)}`);
       return null;
+    } finally {
+      setSaving(false);
     }
   }, [id, body, version, onSaved]);
 
-  return { doc, shapes, table, id, name, setName, loading, broken, message, errors, dirty, save };
+  return { doc, shapes, table, id, name, setName, loading, broken, saving, message, errors, dirty, save };
 }
