@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Json } from "./types";
 import { SHAPES } from "./testSupport";
 import { formSchema, serverProblems, simplifyNullable, validateShape } from "./validation";
 
@@ -14,6 +15,12 @@ describe("shape schemas", () => {
 
   it("turn pydantic's X | None into X", () => {
     expect(simplifyNullable({ anyOf: [{ type: "string" }, { type: "null" }], default: null, title: "Label" })).toEqual({ type: "string", title: "Label" });
+  });
+
+  it("name the choices of a value source by their kind", async () => {
+    const { titleOptions } = await import("./optionTitles");
+    const source: Json = { anyOf: [{ type: ["string", "number"] }, { type: "object", required: ["profile_element"], properties: {} }, { type: "array" }] };
+    expect((titleOptions(source) as { anyOf: { title: string }[] }).anyOf.map((o) => o.title)).toEqual(["Text", "Profile element", "List"]);
   });
 
   it("validate a shape against its schema", () => {

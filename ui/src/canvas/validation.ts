@@ -3,6 +3,7 @@
 import validator from "@rjsf/validator-ajv8";
 import type { FieldError } from "../api";
 import { isObject } from "./convert";
+import { titleOptions } from "./optionTitles";
 import { parseOutlet } from "./outlets";
 import type { Json, JsonObject } from "./types";
 
@@ -87,7 +88,7 @@ export function simplifyNullable(node: Json): Json {
 
 /** The schema the side panel's form shows: the outlets are the edges' business. */
 export function formSchema(schema: JsonObject, outlets: string[]): JsonObject {
-  const copy = simplifyNullable(structuredClone(schema)) as JsonObject;
+  const copy = titleOptions(simplifyNullable(structuredClone(schema))) as JsonObject;
   const properties = isObject(copy.properties) ? copy.properties : {};
   const required = Array.isArray(copy.required) ? copy.required : [];
   for (const spec of outlets.map(parseOutlet)) {
