@@ -124,6 +124,24 @@ describe("undo and redo", () => {
   });
 });
 
+describe("typing in the side panel", () => {
+  it("makes one undo step of quick edits to one shape", async () => {
+    await openNew();
+    addShape("Message");
+    const panel = selectShape("message");
+    const label = () => within(panel).getByLabelText(/^Label/) as HTMLInputElement;
+    fireEvent.change(label(), { target: { value: "G" } });
+    fireEvent.change(label(), { target: { value: "Gr" } });
+    fireEvent.change(label(), { target: { value: "Greeting" } });
+    expect(node("Greeting")).toBeTruthy();
+    fireEvent.click(button("Undo"));
+    expect(node("message")).toBeTruthy();
+    expect(label().value).toBe("");
+    fireEvent.click(button("Undo"));
+    expect(screen.queryByRole("group", { name: "message" })).toBeNull();
+  });
+});
+
 describe("saving", () => {
   it("POSTs the exact body with the layout, then PUTs with base_version, then closes", async () => {
     const saved = { id: "hello", type: "process", name: "Hello", version: 1, body: {} };

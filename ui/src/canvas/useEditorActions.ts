@@ -1,6 +1,6 @@
 // What the editor's parts do: add and connect shapes, decorate nodes (name, status,
 // problems), the side panel's props, Save and Close, Test.
-import { useMemo } from "react";
+import { useMemo, useRef } from "react";
 import type { CanvasDecorations } from "./CanvasContext";
 import { shapeOf } from "./convert";
 import { addShape, connect, disconnect, handlesOf, removeNodes, setStart, updateShape } from "./graphOps";
@@ -16,6 +16,8 @@ import { validateShape, type FieldErrors, type Problems } from "./validation";
 
 type DocState = ReturnType<typeof useProcessDoc>;
 
+const TYPING_MS = 1000;
+
 export function useEditorActions(
   state: DocState,
   selected: string | null,
@@ -26,7 +28,15 @@ export function useEditorActions(
   readOnly: boolean,
 ) {
   const graph = state.doc.history.present;
-  const { commit } = state.doc;
+  const { commit, replace } = state.doc;
+  const lastEdit = useRef<{ id: string; at: number } | null>(null);
+  /** Typing in the side panel: edits of one shape within a second make one undo step. */
+  const editShape = (id: string, shape: JsonObject) => {
+    const now = Date.now();
+    const same = lastEdit.current?.id === id && now - lastEdit.current.at < TYPING_MS;
+    lastEdit.current = { id, at: now };
+    (same ? replace : commit)((g) => updateShape(g, id, shape));
+  };
   const infos = useMemo(() => Object.fromEntries(state.shapes.map((s) => [s.type, s])), [state.shapes]);
 
   const problems = useMemo(() => {
@@ -71,7 +81,7 @@ export function useEditorActions(
 
   const node = graph.nodes.find((n) => n.id === selected);
   const side = node
-    ? sidePanelProps(node, { graph, commit, select, decorations, run, readOnly, fieldErrors: state.errors.fields[node.id] })
+    ? sidePanelProps(node, { graph, commit, editShape, select, decorations, run, readOnly, fieldErrors: state.errors.fields[node.id] })
     : null;
   return { decorations, nodes, add, addAtFreeSpot, connectOutlet, saveAndClose, test, side };
 }
@@ -79,6 +89,7 @@ export function useEditorActions(
 interface SideContext {
   graph: ProcessGraph;
   commit: (change: (g: ProcessGraph) => ProcessGraph) => void;
+  editShape: (id: string, shape: JsonObject) => void;
   select: (id: string | null) => void;
   decorations: CanvasDecorations;
   run: TestRun;
@@ -104,7 +115,7 @@ function sidePanelProps(node: ShapeNode, ctx: SideContext): SidePanelProps {
     executionId: ctx.run.finished ? ctx.run.executionId : null,
     readOnly: ctx.readOnly,
     fieldErrors: ctx.fieldErrors,
-    onChange: (shape: JsonObject) => commit((g) => updateShape(g, id, shape)),
+    onChange: (shape: JsonObject) => ctx.editShape(id, shape),
     onConnect: (handle, target) => commit((g) => (target ? connect(g, id, handle, target) : disconnect(g, id, handle))),
     onMakeStart: () => commit((g) => setStart(g, id)),
     onDelete: () => {
