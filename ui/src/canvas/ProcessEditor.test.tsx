@@ -121,6 +121,10 @@ describe("undo and redo", () => {
     fireEvent.keyDown(editor, { key: "Z", ctrlKey: true, shiftKey: true });
     expect(node("start")).toBeTruthy();
     expect(screen.queryByRole("group", { name: "stop" })).toBeNull();
+    fireEvent.keyDown(document.body, { key: "z", ctrlKey: true }); // focus left with a deleted shape
+    expect(screen.queryByRole("group", { name: "start" })).toBeNull();
+    fireEvent.keyDown(within(palette().getByRole("list")).getAllByRole("button")[0], { key: "y", ctrlKey: true });
+    expect(node("start")).toBeTruthy();
   });
 });
 

@@ -3,7 +3,7 @@
 import "@xyflow/react/dist/style.css";
 import "./canvas.css";
 import { ReactFlowProvider } from "@xyflow/react";
-import { useState, type KeyboardEvent } from "react";
+import { useEffect, useState } from "react";
 import { CanvasContext } from "./CanvasContext";
 import { FlowCanvas } from "./FlowCanvas";
 import { Palette } from "./Palette";
@@ -39,16 +39,22 @@ function Editor({ componentId, onClose, onSaved, readOnly = false, spec }: Proce
   const graph = history.present;
   const changes = useCanvasChanges(graph, setHistory, selected, setSelected);
   const actions = useEditorActions(state, selected, setSelected, run, onClose, start, readOnly);
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (readOnly || !(event.ctrlKey || event.metaKey) || typing(event.target)) return;
-    const key = event.key.toLowerCase();
-    if (key === "z" && !event.shiftKey) state.doc.undo();
-    else if ((key === "z" && event.shiftKey) || key === "y") state.doc.redo();
-    else return;
-    event.preventDefault();
-  };
+  const { undo, redo } = state.doc;
+  // on the whole page: after a Delete the focused shape is gone and focus is on the body
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (readOnly || !(event.ctrlKey || event.metaKey) || (event.target && typing(event.target))) return;
+      const key = event.key.toLowerCase();
+      if (key === "z" && !event.shiftKey) undo();
+      else if ((key === "z" && event.shiftKey) || key === "y") redo();
+      else return;
+      event.preventDefault();
+    };
+    window.addEventListener("keydown", onKeyDown);
+    return () => window.removeEventListener("keydown", onKeyDown);
+  }, [readOnly, undo, redo]);
   return (
-    <section aria-label="Process canvas" className="canvas-editor" onKeyDown={onKeyDown}>
+    <section aria-label="Process canvas" className="canvas-editor">
       <Toolbar
         name={state.name}
         busy={state.loading || state.broken || state.saving || readOnly}
