@@ -16,6 +16,7 @@ export interface FlowCanvasProps {
   edges: OutletEdge[];
   onNodesChange: (changes: NodeChange<ShapeNodeType>[]) => void;
   onEdgesChange: (changes: EdgeChange<OutletEdge>[]) => void;
+  onDelete: (deleted: { nodes: ShapeNodeType[]; edges: OutletEdge[] }) => void;
   onConnectOutlet: (source: string, handle: string, target: string) => void;
   onDropShape: (type: string, position: Position) => void;
   onSelect: (id: string | null) => void;
@@ -69,6 +70,7 @@ export function FlowCanvas(props: FlowCanvasProps) {
         nodeTypes={nodeTypes}
         onNodesChange={props.onNodesChange}
         onEdgesChange={props.onEdgesChange}
+        onDelete={props.onDelete}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         onNodeClick={(_, node) => props.onSelect(node.id)}

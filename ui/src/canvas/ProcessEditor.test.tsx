@@ -103,6 +103,22 @@ describe("shapes and connections", () => {
   });
 });
 
+describe("deleting with the keyboard", () => {
+  it("removes the selected shape and its connections in one undo step", async () => {
+    await openNew();
+    addShape("Start");
+    addShape("Stop");
+    connectVia(selectShape("start"), "next", "stop");
+    fireEvent.click(node("stop"));
+    fireEvent.keyDown(node("stop"), { key: "Delete" });
+    await waitFor(() => expect(screen.queryByRole("group", { name: "stop" })).toBeNull());
+    expect(screen.queryByLabelText("start next to stop")).toBeNull();
+    fireEvent.click(button("Undo"));
+    expect(node("stop")).toBeTruthy();
+    expect(screen.getByLabelText("start next to stop")).toBeTruthy();
+  });
+});
+
 describe("undo and redo", () => {
   it("undoes and redoes with the buttons and with Ctrl+Z / Ctrl+Shift+Z", async () => {
     await openNew();

@@ -80,6 +80,7 @@ function Editor({ componentId, onClose, onSaved, readOnly = false, spec }: Proce
             edges={graph.edges}
             onNodesChange={changes.onNodesChange}
             onEdgesChange={changes.onEdgesChange}
+            onDelete={changes.onDelete}
             onConnectOutlet={actions.connectOutlet}
             onDropShape={actions.add}
             onSelect={setSelected}

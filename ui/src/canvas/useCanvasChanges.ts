@@ -21,13 +21,15 @@ export function useCanvasChanges(
 ) {
   const checkpoint = useRef<ProcessGraph | null>(null);
 
+  /** One undo step for a deletion, however many shapes and connections it took. */
+  const onDelete = ({ nodes, edges }: { nodes: ShapeNode[]; edges: OutletEdge[] }) => {
+    const nodeIds = nodes.map((n) => n.id);
+    setHistory((h) => record(h, removeEdges(removeNodes(h.present, nodeIds), edges.map((e) => e.id))));
+    if (selected && nodeIds.includes(selected)) select(null);
+  };
+
+  // "remove" changes are left to onDelete, which gets the whole deletion at once
   const onNodesChange = (changes: NodeChange<ShapeNode>[]) => {
-    const removed = changes.flatMap((c) => (c.type === "remove" ? [c.id] : []));
-    if (removed.length > 0) {
-      setHistory((h) => record(h, removeNodes(h.present, removed)));
-      if (selected && removed.includes(selected)) select(null);
-      return;
-    }
     for (const c of changes) {
       if (c.type === "select" && c.selected) select(c.id);
       else if (c.type === "select" && c.id === selected) select(null);
@@ -45,16 +47,11 @@ export function useCanvasChanges(
   };
 
   const onEdgesChange = (changes: EdgeChange<OutletEdge>[]) => {
-    const removed = changes.flatMap((c) => (c.type === "remove" ? [c.id] : []));
-    if (removed.length > 0) {
-      setHistory((h) => record(h, removeEdges(h.present, removed)));
-      return;
-    }
     const selection = changes.filter((c) => c.type === "select");
     if (selection.length > 0) {
       setHistory((h) => ({ ...h, present: { ...h.present, edges: applyEdgeChanges(selection, h.present.edges) } }));
     }
   };
 
-  return { onNodesChange, onEdgesChange };
+  return { onNodesChange, onEdgesChange, onDelete };
 }
