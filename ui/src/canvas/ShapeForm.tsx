@@ -2,7 +2,7 @@
 // are left out (the edges own them); everything else is edited here.
 import Form from "@rjsf/core";
 import type { IChangeEvent } from "@rjsf/core";
-import validator from "@rjsf/validator-ajv8";
+import { miniValidator } from "./miniValidator";
 import { useMemo } from "react";
 import { isObject } from "./convert";
 import { outletKeys } from "./outlets";
@@ -71,7 +71,7 @@ export function ShapeForm({ shapeId, info, shape, onChange, readOnly, fieldError
       schema={schema}
       uiSchema={uiSchema}
       formData={formData}
-      validator={validator}
+      validator={miniValidator}
       onChange={change}
       noHtml5Validate
       readonly={readOnly}

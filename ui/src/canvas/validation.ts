@@ -1,6 +1,6 @@
 // Problems per shape: client-side JSON Schema validation of each shape, and the server's
 // 422 field errors whose field is shapes.ID... (or layout.ID).
-import validator from "@rjsf/validator-ajv8";
+import { check } from "./miniSchema";
 import type { FieldError } from "../api";
 import { isObject } from "./convert";
 import { titleOptions } from "./optionTitles";
@@ -11,17 +11,12 @@ export type Problems = Record<string, string[]>;
 
 export function validateShape(schema: JsonObject | undefined, shape: JsonObject): string[] {
   if (!schema) return [];
-  try {
-    const { errors } = validator.validateFormData(shape, schema);
-    return errors.map((e) => {
-      const where = (e.property ?? "").replace(/^\./, "");
-      const extra = (e.params as { additionalProperty?: string } | undefined)?.additionalProperty;
-      if (extra) return `${where ? `${where}.` : ""}${extra}: is not a setting of this shape`;
-      return `${where || "shape"}: ${e.message ?? "is not valid"}`;
-    });
-  } catch (e) {
-    return [`the shape's schema could not be checked: ${String(e)}`];
-  }
+  return check(schema, shape, schema).map((e) => {
+    const where = e.path.map(String).join(".");
+    const extra = e.params?.additionalProperty;
+    if (typeof extra === "string") return `${where ? `${where}.` : ""}${extra}: is not a setting of this shape`;
+    return `${where || "shape"}: ${e.message}`;
+  });
 }
 
 /** rjsf's extraErrors: nested by the field's path, messages under __errors. */
