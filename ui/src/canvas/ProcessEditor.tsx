@@ -3,7 +3,7 @@
 import "@xyflow/react/dist/style.css";
 import "./canvas.css";
 import { ReactFlowProvider } from "@xyflow/react";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { CanvasContext } from "./CanvasContext";
 import { FlowCanvas } from "./FlowCanvas";
 import { Palette } from "./Palette";
@@ -15,6 +15,7 @@ import { useCanvasChanges } from "./useCanvasChanges";
 import { useEditorActions } from "./useEditorActions";
 import { useProcessDoc, type NewProcess } from "./useProcessDoc";
 import { useTestRun } from "./useTestRun";
+import { useUndoKeys } from "./useUndoKeys";
 
 export interface ProcessEditorProps {
   componentId: string | null; // null: a new process not yet saved
@@ -27,10 +28,6 @@ export interface ProcessEditorProps {
   spec?: NewProcess;
 }
 
-function typing(target: EventTarget): boolean {
-  return target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
-}
-
 function Editor({ componentId, onClose, onSaved, readOnly = false, spec }: ProcessEditorProps) {
   const state = useProcessDoc(componentId, onSaved, spec);
   const { run, start } = useTestRun();
@@ -40,19 +37,7 @@ function Editor({ componentId, onClose, onSaved, readOnly = false, spec }: Proce
   const changes = useCanvasChanges(graph, setHistory, selected, setSelected);
   const actions = useEditorActions(state, selected, setSelected, run, onClose, start, readOnly);
   const { undo, redo } = state.doc;
-  // on the whole page: after a Delete the focused shape is gone and focus is on the body
-  useEffect(() => {
-    const onKeyDown = (event: KeyboardEvent) => {
-      if (readOnly || !(event.ctrlKey || event.metaKey) || (event.target && typing(event.target))) return;
-      const key = event.key.toLowerCase();
-      if (key === "z" && !event.shiftKey) undo();
-      else if ((key === "z" && event.shiftKey) || key === "y") redo();
-      else return;
-      event.preventDefault();
-    };
-    window.addEventListener("keydown", onKeyDown);
-    return () => window.removeEventListener("keydown", onKeyDown);
-  }, [readOnly, undo, redo]);
+  useUndoKeys(readOnly, undo, redo);
   return (
     <section aria-label="Process canvas" className="canvas-editor">
       <Toolbar

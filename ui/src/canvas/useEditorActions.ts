@@ -6,10 +6,10 @@ import { shapeOf } from "./convert";
 import { addShape, connect, disconnect, handlesOf, removeNodes, setStart, updateShape } from "./graphOps";
 import { newShapeId } from "./ids";
 import { COLUMN_WIDTH } from "./layout";
-import { handleOf } from "./outlets";
+import { handleOf, type OutletTable } from "./outlets";
 import type { SidePanelProps } from "./SidePanel";
 import { shapeName } from "./ShapeNode";
-import type { JsonObject, Position, ProcessGraph, ShapeNode } from "./types";
+import type { JsonObject, Position, ProcessGraph, ShapeInfo, ShapeNode } from "./types";
 import type { useProcessDoc } from "./useProcessDoc";
 import type { TestRun } from "./useTestRun";
 import { validateShape, type FieldErrors, type Problems } from "./validation";
@@ -39,15 +39,7 @@ export function useEditorActions(
   };
   const infos = useMemo(() => Object.fromEntries(state.shapes.map((s) => [s.type, s])), [state.shapes]);
 
-  const problems = useMemo(() => {
-    const found: Problems = {};
-    for (const node of graph.nodes) {
-      const shape = shapeOf(graph, node.id, state.table) ?? {};
-      const list = [...validateShape(infos[String(shape.type)]?.schema, shape), ...(state.errors.byShape[node.id] ?? [])];
-      if (list.length > 0) found[node.id] = list;
-    }
-    return found;
-  }, [graph, infos, state.table, state.errors]);
+  const problems = useMemo(() => findProblems(graph, infos, state.table, state.errors.byShape), [graph, infos, state.table, state.errors]);
 
   const handles = Object.fromEntries(graph.nodes.map((n) => [n.id, handlesOf(graph, n.id, state.table)]));
   const start = typeof graph.start === "string" ? graph.start : null;
@@ -123,4 +115,15 @@ function sidePanelProps(node: ShapeNode, ctx: SideContext): SidePanelProps {
       ctx.select(null);
     },
   };
+}
+
+/** Each shape's problems: its schema's complaints, then the server's. */
+function findProblems(graph: ProcessGraph, infos: Record<string, ShapeInfo>, table: OutletTable, server: Problems): Problems {
+  const found: Problems = {};
+  for (const node of graph.nodes) {
+    const shape = shapeOf(graph, node.id, table) ?? {};
+    const list = [...validateShape(infos[String(shape.type)]?.schema, shape), ...(server[node.id] ?? [])];
+    if (list.length > 0) found[node.id] = list;
+  }
+  return found;
 }

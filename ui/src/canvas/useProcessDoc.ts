@@ -25,6 +25,73 @@ function emptyGraph(spec: NewProcess | undefined): ProcessGraph {
   return { ...EMPTY, meta: folder ? { ...EMPTY.meta, folder } : EMPTY.meta };
 }
 
+function outletTable(infos: ShapeInfo[]): OutletTable {
+  return Object.fromEntries(infos.map((s) => [s.type, s.outlets]));
+}
+
+interface Loaded {
+  infos: ShapeInfo[];
+  shapesError: string;
+  process: { graph: ProcessGraph; name: string; version: number } | null;
+}
+
+/** The palette and (for an existing process) its graph; a palette that fails is reported, not fatal. */
+async function loadProcess(id: string | null): Promise<Loaded> {
+  let shapesError = "";
+  const infos = await getShapes().catch((e: unknown) => {
+    shapesError = e instanceof Error ? e.message : String(e);
+    return [] as ShapeInfo[];
+  });
+  if (id === null) return { infos, shapesError, process: null };
+  const component = await getComponent(id);
+  const name = typeof component.body.name === "string" ? component.body.name : component.name;
+  return { infos, shapesError, process: { graph: bodyToGraph(component.body, outletTable(infos)), name, version: component.version } };
+}
+
+interface LoadSetters {
+  setShapes: (infos: ShapeInfo[]) => void;
+  setMessage: (message: string) => void;
+  setSaved: (json: string) => void;
+  setName: (name: string) => void;
+  setVersion: (version: number) => void;
+  setBroken: (broken: boolean) => void;
+  setLoading: (loading: boolean) => void;
+  reset: (graph: ProcessGraph) => void;
+}
+
+/** Load once per id (state setters are stable). */
+function useLoader(initialId: string | null, setters: LoadSetters): void {
+  const [set] = useState(setters);
+  useEffect(() => {
+    let live = true;
+    loadProcess(initialId)
+      .then((loaded) => {
+        if (!live) return;
+        set.setShapes(loaded.infos);
+        if (loaded.shapesError) set.setMessage(`The shapes could not be loaded: ${loaded.shapesError}`);
+        const outlets = outletTable(loaded.infos);
+        if (!loaded.process) {
+          set.setSaved(JSON.stringify(bodyFor(EMPTY, "", outlets)));
+          return;
+        }
+        const { graph, name: loadedName, version: loadedVersion } = loaded.process;
+        set.reset(graph);
+        set.setName(loadedName);
+        set.setVersion(loadedVersion);
+        set.setSaved(JSON.stringify(bodyFor(graph, loadedName, outlets)));
+      })
+      .catch((e: unknown) => {
+        if (!live) return;
+        set.setBroken(true);
+        set.setMessage(`The process could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
+      })
+      .finally(() => live && set.setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [initialId, set]);
+}
+
 export function useProcessDoc(
   initialId: string | null,
   onSaved?: (saved: { id: string; version: number; name: string }) => void,
@@ -41,43 +108,10 @@ export function useProcessDoc(
   const [saving, setSaving] = useState(false);
   const [message, setMessage] = useState("");
   const [errors, setErrors] = useState<ServerProblems>({ byShape: {}, general: [], fields: {} });
-  const table = useMemo(() => Object.fromEntries(shapes.map((s) => [s.type, s.outlets])), [shapes]);
+  const table = useMemo(() => outletTable(shapes), [shapes]);
   const { reset } = doc;
 
-  useEffect(() => {
-    let live = true;
-    const load = async () => {
-      const infos = await getShapes().catch((e: unknown) => {
-        setMessage(`The shapes could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
-        return [] as ShapeInfo[];
-      });
-      if (!live) return;
-      setShapes(infos);
-      const outlets = Object.fromEntries(infos.map((s) => [s.type, s.outlets]));
-      if (initialId === null) {
-        setSaved(JSON.stringify(bodyFor(EMPTY, "", outlets)));
-        return;
-      }
-      const component = await getComponent(initialId);
-      if (!live) return;
-      const graph = bodyToGraph(component.body, outlets);
-      const loadedName = typeof component.body.name === "string" ? component.body.name : component.name;
-      reset(graph);
-      setName(loadedName);
-      setVersion(component.version);
-      setSaved(JSON.stringify(bodyFor(graph, loadedName, outlets)));
-    };
-    load()
-      .catch((e: unknown) => {
-        if (!live) return;
-        setBroken(true);
-        setMessage(`The process could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
-      })
-      .finally(() => live && setLoading(false));
-    return () => {
-      live = false;
-    };
-  }, [initialId, reset]);
+  useLoader(initialId, { setShapes, setMessage, setSaved, setName, setVersion, setBroken, setLoading, reset });
 
   const body = bodyFor(doc.history.present, name, table);
   const dirty = JSON.stringify(body) !== saved;
