@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import json
 import os
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -41,6 +43,26 @@ def where_to_look(home: Path) -> str:
     command = "postroom" if shutil.which("postroom") else os.path.relpath(Path(sys.executable).parent / "postroom")
     return (f"The demo's components, secrets and executions are in {shown} (POSTROOM_HOME). To look at them:\n"
             f"  POSTROOM_HOME={shlex.quote(shown)} {shlex.quote(command)} executions list")
+
+
+def first_login(home: Path, env: dict[str, str]) -> str:
+    """The browser app's first user (an admin named clinic), made once per POSTROOM_HOME. Its
+    password goes to a file readable by this user only, never to this output."""
+    login_file = home / "first-login.txt"
+    listed = subprocess.run([sys.executable, "-m", "postroom", "users", "list", "--json"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    if not json.loads(listed.stdout):
+        password = secrets.token_urlsafe(12)
+        postroom("users", "add", "clinic", "--role", "admin", "--password-stdin", env=env, input=password + "\n")
+        login_file.touch(mode=0o600)
+        login_file.write_text(f"user name: clinic\npassword: {password}\n", encoding="utf-8")
+    if login_file.exists():
+        login = f"log in as clinic with the password in {login_file} (kept out of this output)"
+    else:
+        login = "log in with a user of this POSTROOM_HOME (postroom users list)"
+    return (f"The browser app (Build, Process Reporting, Dev Inbox): start it with\n"
+            f"  POSTROOM_HOME={shlex.quote(str(home))} {sys.executable} -m postroom serve\n"
+            f"then open http://127.0.0.1:8080 and {login}.")
 
 
 def main() -> None:
@@ -83,6 +105,7 @@ def main() -> None:
             print(f"  to {', '.join(stored.rcpt_tos):<36} {parsed['Subject']}  | {first_line}")
         print(f"\nEach patient got exactly one letter, addressed to them alone. Open {server.web_url} to read them"
               + (" (Ctrl-C to stop)." if args.keep_running else " (run with --keep-running to keep it up)."))
+        print(first_login(home, env))
         print(where_to_look(home))
         if args.keep_running:
             try:

@@ -105,6 +105,20 @@ def test_make_demo_script_sends_and_shows_the_letters(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "23 letters arrived at devmail" in proc.stdout
     assert "Dear Zoë O'Brien," in proc.stdout
+    # Issue 9: the demo names the browser app's URL and its first login; the password stays in a file.
+    assert "open http://127.0.0.1:8080 and log in as clinic" in proc.stdout, proc.stdout
+    login_file = tmp_path / "home" / "first-login.txt"
+    assert login_file.stat().st_mode & 0o777 == 0o600
+    password = login_file.read_text(encoding="utf-8").split("password: ")[1].strip()
+    assert len(password) >= 12 and password not in proc.stdout + proc.stderr
+    from postroom.repository import open_repository
+    from postroom.services import Logins
+    repo = open_repository(home=tmp_path / "home")
+    try:
+        info, _token = Logins(repo).login("clinic", password, "127.0.0.1")
+        assert (info.name, info.role) == ("clinic", "admin")
+    finally:
+        repo.close()
     # Issue 7, item 21: the last lines say where the executions are and how to list them.
     command = proc.stdout.strip().splitlines()[-1].strip()
     assert command.startswith("POSTROOM_HOME=home ") and command.endswith(" executions list"), proc.stdout
