@@ -49,6 +49,8 @@ def resolve(source: _VS, doc: Document, ctx: ExecutionContext, profile_id: str |
         return _process_property_default(ctx, arg)
     if kind == "dynamic_process_property":
         return ctx.dynamic_process_properties.get(arg, "")
+    if kind == "current_data":
+        return doc.text()
     if kind == "current_date":
         return format_date(datetime.now().astimezone(), arg)
     if kind == "execution_property":
