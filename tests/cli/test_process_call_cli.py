@@ -161,3 +161,25 @@ shapes:
     ran = cli("run", "parent")
     assert ran.code == 2, ran
     assert "process 'nowhere' does not exist" in ran.stderr and "import a process with id nowhere" in ran.stderr
+
+
+def test_import_refuses_a_direct_self_call_and_a_bad_current_data(cli, workdir):
+    (workdir / "self.yaml").write_text("""\
+type: process
+name: Self
+id: self-caller
+shapes:
+  start: {type: start, mode: data_passthrough, next: call}
+  call: {type: process_call, process: self-caller, next: log}
+  log: {type: notify, message: "{1}", parameters: [{current_data: nope}]}
+""", encoding="utf-8")
+    result = cli("import", "self.yaml")
+    assert result.code == 2, result
+    assert "current_data takes true: {current_data: true}" in result.stderr
+    assert "shapes.log.parameters" in result.stderr
+    fixed = (workdir / "self.yaml").read_text().replace("current_data: nope", "current_data: true")
+    (workdir / "self.yaml").write_text(fixed, encoding="utf-8")
+    result = cli("import", "self.yaml")
+    assert result.code == 2, result
+    assert "a process may not call itself, directly or through others: self-caller → self-caller" in result.stderr
+    assert "self.yaml:6" in result.stderr  # the line of the call's process key

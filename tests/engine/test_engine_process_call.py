@@ -130,3 +130,11 @@ def test_a_child_that_does_not_start_with_data_passthrough_is_refused():
     assert result.status == "failed" and result.exit_code == 2
     assert "process child is called by process parent but its start shape is no_data" in str(result.error)
     assert "set mode: data_passthrough on the start shape of process child" in str(result.error)
+
+
+def test_test_mode_keeps_the_child_shapes_entries_under_the_calling_shape():
+    text = parent("{type: process_call, process: child, next: log}")
+    result, recorder, _ = run_yaml(text, docs("keep 1"), test_mode=True)
+    assert result.status == "complete"
+    shapes = [shape for shape, _, _ in recorder.shape_documents]
+    assert shapes == ["start", "call", "call/start", "call/dec", "call/mark", "call/back", "log"]
