@@ -138,3 +138,18 @@ def test_test_mode_keeps_the_child_shapes_entries_under_the_calling_shape():
     assert result.status == "complete"
     shapes = [shape for shape, _, _ in recorder.shape_documents]
     assert shapes == ["start", "call", "call/start", "call/dec", "call/mark", "call/back", "log"]
+
+
+def test_a_recursive_call_that_slipped_past_import_stops_with_the_reason():
+    text = """
+type: process
+name: loop
+id: loop
+shapes:
+  start: {type: start, mode: data_passthrough, next: call}
+  call: {type: process_call, process: loop}
+"""
+    result, _, _ = run_yaml(text, docs("x"))
+    assert result.status == "failed" and result.exit_code == 2
+    assert "process calls nest deeper than 32" in str(result.error)
+    assert "a process calls itself" in str(result.error)

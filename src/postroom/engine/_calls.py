@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["Returned", "run_call", "run_return", "called_process", "ProcessCallFailed"]
 
 
+MAX_DEPTH = 32
+
+
 class ProcessCallFailed(PostroomError):
     """A called process failed and the call has abort_on_error: true."""
 
@@ -102,6 +105,10 @@ def run_call(ex: Executor, shape_id: str, model: ProcessCallShape, batches: Iter
     ctx = ex.ctx
     child = called_process(ctx, model.process, ex.process.id, ex.prefix + shape_id)
     prefix = f"{ex.prefix}{shape_id}/"
+    if len(ctx.frames()) >= MAX_DEPTH:  # import refuses recursion; this guards older records
+        raise ConfigError(f"process calls nest deeper than {MAX_DEPTH} at {prefix.rstrip('/')}: a process calls "
+                          "itself, directly or through others", component=ex.process.id, shape=shape_id,
+                          field="process", fix="remove one of the process calls of the cycle, then import again")
     if not model.wait:
         ex.follow(model.next, _start_without_waiting(ex, child, prefix, batches))
         return
