@@ -153,3 +153,36 @@ shapes:
     assert result.status == "failed" and result.exit_code == 2
     assert "process calls nest deeper than 32" in str(result.error)
     assert "a process calls itself" in str(result.error)
+
+
+def test_profile_element_in_the_child_reads_with_the_child_process_default_profile():
+    text = """
+type: process
+name: parent
+id: parent
+shapes:
+  start: {type: start, mode: data_passthrough, next: call}
+  call: {type: process_call, process: child, next: log}
+  log: {type: notify, message: "parent reads {1}", parameters: [{profile_element: name}]}
+---
+type: process
+name: child
+id: child
+profile: semi
+shapes:
+  start: {type: start, mode: data_passthrough, next: log}
+  log: {type: notify, message: "child reads {1}", parameters: [{profile_element: name}], next: back}
+  back: {type: return_documents}
+---
+type: profile
+name: semi
+id: semi
+profile_type: flat_file
+delimiter: ";"
+header: false
+fields: [id, name]
+"""
+    result, recorder, _ = run_yaml(text, docs("P1;Ann"))
+    assert result.status == "complete"
+    # the child's default profile splits on ';'; the parent has none, so the record is one column
+    assert logs(recorder) == ["child reads Ann", "parent reads "]

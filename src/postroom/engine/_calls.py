@@ -116,7 +116,7 @@ def run_call(ex: Executor, shape_id: str, model: ProcessCallShape, batches: Iter
 
     returned = Returned(ctx.batch_size)
     origins: dict[int, object] = {}
-    frame = CallFrame(child.id)
+    frame = CallFrame(child.id, profile=child.profile)
     frames = ctx.frames()
     frames.append(frame)
     before, ctx.return_requested = ctx.return_requested, False
@@ -178,7 +178,7 @@ def _start_without_waiting(ex: Executor, child: Process, prefix: str,
         copies.extend([doc.copy() for doc in docs])
 
     def work() -> None:
-        frame = CallFrame(child.id, counted=False)
+        frame = CallFrame(child.id, counted=False, profile=child.profile)
         ctx.frames().append(frame)
         try:
             type(ex)(ctx, child, prefix, Returned(ctx.batch_size)).run_called(_detached(copies.batches(), {}))

@@ -112,8 +112,9 @@ class CallFrame:
     """One run of a called process (Process Call): the documents that failed inside it, counted
     by the threads that run it (a Flow Control inside the child adds lanes, which inherit it)."""
 
-    def __init__(self, name: str, counted: bool = True) -> None:
+    def __init__(self, name: str, counted: bool = True, profile: str | None = None) -> None:
         self.name = name
+        self.profile = profile  # the called process's default profile (profile_element)
         self.counted = counted  # False: a call not waited for; its documents are copies, not counted out
         self.failed = 0
         self.first_error = ""
@@ -368,6 +369,11 @@ class ExecutionContext:
         if frames is None:
             frames = self._local.frames = []
         return frames
+
+    def default_profile(self) -> str | None:
+        """The default profile of the process whose shape runs now (a called one's inside a call)."""
+        frames = self.frames()
+        return frames[-1].profile if frames else self.process.profile
 
     def set_frames(self, frames: list[CallFrame]) -> None:
         """A new thread of this execution inherits the frames of the thread that started it."""
