@@ -126,3 +126,33 @@ shapes:
     result, recorder, _ = run_yaml(text, docs(50))
     assert sorted(logs(recorder)) == sorted(f"back d{i}" for i in range(1, 51))
     assert result.documents_out == 50
+
+
+def test_a_stop_request_starts_no_new_unit_and_the_execution_is_stopped():
+    from postroom.engine import StopFlag
+    from postroom.engine.shapes.notify import NotifyRunner
+
+    flag = StopFlag()
+    original = NotifyRunner.handle
+
+    def stopping(self, doc):  # noqa: ANN001, ANN202
+        if doc.data == b"d5":
+            flag.request("stop asked for in the test", 130)
+        return original(self, doc)
+
+    text = """
+type: process
+name: flow
+shapes:
+  start: {type: start, mode: data_passthrough, next: flow}
+  flow: {type: flow_control, unit: document, parallel: 2, next: log}
+  log: {type: notify, message: "{1}", parameters: [{current_data: true}]}
+"""
+    NotifyRunner.handle = stopping
+    try:
+        result, recorder, _ = run_yaml(text, docs(100), stop=flag)
+    finally:
+        NotifyRunner.handle = original
+    assert result.status == "stopped" and result.exit_code == 130
+    assert "d5" in logs(recorder)
+    assert len([m for m in logs(recorder, "info") if m.startswith("d")]) < 20
