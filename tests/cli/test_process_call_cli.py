@@ -183,3 +183,38 @@ shapes:
     assert result.code == 2, result
     assert "a process may not call itself, directly or through others: self-caller → self-caller" in result.stderr
     assert "self.yaml:6" in result.stderr  # the line of the call's process key
+
+
+def test_a_failure_in_the_child_fails_the_run_with_abort_on_error(cli, workdir):
+    (workdir / "p.yaml").write_text("""\
+type: process
+name: Check
+id: check
+shapes:
+  start: {type: start, mode: data_passthrough, next: dec}
+  dec: {type: decision, first: {current_data: true}, comparison: equals, second: bad, true: boom, false: back}
+  boom: {type: exception, message: "refused {1}", parameters: [{current_data: true}]}
+  back: {type: return_documents}
+---
+type: process
+name: Caller
+id: caller
+shapes:
+  start: {type: start, mode: data_passthrough, next: call}
+  call: {type: process_call, process: check, next: log}
+  log: {type: notify, message: "went on"}
+""", encoding="utf-8")
+    (workdir / "bad.txt").write_text("bad", encoding="utf-8")
+    assert cli("import", "p.yaml").code == 0
+    ran = cli("run", "caller", "--input", "bad.txt")
+    assert ran.code == 1, ran
+    assert "process check failed (1 document(s) failed in it; first: document 1 at call/boom: refused bad)" \
+        in ran.stderr + ran.stdout
+    assert "set abort_on_error: false on the call" in ran.stderr + ran.stdout
+    assert "went on" not in ran.stderr + ran.stdout
+    relaxed = (workdir / "p.yaml").read_text().replace("process: check,", "process: check, abort_on_error: false,")
+    (workdir / "p.yaml").write_text(relaxed, encoding="utf-8")
+    assert cli("import", "p.yaml").code == 0
+    ran = cli("run", "caller", "--input", "bad.txt")
+    assert ran.code == 1, ran  # complete with errors: the document failed in the child
+    assert ": complete with errors: 1 in, 0 out, 1 failed" in ran.stdout
