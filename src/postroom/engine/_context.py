@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from ..sdk import Document, OperationSession
 from ..sdk.testing import MemoryJournal, MemoryWatermarks
 from ._values import resolve
 
-__all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag"]
+__all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag", "CallFrame"]
 
 
 class Recorder(Protocol):
@@ -107,6 +108,18 @@ class Catch:
         self.original = original
 
 
+class CallFrame:
+    """One run of a called process (Process Call): the documents that failed inside it, counted
+    by the threads that run it (a Flow Control inside the child adds lanes, which inherit it)."""
+
+    def __init__(self, name: str, counted: bool = True, profile: str | None = None) -> None:
+        self.name = name
+        self.profile = profile  # the called process's default profile (profile_element)
+        self.counted = counted  # False: a call not waited for; its documents are copies, not counted out
+        self.failed = 0
+        self.first_error = ""
+
+
 class _RecorderHandler(logging.Handler):
     def __init__(self, context: ExecutionContext) -> None:
         super().__init__(logging.INFO)
@@ -160,6 +173,12 @@ class ExecutionContext:
     _last_progress: float = 0.0
     _counts_connectors: bool = False
     _delivered: bytearray = field(default_factory=bytearray)  # by document number: counted out
+    #: guards the counters, the record and the sessions: Flow Control lanes and Process Calls
+    #: that do not wait run shapes in other threads of the same execution
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _session_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _local: threading.local = field(default_factory=threading.local)
+    _background: list[threading.Thread] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.process_id = self.process.id
@@ -191,12 +210,25 @@ class ExecutionContext:
     def path_end(self, count: int) -> None:
         """Documents reached the end of a path: they are out when the process has no
         connector shape besides its start."""
-        if not self._counts_connectors:
-            self.documents_out += count
+        if not self._counts_connectors and all(frame.counted for frame in self.frames()):
+            with self._lock:
+                self.documents_out += count
 
+    def count_in(self, count: int) -> None:
+        with self._lock:
+            self.documents_in += count
+
+    def skip_by_return(self, count: int) -> None:
+        """Documents an end-and-return stop kept from running."""
+        with self._lock:
+            self.skipped_by_return += count
     def connector_done(self, shape_id: str, docs: list[Document], failed: int) -> None:
         """A connector shape (not the start) completed ``docs`` and failed ``failed`` documents.
         Documents out counts each document once, however many connector shapes it passed."""
+        with self._lock:
+            self._connector_done(shape_id, docs, failed)
+
+    def _connector_done(self, shape_id: str, docs: list[Document], failed: int) -> None:
         counts = self.connector_counts.setdefault(shape_id, {"completed": 0, "failed": 0})
         counts["completed"] += len(docs)
         counts["failed"] += failed
@@ -228,14 +260,20 @@ class ExecutionContext:
 
     # -- records ---------------------------------------------------------------------
     def log_line(self, level: str, message: str, shape: str | None = None) -> None:
-        self.recorder.log(level, message, shape)
+        with self._lock:
+            self.recorder.log(level, message, shape)
 
     def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
+        with self._lock:
+            self._seq += 1
+            return self._seq
 
     def record_entry(self, shape_id: str, docs: list[Document]) -> None:
         """Test mode: keep the documents entering a shape, within the limits."""
+        with self._lock:
+            self._record_entry(shape_id, docs)
+
+    def _record_entry(self, shape_id: str, docs: list[Document]) -> None:
         count = self._recorded_per_shape.get(shape_id, 0)
         for doc in docs:
             if count >= self.limits.documents_per_shape or self._recorded_bytes + doc.size > self.limits.bytes_total:
@@ -253,9 +291,11 @@ class ExecutionContext:
     def record_dry_run(self, shape_id: str, document: Document, action: str,
                        payload: bytes | str | Callable[[], bytes | str]) -> None:
         """``payload``: bytes, text, or a function returning them (built only when kept)."""
-        self._dry_runs += 1
-        if self._dry_runs > self.limits.dry_runs:
-            if self._dry_runs == self.limits.dry_runs + 1:
+        with self._lock:
+            self._dry_runs += 1
+            number = self._dry_runs
+        if number > self.limits.dry_runs:
+            if number == self.limits.dry_runs + 1:
                 self.log_line("warning", f"dry run keeps the first {self.limits.dry_runs} side effects; "
                               "later ones are counted, not kept", shape_id)
             return
@@ -263,7 +303,8 @@ class ExecutionContext:
             payload = payload()
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
-        self.recorder.dry_run(shape_id, document.seq, action, payload)
+        with self._lock:
+            self.recorder.dry_run(shape_id, document.seq, action, payload)
 
     def journal(self) -> Any:
         return self.recorder.journal()
@@ -283,12 +324,17 @@ class ExecutionContext:
         if isinstance(origin, Catch) and (not process_error or origin.scope.trigger == "all_errors"):
             origin.scope.failed.append((origin.original, message))
             return
-        self.documents_failed += 1
-        if connector_error:
-            self.connector_failures += 1
-        self.recorder.document_error(shape_id, doc.seq, message)
-        self.log_line("error", f"document {doc.seq} failed: {message}", shape_id)
-        for session in self._sessions.values():
+        with self._lock:
+            self.documents_failed += 1
+            if connector_error:
+                self.connector_failures += 1
+            for frame in self.frames():
+                frame.failed += 1
+                frame.first_error = frame.first_error or f"document {doc.seq} at {shape_id}: {message}"
+            self.recorder.document_error(shape_id, doc.seq, message)
+            self.log_line("error", f"document {doc.seq} failed: {message}", shape_id)
+            sessions = list(self._sessions.values())
+        for session in sessions:
             session.document_failed(doc)
 
     def catches_all(self, doc: Document) -> bool:
@@ -318,11 +364,58 @@ class ExecutionContext:
         return self.component(profile_id, "profile", shape_id)  # type: ignore[return-value]
 
     def session(self, shape_id: str, connection_id: str, operation_id: str) -> OperationSession:
-        session = self._sessions.get(shape_id)
-        if session is None:
-            session = self.open_session(shape_id, connection_id, operation_id, self)
-            self._sessions[shape_id] = session
-        return session
+        with self._lock:
+            session = self._sessions.get(shape_id)
+            if session is None:
+                session = self.open_session(shape_id, connection_id, operation_id, self)
+                self._sessions[shape_id] = session
+            return session
+
+    def session_guard(self, shape_id: str) -> threading.Lock:
+        """Held while a shape's session works on a batch: one session per connector shape (so
+        the send journal keys each email once), used by one thread at a time."""
+        with self._lock:
+            return self._session_locks.setdefault(shape_id, threading.Lock())
+
+    # -- threads: Flow Control lanes and Process Calls that do not wait ---------------------
+    def frames(self) -> list[CallFrame]:
+        """The called processes the current thread runs inside, outermost first."""
+        frames: list[CallFrame] | None = getattr(self._local, "frames", None)
+        if frames is None:
+            frames = self._local.frames = []
+        return frames
+
+    def default_profile(self) -> str | None:
+        """The default profile of the process whose shape runs now (a called one's inside a call)."""
+        frames = self.frames()
+        return frames[-1].profile if frames else self.process.profile
+
+    def set_frames(self, frames: list[CallFrame]) -> None:
+        """A new thread of this execution inherits the frames of the thread that started it."""
+        self._local.frames = list(frames)
+
+    def start_background(self, name: str, work: Callable[[], None]) -> None:
+        """Run ``work`` in a thread the execution waits for before it ends."""
+        frames = list(self.frames())
+
+        def run() -> None:
+            self.set_frames(frames)
+            work()
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._lock:
+            self._background.append(thread)
+        thread.start()
+
+    def join_background(self) -> None:
+        while True:
+            with self._lock:
+                threads = list(self._background)
+                self._background.clear()
+            if not threads:
+                return
+            for thread in threads:
+                thread.join()
 
     def adopt_session(self, shape_id: str, session: OperationSession) -> None:
         """Use a session opened outside this execution for ``shape_id`` (a listener's start

@@ -11,12 +11,14 @@ before any false document starts; branch paths run one after another.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import ConfigError
-from ..model import TryCatchShape
+from ..model import Process, TryCatchShape
 from ..sdk import Document
+from ._calls import Returned, run_call, run_return
 from ._context import Catch, ExecutionContext, TryScope
+from ._flow import run_flow
 from ._spool import Spool
 from .shapes._base import ShapeRunner
 from .shapes.branch import BranchRunner
@@ -26,12 +28,13 @@ from .shapes.decision import DecisionRunner
 from .shapes.exception import ExceptionRunner
 from .shapes.message import MessageRunner
 from .shapes.notify import NotifyRunner
+from .shapes.return_documents import ReturnDocumentsRunner
 from .shapes.route import RouteRunner
 from .shapes.set_properties import SetPropertiesRunner
 from .shapes.start import StartRunner
 from .shapes.stop import StopRunner
 
-__all__ = ["Executor", "RUNNERS"]
+__all__ = ["Executor", "RUNNERS", "Returned"]
 
 RUNNERS: dict[str, type[ShapeRunner]] = {
     "start": StartRunner,
@@ -45,9 +48,13 @@ RUNNERS: dict[str, type[ShapeRunner]] = {
     "notify": NotifyRunner,
     "exception": ExceptionRunner,
     "stop": StopRunner,
+    "return_documents": ReturnDocumentsRunner,
 }
 
 MAX_ROUNDS = 100
+
+#: shapes the executor runs itself: they run other paths (or processes) on their documents
+SPECIAL: dict[str, Callable[..., None]] = {"process_call": run_call, "flow_control": run_flow, "return_documents": run_return}
 
 
 def batched(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -57,23 +64,42 @@ def batched(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
 
 
 class Executor:
-    def __init__(self, ctx: ExecutionContext) -> None:
+    """Walks one process. A called process (Process Call) gets its own executor with ``prefix``
+    (the calling shapes, ``call/``) in front of its shape ids in the record, and ``returned``:
+    where the documents reaching its Return Documents shapes go."""
+
+    def __init__(self, ctx: ExecutionContext, process: Process | None = None, prefix: str = "",
+                 returned: Returned | None = None) -> None:
         self.ctx = ctx
-        self.process = ctx.process
+        self.process = process or ctx.process
+        self.prefix = prefix
+        self.returned = returned
         self.runners: dict[str, ShapeRunner] = {}
         self._active: dict[str, int] = {}  # shapes on the current path, and how often entered
+
+    def lane(self) -> Executor:
+        """An executor for another thread running part of this walk (a Flow Control lane)."""
+        other = Executor(self.ctx, self.process, self.prefix, self.returned)
+        other._active = dict(self._active)
+        return other
 
     def runner(self, shape_id: str) -> ShapeRunner:
         runner = self.runners.get(shape_id)
         if runner is None:
             model = self.process.shapes[shape_id]
-            runner = RUNNERS[model.type](shape_id, model, self.ctx)
+            runner = RUNNERS[model.type](self.prefix + shape_id, model, self.ctx)
             self.runners[shape_id] = runner
         return runner
 
     # -- the walk -----------------------------------------------------------------------
     def run(self, documents: Iterable[Document]) -> None:
         self.run_path(self.process.start, batched(documents, self.ctx.batch_size))
+
+    def run_called(self, batches: Iterable[list[Document]]) -> None:
+        """A called process: its start (data_passthrough) takes the caller's documents, which
+        the execution already counted in."""
+        start = self.process.start
+        self.follow(self.process.start_shape.next, self._enter(start, batches))
 
     def _enter(self, shape_id: str, batches: Iterable[list[Document]]) -> Iterator[list[Document]]:
         ctx = self.ctx
@@ -84,7 +110,7 @@ class Executor:
                     doc.seq = ctx.next_seq()
             ctx.shape_entered(shape_id, len(batch))
             if ctx.test_mode:
-                ctx.record_entry(shape_id, batch)
+                ctx.record_entry(self.prefix + shape_id, batch)
             yield batch
             ctx.tick()
 
@@ -119,6 +145,9 @@ class Executor:
         if model.type == "try_catch":
             self._run_try(shape_id, model, batches)
             return
+        if model.type in SPECIAL:
+            SPECIAL[model.type](self, shape_id, model, batches)
+            return
         runner = self.runner(shape_id)
         outlets = model.outlets()
         if not outlets:
@@ -147,7 +176,7 @@ class Executor:
             if spool is None:
                 continue
             if self.ctx.return_requested:
-                self.ctx.skipped_by_return += len(spool)
+                self.ctx.skip_by_return(len(spool))
                 spool.discard()
                 continue
             self.follow(target, spool.batches())
@@ -179,12 +208,13 @@ class Executor:
                 break
             again = [original for original, _ in scope.failed]
             scope.failed = []
-            self.ctx.log_line("info", f"retry {attempt} of {model.retry_count}: {len(again)} document(s)", shape_id)
+            self.ctx.log_line("info", f"retry {attempt} of {model.retry_count}: {len(again)} document(s)",
+                              self.prefix + shape_id)
             self.follow(model.try_, tagged(batched(again, self.ctx.batch_size)))
         if not scope.failed:
             return
         if self.ctx.return_requested:  # an end-and-return stop: the catch path does not start
-            self.ctx.skipped_by_return += len(scope.failed)
+            self.ctx.skip_by_return(len(scope.failed))
             scope.failed = []
             return
         caught = []
@@ -195,6 +225,6 @@ class Executor:
         scope.failed = []
         if model.catch is None:
             for doc in caught:
-                self.ctx.fail(doc, shape_id, doc.properties["try_catch.message"])
+                self.ctx.fail(doc, self.prefix + shape_id, doc.properties["try_catch.message"])
             return
         self.follow(model.catch, batched(caught, self.ctx.batch_size))

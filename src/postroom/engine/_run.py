@@ -37,7 +37,7 @@ def _failed_at_start(ctx: ExecutionContext, item: Failed) -> None:
     """An item a connector could not turn into a document (a broken email, from ``fetch()``
     here or from a listener's): it fails alone, recorded at the start shape, and the
     others go on."""
-    ctx.documents_in += 1
+    ctx.count_in(1)
     item.document.seq = ctx.next_seq()
     ctx.fail(item.document, ctx.process.start, item.message)
 
@@ -73,7 +73,10 @@ def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> 
     status = "complete"
     try:
         check_scripts(ctx.process)  # POSTROOM_ALLOW_SCRIPTS=false: nothing runs
-        Executor(ctx).run(_start_documents(ctx, inputs))
+        try:
+            Executor(ctx).run(_start_documents(ctx, inputs))
+        finally:
+            ctx.join_background()  # processes called without waiting end before the execution does
     except Interrupted as exc:
         error, status = ctx.interrupted() if ctx.stop.requested else exc, "stopped"
         ctx.log_line("warning", f"execution stopped ({error.message}) with {ctx.documents_in} document(s) in, "

@@ -42,13 +42,15 @@ def resolve(source: _VS, doc: Document, ctx: ExecutionContext, profile_id: str |
     if kind == "dynamic_document_property":
         return doc.dynamic.get(arg, "")
     if kind == "profile_element":
-        return profile_element(doc, arg, ctx, source.profile or profile_id or ctx.process.profile, shape_id)
+        return profile_element(doc, arg, ctx, source.profile or profile_id or ctx.default_profile(), shape_id)
     if kind == "process_property":
         if arg in ctx.process_properties:
             return ctx.process_properties[arg]
         return _process_property_default(ctx, arg)
     if kind == "dynamic_process_property":
         return ctx.dynamic_process_properties.get(arg, "")
+    if kind == "current_data":
+        return doc.text()
     if kind == "current_date":
         return format_date(datetime.now().astimezone(), arg)
     if kind == "execution_property":

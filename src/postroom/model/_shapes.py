@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ._messageformat import MessageFormatError, compile_message
 from ._values import Source, SourceList
 
-__all__ = ["SHAPE_MODELS", "PropertyEntry", "Shape", "ShapeBase", "outlets_of", "primary_outlet"]
+__all__ = ["SHAPE_MODELS", "ProcessCallShape", "ReturnDocumentsShape", "FlowControlShape", "PropertyEntry", "Shape", "ShapeBase", "outlets_of", "primary_outlet"]
 
 Comparison = Literal["equals", "not_equals", "greater", "greater_or_equal", "less", "less_or_equal", "regex", "wildcard"]
 
@@ -292,6 +292,38 @@ class StopShape(ShapeBase):
         return []
 
 
+class ProcessCallShape(ShapeBase):
+    """Process Call: runs another process on the documents; what reaches its Return Documents goes on."""
+
+    type: Literal["process_call"]
+    process: str = Field(..., description="Id of the process to call; its start shape is data_passthrough.")
+    wait: bool = Field(True, description="Wait for the called process and go on with what it returns; "
+                                         "false: start it and pass the input documents on at once.")
+    abort_on_error: bool = Field(True, description="A failure in the called process fails this shape's documents "
+                                                   "(the execution, unless a Try/Catch catches all errors).")
+    next: str | None = None
+
+
+class ReturnDocumentsShape(ShapeBase):
+    """Return Documents: ends a path of a called process; its documents go back to the caller."""
+
+    type: Literal["return_documents"]
+
+    def outlets(self) -> list[tuple[str, str | None]]:
+        return []
+
+
+class FlowControlShape(ShapeBase):
+    """Flow Control: the rest of the path runs per document or per batch, optionally in parallel threads."""
+
+    type: Literal["flow_control"]
+    unit: Literal["document", "batch"] = Field("document", description="Run the rest of the path for each "
+                                                                         "document, or for each batch.")
+    batch_size: int = Field(100, ge=1, le=1_000_000, description="Documents per unit when unit is batch.")
+    parallel: int = Field(1, ge=1, le=64, description="Units run at once, each in its own thread.")
+    next: str | None = None
+
+
 SHAPE_MODELS: dict[str, type[ShapeBase]] = {
     "start": StartShape,
     "message": MessageShape,
@@ -305,11 +337,15 @@ SHAPE_MODELS: dict[str, type[ShapeBase]] = {
     "exception": ExceptionShape,
     "try_catch": TryCatchShape,
     "stop": StopShape,
+    "process_call": ProcessCallShape,
+    "return_documents": ReturnDocumentsShape,
+    "flow_control": FlowControlShape,
 }
 
 Shape = Annotated[
     StartShape | MessageShape | SetPropertiesShape | DataProcessShape | DecisionShape | BranchShape | RouteShape
-    | ConnectorShape | NotifyShape | ExceptionShape | TryCatchShape | StopShape,
+    | ConnectorShape | NotifyShape | ExceptionShape | TryCatchShape | StopShape | ProcessCallShape
+    | ReturnDocumentsShape | FlowControlShape,
     Field(discriminator="type"),
 ]
 

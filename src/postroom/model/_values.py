@@ -17,6 +17,7 @@ SOURCE_KINDS = (
     "dynamic_process_property",
     "current_date",
     "execution_property",
+    "current_data",
 )
 
 EXECUTION_PROPERTIES = (
@@ -62,8 +63,12 @@ def parse_source(value: Any) -> ValueSource:
         arg = value[kind]
         if arg is None:
             arg = ""
-        if not isinstance(arg, str | int | float):
+        if not isinstance(arg, str | int | float | bool):
             raise ValueError(f"{kind} takes a text argument")
+        if kind == "current_data":
+            if str(arg).strip().lower() not in ("true", ""):
+                raise ValueError("current_data takes true: {current_data: true} (the document's data as text)")
+            return ValueSource(kind=kind, arg="", profile=profile)
         if kind == "execution_property" and str(arg) not in EXECUTION_PROPERTIES:
             raise ValueError(f"unknown execution property {arg!r}; use one of: " + ", ".join(EXECUTION_PROPERTIES))
         return ValueSource(kind=kind, arg=str(arg), profile=profile)
@@ -87,7 +92,7 @@ SOURCE_SCHEMA: dict[str, Any] = {
         *[
             {
                 "type": "object",
-                "properties": {kind: {"type": ["string", "number"]}, "profile": {"type": "string"}},
+                "properties": {kind: {"type": ["string", "number", "boolean"]}, "profile": {"type": "string"}},
                 "required": [kind],
                 "additionalProperties": False,
             }

@@ -25,6 +25,7 @@ VALUE_SOURCE_KINDS = (
     "dynamic_process_property",
     "current_date",
     "execution_property",
+    "current_data",
 )
 
 
@@ -41,6 +42,8 @@ def check_value_source(value: Any) -> str | dict[str, str]:
             raise ValueError("a value source is a text or a mapping with one of: " + ", ".join(VALUE_SOURCE_KINDS)
                              + f" (got {', '.join(map(str, kinds)) or 'nothing'})")
         arg = value[kinds[0]]
+        if isinstance(arg, bool):
+            arg = "true" if arg else "false"
         if not isinstance(arg, str | int | float) and arg is not None:
             raise ValueError(f"{kinds[0]} takes a text argument")
         checked = {kinds[0]: "" if arg is None else str(arg)}
@@ -55,7 +58,7 @@ VALUE_SOURCE_SCHEMA: dict[str, Any] = {
     "description": "A value source: a text (static) or one of " + ", ".join(f"{{{k}: ...}}" for k in VALUE_SOURCE_KINDS),
     "anyOf": [
         {"type": ["string", "number", "boolean"]},
-        *[{"type": "object", "properties": {kind: {"type": ["string", "number"]}, "profile": {"type": "string"}},
+        *[{"type": "object", "properties": {kind: {"type": ["string", "number", "boolean"]}, "profile": {"type": "string"}},
            "required": [kind], "additionalProperties": False} for kind in VALUE_SOURCE_KINDS],
     ],
 }

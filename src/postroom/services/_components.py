@@ -16,6 +16,7 @@ from ..errors import ConfigError, NotFound, PostroomError, ValidationError
 from ..model import COMPONENT_TYPES, FOLDER_PART_MAX, Component, Loaded, dump, load_file, parse_component
 from ..repository import ComponentRecord, Repository
 from ..sdk import secret_fields
+from ._call_checks import call_problems, call_warnings
 from ._import_checks import import_warnings
 from ._secrets import REFERENCE, is_reference, secret_name_for
 
@@ -92,6 +93,8 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
     result = ImportResult()
     parsed, problems = _parse_files(files, named, result.warnings)
     _check_unique_ids(parsed, problems)
+    if not problems:
+        problems.extend(call_problems(repo, parsed))
     if problems:
         count = len(problems)
         head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
@@ -100,6 +103,7 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
         raise ConfigError("no components found: every file is empty", file=", ".join(names),
                           fix="write components (type, name...) into the files")
     result.warnings.extend(import_warnings(repo, parsed))
+    result.warnings.extend(call_warnings(repo, parsed))
     _store(repo, parsed, result)
     return result
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..connectors import get_connector
 from ..engine import ExecutionContext, ExecutionResult, execute
 from ..errors import ConfigError, NotFound
-from ..model import Process
+from ..model import Process, ProcessCallShape
 from ..repository import (
     DocumentErrorRecord,
     DryRunRecord,
@@ -130,10 +130,18 @@ class RepositoryRecorder:
             self._dry = []
 
 
-def _preflight(process: Process, binder: Binder) -> None:
+def _preflight(process: Process, binder: Binder, seen: set[str] | None = None) -> None:
     """Check references and secrets before any document moves, so bad configuration
-    fails fast with exit 2 instead of failing every document."""
+    fails fast with exit 2 instead of failing every document; the processes it calls too."""
+    seen = seen if seen is not None else {process.id}
     for shape_id, shape in process.shapes.items():
+        if isinstance(shape, ProcessCallShape) and shape.process not in seen:
+            seen.add(shape.process)
+            child = binder.components(shape.process)
+            if not isinstance(child, Process):
+                raise ConfigError(f"process {shape.process!r} does not exist", component=process.id, shape=shape_id,
+                                  field="process", fix=f"import a process with id {shape.process}, or fix the id")
+            _preflight(child, binder, seen)
         for kind in ("connection", "operation"):
             ref = getattr(shape, kind, None)
             if not ref:

@@ -33,7 +33,8 @@ class ConnectorRunner(ShapeRunner):
         error: PostroomError | None = None
         try:
             session = self.ctx.session(self.id, m.connection, m.operation)
-            self._consume(session.execute(batch, self.id), tally)
+            with self.ctx.session_guard(self.id):
+                self._consume(session.execute(batch, self.id), tally)
         except Interrupted:
             # a stop request: what was finished goes on record; the rest is for a resume
             self._count(tally)

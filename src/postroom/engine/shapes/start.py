@@ -12,5 +12,5 @@ class StartRunner(ShapeRunner):
     def run(self, batches: Iterable[list[Document]]) -> Outputs:
         # The executor hands the start its documents (no data, passthrough, fetched).
         for batch in batches:
-            self.ctx.documents_in += len(batch)
+            self.ctx.count_in(len(batch))
             yield "next", batch
