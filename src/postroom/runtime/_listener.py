@@ -28,7 +28,9 @@ succeeded (or when there was nothing new): a read that fetches a first document 
 then fails every time, or an execution that fails every time on the same message,
 counts up to ``failed`` and backs off like a server that is down. The state is ``retrying``, then ``failed`` from
 ``failures_before_failed`` consecutive failures on, and the worker keeps retrying: a
-listener never ends by itself. Failed checks are also written to the execution records:
+listener never ends by itself. A failure that waiting does not mend (an error that is not
+``retryable``: a refused login, bad configuration) is ``failed`` at once and retried only
+at ``backoff_max_seconds`` (docs/adr/0011-retryable-errors.md). Failed checks are also written to the execution records:
 one failed execution per outage (its error the latest one, one log line per failed
 check, and a last line when the listener recovers); a failed execution of the process
 is its own record already.

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..errors import ExecutionStopped, Interrupted, PostroomError
 from ..model import StartShape
 from ..repository import ExecutionRecord, ListenerHealth, LogEntry, Repository
 from ..sdk import ListeningSession, OperationSession
@@ -28,6 +29,15 @@ from ._request import RunHooks, RunRequest
 __all__ = ["ListenerWorker"]
 
 log = logging.getLogger("postroom.listeners")
+
+
+def lasting(exc: BaseException) -> bool:
+    """Does waiting not mend this failure? A Postroom error that says it is not retryable
+    (a refused login, a certificate that does not match, bad configuration, a folder the
+    server refuses); not a stop, and not an unexpected exception (those are retried as
+    usual). See docs/adr/0011-retryable-errors.md."""
+    return (isinstance(exc, PostroomError) and not exc.retryable
+            and not isinstance(exc, Interrupted | ExecutionStopped))
 
 
 class _ExecutionFailed(Exception):
@@ -62,6 +72,7 @@ class ListenerWorker:
         self._session: OperationSession | None = None
         self._context = ListenerContext(services, process_id)
         self._failure_execution: str | None = None
+        self._failed_since: int | None = None  # the failure of this outage from which on it shows failed
         self.busy = False  # an execution is running
         self._woken = False  # the last IDLE wait ended with "new data may be there"
         self._spurious = 0  # wake-ups in a row that found nothing
@@ -287,26 +298,36 @@ class ListenerWorker:
             self._failure_log(self._failure_execution, "info",
                               f"listener recovered after {failures} failed check(s)")
             self._failure_execution = None
+        self._failed_since = None
         if failures:
             log.info("listener %s: recovered after %d failed check(s)", self.process_id, failures)
         self._set_state("running")
 
     def _failed(self, exc: BaseException) -> float:
+        """Count a failed check; how long to wait before the next. A failure that waiting
+        does not mend (:func:`lasting`) shows as failed at once and is looked at again only
+        at the longest backoff; the others back off exponentially and show as failed from
+        ``failures_before_failed`` in a row on. Failed stays until a check succeeds."""
         message = self._context.scrub(describe(exc))
         with self._lock:
             self.health.consecutive_failures += 1
             attempt = self.health.consecutive_failures
             self.health.last_error = message
             self.health.last_error_at = utc_now()
-        threshold = self.options.failures_before_failed
-        state = "failed" if attempt >= threshold else "retrying"
-        delay = min(self.options.backoff_max_seconds, self.options.backoff_initial_seconds * 2 ** min(attempt - 1, 30))
+        opts = self.options
+        newly_failed = self._failed_since is None and (lasting(exc) or attempt >= opts.failures_before_failed)
+        if newly_failed:
+            self._failed_since = attempt
+        steps = 30 if lasting(exc) else attempt - 1  # a lasting failure waits the longest at once
+        delay = min(opts.backoff_max_seconds, opts.backoff_initial_seconds * 2 ** min(steps, 30))
         delay *= random.uniform(0.5, 1.0)
         log.warning("listener %s: %s (failure %d; next try in %.1f s)", self.process_id, message, attempt, delay)
         self._close_session()
         if not isinstance(exc, _ExecutionFailed):
             self._record_failure(message, attempt, delay)
-        self._set_state(state)
+        if newly_failed:
+            self._record_failed(attempt, lasting(exc))
+        self._set_state("failed" if self._failed_since is not None else "retrying")
         return delay
 
     def _record_failure(self, message: str, attempt: int, delay: float) -> None:
@@ -326,12 +347,22 @@ class ListenerWorker:
                 self.repo.update_execution(self._failure_execution, ended_at=now, error=f"listener: {message}")
             self._failure_log(self._failure_execution, "error",
                               f"listener check failed ({attempt} in a row): {message}; next try in {delay:.1f} s")
-            if attempt == self.options.failures_before_failed:
-                self._failure_log(self._failure_execution, "error", (
-                    f"the listener is failed after {attempt} consecutive failed checks; it keeps retrying "
-                    f"at least every {self.options.backoff_max_seconds:g} s"))
         except Exception as exc:  # noqa: BLE001 - the repository itself may be what failed
             log.warning("listener %s: cannot record the failure: %s", self.process_id, describe(exc))
+
+    def _record_failed(self, attempt: int, lasting: bool) -> None:
+        """Say once per outage why the listener now shows as failed (the outage's record,
+        when there is one: a failed execution of the process is its own record)."""
+        every = f"{self.options.backoff_max_seconds:g}"
+        if lasting:
+            text = (f"the listener is failed: waiting does not mend this failure (fix the connection, the "
+                    f"operation or the server account); it keeps checking at least every {every} s")
+        else:
+            text = (f"the listener is failed after {attempt} consecutive failed checks; it keeps retrying "
+                    f"at least every {every} s")
+        if self._failure_execution is not None:
+            self._failure_log(self._failure_execution, "error", text)
+        log.warning("listener %s: %s", self.process_id, text)
 
     def _failure_log(self, execution_id: str, level: str, message: str) -> None:
         try:
