@@ -21,19 +21,19 @@ One worker thread per listening process. Each cycle it
    otherwise it closes the session and sleeps ``interval_seconds`` (a new session per
    poll: a POP3 mailbox only shows new mail to a new login).
 
-A failure (server down, refused login, missing folder, a failed execution) closes the
-session and retries after an exponential backoff with jitter, capped at
-``backoff_max_seconds``. A cycle counts as a success only once its execution has
-succeeded (or when there was nothing new): a read that fetches a first document and
-then fails every time, or an execution that fails every time on the same message,
-counts up to ``failed`` and backs off like a server that is down. The state is ``retrying``, then ``failed`` from
+A failure (server down, a dropped session, a failed execution) closes the session and
+retries after an exponential backoff with jitter, capped at ``backoff_max_seconds``. A
+cycle counts as a success only once its execution has succeeded (or when there was
+nothing new): a read that fetches a first document and then fails every time, or an
+execution that fails every time on the same message, counts up to ``failed`` and backs
+off like a server that is down. The state is ``retrying``, then ``failed`` from
 ``failures_before_failed`` consecutive failures on, and the worker keeps retrying: a
 listener never ends by itself. A failure that waiting does not mend (an error that is not
 ``retryable``: a refused login, bad configuration) is ``failed`` at once and retried only
-at ``backoff_max_seconds`` (docs/adr/0011-retryable-errors.md). Failed checks are also written to the execution records:
-one failed execution per outage (its error the latest one, one log line per failed
-check, and a last line when the listener recovers); a failed execution of the process
-is its own record already.
+at ``backoff_max_seconds`` (docs/adr/0011-retryable-errors.md). Failed checks are also
+written to the execution records: one failed execution per outage (its error the latest
+one, one log line per failed check, a line when it turns failed, and a last line when the
+listener recovers); a failed execution of the process is its own record already.
 
 Where each part lives: the options, which processes are listeners and the report
 (``_listener_options.py``); the context a session is opened with (``_listener_context.py``);
