@@ -10,6 +10,8 @@
   pass later: a connector's own retry loop acts on it, and a listener (a failure that is
   not retryable shows it failed at once); a Try/Catch retries every failed document
   whatever it says (see :mod:`postroom.errors`).
+* :data:`ValueSourceSetting`: a setting written as a value source, resolved per document
+  with ``RunContext.value``.
 * :mod:`postroom.sdk.testing`: an in-memory context and the connector contract test.
 """
 
@@ -34,6 +36,7 @@ from ._spec import (
     secret_fields,
     setting,
 )
+from ._values import VALUE_SOURCE_KINDS, ValueSourceSetting, check_value_source
 
 __all__ = [
     "AuthenticationFailed",
@@ -54,7 +57,10 @@ __all__ = [
     "SPOOL_THRESHOLD",
     "Settings",
     "TestReport",
+    "VALUE_SOURCE_KINDS",
+    "ValueSourceSetting",
     "WatermarkStore",
+    "check_value_source",
     "secret_fields",
     "setting",
     "spool_directory",
