@@ -5,13 +5,13 @@ retrying may help (``retryable``), a suggested ``fix`` and the CLI exit code it 
 (2: bad input or configuration, 3: could not reach or log in to a server).
 Messages never contain secret values: callers pass names, never the secret itself.
 
-``retryable`` (here and on ``postroom.sdk.Failed``) is for a connector's own retries: the
-same attempt repeated soon may pass (a refused connection, an SMTP 4xx) or surely will not
-(a refused login, a certificate mismatch, a 5xx). Mail's send acts on it (``max_retries``).
-The engine does not: a Try/Catch retries every failed document of its ``try`` path, and a
-listener retries every failure with its backoff, since what mends a non-retryable failure
-(a new password, a created folder) comes from outside and must be picked up unattended.
-See docs/connectors.md, "Errors and retries".
+``retryable`` (here and on ``postroom.sdk.Failed``): the same attempt repeated soon may pass
+(a refused connection, an SMTP 4xx) or surely will not (a refused login, a certificate
+mismatch, a 5xx). Mail's send acts on it (``max_retries``), and so does a listener: a check
+that fails with an error that is not retryable shows the listener failed at once and is
+tried again only at the longest backoff (``runtime/_listener_worker.py``, ``lasting``). A
+Try/Catch does not: as in Boomi it retries every failed document of its ``try`` path.
+See docs/connectors.md, "Errors and retries", and docs/adr/0011-retryable-errors.md.
 """
 
 from __future__ import annotations

@@ -10,36 +10,14 @@ import sys
 import time
 from collections import Counter
 
+from support.letterskit import devmail_connection, letters_yaml
 from support.testsupport import FIXTURES
 
 N = 300
 
 
 def components(port, ca_file):
-    return f"""\
-type: connection
-connector: mail
-name: devmail
-id: devmail
-settings: {{host: localhost, port: {port}, use_ssl: true, user_password_auth: true, user_name: clinic@example.com,
-            password: app-password-123, trusted_ca_file: "{ca_file}", max_sessions: 1}}
----
-type: operation
-connector: mail
-name: send
-id: send
-settings: {{action: send, from: clinic@example.com, subject: "Announcement: Dr. Smith is Retiring"}}
----
-type: process
-name: letters
-id: letters
-shapes:
-  start: {{type: start, mode: data_passthrough, next: split}}
-  split: {{type: data_process, steps: [{{type: split, headers: retain}}], next: to}}
-  to: {{type: set_properties, properties: [{{property: mail.to_address, value: [{{profile_element: email}}]}}], next: letter}}
-  letter: {{type: message, text: "Dear {{1}},", parameters: [{{profile_element: first_name}}], next: send}}
-  send: {{type: connector, connection: devmail, operation: send}}
-"""
+    return letters_yaml(devmail_connection(port, ca_file), "devmail")
 
 
 def test_resume_after_sigkill_delivers_every_letter_once(cli, workdir, home, devmail):

@@ -18,20 +18,14 @@ from collections import Counter
 
 import pytest
 
+from support.letterskit import devmail_connection, letters_yaml
 from support.testsupport import FIXTURES
 
 N, ADDED = 300, 500
 
 
 def components(port, ca_file, folder):
-    return f"""\
-type: connection
-connector: mail
-name: devmail
-id: devmail
-settings: {{host: localhost, port: {port}, use_ssl: true, user_password_auth: true, user_name: clinic@example.com,
-            password: app-password-123, trusted_ca_file: "{ca_file}", max_sessions: 1}}
----
+    source = f"""\
 type: connection
 connector: disk
 name: source
@@ -44,22 +38,9 @@ name: read
 id: read
 settings: {{action: get, file_filter: "*.csv"}}
 ---
-type: operation
-connector: mail
-name: send
-id: send
-settings: {{action: send, from: clinic@example.com, subject: "Announcement: Dr. Smith is Retiring"}}
----
-type: process
-name: letters
-id: letters
-shapes:
-  start: {{type: start, mode: connector, connection: source, operation: read, next: split}}
-  split: {{type: data_process, steps: [{{type: split, headers: retain}}], next: to}}
-  to: {{type: set_properties, properties: [{{property: mail.to_address, value: [{{profile_element: email}}]}}], next: letter}}
-  letter: {{type: message, text: "Dear {{1}},", parameters: [{{profile_element: first_name}}], next: send}}
-  send: {{type: connector, connection: devmail, operation: send}}
 """
+    return letters_yaml(devmail_connection(port, ca_file), "devmail", before=source,
+                        start="{type: start, mode: connector, connection: source, operation: read, next: split}")
 
 
 def _rows(count: int) -> list[str]:

@@ -19,52 +19,9 @@ from postroom.errors import ConnectionFailed
 from postroom.repository import open_repository
 from postroom.sdk.testing import MemoryContext
 from postroom.services import RunRequest, import_paths, run_process
-from support.getkit import get_op, read, simple, write_components
+from support.getkit import get_op, mail_to_disk, read, simple, write_components
 
 # -- through the engine: a failed execution changes nothing --------------------------------------
-
-PROCESS = """
-type: connection
-connector: mail
-name: Clinic mailbox
-id: mailbox
-settings: {{host: "{host}", port: {port}, use_ssl: true, user_name: "{user}", password: "{password}",
-            inbound_protocol: {protocol}, trusted_ca_file: "{ca}"}}
----
-type: operation
-connector: mail
-name: Read
-id: read
-settings: {{action: get, start_from: all, {extra}}}
----
-type: connection
-connector: disk
-name: Out
-id: out
-settings: {{directory: "{out}"}}
----
-type: operation
-connector: disk
-name: Write
-id: write
-settings: {{action: send, write_option: overwrite, create_directories: true}}
----
-type: process
-name: Mail to disk
-id: mail-to-disk
-start: start
-shapes:
-  start: {{type: start, mode: connector, connection: mailbox, operation: read, next: check}}
-  check: {{type: decision, first: {{document_property: mail.subject}}, comparison: regex, second: ".*STOP.*",
-          true: stop-all, false: name}}
-  stop-all: {{type: exception, message: "refusing {{1}}", parameters: [{{document_property: mail.subject}}],
-             stop_process: true}}
-  name:
-    type: set_properties
-    properties: [{{property: disk.file_name, value: [{{document_property: mail.message_id}}]}}]
-    next: write
-  write: {{type: connector, connection: out, operation: write}}
-"""
 
 MODES = {
     "pop3-delete": ("pop3s", "delete_after_read: true"),
@@ -76,10 +33,7 @@ MODES = {
 
 def _process(mailbox, tmp_path, mode):  # noqa: ANN001, ANN202
     transport, extra = MODES[mode]
-    settings = mailbox.connection(transport)
-    path = write_components(tmp_path, PROCESS.format(
-        host=settings["host"], port=settings["port"], user=mailbox.user, password=mailbox.password,
-        protocol=settings["inbound_protocol"], ca=settings["trusted_ca_file"], extra=extra, out=tmp_path / "out"))
+    path = mail_to_disk(mailbox, tmp_path, transport, extra, stop_on_subject=".*STOP.*")
     repo = open_repository()
     import_paths(repo, [str(path)])
     return repo

@@ -48,6 +48,8 @@ class TestDiskContract(ConnectorContract):
 
 
 class TestMailSendContract(ConnectorContract):
+    operations = {"send"}
+
     @pytest.fixture
     def contract_case(self, devmail_factory) -> ContractCase:  # noqa: ANN001
         dm = devmail_factory(auth_required=True)
@@ -77,6 +79,8 @@ def _simple(n: int) -> bytes:
 
 
 class TestMailGetContract(ConnectorContract):
+    operations = {"get"}
+
     @pytest.fixture(params=["imaps", "pop3s"])
     def contract_case(self, request, mailbox) -> ContractCase:  # noqa: ANN001
         return ContractCase(

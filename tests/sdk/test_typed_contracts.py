@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from postroom.connectors.disk import connector as disk
 from postroom.connectors.mail import MailConnection, MailOperation
 from postroom.repository import open_repository
@@ -74,3 +76,59 @@ def test_session_capabilities_are_declared(tmp_path: Path) -> None:
     plain = Plain()
     assert plain.resource_key() is None  # the listener names its lease after the process
     plain.interrupt()  # a no-op by default
+
+
+# -- the contract mixin generates only the checks that apply -----------------------------------------
+def _collected(cls: type) -> list[str]:
+    return sorted(name for name in dir(cls) if name.startswith("test_") and callable(getattr(cls, name)))
+
+
+@pytest.mark.fast
+def test_the_contract_generates_only_the_checks_of_the_operations_named() -> None:
+    from postroom.sdk.testing import ConnectorContract
+
+    class SendOnly(ConnectorContract):
+        operations = {"send"}
+
+    class GetOnly(ConnectorContract):
+        operations = {"get"}
+
+    class Both(ConnectorContract):
+        operations = {"send", "get"}
+
+    class Undeclared(ConnectorContract):  # written before operations existed: every check
+        pass
+
+    assert _collected(SendOnly) == ["test_dry_run_changes_nothing", "test_send_one_result_per_document",
+                                    "test_settings_schemas_and_secrets"]
+    assert _collected(GetOnly) == ["test_get_fetches_what_is_there", "test_listening_session_waits_and_stops",
+                                   "test_settings_schemas_and_secrets"]
+    assert len(_collected(Both)) == 5 and len(_collected(Undeclared)) == 5
+    with pytest.raises(TypeError, match="must name send, get or both"):
+        type("Listen", (ConnectorContract,), {"operations": {"listen"}})
+
+
+@pytest.mark.fast
+def test_a_case_without_the_settings_of_a_named_operation_fails_not_skips() -> None:
+    from postroom.sdk.testing import ConnectorContract, ContractCase
+
+    class TestSendAndGet(ConnectorContract):
+        operations = {"send", "get"}
+
+    case = ContractCase(connector=disk, connection={"directory": "."}, send={"action": "send"},
+                        documents=lambda: [])
+    with pytest.raises(AssertionError, match=r"gives no get and no put: give them, or leave 'get' out"):
+        TestSendAndGet().test_get_fetches_what_is_there(case)
+
+
+@pytest.mark.fast
+def test_a_class_naming_no_operations_still_skips_what_its_case_cannot_run() -> None:
+    from postroom.sdk.testing import ConnectorContract, ContractCase
+
+    class TestWrittenBefore(ConnectorContract):
+        pass
+
+    case = ContractCase(connector=disk, connection={"directory": "."}, send={"action": "send"},
+                        documents=lambda: [])
+    with pytest.raises(pytest.skip.Exception, match="name the connector's operations"):
+        TestWrittenBefore().test_get_fetches_what_is_there(case)

@@ -291,7 +291,7 @@ name: Mail to disk
 id: {process}
 start: start
 shapes:
-  start: {{type: start, mode: connector, connection: mailbox, operation: {operation}, next: name}}
+  start: {{type: start, mode: connector, connection: mailbox, operation: {operation}, next: {first}}}{check}
   name:
     type: set_properties
     properties: [{{property: disk.file_name, value: [{name}]}}]
@@ -300,10 +300,19 @@ shapes:
 """
 
 
+_STOP_CHECK = """
+  check: {{type: decision, first: {{document_property: mail.subject}}, comparison: regex, second: "{regex}",
+          true: stop-all, false: name}}
+  stop-all: {{type: exception, message: "refusing {{1}}", parameters: [{{document_property: mail.subject}}],
+             stop_process: true}}"""
+
+
 def mail_to_disk(mailbox: Any, folder: Path, transport: str = "imaps", extra: str = "", *, out: Path | None = None,
                  operation: str = "read", process: str = "mail-to-disk", write_option: str = "overwrite",
-                 name: str = "{document_property: mail.message_id}") -> Path:
-    """Component files of a process writing each document to ``out``/<Message-ID> (or ``name``)."""
+                 name: str = "{document_property: mail.message_id}", stop_on_subject: str | None = None) -> Path:
+    """Component files of a process writing each document to ``out``/<Message-ID> (or ``name``).
+    ``stop_on_subject`` (a regular expression): a document whose subject matches stops the
+    execution (an Exception shape with ``stop_process: true``, "refusing <subject>")."""
     settings = mailbox.connection(transport)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{process}.yaml"
@@ -311,5 +320,7 @@ def mail_to_disk(mailbox: Any, folder: Path, transport: str = "imaps", extra: st
         host=settings["host"], port=settings["port"], user=mailbox.user, password=mailbox.password,
         protocol=settings["inbound_protocol"], ca=settings["trusted_ca_file"],
         extra=extra if "start_from:" in extra else f"start_from: all, {extra}",
-        out=out or folder / "out", operation=operation, process=process, write_option=write_option, name=name))
+        out=out or folder / "out", operation=operation, process=process, write_option=write_option, name=name,
+        first="check" if stop_on_subject else "name", check=_STOP_CHECK.format(regex=stop_on_subject)
+        if stop_on_subject else ""))
     return path

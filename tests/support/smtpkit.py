@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 
+from support import letterskit
+
 
 @dataclass
 class Accepted:
@@ -181,26 +183,13 @@ name: write
 id: write
 settings: {{action: send, write_option: fail}}
 """ if write_to else ""
-    return f"""\
+    connection = f"""\
 type: connection
 connector: mail
 name: tiny
 id: tiny
 settings: {{host: 127.0.0.1, port: {port}, use_ssl: false, use_tls: false, max_retries: {max_retries},
             retry_delay_seconds: 0.05, timeout_seconds: 10}}
----
-type: operation
-connector: mail
-name: send
-id: send
-settings: {{action: send, from: clinic@example.com, subject: "Announcement: Dr. Smith is Retiring"}}
----
-type: process
-name: letters
-id: letters
-shapes:
-  start: {{type: start, mode: data_passthrough, next: split}}
-  split: {{type: data_process, steps: [{{type: split, headers: retain}}], next: to}}
-  to: {{type: set_properties, properties: [{{property: mail.to_address, value: [{{profile_element: email}}]}}, {{property: dynamic.id, value: [{{profile_element: patient_id}}]}}], next: letter}}
-  letter: {{type: message, text: "Dear {{1}},", parameters: [{{profile_element: first_name}}], next: send}}
-  send: {{type: connector, connection: tiny, operation: send{after_send}}}{write}"""
+"""
+    return letterskit.letters_yaml(connection, "tiny", after_send=after_send, more_shapes=write,
+                                   also_set=", {property: dynamic.id, value: [{profile_element: patient_id}]}")

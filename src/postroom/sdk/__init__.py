@@ -6,9 +6,10 @@
 * :class:`RunContext` with its :class:`Journal` and :class:`WatermarkStore`: what the
   engine hands a session (typed protocols; every member is always there).
 * :class:`Failed`, and the errors: ``ConnectorError`` for a failure of the session,
-  ``Failed`` for one document. ``retryable`` on both tells a connector's own retry loop
-  whether the same attempt may pass later; the engine does not act on it (a Try/Catch
-  retries every failed document, a listener every failure: see :mod:`postroom.errors`).
+  ``Failed`` for one document. ``retryable`` on both says whether the same attempt may
+  pass later: a connector's own retry loop acts on it, and a listener (a failure that is
+  not retryable shows it failed at once); a Try/Catch retries every failed document
+  whatever it says (see :mod:`postroom.errors`).
 * :data:`ValueSourceSetting`: a setting written as a value source, resolved per document
   with ``RunContext.value``.
 * :mod:`postroom.sdk.testing`: an in-memory context and the connector contract test.

@@ -105,8 +105,8 @@ class Failed:
     """The result for a document that failed in a connector; the others go on.
 
     ``message`` says why (never a secret). ``retryable``: the same attempt may pass later
-    (an SMTP 4xx after the connector's own retries); informative, the engine does not act
-    on it (a Try/Catch retries every failed document; see :mod:`postroom.errors`)."""
+    (an SMTP 4xx after the connector's own retries); informative for a document: a Try/Catch
+    retries every failed document, as in Boomi (see :mod:`postroom.errors`)."""
 
     document: Document
     message: str

@@ -30,8 +30,11 @@ class DiskGetSession(OperationSession):
 
     def _files(self) -> list[Path]:
         if not self.base.is_dir():
+            # retryable: a folder that is away (an unmounted share, one being recreated) may come
+            # back, and a listener waiting on it retries as for a server that is down
             raise ConfigError(f"the directory {self.base} does not exist or is not a folder",
-                              field="directory", fix="fix directory in the disk connection, or create the folder")
+                              field="directory", fix="fix directory in the disk connection, or create the folder",
+                              retryable=True)
         pattern = self.op.file_filter or "*"
         found = self.base.rglob(pattern) if self.op.recursive else self.base.glob(pattern)
         # files being written by a disk send (or left by a killed one) are never read

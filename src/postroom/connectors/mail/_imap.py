@@ -181,6 +181,13 @@ def _text(value: object) -> str:
     return " ".join(str(value).split())
 
 
+def _broke_at_login(inbound: Inbound, exc: imaplib.IMAP4.abort) -> ConnectionFailed:
+    """The connection dropped during the login (a server shutting down says BYE or just
+    closes): retryable, not a refused password."""
+    return ConnectionFailed(f"the IMAP session with {inbound.where} broke (login): "
+                            f"{_text(exc.args[0] if exc.args else exc)}")
+
+
 @dataclass
 class ImapSession:
     """One logged-in IMAP session."""
@@ -272,6 +279,8 @@ class ImapSession:
                     client.authenticate("XOAUTH2", _answer_once(blob))
                     self.login = f"{ep.user_name} (XOAUTH2)"
                     return
+                except imaplib.IMAP4.abort as exc:
+                    raise _broke_at_login(inbound, exc) from None
                 except imaplib.IMAP4.error as exc:
                     if attempt == 2 or inbound.tokens is None or not inbound.tokens.refreshes:
                         raise inbound.refused_login(_text(exc.args[0] if exc.args else exc), "xoauth2") from None
@@ -289,6 +298,8 @@ class ImapSession:
                                                "(LOGINDISABLED) and offers no PLAIN", field=inbound.fields.use_tls)
                 client.login(ep.user_name, ep.password)
                 self.login = f"{ep.user_name} (LOGIN)"
+        except imaplib.IMAP4.abort as exc:  # before IMAP4.error, which it derives from
+            raise _broke_at_login(inbound, exc) from None
         except imaplib.IMAP4.error as exc:
             raise inbound.refused_login(_text(exc.args[0] if exc.args else exc), "password") from None
         except UnicodeEncodeError:

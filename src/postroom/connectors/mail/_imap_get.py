@@ -4,6 +4,7 @@ deletes) once the execution succeeded, and waiting for new mail (IDLE) for liste
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -14,7 +15,7 @@ from ._imap import ImapSession, SelectInfo, uid_set
 from ._marks import ImapMark, Pending, Pop3Mark
 from ._message import HEAD_BYTES, header_block, held_back, received_from_headers
 from ._parse import parse_headers
-from ._reader_host import ReaderHost
+from ._reader_inputs import ReaderInputs
 
 __all__ = ["ImapReader"]
 
@@ -76,8 +77,8 @@ def _describe(actions: Pending) -> str:
 class ImapReader:
     """The IMAP side of a :class:`~.get.MailGetSession`: UIDs, flags, moves and IDLE."""
 
-    def __init__(self, session: ReaderHost) -> None:
-        self.s = session
+    def __init__(self, inputs: ReaderInputs) -> None:
+        self.inputs = inputs
         self.imap: ImapSession | None = None
         self.info: SelectInfo | None = None
         self.loaded = False
@@ -95,18 +96,18 @@ class ImapReader:
 
     @property
     def folder(self) -> str:
-        return self.s.operation.folder or "INBOX"
+        return self.inputs.folder
 
     def _open(self) -> ImapSession:
         if self.imap is not None and self.imap.noop():
             return self.imap
         if self.imap is not None:
             self.imap.logout()
-        imap = ImapSession.open(self.s.inbound)
-        info = imap.select(self.folder, readonly=self.s.context.dry_run)
+        imap = ImapSession.open(self.inputs.inbound)
+        info = imap.select(self.folder, readonly=self.inputs.dry_run)
         if self.info is not None and info.uidvalidity != self.info.uidvalidity:
             imap.logout()
-            raise ConnectionFailed(f"the folder {self.folder} of {self.s.resource_key()} was renumbered "
+            raise ConnectionFailed(f"the folder {self.folder} of {self.inputs.mailbox} was renumbered "
                                    "(UIDVALIDITY changed) during the execution; the next run reads it afresh",
                                    retryable=True)
         if self.info is None:
@@ -115,13 +116,13 @@ class ImapReader:
         return imap
 
     def _criteria(self, floor: int, since: date | None) -> tuple[list[str], tuple[str, str] | None]:
-        op = self.s.operation
+        op = self.inputs.operation
         criteria = [f"UID {floor + 1}:*"]
         if op.unread_only:
             criteria.append("UNSEEN")
         if since:
             criteria += ["SINCE", _imap_date(since)]
-        senders = sorted(self.s.selection.senders)
+        senders = sorted(self.inputs.selection.senders)
         ascii_senders = [a for a in senders if a.isascii()]
         if senders and len(ascii_senders) == len(senders):
             keys = [f"FROM {_quote(a)}" for a in senders]
@@ -151,16 +152,16 @@ class ImapReader:
     def _load(self, imap: ImapSession) -> bool:
         """Load the watermark (finishing a commit left undone) at the first read; False when a
         first run with start_from: now only stores its baseline."""
-        s, op, info = self.s, self.s.operation, self.info
+        s, op, info = self.inputs, self.inputs.operation, self.info
         assert info is not None
         self.loaded = True
         watermark = s.marks.load()
         assert watermark is None or isinstance(watermark, ImapMark)
-        if watermark and watermark.pending and not s.context.dry_run:
+        if watermark and watermark.pending and not s.dry_run:
             watermark = self._finish_pending(watermark)
         if watermark is not None and watermark.uidvalidity != info.uidvalidity:
-            s.context.log.warning(
-                f"the folder {self.folder} of {s.resource_key()} was renumbered by the server (UIDVALIDITY "
+            s.log.warning(
+                f"the folder {self.folder} of {s.mailbox} was renumbered by the server (UIDVALIDITY "
                 f"{watermark.uidvalidity} is now {info.uidvalidity}); reading it as on a first run "
                 f"(start_from: {op.start_from})")
             watermark = None
@@ -168,23 +169,23 @@ class ImapReader:
             if op.start_from == "now":
                 baseline = info.uidnext - 1 if info.uidnext else max(imap.search(["ALL"]), default=0)
                 self.watermark = ImapMark(info.uidvalidity, baseline)
-                if not s.context.dry_run:
+                if not s.dry_run:
                     s.marks.save(self.watermark)
                     self.stored = True
-                s.context.log.info(
-                    f"first run on {s.resource_key()}: {info.exists} message(s) already there are left alone "
+                s.log.info(
+                    f"first run on {s.mailbox}: {info.exists} message(s) already there are left alone "
                     "(start_from: now); set start_from: all or date to read them")
                 return False
             self.watermark = ImapMark(info.uidvalidity, 0)
             self.first_date = op.start_date if op.start_from == "date" else None
         else:
             self.watermark, self.stored = watermark, True
-        if op.move_to_folder and not s.context.dry_run:
+        if op.move_to_folder and not s.dry_run:
             imap.ensure_folder(op.move_to_folder)
         return True
 
     def read(self) -> Iterator[Document | Failed]:
-        s, op = self.s, self.s.operation
+        s, op = self.inputs, self.inputs.operation
         imap = self._open()
         if not self.loaded and not self._load(imap):
             return
@@ -218,9 +219,8 @@ class ImapReader:
                         if not s.selection.matches(headers, received):
                             self.handled = max(self.handled, message.uid)
                             continue
-                    result = s.read_message(message.raw, received, {"mail.uid": str(message.uid),
-                                                                  "mail.folder": folder},
-                                          f"IMAP message {folder}/{message.uid}")
+                    result = s.documents(message.raw, received, {"mail.uid": str(message.uid), "mail.folder": folder},
+                                         f"IMAP message {folder}/{message.uid}")
                 finally:
                     message.raw.close()
                 if isinstance(result, Failed):
@@ -238,12 +238,12 @@ class ImapReader:
 
     # -- commit -------------------------------------------------------------------------------
     def _actions(self, uids: str = "") -> Pending:
-        op = self.s.operation
+        op = self.inputs.operation
         return Pending(uids, mark=bool(op.mark_as_read), move=op.move_to_folder or "",
                        delete=bool(op.delete_after_read))
 
     def commit(self) -> None:
-        s = self.s
+        s = self.inputs
         if not self.loaded or self.watermark is None or self.info is None:
             return
         info = self.info
@@ -256,9 +256,9 @@ class ImapReader:
         retry = ",".join(uid_set(sorted((self.retry - set(self.taken)) | failed)))
         actions = self._actions()
         acting = bool(done) and (actions.mark or bool(actions.move) or actions.delete)
-        if s.context.dry_run:
+        if s.dry_run:
             if done:
-                s.context.log.info(f"dry run: {len(done)} message(s) would now be {_describe(actions)}; "
+                s.log.info(f"dry run: {len(done)} message(s) would now be {_describe(actions)}; "
                                    "the watermark is not advanced")
             return
         if new_uid == before and not acting and self.stored and retry == self.watermark.retry:
@@ -268,9 +268,9 @@ class ImapReader:
             pending = self._actions(",".join(uid_set(done)))
             s.marks.save(ImapMark(info.uidvalidity, new_uid, retry, pending))
             self._apply(pending, info.uidvalidity)
-            s.context.log.info(f"{len(done)} message(s) {_describe(actions)} after the execution succeeded")
+            s.log.info(f"{len(done)} message(s) {_describe(actions)} after the execution succeeded")
         if failed:
-            s.context.log.warning(held_back(len(failed)))
+            s.log.warning(held_back(len(failed)))
         s.marks.save(watermark)
         self.watermark, self.taken, self.stored = watermark, [], True
         self.failed, self.retry = set(), set()
@@ -292,14 +292,14 @@ class ImapReader:
             imap.expunge(uids)
 
     def _finish_pending(self, mark: ImapMark) -> ImapMark:
-        s = self.s
+        s = self.inputs
         pending, watermark = mark.pending, mark.settled()
         assert self.info is not None and pending is not None
         if watermark.uidvalidity == self.info.uidvalidity:
             if pending.move:
                 self._open().ensure_folder(pending.move)
             self._apply(pending, self.info.uidvalidity)
-            s.context.log.info(
+            s.log.info(
                 f"finished what the last successful execution could not: messages {pending.uids} "
                 f"{_describe(pending)}")
         s.marks.save(watermark)
@@ -319,7 +319,7 @@ class ImapReader:
         if self.watcher is not None:
             self.watcher.logout()
         self.watcher = None
-        watcher = ImapSession.open(self.s.inbound)
+        watcher = ImapSession.open(self.inputs.inbound)
         watcher.select(self.folder, readonly=True)
         self.watcher = watcher
         return watcher
@@ -328,8 +328,8 @@ class ImapReader:
         """Would an execution now take (or settle) anything? Mail it would take, a commit
         to finish, a renumbered folder, or a first run with start_from: now (whose fetch
         stores the baseline at once)."""
-        op = self.s.operation
-        watermark = self.s.marks.load()
+        op = self.inputs.operation
+        watermark = self.inputs.marks.load()
         assert watcher.selected is not None and not isinstance(watermark, Pop3Mark)
         since = op.since
         if watermark is None:
@@ -345,21 +345,24 @@ class ImapReader:
         criteria, text = self._criteria(floor, since)
         return any(u > floor for u in watcher.search(criteria, text))
 
-    def wait_for_new(self, timeout: float) -> bool:
-        s = self.s
+    def wait_for_new(self, timeout: float, stopping: threading.Event, *, idle_slice: float,
+                     poll_seconds: float) -> bool:
+        """Block until mail the next read would take (or settle) may be there (True), or until
+        ``timeout`` passes or ``stopping`` is set (False): IDLE in slices of at most
+        ``idle_slice`` seconds, else a search every ``poll_seconds``."""
         deadline = time.monotonic() + timeout
         watcher = self._watcher()
         if self._has_new(watcher):
             return True
-        while not s.stopping.is_set():
+        while not stopping.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
             if watcher.has("IDLE"):
-                watcher.idle(min(remaining, s.IDLE_SLICE), s.stopping)
+                watcher.idle(min(remaining, idle_slice), stopping)
             else:
-                s.sleep(min(remaining, s.POLL_SECONDS))
-            if s.stopping.is_set():
+                stopping.wait(min(remaining, poll_seconds))
+            if stopping.is_set():
                 return False
             if not watcher.noop():  # the keepalive after each IDLE period, and a liveness check
                 watcher = self._watcher()

@@ -14,6 +14,7 @@ defaults), so every stored watermark still loads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -106,12 +107,17 @@ class MarkStore:
     old mail again; after ``postroom watermarks reset`` it is not taken over again.
     """
 
-    def __init__(self, store: Watermarks, key: str, operation: str, protocol: str, *, dry_run: bool) -> None:
-        self.store = store
+    def __init__(self, source: Callable[[], Watermarks], key: str, operation: str, protocol: str, *,
+                 dry_run: bool) -> None:
+        self.source = source  # the run's store, looked up at each use (context.watermarks)
         self.key = key
         self.operation = operation
         self.protocol = protocol
         self.dry_run = dry_run
+
+    @property
+    def store(self) -> Watermarks:
+        return self.source()
 
     def load(self) -> Mark | None:
         """The mark; None before a first run."""

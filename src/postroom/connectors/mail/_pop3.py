@@ -33,6 +33,15 @@ __all__ = ["Pop3Session", "Pop3Message"]
 _LINE_LIMIT = 64 * 1024
 
 
+def _dropped(exc: poplib.error_proto) -> bool:
+    """poplib's word for a connection closed in the middle of a reply (``-ERR EOF``)."""
+    return _text(exc).strip() == "-ERR EOF"
+
+
+def _broke_at_login(inbound: Inbound) -> ConnectionFailed:
+    """The server closed the connection during the login: retryable, not a refused password."""
+    return ConnectionFailed(f"the POP3 session with {inbound.where} broke (login): the server closed the connection")
+
 class _Tracker:
     """Set by the socket factory once TCP is up (before TLS and the greeting)."""
 
@@ -144,6 +153,8 @@ class Pop3Session:
                     self.login = f"{ep.user_name} (XOAUTH2)"
                     return
                 except poplib.error_proto as exc:
+                    if _dropped(exc):
+                        raise _broke_at_login(inbound) from None
                     if attempt == 2 or inbound.tokens is None or not inbound.tokens.refreshes:
                         raise inbound.refused_login(_text(exc), "xoauth2") from None
                     inbound.tokens.invalidate()
@@ -159,6 +170,8 @@ class Pop3Session:
                 client.pass_(ep.password)
                 self.login = f"{ep.user_name} (USER/PASS)"
         except poplib.error_proto as exc:
+            if _dropped(exc):
+                raise _broke_at_login(inbound) from None
             raise inbound.refused_login(_text(exc), "password") from None
 
     # -- reading ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from ._marks import Pop3Mark
 from ._message import header_block, held_back, received_from_headers
 from ._parse import parse_headers
 from ._pop3 import Pop3Message, Pop3Session
-from ._reader_host import ReaderHost
+from ._reader_inputs import ReaderInputs
 
 __all__ = ["Pop3Reader"]
 
@@ -18,8 +18,8 @@ __all__ = ["Pop3Reader"]
 class Pop3Reader:
     """The POP3 side of a :class:`~.get.MailGetSession`: UIDLs taken and passed."""
 
-    def __init__(self, session: ReaderHost) -> None:
-        self.s = session
+    def __init__(self, inputs: ReaderInputs) -> None:
+        self.inputs = inputs
         self.pop: Pop3Session | None = None
         self.loaded = False
         self.watermark: Pop3Mark | None = None
@@ -32,19 +32,19 @@ class Pop3Reader:
 
     def _open(self) -> Pop3Session:
         if self.pop is None:
-            self.pop = Pop3Session.open(self.s.inbound)
+            self.pop = Pop3Session.open(self.inputs.inbound)
         return self.pop
 
     def _load(self) -> bool:
         """Load the watermark at the first read; True when there is none (a first run)."""
         self.loaded = True
-        mark = self.s.marks.load()
+        mark = self.inputs.marks.load()
         assert mark is None or isinstance(mark, Pop3Mark)
         self.watermark, self.stored = mark, mark is not None
         return mark is None
 
     def read(self) -> Iterator[Document | Failed]:
-        s, op = self.s, self.s.operation
+        s, op = self.inputs, self.inputs.operation
         pop = self._open()
         listing = pop.listing()
         by_uidl = {m.uidl: m for m in listing}
@@ -60,11 +60,11 @@ class Pop3Reader:
         if first:
             if op.start_from == "now":
                 self.watermark = Pop3Mark.of([], [m.uidl for m in candidates])
-                if not s.context.dry_run:
+                if not s.dry_run:
                     s.marks.save(self.watermark)
                     self.stored = True
-                s.context.log.info(
-                    f"first run on {s.resource_key()}: {len(candidates)} message(s) already there are left alone "
+                s.log.info(
+                    f"first run on {s.mailbox}: {len(candidates)} message(s) already there are left alone "
                     "(start_from: now); set start_from: all or date to read them")
                 return
             self.watermark = Pop3Mark()
@@ -89,7 +89,7 @@ class Pop3Reader:
             for number, raw in stream:
                 uidl = uidl_of[number]
                 try:
-                    result = s.read_message(raw, None, {"mail.uidl": uidl}, f"POP3 message {number}")
+                    result = s.documents(raw, None, {"mail.uidl": uidl}, f"POP3 message {number}")
                 finally:
                     raw.close()
                 if isinstance(result, Failed):
@@ -109,19 +109,19 @@ class Pop3Reader:
             self.failed.add(uidl)
 
     def commit(self) -> None:
-        s, op = self.s, self.s.operation
+        s, op = self.inputs, self.inputs.operation
         if not self.loaded or self.watermark is None:
             return
         failed = self.failed & set(self.taken)
         for uidl in failed:  # neither taken nor kept: the next run reads it again
             del self.taken[uidl]
-        if s.context.dry_run:
+        if s.dry_run:
             if self.taken:
                 action = "deleted" if op.delete_after_read else "passed by the watermark"
-                s.context.log.info(f"dry run: {len(self.taken)} message(s) would now be {action}")
+                s.log.info(f"dry run: {len(self.taken)} message(s) would now be {action}")
             return
         if failed:
-            s.context.log.warning(held_back(len(failed)))
+            s.log.warning(held_back(len(failed)))
         taken = (set(self.watermark.taken) & self.present) | set(self.taken)
         kept = (set(self.watermark.kept) & self.present) | self.kept
         watermark = Pop3Mark.of(taken, kept)
@@ -141,7 +141,7 @@ class Pop3Reader:
                 pop.delete(number)
             self.pop = None
             pop.quit()
-            s.context.log.info(f"deleted {len(due)} message(s) from {s.resource_key()} after the execution succeeded")
+            s.log.info(f"deleted {len(due)} message(s) from {s.mailbox} after the execution succeeded")
         self.taken, self.kept, self.leftover, self.failed = {}, set(), {}, set()
 
     def close(self) -> None:

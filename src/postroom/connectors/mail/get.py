@@ -72,10 +72,7 @@ take may have arrived (IMAP IDLE, re-issued every 25 minutes, or polling), and
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime
-from typing import IO
 from urllib.parse import quote
 
 from ...errors import ConfigError
@@ -83,9 +80,9 @@ from ...sdk import Document, Failed, ListeningSession, OperationSession, RunCont
 from ._imap_get import ImapReader
 from ._inbound import Inbound
 from ._marks import MarkStore
-from ._message import message_documents
 from ._parse import Limits
 from ._pop3_get import Pop3Reader
+from ._reader_inputs import ReaderInputs
 from ._selection import Selection
 from .connection import test_inbound, test_mail_connection
 from .spec import MailConnection, MailOperation
@@ -115,8 +112,7 @@ class MailGetSession(OperationSession):
         self.selection = Selection.of(operation)
         self.stopping = threading.Event()
         self._warned = False
-        self._reader: Pop3Reader | ImapReader = (
-            Pop3Reader(self) if self.protocol == "pop3" else ImapReader(self))
+        self._reader: Pop3Reader | ImapReader | None = None  # made at the first read: see _reading
 
     def __repr__(self) -> str:
         return f"MailGetSession({self.resource_key()})"
@@ -159,7 +155,7 @@ class MailGetSession(OperationSession):
             warning = self.inbound.insecure_warning()
             if warning:
                 self.context.log.warning(warning)
-        for item in self._reader.read():
+        for item in self._reading().read():
             if isinstance(item, Document):
                 item.mark_inbound()  # where the mail came from: readable, never reused to send
             yield item
@@ -171,15 +167,17 @@ class MailGetSession(OperationSession):
 
     def document_failed(self, document: Document) -> None:
         """Hold back the message the document came from (``commit_failed_messages: false``)."""
-        if not self.operation.commit_failed_messages:
+        if not self.operation.commit_failed_messages and self._reader is not None:
             self._reader.document_failed(document.properties)
 
     def commit(self) -> None:
-        self._reader.commit()
+        if self._reader is not None:  # nothing was read, nothing to commit
+            self._reader.commit()
 
     def close(self) -> None:
         self.stopping.set()
-        self._reader.close()
+        if self._reader is not None:
+            self._reader.close()
 
     def interrupt(self) -> None:
         """Make a running :meth:`wait_for_new` return False within about a second."""
@@ -192,28 +190,20 @@ class MailGetSession(OperationSession):
             return ImapGetSession(connection, operation, context)
         return MailGetSession(connection, operation, context)
 
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``, or less when :meth:`interrupt` or :meth:`close` is called."""
-        deadline = time.monotonic() + seconds
-        while not self.stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self.stopping.wait(min(1.0, remaining))
-
-    # -- watermarks ---------------------------------------------------------------------------
-    @property
-    def marks(self) -> MarkStore:
-        """This operation's watermark for this mailbox and selection (typed, see ``_marks.py``)."""
-        return MarkStore(self.context.watermarks(), self.watermark_key(), self.operation_id, self.protocol,
-                         dry_run=self.context.dry_run)
-
-    # -- documents ----------------------------------------------------------------------------
-    def read_message(self, raw: IO[bytes], received: datetime | None, extra: dict[str, str],
-                     label: str) -> list[Document] | Failed:
-        """The documents of one fetched message, or a Failed when it is broken."""
-        return message_documents(raw, self.operation, self.limits, received=received, extra=extra, label=label,
-                                 warn=self.context.log.warning)
+    # -- the reader ---------------------------------------------------------------------------
+    def _reading(self) -> Pop3Reader | ImapReader:
+        """The reader, made at the first read with its inputs (the engine sets
+        ``operation_id``, part of where the watermark is kept, after ``open``)."""
+        if self._reader is None:
+            inputs = ReaderInputs(
+                operation=self.operation, inbound=self.inbound, selection=self.selection,
+                # the store is looked up at each use: a listener's session is opened before its
+                # executions, and each execution's context brings its own
+                marks=MarkStore(self.context.watermarks, self.watermark_key(), self.operation_id, self.protocol,
+                                dry_run=self.context.dry_run),
+                mailbox=self.resource_key(), limits=self.limits, dry_run=self.context.dry_run, log=self.context.log)
+            self._reader = Pop3Reader(inputs) if self.protocol == "pop3" else ImapReader(inputs)
+        return self._reader
 
 
 class ImapGetSession(MailGetSession, ListeningSession):
@@ -233,7 +223,9 @@ class ImapGetSession(MailGetSession, ListeningSession):
         connection, kept across calls. Raises ConnectionFailed / AuthenticationFailed when
         the server cannot be reached."""
         self.stopping.clear()
-        assert isinstance(self._reader, ImapReader)
-        return self._reader.wait_for_new(max(0.0, float(timeout_seconds)))
+        reader = self._reading()
+        assert isinstance(reader, ImapReader)
+        return reader.wait_for_new(max(0.0, float(timeout_seconds)), self.stopping, idle_slice=self.IDLE_SLICE,
+                                   poll_seconds=self.POLL_SECONDS)
 
 
