@@ -63,4 +63,14 @@ describe("login", () => {
     expect(await screen.findByRole("button", { name: "Log In" })).toBeTruthy();
     expect(calls.find((c) => c.path === "/api/logout")?.headers["X-CSRF-Token"]).toBe("tok123");
   });
+
+  it("goes back to the login page when the session ends", async () => {
+    fakeServer({
+      "GET /api/session": json({ user: { name: "ada", role: "builder" }, csrf_token: "t" }),
+      "GET /api/components": json({ detail: "log in first" }, 401),
+    });
+    window.history.pushState({}, "", "/build");
+    render(<App />);
+    expect(await screen.findByRole("button", { name: "Log In" })).toBeTruthy();
+  });
 });

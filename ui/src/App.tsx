@@ -2,7 +2,7 @@
 // the pages (Build, Process Reporting, Dev Inbox) under one navigation bar.
 import { useCallback, useEffect, useState } from "react";
 import { BrowserRouter } from "react-router-dom";
-import { api, ApiError, errorText, setCsrfToken } from "./api";
+import { api, ApiError, errorText, setCsrfToken, setUnauthorizedHandler } from "./api";
 import { LoginPage } from "./pages/LoginPage";
 import { Shell } from "./pages/Shell";
 import type { Session, User } from "./types";
@@ -32,6 +32,11 @@ export function App() {
     setCsrfToken("");
     setState({ kind: "login" });
   }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(loggedOut);
+    return () => setUnauthorizedHandler(null);
+  }, [loggedOut]);
 
   return (
     <BrowserRouter>

@@ -24,6 +24,13 @@ export class ApiError extends Error {
 }
 
 let csrfToken = "";
+let onUnauthorized: (() => void) | null = null;
+
+/** Called when a request is refused for want of a login (the session ended): the app shows
+ * the login page again. */
+export function setUnauthorizedHandler(handler: (() => void) | null): void {
+  onUnauthorized = handler;
+}
 
 export function setCsrfToken(token: string): void {
   csrfToken = token;
@@ -51,6 +58,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   }
   if (!response.ok) {
     const payload = (parsed ?? {}) as { detail?: unknown; errors?: FieldError[] };
+    if (response.status === 401 && onUnauthorized && path !== "/login" && path !== "/session") onUnauthorized();
     const detail = typeof payload.detail === "string" ? payload.detail : `${response.status} ${response.statusText}`;
     throw new ApiError(response.status, detail, payload.errors ?? [], parsed, response.headers.get("Retry-After"));
   }
