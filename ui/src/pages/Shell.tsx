@@ -3,7 +3,7 @@
 import { NavLink, Navigate, Route, Routes } from "react-router-dom";
 import { api } from "../api";
 import type { User } from "../types";
-import { BuildPage } from "./build/BuildPage";
+import { BuildPage } from "./builder/BuildPage";
 import { DevInbox } from "./inbox/DevInbox";
 import { ProcessReporting } from "./reporting/ProcessReporting";
 
