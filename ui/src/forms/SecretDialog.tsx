@@ -1,5 +1,6 @@
 // The Click to set dialog: one password field labelled by the setting's title, Apply, Cancel.
 import { useId, useState, type FormEvent } from "react";
+import { createPortal } from "react-dom";
 
 interface Props {
   title: string;
@@ -18,7 +19,8 @@ export function SecretDialog({ title, onApply, onCancel }: Props) {
     onApply(value);
   }
 
-  return (
+  // a portal: the dialog's form must not sit inside the settings form
+  return createPortal(
     <div className="dialog-backdrop">
       <div role="dialog" aria-modal="true" aria-labelledby={headingId} className="dialog">
         <h2 id={headingId}>Set {title}</h2>
@@ -33,6 +35,7 @@ export function SecretDialog({ title, onApply, onCancel }: Props) {
           </div>
         </form>
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }

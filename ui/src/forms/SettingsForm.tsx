@@ -10,6 +10,7 @@ import type { FieldError } from "../api";
 import type { JsonSchema } from "../types";
 import { errorSchema } from "./errors";
 import { formSchema, isSecret } from "./schema";
+import { CheckboxWidget } from "./CheckboxWidget";
 import { SecretWidget, type SecretContext } from "./SecretWidget";
 import { AlertErrorTemplate, GroupedObjectTemplate } from "./templates";
 
@@ -22,7 +23,7 @@ export interface SettingsFormProps {
   readOnly: boolean;
 }
 
-const WIDGETS = { secret: SecretWidget };
+const WIDGETS = { secret: SecretWidget, CheckboxWidget };
 const TEMPLATES = { ObjectFieldTemplate: GroupedObjectTemplate, FieldErrorTemplate: AlertErrorTemplate };
 
 export function SettingsForm(props: SettingsFormProps) {
