@@ -50,4 +50,17 @@ describe("SettingsForm", () => {
     expect((screen.getByLabelText("Host") as HTMLInputElement).readOnly).toBe(true);
     expect((screen.getByLabelText("Use TLS?") as HTMLInputElement).disabled).toBe(true);
   });
+
+  it("keeps the sections the schema marks advanced closed until opened", () => {
+    const schema = { type: "object", properties: {
+      host: { type: "string", title: "Host", group: "Server" },
+      inbound_host: { type: "string", title: "Inbound host", group: "Reading mail", advanced: true },
+    } };
+    render(<SettingsForm schema={schema} data={{}} onChange={() => undefined} errors={[]} readOnly={false}
+      secrets={{ status: {}, pending: {}, setPending: () => undefined, readOnly: false }} />);
+    const details = screen.getByText("Reading mail", { selector: "summary" }).closest("details")!;
+    expect(details.open).toBe(false);
+    expect(details.contains(screen.getByLabelText("Inbound host"))).toBe(true);
+    expect(screen.getByLabelText("Host").closest("details")).toBeNull();
+  });
 });

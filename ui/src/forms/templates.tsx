@@ -15,18 +15,23 @@ export function GroupedObjectTemplate(props: ObjectFieldTemplateProps) {
     const group = typeof child?.group === "string" ? child.group : "";
     groups.set(group, [...(groups.get(group) ?? []), property]);
   }
+  const advanced = (name: string) => schema.properties?.[name]?.advanced === true;
   return (
     <div className="settings-form" id={props.fieldPathId.$id}>
-      {[...groups.entries()].map(([group, properties]) =>
-        group ? (
-          <fieldset key={group} className="group">
-            <legend>{group}</legend>
-            {properties.map((property) => property.content)}
-          </fieldset>
-        ) : (
-          <div key="" className="group">{properties.map((property) => property.content)}</div>
-        ),
-      )}
+      {[...groups.entries()].map(([group, properties]) => {
+        const content = properties.map((property) => property.content);
+        if (!group) return <div key="" className="group">{content}</div>;
+        if (properties.every((property) => advanced(property.name))) {
+          // a section of fields the schema marks `advanced`: closed until opened
+          return (
+            <details key={group} className="group advanced">
+              <summary>{group}</summary>
+              <fieldset className="group"><legend>{group}</legend>{content}</fieldset>
+            </details>
+          );
+        }
+        return <fieldset key={group} className="group"><legend>{group}</legend>{content}</fieldset>;
+      })}
     </div>
   );
 }
