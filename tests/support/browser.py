@@ -183,9 +183,10 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postroom(built_ui: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postroom]:
-    """A running Postroom (serve + devmail) with an admin, a builder and a viewer."""
+    """A running Postroom (serve + devmail) with an admin, a builder and a viewer, shared by the
+    browser tests (each names its own components, so they do not meet)."""
     server = Postroom(tmp_path_factory.mktemp("web-home"))
     try:
         yield server.start()
