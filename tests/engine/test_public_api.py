@@ -24,7 +24,9 @@ def test_sdk_api():
         "DocumentError", "DocumentProperty", "Failed", "OperationSession", "PostroomError", "RunContext", "SPOOL_THRESHOLD", "Settings",
         "TestReport", "secret_fields", "setting", "spool_directory",
         # issue 8: the typed contracts a connector sees
-        "Journal", "JournalRecord", "ListeningSession", "WatermarkStore"])
+        "Journal", "JournalRecord", "ListeningSession", "WatermarkStore",
+        # issue 10: settings written as value sources, resolved per document
+        "VALUE_SOURCE_KINDS", "ValueSourceSetting", "check_value_source"])
 
 
 def test_importing_the_cli_loads_nothing_heavy():

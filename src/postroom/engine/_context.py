@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..errors import ConfigError, Interrupted
-from ..model import Component, Process, Profile
+from ..model import Component, Process, Profile, parse_source
 from ..sdk import Document, OperationSession
 from ..sdk.testing import MemoryJournal, MemoryWatermarks
+from ._values import resolve
 
 __all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag"]
 
@@ -252,6 +253,10 @@ class ExecutionContext:
 
     def journal(self) -> Any:
         return self.recorder.journal()
+
+    def value(self, source: str | Mapping[str, str], document: Document) -> str:
+        """RunContext: a value source written in a connector's setting, for one document."""
+        return resolve(parse_source(dict(source) if isinstance(source, Mapping) else source), document, self)
 
     def watermarks(self) -> Any:
         return self.recorder.watermarks()

@@ -6,15 +6,18 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..errors import DocumentError
 from ..model import ProcessPropertySet, ValueSource
 from ..model._values import ValueSource as _VS
 from ..sdk import Document
-from ._context import ExecutionContext
 from ._dates import format_date
 from ._flatfile import parse_record
 from ._parse import parse_json, parse_xml
+
+if TYPE_CHECKING:
+    from ._context import ExecutionContext
 
 __all__ = ["resolve", "resolve_all", "profile_element"]
 

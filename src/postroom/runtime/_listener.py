@@ -213,6 +213,11 @@ class _ListenerContext:
     def stop_requested(self) -> bool:
         return bool(self.bound.stop_requested()) if self.bound is not None else False
 
+    def value(self, source: Any, document: Any) -> str:
+        if self.bound is None:  # value sources are resolved for a document of an execution
+            raise RuntimeError("value sources are resolved only while an execution runs")
+        return str(self.bound.value(source, document))
+
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
     for value in sorted(secrets, key=len, reverse=True):

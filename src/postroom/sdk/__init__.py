@@ -9,6 +9,8 @@
   ``Failed`` for one document. ``retryable`` on both tells a connector's own retry loop
   whether the same attempt may pass later; the engine does not act on it (a Try/Catch
   retries every failed document, a listener every failure: see :mod:`postroom.errors`).
+* :data:`ValueSourceSetting`: a setting written as a value source, resolved per document
+  with ``RunContext.value``.
 * :mod:`postroom.sdk.testing`: an in-memory context and the connector contract test.
 """
 
@@ -33,6 +35,7 @@ from ._spec import (
     secret_fields,
     setting,
 )
+from ._values import VALUE_SOURCE_KINDS, ValueSourceSetting, check_value_source
 
 __all__ = [
     "AuthenticationFailed",
@@ -53,7 +56,10 @@ __all__ = [
     "SPOOL_THRESHOLD",
     "Settings",
     "TestReport",
+    "VALUE_SOURCE_KINDS",
+    "ValueSourceSetting",
     "WatermarkStore",
+    "check_value_source",
     "secret_fields",
     "setting",
     "spool_directory",

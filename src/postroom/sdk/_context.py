@@ -111,6 +111,11 @@ class RunContext(Protocol):
         """The watermark store (issue 4), shared by every execution."""
         ...
 
+    def value(self, source: str | Mapping[str, str], document: Document) -> str:
+        """Resolve a value source as written in a setting (:data:`ValueSourceSetting`: a text
+        or ``{kind: argument}``) for one document, as shapes resolve them (docs/values.md)."""
+        ...
+
     def stop_requested(self) -> bool:
         """True once the execution was asked to stop (Ctrl-C, SIGTERM). A connector that
         works through many documents in one ``execute`` (a mail send) takes no new one

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +111,8 @@ class MemoryContext:
     _journal: MemoryJournal = field(default_factory=MemoryJournal)
     _watermarks: MemoryWatermarks = field(default_factory=MemoryWatermarks)
     stop: bool = False  # set True to ask the connector to stop (RunContext.stop_requested)
+    #: what ``{process_property: NAME}`` gives in :meth:`value`
+    process_properties: dict[str, str] = field(default_factory=dict)
 
     def record_dry_run(self, shape_id: str, document: Document, action: str, payload: Any) -> None:
         if callable(payload):
@@ -126,6 +129,22 @@ class MemoryContext:
 
     def stop_requested(self) -> bool:
         return self.stop
+
+    def value(self, source: str | Mapping[str, str], document: Document) -> str:
+        """A value source for one document: static, document properties and process
+        properties (from :attr:`process_properties`); other kinds give the empty text."""
+        if isinstance(source, str):
+            return source
+        kind, arg = next((k, v) for k, v in source.items() if k != "profile")
+        if kind == "static":
+            return arg
+        if kind == "document_property":
+            return document.properties.get(arg, "")
+        if kind == "dynamic_document_property":
+            return document.dynamic.get(arg, "")
+        if kind == "process_property":
+            return self.process_properties.get(arg, "")
+        return ""
 
 
 def _skip(reason: str) -> None:
