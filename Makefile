@@ -31,8 +31,10 @@ $(UI_STAMP): ui/node_modules/.package-lock.json $(UI_SOURCES)
 demo: $(STAMP) ui
 	$(BIN)/python examples/dr-smith/run_demo.py
 
-## Run the whole test suite (real servers: devmail, Dovecot, Postfix tools, PostgreSQL).
+## Run the whole test suite (real servers: devmail, Dovecot, Postfix tools, PostgreSQL; the
+## browser app's unit tests, then its browser tests in Debian's chromium).
 test: $(STAMP) ui
+	cd ui && npm test --silent
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 ## The fast tier, on every edit: the tests marked `fast` (no server, no subprocess, no sleep;
