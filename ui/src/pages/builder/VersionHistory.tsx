@@ -50,11 +50,18 @@ export function VersionHistory({ componentId, latest }: { componentId: string; l
       {diff && (
         <pre className="diff" aria-label={`Differences between version ${diff.from} and ${diff.to}`}>
           {diff.diff.split("\n").map((line, i) => (
-            <span key={i} className={line.startsWith("+") ? "added" : line.startsWith("-") ? "removed" : undefined}>{line}{"\n"}</span>
+            <span key={i} className={lineClass(line)}>{line}{"\n"}</span>
           ))}
           {diff.diff === "" && "No differences."}
         </pre>
       )}
     </div>
   );
+}
+
+function lineClass(line: string): string | undefined {
+  if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("@@")) return "hunk";
+  if (line.startsWith("+")) return "added";
+  if (line.startsWith("-")) return "removed";
+  return undefined;
 }
