@@ -38,7 +38,7 @@ export function CreateDialog({ type, onCreate, onCancel }: Props) {
           {needsConnector && (
             <>
               <label htmlFor={ids.connector}>Connector</label>
-              <select id={ids.connector} value={connector} onChange={(e) => setConnector(e.target.value)}>
+              <select id={ids.connector} value={connector} autoFocus onChange={(e) => setConnector(e.target.value)}>
                 {connectors.map((c) => <option key={c.name} value={c.name}>{c.title}</option>)}
               </select>
             </>
