@@ -23,6 +23,7 @@ describe("login", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("wrong user name or password");
     expect(calls.find((c) => c.method === "POST")?.body).toEqual({ user_name: "ada", password: "wrong" });
     expect(screen.queryByRole("link", { name: "Build" })).toBeNull();
+    expect((screen.getByLabelText("Password") as HTMLInputElement).value).toBe("");
   });
 
   it("shows the rate limit message with the wait", async () => {

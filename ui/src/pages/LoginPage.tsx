@@ -18,6 +18,7 @@ export function LoginPage({ onLogin }: { onLogin: (session: Session) => void }) 
       setPassword("");
       onLogin(session);
     } catch (error) {
+      setPassword(""); // typed again, never kept in the page
       setMessage(loginMessage(error));
     } finally {
       setBusy(false);

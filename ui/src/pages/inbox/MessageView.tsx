@@ -50,9 +50,9 @@ export function MessageView({ messageId }: { messageId: string }) {
           {message.headers.map(([name, value], i) => <tr key={i}><th scope="row">{name}</th><td>{value}</td></tr>)}
         </tbody>
       </table>
-      {message.parts.map((part, i) => <PartView key={i} part={part} index={i} />)}
       <button type="button" aria-pressed={raw !== null} onClick={toggleRaw}>Raw Source</button>
       {raw !== null && <pre className="raw" aria-label="Raw source">{raw}</pre>}
+      {message.parts.map((part, i) => <PartView key={i} part={part} index={i} />)}
     </section>
   );
 }
