@@ -1,5 +1,5 @@
 """Issue 7, item 14: the REST API of ``postroom serve`` refuses requests that name another
-host (DNS rebinding) and refuses to listen beyond this machine while it has no logins."""
+host (DNS rebinding); since logins exist (issue 9) it may listen beyond this machine."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ import pytest
 from support.listenerkit import Serve
 
 
-def _request(port: int, path: str, host: str) -> tuple[int, dict]:
+def _request(port: int, path: str, host: str, token: str = "") -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.putrequest("GET", path, skip_host=True)
         conn.putheader("Host", host)
+        if token:
+            conn.putheader("Authorization", f"Bearer {token}")
         conn.endheaders()
         answer = conn.getresponse()
         return answer.status, json.loads(answer.read() or b"{}")
@@ -50,30 +52,20 @@ def test_a_rebound_host_name_is_refused_and_local_names_answer(serve, cli, workd
     port = server.port
     for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.nip.io", "localhost.evil.example"):
         for path in ("/api/components", "/api/executions", "/api/health", "/api/nope"):
-            status, body = _request(port, path, host)
+            status, body = _request(port, path, host, server.token)
             assert status == 421, (host, path, status, body)
             assert "answers only to local host names" in body["detail"] and "--allowed-host" in body["detail"]
             assert "components" not in body and "out" not in json.dumps(body).replace("out ", "")
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", socket.gethostname(),
                  "postroom.proxy.example", "POSTROOM.proxy.example.:443"):
-        status, body = _request(port, "/api/components/out", host)
+        status, body = _request(port, "/api/components/out", host, server.token)
         assert status == 200 and body["id"] == "out", (host, status, body)
     assert server.terminate() == 0
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
-def test_serve_refuses_a_non_loopback_bind_without_logins(cli, host: str) -> None:  # noqa: ANN001
-    result = cli("serve", "--host", host, "--port", "0", "--no-listeners", timeout=60)
-    assert result.code == 2, result
-    assert f"refusing to serve the REST API on {host}: it is not a loopback address" in result.stderr
-    assert "logins come with the web builder" in result.stderr
-    assert "use --host 127.0.0.1, or put an authenticating proxy in front" in result.stderr
-    assert "POSTROOM_ALLOW_UNAUTHENTICATED_BIND=1" in result.stderr
-
-
-def test_the_explicit_opt_in_allows_an_open_bind_and_still_checks_host(workdir: Path, home: Path) -> None:
-    env = {"POSTROOM_HOME": str(home), "POSTROOM_ALLOW_UNAUTHENTICATED_BIND": "1"}
-    server = Serve(workdir, env, "--no-listeners", "--host", "0.0.0.0")
+def test_a_non_loopback_bind_is_allowed_now_that_logins_exist_and_still_checks_host(
+        workdir: Path, home: Path) -> None:
+    server = Serve(workdir, {"POSTROOM_HOME": str(home)}, "--no-listeners", "--host", "0.0.0.0")
     try:
         import re
         import time
@@ -87,12 +79,15 @@ def test_the_explicit_opt_in_allows_an_open_bind_and_still_checks_host(workdir: 
         port = int(found.group(1))
         assert _request(port, "/api/health", f"127.0.0.1:{port}")[0] == 200
         assert _request(port, "/api/health", "rebound.example")[0] == 421
+        assert _request(port, "/api/components", f"127.0.0.1:{port}")[0] == 401
+        assert _request(port, "/api/components", f"127.0.0.1:{port}", server.token) == (200, [])
     finally:
         server.close()
 
 
-def test_serve_help_says_why_the_bind_is_loopback_only() -> None:
+def test_serve_help_names_the_address_options() -> None:
     result = subprocess.run([sys.executable, "-m", "postroom", "serve", "--help"], capture_output=True, text=True,
                             env=dict(os.environ, COLUMNS="200"), timeout=60)
     text = " ".join(result.stdout.split())
-    assert "It has no logins yet, so only a loopback address" in text and "--allowed-host" in text
+    assert "0.0.0.0 or :: for every interface" in text and "--allowed-host" in text
+    assert "POSTROOM_ALLOW_UNAUTHENTICATED_BIND" not in text

@@ -107,7 +107,7 @@ def test_an_unknown_connector_names_the_installed_ones() -> None:
         get_connector("telepathy")
     assert f"unknown connector 'telepathy' (installed: {', '.join(_builtin())})" in str(caught.value)
     assert available_connectors() == _builtin()  # found through their entry points
-    assert {"disk", "http", "mail"} <= set(_builtin())
+    assert {"database", "disk", "http", "mail"} <= set(_builtin())
 
 
 def _builtin() -> list[str]:

@@ -67,14 +67,33 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: flo
         time.sleep(every)
 
 
+def api_token(env: dict[str, str], name: str, role: str = "admin") -> str:
+    """An API token (and, when there is none, a first user) in the repository ``env`` names
+    (POSTROOM_HOME, POSTROOM_DATABASE_URL): the API answers nothing but 503 while no user exists."""
+    from postroom.repository import data_home, open_repository
+    from postroom.services import add_user, create_api_token
+
+    home = data_home(env.get("POSTROOM_HOME"))
+    repo = open_repository(env.get("POSTROOM_DATABASE_URL") or f"sqlite:///{home / 'postroom.db'}", home=home)
+    try:
+        if not repo.has_users():
+            add_user(repo, "tests-admin", "admin", "tests-admin-password")
+        return create_api_token(repo, name, role)[1]
+    finally:
+        repo.close()
+
+
 class Serve:
-    """``postroom serve --port 0 ARGS`` in ``cwd``, output in files beside it."""
+    """``postroom serve --port 0 ARGS`` in ``cwd``, output in files beside it. ``get`` and
+    ``raw`` send an admin API token (created here, with a first user when there is none)
+    unless ``login`` is False."""
 
     _count = 0
 
-    def __init__(self, cwd: Path, env: dict[str, str], *args: str) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], *args: str, login: bool = True) -> None:
         Serve._count += 1
         self.name = f"serve{Serve._count}"
+        self.token = api_token(env, f"{self.name}-{os.getpid()}") if login else ""
         self.out_path = cwd / f"{self.name}.out"
         self.err_path = cwd / f"{self.name}.err"
         environment = dict(os.environ)
@@ -107,12 +126,16 @@ class Serve:
         wait_for(ready, timeout, f"{self.name} to start")
         return self
 
+    def _request(self, path: str) -> urllib.request.Request:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
+
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as answer:
+        with urllib.request.urlopen(self._request(path), timeout=10) as answer:
             return json.loads(answer.read())
 
     def raw(self, path: str) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as answer:
+        with urllib.request.urlopen(self._request(path), timeout=10) as answer:
             return answer.read().decode()
 
     def terminate(self, timeout: float = 60) -> int:

@@ -9,6 +9,7 @@ from ._devmail import devmail_cmd
 from ._run import connections_app, executions_app, run_cmd
 from ._secrets import secrets_app
 from ._serve import listeners_app, serve_cmd
+from ._users import tokens_app, users_app
 from ._watermarks import watermarks_app
 
 __all__ = ["app", "main"]
@@ -33,6 +34,8 @@ app.command("devmail")(devmail_cmd)
 app.command("serve")(serve_cmd)
 app.add_typer(listeners_app, name="listeners")
 app.add_typer(watermarks_app, name="watermarks")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:

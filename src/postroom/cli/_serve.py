@@ -15,7 +15,10 @@ from ._common import command, console, emit_json, err, out, repo
 # imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
 # no import here dodges a cycle.
 if TYPE_CHECKING:
+    import uvicorn
+
     from ..repository import Repository
+    from ..runtime import ListenerOptions
 
 listeners_app = typer.Typer(help="Listeners: processes started by new data (see docs/listeners.md).",
                             no_args_is_help=True)
@@ -25,14 +28,13 @@ listeners_app = typer.Typer(help="Listeners: processes started by new data (see 
 def serve_cmd(
     host: str = typer.Option(
         "127.0.0.1", "--host",
-        help="Address of the REST API. It has no logins yet, so only a loopback address (127.0.0.1, ::1, "
-             "localhost) is accepted, unless POSTROOM_ALLOW_UNAUTHENTICATED_BIND=1 (behind an authenticating "
-             "proxy)."),
+        help="Address to listen on; 0.0.0.0 or :: for every interface (everyone who can reach the port then "
+             "sees the login page: use https in front, see docs/web.md)."),
     allowed_host: list[str] = typer.Option(
         [], "--allowed-host",
         help="Another name the API answers to in the Host header (repeatable), such as a proxy's; IP "
              "addresses, localhost and this machine's name always are. Other names get 421 (DNS rebinding)."),
-    port: int = typer.Option(8080, "--port", help="Port of the REST API; 0 picks a free one."),
+    port: int = typer.Option(8080, "--port", help="Port of the web app and the REST API; 0 picks a free one."),
     no_listeners: bool = typer.Option(False, "--no-listeners", help="Serve the API only; run no listener."),
     lease_seconds: float = typer.Option(
         60.0, "--lease-seconds",
@@ -45,35 +47,59 @@ def serve_cmd(
     rescan_seconds: float = typer.Option(15.0, "--rescan-seconds",
                                          help="How often to look for listener processes imported or deleted."),
 ) -> None:
-    """Run the listeners and the REST API until SIGTERM or Ctrl-C (which stop the listeners,
-    let running executions finish and release the leases)."""
+    """Serve the browser app (at /) and the REST API (at /api), and run the listeners, until
+    SIGTERM or Ctrl-C (which stop the listeners, let running executions finish and release
+    the leases)."""
+    from ..runtime import ListenerOptions
+
+    options = None if no_listeners else ListenerOptions(
+        lease_seconds=lease_seconds, failures_before_failed=failures_before_failed,
+        backoff_initial_seconds=min(1.0, max_backoff), backoff_max_seconds=max_backoff,
+        rescan_seconds=rescan_seconds)
+    _serve(host, port, allowed_host, options)
+
+
+def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOptions | None) -> None:
+    """Start the web server, then the listeners; announce; wait for a signal; stop both."""
     import logging
+
+    from ..runtime import listener_processes
+    from ..services import listener_runtime
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    r = repo()
+    runtime = listener_runtime(r, options) if options is not None else None
+    server, web, bound_port = _start_web(r, runtime, host, port, allowed_hosts)
+    count = 0
+    if runtime is not None:
+        runtime.start()
+        count = len(listener_processes(r))
+    _announce(r, host, bound_port, f"listeners: {'off' if runtime is None else count}; "
+                                    f"instance {getattr(runtime, 'instance', '-')}")
+    _wait_for_stop(r, web, _stop_on_signals())
+    err("stopping: listeners finish their running executions and release their leases")
+    if runtime is not None:
+        runtime.stop()
+    server.should_exit = True
+    web.join(10)
+    err("stopped")
+
+
+def _start_web(r: Repository, runtime: object, host: str, port: int,
+               allowed_hosts: list[str]) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """The web server running in a thread: the server, the thread and the port it took."""
     import time
 
     import uvicorn
 
     from ..errors import ConfigError
-    from ..runtime import ListenerOptions, listener_processes
-    from ..services import listener_runtime
     from ..web import create_app
 
-    _refuse_open_bind(host)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    r = repo()
-    runtime = None
-    if not no_listeners:
-        runtime = listener_runtime(r, ListenerOptions(
-            lease_seconds=lease_seconds, failures_before_failed=failures_before_failed,
-            backoff_initial_seconds=min(1.0, max_backoff), backoff_max_seconds=max_backoff,
-            rescan_seconds=rescan_seconds))
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
-
-    server = uvicorn.Server(uvicorn.Config(create_app(r, runtime, bind_host=host, allowed_hosts=allowed_host),
-                                           log_level="warning", access_log=False,
-                                           lifespan="off"))
-    stopping = _stop_on_signals()
+    app = create_app(r, runtime, bind_host=host, allowed_hosts=allowed_hosts)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     web = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="web", daemon=True)
     web.start()
     deadline = time.monotonic() + 30
@@ -81,21 +107,18 @@ def serve_cmd(
         time.sleep(0.02)
     if not server.started:
         raise ConfigError(f"the web server did not start on {host}:{bound_port}", field="--port")
-    count = 0
-    if runtime is not None:
-        runtime.start()
-        count = len(listener_processes(r))
+    return server, web, bound_port
+
+
+def _announce(r: Repository, host: str, port: int, listeners: str) -> None:
+    """Where to open the app; with no user yet, how to create the first one."""
     shown = f"[{host}]" if ":" in host else host
-    out(f"postroom serve: http://{shown}:{bound_port}/api (listeners: "
-        f"{'off' if runtime is None else count}; instance {getattr(runtime, 'instance', '-')})")
+    out(f"postroom serve: http://{shown}:{port}/api ({listeners})")
+    out(f"open the web app at http://{shown}:{port}/")
+    if not r.has_users():
+        out("no user yet: create the first with: postroom users add NAME --role admin --password-stdin "
+            "(it can log in at once, no restart needed)")
     sys.stdout.flush()
-    _wait_for_stop(r, web, stopping)
-    err("stopping: listeners finish their running executions and release their leases")
-    if runtime is not None:
-        runtime.stop()
-    server.should_exit = True
-    web.join(10)
-    err("stopped")
 
 
 def _stop_on_signals() -> threading.Event:
@@ -146,23 +169,6 @@ def _wait_for_stop(r: Repository, web: threading.Thread, stopping: threading.Eve
             _purge(r)
 
 
-def _refuse_open_bind(host: str) -> None:
-    """The API has no logins: listening beyond this machine needs an explicit opt-in."""
-    import os
-
-    from .._http_guard import is_loopback
-    from ..errors import ConfigError
-
-    if is_loopback(host) or os.environ.get("POSTROOM_ALLOW_UNAUTHENTICATED_BIND") == "1":
-        return
-    raise ConfigError(
-        f"refusing to serve the REST API on {host}: it is not a loopback address and the API has no logins yet "
-        "(logins come with the web builder), so anyone who can reach the port could read executions and "
-        "components", field="--host",
-        fix="use --host 127.0.0.1, or put an authenticating proxy in front and set "
-            "POSTROOM_ALLOW_UNAUTHENTICATED_BIND=1")
-
-
 #: How often ``serve`` deletes execution records past their retention (POSTROOM_RETENTION_DAYS).
 PURGE_SECONDS = 3600.0
 
@@ -179,6 +185,12 @@ def _purge(r) -> None:  # noqa: ANN001
         return
     if count:
         err(f"purged {count} execution record(s) past their retention")
+    from ..services import Logins
+
+    try:
+        Logins(r).purge()
+    except PostroomError as exc:
+        err(f"warning: deleting idle login sessions failed: {exc}")
 
 
 @listeners_app.command("list")

@@ -13,6 +13,7 @@ from pathlib import Path
 from ._base import Repository
 from ._home import URL_ENV, data_home
 from ._records import (
+    ApiTokenRecord,
     ComponentRecord,
     DocumentErrorRecord,
     DryRunRecord,
@@ -20,7 +21,9 @@ from ._records import (
     JournalEntry,
     ListenerHealth,
     LogEntry,
+    SessionRecord,
     ShapeDocumentRecord,
+    UserRecord,
     WatermarkRecord,
 )
 
@@ -35,6 +38,9 @@ __all__ = [
     "JournalEntry",
     "ListenerHealth",
     "WatermarkRecord",
+    "UserRecord",
+    "SessionRecord",
+    "ApiTokenRecord",
     "open_repository",
     "data_home",
     "default_database_url",

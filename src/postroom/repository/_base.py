@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ._records import (
+    ApiTokenRecord,
     ComponentRecord,
     DocumentErrorRecord,
     DryRunRecord,
@@ -15,7 +16,9 @@ from ._records import (
     JournalEntry,
     ListenerHealth,
     LogEntry,
+    SessionRecord,
     ShapeDocumentRecord,
+    UserRecord,
     WatermarkRecord,
 )
 
@@ -183,6 +186,55 @@ class Repository(ABC):
                                updated_before: datetime | None = None) -> int:
         """Delete the rows matching every given filter (all rows when none is given);
         returns how many went."""
+
+    # -- logins (users, sessions, API tokens; only hashes are stored) ---------------------------
+    @abstractmethod
+    def add_user(self, user: UserRecord) -> UserRecord:
+        """Store a new user (``created_at`` filled); ConfigError when the name is taken."""
+
+    @abstractmethod
+    def get_user(self, name: str) -> UserRecord | None: ...
+
+    @abstractmethod
+    def list_users(self) -> list[UserRecord]:
+        """Every user, sorted by name."""
+
+    @abstractmethod
+    def delete_user(self, name: str) -> bool:
+        """Remove the user and end their sessions. False when there was no such user."""
+
+    @abstractmethod
+    def has_users(self) -> bool: ...
+
+    @abstractmethod
+    def create_session(self, session: SessionRecord) -> None: ...
+
+    @abstractmethod
+    def get_session(self, token_hash: str) -> SessionRecord | None: ...
+
+    @abstractmethod
+    def touch_session(self, token_hash: str, seen_at: datetime) -> None: ...
+
+    @abstractmethod
+    def delete_sessions(self, token_hash: str | None = None, idle_before: datetime | None = None) -> int:
+        """Delete one session (by its hash) or those idle since before ``idle_before``."""
+
+    @abstractmethod
+    def add_api_token(self, token: ApiTokenRecord) -> ApiTokenRecord:
+        """Store a new token (``created_at`` filled); ConfigError when the name is taken."""
+
+    @abstractmethod
+    def find_api_token(self, token_hash: str) -> ApiTokenRecord | None: ...
+
+    @abstractmethod
+    def list_api_tokens(self) -> list[ApiTokenRecord]:
+        """Every token (hashes included, for the repository's callers only), sorted by name."""
+
+    @abstractmethod
+    def delete_api_token(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def touch_api_token(self, name: str, used_at: datetime) -> None: ...
 
     def close(self) -> None:  # noqa: B027
         """Dispose of connections."""

@@ -16,6 +16,9 @@ __all__ = [
     "JournalEntry",
     "ListenerHealth",
     "WatermarkRecord",
+    "UserRecord",
+    "SessionRecord",
+    "ApiTokenRecord",
 ]
 
 
@@ -151,3 +154,34 @@ class WatermarkRecord:
     mailbox: str
     value: dict[str, Any]
     updated_at: datetime
+
+
+@dataclass
+class UserRecord:
+    """A login of the web app. ``password_hash`` is an argon2 hash, never the password."""
+
+    name: str
+    role: str
+    password_hash: str
+    created_at: datetime | None = None
+
+
+@dataclass
+class SessionRecord:
+    """A server-side session; ``token_hash`` is the SHA-256 of the cookie's token."""
+
+    token_hash: str
+    user_name: str
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass
+class ApiTokenRecord:
+    """An API token for scripts; ``token_hash`` is the SHA-256 of the token."""
+
+    name: str
+    token_hash: str
+    role: str
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None

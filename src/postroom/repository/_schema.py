@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 __all__ = [
@@ -50,6 +51,9 @@ __all__ = [
     "watermarks",
     "leases",
     "listener_health",
+    "users",
+    "sessions",
+    "api_tokens",
     "utcnow",
 ]
 
@@ -277,4 +281,35 @@ listener_health = Table(
     Column("last_execution_id", String(100), nullable=True),
     Column("details", JSONText, nullable=False),
     Index(None, "updated_at"),
+)
+
+# -- logins (revision 0005): argon2 password hashes; sessions and API tokens by SHA-256 only --
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Index(None, "user_name"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    UniqueConstraint("token_hash"),
 )

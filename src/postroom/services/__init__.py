@@ -12,6 +12,20 @@ from ._components import (
     validate_settings,
 )
 from ._listeners import RepositoryListenerServices, listener_runtime
+from ._logins import (
+    ROLES,
+    LoginLimiter,
+    LoginRefused,
+    Logins,
+    SessionInfo,
+    add_user,
+    check_role,
+    create_api_token,
+    delete_user,
+    hash_password,
+    revoke_api_token,
+    verify_password,
+)
 from ._run import (
     RepositoryRecorder,
     purge_expired,
@@ -24,6 +38,18 @@ from ._views import ExecutionView, execution_list, execution_summary, execution_
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "ROLES",
+    "LoginLimiter",
+    "LoginRefused",
+    "Logins",
+    "SessionInfo",
+    "add_user",
+    "check_role",
+    "create_api_token",
+    "delete_user",
+    "hash_password",
+    "revoke_api_token",
+    "verify_password",
     "ExecutionView",
     "execution_list",
     "execution_summary",

@@ -1,4 +1,5 @@
-"""The REST API of ``postroom serve`` (FastAPI). Read-only for now.
+"""The REST API of ``postroom serve`` (FastAPI). Every route but ``/api/health`` and
+``/api/login`` needs a login or an API token (``_auth.py``, ``_login.py``).
 
 Every answer is JSON built from the repository; none holds a secret value: component
 bodies are stored with references (``${secret:NAME}``, ``${env:VAR}``) in place of
@@ -12,9 +13,10 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from .. import __version__ as _version
@@ -24,9 +26,23 @@ from ..errors import NotFound
 from ..repository import ComponentRecord, Repository
 from ..runtime import listener_report
 from ..sdk import secret_fields
-from ..services import execution_list, execution_summary, execution_view, is_reference, list_watermarks, pick
+from ..services import (
+    Logins,
+    execution_list,
+    execution_summary,
+    execution_view,
+    is_reference,
+    list_watermarks,
+    pick,
+)
+from ._auth import Role, require
+from ._login import login_routes, require_a_user
+from ._pages import UI_DIR, page_routes, security_headers
 
 __all__ = ["create_app"]
+
+#: what every read route depends on: any logged-in user or API token
+VIEWER = [Depends(require(Role.viewer))]
 
 MASK = "********"
 
@@ -99,14 +115,20 @@ def _guard_hosts(app: FastAPI, names: set[str]) -> None:
 
 
 def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0.0.1",
-               allowed_hosts: Iterable[str] = ()) -> FastAPI:
+               allowed_hosts: Iterable[str] = (), logins: Logins | None = None, ui_dir: Path = UI_DIR) -> FastAPI:
     """The API on ``repo``; ``runtime`` (a ListenerRuntime, or None with ``--no-listeners``)
     adds this process's own view of its listeners to ``/api/health``. Requests must name
     this machine in their Host header (an IP, localhost, ``bind_host``, the host name, or
-    one of ``allowed_hosts``)."""
+    one of ``allowed_hosts``). Every route but ``/api/health`` and ``/api/login`` needs a
+    login or an API token (``logins``, by default on ``repo``). Other paths serve the browser
+    app built into ``ui_dir``."""
     app = FastAPI(title="Postroom", version=_version, docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
+    logins = logins or Logins(repo)
+    require_a_user(app, logins)
     _guard_hosts(app, local_names(bind_host, allowed_hosts))
+    security_headers(app)  # the outermost middleware: on every answer, 421 and 503 included
+    login_routes(app, logins)
 
     @app.get("/api/health")
     def health() -> Any:
@@ -130,31 +152,32 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
                        instance=getattr(runtime, "instance", None), this_instance=own)
         return _jsonable(payload)
 
-    @app.get("/api/listeners")
+    @app.get("/api/listeners", dependencies=VIEWER)
     def listeners() -> Any:
         """Every listener's health, one row per listener and serve process."""
         return _jsonable(listener_report(repo))
 
-    @app.get("/api/watermarks")
+    @app.get("/api/watermarks", dependencies=VIEWER)
     def watermarks() -> Any:
         """What each mail get operation has already taken (as ``postroom watermarks list``)."""
         return _jsonable(list_watermarks(repo))
 
     _read_routes(app, repo)
+    page_routes(app, logins, ui_dir)  # last: the API routes above match first
     return app
 
 
 def _read_routes(app: FastAPI, repo: Repository) -> None:
     """Executions (rendered from services' one execution view) and components."""
 
-    @app.get("/api/executions")
+    @app.get("/api/executions", dependencies=VIEWER)
     def executions(process: str | None = None, status: str | None = None,
                    limit: int = Query(50, ge=1, le=1000)) -> Any:
         """Recent executions, newest first."""
         return _jsonable([pick(execution_summary(r), API_FIELDS)
                           for r in execution_list(repo, process, status, limit)])
 
-    @app.get("/api/executions/{execution_id}")
+    @app.get("/api/executions/{execution_id}", dependencies=VIEWER)
     def execution(execution_id: str, documents: bool = False) -> Any:
         """One execution with its errors and log (and, with ?documents=true, the documents
         kept in test mode and the dry-run records)."""
@@ -164,12 +187,12 @@ def _read_routes(app: FastAPI, repo: Repository) -> None:
             raise HTTPException(404, f"no execution {execution_id!r}") from None
         return _jsonable(view.render(API_FIELDS, error_time=True))
 
-    @app.get("/api/components")
+    @app.get("/api/components", dependencies=VIEWER)
     def components(type: str | None = None, folder: str | None = None, body: bool = True) -> Any:
         """The latest version of every component (secrets as references)."""
         return _jsonable([_component(r, body) for r in repo.list_components(type=type, folder=folder)])
 
-    @app.get("/api/components/{component_id}")
+    @app.get("/api/components/{component_id}", dependencies=VIEWER)
     def component(component_id: str, version: int | None = None) -> Any:
         record = repo.get_component(component_id, version)
         if record is None:
