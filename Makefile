@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint schema clean
+.PHONY: demo test test-fast bench lint schema clean ui
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +13,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+UI_STAMP := src/postroom/web/_ui/index.html
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/package.json ui/package-lock.json ui/vite.config.ts ui/tsconfig.json
+
+## Build the browser app into src/postroom/web/_ui (`postroom serve` serves it at /); only when
+## ui/src or the lockfile changed. Needs Node.js and npm (apt-get install nodejs npm).
+ui: $(UI_STAMP)
+
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+
+$(UI_STAMP): ui/node_modules/.package-lock.json $(UI_SOURCES)
+	cd ui && npm run build
+	touch $(UI_STAMP)
+
 ## Start the built-in mail server, import the Dr. Smith example, send the letters, show them.
-demo: $(STAMP)
+demo: $(STAMP) ui
 	$(BIN)/python examples/dr-smith/run_demo.py
 
-## Run the whole test suite (real servers: devmail, Dovecot, Postfix tools, PostgreSQL).
-test: $(STAMP)
+## Run the whole test suite (real servers: devmail, Dovecot, Postfix tools, PostgreSQL; the
+## browser app's unit tests, then its browser tests in Debian's chromium).
+test: $(STAMP) ui
+	cd ui && npm test --silent
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 ## The fast tier, on every edit: the tests marked `fast` (no server, no subprocess, no sleep;
@@ -36,4 +52,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache build src/*.egg-info src/postroom/web/_ui ui/node_modules

@@ -12,5 +12,5 @@ export default defineConfig({
     sourcemap: false,
   },
   server: { proxy: { "/api": "http://127.0.0.1:8080" } },
-  test: { environment: "jsdom" },
+  test: { environment: "jsdom", setupFiles: ["./src/test/setup.ts"], testTimeout: 30000 },
 });
