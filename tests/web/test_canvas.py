@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from postroom.model import load_text
 from support.testsupport import ROOT
 
-# the browser fixtures (a real serve + devmail with users, Playwright on Debian's chromium)
-# come with helper ui's tests/support/browser.py; until it has landed there is nothing to drive
-_kit = pytest.importorskip("support.browser", reason="tests/support/browser.py (the browser fixtures) has not landed")
-browser, built_ui, new_page, postroom = _kit.browser, _kit.built_ui, _kit.new_page, _kit.postroom
+# the browser fixtures (a real serve + devmail with users, Playwright on Debian's chromium) come
+# from tests/web/conftest.py: one browser and one serve for the whole session
 
 EXPECTED = """\
 type: process
@@ -107,7 +103,11 @@ def test_a_process_built_on_the_canvas_saves_to_the_expected_yaml(new_page, post
 def test_an_imported_process_round_trips_through_the_canvas(new_page, postroom, tmp_path) -> None:
     source = (ROOT / "examples" / "dr-smith" / "process-1-announcement.yaml").read_text()
     for name in ("connections.yaml", "operations.yaml"):
-        (tmp_path / name).write_text((ROOT / "examples" / "dr-smith" / name).read_text())
+        # the browser tests share one serve: the example's Gmail connection is renamed so that
+        # the Build tests can still create "Gmail Mail Connection" as version 1
+        text = (ROOT / "examples" / "dr-smith" / name).read_text()
+        (tmp_path / name).write_text(text.replace("gmail-mail-connection", "canvas-gmail-connection")
+                                     .replace("Gmail Mail Connection", "Canvas Gmail Connection"))
     (tmp_path / "process.yaml").write_text(source)
     done = postroom.cli("import", str(tmp_path))
     assert done.returncode == 0, done.stderr + done.stdout
