@@ -129,6 +129,7 @@ class Profile(Component):
     quote: str = Field('"', min_length=1, max_length=1)
     header: bool = Field(True, description="Flat file: the data starts with a header line.")
     fields: list[ProfileField] = Field(default_factory=list)
+    namespaces: dict[str, str] = Field(default_factory=dict, description="XML: prefix → namespace URI.")
 
     @field_validator("fields", mode="before")
     @classmethod
