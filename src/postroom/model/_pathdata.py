@@ -14,7 +14,7 @@ from typing import Any
 
 from ._paths import ANY, ElementPath, PathError, Step
 
-__all__ = ["read_json", "write_json", "read_xml", "write_xml", "json_text", "first_text", "Match"]
+__all__ = ["read_json", "write_json", "read_xml", "write_xml", "json_text", "first_text", "Match", "tag_matches"]
 
 Match = tuple[tuple[int, ...], Any]
 
@@ -93,7 +93,7 @@ def write_json(data: Any, path: ElementPath, value: Any, indexes: tuple[int, ...
 
 
 # -- XML ------------------------------------------------------------------------------------------
-def _matches(tag: str, name: str, namespaces: Mapping[str, str]) -> bool:
+def tag_matches(tag: str, name: str, namespaces: Mapping[str, str]) -> bool:
     if tag == name:
         return True
     prefix, colon, local = name.partition(":")
@@ -115,7 +115,7 @@ def read_xml(root: ET.Element, path: ElementPath, namespaces: Mapping[str, str] 
     root's children, as ``address/city`` did before paths were unified."""
     ns = namespaces or {}
     steps = path.steps
-    if steps and steps[0].name is not None and not steps[0].attribute and _matches(root.tag, steps[0].name, ns):
+    if steps and steps[0].name is not None and not steps[0].attribute and tag_matches(root.tag, steps[0].name, ns):
         steps = steps[1:]
         if steps and steps[0].index is not None:
             if steps[0].index not in (0, ANY):
@@ -141,7 +141,7 @@ def _walk_xml(nodes: list[ET.Element], steps: tuple[Step, ...], taken: tuple[int
         if key in node.attrib:
             yield taken, node.attrib[key]
         return
-    children = [c for c in node if _matches(c.tag, step.name or "", ns)]
+    children = [c for c in node if tag_matches(c.tag, step.name or "", ns)]
     if rest and rest[0].index is not None:
         index, rest = rest[0].index, rest[1:]
         if index == ANY:
@@ -165,7 +165,7 @@ def write_xml(root: ET.Element | None, path: ElementPath, value: str, indexes: t
         steps.pop(0)
     if root is None:
         root = ET.Element(_qualified(first.name or "", ns))
-    elif not _matches(root.tag, first.name or "", ns):
+    elif not tag_matches(root.tag, first.name or "", ns):
         raise PathError(f"{path}: the root element is {root.tag}, not {first.name}")
     node, queue = root, list(indexes)
     while steps:
@@ -177,7 +177,7 @@ def write_xml(root: ET.Element | None, path: ElementPath, value: str, indexes: t
         if steps and steps[0].index is not None:
             index = steps.pop(0).index
             at = (queue.pop(0) if queue else 0) if index == ANY else int(index)  # type: ignore[arg-type]
-        children = [c for c in node if _matches(c.tag, step.name or "", ns)]
+        children = [c for c in node if tag_matches(c.tag, step.name or "", ns)]
         while len(children) <= at:
             children.append(ET.SubElement(node, _qualified(step.name or "", ns)))
         node = children[at]
