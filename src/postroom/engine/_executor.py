@@ -24,6 +24,7 @@ from .shapes.connector import ConnectorRunner
 from .shapes.data_process import DataProcessRunner
 from .shapes.decision import DecisionRunner
 from .shapes.exception import ExceptionRunner
+from .shapes.map import MapRunner
 from .shapes.message import MessageRunner
 from .shapes.notify import NotifyRunner
 from .shapes.route import RouteRunner
@@ -45,6 +46,7 @@ RUNNERS: dict[str, type[ShapeRunner]] = {
     "notify": NotifyRunner,
     "exception": ExceptionRunner,
     "stop": StopRunner,
+    "map": MapRunner,
 }
 
 MAX_ROUNDS = 100

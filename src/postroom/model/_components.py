@@ -16,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import ConfigError, ValidationError
+from ._maps import MapEntry
 from ._profiles import (
     Column,
     JsonElement,
@@ -33,6 +34,8 @@ __all__ = [
     "FOLDER_PART_MAX",
     "Component",
     "Connection",
+    "CrossReference",
+    "MapComponent",
     "Operation",
     "Process",
     "Profile",
@@ -404,3 +407,55 @@ def _find_closed_cycle(process: Process) -> list[str] | None:
         if not exits and not ends:
             return sorted(comp)
     return None
+
+
+class MapComponent(Component):
+    """A map: how a document of ``from_profile`` becomes one of ``to_profile``."""
+
+    type: Literal["map"]
+    from_profile: str = Field(..., min_length=1)
+    to_profile: str = Field(..., min_length=1)
+    mappings: list[MapEntry] = Field(..., min_length=1)
+
+
+class CrossReference(Component):
+    """A lookup table: rows of values under named columns."""
+
+    type: Literal["cross_reference"]
+    name: str = Field("", max_length=500)
+    columns: list[str] = Field(..., min_length=1)
+    rows: list[list[str]] = Field(default_factory=list)
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _texts(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [[_cell(c) for c in row] if isinstance(row, list) else row for row in value]
+        return value
+
+    @model_validator(mode="after")
+    def _widths(self) -> Self:
+        for number, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(f"row {number + 1} has {len(row)} values and there are {len(self.columns)} columns "
+                                 f"({', '.join(self.columns)}); give each row one value per column")
+        if not self.name:
+            self.name = self.id
+        return self
+
+    def lookup(self, match: str, output: str, value: str) -> str | None:
+        at, out = self.columns.index(match), self.columns.index(output)
+        for row in self.rows:
+            if row[at] == value:
+                return row[out]
+        return None
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else value
+
+
+COMPONENT_TYPES["map"] = MapComponent
+COMPONENT_TYPES["cross_reference"] = CrossReference

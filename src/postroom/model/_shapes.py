@@ -283,6 +283,14 @@ class TryCatchShape(ShapeBase):
         return [("try", self.try_), ("catch", self.catch)]
 
 
+class MapShape(ShapeBase):
+    """Each document becomes the map's target profile's form; properties carry over."""
+
+    type: Literal["map"]
+    map: str = Field(..., min_length=1, description="Id of the map component.")
+    next: str | None = None
+
+
 class StopShape(ShapeBase):
     type: Literal["stop"]
     continue_: bool = Field(True, alias="continue")
@@ -304,11 +312,12 @@ SHAPE_MODELS: dict[str, type[ShapeBase]] = {
     "exception": ExceptionShape,
     "try_catch": TryCatchShape,
     "stop": StopShape,
+    "map": MapShape,
 }
 
 Shape = Annotated[
     StartShape | MessageShape | SetPropertiesShape | DataProcessShape | DecisionShape | BranchShape | RouteShape
-    | ConnectorShape | NotifyShape | ExceptionShape | TryCatchShape | StopShape,
+    | ConnectorShape | NotifyShape | ExceptionShape | TryCatchShape | StopShape | MapShape,
     Field(discriminator="type"),
 ]
 
