@@ -87,3 +87,25 @@ def test_patients_csv_becomes_json_records(cli, workdir):
     assert ran.json()["documents_failed"] == len(rows) - len(good), ran.stdout
     lines = (workdir / "records.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == [_expected(r) for r in good]
+
+
+BAD = MAP.replace("{from: email, to: RecordData.Email Address}", "{from: e_mail, to: RecordData.Email Address}") \
+    .replace("to: RecordData.Language,", "to: RecordData.Tongue,") \
+    .replace("match: code, output: label", "match: code, output: text")
+
+
+def test_import_names_the_map_the_mapping_the_path_and_the_fix(cli, workdir):
+    (workdir / "map.yaml").write_text(BAD, encoding="utf-8")
+    imported = cli("import", "map.yaml")
+    assert imported.code == 2
+    err = imported.stderr
+    assert ("map.yaml:29: field mappings.2.from: map patient-csv-to-record: mapping 3 (from: e_mail): no such "
+            "field in the profile (use an element of profile patient-csv: patient_id, first_name, last_name, "
+            "email,") in err, err
+    assert ("map.yaml:32: field mappings.4.to: map patient-csv-to-record: mapping 5 (to: RecordData.Tongue): no "
+            "such element in the profile (use an element of profile patient-record: RecordData.Id, "
+            "RecordData.Full Name, RecordData.Email Address, RecordData.Last Visit, RecordData.Language, "
+            "RecordData.Consent)") in err
+    assert ("map.yaml:33: field mappings.5.table: map patient-csv-to-record: mapping 6 (to: RecordData.Consent): "
+            "output 'text' is not a column of consent-codes (use one of: code, label)") in err
+    assert cli("components", "list", "--json").json() == []

@@ -17,6 +17,7 @@ from ..model import COMPONENT_TYPES, FOLDER_PART_MAX, Component, Loaded, dump, l
 from ..repository import ComponentRecord, Repository
 from ..sdk import secret_fields
 from ._import_checks import import_warnings
+from ._map_checks import map_problems
 from ._secrets import REFERENCE, is_reference, secret_name_for
 
 __all__ = ["ImportResult", "import_paths", "export_components", "component_from_record", "validate_settings",
@@ -86,6 +87,8 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
     result = ImportResult()
     parsed, problems = _parse_files(files, named, result.warnings)
     _check_unique_ids(parsed, problems)
+    if not problems:
+        problems.extend(map_problems(repo, parsed))
     if problems:
         count = len(problems)
         head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
