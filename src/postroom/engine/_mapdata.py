@@ -90,12 +90,19 @@ class Target:
 
     def _csv(self) -> bytes:
         out = io.StringIO()
-        writer = csv.writer(out, delimiter=self.profile.delimiter, quotechar=self.profile.quote,
-                            lineterminator="\n")
         names = [f.name for f in self.profile.fields]
+        values = [self.row.get(n, "") for n in names]
+        # csv quotes fields holding the line terminator (LF) but not a lone CR, which a reader
+        # takes as a line break: such a row is written with every field quoted
+        if any("\r" in v for v in values):
+            writer = csv.writer(out, delimiter=self.profile.delimiter, quotechar=self.profile.quote,
+                                lineterminator="\n", quoting=csv.QUOTE_ALL)
+        else:
+            writer = csv.writer(out, delimiter=self.profile.delimiter, quotechar=self.profile.quote,
+                                lineterminator="\n")
         if self.profile.header:
             writer.writerow(names)
-        writer.writerow([self.row.get(n, "") for n in names])
+        writer.writerow(values)
         return out.getvalue().encode("utf-8")
 
 

@@ -46,7 +46,7 @@ def flat_rows(profile: Profile, text: str) -> Iterator[tuple[int, list[str]]]:
                 at += field.length or 0
             yield n, row
         return
-    reader = csv.reader(io.StringIO(text), delimiter=profile.delimiter, quotechar=profile.quote)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=profile.delimiter, quotechar=profile.quote)
     for number, row in enumerate(reader, 1):
         if row and (number > 1 or not profile.header):
             yield reader.line_num, row
