@@ -153,3 +153,45 @@ def test_csv_to_json_and_back_gives_the_original_records(records: list[tuple[str
     assert errors == []
     back = [tuple(list(csv.reader(io.StringIO(d.data.decode("utf-8"), newline="")))[1]) for d in out]
     assert back == records
+
+
+def test_a_record_without_its_header_line_fails_naming_the_profile() -> None:
+    out, errors = _outputs(ROUND, b"Ann,note,Oslo\n")
+    assert out == []
+    assert errors == ["map csv-to-json: the document holds no record under its header line; profile rec-csv has "
+                      "header: true (a split with headers: retain keeps the header line with each record)"]
+
+
+XML_MAP = """
+type: profile
+id: person-json
+name: Person JSON
+profile_type: json
+elements: [id, name, {name: visits, type: array, items: string}]
+---
+type: profile
+id: person-xml
+name: Person XML
+profile_type: xml
+root: patient
+attributes: [id]
+elements: [name, {name: visit, repeating: true}]
+---
+type: map
+id: json-to-xml
+name: JSON to XML
+from_profile: person-json
+to_profile: person-xml
+mappings:
+  - {from: id, to: patient/@id}
+  - {from: name, to: patient/name}
+  - {from: "visits[*]", to: "patient/visit[*]"}
+""" + _process("json-to-xml")
+
+
+def test_json_to_xml_with_an_attribute_and_repeating_elements() -> None:
+    out, errors = _outputs(XML_MAP, '{"id": "7", "name": "Zoë & Bo", "visits": ["2024-01-02", "2024-02-03"]}'
+                           .encode())
+    assert errors == []
+    assert out[0].data.decode() == ('<patient id="7"><name>Zoë &amp; Bo</name><visit>2024-01-02</visit>'
+                                    '<visit>2024-02-03</visit></patient>')

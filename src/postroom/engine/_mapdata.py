@@ -32,7 +32,11 @@ class Source:
             if len(rows) > 1:
                 raise ValueError(f"the document holds {len(rows)} records and a map reads one; split the data "
                                  "first (a Data Process split by line with headers: retain)")
-            values = rows[0][1] if rows else []
+            if not rows:
+                raise ValueError("the document holds no record" + (" under its header line" if profile.header else "")
+                                 + f"; profile {profile.id} has header: {str(profile.header).lower()} (a split "
+                                 "with headers: retain keeps the header line with each record)")
+            values = rows[0][1]
             self.row = {name: values[i] if i < len(values) else "" for i, name in enumerate(names)}
         elif self.kind == "xml":
             self.tree = parse_xml(data)
