@@ -26,6 +26,7 @@ from .shapes.connector import ConnectorRunner
 from .shapes.data_process import DataProcessRunner
 from .shapes.decision import DecisionRunner
 from .shapes.exception import ExceptionRunner
+from .shapes.map import MapRunner
 from .shapes.message import MessageRunner
 from .shapes.notify import NotifyRunner
 from .shapes.return_documents import ReturnDocumentsRunner
@@ -49,6 +50,7 @@ RUNNERS: dict[str, type[ShapeRunner]] = {
     "exception": ExceptionRunner,
     "stop": StopRunner,
     "return_documents": ReturnDocumentsRunner,
+    "map": MapRunner,
 }
 
 MAX_ROUNDS = 100

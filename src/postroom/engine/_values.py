@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..errors import DocumentError
 from ..model import ProcessPropertySet, ValueSource
+from ..model._pathdata import first_text, read_json, read_xml
+from ..model._paths import ElementPath, PathError, PathKind, parse_path
 from ..model._values import ValueSource as _VS
 from ..sdk import Document
 from ._dates import format_date
@@ -108,55 +109,24 @@ def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_
             names = [f.name for f in profile.fields]
             return parse_record(text, profile.delimiter, profile.quote, profile.header, names).get
         return parse_record(text).get
+    namespaces = profile.namespaces if profile is not None else {}
     try:
         if kind == "json":
             data = parse_json(doc.data or b"null")
-            return lambda path: _json_path(data, path)
+            return lambda path: first_text(read_json(data, _parsed(path, "json", shape_id)))
         root = parse_xml(doc.data)
     except ValueError as exc:
         raise DocumentError(f"profile_element cannot read the document: {exc}", shape=shape_id) from None
-    return lambda path: _xml_path(root, path)
+    return lambda path: first_text(read_xml(root, _parsed(path, "xml", shape_id), namespaces))
 
 
-def _json_path(data: object, path: str) -> str:
-    node = data
-    for part in path.replace("[", ".").replace("]", "").lstrip("$").strip(".").split("."):
-        if part == "":
-            continue
-        if isinstance(node, list):
-            try:
-                node = node[int(part)]
-            except (ValueError, IndexError):
-                return ""
-        elif isinstance(node, dict):
-            if part not in node:
-                return ""
-            node = node[part]
-        else:
-            return ""
-    if node is None:
-        return ""
-    if isinstance(node, bool):
-        return "true" if node else "false"
-    if isinstance(node, dict | list):
-        return json.dumps(node, ensure_ascii=False)
-    return str(node)
+@lru_cache(maxsize=1024)
+def _parse_cached(path: str, kind: PathKind) -> ElementPath:
+    return parse_path(path, kind)
 
 
-def _xml_path(root: ET.Element, path: str) -> str:
-    path = path.strip()
-    if path.startswith("/"):
-        parts = path.strip("/").split("/", 1)
-        if parts[0] != root.tag:
-            return ""
-        path = parts[1] if len(parts) > 1 else "."
-    attr = None
-    if "/@" in path or path.startswith("@"):
-        path, _, attr = path.rpartition("@")
-        path = path.rstrip("/") or "."
-    node = root.find(path)
-    if node is None:
-        return ""
-    if attr:
-        return node.get(attr, "")
-    return (node.text or "").strip()
+def _parsed(path: str, kind: PathKind, shape_id: str | None) -> ElementPath:
+    try:
+        return _parse_cached(path, kind)
+    except PathError as exc:
+        raise DocumentError(f"profile_element: {exc}", shape=shape_id) from None

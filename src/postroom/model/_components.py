@@ -9,13 +9,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, Self, TypeGuard
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import ConfigError, ValidationError
+from ._maps import MapEntry
+from ._profiles import (
+    Column,
+    JsonElement,
+    ProfileField,
+    XmlAttribute,
+    XmlElement,
+    check_profile_shape,
+    names_to_models,
+)
 from ._shapes import SHAPE_MODELS, Shape, StartShape
 from ._yaml import Loaded
 
@@ -24,6 +34,8 @@ __all__ = [
     "FOLDER_PART_MAX",
     "Component",
     "Connection",
+    "CrossReference",
+    "MapComponent",
     "Operation",
     "Process",
     "Profile",
@@ -115,27 +127,41 @@ class Operation(Component):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
-class ProfileField(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    type: Literal["text", "number", "date"] = "text"
-    required: bool = False
-
-
 class Profile(Component):
     type: Literal["profile"]
-    profile_type: Literal["flat_file", "json", "xml"] = "flat_file"
+    profile_type: Literal["flat_file", "json", "xml", "database"] = "flat_file"
     delimiter: str = Field(",", min_length=1, max_length=1)
     quote: str = Field('"', min_length=1, max_length=1)
     header: bool = Field(True, description="Flat file: the data starts with a header line.")
+    layout: Literal["delimited", "fixed_width"] = "delimited"
     fields: list[ProfileField] = Field(default_factory=list)
+    elements: list[Any] = Field(default_factory=list, description="JSON or XML: the element tree.")
+    root: str = Field("", description="XML: the root element's name.")
+    attributes: list[XmlAttribute] = Field(default_factory=list, description="XML: the root's attributes.")
+    namespaces: dict[str, str] = Field(default_factory=dict, description="XML: prefix → namespace URI.")
+    table: str = Field("", description="Database: the table.")
+    columns: list[Column] = Field(default_factory=list, description="Database: the columns.")
 
-    @field_validator("fields", mode="before")
+    @field_validator("fields", "columns", "attributes", mode="before")
     @classmethod
     def _names(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
+        return names_to_models(value)
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> Self:
+        check_profile_shape(self)
+        model: type[BaseModel] = JsonElement if self.profile_type == "json" else XmlElement
+        elements = []
+        for index, element in enumerate(names_to_models(self.elements)):
+            try:
+                elements.append(model.model_validate(element))
+            except PydanticValidationError as exc:
+                err = exc.errors(include_input=False)[0]
+                where = ".".join(str(p) for p in (index, *err["loc"]))
+                raise ValueError(f"elements.{where}: {err['msg']} (see docs/profiles.md for the keys of an "
+                                 f"element: name, type, required, elements, ...)") from None
+        self.elements = elements
+        return self
 
 
 class ProcessPropertyDef(BaseModel):
@@ -398,3 +424,55 @@ def _find_closed_cycle(process: Process) -> list[str] | None:
         if not exits and not ends:
             return sorted(comp)
     return None
+
+
+class MapComponent(Component):
+    """A map: how a document of ``from_profile`` becomes one of ``to_profile``."""
+
+    type: Literal["map"]
+    from_profile: str = Field(..., min_length=1)
+    to_profile: str = Field(..., min_length=1)
+    mappings: list[MapEntry] = Field(..., min_length=1)
+
+
+class CrossReference(Component):
+    """A lookup table: rows of values under named columns."""
+
+    type: Literal["cross_reference"]
+    name: str = Field("", max_length=500)
+    columns: list[str] = Field(..., min_length=1)
+    rows: list[list[str]] = Field(default_factory=list)
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _texts(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [[_cell(c) for c in row] if isinstance(row, list) else row for row in value]
+        return value
+
+    @model_validator(mode="after")
+    def _widths(self) -> Self:
+        for number, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(f"row {number + 1} has {len(row)} values and there are {len(self.columns)} columns "
+                                 f"({', '.join(self.columns)}); give each row one value per column")
+        if not self.name:
+            self.name = self.id
+        return self
+
+    def lookup(self, match: str, output: str, value: str) -> str | None:
+        at, out = self.columns.index(match), self.columns.index(output)
+        for row in self.rows:
+            if row[at] == value:
+                return row[out]
+        return None
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else value
+
+
+COMPONENT_TYPES["map"] = MapComponent
+COMPONENT_TYPES["cross_reference"] = CrossReference

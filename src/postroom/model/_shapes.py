@@ -284,6 +284,14 @@ class TryCatchShape(ShapeBase):
         return [("try", self.try_), ("catch", self.catch)]
 
 
+class MapShape(ShapeBase):
+    """Each document becomes the map's target profile's form; properties carry over."""
+
+    type: Literal["map"]
+    map: str = Field(..., min_length=1, description="Id of the map component.")
+    next: str | None = None
+
+
 class StopShape(ShapeBase):
     type: Literal["stop"]
     continue_: bool = Field(True, alias="continue")
@@ -340,12 +348,13 @@ SHAPE_MODELS: dict[str, type[ShapeBase]] = {
     "process_call": ProcessCallShape,
     "return_documents": ReturnDocumentsShape,
     "flow_control": FlowControlShape,
+    "map": MapShape,
 }
 
 Shape = Annotated[
     StartShape | MessageShape | SetPropertiesShape | DataProcessShape | DecisionShape | BranchShape | RouteShape
     | ConnectorShape | NotifyShape | ExceptionShape | TryCatchShape | StopShape | ProcessCallShape
-    | ReturnDocumentsShape | FlowControlShape,
+    | ReturnDocumentsShape | FlowControlShape | MapShape,
     Field(discriminator="type"),
 ]
 
