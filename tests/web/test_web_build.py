@@ -90,7 +90,9 @@ def test_a_port_out_of_range_is_shown_at_the_port_field(new_page, postroom) -> N
     page.get_by_label("Port", exact=True).fill("70000")
     page.get_by_role("button", name="Save", exact=True).click()
     port = page.get_by_label("Port", exact=True)
-    page.wait_for_function("document.querySelector('#root_port__error') !== null")
+    # a locator wait, not wait_for_function: polling a string predicate is an eval, which the
+    # app's Content-Security-Policy refuses
+    page.locator("#root_port__error").wait_for(state="attached")
     described = (port.get_attribute("aria-describedby") or "").split()
     error = page.locator("#root_port__error")
     assert "root_port__error" in described

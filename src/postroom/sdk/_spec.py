@@ -42,12 +42,16 @@ def setting(
     show_if: dict[str, Any] | None = None,
     examples: list[Any] | None = None,
     enum_titles: tuple[str, ...] | None = None,
+    advanced: bool = False,
     **kw: Any,
 ) -> Any:
     """A settings field with the metadata forms, docs and the CLI read. ``enum_titles``: the
     label of each value of a Literal field, in the order of its values (the JSON Schema's
-    ``x-enumNames``, which the browser's forms show)."""
+    ``x-enumNames``, which the browser's forms show). ``advanced``: the form keeps the field's
+    section folded away until opened (for fields most users never change)."""
     extra: dict[str, Any] = {}
+    if advanced:
+        extra["advanced"] = True
     if enum_titles:
         extra["x-enumNames"] = list(enum_titles)
     if group:

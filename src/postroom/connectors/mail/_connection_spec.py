@@ -126,7 +126,7 @@ class MailConnection(Settings):
         "auto",
         title="Login mechanism",
         help="auto picks XOAUTH2 when a token is set, else the best password mechanism the server "
-        "offers (CRAM-MD5, PLAIN, LOGIN).",
+        "offers (CRAM-MD5, PLAIN, LOGIN). Choose xoauth2 to fill in the OAuth 2.0 fields.",
         group="Login",
         show_if={"user_password_auth": True},
     )
@@ -137,7 +137,7 @@ class MailConnection(Settings):
         group="OAuth 2.0",
         secret=True,
         repr=False,
-        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
     refresh_token: str = setting(
         "",
@@ -146,14 +146,14 @@ class MailConnection(Settings):
         group="OAuth 2.0",
         secret=True,
         repr=False,
-        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
     client_id: str = setting(
         "",
         title="OAuth 2.0 client id",
         help="The client id the refresh token was issued to.",
         group="OAuth 2.0",
-        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
     client_secret: str = setting(
         "",
@@ -162,14 +162,14 @@ class MailConnection(Settings):
         group="OAuth 2.0",
         secret=True,
         repr=False,
-        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
     token_url: str = setting(
         "",
         title="OAuth 2.0 token URL",
         help="Where refresh tokens are exchanged, such as https://oauth2.googleapis.com/token.",
         group="OAuth 2.0",
-        show_if={"auth_mechanism": ["auto", "xoauth2"], "user_password_auth": True},
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
 
     # -- limits ------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ class MailConnection(Settings):
         title="Sessions",
         help="How many SMTP sessions Postroom keeps open to this server at most; sessions are reused "
         "across documents.",
-        group="Limits",
+        group="Limits", advanced=True,
         ge=1,
         le=100,
     )
@@ -187,14 +187,14 @@ class MailConnection(Settings):
         title="Messages per minute",
         help="Send at most this many emails a minute, evenly spaced (0: no limit). Providers limit "
         "bulk sending; Gmail allows a few hundred a day on ordinary accounts.",
-        group="Limits",
+        group="Limits", advanced=True,
         ge=0,
     )
     max_retries: int = setting(
         3,
         title="Retries",
         help="How often to retry an email the server deferred (4xx) or a session that dropped.",
-        group="Limits",
+        group="Limits", advanced=True,
         ge=0,
         le=10,
     )
@@ -202,7 +202,7 @@ class MailConnection(Settings):
         1.0,
         title="First retry delay (seconds)",
         help="The wait before the first retry; it doubles with each retry (at most 60 seconds).",
-        group="Limits",
+        group="Limits", advanced=True,
         ge=0,
     )
 
@@ -211,37 +211,37 @@ class MailConnection(Settings):
         "pop3",
         title="Protocol for reading",
         help="How a get operation reads mail: POP3 (the default, as in Boomi) or IMAP.",
-        group="Reading mail",
+        group="Reading mail", advanced=True,
     )
     inbound_host: str = setting(
         "",
         title="Inbound host",
         help="The POP3 or IMAP server, when this connection both sends and reads. Blank: host and port "
         "are used for reading too.",
-        group="Reading mail",
+        group="Reading mail", advanced=True,
     )
     inbound_port: int | None = setting(
         None,
         title="Inbound port",
         help="Blank: 995 (POP3) or 993 (IMAP) with SSL, else 110 or 143.",
-        group="Reading mail",
+        group="Reading mail", advanced=True,
         ge=1,
         le=65535,
     )
     inbound_use_ssl: bool | None = setting(
-        None, title="Inbound: use SSL", help="Blank: the value of use_ssl.", group="Reading mail"
+        None, title="Inbound: use SSL", help="Blank: the value of use_ssl.", group="Reading mail", advanced=True
     )
     inbound_use_tls: bool | None = setting(
-        None, title="Inbound: use TLS", help="Blank: the value of use_tls.", group="Reading mail"
+        None, title="Inbound: use TLS", help="Blank: the value of use_tls.", group="Reading mail", advanced=True
     )
     inbound_user_name: str | None = setting(
-        None, title="Inbound user name", help="Blank: the value of user_name.", group="Reading mail"
+        None, title="Inbound user name", help="Blank: the value of user_name.", group="Reading mail", advanced=True
     )
     inbound_password: str | None = setting(
         None,
         title="Inbound password",
         help="Blank: the value of password.",
-        group="Reading mail",
+        group="Reading mail", advanced=True,
         secret=True,
         repr=False,
     )

@@ -223,7 +223,7 @@ class MailOperation(Settings):
         50,
         title="Deepest MIME nesting",
         help="A message whose multiparts nest deeper than this fails alone as broken (it stays on the server).",
-        group="Limits",
+        group="Limits", advanced=True,
         ge=1,
         le=200,
         show_if={"action": "get"},
@@ -232,7 +232,7 @@ class MailOperation(Settings):
         1000,
         title="Most header fields",
         help="A message (or one of its parts) with more header fields than this fails alone as broken.",
-        group="Limits",
+        group="Limits", advanced=True,
         ge=10,
         show_if={"action": "get"},
     )
@@ -241,7 +241,7 @@ class MailOperation(Settings):
         title="Most header bytes",
         help="A message (or one of its parts) whose header fields take more bytes than this fails alone as "
         "broken.",
-        group="Limits",
+        group="Limits", advanced=True,
         ge=1024,
         show_if={"action": "get"},
     )
