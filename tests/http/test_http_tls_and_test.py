@@ -72,6 +72,8 @@ def test_the_connection_test_says_when_credentials_are_refused(api_server):
 
 
 class TestHttpContract(ConnectorContract):
+    operations = {"send"}  # requests are sent per document; the start shape's get is tested apart
+
     @pytest.fixture
     def contract_case(self, api_server):
         created: list[Seen] = []
