@@ -94,9 +94,10 @@ class MailOperation(Settings):
     body_content_type: str = setting(
         "text/plain",
         title="Body Content Type",
-        help="The type of mail.body when the disposition is attachment (text/plain or text/html).",
+        help="The type of mail.body when the disposition is attachment (text/plain or text/html); "
+        "with inline the document is the body, of the Attachment Content Type.",
         group="Content",
-        show_if={"action": "send", "disposition": "attachment"},
+        show_if={"action": "send"},
     )
     file_name: str = setting(
         "",
