@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError, Interrupted, PostroomError
 from ..model import Process, ProcessCallShape
 from ..sdk import Document
-from ._context import Catch, ExecutionContext
+from ._context import CallFrame, Catch, ExecutionContext
 from ._spool import Spool
 
 if TYPE_CHECKING:
@@ -112,8 +112,6 @@ def run_call(ex: Executor, shape_id: str, model: ProcessCallShape, batches: Iter
     if not model.wait:
         ex.follow(model.next, _start_without_waiting(ex, child, prefix, batches))
         return
-    from ._context import CallFrame
-
     returned = Returned(ctx.batch_size)
     origins: dict[int, object] = {}
     frame = CallFrame(child.id, profile=child.profile)
@@ -168,8 +166,6 @@ def _abort(child: Process, where: str, failed: int, error: PostroomError | None,
 def _start_without_waiting(ex: Executor, child: Process, prefix: str,
                            batches: Iterable[list[Document]]) -> Iterator[list[Document]]:
     """Copies to the child (started once every input is in), the inputs on to ``next``."""
-    from ._context import CallFrame
-
     ctx = ex.ctx
     copies = Spool(ctx.batch_size)
     originals = Spool(ctx.batch_size)

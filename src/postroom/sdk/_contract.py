@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from ._context import RunContext
 from ._document import Document
+from ._memory import MemoryContext
 from ._spec import Connector, Failed, ListeningSession, OperationSession, Settings, secret_fields
 
 __all__ = ["ContractCase", "check_settings", "check_send", "check_dry_run", "check_get", "check_listening"]
@@ -65,8 +66,6 @@ class ContractCase:
     def context(self, *, dry_run: bool = False) -> RunContext:
         if self.make_context is not None:
             return self.make_context(dry_run=dry_run)
-        from .testing import MemoryContext
-
         return MemoryContext(dry_run=dry_run)
 
     def open(self, operation: Settings | Mapping[str, Any], context: RunContext) -> OperationSession:
