@@ -79,6 +79,7 @@ def test_a_process_built_on_the_canvas_saves_to_the_expected_yaml(new_page, post
     page.get_by_role("status").filter(has_text="Saved version 1").wait_for()
 
     component_id = _component_id(page, postroom.url, "Hello canvas")
+    assert page.url.endswith(f"/build/c/{component_id}"), page.url  # the address names the saved process
     exported = page.request.get(f"{postroom.url}/api/components/{component_id}/yaml")
     assert exported.ok, exported.text()
     body = _yaml(exported.text())
@@ -98,6 +99,8 @@ def test_a_process_built_on_the_canvas_saves_to_the_expected_yaml(new_page, post
     document.get_by_text("Hello <img src=x onerror=alert(1)>").wait_for()
     assert page.locator("img[src=x]").count() == 0
     assert alerts == []
+    page.reload()  # a reload (or a bookmark) of that address opens the saved process
+    _shape(page, "Greeting").wait_for()
 
 
 def test_an_imported_process_round_trips_through_the_canvas(new_page, postroom, tmp_path) -> None:

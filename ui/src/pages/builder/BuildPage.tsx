@@ -50,7 +50,11 @@ export function BuildPage({ user }: { user: User }) {
             notice={notice}
             onSaved={(saved) => {
               reload();
-              if (saved.id !== componentId) {
+              if (saved.inPlace) {
+                // a new process saved on the canvas: the address names it (a reload or a bookmark
+                // opens it) without remounting the canvas
+                window.history.replaceState(window.history.state, "", `/build/c/${encodeURIComponent(saved.id)}`);
+              } else if (saved.id !== componentId) {
                 navigate(`/build/c/${encodeURIComponent(saved.id)}`, { replace: true, state: { notice: `Saved version ${saved.version}.` } });
               }
             }}

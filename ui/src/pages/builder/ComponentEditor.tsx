@@ -15,7 +15,9 @@ interface Props {
   spec: NewSpec | null;
   user: User;
   notice?: string; // shown once loaded (e.g. "Saved version 1." after the first save)
-  onSaved: (saved: ComponentDetail) => void;
+  /** After a save. `inPlace`: the editor stays as it is (the canvas keeps its undo history
+   * and a Test under way), so only the address and the tree follow. */
+  onSaved: (saved: Pick<ComponentDetail, "id" | "version"> & { inPlace?: boolean }) => void;
   onClose: () => void;
 }
 
@@ -33,7 +35,9 @@ function ProcessEditor(props: ProcessEditorProps) {
 export function ComponentEditor(props: Props) {
   const type = props.spec?.type ?? null;
   if (type === "process" && !props.componentId) {
-    return <ProcessEditor componentId={null} onClose={props.onClose} />;
+    return <ProcessEditor componentId={null} onClose={props.onClose} readOnly={!canEdit(props.user)}
+                          onSaved={(saved) => props.onSaved({ id: saved.id, version: saved.version, inPlace: true })}
+                          spec={{ name: props.spec?.name ?? "", folder: props.spec?.folder ?? null }} />;
   }
   return <Editor {...props} />;
 }
@@ -52,7 +56,7 @@ function Editor({ componentId, spec, user, notice, onSaved, onClose }: Props) {
 
   if (!state.loaded) return <p>Loading…</p>;
   if (type === "process" && state.detail) {
-    return <ProcessEditor componentId={state.detail.id} onClose={onClose} />;
+    return <ProcessEditor componentId={state.detail.id} onClose={onClose} readOnly={readOnly} />;
   }
   if (!state.detail && !spec) return <p role="alert">{state.message || "No such component."}</p>;
 
