@@ -6,19 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
+from ..sdk import VALUE_SOURCE_KINDS
+
 __all__ = ["ValueSource", "SourceList", "SOURCE_KINDS", "parse_source"]
 
-SOURCE_KINDS = (
-    "static",
-    "profile_element",
-    "document_property",
-    "dynamic_document_property",
-    "process_property",
-    "dynamic_process_property",
-    "current_date",
-    "execution_property",
-    "current_data",
-)
+#: the kinds of value source: one list, the SDK's (connector settings take the same kinds)
+SOURCE_KINDS = VALUE_SOURCE_KINDS
 
 EXECUTION_PROPERTIES = (
     "execution_id",

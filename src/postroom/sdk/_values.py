@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 
 __all__ = ["VALUE_SOURCE_KINDS", "ValueSourceSetting", "check_value_source"]
 
-#: The kinds of value source (the same list as the process model's; a test keeps them equal).
+#: The kinds of value source, for connector settings and the process model alike.
 VALUE_SOURCE_KINDS = (
     "static",
     "profile_element",
