@@ -1,5 +1,9 @@
 """Secret references in settings: ``${secret:NAME}`` and ``${env:VAR}``.
 
+``${env:POSTROOM_HOME}`` always names the data folder: when the variable is not set, the
+folder Postroom uses then (``~/.postroom``), so a connection can keep a file there
+(``sqlite:///${env:POSTROOM_HOME}/clinic.db``) whether or not the user set it.
+
 A literal secret in an imported file is moved into the encrypted secret store and
 replaced by a reference, so that component bodies, exports and the UI only ever hold
 references.
@@ -12,6 +16,7 @@ import re
 from typing import Any
 
 from ..errors import SecretMissing
+from ..repository import data_home
 
 __all__ = ["REFERENCE", "is_reference", "resolve_references", "secret_name_for"]
 
@@ -34,6 +39,8 @@ def resolve_references(value: str, get_secret, *, component: str, field: str, fi
         kind, name = match.group(1), match.group(2).strip()
         if kind == "env":
             found = os.environ.get(name)
+            if not found and name == "POSTROOM_HOME":
+                found = str(data_home())
             if found is None:
                 raise SecretMissing(
                     f"the environment variable {name} named by ${{env:{name}}} is not set",
