@@ -21,9 +21,12 @@ P4,Dan,Moe,,en,2026-07-12,yes
 """
 
 
-def test_the_tutorial_reports_two_out_for_two_letters(cli, workdir, devmail):
+def test_the_tutorial_reports_each_delivered_document_once(cli, workdir, devmail):
     """Dr. Smith's personal letters to four patients, two of them without a usable address:
-    two letters go out, and the run says 2 out (it said 4: every path end counted)."""
+    two letters go out. Since issue 10 the tutorial stores each patient in a database first,
+    so the run says 5 out: the table's document and the four stored records, each once,
+    although two of them then also went through send and note-sent (before the database it
+    said 2 out for the two letters; before issue 7 it counted every path end)."""
     folder = workdir / "dr-smith"
     shutil.copytree(ROOT / "examples" / "dr-smith", folder)
     (workdir / "list").mkdir()
@@ -40,15 +43,20 @@ def test_the_tutorial_reports_two_out_for_two_letters(cli, workdir, devmail):
     assert ran.code == 0, ran
     assert sorted(m.rcpt_tos[0] for m in devmail.messages()) == ["alice.walker@example.com",
                                                                  "carla.diaz@example.org"]
-    assert ": complete: 1 in, 2 out, 0 failed" in ran.stdout
-    assert "connector shapes: send 2 done, 0 failed" in ran.stdout
+    assert ": complete: 1 in, 5 out, 0 failed" in ran.stdout
+    counts = ("records-table/sqlite-form 1 done, 0 failed; store 4 done, 0 failed; send 2 done, 0 failed; "
+              "note-sent 2 done, 0 failed")
+    assert f"connector shapes: {counts}" in ran.stdout
     execution_id = ran.stdout.split()[1].rstrip(":")
     shown = cli("executions", "show", execution_id)
-    assert "documents 1 in, 2 out, 0 failed" in shown.stdout
-    assert "connector shapes  send 2 done, 0 failed" in shown.stdout
+    assert "documents 1 in, 5 out, 0 failed" in shown.stdout
+    assert f"connector shapes  {counts}" in shown.stdout
     listed = cli("executions", "list", "--json").json()
-    assert listed[0]["documents_out"] == 2
-    assert listed[0]["connector_counts"] == {"send": {"completed": 2, "failed": 0}}
+    assert listed[0]["documents_out"] == 5
+    assert listed[0]["connector_counts"] == {"records-table/sqlite-form": {"completed": 1, "failed": 0},
+                                             "store": {"completed": 4, "failed": 0},
+                                             "send": {"completed": 2, "failed": 0},
+                                             "note-sent": {"completed": 2, "failed": 0}}
 
 
 @pytest.fixture
