@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The demo: start the built-in mail server, import the Dr. Smith tutorial, send the
-letters, and show what arrived. Run it with `make demo` (or this script, from anywhere).
+letters, and show what arrived and the patient records process 2 stored. Run it with
+`make demo` (or this script, from anywhere).
 
 Everything goes in .demo/ at the repository root (POSTROOM_HOME, devmail's certificates),
 so the demo never touches ~/.postroom. Options: --keep-running keeps devmail and its web
@@ -17,6 +18,7 @@ import os
 import secrets
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -43,6 +45,30 @@ def where_to_look(home: Path) -> str:
     command = "postroom" if shutil.which("postroom") else os.path.relpath(Path(sys.executable).parent / "postroom")
     return (f"The demo's components, secrets and executions are in {shown} (POSTROOM_HOME). To look at them:\n"
             f"  POSTROOM_HOME={shlex.quote(shown)} {shlex.quote(command)} executions list")
+
+
+def stored_records(home: Path, sent: int) -> str:
+    """What process 2 did with its database: the rows of patient_records (the example's default
+    SQLite file in POSTROOM_HOME) and whether each patient's letter is noted on the record."""
+    path = home / "dr-smith.db"
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT id, patient_id, full_name, email, email_consent, letter_sent_at "
+                          "FROM patient_records ORDER BY id").fetchall()
+    lines = [f"Process 2 sent {sent} letters and holds {len(rows)} patient records "
+             f"(table patient_records in {path}):"]
+    for record, patient, name, address, consent, sent_at in rows:
+        if sent_at:
+            what = f"letter sent {sent_at}"
+        elif consent != "yes":
+            what = "no letter: no consent"
+        else:
+            what = "no letter: no usable address"
+        name = " ".join(name.split())  # a name written over two lines in the list, on one
+        lines.append(f"  record {record:<3} {patient}  {name:<22} {address or '(no address)':<30} {what}")
+    if not sent and rows:
+        lines.append("Every patient with consent and a usable address already had their letter (it is noted on "
+                     f"their record), so none went out twice. Delete {path} to send them again.")
+    return "\n".join(lines)
 
 
 def first_login(home: Path, env: dict[str, str]) -> str:
@@ -93,6 +119,7 @@ def main() -> None:
         postroom("import", "examples/dr-smith", env=env)
         postroom("connections", "test", "local-mail-connection", env=env)
         postroom("run", "dr-smith-announcement", env=env)
+        announced = len(server.messages())
         code = postroom("run", "dr-smith-personal-letters", env=env, check=False)
         if code not in (0, 1):
             sys.exit(f"demo: the personal letters run exited with {code}")
@@ -103,6 +130,7 @@ def main() -> None:
             body = parsed.get_body(("plain",))
             first_line = body.get_content().splitlines()[0] if body else ""
             print(f"  to {', '.join(stored.rcpt_tos):<36} {parsed['Subject']}  | {first_line}")
+        print("\n" + stored_records(home, len(messages) - announced))
         print(f"\nEach patient got exactly one letter, addressed to them alone. Open {server.web_url} to read them"
               + (" (Ctrl-C to stop)." if args.keep_running else " (run with --keep-running to keep it up)."))
         print(first_login(home, env))
