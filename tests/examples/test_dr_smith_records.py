@@ -32,6 +32,7 @@ BROKEN_ROWS = [
 
 @dataclass
 class Tutorial:
+    kind: str  # sqlite | postgresql
     env: dict[str, str]
     url: str  # what the test reads the table with
     folder: Path
@@ -65,7 +66,7 @@ def tutorial(request, cli, workdir, home, devmail) -> Tutorial:  # noqa: ANN001
     assert cli("secrets", "set", "devmail-password", input="app-password-123\n").code == 0
     imported = cli("import", "dr-smith", env=env)
     assert imported.code == 0, imported
-    return Tutorial(env, url, folder)
+    return Tutorial(request.param, env, url, folder)
 
 
 def patients(path: Path) -> list[dict[str, str]]:
@@ -116,7 +117,7 @@ def check_letters(devmail, stored_rows: list[tuple[Any, ...]], message_ids: dict
         msg = parse(stored)
         assert stored.rcpt_tos == (record[5],)  # the stored (lower-case) address, that one alone
         assert msg["To"] == record[5] and msg["Cc"] is None and msg["Bcc"] is None
-        assert msg["Subject"] == "Announcement: Dr. Smith is Retiring"
+        assert msg["Subject"] == "Announcement: Dr. Smith is Retiring" and msg["From"] == "clinic@example.com"
         assert msg["Message-ID"] == message_ids[record[1]]  # noted on the record after the send
     assert by_body == {}
 
@@ -128,6 +129,11 @@ def test_process_2_stores_each_patient_and_mails_from_the_stored_row(cli, devmai
     assert (record["status"], record["documents_failed"]) == ("complete", 0)
     assert record["connector_counts"]["store"] == {"completed": 24, "failed": 0}
     assert record["connector_counts"]["send"] == {"completed": 20, "failed": 0}
+    # the table: SQLite takes its own form; PostgreSQL refuses it (caught) and takes its form
+    tables = {shape: counts for shape, counts in record["connector_counts"].items() if shape.startswith("records-")}
+    assert tables == ({"records-table/sqlite-form": {"completed": 1, "failed": 0}} if tutorial.kind == "sqlite" else
+                      {"records-table/sqlite-form": {"completed": 0, "failed": 1},
+                       "records-table/postgresql-form": {"completed": 1, "failed": 0}})
 
     rows = [as_text(r) for r in tutorial.rows()]
     assert rows == expected_rows(patients_csv)
