@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from postroom.model import load_text
 from support.browser import Postroom, log_in
 from support.testsupport import ROOT
 
@@ -235,13 +236,24 @@ def _build_process(page: Any, connection: str, operation: str, steps: _Steps) ->
     side.get_by_role("group", name="List", exact=True).get_by_role("button", name="Add").click()
     _value_source(side, 0, "Profile element", "name")
     side = _configure(page, "connector", "Send the letter")
-    side.get_by_role("textbox", name=re.compile(r"^Connection\*?$")).fill(connection)
-    side.get_by_role("textbox", name=re.compile(r"^Operation\*?$")).fill(operation)
+    # as in Boomi: Connector, then the connection by its name; Action, then the operation
+    side.get_by_role("combobox", name="Connector", exact=True).select_option(label="Mail")
+    side.get_by_role("combobox", name=re.compile(r"^Connection\*?$")).select_option(label="Gmail Mail Connection")
+    side.get_by_role("combobox", name="Action", exact=True).select_option(label="Send")
+    side.get_by_role("combobox", name=re.compile(r"^Operation\*?$")).select_option(label="Gmail Mail Operation")
     side = _configure(page, "stop-2", "Sent")
     side = _configure(page, "stop", "Not a patient")
     side.get_by_label("Continue", exact=True).uncheck()
     _save(page)
     steps.shot("process-saved")
+    base, process = page.url.split("/build/c/")
+    body = load_text(page.request.get(f"{base}/api/components/{process}/yaml").text())[0].data
+    # each shape's id was its type's when dropped and its label's once named: readable YAML
+    assert set(body["shapes"]) == {"start", "patient-list", "one-document-per-patient", "still-a-patient",
+                                   "recipient", "letter", "send-the-letter", "sent", "not-a-patient"}, body["shapes"]
+    assert body["shapes"]["send-the-letter"]["connection"] == connection
+    assert body["shapes"]["send-the-letter"]["operation"] == operation
+    assert body["shapes"]["still-a-patient"]["true"] == "recipient"
 
 
 def test_the_seed_walk_from_an_empty_install(page, empty_postroom) -> None:
