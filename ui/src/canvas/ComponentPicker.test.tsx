@@ -77,3 +77,31 @@ describe("component pickers on the connector shape", () => {
     expect(options(panel.getByRole("combobox", { name: "Action" }))).toEqual(["(any action)", "Get", "Send"]);
   });
 });
+
+describe("pickers of other components", () => {
+  it("lists maps for a Map shape and processes for a Process Call, by name", async () => {
+    const shape = (type: string, title: string, key: string) => ({ type, title, outlets: ["next"],
+      schema: { type: "object", required: ["type", key], properties: { type: { const: type }, label: { type: "string", title: "Label" },
+        [key]: { type: "string", title: key === "map" ? "Map" : "Process" }, next: { anyOf: [{ type: "string" }, { type: "null" }] } } } });
+    const body = { type: "process", name: "P", id: "p", start: "m", shapes: { m: { type: "map", map: "" }, call: { type: "process_call", process: "" } }, layout: {} };
+    fakeApi({
+      "GET /shapes": { status: 200, body: [shape("map", "Map", "map"), shape("process_call", "Process Call", "process")] },
+      "GET /components/p": { status: 200, body: { id: "p", type: "process", name: "P", version: 1, body } },
+      "GET /components?body=false": { status: 200, body: [...COMPONENTS, summary("csv-to-json", "map", "CSV to JSON", null),
+        summary("p", "process", "P", null), summary("letters", "process", "Personal letters", null)] },
+      "GET /components?type=operation&body=true": { status: 200, body: OPERATIONS },
+      "GET /connectors": { status: 200, body: CONNECTORS },
+    });
+    render(<ProcessEditor componentId="p" onClose={() => {}} />);
+    fireEvent.click(await screen.findByRole("group", { name: "map" }));
+    let panel = within(screen.getByRole("complementary", { name: "Shape settings" }));
+    const map = panel.getByRole("combobox", { name: /^Map/ });
+    await waitFor(() => expect(options(map)).toEqual(["(choose map)", "CSV to JSON"]));
+    fireEvent.change(map, { target: { value: "csv-to-json" } });
+    expect((map as HTMLSelectElement).value).toBe("csv-to-json");
+    fireEvent.click(screen.getByRole("group", { name: "process_call" }));
+    panel = within(screen.getByRole("complementary", { name: "Shape settings" }));
+    const process = panel.getByRole("combobox", { name: /^Process/ });
+    await waitFor(() => expect(options(process)).toEqual(["(choose process)", "P", "Personal letters"]));
+  });
+});
