@@ -191,8 +191,8 @@ def _configure(page: Any, shape_id: str, label: str) -> Any:
 
 # where each shape goes (two columns) and the id it gets: its type's, until its label names it
 LAYOUT = [("Start", "start", 10, 10), ("Message", "message", 10, 100), ("Data Process", "data-process", 10, 190),
-          ("Decision", "decision", 10, 280), ("Stop", "stop", 10, 370), ("Set Properties", "set-properties", 230, 10),
-          ("Message", "message-2", 230, 100), ("Connector", "connector", 230, 190), ("Stop", "stop-2", 230, 280)]
+          ("Decision", "decision", 10, 280), ("Stop", "stop", 10, 370), ("Set Properties", "set-properties", 320, 10),
+          ("Message", "message-2", 320, 100), ("Connector", "connector", 320, 190), ("Stop", "stop-2", 320, 280)]
 
 
 def _build_process(page: Any, connection: str, operation: str, steps: _Steps) -> None:
@@ -241,6 +241,7 @@ def _build_process(page: Any, connection: str, operation: str, steps: _Steps) ->
     side.get_by_role("combobox", name=re.compile(r"^Connection\*?$")).select_option(label="Gmail Mail Connection")
     side.get_by_role("combobox", name="Action", exact=True).select_option(label="Send")
     side.get_by_role("combobox", name=re.compile(r"^Operation\*?$")).select_option(label="Gmail Mail Operation")
+    steps.shot("connector")
     side = _configure(page, "stop-2", "Sent")
     side = _configure(page, "stop", "Not a patient")
     side.get_by_label("Continue", exact=True).uncheck()
