@@ -33,7 +33,8 @@ def test_dev_inbox_lists_shows_and_serves_raw(home, devmail_factory) -> None:
         status = api.get("/api/devmail").json()
         assert status == {"running": True, "smtp_port": server.smtp_port, "smtps_port": server.smtps_port,
                           "pop3_port": server.pop3_port, "pop3s_port": server.pop3s_port,
-                          "web_port": server.web_port}
+                          "web_port": server.web_port, "host": "localhost", "starttls": True,
+                          "ca_file": str(server.ca_file)}
         with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
             smtp.starttls(context=server.client_ssl_context())
             smtp.login(DEVMAIL_USER, DEVMAIL_PASSWORD)

@@ -18,8 +18,8 @@ type: process
 name: Hello canvas
 start: start
 shapes:
-  start: {type: start, next: message}
-  message: {type: message, label: Greeting, text: "Hello <img src=x onerror=alert(1)>", next: stop}
+  start: {type: start, next: greeting}
+  greeting: {type: message, label: Greeting, text: "Hello <img src=x onerror=alert(1)>", next: stop}
   stop: {type: stop}
 """
 
@@ -66,7 +66,7 @@ def test_a_process_built_on_the_canvas_saves_to_the_expected_yaml(new_page, post
 
     page.on("dialog", on_dialog)
     _open_new_process(page, "Hello canvas")
-    _drop(page, "Start", 20, 20)  # one under the other: the canvas is narrow beside the tree and panel
+    _drop(page, "Start", 20, 20)
     _drop(page, "Message", 20, 160)
     _drop(page, "Stop", 20, 300)
     page.get_by_test_id("handle-start-next").drag_to(_shape(page, "message"))
@@ -84,7 +84,8 @@ def test_a_process_built_on_the_canvas_saves_to_the_expected_yaml(new_page, post
     assert exported.ok, exported.text()
     body = _yaml(exported.text())
     layout = body.pop("layout")
-    dropped = {"start": (20, 20), "message": (20, 160), "stop": (20, 300)}
+    # a new shape's id is its type's; a label given names it (on Save here)
+    dropped = {"start": (20, 20), "greeting": (20, 160), "stop": (20, 300)}
     assert set(layout) == set(dropped)  # where each was dropped (a pixel off: the page's fractional offsets)
     assert all(abs(layout[k]["x"] - x) <= 2 and abs(layout[k]["y"] - y) <= 2 for k, (x, y) in dropped.items()), layout
     assert body.pop("id") == component_id
@@ -101,6 +102,30 @@ def test_a_process_built_on_the_canvas_saves_to_the_expected_yaml(new_page, post
     assert alerts == []
     page.reload()  # a reload (or a bookmark) of that address opens the saved process
     _shape(page, "Greeting").wait_for()
+
+
+def test_the_canvas_takes_most_of_a_1280_wide_window(new_page) -> None:
+    """At 1280×900 the component list folds away for a process and the canvas keeps more than
+    half the width with the palette and the shape settings beside it (none overlapping)."""
+    page = new_page("builder")
+    assert page.viewport_size == {"width": 1280, "height": 900}
+    _open_new_process(page, "Wide canvas")
+    _drop(page, "Message", 300, 200)
+    side = page.get_by_role("complementary", name="Shape settings")
+    side.wait_for()
+    canvas = page.get_by_test_id("canvas-surface").bounding_box()
+    palette = page.get_by_role("navigation", name="Shapes").bounding_box()
+    panel = side.bounding_box()
+    assert canvas and palette and panel
+    assert canvas["width"] >= 0.5 * 1280, canvas
+    assert palette["x"] + palette["width"] <= canvas["x"], (palette, canvas)
+    assert canvas["x"] + canvas["width"] <= panel["x"] and panel["x"] + panel["width"] <= 1280, (canvas, panel)
+    assert panel["width"] >= 240, panel  # the settings stay readable
+    toggle = page.get_by_role("button", name="Components", exact=True)
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()  # the component list opens again on demand
+    page.get_by_role("searchbox", name="Search components").wait_for()
+    assert toggle.get_attribute("aria-expanded") == "true"
 
 
 def test_an_imported_process_round_trips_through_the_canvas(new_page, postroom, tmp_path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from postroom.model import load_text
 from support.browser import Postroom, log_in
 from support.testsupport import ROOT
 
@@ -67,7 +68,7 @@ def empty_postroom(built_ui: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture
 def page(browser: Any, empty_postroom: _WalkPostroom) -> Iterator[Any]:
-    context = browser.new_context(base_url=empty_postroom.url, viewport={"width": 1600, "height": 1000})
+    context = browser.new_context(base_url=empty_postroom.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
@@ -188,11 +189,10 @@ def _configure(page: Any, shape_id: str, label: str) -> Any:
     return side
 
 
-# where each shape goes: two columns (the canvas between the palette and the side panel is
-# narrow; the test's window is wide enough for two)
-LAYOUT = [("Start", "start", 10, 10), ("Message", "message", 10, 100), ("Data Process", "data_process", 10, 190),
-          ("Decision", "decision", 10, 280), ("Stop", "stop", 10, 370), ("Set Properties", "set_properties", 230, 10),
-          ("Message", "message_2", 230, 100), ("Connector", "connector", 230, 190), ("Stop", "stop_2", 230, 280)]
+# where each shape goes (two columns) and the id it gets: its type's, until its label names it
+LAYOUT = [("Start", "start", 10, 10), ("Message", "message", 10, 100), ("Data Process", "data-process", 10, 190),
+          ("Decision", "decision", 10, 280), ("Stop", "stop", 10, 370), ("Set Properties", "set-properties", 320, 10),
+          ("Message", "message-2", 320, 100), ("Connector", "connector", 320, 190), ("Stop", "stop-2", 320, 280)]
 
 
 def _build_process(page: Any, connection: str, operation: str, steps: _Steps) -> None:
@@ -204,10 +204,10 @@ def _build_process(page: Any, connection: str, operation: str, steps: _Steps) ->
     for title, shape_id, x, y in LAYOUT:
         _drop(page, title, x, y)
         page.get_by_test_id(f"shape-{shape_id}").wait_for()
-    for source, outlet, target in [("start", "next", "message"), ("message", "next", "data_process"),
-                                   ("data_process", "next", "decision"), ("decision", "true", "set_properties"),
-                                   ("decision", "false", "stop"), ("set_properties", "next", "message_2"),
-                                   ("message_2", "next", "connector"), ("connector", "next", "stop_2")]:
+    for source, outlet, target in [("start", "next", "message"), ("message", "next", "data-process"),
+                                   ("data-process", "next", "decision"), ("decision", "true", "set-properties"),
+                                   ("decision", "false", "stop"), ("set-properties", "next", "message-2"),
+                                   ("message-2", "next", "connector"), ("connector", "next", "stop-2")]:
         _connect(page, source, outlet, target)
     steps.shot("canvas-connected")
 
@@ -215,7 +215,7 @@ def _build_process(page: Any, connection: str, operation: str, steps: _Steps) ->
     side.get_by_label("Mode", exact=True).select_option(label="no_data")
     side = _configure(page, "message", "Patient list")
     side.get_by_role("textbox", name=re.compile(r"^Text\*?$")).fill(CSV)
-    side = _configure(page, "data_process", "One document per patient")
+    side = _configure(page, "data-process", "One document per patient")
     side.get_by_role("group", name="Steps", exact=True).get_by_role("button", name="Add").click()
     split = side.get_by_role("group", name=re.compile(r"^SplitStep"))
     split.get_by_label("By", exact=True).select_option(label="line")
@@ -225,24 +225,36 @@ def _build_process(page: Any, connection: str, operation: str, steps: _Steps) ->
     side.get_by_label("Comparison", exact=True).select_option(label="equals")
     _value_source(side, 1, "Text", "patient", field="second")
     steps.shot("decision")
-    side = _configure(page, "set_properties", "Recipient")
+    side = _configure(page, "set-properties", "Recipient")
     side.get_by_role("group", name="Properties", exact=True).get_by_role("button", name="Add").click()
     entry = side.get_by_role("group", name=re.compile(r"^PropertyEntry"))
     entry.get_by_role("textbox", name=re.compile(r"^Property\*?$")).fill("mail.to_address")
     entry.get_by_role("group", name="List", exact=True).get_by_role("button", name="Add").click()
     _value_source(entry, 0, "Profile element", "email")
-    side = _configure(page, "message_2", "Letter")
+    side = _configure(page, "message-2", "Letter")
     side.get_by_role("textbox", name=re.compile(r"^Text\*?$")).fill(LETTER)
     side.get_by_role("group", name="List", exact=True).get_by_role("button", name="Add").click()
     _value_source(side, 0, "Profile element", "name")
     side = _configure(page, "connector", "Send the letter")
-    side.get_by_role("textbox", name=re.compile(r"^Connection\*?$")).fill(connection)
-    side.get_by_role("textbox", name=re.compile(r"^Operation\*?$")).fill(operation)
-    side = _configure(page, "stop_2", "Sent")
+    # as in Boomi: Connector, then the connection by its name; Action, then the operation
+    side.get_by_role("combobox", name="Connector", exact=True).select_option(label="Mail")
+    side.get_by_role("combobox", name=re.compile(r"^Connection\*?$")).select_option(label="Gmail Mail Connection")
+    side.get_by_role("combobox", name="Action", exact=True).select_option(label="Send")
+    side.get_by_role("combobox", name=re.compile(r"^Operation\*?$")).select_option(label="Gmail Mail Operation")
+    steps.shot("connector")
+    side = _configure(page, "stop-2", "Sent")
     side = _configure(page, "stop", "Not a patient")
     side.get_by_label("Continue", exact=True).uncheck()
     _save(page)
     steps.shot("process-saved")
+    base, process = page.url.split("/build/c/")
+    body = load_text(page.request.get(f"{base}/api/components/{process}/yaml").text())[0].data
+    # each shape's id was its type's when dropped and its label's once named: readable YAML
+    assert set(body["shapes"]) == {"start", "patient-list", "one-document-per-patient", "still-a-patient",
+                                   "recipient", "letter", "send-the-letter", "sent", "not-a-patient"}, body["shapes"]
+    assert body["shapes"]["send-the-letter"]["connection"] == connection
+    assert body["shapes"]["send-the-letter"]["operation"] == operation
+    assert body["shapes"]["still-a-patient"]["true"] == "recipient"
 
 
 def test_the_seed_walk_from_an_empty_install(page, empty_postroom) -> None:

@@ -3,6 +3,7 @@ sandboxed iframe (no scripts), an XSS payload in the subject as text."""
 
 from __future__ import annotations
 
+import json
 import os
 import smtplib
 from email.message import EmailMessage
@@ -39,3 +40,22 @@ def test_a_caught_message_with_html_and_a_hostile_subject(new_page, postroom) ->
     assert "Subject:" in page.get_by_label("Raw source").inner_text()
     if os.environ.get("POSTROOM_SCREENSHOTS"):
         page.screenshot(path=str(ROOT / "docs" / "images" / "inbox-message.png"))
+
+
+def test_the_dev_inbox_names_every_port_devmail_took(new_page, postroom) -> None:
+    """The ports in the page are those devmail recorded for this POSTROOM_HOME: plain SMTP and
+    POP3 (offering STARTTLS), SMTPS and POP3S, and the web inbox; each can be typed as Port."""
+    state = json.loads((postroom.home / "devmail" / "state.json").read_text())
+    page = new_page("viewer")
+    page.get_by_role("link", name="Dev Inbox").click()
+    table = page.get_by_role("table", name="Ports")
+    table.wait_for()
+    rows = {cells[0]: cells[1:] for cells in (
+        [cell.inner_text() for cell in row.get_by_role("cell").all()] for row in table.get_by_role("row").all()[1:])}
+    assert rows["SMTP"][:2] == [str(state["smtp_port"]), "STARTTLS available"], rows
+    assert rows["SMTPS"][:2] == [str(state["smtps_port"]), "TLS from the first byte"], rows
+    assert rows["POP3"][0] == str(state["pop3_port"]) and rows["POP3S"][0] == str(state["pop3s_port"]), rows
+    assert rows["Web inbox"][0] == str(state["web_port"]), rows
+    assert rows["SMTPS"][2] == "Send; Use SSL? on"
+    assert state["smtp_port"] == postroom.smtp_port
+    assert "localhost" in page.get_by_role("region", name="Dev mail ports").inner_text()

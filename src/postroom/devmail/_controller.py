@@ -139,7 +139,7 @@ class DevMail:
                 self._start()
                 if self.state_file is not None:
                     write_state(self.state_file, self.host, {name: getattr(self, name) for name in PORTS},
-                                str(self.ca_file) if self.ca_file else None)
+                                str(self.ca_file) if self.ca_file else None, tls=bool(self.tls))
             except BaseException:
                 self.stop()
                 raise

@@ -23,11 +23,13 @@ def default_state_file(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def write_state(path: str | os.PathLike[str], host: str, ports: dict[str, int | None],
-                ca_file: str | None) -> None:
-    """Write the state atomically (a reader never sees half a file)."""
+                ca_file: str | None, tls: bool = False) -> None:
+    """Write the state atomically (a reader never sees half a file). ``tls``: the plain SMTP and
+    POP3 ports offer STARTTLS/STLS."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    state = {"pid": os.getpid(), "node": socket.gethostname(), "host": host, **ports, "ca_file": ca_file}
+    state = {"pid": os.getpid(), "node": socket.gethostname(), "host": host, **ports, "ca_file": ca_file,
+             "tls": tls}
     temporary = target.with_name(f".{target.name}.{os.getpid()}")
     temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     os.replace(temporary, target)

@@ -30,10 +30,15 @@ class DevInbox:
         self.state_file = Path(state_file) if state_file is not None else default_state_file()
 
     def status(self) -> dict[str, Any]:
+        """Whether it runs and every port it took, with what a Mail connection needs to use them:
+        the host to name, whether the plain ports offer STARTTLS, the CA file of its certificate."""
         state = read_state(self.state_file) or {}
+        tls = bool(state.get("tls"))
         return {"running": bool(state), "smtp_port": state.get("smtp_port"), "smtps_port": state.get("smtps_port"),
                 "pop3_port": state.get("pop3_port"), "pop3s_port": state.get("pop3s_port"),
-                "web_port": state.get("web_port")}
+                "web_port": state.get("web_port"),
+                "host": _client_host(state.get("host"), tls) if state else None,
+                "starttls": tls, "ca_file": state.get("ca_file")}
 
     def _get(self, path: str) -> bytes:
         state = read_state(self.state_file)
@@ -99,3 +104,12 @@ def _part(part: Message) -> dict[str, Any]:
     return {"content_type": kind, "filename": part.get_filename(),
             "text": text if text is not None and kind != "text/html" else None,
             "html": text if kind == "text/html" else None, "size": len(data)}
+
+
+def _client_host(host: Any, tls: bool) -> str:
+    """The name a client connects to: its certificate names localhost; a wildcard bind is local."""
+    if tls:
+        return "localhost"
+    if not isinstance(host, str) or host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return host

@@ -47,7 +47,7 @@ describe("the palette", () => {
     addShape("Message");
     addShape("Message");
     expect(screen.getAllByRole("group", { name: "message" })).toHaveLength(2);
-    expect(screen.getByTestId("rf__node-message_2")).toBeTruthy();
+    expect(screen.getByTestId("rf__node-message-2")).toBeTruthy();
   });
 
   it("adds a shape dropped on the canvas (HTML5 drag and drop)", async () => {
@@ -222,6 +222,41 @@ describe("saving", () => {
     const field = within(panel).getByLabelText(/^Connection/).closest(".form-group");
     expect(field?.textContent).toContain("no connection c (create it first)");
     expect(screen.getByLabelText("Component name")).toHaveProperty("value", "New name");
+  });
+});
+
+describe("shape ids", () => {
+  it("names a new shape after its label once left or saved, and never renames a loaded one", async () => {
+    const body = { type: "process", name: "Old", id: "old", start: "start",
+      shapes: { start: { type: "start", label: "Begin", next: "stop" }, stop: { type: "stop" } },
+      layout: { start: { x: 0, y: 0 }, stop: { x: 300, y: 0 } } };
+    const requests = fakeApi({
+      "GET /shapes": { status: 200, body: SHAPES },
+      "GET /components/old": { status: 200, body: { id: "old", type: "process", name: "Old", version: 1, body } },
+      "PUT /components/old": { status: 200, body: { id: "old", type: "process", name: "Old", version: 2, body: {} } },
+    });
+    render(<ProcessEditor componentId="old" onClose={() => {}} />);
+    await screen.findByRole("group", { name: "Begin" });
+    addShape("Message");
+    addShape("Decision"); // dropped after, it does not change the message's id
+    let panel = selectShape("message");
+    fireEvent.change(within(panel).getByLabelText(/^Label/), { target: { value: "Send the Letter!" } });
+    expect(within(panel).getByText("message")).toBeTruthy(); // not renamed while typing
+    connectVia(panel, "next", "stop");
+    selectShape("Begin"); // leaving it names it
+    expect(screen.getByTestId("rf__node-send-the-letter")).toBeTruthy();
+    panel = selectShape("decision");
+    fireEvent.change(within(panel).getByLabelText(/^Label/), { target: { value: "Send the letter" } });
+    fireEvent.click(button("Save")); // saving names the selected one too, made unique
+    await screen.findByText("Saved version 2");
+    const shapes = (requests.find((r) => r.method === "PUT")?.body as { body: { shapes: Record<string, unknown> } }).body.shapes;
+    expect(Object.keys(shapes).sort()).toEqual(["send-the-letter", "send-the-letter-2", "start", "stop"]);
+    expect(shapes["send-the-letter"]).toEqual({ type: "message", label: "Send the Letter!", next: "stop" });
+    expect(within(screen.getByRole("complementary", { name: "Shape settings" })).getByText("send-the-letter-2")).toBeTruthy();
+    selectShape("Begin");
+    fireEvent.change(within(screen.getByRole("complementary", { name: "Shape settings" })).getByLabelText(/^Label/), { target: { value: "Go" } });
+    selectShape("Send the letter");
+    expect(screen.getByTestId("rf__node-start")).toBeTruthy(); // loaded with the process: kept
   });
 });
 

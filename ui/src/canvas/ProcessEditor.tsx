@@ -14,6 +14,7 @@ import { TestStatus } from "./TestStatus";
 import { useCanvasChanges } from "./useCanvasChanges";
 import { useEditorActions } from "./useEditorActions";
 import { useProcessDoc, type NewProcess } from "./useProcessDoc";
+import { useShapeNaming } from "./useShapeNaming";
 import { useTestRun } from "./useTestRun";
 import { useUndoKeys } from "./useUndoKeys";
 
@@ -31,11 +32,13 @@ export interface ProcessEditorProps {
 function Editor({ componentId, onClose, onSaved, readOnly = false, spec }: ProcessEditorProps) {
   const state = useProcessDoc(componentId, onSaved, spec);
   const { run, start } = useTestRun();
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelectedId] = useState<string | null>(null);
   const { history, setHistory } = state.doc;
   const graph = history.present;
+  const naming = useShapeNaming(graph, state.doc.replace, selected, setSelectedId);
+  const setSelected = naming.select;
   const changes = useCanvasChanges(graph, setHistory, selected, setSelected);
-  const actions = useEditorActions(state, selected, setSelected, run, onClose, start, readOnly);
+  const actions = useEditorActions(state, selected, naming, run, onClose, start, readOnly);
   const { undo, redo } = state.doc;
   useUndoKeys(readOnly, undo, redo);
   return (
@@ -46,7 +49,7 @@ function Editor({ componentId, onClose, onSaved, readOnly = false, spec }: Proce
         canUndo={!readOnly && history.past.length > 0}
         canRedo={!readOnly && history.future.length > 0}
         onName={state.setName}
-        onSave={() => void state.save()}
+        onSave={() => void actions.save()}
         onSaveAndClose={() => void actions.saveAndClose()}
         onTest={() => void actions.test()}
         onUndo={state.doc.undo}

@@ -2,6 +2,7 @@
 // are left out (the edges own them); everything else is edited here.
 import Form from "@rjsf/core";
 import type { IChangeEvent } from "@rjsf/core";
+import { pickerUiSchema } from "./ComponentPicker";
 import { miniValidator } from "./miniValidator";
 import { useMemo } from "react";
 import { isObject } from "./convert";
@@ -46,7 +47,7 @@ function topDefaults(schema: JsonObject): JsonObject {
 /** Form data: the shape minus its outlet keys; changes put the outlet keys back. */
 export function ShapeForm({ shapeId, info, shape, onChange, readOnly, fieldErrors }: ShapeFormProps) {
   const schema = useMemo(() => formSchema(info.schema, info.outlets), [info]);
-  const uiSchema = useMemo(() => uiSchemaFor(schema), [schema]);
+  const uiSchema = useMemo(() => ({ ...uiSchemaFor(schema), ...pickerUiSchema(schema) }), [schema]);
   const keys = useMemo(() => outletKeys({ [info.type]: info.outlets }, info.type), [info]);
   const defaults = useMemo(() => topDefaults(schema), [schema]);
   const formData = useMemo(() => {

@@ -1,5 +1,6 @@
 // The selected shape: its form, its connections, its problems and (after Test) the
 // documents that entered it.
+import { PickerScope } from "./ComponentPicker";
 import { DocumentsPanel } from "./DocumentsPanel";
 import { OutletPicker } from "./OutletPicker";
 import { ShapeForm } from "./ShapeForm";
@@ -42,8 +43,10 @@ export function SidePanel(props: SidePanelProps) {
         </ul>
       )}
       {props.info ? (
-        <ShapeForm shapeId={props.shapeId} info={props.info} shape={props.shape} onChange={props.onChange} readOnly={props.readOnly}
-          fieldErrors={props.fieldErrors} />
+        <PickerScope key={props.shapeId} shape={props.shape}>
+          <ShapeForm shapeId={props.shapeId} info={props.info} shape={props.shape} onChange={props.onChange} readOnly={props.readOnly}
+            fieldErrors={props.fieldErrors} />
+        </PickerScope>
       ) : (
         <p>Unknown shape type {String(props.shape.type)}: its settings are kept as they are.</p>
       )}

@@ -245,8 +245,8 @@ describe("generated graphs", () => {
 describe("new shape ids", () => {
   it("slug the type and count up", () => {
     expect(newShapeId("message", [])).toBe("message");
-    expect(newShapeId("message", ["message"])).toBe("message_2");
-    expect(newShapeId("message", ["message", "message_2"])).toBe("message_3");
-    expect(newShapeId("set_properties", ["start"])).toBe("set_properties");
+    expect(newShapeId("message", ["message"])).toBe("message-2");
+    expect(newShapeId("message", ["message", "message-2"])).toBe("message-3");
+    expect(newShapeId("set_properties", ["start"])).toBe("set-properties");
   });
 });

@@ -16,7 +16,7 @@ function build(): ProcessGraph {
 describe("graph edits", () => {
   it("names new shapes by type and makes the first start shape the start", () => {
     const g = build();
-    expect(g.nodes.map((n) => n.id)).toEqual(["start", "branch", "message", "route", "stop", "stop_2"]);
+    expect(g.nodes.map((n) => n.id)).toEqual(["start", "branch", "message", "route", "stop", "stop-2"]);
     expect(g.start).toBe("start");
   });
 
@@ -27,12 +27,12 @@ describe("graph edits", () => {
     g = connect(g, "branch", "branch 1", "message");
     g = connect(g, "branch", "branch 2", "stop");
     g = updateShape(g, "route", { type: "route", by: "x", cases: [{ value: "a" }, { value: "b" }] });
-    g = connect(g, "route", "case 2", "stop_2");
+    g = connect(g, "route", "case 2", "stop-2");
     g = connect(g, "route", "default", "stop");
     const shapes = graphToBody(g).shapes as Record<string, unknown>;
     expect(shapes.start).toEqual({ type: "start", next: "branch" });
     expect(shapes.branch).toEqual({ type: "branch", branches: ["message", "stop"] });
-    expect(shapes.route).toEqual({ type: "route", by: "x", cases: [{ value: "a" }, { value: "b", next: "stop_2" }], default: "stop" });
+    expect(shapes.route).toEqual({ type: "route", by: "x", cases: [{ value: "a" }, { value: "b", next: "stop-2" }], default: "stop" });
     expect(handlesOf(g, "branch", DEFAULT_OUTLETS)).toEqual(["branch 1", "branch 2", "branch 3"]);
     expect(handlesOf(g, "route", DEFAULT_OUTLETS)).toEqual(["case 1", "case 2", "default"]);
   });
@@ -41,9 +41,9 @@ describe("graph edits", () => {
     let g = build();
     g = connect(g, "branch", "branch 1", "message");
     g = connect(g, "branch", "branch 2", "stop");
-    g = connect(g, "branch", "branch 3", "stop_2");
+    g = connect(g, "branch", "branch 3", "stop-2");
     g = disconnect(g, "branch", "branch 2");
-    expect((graphToBody(g).shapes as Record<string, unknown>).branch).toEqual({ type: "branch", branches: ["message", "stop_2"] });
+    expect((graphToBody(g).shapes as Record<string, unknown>).branch).toEqual({ type: "branch", branches: ["message", "stop-2"] });
     g = updateShape(g, "route", { type: "route", by: "x", cases: [{ value: "a" }, { value: "b" }] });
     g = connect(g, "route", "case 2", "stop");
     g = updateShape(g, "route", { type: "route", by: "x", cases: [{ value: "a" }] });
@@ -54,7 +54,7 @@ describe("graph edits", () => {
     let g = connect(connect(build(), "start", "next", "message"), "message", "next", "stop");
     g = removeNodes(g, ["message"]);
     expect(g.edges).toEqual([]);
-    expect(bodyToGraph(graphToBody(g)).nodes.map((n) => n.id)).toEqual(["start", "branch", "route", "stop", "stop_2"]);
+    expect(bodyToGraph(graphToBody(g)).nodes.map((n) => n.id)).toEqual(["start", "branch", "route", "stop", "stop-2"]);
   });
 
   it("undoes and redoes", () => {

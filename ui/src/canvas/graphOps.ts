@@ -104,3 +104,16 @@ export function handlesOf(graph: ProcessGraph, id: string, table: OutletTable): 
   }
   return handles;
 }
+
+/** Give shape `from` the id `to`: its edges (both ends) and the start follow. */
+export function renameShape(graph: ProcessGraph, from: string, to: string): ProcessGraph {
+  if (from === to || !graph.nodes.some((n) => n.id === from) || graph.nodes.some((n) => n.id === to)) return graph;
+  const rename = (id: string) => (id === from ? to : id);
+  const nodes = graph.nodes.map((n) => (n.id === from ? { ...n, id: to } : n));
+  const edges = graph.edges.map((e) =>
+    e.source === from || e.target === from
+      ? outletEdge(rename(e.source), e.data?.outlet ?? "next", rename(e.target), e.sourceHandle ?? handleOf(e.data?.outlet ?? "next"))
+      : e,
+  );
+  return { ...graph, start: graph.start === from ? to : graph.start, nodes, edges };
+}

@@ -11,6 +11,7 @@ import type { SidePanelProps } from "./SidePanel";
 import { shapeName } from "./ShapeNode";
 import type { JsonObject, Position, ProcessGraph, ShapeInfo, ShapeNode } from "./types";
 import type { useProcessDoc } from "./useProcessDoc";
+import type { useShapeNaming } from "./useShapeNaming";
 import type { TestRun } from "./useTestRun";
 import { validateShape, type FieldErrors, type Problems } from "./validation";
 
@@ -21,7 +22,7 @@ const TYPING_MS = 1000;
 export function useEditorActions(
   state: DocState,
   selected: string | null,
-  select: (id: string | null) => void,
+  naming: ReturnType<typeof useShapeNaming>,
   run: TestRun,
   onClose: () => void,
   startTest: (processId: string) => Promise<void>,
@@ -29,6 +30,7 @@ export function useEditorActions(
 ) {
   const graph = state.doc.history.present;
   const { commit, replace } = state.doc;
+  const { select } = naming;
   const lastEdit = useRef<{ id: string; at: number } | null>(null);
   /** Typing in the side panel: edits of one shape within a second make one undo step. */
   const editShape = (id: string, shape: JsonObject) => {
@@ -55,6 +57,7 @@ export function useEditorActions(
     // the id is chosen here, not inside the state updater (React may run that later)
     const id = newShapeId(type, graph.nodes.map((n) => n.id));
     commit((g) => addShape(g, type, position, id).graph);
+    naming.markFresh(id);
     select(id);
   };
   const addAtFreeSpot = (type: string) => {
@@ -63,11 +66,17 @@ export function useEditorActions(
   };
   const connectOutlet = (source: string, handle: string, target: string) => commit((g) => connect(g, source, handle, target));
 
+  /** Save, after the new shapes with a label took its id. */
+  const save = () => {
+    const named = naming.nameAll();
+    return state.save(named === graph ? undefined : named);
+  };
   const saveAndClose = async () => {
-    if ((await state.save()) !== null) onClose();
+    if ((await save()) !== null) onClose();
   };
   const test = async () => {
-    const id = state.dirty || state.id === null ? await state.save() : state.id;
+    const named = naming.nameAll();
+    const id = state.dirty || state.id === null || named !== graph ? await state.save(named) : state.id;
     if (id !== null) await startTest(id);
   };
 
@@ -75,7 +84,7 @@ export function useEditorActions(
   const side = node
     ? sidePanelProps(node, { graph, commit, editShape, select, decorations, run, readOnly, fieldErrors: state.errors.fields[node.id] })
     : null;
-  return { decorations, nodes, add, addAtFreeSpot, connectOutlet, saveAndClose, test, side };
+  return { decorations, nodes, add, addAtFreeSpot, connectOutlet, save, saveAndClose, test, side };
 }
 
 interface SideContext {

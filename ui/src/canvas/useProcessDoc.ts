@@ -116,15 +116,16 @@ export function useProcessDoc(
   const body = bodyFor(doc.history.present, name, table);
   const dirty = JSON.stringify(body) !== saved;
 
-  /** Save; answers the component id, or null when the server refused (nothing is lost). */
-  const save = useCallback(async (): Promise<string | null> => {
+  /** Save (`graph`: what to save when not the present one); answers the component id, or null when the server refused (nothing is lost). */
+  const save = useCallback(async (graph?: ProcessGraph): Promise<string | null> => {
+    const sent = graph ? bodyFor(graph, name, table) : body;
     setMessage("Saving…");
     setSaving(true);
     try {
-      const component = await saveComponent(id, body, version);
+      const component = await saveComponent(id, sent, version);
       setId(component.id);
       setVersion(component.version);
-      setSaved(JSON.stringify(body));
+      setSaved(JSON.stringify(sent));
       setErrors({ byShape: {}, general: [], fields: {} });
       setMessage(`Saved version ${component.version}`);
       onSaved?.({ id: component.id, version: component.version, name: component.name });
@@ -137,7 +138,7 @@ export function useProcessDoc(
     } finally {
       setSaving(false);
     }
-  }, [id, body, version, onSaved]);
+  }, [id, body, version, onSaved, name, table]);
 
   return { doc, shapes, table, id, name, setName, loading, broken, saving, message, errors, dirty, save };
 }

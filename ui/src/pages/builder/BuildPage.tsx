@@ -30,13 +30,24 @@ export function BuildPage({ user }: { user: User }) {
         folder: search.get("folder") ?? "" }
     : null;
   const editing = componentId ?? (spec ? null : undefined);
+  // the canvas wants the width: with a process open the tree folds to its toggle (which opens it)
+  const openType = spec?.type ?? components.find((c) => c.id === componentId)?.type;
+  const [treeWanted, setTreeWanted] = useState<boolean | null>(null);
+  const treeShown = treeWanted ?? openType !== "process";
 
   return (
     <main className="page build">
-      <aside className="sidebar" aria-label="Components">
-        {canEdit(user) && <CreateNew onCreate={(s) => navigate(`/build/new?${new URLSearchParams(clean(s))}`)} />}
-        {error && <p role="alert">{error}</p>}
-        <ComponentTree components={components} selected={componentId ?? null} />
+      <aside className={treeShown ? "sidebar" : "sidebar folded"} aria-label="Components">
+        <button type="button" className="sidebar-toggle" aria-expanded={treeShown} aria-controls="component-tree"
+                title={treeShown ? "Hide the component list" : "Show the component list"}
+                onClick={() => setTreeWanted(!treeShown)}>
+          Components
+        </button>
+        <div id="component-tree" hidden={!treeShown}>
+          {canEdit(user) && <CreateNew onCreate={(s) => navigate(`/build/new?${new URLSearchParams(clean(s))}`)} />}
+          {error && <p role="alert">{error}</p>}
+          <ComponentTree components={components} selected={componentId ?? null} />
+        </div>
       </aside>
       <div className="workspace">
         {editing === undefined ? (

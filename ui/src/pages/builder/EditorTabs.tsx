@@ -4,6 +4,7 @@ import { lazy, Suspense, useState } from "react";
 import { YamlBodyEditor } from "../../forms/YamlBodyEditor";
 import type { Body, JsonSchema } from "../../types";
 import type { EditorState } from "./useEditor";
+import { MapForm } from "./MapForm";
 import { VersionHistory } from "./VersionHistory";
 
 // the form library (@rjsf and its validator) loads when a settings form is first shown
@@ -26,9 +27,11 @@ function settingsTab(type: string): string {
 
 export function EditorTabs(props: Props) {
   const first = settingsTab(props.type);
-  const tabs = props.state.detail ? [first, "Version History"] : [first];
-  const [selected, setSelected] = useState(first);
-  const current = tabs.includes(selected) ? selected : first;
+  // a map has a form for its mappings before its YAML
+  const settings = props.type === "map" ? ["Mappings", first] : [first];
+  const tabs = props.state.detail ? [...settings, "Version History"] : settings;
+  const [selected, setSelected] = useState(settings[0]);
+  const current = tabs.includes(selected) ? selected : settings[0];
   return (
     <div className="tabs">
       <div role="tablist" aria-label="Component">
@@ -40,7 +43,9 @@ export function EditorTabs(props: Props) {
       <div role="tabpanel" id={`panel-${current}`} aria-labelledby={`tab-${current}`}>
         {current === "Version History" && props.state.detail
           ? <VersionHistory componentId={props.state.detail.id} latest={props.state.detail.version} />
-          : <SettingsPanel {...props} />}
+          : current === "Mappings"
+            ? <MapForm draft={props.state.draft} errors={props.state.errors} readOnly={props.readOnly} onChange={(d) => props.edit(() => d)} />
+            : <SettingsPanel {...props} />}
       </div>
     </div>
   );

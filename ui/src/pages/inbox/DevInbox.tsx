@@ -4,12 +4,22 @@ import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, errorText } from "../../api";
 import { MessageView } from "./MessageView";
+import { PortsTable } from "./PortsTable";
 
-interface DevmailState {
+export interface DevmailState {
   running: boolean;
   smtp_port?: number | null;
+  smtps_port?: number | null;
   pop3_port?: number | null;
+  pop3s_port?: number | null;
+  imap_port?: number | null;
+  imaps_port?: number | null;
   web_port?: number | null;
+  /** the host a Mail connection names (localhost when its certificate names it) */
+  host?: string | null;
+  /** the plain SMTP/POP3/IMAP ports offer STARTTLS */
+  starttls?: boolean;
+  ca_file?: string | null;
 }
 
 export interface MessageSummary {
@@ -48,9 +58,7 @@ export function DevInbox() {
           POSTROOM_HOME), then Refresh.
         </p>
       )}
-      {devmail?.running && (
-        <p className="hint">Dev mail is catching mail on SMTP port {devmail.smtp_port ?? "?"}.</p>
-      )}
+      {devmail?.running && <PortsTable devmail={devmail} />}
       <button type="button" onClick={() => setTick(tick + 1)}>Refresh</button>
       {devmail?.running && <MessageTable messages={messages} />}
       {messageId && devmail?.running && <MessageView key={messageId} messageId={messageId} />}
