@@ -54,7 +54,8 @@ def check_cron(expression: str) -> str:
 
 @functools.cache
 def _zone_names() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
+    """Region/City names (and UTC) to suggest; not the legacy abbreviations such as EST."""
+    return tuple(sorted(n for n in zoneinfo.available_timezones() if "/" in n and not n.startswith("Etc/"))) + ("UTC",)
 
 
 def check_timezone(name: str) -> str:
