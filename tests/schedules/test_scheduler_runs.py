@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from postroom.errors import Conflict
 from postroom.repository import Repository, open_repository
 from postroom.runtime import Scheduler
 from postroom.services import RunService, import_paths, list_schedules, set_schedule_enabled
@@ -168,3 +169,30 @@ def test_a_disabled_schedule_does_not_fire_and_counts_from_when_it_is_enabled(re
     finally:
         runs.shutdown()
     assert datetime.now(UTC) - created < timedelta(minutes=5)
+
+
+def test_a_run_refused_because_serve_is_busy_is_due_again_at_the_next_tick(repo: Repository,
+                                                                           tmp_path: Path) -> None:
+    created = _setup(repo, tmp_path, "all")
+    runs = RunService(repo)
+    calls: list[str] = []
+
+    def start(request):  # noqa: ANN001, ANN202 - RunService, refusing the second run as a full serve does
+        calls.append(request.schedule)
+        if len(calls) == 2:
+            raise Conflict("too many runs are waiting in this serve process", fix="try again when some have ended")
+        return runs.start_request(request)
+
+    scheduler = Scheduler(repo, start, instance="serve-a")
+    back = _top_of_hour_after(created, 3) + timedelta(minutes=5)
+    try:
+        first = scheduler.tick(back)
+        assert [f.due_at for f in first] == [_top_of_hour_after(created, 1)]  # the 2nd waits; the 3rd after it
+        assert [f.due_at for f in repo.list_schedule_firings("hourly-note")] == [_top_of_hour_after(created, 1)]
+        second = scheduler.tick(back + timedelta(seconds=1))
+        assert [f.due_at for f in second] == [_top_of_hour_after(created, 2), _top_of_hour_after(created, 3)]
+        executions = _finished(repo, 3)
+    finally:
+        runs.shutdown()
+    assert {e.status for e in executions} == {"complete"}
+    assert len(calls) == 4

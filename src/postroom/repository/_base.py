@@ -201,6 +201,11 @@ class Repository(ABC):
         """Record what a claimed due time became."""
 
     @abstractmethod
+    def release_schedule_firing(self, schedule_id: str, due_at: datetime) -> bool:
+        """Forget a claim still ``claimed`` (its run could not start yet): the due time is
+        due again. False when there was no such claim."""
+
+    @abstractmethod
     def last_schedule_firings(self) -> dict[str, ScheduleFiring]:
         """The latest claimed due time of each schedule, by schedule id."""
 

@@ -47,6 +47,13 @@ class ScheduleStore(SqlCore):
                          .where(schedule_firings.c.schedule_id == schedule_id, schedule_firings.c.due_at == due_at)
                          .values(status=status, execution_id=execution_id, error=error))
 
+    def release_schedule_firing(self, schedule_id: str, due_at: datetime) -> bool:
+        """Delete the claim of a due time whose run could not start yet (it is due again)."""
+        with self._write() as conn:
+            return conn.execute(delete(schedule_firings).where(
+                schedule_firings.c.schedule_id == schedule_id, schedule_firings.c.due_at == due_at,
+                schedule_firings.c.status == "claimed")).rowcount == 1
+
     def last_schedule_firings(self) -> dict[str, ScheduleFiring]:
         """The latest claimed due time of every schedule that has one, by schedule id."""
         latest = (select(schedule_firings.c.schedule_id, func.max(schedule_firings.c.due_at).label("due_at"))

@@ -8,7 +8,10 @@ time that came (``_schedule_times.plan``):
    ``RunService``: a RunRequest with trigger ``schedule``, the schedule's id and
    environment), and records the execution id on the row; a run that cannot start (the
    process was deleted, a secret is missing, too many runs wait) is recorded on the row
-   and as a failed execution of the process, so ``executions list`` shows it.
+   and as a failed execution of the process, so ``executions list`` shows it. A run refused
+   only because too many runs wait in this serve (``Conflict``) gives its claim back: the
+   due time is due again at the next tick (``catch_up: all`` after a long absence thus
+   starts its runs as room frees up, oldest first).
 
 A schedule counts from its latest claimed due time, or from when its current version was
 stored (importing, editing or enabling it): a new or re-enabled schedule does not catch up on
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..errors import PostroomError
+from ..errors import ConfigError, Conflict, PostroomError
 from ..model import Schedule
 from ..repository import ComponentRecord, ExecutionRecord, Repository, ScheduleFiring
 from ._request import RunRequest
@@ -57,8 +60,6 @@ class SchedulerOptions:
     keep_days: float = 30.0
 
     def check(self) -> None:
-        from ..errors import ConfigError
-
         if self.tick_seconds <= 0 or self.tick_seconds > 60:
             raise ConfigError(f"the scheduler tick {self.tick_seconds:g} s is out of range",
                               field="--scheduler-tick", fix="give a number of seconds above 0 and at most 60")
@@ -117,6 +118,10 @@ def schedule_report(repo: Repository, now: datetime | None = None) -> list[dict[
     return rows
 
 
+class _Busy(Exception):
+    """This serve cannot start another run now; the claim was released."""
+
+
 class Scheduler:
     """The scheduler of one serve process: a thread that ticks until stopped. ``clock``
     gives the time (tests pass their own and call :meth:`tick` directly)."""
@@ -132,6 +137,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._pruned_at: datetime | None = None
+        self._failing: str | None = None  # the error of the looks failing in a row, said once
 
     def start(self) -> None:
         self._thread.start()
@@ -146,7 +152,14 @@ class Scheduler:
             try:
                 self.tick()
             except Exception as exc:  # noqa: BLE001 - the database may be away; look again next tick
-                log.warning("schedules: cannot look at the schedules: %s", exc)
+                if str(exc) != self._failing:  # once per outage (and per new error), not every tick
+                    log.warning("schedules: cannot look at the schedules (trying again every %g s): %s",
+                                self.options.tick_seconds, exc)
+                self._failing = str(exc)
+            else:
+                if self._failing is not None:
+                    log.info("schedules: looking at the schedules again")
+                self._failing = None
             self._stop.wait(self.options.tick_seconds)
 
     def tick(self, now: datetime | None = None) -> list[ScheduleFiring]:
@@ -162,7 +175,10 @@ class Scheduler:
             steps = plan(s.cron, s.timezone, s.catch_up, _after(spec, last.get(spec.id)), now,
                          grace=timedelta(seconds=self.options.grace_seconds), max_catch_up=self.options.max_catch_up)
             for step in steps:
-                firing = self._fire(spec, step, now)
+                try:
+                    firing = self._fire(spec, step, now)
+                except _Busy:
+                    break  # the rest of this schedule's due times wait for the next tick
                 if firing is not None:
                     claimed.append(firing)
         self._prune(now)
@@ -181,6 +197,10 @@ class Scheduler:
                              trigger="schedule", schedule=spec.id, instance=self.instance or None)
         try:
             execution_id = self.start_run(request)
+        except Conflict as exc:  # too many runs wait in this serve: the due time is due again next tick
+            self.repo.release_schedule_firing(spec.id, step.due_at)
+            log.info("schedule %s: the run due at %s waits: %s", spec.id, step.due_at.isoformat(), exc)
+            raise _Busy from None
         except PostroomError as exc:
             return self._refused(spec, firing, request, str(exc))
         self.repo.finish_schedule_firing(spec.id, step.due_at, status="started", execution_id=execution_id)
