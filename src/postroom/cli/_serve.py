@@ -98,7 +98,6 @@ def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOpti
         scheduler.stop()
     if runtime is not None:
         runtime.stop()
-    runs.shutdown()
     server.should_exit = True
     web.join(10)
     err("stopped")
