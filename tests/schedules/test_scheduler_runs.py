@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -196,3 +197,26 @@ def test_a_run_refused_because_serve_is_busy_is_due_again_at_the_next_tick(repo:
         runs.shutdown()
     assert {e.status for e in executions} == {"complete"}
     assert len(calls) == 4
+
+
+def test_a_daily_schedule_runs_once_on_the_night_the_clocks_go_back(repo: Repository, tmp_path: Path) -> None:
+    _setup(repo, tmp_path)
+    _import(repo, tmp_path, "daily.yaml", SCHEDULE.format(catch_up="last").replace("hourly-note", "daily-note")
+            .replace('"0 * * * *"', '"30 2 * * *"'))
+    set_schedule_enabled(repo, "hourly-note", False)
+    runs = RunService(repo)
+    scheduler = Scheduler(repo, runs.start_request, instance="serve-a")
+    paris = ZoneInfo("Europe/Paris")
+    # 2027-10-31: Paris goes from 03:00 summer time back to 02:00; 02:30 comes at 00:30 and 01:30 UTC
+    first, second = datetime(2027, 10, 31, 0, 30, tzinfo=UTC), datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+    assert first.astimezone(paris).hour == second.astimezone(paris).hour == 2
+    try:
+        assert [f.due_at for f in scheduler.tick(first + timedelta(seconds=5))] == [first]
+        assert scheduler.tick(second + timedelta(seconds=5)) == []  # the same wall-clock time again
+        next_day = datetime(2027, 11, 1, 1, 30, tzinfo=UTC)  # 02:30 winter time
+        assert [f.due_at for f in scheduler.tick(next_day + timedelta(seconds=5))] == [next_day]
+        _finished(repo, 2)
+    finally:
+        runs.shutdown()
+    [row] = [r for r in list_schedules(repo) if r["id"] == "daily-note"]
+    assert row["last_due_at"] == next_day
