@@ -55,3 +55,15 @@ def test_list_disable_enable_and_errors(home: Path, tmp_path: Path) -> None:
         assert missing.status_code == 404 and "no schedule with id 'nope'" in missing.json()["detail"]
         wrong = api.post("/api/schedules/hello/enable")
         assert wrong.status_code == 422 and "'hello' is a process, not a schedule" in wrong.json()["detail"]
+
+
+def test_a_schedule_saved_through_the_components_api_is_checked_as_on_import(home: Path) -> None:
+    body = {"type": "schedule", "id": "api-made", "process": "nothing-here", "cron": "0 2 * * *"}
+    with api_client(home) as api:
+        answer = api.post("/api/components", json={"body": body})
+        assert answer.status_code == 422, answer.text
+        assert "process: process 'nothing-here' does not exist" in answer.json()["detail"]
+        assert [e["field"] for e in answer.json()["errors"]] == ["process"]
+        bad_zone = api.post("/api/components", json={"body": {**body, "timezone": "Europe/Pariss"}})
+        assert bad_zone.status_code == 422 and "did you mean Europe/Paris?" in bad_zone.json()["detail"]
+        assert api.get("/api/schedules").json() == []
