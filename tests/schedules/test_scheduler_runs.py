@@ -146,6 +146,7 @@ def test_a_run_that_cannot_start_is_a_failed_execution(repo: Repository, tmp_pat
     assert fired.status == "failed" and "NOTES_DIR_UNSET" in (fired.error or "")
     record = repo.get_execution(fired.execution_id or "")
     assert record is not None and record.status == "failed" and record.process_id == "write-note"
+    assert (record.process_name, record.process_version) == ("Write a note", 1)
     assert record.error.startswith("schedule hourly-note: the run could not start: ")
     assert record.request["trigger"] == "schedule"
     [row] = list_schedules(repo)

@@ -22,6 +22,7 @@ times before it existed. A serve that dies between claiming and starting loses t
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import uuid
 from collections.abc import Callable
@@ -214,9 +215,11 @@ class Scheduler:
         now = utc_now()
         execution_id: str | None = uuid.uuid4().hex
         try:
+            process = self.repo.get_component(spec.schedule.process)
             self.repo.create_execution(ExecutionRecord(
-                id=execution_id or "", process_id=spec.schedule.process, process_version=0, process_name="",
-                status="failed", mode="normal", started_at=now, ended_at=now,
+                id=execution_id or "", process_id=spec.schedule.process,
+                process_version=process.version if process else 0, process_name=process.name if process else "",
+                status="failed", mode="normal", started_at=now, ended_at=now, node=socket.gethostname(),
                 error=f"schedule {spec.id}: the run could not start: {message}",
                 request={**request.to_json(), "kind": "schedule_start"}))
         except Exception as exc:  # noqa: BLE001 - the firing row still says why
