@@ -18,7 +18,7 @@ import pytest
 from postroom.repository import open_repository
 from support.listenerkit import Serve, api_token, wait_for
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # waits for a real minute boundary
 
 COMPONENTS = """\
 type: process
