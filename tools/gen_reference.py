@@ -37,6 +37,7 @@ COMPONENT_INTRO = {
     "process": "A graph of shapes through which documents flow.",
     "profile": "The layout of a document's data, read by `profile_element` values and by splits.",
     "process_property": "A set of named process properties with defaults.",
+    "schedule": "Runs a process on a cron expression in a time zone, under `postroom serve`.",
 }
 
 

@@ -7,6 +7,7 @@ import typer
 from ._components import components_app, export_cmd, import_cmd, schema_cmd
 from ._devmail import devmail_cmd
 from ._run import connections_app, executions_app, run_cmd
+from ._schedules import schedules_app
 from ._secrets import secrets_app
 from ._serve import listeners_app, serve_cmd
 from ._users import tokens_app, users_app
@@ -33,6 +34,7 @@ app.command("schema")(schema_cmd)
 app.command("devmail")(devmail_cmd)
 app.command("serve")(serve_cmd)
 app.add_typer(listeners_app, name="listeners")
+app.add_typer(schedules_app, name="schedules")
 app.add_typer(watermarks_app, name="watermarks")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import uvicorn
 
     from ..repository import Repository
-    from ..runtime import ListenerOptions
+    from ..runtime import ListenerOptions, SchedulerOptions
+    from ..services import RunService
 
 listeners_app = typer.Typer(help="Listeners: processes started by new data (see docs/listeners.md).",
                             no_args_is_help=True)
@@ -46,39 +47,55 @@ def serve_cmd(
                                       help="Longest wait, in seconds, between two retries of a failing listener."),
     rescan_seconds: float = typer.Option(15.0, "--rescan-seconds",
                                          help="How often to look for listener processes imported or deleted."),
+    no_schedules: bool = typer.Option(False, "--no-schedules", help="Fire no schedule in this serve process."),
+    scheduler_tick: float = typer.Option(
+        1.0, "--scheduler-tick",
+        help="How often, in seconds, the scheduler looks for due schedules (a run starts at most this late)."),
 ) -> None:
     """Serve the browser app (at /) and the REST API (at /api), and run the listeners, until
     SIGTERM or Ctrl-C (which stop the listeners, let running executions finish and release
-    the leases)."""
-    from ..runtime import ListenerOptions
+    the leases). It also fires the schedules (see docs/schedules.md)."""
+    from ..runtime import ListenerOptions, SchedulerOptions
 
     options = None if no_listeners else ListenerOptions(
         lease_seconds=lease_seconds, failures_before_failed=failures_before_failed,
         backoff_initial_seconds=min(1.0, max_backoff), backoff_max_seconds=max_backoff,
         rescan_seconds=rescan_seconds)
-    _serve(host, port, allowed_host, options)
+    schedules = None if no_schedules else SchedulerOptions(tick_seconds=scheduler_tick)
+    if schedules is not None:
+        schedules.check()
+    _serve(host, port, allowed_host, options, schedules)
 
 
-def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOptions | None) -> None:
-    """Start the web server, then the listeners; announce; wait for a signal; stop both."""
+def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOptions | None,
+           schedules: SchedulerOptions | None = None) -> None:
+    """Start the web server, then the listeners and the scheduler; announce; wait for a
+    signal; stop them all."""
     import logging
 
     from ..runtime import listener_processes
-    from ..services import listener_runtime
+    from ..services import RunService, listener_runtime, scheduler_runtime
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     r = repo()
     runtime = listener_runtime(r, options) if options is not None else None
-    server, web, bound_port = _start_web(r, runtime, host, port, allowed_hosts)
+    runs = RunService(r)
+    server, web, bound_port = _start_web(r, runtime, host, port, allowed_hosts, runs)
+    instance = getattr(runtime, "instance", None) or _instance()
+    scheduler = scheduler_runtime(r, runs, schedules, instance) if schedules is not None else None
     count = 0
     if runtime is not None:
         runtime.start()
         count = len(listener_processes(r))
+    if scheduler is not None:
+        scheduler.start()
     _announce(r, host, bound_port, f"listeners: {'off' if runtime is None else count}; "
-                                    f"instance {getattr(runtime, 'instance', '-')}")
+                                    f"schedules: {'off' if scheduler is None else 'on'}; instance {instance}")
     _wait_for_stop(r, web, _stop_on_signals())
     err("stopping: listeners finish their running executions and release their leases")
+    if scheduler is not None:
+        scheduler.stop()
     if runtime is not None:
         runtime.stop()
     server.should_exit = True
@@ -86,8 +103,16 @@ def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOpti
     err("stopped")
 
 
-def _start_web(r: Repository, runtime: object, host: str, port: int,
-               allowed_hosts: list[str]) -> tuple[uvicorn.Server, threading.Thread, int]:
+def _instance() -> str:
+    """This serve process's name in the records when no listener runtime gives one."""
+    import os
+    import uuid
+
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _start_web(r: Repository, runtime: object, host: str, port: int, allowed_hosts: list[str],
+               runs: RunService | None = None) -> tuple[uvicorn.Server, threading.Thread, int]:
     """The web server running in a thread: the server, the thread and the port it took."""
     import time
 
@@ -98,7 +123,7 @@ def _start_web(r: Repository, runtime: object, host: str, port: int,
 
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
-    app = create_app(r, runtime, bind_host=host, allowed_hosts=allowed_hosts)
+    app = create_app(r, runtime, bind_host=host, allowed_hosts=allowed_hosts, runs=runs)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     web = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="web", daemon=True)
     web.start()

@@ -22,6 +22,7 @@ from ._messageformat import (
     quoted_placeholders,
     render,
 )
+from ._schedules import CATCH_UP, Schedule, check_cron, check_timezone
 from ._shapes import (
     SHAPE_MODELS,
     CombineStep,
@@ -47,7 +48,11 @@ from ._values import SOURCE_KINDS, ValueSource, parse_source
 from ._yaml import Loaded, dump, load_file, load_text
 
 __all__ = [
+    "CATCH_UP",
     "COMPONENT_TYPES",
+    "Schedule",
+    "check_cron",
+    "check_timezone",
     "FOLDER_PART_MAX",
     "Component",
     "Connection",

@@ -16,6 +16,7 @@ from ._records import (
     JournalEntry,
     ListenerHealth,
     LogEntry,
+    ScheduleFiring,
     SessionRecord,
     ShapeDocumentRecord,
     UserRecord,
@@ -187,6 +188,34 @@ class Repository(ABC):
                                updated_before: datetime | None = None) -> int:
         """Delete the rows matching every given filter (all rows when none is given);
         returns how many went."""
+
+    # -- schedule firings (runtime/_scheduler.py) ----------------------------------------------
+    @abstractmethod
+    def claim_schedule_firing(self, firing: ScheduleFiring) -> bool:
+        """Record the due time (``schedule_id``, ``due_at``) as claimed by ``firing.instance``;
+        False when it was claimed already (by this or another serve process)."""
+
+    @abstractmethod
+    def finish_schedule_firing(self, schedule_id: str, due_at: datetime, *, status: str,
+                               execution_id: str | None = None, error: str | None = None) -> None:
+        """Record what a claimed due time became."""
+
+    @abstractmethod
+    def release_schedule_firing(self, schedule_id: str, due_at: datetime) -> bool:
+        """Forget a claim still ``claimed`` (its run could not start yet): the due time is
+        due again. False when there was no such claim."""
+
+    @abstractmethod
+    def last_schedule_firings(self) -> dict[str, ScheduleFiring]:
+        """The latest claimed due time of each schedule, by schedule id."""
+
+    @abstractmethod
+    def list_schedule_firings(self, schedule_id: str, limit: int = 50) -> list[ScheduleFiring]:
+        """One schedule's claimed due times, newest first."""
+
+    @abstractmethod
+    def prune_schedule_firings(self, fired_before: datetime) -> int:
+        """Delete rows claimed before the date, keeping each schedule's latest."""
 
     # -- logins (users, sessions, API tokens; only hashes are stored) ---------------------------
     @abstractmethod

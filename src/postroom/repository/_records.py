@@ -19,6 +19,7 @@ __all__ = [
     "UserRecord",
     "SessionRecord",
     "ApiTokenRecord",
+    "ScheduleFiring",
 ]
 
 
@@ -185,3 +186,21 @@ class ApiTokenRecord:
     role: str
     created_at: datetime | None = None
     last_used_at: datetime | None = None
+
+
+@dataclass
+class ScheduleFiring:
+    """One due time of a schedule, claimed by one ``serve`` process (the primary key
+    (``schedule_id``, ``due_at``) makes the claim unique). ``status``: ``started`` (its
+    execution is ``execution_id``), ``failed`` (the run could not start: ``error``) or
+    ``skipped`` (missed while no serve ran, and ``catch_up`` did not run it). ``missed``:
+    how many earlier due times this one stands for (catch_up ``last`` and ``none``)."""
+
+    schedule_id: str
+    due_at: datetime
+    status: str
+    instance: str = ""
+    fired_at: datetime | None = None
+    execution_id: str | None = None
+    error: str | None = None
+    missed: int = 0

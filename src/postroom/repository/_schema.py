@@ -54,6 +54,7 @@ __all__ = [
     "users",
     "sessions",
     "api_tokens",
+    "schedule_firings",
     "utcnow",
 ]
 
@@ -312,4 +313,20 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=True),
     UniqueConstraint("token_hash"),
+)
+
+# -- schedules (revision 0006_sched): one row per due time claimed; the primary key makes the
+# claim unique however many serve processes share the database --------------------------------
+schedule_firings = Table(
+    "schedule_firings",
+    metadata,
+    Column("schedule_id", String(200), primary_key=True),
+    Column("due_at", UTCDateTime, primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("instance", String(200), nullable=False, default=""),
+    Column("fired_at", UTCDateTime, nullable=False),
+    Column("execution_id", String(100), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("missed", Integer, nullable=False, default=0),
+    Index(None, "fired_at"),
 )

@@ -1,4 +1,4 @@
-"""Where runs happen outside ``postroom run``: listeners under ``postroom serve``; and
+"""Where runs happen outside ``postroom run``: listeners and schedules under ``postroom serve``; and
 what a run is, as data (:class:`RunRequest`) and in-process hooks (:class:`RunHooks`).
 ``services`` sits above this package and hands the listeners what they need of it."""
 
@@ -12,6 +12,8 @@ from ._listener import (
 )
 from ._ports import ListenerServices, SessionBinding
 from ._request import REQUEST_VERSION, InputFile, RunHooks, RunLimits, RunRequest
+from ._schedule_times import Due, DueTimes, due_times, next_due, plan
+from ._scheduler import Scheduler, SchedulerOptions, ScheduleSpec, schedule_report, schedule_specs
 
 __all__ = [
     "ListenerServices",
@@ -27,4 +29,14 @@ __all__ = [
     "ListenerWorker",
     "listener_processes",
     "listener_report",
+    "Due",
+    "DueTimes",
+    "ScheduleSpec",
+    "Scheduler",
+    "SchedulerOptions",
+    "due_times",
+    "next_due",
+    "plan",
+    "schedule_report",
+    "schedule_specs",
 ]

@@ -59,7 +59,9 @@ class RunLimits:
 class RunRequest:
     """What to run. ``process_version`` None: the latest (the stored request names the
     version that ran). ``listener`` and ``instance``: the listener and serve process that
-    started it (trigger ``listener``). ``environment``: reserved, not used yet."""
+    started it (trigger ``listener``); ``schedule``: the schedule that started it (trigger
+    ``schedule``, with the serve process as ``instance``). ``environment``: the environment
+    whose extensions apply (a schedule's ``environment``)."""
 
     process_id: str
     process_version: int | None = None
@@ -71,6 +73,7 @@ class RunRequest:
     instance: str | None = None
     limits: RunLimits = field(default_factory=RunLimits)
     version: int = REQUEST_VERSION
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in get_args(Mode):
@@ -113,7 +116,7 @@ class RunRequest:
                 "mode": self.mode, "test": self.test, "dry_run": self.dry_run, "environment": self.environment,
                 "trigger": self.trigger, "listener": self.listener, "instance": self.instance,
                 "inputs": self.paths, "input_files": [item.to_json() for item in self.inputs],
-                "limits": dataclasses.asdict(self.limits)}
+                "limits": dataclasses.asdict(self.limits), "schedule": self.schedule}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRequest:
@@ -131,7 +134,8 @@ class RunRequest:
                        inputs=tuple(InputFile(**item) for item in data.get("input_files") or ()),
                        mode=data.get("mode", "normal"), environment=data.get("environment"),
                        trigger=data.get("trigger", "manual"), listener=data.get("listener"),
-                       instance=data.get("instance"), limits=RunLimits(**(data.get("limits") or {})))
+                       instance=data.get("instance"), limits=RunLimits(**(data.get("limits") or {})),
+                       schedule=data.get("schedule"))
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"the run request is malformed: {exc}", field="request",
                               fix="start a new run") from None

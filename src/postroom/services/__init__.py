@@ -50,12 +50,16 @@ from ._run import (
     run_process,
 )
 from ._run_service import RunService, write_inputs
+from ._schedules import list_schedules, scheduler_runtime, set_schedule_enabled
 from ._secret_admin import delete_secret, secret_list, secret_users, set_secret, test_connection
 from ._secrets import is_reference, resolve_references
 from ._views import ExecutionView, execution_list, execution_summary, execution_view, executions_csv, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "list_schedules",
+    "scheduler_runtime",
+    "set_schedule_enabled",
     "ROLES",
     "LoginLimiter",
     "LoginRefused",

@@ -16,6 +16,7 @@ from ..model import Loaded, slugify
 from ..repository import ComponentRecord, Repository
 from ..sdk import secret_fields
 from ._components import ImportResult, check_loaded, component_yaml, get_record, store_checked
+from ._schedule_checks import schedule_problems
 from ._secrets import REFERENCE, is_reference
 
 __all__ = ["component_diff", "component_records", "component_secrets", "component_versions", "create_component", "delete_component",
@@ -113,6 +114,10 @@ def _sentence(problem: PostroomError) -> str:
 
 def _save(repo: Repository, body: dict[str, Any]) -> ComponentRecord:
     component, loaded = _checked(body)
+    problems = schedule_problems(repo, [(component, loaded)])
+    if problems:
+        raise ValidationError(f"nothing was saved: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
+                              f"found; first: {_sentence(problems[0])}", problems=problems)
     result = ImportResult()
     store_checked(repo, [(component, loaded)], result, from_files=False)
     return result.saved[0]

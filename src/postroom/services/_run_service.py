@@ -77,6 +77,12 @@ class RunService:
                 shutil.rmtree(Path(written[0].path).parent, ignore_errors=True)
             raise
 
+    def start_request(self, request: RunRequest) -> str:
+        """Check, record and start a run another part of serve built (a schedule's); its
+        execution id. Errors (the process is gone, a secret is missing, too many runs wait)
+        are the caller's, and nothing is recorded then."""
+        return self._begin(request, None)
+
     def rerun(self, execution_id: str) -> str:
         """Run an execution's failed documents again: the execution is resumed on the inputs it
         recorded, and what the send journal recorded as accepted is skipped (``postroom

@@ -34,7 +34,7 @@ def execution_summary(record: ExecutionRecord) -> dict[str, Any]:
             "documents_out": record.documents_out, "documents_failed": record.documents_failed,
             "error": record.error, "node": record.node, "truncated": record.truncated,
             "trigger": request.get("trigger", "manual"), "listener": request.get("listener"),
-            "connector_counts": record.connector_counts or {}, "lease_host": record.lease_host,
+            "schedule": request.get("schedule"), "connector_counts": record.connector_counts or {}, "lease_host": record.lease_host,
             "lease_pid": record.lease_pid, "heartbeat_at": record.heartbeat_at,
             "duration_seconds": _duration(record)}
 

@@ -33,6 +33,7 @@ from ._pages import UI_DIR, page_routes, security_headers
 from ._routes_components import components_router
 from ._routes_devmail import devmail_router
 from ._routes_executions import executions_router
+from ._routes_schedules import schedules_router
 from ._routes_schemas import schemas_router
 from ._routes_secrets import secrets_router
 
@@ -57,13 +58,15 @@ def _guard_hosts(app: FastAPI, names: set[str]) -> None:
 
 
 def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0.0.1",
-               allowed_hosts: Iterable[str] = (), logins: Logins | None = None, ui_dir: Path = UI_DIR) -> FastAPI:
+               allowed_hosts: Iterable[str] = (), logins: Logins | None = None, ui_dir: Path = UI_DIR,
+               runs: RunService | None = None) -> FastAPI:
     """The API on ``repo``; ``runtime`` (a ListenerRuntime, or None with ``--no-listeners``)
     adds this process's own view of its listeners to ``/api/health``. Requests must name
     this machine in their Host header (an IP, localhost, ``bind_host``, the host name, or
     one of ``allowed_hosts``). Every route but ``/api/health`` and ``/api/login`` needs a
     login or an API token (``logins``, by default on ``repo``). Other paths serve the browser
-    app built into ``ui_dir``."""
+    app built into ``ui_dir``. ``runs``: where runs started through the API go (serve passes
+    the one its schedules use; by default a new one)."""
     app = FastAPI(title="Postroom", version=_version, docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
     logins = logins or Logins(repo)
@@ -104,18 +107,18 @@ def create_app(repo: Repository, runtime: Any = None, *, bind_host: str = "127.0
         """What each mail get operation has already taken (as ``postroom watermarks list``)."""
         return _jsonable(list_watermarks(repo))
 
-    _include_routes(app, repo)
+    _include_routes(app, repo, runs or RunService(repo))
     page_routes(app, logins, ui_dir)  # last: the API routes above match first
     return app
 
 
-def _include_routes(app: FastAPI, repo: Repository) -> None:
+def _include_routes(app: FastAPI, repo: Repository, runs: RunService) -> None:
     """The API's resources, one router each (the one error shape for all)."""
     install_error_handlers(app)
-    app.state.runs = runs = RunService(repo)
+    app.state.runs = runs
     _stop_runs_on_shutdown(app, runs)
     for router in (components_router(repo), secrets_router(repo), executions_router(repo, runs), schemas_router(),
-                   devmail_router(DevInbox())):
+                   devmail_router(DevInbox()), schedules_router(repo)):
         app.include_router(router)
 
 

@@ -32,7 +32,7 @@ __all__ = ["API_FIELDS", "executions_router"]
 #: what the API shows of an execution (the CLI shows the lease instead of the trigger)
 API_FIELDS = ("id", "process_id", "process_name", "process_version", "status", "mode", "started_at", "ended_at",
               "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "trigger",
-              "listener", "connector_counts", "duration_seconds")
+              "listener", "schedule", "connector_counts", "duration_seconds")
 
 #: how often a watcher of a run in another process reads the repository (seconds)
 POLL_SECONDS = 0.5
