@@ -37,6 +37,8 @@ COMPONENT_INTRO = {
     "process": "A graph of shapes through which documents flow.",
     "profile": "The layout of a document's data, read by `profile_element` values and by splits.",
     "process_property": "A set of named process properties with defaults.",
+    "environment": "Per-environment extensions: connection and operation settings and process properties "
+                   "that `postroom run --environment ID` applies (see docs/environments.md).",
 }
 
 

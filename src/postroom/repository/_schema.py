@@ -54,6 +54,7 @@ __all__ = [
     "users",
     "sessions",
     "api_tokens",
+    "deployments",
     "utcnow",
 ]
 
@@ -312,4 +313,18 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=True),
     UniqueConstraint("token_hash"),
+)
+
+# -- deployments (revision 0006_envs): each deploy of a process version to an environment -----
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("environment", String(128), nullable=False),
+    Column("process_id", String(128), nullable=False),
+    Column("process_version", Integer, nullable=False),
+    Column("action", String(20), nullable=False, default="deploy"),
+    Column("deployed_by", String(200), nullable=False, default=""),
+    Column("deployed_at", UTCDateTime, nullable=False),
+    Index(None, "environment", "process_id"),
 )

@@ -57,9 +57,11 @@ class RunLimits:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What to run. ``process_version`` None: the latest (the stored request names the
-    version that ran). ``listener`` and ``instance``: the listener and serve process that
-    started it (trigger ``listener``). ``environment``: reserved, not used yet."""
+    """What to run. ``process_version`` None: the latest, or the one deployed to
+    ``environment`` (the stored request names the version that ran). ``listener`` and ``instance``: the listener and serve process that
+    started it (trigger ``listener``). ``environment``: the id of the environment whose
+    extensions apply (None: none); with it and no ``process_version``, the version deployed
+    to that environment runs, else the latest."""
 
     process_id: str
     process_version: int | None = None

@@ -24,8 +24,10 @@ from ._components import (
     import_paths,
     validate_settings,
 )
+from ._deployments import deploy_process, deployment_json, deployments, rollback_process
 from ._devmail_inbox import DevInbox
 from ._documents import shape_documents
+from ._environments import load_environment
 from ._listeners import RepositoryListenerServices, listener_runtime
 from ._logins import (
     ROLES,
@@ -56,6 +58,11 @@ from ._views import ExecutionView, execution_list, execution_summary, execution_
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "deploy_process",
+    "deployment_json",
+    "deployments",
+    "load_environment",
+    "rollback_process",
     "ROLES",
     "LoginLimiter",
     "LoginRefused",
