@@ -201,3 +201,39 @@ def test_run_version_deploy_and_rollback(cli, workdir, devmail, prod):
     assert unknown_version.code == 2 and "versions: 1, 2" in unknown_version.stderr
     not_process = cli("deploy", "send", "--environment", "production")
     assert not_process.code == 2 and "not a process" in not_process.stderr
+
+
+def test_import_refuses_an_environment_that_names_what_does_not_exist(cli, workdir, devmail, prod):
+    _setup(cli, workdir, devmail, prod)
+    (workdir / "bad.yaml").write_text(
+        "type: environment\n"          # line 1
+        "id: staging\n"
+        "name: Staging\n"
+        "extensions:\n"
+        "  connections:\n"             # line 5
+        "    dev: {hostname: mail.staging.example}\n"
+        "    gone: {port: 25}\n"
+        "  operations:\n"
+        "    send: {subject: 42, sender: x@example.com}\n", encoding="utf-8")
+    refused = cli("import", "bad.yaml")
+    assert refused.code == 2, refused
+    err = refused.stderr
+    assert "bad.yaml:6: field extensions.connections.dev.hostname: mail connections have no setting 'hostname' " \
+           "(remove it or use one of: host, port," in err, err
+    assert "bad.yaml:7: field extensions.connections.gone: connection 'gone' named under extensions.connections " \
+           "does not exist" in err
+    assert "field extensions.operations.send.sender: mail operations have no setting 'sender'" in err
+    assert "Traceback" not in err
+    assert cli("components", "show", "staging").code == 2  # nothing was imported
+
+    (workdir / "port.yaml").write_text(
+        "type: environment\nid: staging\nname: Staging\nextensions:\n  connections:\n"
+        "    dev: {port: many}\n", encoding="utf-8")
+    refused = cli("import", "port.yaml")
+    assert refused.code == 2, refused
+    assert "port.yaml:6: field extensions.connections.dev.port: with this environment, connection 'dev': " \
+           in refused.stderr, refused
+
+    # a connection an environment extends cannot be deleted from under it
+    deleted = cli("components", "delete", "dev")
+    assert deleted.code == 2 and "used by" in deleted.stderr and "production" in deleted.stderr, deleted
