@@ -46,6 +46,9 @@ def serve_cmd(
                                       help="Longest wait, in seconds, between two retries of a failing listener."),
     rescan_seconds: float = typer.Option(15.0, "--rescan-seconds",
                                          help="How often to look for listener processes imported or deleted."),
+    environment: str | None = typer.Option(None, "--environment", "-e", envvar="POSTROOM_ENVIRONMENT",
+                                           help="The environment whose extensions the listeners bind and run "
+                                                "with (docs/environments.md)."),
 ) -> None:
     """Serve the browser app (at /) and the REST API (at /api), and run the listeners, until
     SIGTERM or Ctrl-C (which stop the listeners, let running executions finish and release
@@ -56,10 +59,11 @@ def serve_cmd(
         lease_seconds=lease_seconds, failures_before_failed=failures_before_failed,
         backoff_initial_seconds=min(1.0, max_backoff), backoff_max_seconds=max_backoff,
         rescan_seconds=rescan_seconds)
-    _serve(host, port, allowed_host, options)
+    _serve(host, port, allowed_host, options, environment or None)
 
 
-def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOptions | None) -> None:
+def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOptions | None,
+           environment: str | None = None) -> None:
     """Start the web server, then the listeners; announce; wait for a signal; stop both."""
     import logging
 
@@ -69,7 +73,7 @@ def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOpti
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     r = repo()
-    runtime = listener_runtime(r, options) if options is not None else None
+    runtime = listener_runtime(r, options, environment=environment) if options is not None else None
     server, web, bound_port = _start_web(r, runtime, host, port, allowed_hosts)
     count = 0
     if runtime is not None:
