@@ -237,3 +237,20 @@ def test_import_refuses_an_environment_that_names_what_does_not_exist(cli, workd
     # a connection an environment extends cannot be deleted from under it
     deleted = cli("components", "delete", "dev")
     assert deleted.code == 2 and "used by" in deleted.stderr and "production" in deleted.stderr, deleted
+
+
+def test_connections_test_with_an_environment_logs_in_to_its_server(cli, workdir, devmail, prod):
+    _setup(cli, workdir, devmail, prod)
+    plain = cli("connections", "test", "dev", "--json")
+    assert plain.code == 0, plain
+    tested = cli("connections", "test", "dev", "--environment", "production", "--json")
+    assert tested.code == 0, tested
+    assert f":{prod.smtps_port}" in str(tested.json()["facts"]) and f":{devmail.smtps_port}" in str(plain.json()["facts"])
+    # an environment that moves only the port: the development login is refused by the other server
+    (workdir / "half.yaml").write_text(
+        f"type: environment\nid: half\nname: Half\nextensions:\n  connections:\n    dev: {{port: {prod.smtps_port}}}\n",
+        encoding="utf-8")
+    assert cli("import", "half.yaml").code == 0
+    refused = cli("connections", "test", "dev", env={"POSTROOM_ENVIRONMENT": "half"})
+    assert refused.code == 3, refused
+    assert "refused the user name or password" in refused.stderr and "pw-123" not in refused.stdout + refused.stderr

@@ -289,11 +289,14 @@ def purge_cmd(days: int | None = typer.Option(None, "--older-than-days", min=1,
 @connections_app.command("test")
 @command
 def test_cmd(connection_id: str = typer.Argument(..., metavar="ID"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+             as_json: bool = typer.Option(False, "--json"),
+             environment: str | None = typer.Option(None, "--environment", "-e", envvar="POSTROOM_ENVIRONMENT",
+                                                    help="Test the connection as this environment extends it.")
+             ) -> None:
     """Log in to the server and report what it offers. Exit 3 when it cannot."""
     from ..services import test_connection
 
-    report = test_connection(repo(), connection_id)
+    report = test_connection(repo(), connection_id, environment or None)
     if as_json:
         emit_json({"connection": connection_id, "ok": report.ok, "facts": dict(report.facts),
                    "message": report.message})
