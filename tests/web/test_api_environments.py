@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from postroom.web._auth import Role
 from support.apikit import api_client
 
 
@@ -84,3 +85,43 @@ def test_saving_an_environment_checks_what_it_extends(home, tmp_path) -> None:
         assert answer.status_code == 422
         assert answer.json()["errors"][0]["message"] == "operation 'nope' named under extensions.operations does not exist"
         assert api.get("/api/components/e").status_code == 404
+
+
+@pytest.mark.fast
+def test_deployments_through_the_api(home, tmp_path) -> None:
+    with api_client(home) as api:
+        for body in _components(tmp_path):
+            assert api.post("/api/components", json={"body": body}).status_code == 201
+        process = _components(tmp_path)[3]
+        process["shapes"]["text"]["text"] = "Version two, sent by {1}"
+        assert api.put("/api/components/letter", json={"body": process}).status_code == 200
+        assert api.get("/api/deployments").json() == []
+        refused = api.post("/api/deployments", json={"process_id": "letter", "environment": "production"})
+        assert refused.status_code == 403  # builders run; admins deploy
+
+        api.as_role(Role.admin)
+        deployed = api.post("/api/deployments", json={"process_id": "letter", "environment": "production",
+                                                      "version": 1})
+        assert deployed.status_code == 201, deployed.text
+        assert (deployed.json()["process_version"], deployed.json()["deployed_by"]) == (1, "tester")
+        answer = api.post("/api/processes/letter/run", json={"mode": "normal", "environment": "production"})
+        detail = _finished(api, answer.json()["execution_id"])
+        assert detail["process_version"] == 1
+        assert (tmp_path / "prod" / "letter.txt").read_text() == "Sent by records@clinic.example"
+
+        assert api.post("/api/deployments", json={"process_id": "letter", "environment": "production"}).json()[
+            "process_version"] == 2
+        answer = api.post("/api/processes/letter/run", json={"mode": "normal", "environment": "production"})
+        assert _finished(api, answer.json()["execution_id"])["process_version"] == 2
+        assert (tmp_path / "prod" / "letter.txt").read_text() == "Version two, sent by records@clinic.example"
+        back = api.post("/api/deployments/rollback", json={"process_id": "letter", "environment": "production"})
+        assert back.status_code == 201 and back.json()["process_version"] == 1
+        assert [(d["process_version"], d["action"]) for d in api.get("/api/deployments?history=true").json()] == [
+            (1, "rollback"), (2, "deploy"), (1, "deploy")]
+        api.as_role(Role.viewer)
+        assert [d["process_version"] for d in api.get("/api/deployments").json()] == [1]
+
+        api.as_role(Role.admin)
+        unknown = api.post("/api/deployments", json={"process_id": "letter", "environment": "production",
+                                                     "version": 9})
+        assert unknown.status_code == 404 and "versions: 1, 2" in unknown.text

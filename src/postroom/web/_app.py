@@ -31,6 +31,7 @@ from ._json import jsonable as _jsonable
 from ._login import login_routes, require_a_user
 from ._pages import UI_DIR, page_routes, security_headers
 from ._routes_components import components_router
+from ._routes_deployments import deployments_router
 from ._routes_devmail import devmail_router
 from ._routes_executions import executions_router
 from ._routes_schemas import schemas_router
@@ -115,7 +116,7 @@ def _include_routes(app: FastAPI, repo: Repository) -> None:
     app.state.runs = runs = RunService(repo)
     _stop_runs_on_shutdown(app, runs)
     for router in (components_router(repo), secrets_router(repo), executions_router(repo, runs), schemas_router(),
-                   devmail_router(DevInbox())):
+                   devmail_router(DevInbox()), deployments_router(repo)):
         app.include_router(router)
 
 
