@@ -62,8 +62,8 @@ def extension_error(environment: Environment | None, component: Component, error
         if name in overrides:
             where = f"extensions.{component.type}s.{component.id}.{name}"
             return ConfigError(
-                f"environment {environment.id!r} sets {component.type} {component.id!r} setting {name!r}, and "
-                f"the merged settings are not valid: {problem.message}", component=environment.id, field=where,
+                f"environment {environment.id!r} sets {component.type} {component.id!r} setting {name!r}: "
+                f"{problem.message}", component=environment.id, field=where,
                 fix=f"fix {where} in environment {environment.id}" + (f" ({problem.fix})" if problem.fix else ""))
     return error
 
