@@ -122,6 +122,12 @@ def test_an_environment_sends_to_its_server_as_its_user_with_its_properties(cli,
 
 
 def test_an_unknown_environment_exits_2_listing_the_known_ones(cli, workdir, devmail, prod):
+    (workdir / "first.yaml").write_text(BASE.format(port=devmail.smtps_port, ca=devmail.ca_file, text="x") + "---\n"
+                                        + PRODUCTION.format(port=prod.smtps_port), encoding="utf-8")
+    early = cli("import", "first.yaml")  # before the secrets are set: accepted, with a warning
+    assert early.code == 0, early
+    assert "extensions.connections.dev.password: the secret 'prod-mail' is not set; store it with: postroom " \
+           "secrets set prod-mail" in early.stderr + early.stdout, early
     _setup(cli, workdir, devmail, prod)
     ran = cli("run", "letter", "--environment", "staging")
     assert ran.code == 2, ran
