@@ -105,3 +105,23 @@ def test_an_override_that_breaks_the_connection_names_the_environment(repo: Repo
     assert "environment 'broken' sets operation 'write' setting 'write_option'" in text
     assert "extensions.operations.write.write_option" in text
     assert repo.list_executions() == []  # refused before anything was recorded
+
+
+def test_a_called_process_binds_with_the_environment_too(repo: Repository, tmp_path: Path) -> None:
+    _import(repo, tmp_path, "Child")
+    path = tmp_path / "parent.yaml"
+    path.write_text("type: process\nname: Parent\nid: parent\nshapes:\n"
+                    "  start: {type: start, next: text}\n"
+                    "  text: {type: message, text: for the child, next: call}\n"
+                    "  call: {type: process_call, process: child}\n"
+                    "---\n"
+                    "type: process\nname: Child\nid: child\nshapes:\n"
+                    "  start: {type: start, mode: data_passthrough, next: name}\n"
+                    "  name: {type: set_properties, properties: [{property: disk.file_name, value: [child.txt]}], "
+                    "next: write}\n"
+                    "  write: {type: connector, connection: out, operation: write}\n", encoding="utf-8")
+    import_paths(repo, [path])
+    record, result = run_process(repo, RunRequest("parent", environment="production"))
+    assert result.exit_code == 0, record.error
+    assert (tmp_path / "prod" / "child.txt").read_text() == "for the child"
+    assert not (tmp_path / "dev").exists()
