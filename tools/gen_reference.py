@@ -38,6 +38,8 @@ COMPONENT_INTRO = {
     "profile": "The layout of a document's data, read by `profile_element` values and by splits.",
     "process_property": "A set of named process properties with defaults.",
     "schedule": "Runs a process on a cron expression in a time zone, under `postroom serve`.",
+    "environment": "Per-environment extensions: connection and operation settings and process properties "
+                   "that `postroom run --environment ID` applies (see docs/environments.md).",
 }
 
 

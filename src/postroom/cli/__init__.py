@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ._components import components_app, export_cmd, import_cmd, schema_cmd
+from ._deploy import deploy_cmd, deployments_app
 from ._devmail import devmail_cmd
 from ._run import connections_app, executions_app, run_cmd
 from ._schedules import schedules_app
@@ -30,6 +31,8 @@ app.add_typer(secrets_app, name="secrets")
 app.add_typer(connections_app, name="connections")
 app.command("run")(run_cmd)
 app.add_typer(executions_app, name="executions")
+app.command("deploy")(deploy_cmd)
+app.add_typer(deployments_app, name="deployments")
 app.command("schema")(schema_cmd)
 app.command("devmail")(devmail_cmd)
 app.command("serve")(serve_cmd)

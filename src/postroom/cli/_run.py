@@ -101,6 +101,12 @@ def run_cmd(
                                        help="Test mode: documents kept per shape."),
     keep_bytes: int = typer.Option(10 * 1024 * 1024, "--keep-bytes", min=0,
                                    help="Test mode: bytes of document data kept in all."),
+    environment: str | None = typer.Option(None, "--environment", "-e", envvar="POSTROOM_ENVIRONMENT",
+                                           help="Apply this environment's extensions (and run the version "
+                                                "deployed to it, if any)."),
+    version: int | None = typer.Option(None, "--version", min=1,
+                                       help="Run this stored version of the process (default: the latest, or "
+                                            "the one deployed to --environment)."),
 ) -> None:
     """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable;
     130/143/129: stopped by Ctrl-C, SIGTERM or SIGHUP (after the emails in flight)."""
@@ -114,7 +120,8 @@ def run_cmd(
             err(f"{level}: {f'[{shape}] ' if shape else ''}{message}")
 
     request = RunRequest(process_id=process, inputs=tuple(InputFile(str(p)) for p in inputs),
-                         mode=RunRequest.mode_of(test, dry_run),
+                         mode=RunRequest.mode_of(test, dry_run), environment=environment or None,
+                         process_version=version,
                          limits=RunLimits(documents_per_shape=keep_documents, bytes_total=keep_bytes))
     hooks = RunHooks(progress=update, echo=echo)
     started = time.monotonic()
@@ -143,7 +150,8 @@ def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN
 
 
 #: what the CLI's JSON shows of an execution (the API shows the trigger instead of the lease)
-CLI_FIELDS = ("id", "process_id", "process_name", "process_version", "status", "mode", "started_at", "ended_at",
+CLI_FIELDS = ("id", "process_id", "process_name", "process_version", "environment", "status", "mode", "started_at",
+              "ended_at",
               "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "connector_counts",
               "lease_host", "lease_pid", "heartbeat_at")
 
@@ -212,6 +220,8 @@ def show_cmd(
     out(f"execution {record.id}")
     out(f"  process   {record.process_name} ({record.process_id}, version {record.process_version})")
     out(f"  status    {record.status.replace('_', ' ')}   mode {record.mode}")
+    if view.summary().get("environment"):
+        out(f"  environment {view.summary()['environment']}")
     out(f"  started   {record.started_at}   ended {record.ended_at}")
     out(f"  documents {record.documents_in} in, {record.documents_out} out, {record.documents_failed} failed")
     if record.connector_counts:
@@ -279,11 +289,14 @@ def purge_cmd(days: int | None = typer.Option(None, "--older-than-days", min=1,
 @connections_app.command("test")
 @command
 def test_cmd(connection_id: str = typer.Argument(..., metavar="ID"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+             as_json: bool = typer.Option(False, "--json"),
+             environment: str | None = typer.Option(None, "--environment", "-e", envvar="POSTROOM_ENVIRONMENT",
+                                                    help="Test the connection as this environment extends it.")
+             ) -> None:
     """Log in to the server and report what it offers. Exit 3 when it cannot."""
     from ..services import test_connection
 
-    report = test_connection(repo(), connection_id)
+    report = test_connection(repo(), connection_id, environment or None)
     if as_json:
         emit_json({"connection": connection_id, "ok": report.ok, "facts": dict(report.facts),
                    "message": report.message})

@@ -51,6 +51,9 @@ def serve_cmd(
     scheduler_tick: float = typer.Option(
         1.0, "--scheduler-tick",
         help="How often, in seconds, the scheduler looks for due schedules (a run starts at most this late)."),
+    environment: str | None = typer.Option(None, "--environment", "-e", envvar="POSTROOM_ENVIRONMENT",
+                                           help="The environment whose extensions the listeners bind and run "
+                                                "with (docs/environments.md)."),
 ) -> None:
     """Serve the browser app (at /) and the REST API (at /api), and run the listeners, until
     SIGTERM or Ctrl-C (which stop the listeners, let running executions finish and release
@@ -64,13 +67,13 @@ def serve_cmd(
     schedules = None if no_schedules else SchedulerOptions(tick_seconds=scheduler_tick)
     if schedules is not None:
         schedules.check()
-    _serve(host, port, allowed_host, options, schedules)
+    _serve(host, port, allowed_host, options, schedules, environment or None)
 
 
 def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOptions | None,
-           schedules: SchedulerOptions | None = None) -> None:
+           schedules: SchedulerOptions | None = None, environment: str | None = None) -> None:
     """Start the web server, then the listeners and the scheduler; announce; wait for a
-    signal; stop them all."""
+    signal; stop them all. ``environment``: the one the listeners bind and run with."""
     import logging
 
     from ..runtime import listener_processes
@@ -79,7 +82,7 @@ def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOpti
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     r = repo()
-    runtime = listener_runtime(r, options) if options is not None else None
+    runtime = listener_runtime(r, options, environment=environment) if options is not None else None
     runs = RunService(r)
     server, web, bound_port = _start_web(r, runtime, host, port, allowed_hosts, runs)
     instance = getattr(runtime, "instance", None) or _instance()

@@ -15,6 +15,7 @@ from ._components import (
     parse_component,
     slugify,
 )
+from ._environments import Environment, Extensions
 from ._messageformat import (
     MessageFormatError,
     QuotedPlaceholder,
@@ -56,6 +57,8 @@ __all__ = [
     "FOLDER_PART_MAX",
     "Component",
     "Connection",
+    "Environment",
+    "Extensions",
     "CrossReference",
     "MapComponent",
     "Loaded",

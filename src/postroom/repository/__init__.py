@@ -15,6 +15,7 @@ from ._home import URL_ENV, data_home
 from ._records import (
     ApiTokenRecord,
     ComponentRecord,
+    DeploymentRecord,
     DocumentErrorRecord,
     DryRunRecord,
     ExecutionRecord,
@@ -43,6 +44,7 @@ __all__ = [
     "SessionRecord",
     "ApiTokenRecord",
     "ScheduleFiring",
+    "DeploymentRecord",
     "open_repository",
     "data_home",
     "default_database_url",

@@ -10,6 +10,7 @@ from typing import Any
 from ._records import (
     ApiTokenRecord,
     ComponentRecord,
+    DeploymentRecord,
     DocumentErrorRecord,
     DryRunRecord,
     ExecutionRecord,
@@ -265,6 +266,21 @@ class Repository(ABC):
 
     @abstractmethod
     def touch_api_token(self, name: str, used_at: datetime) -> None: ...
+
+    # -- deployments (a process version pinned to an environment) ----------------------------------
+    @abstractmethod
+    def add_deployment(self, record: DeploymentRecord) -> DeploymentRecord:
+        """Record a deploy (``deployed_at`` and ``seq`` filled); it is the one in force from now."""
+
+    @abstractmethod
+    def get_deployment(self, environment: str, process_id: str) -> DeploymentRecord | None:
+        """The deployment in force (the newest) of the process in the environment; None when none."""
+
+    @abstractmethod
+    def list_deployments(self, environment: str | None = None, process_id: str | None = None,
+                         history: bool = False) -> list[DeploymentRecord]:
+        """The deployments in force (with ``history``, every deploy), sorted by environment,
+        then process, newest first."""
 
     def close(self) -> None:  # noqa: B027
         """Dispose of connections."""

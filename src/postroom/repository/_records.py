@@ -204,3 +204,18 @@ class ScheduleFiring:
     execution_id: str | None = None
     error: str | None = None
     missed: int = 0
+
+
+@dataclass
+class DeploymentRecord:
+    """A process version pinned to an environment. Every deploy (and rollback) adds one; the
+    newest of an environment and process is the one in force. ``seq`` orders them; ``action`` is
+    ``deploy`` or ``rollback`` (a rollback undoes the deploy before it, so a second goes further back)."""
+
+    environment: str
+    process_id: str
+    process_version: int
+    action: str = "deploy"
+    deployed_by: str = ""
+    deployed_at: datetime | None = None
+    seq: int | None = None

@@ -55,6 +55,7 @@ __all__ = [
     "sessions",
     "api_tokens",
     "schedule_firings",
+    "deployments",
     "utcnow",
 ]
 
@@ -329,4 +330,18 @@ schedule_firings = Table(
     Column("error", Text, nullable=True),
     Column("missed", Integer, nullable=False, default=0),
     Index(None, "fired_at"),
+)
+
+# -- deployments (revision 0007_envs): each deploy of a process version to an environment -----
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("environment", String(128), nullable=False),
+    Column("process_id", String(128), nullable=False),
+    Column("process_version", Integer, nullable=False),
+    Column("action", String(20), nullable=False, default="deploy"),
+    Column("deployed_by", String(200), nullable=False, default=""),
+    Column("deployed_at", UTCDateTime, nullable=False),
+    Index(None, "environment", "process_id"),
 )

@@ -57,11 +57,12 @@ class RunLimits:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What to run. ``process_version`` None: the latest (the stored request names the
-    version that ran). ``listener`` and ``instance``: the listener and serve process that
-    started it (trigger ``listener``); ``schedule``: the schedule that started it (trigger
-    ``schedule``, with the serve process as ``instance``). ``environment``: the environment
-    whose extensions apply (a schedule's ``environment``)."""
+    """What to run. ``process_version`` None: the latest, or the one deployed to
+    ``environment`` (the stored request names the version that ran). ``listener`` and
+    ``instance``: the listener and serve process that started it (trigger ``listener``);
+    ``schedule``: the schedule that started it (trigger ``schedule``, with the serve process as
+    ``instance``). ``environment``: the id of the environment whose extensions apply (None:
+    none; a schedule's ``environment``)."""
 
     process_id: str
     process_version: int | None = None

@@ -24,8 +24,10 @@ from ._components import (
     import_paths,
     validate_settings,
 )
+from ._deployments import deploy_process, deployment_json, deployments, rollback_process
 from ._devmail_inbox import DevInbox
 from ._documents import shape_documents
+from ._environments import load_environment
 from ._listeners import RepositoryListenerServices, listener_runtime
 from ._logins import (
     ROLES,
@@ -60,6 +62,11 @@ __all__ = [
     "list_schedules",
     "scheduler_runtime",
     "set_schedule_enabled",
+    "deploy_process",
+    "deployment_json",
+    "deployments",
+    "load_environment",
+    "rollback_process",
     "ROLES",
     "LoginLimiter",
     "LoginRefused",

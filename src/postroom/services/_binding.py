@@ -11,10 +11,11 @@ from typing import Any
 
 from .. import connectors
 from ..errors import ConfigError
-from ..model import Component
+from ..model import Component, Environment
 from ..repository import ComponentRecord, Repository
 from ..sdk import Connector, OperationSession, secret_fields
 from ._components import component_from_record, validate_settings
+from ._environments import apply_extensions, extension_error
 from ._secrets import resolve_references
 
 __all__ = ["Binder", "Binding", "process_binder", "settings_resolver"]
@@ -88,26 +89,38 @@ class Binder:
         return self.bind(shape_id, connection_id, operation_id).open(context)
 
 
-def settings_resolver(repo: Repository, records: dict[str, ComponentRecord]) -> Callable[[Component], Any]:
-    """Validated settings with secret and env references resolved, at the last moment."""
+def settings_resolver(repo: Repository, records: dict[str, ComponentRecord],
+                      environment: Environment | None = None) -> Callable[[Component], Any]:
+    """Validated settings with secret and env references resolved, at the last moment. With an
+    ``environment``, a component's settings are those its extensions merged in (the binder's
+    components already hold them) and an error a setting it overrides causes names it."""
 
     def resolve(component: Component) -> Any:
-        record = records.get(component.id)
-        file = record.source_file if record else None
-        settings = {}
-        for key, value in component.settings.items():  # type: ignore[attr-defined]
-            if isinstance(value, str) and "${" in value:
-                value = resolve_references(value, repo.get_secret, component=component.id,
-                                           field=f"settings.{key}", file=file)
-            settings[key] = value
-        clone = component.model_copy(update={"settings": settings})
-        return validate_settings(clone)
+        try:
+            return _resolve(repo, records, component)
+        except ConfigError as exc:
+            raise extension_error(environment, component, exc) from None
 
     return resolve
 
 
-def process_binder(repo: Repository, process_id: str) -> Binder:
-    """The process's binder: components by id (cached, None when absent), their settings resolved."""
+def _resolve(repo: Repository, records: dict[str, ComponentRecord], component: Component) -> Any:
+    record = records.get(component.id)
+    file = record.source_file if record else None
+    settings = {}
+    for key, value in component.settings.items():  # type: ignore[attr-defined]
+        if isinstance(value, str) and "${" in value:
+            value = resolve_references(value, repo.get_secret, component=component.id,
+                                       field=f"settings.{key}", file=file)
+        settings[key] = value
+    clone = component.model_copy(update={"settings": settings})
+    return validate_settings(clone)
+
+
+def process_binder(repo: Repository, process_id: str, environment: Environment | None = None) -> Binder:
+    """The process's binder: components by id (cached, None when absent), their settings
+    resolved; with an ``environment``, connections and operations carry its extensions (the
+    one place they are applied)."""
     cache: dict[str, Component | None] = {}
     records: dict[str, ComponentRecord] = {}
 
@@ -116,7 +129,7 @@ def process_binder(repo: Repository, process_id: str) -> Binder:
             rec = repo.get_component(component_id)
             if rec is not None:
                 records[component_id] = rec
-            cache[component_id] = component_from_record(rec) if rec else None
+            cache[component_id] = apply_extensions(environment, component_from_record(rec)) if rec else None
         return cache[component_id]
 
-    return Binder(process_id, get, settings_resolver(repo, records))
+    return Binder(process_id, get, settings_resolver(repo, records, environment))

@@ -170,8 +170,11 @@ def update_component(repo: Repository, component_id: str, body: Any, base_versio
 
 
 def _named(value: Any, key: str | None) -> Iterator[str]:
-    """The component ids a body names (under the reference keys), at any depth."""
+    """The component ids a body names (under the reference keys), at any depth; an
+    environment names the connections and operations it extends by their keys."""
     if isinstance(value, dict):
+        if key in ("connections", "operations"):
+            yield from (name for name in value if isinstance(name, str))
         for name, item in value.items():
             yield from _named(item, name)
     elif isinstance(value, list):

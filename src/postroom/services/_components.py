@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from ..model import COMPONENT_TYPES, FOLDER_PART_MAX, Component, Loaded, dump, l
 from ..repository import ComponentRecord, Repository
 from ..sdk import secret_fields
 from ._call_checks import call_problems, call_warnings
+from ._environments import environment_problems, environment_secrets
 from ._import_checks import import_warnings
 from ._map_checks import map_problems
 from ._schedule_checks import schedule_problems
@@ -99,6 +100,7 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
         problems.extend(call_problems(repo, parsed))
         problems.extend(map_problems(repo, parsed))
         problems.extend(schedule_problems(repo, parsed))
+        problems.extend(environment_problems(parsed, _lookup(repo, parsed), validate_settings))
     if problems:
         count = len(problems)
         head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
@@ -166,7 +168,11 @@ def _check_unique_ids(parsed: list[tuple[Component, Loaded]], problems: list[Pos
 
 def store_checked(repo: Repository, parsed: list[tuple[Component, Loaded]], result: ImportResult,
                   from_files: bool = True) -> None:
-    """Store components :func:`check_loaded` accepted (``from_files``: remember each one's file)."""
+    """Store components :func:`check_loaded` accepted (``from_files``: remember each one's file);
+    an environment is checked against what it extends first."""
+    problems = environment_problems(parsed, _lookup(repo, parsed), validate_settings)
+    if problems:
+        raise ValidationError(str(problems[0]), problems=problems)
     _store(repo, parsed, result, from_files)
 
 
@@ -186,12 +192,39 @@ def _store(repo: Repository, parsed: list[tuple[Component, Loaded]], result: Imp
                     secret = secret_name_for(component.id, name)
                     secrets_to_store.append((secret, value))
                     body["settings"][name] = f"${{secret:{secret}}}"
+        secrets_to_store.extend(_environment_secrets(repo, parsed, component, body))
         records.append(ComponentRecord(id=component.id, type=component.type, name=component.name, body=body,
                                        folder=component.folder,
                                        source_file=os.path.abspath(loaded.file) if from_files else None))
     for name, value in secrets_to_store:
         repo.set_secret(name, value)
     result.saved = repo.save_components(records)
+
+
+def _environment_secrets(repo: Repository, parsed: list[tuple[Component, Loaded]], component: Component,
+                         body: dict[str, Any]) -> list[tuple[str, str]]:
+    """An environment's literal secret overrides, moved out of ``body`` (see environment_secrets)."""
+    if component.type != "environment":
+        return []
+    lookup = _lookup(repo, parsed)
+    moved = []
+    for kind in ("connections", "operations"):
+        for target_id in getattr(component.extensions, kind):  # type: ignore[attr-defined]
+            moved.extend(environment_secrets(component, body, lookup(target_id)))
+    return moved
+
+
+def _lookup(repo: Repository, parsed: list[tuple[Component, Loaded]]) -> Callable[[str], Component | None]:
+    """A component by id: this import's, else the stored one (None when neither)."""
+    imported = {c.id: c for c, _ in parsed}
+
+    def find(component_id: str) -> Component | None:
+        if component_id in imported:
+            return imported[component_id]
+        record = repo.get_component(component_id)
+        return component_from_record(record) if record else None
+
+    return find
 
 
 def _as_written(component: Component, loaded: Loaded) -> dict[str, Any]:

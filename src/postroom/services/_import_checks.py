@@ -1,7 +1,8 @@
 """Warnings at import: what is accepted but probably not what the user meant.
 
 * a secret a process will need that is not set (only for connections and operations a
-  process uses: a connection nobody uses is not worth a warning at every import);
+  process uses: a connection nobody uses is not worth a warning at every import), or that an
+  environment's extensions name;
 * a document property written with Boomi's name (``connector.mail.toAddress``) or a
   ``mail.*`` / ``disk.*`` name the connector does not know;
 * a quote in a Message, Notify or Exception text that makes a placeholder literal
@@ -31,6 +32,8 @@ def import_warnings(repo: Repository, parsed: list[tuple[Component, Loaded]]) ->
     for component, loaded in parsed:
         if component.type == "process":
             warnings.extend(_shape_warnings(repo, component, {c.id for c, _ in parsed}, loaded))
+        if component.type == "environment":
+            warnings.extend(_environment_secret_warnings(repo, component, loaded))
     warnings.extend(_secret_warnings(repo, parsed))
     return warnings
 
@@ -87,6 +90,19 @@ def _secret_warnings(repo: Repository, parsed: list[tuple[Component, Loaded]]) -
                 warnings.append(f"{where}: settings.{key}: the secret {name!r} is not set, and process "
                                 f"{process_id} uses {kind} {component_id}; store it with: "
                                 f"postroom secrets set {name}")
+    return warnings
+
+
+def _environment_secret_warnings(repo: Repository, environment: Component, loaded: Loaded) -> list[str]:
+    """Unset secrets an environment's extensions name (a run with it would stop on them)."""
+    warnings = []
+    for kind in ("connections", "operations"):
+        for target, settings in getattr(environment.extensions, kind).items():  # type: ignore[attr-defined]
+            for key, value in settings.items():
+                for name in _unset_secrets(repo, value):
+                    warnings.append(f"{loaded.file}: extensions.{kind}.{target}.{key}: the secret {name!r} is not "
+                                    f"set; store it with: postroom secrets set {name} (runs with environment "
+                                    f"{environment.id} need it)")
     return warnings
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..connectors import get_connector
 from ..engine import ExecutionContext, ExecutionResult, execute
 from ..errors import ConfigError, NotFound
-from ..model import Process, ProcessCallShape
+from ..model import Environment, Process, ProcessCallShape
 from ..repository import (
     DocumentErrorRecord,
     DryRunRecord,
@@ -28,6 +28,7 @@ from ..runtime import InputFile, RunHooks, RunRequest
 from ..sdk import Document, spool_directory
 from ._binding import Binder, process_binder, settings_resolver
 from ._components import component_from_record, get_record
+from ._environments import load_environment, run_version
 from ._inputs import check_inputs, fingerprint, input_documents, verify_inputs
 from ._lease import ExecutionLease, refuse_live_lease
 
@@ -180,17 +181,19 @@ class StartedRun:
     binder: Binder
     lease: ExecutionLease
     resumed: bool
+    environment: Environment | None = None
 
 
 def begin_run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_id: str | None) -> StartedRun:
     """Everything a run checks before any document moves, then the execution row (or, with
     ``execution_id``, the lease of the execution to resume): errors here are the caller's."""
-    record = get_record(repo, request.process_id, request.process_version)
+    environment = load_environment(repo, request.environment) if request.environment else None
+    record = get_record(repo, request.process_id, run_version(repo, request))
     if record.type != "process":
         raise ConfigError(f"{request.process_id!r} is a {record.type}, not a process", fix="name a process id")
     process: Process = component_from_record(record)  # type: ignore[assignment]
     check_inputs(request.paths)
-    binder = process_binder(repo, record.id)
+    binder = process_binder(repo, record.id, environment)
     _preflight(process, binder)
 
     stop = hooks.stop
@@ -209,7 +212,8 @@ def begin_run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_
             id=execution_id, process_id=process.id, process_version=record.version, process_name=process.name,
             status="running", mode=request.record_mode, started_at=datetime.now(UTC), node=lease.host,
             lease_host=lease.host, lease_pid=lease.pid, heartbeat_at=datetime.now(UTC), request=stored.to_json()))
-    return StartedRun(repo, request, hooks, execution_id, process, record.version, binder, lease, resumed)
+    return StartedRun(repo, request, hooks, execution_id, process, record.version, binder, lease, resumed,
+                      environment)
 
 
 def finish_run(run: StartedRun) -> tuple[ExecutionRecord, ExecutionResult]:
@@ -217,7 +221,10 @@ def finish_run(run: StartedRun) -> tuple[ExecutionRecord, ExecutionResult]:
     repo, lease = run.repo, run.lease
     lease.start()
     try:
-        ctx = _context(repo, run.process, run.version, run.execution_id, run.request, run.hooks, run.binder)
+        ctx = _context(repo, run, run.request, run.hooks, run.binder)
+        if run.environment is not None:
+            ctx.log_line("info", f"environment {run.environment.id}: its extensions apply (process version "
+                                 f"{run.version})")
         if run.resumed:
             ctx.log_line("info", "execution resumed: letters already accepted by the server are skipped")
         result = _execute(repo, ctx, run.request, run.hooks, lease)
@@ -226,8 +233,10 @@ def finish_run(run: StartedRun) -> tuple[ExecutionRecord, ExecutionResult]:
     return repo.get_execution(run.execution_id), result  # type: ignore[return-value]
 
 
-def _context(repo: Repository, process: Process, version: int, execution_id: str, request: RunRequest,
-             hooks: RunHooks, binder: Binder) -> ExecutionContext:
+def _context(repo: Repository, run: StartedRun, request: RunRequest, hooks: RunHooks,
+             binder: Binder) -> ExecutionContext:
+    process, version, execution_id = run.process, run.version, run.execution_id
+    properties = dict(run.environment.extensions.process_properties) if run.environment else {}
     recorder = RepositoryRecorder(repo, execution_id)
     recorder.echo = hooks.echo
     ctx = ExecutionContext(
@@ -235,7 +244,7 @@ def _context(repo: Repository, process: Process, version: int, execution_id: str
         open_session=binder.open_session, recorder=recorder, process_version=version, dry_run=request.dry_run,
         test_mode=request.test, limits=request.limits.engine_limits(), batch_size=request.limits.batch_size,
         dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=hooks.progress,
-        stop=hooks.stop)
+        stop=hooks.stop, process_properties=properties)
     if hooks.start_session is not None:
         ctx.adopt_session(process.start, hooks.start_session)
     if hooks.on_context is not None:

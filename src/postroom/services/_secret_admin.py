@@ -11,6 +11,7 @@ from ..repository import Repository
 from ..sdk import TestReport
 from ._binding import settings_resolver
 from ._components import component_from_record, get_record
+from ._environments import apply_extensions, load_environment
 from ._secrets import REFERENCE
 
 __all__ = ["delete_secret", "secret_list", "secret_users", "set_secret", "test_connection"]
@@ -60,11 +61,13 @@ def delete_secret(repo: Repository, name: str) -> None:
     repo.delete_secret(name)
 
 
-def test_connection(repo: Repository, connection_id: str) -> TestReport:
-    """Log in to the connection's server and report what it offers (secrets resolved here)."""
+def test_connection(repo: Repository, connection_id: str, environment: str | None = None) -> TestReport:
+    """Log in to the connection's server and report what it offers (secrets resolved here);
+    with ``environment``, as that environment extends the connection."""
     record = get_record(repo, connection_id)
     if record.type != "connection":
         raise ConfigError(f"{connection_id!r} is a {record.type}, not a connection", fix="name a connection id")
-    component = component_from_record(record)
-    settings = settings_resolver(repo, {record.id: record})(component)
+    env = load_environment(repo, environment) if environment else None
+    component = apply_extensions(env, component_from_record(record))
+    settings = settings_resolver(repo, {record.id: record}, env)(component)
     return get_connector(component.connector).test(settings)  # type: ignore[attr-defined]

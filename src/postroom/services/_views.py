@@ -29,7 +29,8 @@ def execution_summary(record: ExecutionRecord) -> dict[str, Any]:
     """Every field a reader may show of an execution record (no secret is in one)."""
     request = record.request or {}
     return {"id": record.id, "process_id": record.process_id, "process_name": record.process_name,
-            "process_version": record.process_version, "status": record.status, "mode": record.mode,
+            "process_version": record.process_version, "environment": request.get("environment"),
+            "status": record.status, "mode": record.mode,
             "started_at": record.started_at, "ended_at": record.ended_at, "documents_in": record.documents_in,
             "documents_out": record.documents_out, "documents_failed": record.documents_failed,
             "error": record.error, "node": record.node, "truncated": record.truncated,

@@ -31,6 +31,7 @@ from ._json import jsonable as _jsonable
 from ._login import login_routes, require_a_user
 from ._pages import UI_DIR, page_routes, security_headers
 from ._routes_components import components_router
+from ._routes_deployments import deployments_router
 from ._routes_devmail import devmail_router
 from ._routes_executions import executions_router
 from ._routes_schedules import schedules_router
@@ -118,7 +119,7 @@ def _include_routes(app: FastAPI, repo: Repository, runs: RunService) -> None:
     app.state.runs = runs
     _stop_runs_on_shutdown(app, runs)
     for router in (components_router(repo), secrets_router(repo), executions_router(repo, runs), schemas_router(),
-                   devmail_router(DevInbox()), schedules_router(repo)):
+                   devmail_router(DevInbox()), schedules_router(repo), deployments_router(repo)):
         app.include_router(router)
 
 

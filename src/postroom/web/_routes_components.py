@@ -91,9 +91,9 @@ def components_router(repo: Repository) -> APIRouter:
         return Response(component_yaml(get_record(repo, component_id, version)), media_type="text/yaml")
 
     @router.post("/{component_id}/test", dependencies=builder)
-    def test(component_id: str) -> Any:
-        """What ``postroom connections test`` reports."""
-        report = test_connection(repo, component_id)
+    def test(component_id: str, environment: str | None = None) -> Any:
+        """What ``postroom connections test`` reports (``?environment=ID``: as it extends the connection)."""
+        report = test_connection(repo, component_id, environment or None)
         return {"ok": report.ok, "summary": report.message or ("ok" if report.ok else "failed"),
                 "details": dict(report.facts)}
 

@@ -30,8 +30,8 @@ from ._json import jsonable
 __all__ = ["API_FIELDS", "executions_router"]
 
 #: what the API shows of an execution (the CLI shows the lease instead of the trigger)
-API_FIELDS = ("id", "process_id", "process_name", "process_version", "status", "mode", "started_at", "ended_at",
-              "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "trigger",
+API_FIELDS = ("id", "process_id", "process_name", "process_version", "environment", "status", "mode", "started_at",
+              "ended_at", "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "trigger",
               "listener", "schedule", "connector_counts", "duration_seconds")
 
 #: how often a watcher of a run in another process reads the repository (seconds)
