@@ -32,10 +32,13 @@ demo: $(STAMP) ui
 	$(BIN)/python examples/dr-smith/run_demo.py
 
 ## Run the whole test suite (real servers: devmail, Dovecot, Postfix tools, PostgreSQL; the
-## browser app's unit tests, then its browser tests in Debian's chromium).
+## browser app's unit tests, then its browser tests in Debian's chromium). TEST_JOBS pytest
+## workers at once (pytest-xdist; most tests wait on servers, so more workers than cores pay);
+## TEST_JOBS=0 runs them one by one. The browser tests stay together on one worker.
+TEST_JOBS ?= 3
 test: $(STAMP) ui
 	cd ui && npm test --silent
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 ## The fast tier, on every edit: the tests marked `fast` (no server, no subprocess, no sleep;
 ## tests/support/fast_tier.py fails a marked test that starts one). Under 30 s.

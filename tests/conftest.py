@@ -11,6 +11,17 @@ from support.testsupport import FIXTURES, IN_CI, ROOT, require_binary  # noqa: F
 
 pytest_plugins = ["_pg_server", "_dovecot_server", "support.fast_tier", "pytester"]
 
+_BROWSER_TESTS = Path(__file__).resolve().parent / "web"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs the suite on several pytest-xdist workers (``--dist loadgroup``); the
+    browser tests share one chromium and one ``postroom serve`` per worker, so they stay
+    together on one worker instead of each worker starting its own."""
+    for item in items:
+        if item.path.is_relative_to(_BROWSER_TESTS):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
