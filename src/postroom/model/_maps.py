@@ -7,6 +7,7 @@ from typing import Any, Literal, Self
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ._datepatterns import date_pattern_problem, number_pattern_problem
 from ._values import ValueSource, parse_source
 
 __all__ = ["MapEntry", "MapInput", "FUNCTION_ARGS", "parse_input", "check_expression", "SCRIPT_FILE"]
@@ -22,6 +23,9 @@ FUNCTION_ARGS: dict[str, tuple[tuple[str, ...], int]] = {
     "divide": ((), 2), "round": ((), 1), "abs": ((), 1), "date_format": (("output_format",), 1),
     "current_date": ((), 0), "cross_reference": (("table", "match", "output"), 1), "script": (("expression",), 0),
 }
+
+
+NUMBER_FUNCTIONS = ("number_format", "add", "subtract", "multiply", "divide", "round", "abs")
 
 
 class MapInput(BaseModel):
@@ -101,10 +105,27 @@ class MapEntry(BaseModel):
             for name in needed:
                 if getattr(self, name) is None:
                     raise ValueError(f"the function {self.function} needs {name}; add {name}: ... to the mapping")
+            self._check_formats()
             if len(self.inputs) < count:
                 raise ValueError(f"the function {self.function} needs at least {count} input(s); "
                                  "add inputs: [{from: PATH}, ...]")
         return self
+
+    def _check_formats(self) -> None:
+        """The function's Java patterns must be ones Postroom reads and writes."""
+        name = self.function
+        checks: list[tuple[str, str | None]] = []
+        if name == "date_format":
+            checks = [("input_format", date_pattern_problem(self.input_format)),
+                      ("output_format", date_pattern_problem(self.output_format, writing=True))]
+        elif name == "current_date":
+            checks = [(key, date_pattern_problem(getattr(self, key), writing=True))
+                      for key in ("format", "output_format")]
+        elif name in NUMBER_FUNCTIONS:
+            checks = [(key, number_pattern_problem(getattr(self, key))) for key in ("input_format", "output_format")]
+        for key, problem in checks:
+            if problem:
+                raise ValueError(f"{key} {getattr(self, key)!r} of the function {name}: {problem}")
 
 
 def check_expression(text: str) -> None:
