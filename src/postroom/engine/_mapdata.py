@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -16,6 +17,8 @@ from ._parse import parse_json, parse_xml
 from ._profiles import flat_rows
 
 __all__ = ["Source", "Target"]
+
+_TRUE, _FALSE = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
 
 
 class Source:
@@ -76,10 +79,20 @@ class Target:
         if value == "":
             return value if kind == "string" else None
         if kind == "number":
-            number = float(value)
+            try:
+                number = float(value)
+                if not math.isfinite(number):
+                    raise ValueError
+            except ValueError:
+                raise ValueError(f"{value!r} is not a number, and profile {self.profile.id} has "
+                                 f"{path} as a number (map a number here, or change the element's type)") from None
             return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
         if kind == "boolean":
-            return value.strip().lower() in ("true", "yes", "y", "1")
+            flag = value.strip().lower()
+            if flag not in _TRUE + _FALSE:
+                raise ValueError(f"{value!r} is not true or false, and profile {self.profile.id} has {path} "
+                                 "as a boolean (map true/false, yes/no, y/n or 1/0)")
+            return flag in _TRUE
         return value
 
     def render(self) -> bytes:
