@@ -105,3 +105,51 @@ def test_bad_maps_and_profiles_are_refused_at_import(cli, workdir):
             "Visit.Count)") in err, err
     err = _refused(cli, workdir, "output_format: \"0.00\"}", "output_format: \"0.00\", digits: two}")
     assert "map.yaml:28: field mappings.2.digits: Input should be a valid integer" in err, err
+
+
+READS = """\
+type: profile
+id: visit-csv
+name: Visit CSV
+fields: [patient, email]
+---
+type: profile
+id: visit-json
+name: Visit JSON
+profile_type: json
+elements: [{name: Visit, type: object, elements: [Patient, Email]}]
+---
+type: process
+name: Reads
+id: reads
+profile: visit-csv
+shapes:
+  start: {type: start, mode: data_passthrough, next: check}
+  check:
+    type: decision
+    first: {profile_element: e_mail}
+    comparison: equals
+    second: ""
+    true: note
+  note:
+    type: notify
+    message: "{1} {2}"
+    parameters: [{profile_element: patient}, {profile_element: Visit.Mail, profile: visit-json}]
+"""
+
+
+def test_a_profile_element_naming_no_element_of_its_profile_is_refused_at_import(cli, workdir):
+    (workdir / "reads.yaml").write_text(READS, encoding="utf-8")
+    imported = cli("import", "reads.yaml")
+    assert imported.code == 2, imported.stdout + imported.stderr
+    err = imported.stderr
+    assert ("reads.yaml:20: shape check: field first: profile_element 'e_mail' (read through profile "
+            "visit-csv): no such field in the profile (use an element of profile visit-csv: patient, email, or "
+            "name the profile the document has at this shape (profile: ID on the value))") in err, err
+    assert ("reads.yaml:27: shape note: field parameters.1: profile_element 'Visit.Mail' (read through "
+            "profile visit-json): no such element in the profile (use an element of profile visit-json: "
+            "Visit.Patient, Visit.Email, or name") in err, err
+    assert cli("components", "list", "--json").json() == []
+    fixed = READS.replace("e_mail", "email").replace("Visit.Mail", "Visit.Email")
+    (workdir / "reads.yaml").write_text(fixed, encoding="utf-8")
+    assert cli("import", "reads.yaml").code == 0

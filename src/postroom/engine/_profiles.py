@@ -15,7 +15,7 @@ from ..model._profiles import Column, JsonElement, ProfileField, XmlElement
 from ._formats import parse_date, parse_number
 from ._parse import parse_json, parse_xml
 
-__all__ = ["profile_problems", "flat_rows"]
+__all__ = ["profile_problems", "flat_rows", "record_problems"]
 
 _BOOLEANS = {"true", "false", "yes", "no", "y", "n", "1", "0", ""}
 
@@ -74,15 +74,22 @@ def _overruns(profile: Profile, text: str) -> dict[int, str]:
 def _flat_problems(profile: Profile, text: str) -> Iterator[str]:
     overruns = _overruns(profile, text)
     for line, row in flat_rows(profile, text):
-        if profile.layout != "fixed_width" and len(row) > len(profile.fields) and profile.fields:
-            yield f"line {line}: {len(row)} fields, and the profile has {len(profile.fields)}"
-        for index, field in enumerate(profile.fields):
-            value = row[index] if index < len(row) else ""
-            problem = _value_problem(field, value)
-            if problem:
-                yield f"line {line}: field {field.name}: {problem}"
+        for problem in record_problems(profile, row):
+            yield f"line {line}: {problem}"
         if line in overruns:
             yield overruns[line]
+
+
+def record_problems(profile: Profile, row: list[str]) -> list[str]:
+    """How one flat-file record (its fields, by position) does not fit ``profile``'s fields."""
+    problems = []
+    if profile.layout != "fixed_width" and len(row) > len(profile.fields) and profile.fields:
+        problems.append(f"{len(row)} fields, and the profile has {len(profile.fields)}")
+    for index, field in enumerate(profile.fields):
+        problem = _value_problem(field, row[index] if index < len(row) else "")
+        if problem:
+            problems.append(f"field {field.name}: {problem}")
+    return problems
 
 
 def _value_problem(field: ProfileField | Column, value: str) -> str | None:

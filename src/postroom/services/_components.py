@@ -28,6 +28,7 @@ from ..sdk import secret_fields
 from ._call_checks import call_problems, call_warnings
 from ._import_checks import import_warnings
 from ._map_checks import map_problems
+from ._profile_checks import profile_element_problems
 from ._secrets import REFERENCE, is_reference, secret_name_for
 
 __all__ = ["ImportResult", "import_paths", "export_components", "component_from_record", "validate_settings",
@@ -106,6 +107,7 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
     if not problems:
         problems.extend(call_problems(repo, parsed))
         problems.extend(map_problems(repo, parsed))
+        problems.extend(profile_element_problems(repo, parsed))
     if problems:
         count = len(problems)
         head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
