@@ -71,3 +71,52 @@ def test_value_sources_defaults_and_a_cross_reference_over_a_repeating_element()
     assert out.pop("Day") in (before, after)
     assert out == {"File": "in.json", "Batch": "b1", "Source": "clinic", "Run": "no run", "Data": data.decode(),
                    "Key": "clinic/b1/7", "Note": "(none)", "Missing": "", "Codes": ["alpha", "unknown", "beta"]}
+
+
+ROWS = """
+type: profile
+id: r-csv
+name: CSV
+fields: [id, seen, fee, paid]
+---
+type: profile
+id: r-table
+name: Table
+profile_type: database
+table: visits
+columns: [{name: id, type: number, required: true}, {name: seen, type: date, format: yyyy-MM-dd},
+          {name: fee, type: number}, {name: paid, type: boolean}, note]
+---
+type: map
+id: r-map
+name: To a row
+from_profile: r-csv
+to_profile: r-table
+mappings:
+  - {from: id, to: id}
+  - {to: seen, function: date_format, inputs: [{from: seen}], input_format: d/M/yyyy, output_format: yyyy-MM-dd}
+  - {from: fee, to: fee}
+  - {from: paid, to: paid}
+  - {to: note, function: concat, inputs: ["visit ", {from: id}]}
+---
+type: process
+name: P
+id: p
+shapes:
+  start: {type: start, mode: data_passthrough, next: map}
+  map: {type: map, map: r-map, next: end}
+  end: {type: stop}
+"""
+
+
+def test_a_record_becomes_a_database_row_with_typed_columns() -> None:
+    docs = [Document(b"id,seen,fee,paid\n7,3/4/2024,12.50,yes\n"), Document(b"id,seen,fee,paid\n,3/4/2024,1,no\n"),
+            Document(b"id,seen,fee,paid\n8,31/4/2024,1,no\n")]
+    _, recorder, _ = run_yaml(ROWS, docs, test_mode=True)
+    rows = [json.loads(d.data) for shape, _, d in recorder.shape_documents if shape == "end"]
+    assert rows == [{"id": 7, "seen": "2024-04-03", "fee": 12.5, "paid": True, "note": "visit 7"}]
+    assert [e[2] for e in recorder.errors] == [
+        "map r-map: the result does not fit profile r-table: column id: is required and missing",
+        "map r-map: mapping 2 (to seen): '31/4/2024' is not a date (day is out of range for month) in the format "
+        "d/M/yyyy",
+    ]
