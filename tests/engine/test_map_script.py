@@ -160,3 +160,13 @@ def test_a_script_mapping_needs_its_expression() -> None:
     with pytest.raises(ValidationError) as caught:
         MapEntry.model_validate({"to": "x", "function": "script", "inputs": ["a"]})
     assert "the function script needs expression; add expression: ... to the mapping" in str(caught.value)
+
+
+def test_a_slow_expression_is_stopped_and_the_next_records_go_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTROOM_SCRIPT_TIMEOUT", "1")
+    text = _yaml('{to: Title, function: script, inputs: [{from: name}], '
+                 'expression: "__import__(\'time\').sleep(30) if inputs[0] == \'slow\' else inputs[0]"}')
+    out, errors, _ = _run(text, '{"name": "a"}', '{"name": "slow"}', '{"name": "b"}')
+    assert out == [{"Title": "a"}, {"Title": "b"}]
+    assert errors == ["map s-map: mapping 1 (to Title): the script failed: it ran longer than 1 s "
+                      "(POSTROOM_SCRIPT_TIMEOUT) and was stopped"]
