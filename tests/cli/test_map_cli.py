@@ -109,3 +109,67 @@ def test_import_names_the_map_the_mapping_the_path_and_the_fix(cli, workdir):
     assert ("map.yaml:33: field mappings.5.table: map patient-csv-to-record: mapping 6 (to: RecordData.Consent): "
             "output 'text' is not a column of consent-codes (use one of: code, label)") in err
     assert cli("components", "list", "--json").json() == []
+
+
+SCRIPTED = """\
+type: profile
+id: item-csv
+name: Item CSV
+fields: [name, qty]
+---
+type: profile
+id: item-json
+name: Item JSON
+profile_type: json
+elements: [Name, Half]
+---
+type: map
+id: item-map
+name: Item map
+from_profile: item-csv
+to_profile: item-json
+mappings:
+  - {from: name, to: Name}
+  - {to: Half, function: script, inputs: [{from: qty}],
+     expression: "EXPRESSION"}
+---
+type: process
+name: Items
+id: items
+shapes:
+  start: {type: start, mode: data_passthrough, next: split}
+  split: {type: data_process, steps: [{type: split, headers: retain}], next: map}
+  map: {type: map, map: item-map, next: show}
+  show: {type: notify, message: "{1}", parameters: [{current_data: true}]}
+"""
+
+
+def test_a_script_mapping_runs_and_a_bad_record_fails_alone(cli, workdir):
+    (workdir / "map.yaml").write_text(SCRIPTED.replace("EXPRESSION", "int(inputs[0]) / 2"), encoding="utf-8")
+    (workdir / "items.csv").write_text("name,qty\nbolt,4\nnut,many\nwasher,1\n", encoding="utf-8")
+    assert cli("import", "map.yaml").code == 0
+    ran = cli("run", "items", "--input", "items.csv", "--json")
+    assert ran.code == 1, ran.stdout + ran.stderr
+    record = ran.json()
+    assert [e["message"] for e in record["errors"]] == [
+        "map item-map: mapping 2 (to Half): the script raised ValueError: invalid literal for int() with base 10: "
+        "'many' (line 1 of the expression)"]
+    log = [e["message"] for e in cli("executions", "show", record["id"], "--json").json()["log"]]
+    assert [m for m in log if m.startswith("{")] == ['{"Name": "bolt", "Half": "2.0"}',
+                                                      '{"Name": "washer", "Half": "0.5"}']
+
+
+def test_an_expression_that_does_not_compile_is_refused_at_import(cli, workdir):
+    (workdir / "map.yaml").write_text(SCRIPTED.replace("EXPRESSION", "inputs[0] +"), encoding="utf-8")
+    imported = cli("import", "map.yaml")
+    assert imported.code == 2
+    assert ("map.yaml:20: field mappings.1.expression: the script expression does not compile: invalid syntax "
+            "(line 1 of the expression); write one Python expression over inputs, such as "
+            "inputs[0].strip().title()") in imported.stderr, imported.stderr
+    (workdir / "map.yaml").write_text(SCRIPTED.replace("EXPRESSION", "inputs[0]"), encoding="utf-8")
+    off = cli("import", "map.yaml", env={"POSTROOM_ALLOW_SCRIPTS": "false"})
+    assert off.code == 2
+    assert ("map.yaml:19: field mappings.1.function: map item-map: mapping 2 is a script and scripts are turned "
+            "off (POSTROOM_ALLOW_SCRIPTS=false) (use another function, or set POSTROOM_ALLOW_SCRIPTS=true to allow "
+            "scripts)") in off.stderr, off.stderr
+    assert cli("components", "list", "--json").json() == []

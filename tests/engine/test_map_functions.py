@@ -54,6 +54,8 @@ def _run(values: list[str], **settings: object) -> str:
     (["3/7/2024"], {"function": "date_format", "input_format": "M/d/yyyy", "output_format": "yyyy-MM-dd"},
      "2024-03-07"),
     (["2024-03-07"], {"function": "date_format", "output_format": "dd MMM yyyy"}, "07 Mar 2024"),
+    (["Thu, 7 Mar 2024 16:05:00 +0100"], {"function": "date_format", "input_format": "EEE, d MMM yyyy HH:mm:ss Z",
+     "output_format": "yyyy-MM-dd'T'HH:mm:ssXXX EEEE"}, "2024-03-07T16:05:00+01:00 Thursday"),
     ([""], {"function": "date_format", "output_format": "yyyy"}, ""),
     (["Y"], {"function": "cross_reference", "table": "status-codes", "match": "code", "output": "label"}, "active"),
     (["Q"], {"function": "cross_reference", "table": "status-codes", "match": "code", "output": "label"}, ""),
@@ -87,6 +89,13 @@ def test_bad_input_says_why(values: list[str], settings: dict, says: str) -> Non
     ({"from": "a", "value": "b"}, "a mapping has exactly one of from, function or value (this one has from, value)"),
     ({"function": "cross_reference", "inputs": ["Y"], "table": "t"}, "the function cross_reference needs match"),
     ({"function": "sum", "inputs": ["1"]}, "Input should be 'concat'"),
+    ({"function": "date_format", "inputs": ["a"], "input_format": "yyyy-QQ", "output_format": "yyyy"},
+     "input_format 'yyyy-QQ' of the function date_format: Q is not a pattern letter Postroom reads"),
+    ({"function": "date_format", "inputs": ["a"], "output_format": "yyyy-MM-dd G"},
+     "output_format 'yyyy-MM-dd G' of the function date_format: G is not a pattern letter Postroom writes"),
+    ({"function": "current_date", "format": "yyyy 'at"}, "format \"yyyy 'at\" of the function current_date: a quote"),
+    ({"function": "add", "inputs": ["1", "2"], "output_format": "x"},
+     "output_format 'x' of the function add: it has no digit (0 or #)"),
 ])
 def test_mapping_form_errors(mapping: dict, says: str) -> None:
     with pytest.raises(ValidationError) as caught:

@@ -124,7 +124,8 @@ def test_xml_fits_and_problems() -> None:
     assert profile_problems(XML, b"<patient><visit>soon</visit></patient>") == [
         "patient/@id: is required and missing",
         "patient/name: is required and missing",
-        "patient/visit: Invalid isoformat string: 'soon'",
+        "patient/visit: 'soon' is not a date in ISO 8601 form (2024-03-07 or 2024-03-07T16:05:00); give the "
+        "element a format (M/d/yyyy...) to read another form",
     ]
     assert profile_problems(XML, b"<person/>") == ["the root element is person, and the profile expects patient"]
 

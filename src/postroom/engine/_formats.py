@@ -4,17 +4,19 @@ and writing numbers with them. Dates are written by :func:`postroom.engine._date
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 
 __all__ = ["parse_date", "parse_number", "format_number"]
 
-_TOKEN = re.compile(r"''|'(?:[^']|'')*'|(y+|M+|d+|H+|h+|m+|s+|S+|a)")
+_TOKEN = re.compile(r"''|'(?:[^']|'')*'|(y+|M+|d+|H+|h+|m+|s+|S+|a|E+|Z+|X+)")
 _GROUPS = {"y": "year", "M": "month", "d": "day", "H": "hour", "h": "hour12", "m": "minute", "s": "second",
-           "S": "milli", "a": "ampm"}
+           "S": "milli", "a": "ampm", "E": "dayname", "Z": "zone", "X": "zone"}
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
+@lru_cache(maxsize=256)
 def _date_regex(pattern: str) -> re.Pattern[str]:
     out, pos = [], 0
     for match in _TOKEN.finditer(pattern):
@@ -28,6 +30,10 @@ def _date_regex(pattern: str) -> re.Pattern[str]:
             out.append(f"(?P<{name}>[A-Za-z]{{3,9}})")
         elif token[0] == "a":
             out.append(f"(?P<{name}>[AaPp][Mm])")
+        elif token[0] == "E":
+            out.append(f"(?P<{name}>[A-Za-z]{{2,9}})")
+        elif token[0] in "ZX":
+            out.append(f"(?P<{name}>Z|[+-]\\d{{2}}(?::?\\d{{2}})?)")
         elif token[0] == "y" and n == 2:
             out.append(f"(?P<{name}>\\d{{2}})")
         else:
@@ -39,7 +45,11 @@ def _date_regex(pattern: str) -> re.Pattern[str]:
 def parse_date(text: str, pattern: str) -> datetime:
     """``text`` read with the Java pattern; ValueError naming the pattern when it does not fit."""
     if not pattern:
-        return datetime.fromisoformat(text.strip())
+        try:
+            return datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date in ISO 8601 form (2024-03-07 or 2024-03-07T16:05:00); "
+                             "give the element a format (M/d/yyyy...) to read another form") from None
     match = _date_regex(pattern).match(text.strip())
     if not match:
         raise ValueError(f"{text!r} does not match the date format {pattern}")
@@ -55,9 +65,19 @@ def parse_date(text: str, pattern: str) -> datetime:
         hour = hour % 12 + (12 if parts["ampm"].lower() == "pm" else 0)
     try:
         return datetime(year, month_number, int(parts.get("day") or 1), hour, int(parts.get("minute") or 0),
-                        int(parts.get("second") or 0), int(parts.get("milli") or 0) * 1000)
+                        int(parts.get("second") or 0), int(parts.get("milli") or 0) * 1000, _zone(parts.get("zone")))
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a date ({exc}) in the format {pattern}") from None
+
+
+def _zone(text: str | None) -> timezone | None:
+    if not text:
+        return None
+    if text == "Z":
+        return UTC
+    digits = text[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return timezone(-offset if text[0] == "-" else offset)
 
 
 def parse_number(text: str, pattern: str = "") -> Decimal:

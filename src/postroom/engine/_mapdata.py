@@ -6,16 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import xml.etree.ElementTree as ET
 from typing import Any
 
 from ..model import Profile
-from ..model._pathdata import Match, read_json, read_xml, write_json, write_xml
+from ..model._pathdata import Match, read_json, read_xml, tag_matches, write_json, write_xml
 from ..model._paths import ElementPath
 from ._parse import parse_json, parse_xml
 from ._profiles import flat_rows
 
 __all__ = ["Source", "Target"]
+
+_TRUE, _FALSE = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
 
 
 class Source:
@@ -66,7 +69,7 @@ class Target:
         if self.kind == "flat_file":
             self.row[path.steps[0].name or ""] = value
         elif self.kind == "xml":
-            self.xml = write_xml(self.xml, path, value, indexes, self.profile.namespaces)
+            self.xml = write_xml(self.xml, path, value, indexes, self.profile.namespaces, self.profile.root)
         else:
             self.json = write_json(self.json, path, self._typed(path, value), indexes)
 
@@ -76,10 +79,20 @@ class Target:
         if value == "":
             return value if kind == "string" else None
         if kind == "number":
-            number = float(value)
+            try:
+                number = float(value)
+                if not math.isfinite(number):
+                    raise ValueError
+            except ValueError:
+                raise ValueError(f"{value!r} is not a number, and profile {self.profile.id} has "
+                                 f"{path} as a number (map a number here, or change the element's type)") from None
             return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
         if kind == "boolean":
-            return value.strip().lower() in ("true", "yes", "y", "1")
+            flag = value.strip().lower()
+            if flag not in _TRUE + _FALSE:
+                raise ValueError(f"{value!r} is not true or false, and profile {self.profile.id} has {path} "
+                                 "as a boolean (map true/false, yes/no, y/n or 1/0)")
+            return flag in _TRUE
         return value
 
     def render(self) -> bytes:
@@ -87,6 +100,7 @@ class Target:
             return self._csv()
         if self.kind == "xml":
             root = self.xml if self.xml is not None else ET.Element(self.profile.root)
+            _profile_order(root, self.profile.elements, self.profile.namespaces)
             for prefix, uri in self.profile.namespaces.items():
                 ET.register_namespace(prefix, uri)
             return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=False))
@@ -126,3 +140,21 @@ def element_type(profile: Profile, path: ElementPath) -> str:
             return "string"
         elements = found.elements
     return found.type if found is not None and found.type in ("number", "boolean") else "string"
+
+
+def _profile_order(node: ET.Element, elements: list[Any], namespaces: dict[str, str]) -> None:
+    """The children of ``node`` in the order the profile lists them (as Boomi writes XML),
+    whatever order the mappings wrote them in; children the profile does not list go last."""
+    def rank(child: ET.Element) -> int:
+        return next((i for i, e in enumerate(elements) if tag_matches(child.tag, e.name, namespaces)), len(elements))
+
+    children = list(node)
+    ordered = sorted(children, key=rank)  # stable: repetitions keep their order
+    if ordered != children:
+        for child in children:
+            node.remove(child)
+        node.extend(ordered)
+    for child in ordered:
+        rank_at = rank(child)
+        if rank_at < len(elements):
+            _profile_order(child, elements[rank_at].elements, namespaces)

@@ -15,7 +15,7 @@ from ..model._profiles import Column, JsonElement, ProfileField, XmlElement
 from ._formats import parse_date, parse_number
 from ._parse import parse_json, parse_xml
 
-__all__ = ["profile_problems", "flat_rows"]
+__all__ = ["profile_problems", "flat_rows", "record_problems"]
 
 _BOOLEANS = {"true", "false", "yes", "no", "y", "n", "1", "0", ""}
 
@@ -38,8 +38,7 @@ def profile_problems(profile: Profile, data: bytes) -> list[str]:
 def flat_rows(profile: Profile, text: str) -> Iterator[tuple[int, list[str]]]:
     """The data rows of a flat-file document with their line numbers (header skipped)."""
     if profile.layout == "fixed_width":
-        lines = [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
-        for n, line in lines[1 if profile.header else 0:]:
+        for n, line in _fixed_lines(profile, text):
             row, at = [], 0
             for field in profile.fields:
                 row.append(line[at:at + (field.length or 0)].strip())
@@ -52,15 +51,45 @@ def flat_rows(profile: Profile, text: str) -> Iterator[tuple[int, list[str]]]:
             yield reader.line_num, row
 
 
+def _fixed_lines(profile: Profile, text: str) -> list[tuple[int, str]]:
+    """The data lines of a fixed-width document, numbered (blank lines and the header left out)."""
+    lines = [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+    return lines[1 if profile.header else 0:]
+
+
+def _overruns(profile: Profile, text: str) -> dict[int, str]:
+    """Fixed width: the lines longer than their fields, by line number, with what is lost."""
+    if profile.layout != "fixed_width":
+        return {}
+    width = sum(f.length or 0 for f in profile.fields)
+    found = {}
+    for line, data in _fixed_lines(profile, text):
+        rest = data[width:].rstrip()
+        if rest:
+            found[line] = (f"line {line}: is {len(data.rstrip())} characters long, and the fields take {width}; "
+                           f"the rest ({rest[:20]!r}) is in no field (give the fields their lengths)")
+    return found
+
+
 def _flat_problems(profile: Profile, text: str) -> Iterator[str]:
+    overruns = _overruns(profile, text)
     for line, row in flat_rows(profile, text):
-        if profile.layout != "fixed_width" and len(row) > len(profile.fields) and profile.fields:
-            yield f"line {line}: {len(row)} fields, and the profile has {len(profile.fields)}"
-        for index, field in enumerate(profile.fields):
-            value = row[index] if index < len(row) else ""
-            problem = _value_problem(field, value)
-            if problem:
-                yield f"line {line}: field {field.name}: {problem}"
+        for problem in record_problems(profile, row):
+            yield f"line {line}: {problem}"
+        if line in overruns:
+            yield overruns[line]
+
+
+def record_problems(profile: Profile, row: list[str]) -> list[str]:
+    """How one flat-file record (its fields, by position) does not fit ``profile``'s fields."""
+    problems = []
+    if profile.layout != "fixed_width" and len(row) > len(profile.fields) and profile.fields:
+        problems.append(f"{len(row)} fields, and the profile has {len(profile.fields)}")
+    for index, field in enumerate(profile.fields):
+        problem = _value_problem(field, row[index] if index < len(row) else "")
+        if problem:
+            problems.append(f"field {field.name}: {problem}")
+    return problems
 
 
 def _value_problem(field: ProfileField | Column, value: str) -> str | None:
@@ -68,7 +97,7 @@ def _value_problem(field: ProfileField | Column, value: str) -> str | None:
         return "is required and empty" if field.required else None
     if isinstance(field, ProfileField) and field.max_length and len(value) > field.max_length:
         return f"is {len(value)} characters long, more than its max_length {field.max_length}"
-    fmt = field.format if isinstance(field, ProfileField) else ""
+    fmt = field.format
     try:
         if field.type == "number":
             parse_number(value, fmt)
@@ -150,7 +179,8 @@ def _xml_node(path: str, attributes: list[Any], elements: list[XmlElement], node
         for child in found:
             text = (child.text or "").strip()
             if text and element.type in ("number", "date", "boolean"):
-                problem = _value_problem(ProfileField(name=element.name, type=_flat_type(element.type)), text)
+                problem = _value_problem(ProfileField(name=element.name, type=_flat_type(element.type),
+                                                      format=element.format), text)
                 if problem:
                     yield f"{where}: {problem}"
             yield from _xml_node(where, element.attributes, element.elements, child, ns)

@@ -1,4 +1,4 @@
-"""Run user code (a script step; later a Map script function) in a child process.
+"""Run user code (a script step, the script mappings of a Map) in a child process.
 
 The child (``_sandbox_child.py``, standard library only) starts with an empty environment
 but for ``PATH``, locale and time zone (no ``POSTROOM_*``, no key, no ``${env:}`` secrets),
@@ -80,6 +80,7 @@ class SandboxResult:
     state: dict[str, Any] | None = None
     logs: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
+    line: int = 0  # where the code raised its error (its own line numbers), 0 when unknown
 
 
 class _Ended(Exception):
@@ -94,8 +95,10 @@ class Sandbox:
     a dict of names whose values (dicts) the code may change in place; it carries from one
     input to the next and comes back with each result."""
 
-    def __init__(self, code: str, filename: str, returns: list[str], limits: ScriptLimits, prelude: str = "") -> None:
+    def __init__(self, code: str, filename: str, returns: list[str], limits: ScriptLimits, prelude: str = "",
+                 more: list[tuple[str, str]] | None = None) -> None:
         self.code, self.filename, self.returns, self.limits = code, filename, returns, limits
+        self.more = more or []  # further (code, filename) pieces: run(..., which=) picks one per input
         self.prelude = prelude  # our own code run before the user's on each input (derived names)
         self._proc: subprocess.Popen[bytes] | None = None
         self._folder: str | None = None
@@ -115,7 +118,7 @@ class Sandbox:
         os.set_blocking(proc.stdin.fileno(), False)  # type: ignore[union-attr]
         deadline = time.monotonic() + 30
         self._send({"code": self.code, "filename": self.filename, "returns": self.returns, "prelude": self.prelude,
-                    "memory_mb": self.limits.memory_mb, "parent": os.getpid(), "private": _private_paths()}, [],
+                    "more": [list(piece) for piece in self.more], "memory_mb": self.limits.memory_mb, "parent": os.getpid(), "private": _private_paths()}, [],
                    deadline)
         ready, _ = self._receive(deadline)
         self.unconfined = str(ready.get("why") or "")
@@ -196,16 +199,20 @@ class Sandbox:
         return message
 
     # -- evaluation -----------------------------------------------------------------------
-    def run(self, items: list[dict[str, Any]], state: dict[str, Any]) -> Iterator[SandboxResult]:
+    def run(self, items: list[dict[str, Any]], state: dict[str, Any],
+            which: list[int] | None = None) -> Iterator[SandboxResult]:
         """One result per item, in order. ``state`` is read again whenever a batch is
-        (re)sent, so the caller may update it from each result before taking the next."""
+        (re)sent, so the caller may update it from each result before taking the next.
+        ``which``: for each item, the piece of code to run (0 the first, 1 the first of ``more``...)."""
         pending = list(items)
+        codes = list(which) if which is not None else [0] * len(items)
         while pending:
             done = 0
             try:
                 self._start()
                 blobs: list[bytes] = []
-                header = {"state": wire.encode(state, blobs), "items": [wire.encode(i, blobs) for i in pending]}
+                header = {"state": wire.encode(state, blobs), "items": [wire.encode(i, blobs) for i in pending],
+                          "which": codes}
                 self._send(header, blobs, time.monotonic() + self.limits.timeout)
                 for done in range(len(pending)):  # noqa: B007 - read after the loop on failure
                     yield self._result(*self._receive(time.monotonic() + self.limits.timeout))
@@ -214,11 +221,11 @@ class Sandbox:
                 self._stop()
                 yield SandboxResult(False, error=f"failed: it ran longer than {self.limits.timeout:g} s "
                                                   "(POSTROOM_SCRIPT_TIMEOUT) and was stopped")
-                pending = pending[done + 1 :]
+                pending, codes = pending[done + 1 :], codes[done + 1 :]
             except _Ended as exc:
                 why = self._stop()
                 yield SandboxResult(False, error=f"failed: its process ended without a result ({why}; {exc})")
-                pending = pending[done + 1 :]
+                pending, codes = pending[done + 1 :], codes[done + 1 :]
 
     @staticmethod
     def _result(header: dict[str, Any], blobs: list[bytes]) -> SandboxResult:
@@ -226,7 +233,8 @@ class Sandbox:
             logs = [(str(level), str(text)) for level, text in header.get("logs", [])]
             state = wire.decode(header.get("state"), blobs)
             if not header.get("ok"):
-                return SandboxResult(False, state=state, logs=logs, error=str(header.get("error", "failed")))
+                return SandboxResult(False, state=state, logs=logs, error=str(header.get("error", "failed")),
+                                     line=int(header.get("line") or 0))
             values = wire.decode(header.get("values", {}), blobs)
         except (TypeError, ValueError) as exc:
             raise _Ended(f"a broken result ({exc})") from None

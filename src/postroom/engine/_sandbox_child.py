@@ -134,7 +134,7 @@ def run_one(code: Any, prelude: Any, names: dict[str, Any], state: dict[str, Any
         result = {"ok": False, "error": f"raised MemoryError: it reached its memory limit ({MEMORY_MB[0]} MB, "
                                         "POSTROOM_SCRIPT_MEMORY_MB)"}
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt fail this input too
-        result = {"ok": False, "error": f"raised {type(exc).__name__}: {exc}"}
+        result = {"ok": False, "error": f"raised {type(exc).__name__}: {exc}", "line": _line(exc, code)}
     blobs: list[bytes] = []
     if result["ok"]:
         values = {}
@@ -159,6 +159,17 @@ def run_one(code: Any, prelude: Any, names: dict[str, Any], state: dict[str, Any
         result["state"] = encode(state, blobs)
     result["logs"] = log.lines
     return result, blobs
+
+
+def _line(exc: BaseException, code: Any) -> int:
+    """The line of the user's code where ``exc`` was raised (the innermost frame in it), or 0."""
+    line = 0
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == code.co_filename:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
 
 
 def _which(values: dict[str, Any], exc: BaseException) -> str:
@@ -264,7 +275,8 @@ def main() -> None:
     _die_with_parent(int(init.get("parent", os.getppid())))
     MEMORY_MB[0] = int(init["memory_mb"])
     _limit_memory(MEMORY_MB[0])
-    code = compile(init["code"], init["filename"], "exec")
+    pieces = [(init["code"], init["filename"]), *init.get("more", [])]
+    codes = [compile(text, name, "exec") for text, name in pieces]
     prelude = compile(init.get("prelude", ""), "<prelude>", "exec")
     why = confine(os.getcwd(), [os.path.realpath(p) for p in init.get("private", [])])
     write_message(sink.write, {"ready": True, "confined": not why, "why": why}, [])
@@ -274,8 +286,9 @@ def main() -> None:
     while (message := read_message(source.read)) is not None:
         header, blobs = message
         state = decode(header["state"], blobs)
-        for item in header["items"]:
-            result, out = run_one(code, prelude, decode(item, blobs), state, returns)
+        which = header.get("which") or [0] * len(header["items"])  # the code for each item
+        for item, number in zip(header["items"], which, strict=True):
+            result, out = run_one(codes[number], prelude, decode(item, blobs), state, returns)
             write_message(sink.write, result, out)
             sink.flush()  # at once: the parent times each document from the result before it
 

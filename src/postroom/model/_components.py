@@ -158,6 +158,8 @@ class Profile(Component):
             except PydanticValidationError as exc:
                 err = exc.errors(include_input=False)[0]
                 where = ".".join(str(p) for p in (index, *err["loc"]))
+                if err["type"] == "value_error":  # our own check, which says what to do
+                    raise ValueError(f"elements.{where}: {err['msg'].removeprefix('Value error, ')}") from None
                 raise ValueError(f"elements.{where}: {err['msg']} (see docs/profiles.md for the keys of an "
                                  f"element: name, type, required, elements, ...)") from None
         self.elements = elements

@@ -153,20 +153,27 @@ def _walk_xml(nodes: list[ET.Element], steps: tuple[Step, ...], taken: tuple[int
 
 
 def write_xml(root: ET.Element | None, path: ElementPath, value: str, indexes: tuple[int, ...] = (),
-              namespaces: Mapping[str, str] | None = None) -> ET.Element:
-    """Set ``value`` at ``path`` (its first step names the root element, made when ``root``
-    is None); returns the root."""
+              namespaces: Mapping[str, str] | None = None, root_name: str = "") -> ET.Element:
+    """Set ``value`` at ``path`` (made when ``root`` is None); returns the root. The path's
+    first step names the root element; with ``root_name`` (the profile's root), a path that
+    does not start with it is read from the root's children (``address/city``, ``@id``), as
+    :func:`read_xml` reads it."""
     ns = namespaces or {}
     steps = list(path.steps)
-    if not steps or steps[0].name is None or steps[0].attribute:
+    starts_at_root = bool(steps) and steps[0].name is not None and not steps[0].attribute and (
+        not root_name or _qualified(steps[0].name or "", ns) == _qualified(root_name, ns))
+    if starts_at_root:
+        first_name = steps.pop(0).name or ""
+        if steps and steps[0].index is not None:
+            steps.pop(0)
+    elif root_name and not path.absolute:
+        first_name = root_name
+    else:
         raise PathError(f"{path}: an XML path to write starts with the root element's name")
-    first = steps.pop(0)
-    if steps and steps[0].index is not None:
-        steps.pop(0)
     if root is None:
-        root = ET.Element(_qualified(first.name or "", ns))
-    elif not tag_matches(root.tag, first.name or "", ns):
-        raise PathError(f"{path}: the root element is {root.tag}, not {first.name}")
+        root = ET.Element(_qualified(first_name, ns))
+    elif not tag_matches(root.tag, first_name, ns):
+        raise PathError(f"{path}: the root element is {root.tag}, not {first_name}")
     node, queue = root, list(indexes)
     while steps:
         step = steps.pop(0)

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from ._datepatterns import date_pattern_problem, number_pattern_problem
 
 __all__ = ["ProfileField", "JsonElement", "XmlElement", "XmlAttribute", "Column", "names_to_models",
            "check_profile_shape"]
+
+
+def _check_format(value: str, info: ValidationInfo) -> str:
+    """A date or number field's format must be a pattern Postroom reads (checked at import)."""
+    kind = info.data.get("type")
+    problem = date_pattern_problem(value) if kind == "date" else number_pattern_problem(value) \
+        if kind == "number" else None
+    if problem:
+        example = "M/d/yyyy" if kind == "date" else "#,##0.00"
+        raise ValueError(f"format {value!r} for a {kind}: {problem}; for example format: {example!r}")
+    return value
 
 
 def names_to_models(value: Any) -> Any:
@@ -28,6 +41,8 @@ class ProfileField(BaseModel):
     required: bool = False
     max_length: int | None = Field(None, ge=1)
     length: int | None = Field(None, ge=1, description="layout: fixed_width: the field's width in characters.")
+
+    _format = field_validator("format")(_check_format)
 
 
 class JsonElement(BaseModel):
@@ -58,10 +73,13 @@ class XmlElement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(..., min_length=1)
     type: Literal["string", "number", "boolean", "date"] = "string"
+    format: str = Field("", description="number or date: the Java pattern (ISO 8601 dates without one).")
     required: bool = False
     repeating: bool = False
     attributes: list[XmlAttribute] = Field(default_factory=list)
     elements: list[XmlElement] = Field(default_factory=list)
+
+    _format = field_validator("format")(_check_format)
 
     @field_validator("elements", "attributes", mode="before")
     @classmethod
@@ -73,7 +91,10 @@ class Column(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(..., min_length=1)
     type: Literal["text", "number", "date", "boolean"] = "text"
+    format: str = Field("", description="number or date: the Java pattern (ISO 8601 dates without one).")
     required: bool = False
+
+    _format = field_validator("format")(_check_format)
 
 
 _OWN_KEYS = {

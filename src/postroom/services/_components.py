@@ -13,13 +13,23 @@ from pydantic import ValidationError as PydanticValidationError
 from ..connectors import get_connector
 from ..engine import script_steps, scripts_allowed
 from ..errors import ConfigError, NotFound, PostroomError, ValidationError
-from ..model import COMPONENT_TYPES, FOLDER_PART_MAX, Component, Loaded, dump, load_file, parse_component
+from ..model import (
+    COMPONENT_TYPES,
+    FOLDER_PART_MAX,
+    Component,
+    Loaded,
+    MapComponent,
+    dump,
+    load_file,
+    parse_component,
+)
 from ..repository import ComponentRecord, Repository
 from ..sdk import secret_fields
 from ._call_checks import call_problems, call_warnings
 from ._environments import environment_problems, environment_secrets
 from ._import_checks import import_warnings
 from ._map_checks import map_problems
+from ._profile_checks import profile_element_problems
 from ._schedule_checks import schedule_problems
 from ._secrets import REFERENCE, is_reference, secret_name_for
 
@@ -101,6 +111,7 @@ def import_paths(repo: Repository, paths: Iterable[str | os.PathLike[str]]) -> I
         problems.extend(map_problems(repo, parsed))
         problems.extend(schedule_problems(repo, parsed))
         problems.extend(environment_problems(parsed, _lookup(repo, parsed), validate_settings))
+        problems.extend(profile_element_problems(repo, parsed))
     if problems:
         count = len(problems)
         head = f"nothing was imported: {count} problem{'s' if count > 1 else ''} found"
@@ -296,10 +307,20 @@ def get_record(repo: Repository, component_id: str, version: int | None = None) 
 
 
 def refused_scripts(component: Component, loaded: Loaded) -> list[ConfigError]:
-    """With ``POSTROOM_ALLOW_SCRIPTS=false``, each script step of a process is refused."""
+    """With ``POSTROOM_ALLOW_SCRIPTS=false``, each script step of a process and each script
+    mapping of a map is refused."""
     steps = script_steps(component) if component.type == "process" else []
-    if not steps or scripts_allowed():
+    mappings = [n for n, entry in enumerate(component.mappings) if entry.function == "script"] \
+        if isinstance(component, MapComponent) else []
+    if not (steps or mappings) or scripts_allowed():
         return []
+    if mappings:
+        return [ConfigError(f"map {component.id}: mapping {n + 1} is a script and scripts are turned off "
+                            "(POSTROOM_ALLOW_SCRIPTS=false)", file=loaded.file,
+                            line=loaded.line_of(("mappings", n, "function")), component=component.id,
+                            field=f"mappings.{n}.function",
+                            fix="use another function, or set POSTROOM_ALLOW_SCRIPTS=true to allow scripts")
+                for n in mappings]
     return [ConfigError(f"step {number} is a script and scripts are turned off (POSTROOM_ALLOW_SCRIPTS=false)",
                         file=loaded.file, line=loaded.line_of(("shapes", shape_id, "steps", number - 1)),
                         component=component.id, shape=shape_id, field=f"steps.{number}",

@@ -12,7 +12,7 @@ from ..model._maps import MapEntry
 from ..model._paths import ElementPath, PathError, parse_path
 from ..repository import Repository
 
-__all__ = ["map_problems"]
+__all__ = ["map_problems", "path_problem", "known_elements"]
 
 Find = Callable[[str], Component | None]
 
@@ -75,6 +75,16 @@ def _paths(entry: MapEntry, source: Profile, target: Profile) -> list[tuple[str,
         out.append(("from", entry.from_, source))
     out.extend(("inputs", item.path, source) for item in entry.inputs if item.path)
     return out
+
+
+def path_problem(text: str, profile: Profile) -> str | None:
+    """Why ``text`` names no element of ``profile`` (None when it names one)."""
+    return _path_problem(text, profile)
+
+
+def known_elements(profile: Profile) -> str:
+    """The elements of ``profile``, for a fix (": a, b, c" or a hint for XML)."""
+    return _known(profile)
 
 
 def _path_problem(text: str, profile: Profile) -> str | None:

@@ -18,6 +18,7 @@ from ...sdk import Document
 from .._combine import combine_documents
 from .._flatfile import Record, iter_records
 from .._parse import parse_json, parse_xml
+from .._profiles import record_problems
 from .._sandbox import Sandbox, SandboxResult, ScriptLimits
 from ._base import Outputs, ShapeRunner
 from ._script import SCRIPT_NAMES, SCRIPT_PRELUDE, as_text, next_chunk, script_outputs
@@ -120,7 +121,7 @@ class DataProcessRunner(ShapeRunner):
                     return
                 if header.error is not None:
                     raise ValueError(f"{_where(doc)}the header record cannot be read: {header.error}")
-            good = self._good_records(doc, records)
+            good = self._good_records(doc, records, profile)
             if step.by == "profile":
                 yield from self._split_linked(step, doc, good, header, profile)
                 return
@@ -136,14 +137,23 @@ class DataProcessRunner(ShapeRunner):
                         break
                     yield doc.with_data(prefix + "\n".join(record.text for record in chunk))
 
-    def _good_records(self, doc: Document, records: Iterator[Record]) -> Iterator[Record]:
+    def _good_records(self, doc: Document, records: Iterator[Record], profile: Profile | None) -> Iterator[Record]:
         """The records that can be read; each one that cannot (not UTF-8, a quoted field
-        never closed) fails alone as a document holding its bytes, naming line and offset."""
+        never closed) fails alone as a document holding its bytes, naming line and offset.
+        With a profile (delimited, with fields), a record that does not fit it fails alone too."""
+        check = profile if profile is not None and profile.fields and profile.layout != "fixed_width" else None
         for record in records:
-            if record.error is None:
-                yield record
-            else:
+            if record.error is not None:
                 self.ctx.fail(doc.with_data(record.raw), self.id, f"split failed: {_where(doc)}{record.error}")
+                continue
+            if check is not None:
+                problems = record_problems(check, record.fields)
+                if problems:
+                    self.ctx.fail(doc.with_data(record.text), self.id,
+                                  f"split failed: {_where(doc)}line {record.line}: the record does not fit profile "
+                                  f"{check.id}: " + "; ".join(problems[:5]))
+                    continue
+            yield record
 
     def _split_linked(self, step: SplitStep, doc: Document, records: Iterable[Record], header: Record | None,
                       profile: Profile | None) -> Iterator[Document]:
