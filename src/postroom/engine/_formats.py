@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 
 __all__ = ["parse_date", "parse_number", "format_number"]
 
@@ -15,6 +16,7 @@ _GROUPS = {"y": "year", "M": "month", "d": "day", "H": "hour", "h": "hour12", "m
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
+@lru_cache(maxsize=256)
 def _date_regex(pattern: str) -> re.Pattern[str]:
     out, pos = [], 0
     for match in _TOKEN.finditer(pattern):

@@ -4,6 +4,7 @@ mappings from the source document; properties carry over. One document at a time
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 from ...errors import ConfigError, DocumentError
 from ...model import CrossReference, MapComponent, MapShape, Profile
@@ -19,6 +20,16 @@ from .._values import resolve
 from ._base import PerDocument
 
 
+class _Plan(NamedTuple):
+    """A mapping's parsed paths: where it writes, its inputs and their source paths (None for
+    a value source), and which input repeats first (None when none does)."""
+
+    to: ElementPath
+    inputs: list[MapInput]
+    paths: list[ElementPath | None]
+    lead: int | None
+
+
 @lru_cache(maxsize=4096)
 def _path(text: str, kind: PathKind) -> ElementPath:
     return parse_path(text, kind)
@@ -32,6 +43,7 @@ class MapRunner(PerDocument):
         self.map = component
         self.source = self._profile(component.from_profile)
         self.target = self._profile(component.to_profile)
+        self._plans: dict[int, _Plan] = {}
 
     def _profile(self, profile_id: str) -> Profile:
         profile = self.ctx.profile(profile_id, self.id)
@@ -62,33 +74,46 @@ class MapRunner(PerDocument):
         return "next", doc.with_data(data)
 
     def _apply(self, entry: MapEntry, source: Source, target: Target, doc: Document) -> None:
-        to = _path(entry.to, self._kind(self.target))
-        for indexes, values in self._inputs(entry, source, doc):
+        plan = self._plan(entry)
+        for indexes, values in self._inputs(plan, source, doc):
             if entry.function:
                 value = apply_function(entry, values, self._lookup)
             else:
                 value = values[0] if values else ""
             if value == "" and entry.default is not None:
                 value = entry.default
-            target.write(to, value, indexes)
+            target.write(plan.to, value, indexes)
 
-    def _inputs(self, entry: MapEntry, source: Source, doc: Document) -> list[tuple[tuple[int, ...], list[str]]]:
+    def _plan(self, entry: MapEntry) -> _Plan:
+        """The mapping's paths, parsed the first time it runs (a map runs its mappings for
+        every document: parsing them each time was a good part of the map's time)."""
+        plan = self._plans.get(id(entry))
+        if plan is None:
+            inputs: list[MapInput] = entry.inputs
+            if entry.from_:
+                inputs = [MapInput(path=entry.from_)]
+            elif entry.value is not None:
+                inputs = [MapInput(source=entry.value)]
+            paths = [_path(i.path, self._kind(self.source)) if i.path is not None else None for i in inputs]
+            lead = next((n for n, path in enumerate(paths) if path is not None and path.repeating), None)
+            plan = _Plan(_path(entry.to, self._kind(self.target)), inputs, paths, lead)
+            self._plans[id(entry)] = plan
+        return plan
+
+    def _inputs(self, plan: _Plan, source: Source, doc: Document) -> list[tuple[tuple[int, ...], list[str]]]:
         """The input values, once per repetition of the first repeating input (once when none repeats)."""
-        inputs: list[MapInput] = entry.inputs
-        if entry.from_:
-            inputs = [MapInput(path=entry.from_)]
-        elif entry.value is not None:
-            inputs = [MapInput(source=entry.value)]
         read: list[list[Match] | str] = []
-        for item in inputs:
-            if item.path is not None:
-                read.append(source.read(_path(item.path, self._kind(self.source))))
+        for item, path in zip(plan.inputs, plan.paths, strict=True):
+            if path is not None:
+                read.append(source.read(path))
             else:
                 assert item.source is not None
                 read.append(resolve(item.source, doc, self.ctx, None, self.id))
-        lead = next((r for i, r in zip(inputs, read, strict=True)
-                     if i.path and _path(i.path, self._kind(self.source)).repeating and isinstance(r, list)), None)
-        keys = [m[0] for m in lead] if lead is not None else [()]
+        if plan.lead is None:  # the first match of each input (as _value gives for the key ())
+            return [((), [r if isinstance(r, str) else json_text(r[0][1]) if r else "" for r in read])]
+        lead = read[plan.lead]
+        assert isinstance(lead, list)  # a path input reads matches
+        keys = [m[0] for m in lead]
         return [(key, [_value(r, key) for r in read]) for key in keys]
 
     def _kind(self, profile: Profile) -> PathKind:
