@@ -13,7 +13,7 @@ once its chunk is committed. Values are bound parameters; the statement comes fr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table
@@ -139,7 +139,7 @@ class DatabaseWriteSession(OperationSession):
             with conn.begin_nested():
                 for columns, owners, params in runs:
                     result = conn.execute(self._statement(conn, table, columns), params)
-                    written = result.mappings().all() if self.op.returning else params
+                    written: Sequence[Mapping[Any, Any]] = result.mappings().all() if self.op.returning else params
                     for owner, one in zip(owners, written, strict=True):
                         stored[owner].append(dict(one))
         except SQLAlchemyError as exc:
