@@ -240,3 +240,31 @@ def test_an_error_met_while_reading_rows_fails_the_document_after_the_rows_read(
     assert sum(isinstance(r, Document) for r in results) <= 2999
     assert isinstance(results[-1], Failed) and "operation divide: sql: the database refused the query: division by zero" \
         in results[-1].message
+
+
+def test_rows_sent_together_return_each_document_its_own_stored_rows(database) -> None:  # noqa: ANN001
+    """A chunk goes as multi-row INSERTs (a run of rows with the same columns each); with
+    returning, each document gets back the rows it stored, with the keys the database gave,
+    whether it held one row or an array, and a refused row still fails alone."""
+    database.create_patients()
+    documents = [Document(json.dumps({"patient_id": "A1", "name": "Ann"})),
+                 Document(json.dumps([{"patient_id": "A2", "name": "Bo"}, {"patient_id": "A3", "name": "Cy",
+                                                                             "email": "cy@example.org"}])),
+                 Document(json.dumps({"patient_id": "A4", "name": "Di", "born": "1980-02-01"}))]
+    for seq, doc in enumerate(documents, 1):
+        doc.seq = seq
+    store = connector.open(DatabaseConnection(url=database.url),
+                           DatabaseOperation(action="insert", table="patients", returning=True), MemoryContext())
+    results = list(store.execute(documents, "x"))
+    again = list(store.execute([Document(json.dumps({"patient_id": "A9", "name": "Ed"})),
+                                Document(json.dumps({"patient_id": "A1", "name": "Twin"}))], "x"))
+    store.close()
+    assert all(isinstance(r, Document) for r in results)
+    first, second, third = (json.loads(r.data) for r in results)  # type: ignore[union-attr]
+    assert (first["id"], first["patient_id"]) == (1, "A1")
+    assert [(r["id"], r["patient_id"], r["email"]) for r in second] == [(2, "A2", None), (3, "A3", "cy@example.org")]
+    assert (third["id"], third["born"]) == (4, "1980-02-01")
+    assert [r.properties["database.row_count"] for r in results] == ["1", "2", "1"]  # type: ignore[union-attr]
+    assert isinstance(again[0], Document) and json.loads(again[0].data)["patient_id"] == "A9"
+    assert isinstance(again[1], Failed) and "refused the row" in again[1].message
+    assert database.rows("SELECT patient_id FROM patients ORDER BY id")[-1] == ("A9",)

@@ -237,9 +237,9 @@ class ExecutionContext:
         seen = self._delivered
         for doc in docs:
             seq = doc.seq
-            if seq < 0:  # a new document a connector returned (a response): out on its own
-                self.documents_out += 1
-                continue
+            if seq < 0:  # a new document a connector returned (a response, a row): numbered now,
+                self._seq += 1  # so that a later connector shape does not count it out again
+                doc.seq = seq = self._seq
             if seq >= len(seen):
                 seen.extend(bytes(max(seq + 1 - len(seen), len(seen))))
             if not seen[seq]:

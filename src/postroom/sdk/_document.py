@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 __all__ = ["Document", "SPOOL_THRESHOLD", "spool_directory"]
 
@@ -218,6 +218,13 @@ class Document:
         value = compute(self)
         self._cache = (blob, key, value)
         return value
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """Pickled (the engine's spool, past its memory limit): every slot but the parsed
+        view of the data, which may hold a function (a JSON reader) and is made again."""
+        state = {name: getattr(self, name) for name in self.__slots__}
+        state["_cache"] = None
+        return None, state
 
     def __repr__(self) -> str:
         preview = self.data[:40] if not self.spooled else b"<spooled>"

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -85,20 +86,33 @@ _TEMPORAL = ((sqltypes.DateTime, dt.datetime), (sqltypes.Date, dt.date), (sqltyp
 
 def prepared(row: dict[str, Any], table: Table) -> dict[str, Any]:
     """``row`` with ISO texts in date/time columns read as dates and times."""
-    out = dict(row)
+    temporal = _temporal_columns(table)
+    out = row
     for name, value in row.items():
-        if not isinstance(value, str):
+        py_type = temporal.get(name)
+        if py_type is None or not isinstance(value, str):
             continue
-        column_type = table.columns[name].type
-        for sql_type, py_type in _TEMPORAL:
-            if isinstance(column_type, sql_type):
-                try:
-                    out[name] = py_type.fromisoformat(value)
-                except ValueError:
-                    raise RowError(f"column {name}: {value!r} is not a {py_type.__name__} in ISO form "
-                                   f"(such as {_SAMPLE[py_type]})") from None
-                break
+        if out is row:
+            out = dict(row)
+        try:
+            out[name] = py_type.fromisoformat(value)
+        except ValueError:
+            raise RowError(f"column {name}: {value!r} is not a {py_type.__name__} in ISO form "
+                           f"(such as {_SAMPLE[py_type]})") from None
     return out
+
+
+@lru_cache(maxsize=64)
+def _temporal_columns(table: Table) -> dict[str, type[dt.date | dt.time]]:
+    """The table's date, time and timestamp columns and the Python type each reads (once per
+    table: looked up for every column of every row, it was a good part of an insert's time)."""
+    found: dict[str, type[dt.date | dt.time]] = {}
+    for column in table.columns:
+        for sql_type, py_type in _TEMPORAL:
+            if isinstance(column.type, sql_type):
+                found[column.name] = py_type
+                break
+    return found
 
 
 _SAMPLE = {dt.datetime: "2026-11-24T09:30:00", dt.date: "2026-11-24", dt.time: "09:30:00"}

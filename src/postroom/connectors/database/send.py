@@ -1,17 +1,19 @@
 """The sends of the database connector: insert and upsert (each document a row, or an
 array of rows) and execute (the operation's sql once per document).
 
-Documents go in chunks, each chunk in one transaction with a SAVEPOINT per document: a
-refused row (a constraint, a wrong type, an unknown column) rolls back that document only
-and fails it; the others commit together. A document passes on only once its chunk is
-committed. Values are bound parameters; the statement comes from SQLAlchemy's dialect
+Documents go in chunks, each chunk in one transaction. Its rows are first sent together
+(a multi-row INSERT per run of rows with the same columns) under one SAVEPOINT; when the
+database refuses any of them, that savepoint is rolled back and the chunk goes again with a
+SAVEPOINT per document: a refused row (a constraint, a wrong type, an unknown column) rolls
+back that document only and fails it; the others commit together. A document passes on only
+once its chunk is committed. Values are bound parameters; the statement comes from SQLAlchemy's dialect
 (``INSERT ... ON CONFLICT (key) DO UPDATE`` for an upsert on PostgreSQL and SQLite).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table
@@ -86,8 +88,12 @@ class DatabaseWriteSession(OperationSession):
             try:
                 with conn.begin():
                     table = self._reflect(conn)
-                    for doc, rows, many in parsed:
-                        results.append(self._one(conn, table, doc, rows, many))
+                    together = self._store_together(conn, table, parsed)
+                    if together is not None:
+                        results = together
+                    else:
+                        for doc, rows, many in parsed:
+                            results.append(self._one(conn, table, doc, rows, many))
             except DBAPIError as exc:
                 results = self._whole_chunk_failed(exc, parsed, len(results))
         yield from results
@@ -107,6 +113,51 @@ class DatabaseWriteSession(OperationSession):
         return [Failed(doc, f"the database refused the transaction at commit: {message} (none of these "
                             f"{len(parsed)} documents was stored)") for doc, _, _ in parsed]
 
+    def _store_together(self, conn: Connection, table: Table,
+                        parsed: list[tuple[Document, list[dict[str, Any]], bool]]) -> list[Document | Failed] | None:
+        """Every row of the chunk in one go under one savepoint: an executemany (a multi-row
+        INSERT) per run of rows with the same columns, in the documents' order. None, with
+        nothing stored, when a row does not fit or the database refuses any of them: then
+        the chunk goes a document at a time (``_one``), so that a refused row fails alone."""
+        if self.op.returning and not conn.dialect.insert_executemany_returning_sort_by_parameter_order:
+            return None
+        runs: list[tuple[tuple[str, ...], list[int], list[dict[str, Any]]]] = []
+        try:
+            for index, (_, rows, _) in enumerate(parsed):
+                if columns_problem(rows, table):
+                    return None
+                for row in rows:
+                    columns = tuple(row)
+                    if not runs or runs[-1][0] != columns:
+                        runs.append((columns, [], []))
+                    runs[-1][1].append(index)
+                    runs[-1][2].append(prepared(row, table))
+        except RowError:
+            return None
+        stored: list[list[dict[str, Any]]] = [[] for _ in parsed]
+        try:
+            with conn.begin_nested():
+                for columns, owners, params in runs:
+                    result = conn.execute(self._statement(conn, table, columns), params)
+                    written: Sequence[Mapping[Any, Any]] = result.mappings().all() if self.op.returning else params
+                    for owner, one in zip(owners, written, strict=True):
+                        stored[owner].append(dict(one))
+        except SQLAlchemyError as exc:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                raise
+            return None
+        return [self._passed(doc, rows, many, done) for (doc, rows, many), done in zip(parsed, stored, strict=True)]
+
+    def _passed(self, doc: Document, rows: list[dict[str, Any]], many: bool,
+                stored: list[dict[str, Any]]) -> Document:
+        """The document that passes on once its rows are stored: the stored rows with returning."""
+        out = doc.copy()
+        if self.op.returning:
+            values = [{k: as_json(v) for k, v in row.items()} for row in stored]
+            out = doc.with_data(json.dumps(values if many else values[0], ensure_ascii=False))
+        out.properties[ROW_COUNT] = str(len(rows))
+        return out
+
     def _one(self, conn: Connection, table: Table, doc: Document, rows: list[dict[str, Any]],
              many: bool) -> Document | Failed:
         problem = columns_problem(rows, table)
@@ -121,12 +172,7 @@ class DatabaseWriteSession(OperationSession):
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:
                 raise
             return Failed(doc, f"table {table.name} refused the row: {driver_message(exc, self.secrets)}")
-        out = doc.copy()
-        if self.op.returning:
-            values = [{k: as_json(v) for k, v in row.items()} for row in stored]
-            out = doc.with_data(json.dumps(values if many else values[0], ensure_ascii=False))
-        out.properties[ROW_COUNT] = str(len(rows))
-        return out
+        return self._passed(doc, rows, many, stored)
 
     def _store(self, conn: Connection, table: Table, row: dict[str, Any]) -> dict[str, Any]:
         statement = self._statement(conn, table, tuple(row))
@@ -151,7 +197,7 @@ class DatabaseWriteSession(OperationSession):
         else:
             statement = table.insert()
         if self.op.returning:
-            statement = statement.returning(*table.columns)
+            statement = statement.returning(*table.columns, sort_by_parameter_order=True)
         self._statements[columns] = statement
         return statement
 

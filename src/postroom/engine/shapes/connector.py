@@ -10,26 +10,42 @@ connector returns (a file a get read) completes no input document by itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ...errors import ConnectorError, Interrupted, PostroomError
 from ...sdk import Document, Failed
+from .._spool import Spool
 from ._base import Outputs, ShapeRunner
 
 
 class _Tally:
-    """What one batch of a connector shape came to, as the results arrive."""
+    """What one batch of a connector shape came to, as the results arrive. The documents that
+    passed wait in ``passed``; past ``limit`` of them (a query giving a million rows for one
+    document) they are counted and go to ``spool``, on disk past its memory limit, so that
+    however many results one batch brings, memory stays flat."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = max(limit, 1)
         self.passed: list[Document] = []
+        self.spool: Spool | None = None
         self.done: set[int] = set()
         self.failed = 0
+
+    def outputs(self) -> Iterator[list[Document]]:
+        """The documents that passed, in the order they came, once."""
+        if self.spool is None:
+            if self.passed:
+                yield self.passed
+            return
+        self.spool.extend(self.passed)
+        self.passed = []
+        yield from self.spool.batches()
 
 
 class ConnectorRunner(ShapeRunner):
     def process(self, batch: list[Document]) -> Outputs:
         m = self.model
-        tally = _Tally()
+        tally = _Tally(self.ctx.batch_size)
         error: PostroomError | None = None
         try:
             session = self.ctx.session(self.id, m.connection, m.operation)
@@ -42,8 +58,8 @@ class ConnectorRunner(ShapeRunner):
         except PostroomError as exc:
             error = exc
         self._count(tally)
-        if tally.passed:
-            yield "next", tally.passed
+        for passed in tally.outputs():
+            yield "next", passed
         if error is not None:
             self._fail_rest(batch, tally, error)
 
@@ -56,8 +72,16 @@ class ConnectorRunner(ShapeRunner):
             else:
                 tally.done.add(result.seq)
                 tally.passed.append(result)
+                if len(tally.passed) >= tally.limit:
+                    self.ctx.connector_done(self.id, tally.passed, 0)
+                    if tally.spool is None:
+                        tally.spool = Spool(tally.limit)
+                    tally.spool.extend(tally.passed)
+                    tally.passed = []
 
     def _count(self, tally: _Tally) -> None:
+        """Count what was not counted yet: the documents that passed since the last ``limit``
+        went to the spool, and the failures."""
         self.ctx.connector_done(self.id, tally.passed, tally.failed)
 
     def _fail_rest(self, batch: list[Document], tally: _Tally, error: PostroomError) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from ...errors import ConfigError, DocumentError
 from ...model import CrossReference, MapComponent, MapShape, Profile
@@ -24,6 +25,16 @@ from ._base import Outputs, PerDocument
 from ._mapscript import MapScripts, script_failure
 
 Evaluated = list[tuple[tuple[int, ...], SandboxResult]]  # a script mapping's results, per repetition
+
+
+class _Plan(NamedTuple):
+    """A mapping's parsed paths: where it writes, its inputs and their source paths (None for
+    a value source), and which input repeats first (None when none does)."""
+
+    to: ElementPath
+    inputs: list[MapInput]
+    paths: list[ElementPath | None]
+    lead: int | None
 
 
 @lru_cache(maxsize=4096)
@@ -51,6 +62,7 @@ class MapRunner(PerDocument):
         if self.scripts is not None:
             self.scripts.check_allowed()
         self._ready: dict[int, _Ready] = {}
+        self._plans: dict[int, _Plan] = {}
 
     def run(self, batches: Iterable[list[Document]]) -> Outputs:
         try:
@@ -76,7 +88,7 @@ class MapRunner(PerDocument):
             try:
                 item = _Ready(self._source(doc))
                 asked = [(number, key, values) for number in scripts.piece
-                         for key, values in self._inputs(self.map.mappings[number], item.source, doc)]
+                         for key, values in self._inputs(self._plan(self.map.mappings[number]), item.source, doc)]
             except Exception:  # noqa: BLE001, S112 - handle() meets the same problem and fails the document
                 continue
             ready[id(doc)] = item
@@ -125,22 +137,22 @@ class MapRunner(PerDocument):
 
     def _apply(self, number: int, entry: MapEntry, source: Source, target: Target, doc: Document,
                ready: _Ready | None) -> None:
-        to = _path(entry.to, self._kind(self.target))
-        for indexes, value in self._values(number, entry, source, doc, ready):
+        plan = self._plan(entry)
+        for indexes, value in self._values(number, entry, plan, source, doc, ready):
             if value == "" and entry.default is not None:
                 value = entry.default
-            target.write(to, value, indexes)
+            target.write(plan.to, value, indexes)
 
-    def _values(self, number: int, entry: MapEntry, source: Source, doc: Document,
+    def _values(self, number: int, entry: MapEntry, plan: _Plan, source: Source, doc: Document,
                 ready: _Ready | None) -> list[tuple[tuple[int, ...], str]]:
         """The mapping's value for each repetition (once when nothing repeats)."""
         if entry.function != "script":
             return [(indexes, apply_function(entry, values, self._lookup) if entry.function
-                     else (values[0] if values else "")) for indexes, values in self._inputs(entry, source, doc)]
+                     else (values[0] if values else "")) for indexes, values in self._inputs(plan, source, doc)]
         assert self.scripts is not None
         evaluated = ready.scripts.get(number, []) if ready is not None else None
         if evaluated is None:  # not prepared with its batch: evaluated on its own
-            asked = self._inputs(entry, source, doc)
+            asked = self._inputs(plan, source, doc)
             evaluated = list(zip([key for key, _ in asked],
                                  self.scripts.evaluate([(number, values) for _, values in asked]), strict=True))
         return [(key, self._script_text(result)) for key, result in evaluated]
@@ -153,23 +165,36 @@ class MapRunner(PerDocument):
         text = result.values.get("result", "")
         return text if isinstance(text, str) else str(text)
 
-    def _inputs(self, entry: MapEntry, source: Source, doc: Document) -> list[tuple[tuple[int, ...], list[str]]]:
+    def _plan(self, entry: MapEntry) -> _Plan:
+        """The mapping's paths, parsed the first time it runs (a map runs its mappings for
+        every document: parsing them each time was a good part of the map's time)."""
+        plan = self._plans.get(id(entry))
+        if plan is None:
+            inputs: list[MapInput] = entry.inputs
+            if entry.from_:
+                inputs = [MapInput(path=entry.from_)]
+            elif entry.value is not None:
+                inputs = [MapInput(source=entry.value)]
+            paths = [_path(i.path, self._kind(self.source)) if i.path is not None else None for i in inputs]
+            lead = next((n for n, path in enumerate(paths) if path is not None and path.repeating), None)
+            plan = _Plan(_path(entry.to, self._kind(self.target)), inputs, paths, lead)
+            self._plans[id(entry)] = plan
+        return plan
+
+    def _inputs(self, plan: _Plan, source: Source, doc: Document) -> list[tuple[tuple[int, ...], list[str]]]:
         """The input values, once per repetition of the first repeating input (once when none repeats)."""
-        inputs: list[MapInput] = entry.inputs
-        if entry.from_:
-            inputs = [MapInput(path=entry.from_)]
-        elif entry.value is not None:
-            inputs = [MapInput(source=entry.value)]
         read: list[list[Match] | str] = []
-        for item in inputs:
-            if item.path is not None:
-                read.append(source.read(_path(item.path, self._kind(self.source))))
+        for item, path in zip(plan.inputs, plan.paths, strict=True):
+            if path is not None:
+                read.append(source.read(path))
             else:
                 assert item.source is not None
                 read.append(resolve(item.source, doc, self.ctx, None, self.id))
-        lead = next((r for i, r in zip(inputs, read, strict=True)
-                     if i.path and _path(i.path, self._kind(self.source)).repeating and isinstance(r, list)), None)
-        keys = [m[0] for m in lead] if lead is not None else [()]
+        if plan.lead is None:  # the first match of each input (as _value gives for the key ())
+            return [((), [r if isinstance(r, str) else json_text(r[0][1]) if r else "" for r in read])]
+        lead = read[plan.lead]
+        assert isinstance(lead, list)  # a path input reads matches
+        keys = [m[0] for m in lead]
         return [(key, [_value(r, key) for r in read]) for key in keys]
 
     def _kind(self, profile: Profile) -> PathKind:
