@@ -52,11 +52,11 @@ def stored_records(home: Path, sent: int) -> str:
     SQLite file in POSTROOM_HOME) and whether each patient's letter is noted on the record."""
     path = home / "dr-smith.db"
     with sqlite3.connect(path) as db:
-        rows = db.execute("SELECT id, patient_id, full_name, email, email_consent, letter_sent_at "
-                          "FROM patient_records ORDER BY id").fetchall()
+        rows = db.execute("SELECT patient_id, stored_at, full_name, email, email_consent, letter_sent_at "
+                          "FROM patient_records ORDER BY patient_id").fetchall()
     lines = [f"Process 2 sent {sent} letters and holds {len(rows)} patient records "
              f"(table patient_records in {path}):"]
-    for record, patient, name, address, consent, sent_at in rows:
+    for patient, stored_at, name, address, consent, sent_at in rows:
         if sent_at:
             what = f"letter sent {sent_at}"
         elif consent != "yes":
@@ -64,7 +64,7 @@ def stored_records(home: Path, sent: int) -> str:
         else:
             what = "no letter: no usable address"
         name = " ".join(name.split())  # a name written over two lines in the list, on one
-        lines.append(f"  record {record:<3} {patient}  {name:<22} {address or '(no address)':<30} {what}")
+        lines.append(f"  {patient}  stored {stored_at}  {name:<22} {address or '(no address)':<30} {what}")
     if not sent and rows:
         lines.append("Every patient with consent and a usable address already had their letter (it is noted on "
                      f"their record), so none went out twice. Delete {path} to send them again.")

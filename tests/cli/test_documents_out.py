@@ -44,7 +44,7 @@ def test_the_tutorial_reports_each_delivered_document_once(cli, workdir, devmail
     assert sorted(m.rcpt_tos[0] for m in devmail.messages()) == ["alice.walker@example.com",
                                                                  "carla.diaz@example.org"]
     assert ": complete: 1 in, 5 out, 0 failed" in ran.stdout
-    counts = ("records-table/sqlite-form 1 done, 0 failed; store 4 done, 0 failed; send 2 done, 0 failed; "
+    counts = ("records-table 1 done, 0 failed; store 4 done, 0 failed; send 2 done, 0 failed; "
               "note-sent 2 done, 0 failed")
     assert f"connector shapes: {counts}" in ran.stdout
     execution_id = ran.stdout.split()[1].rstrip(":")
@@ -53,7 +53,7 @@ def test_the_tutorial_reports_each_delivered_document_once(cli, workdir, devmail
     assert f"connector shapes  {counts}" in shown.stdout
     listed = cli("executions", "list", "--json").json()
     assert listed[0]["documents_out"] == 5
-    assert listed[0]["connector_counts"] == {"records-table/sqlite-form": {"completed": 1, "failed": 0},
+    assert listed[0]["connector_counts"] == {"records-table": {"completed": 1, "failed": 0},
                                              "store": {"completed": 4, "failed": 0},
                                              "send": {"completed": 2, "failed": 0},
                                              "note-sent": {"completed": 2, "failed": 0}}

@@ -107,8 +107,9 @@ def test_make_demo_script_sends_and_shows_the_letters(tmp_path):
     assert "Dear Zoë O'Brien," in proc.stdout
     # Issue 10: process 2 stores the patient records first and says what it did
     assert "Process 2 sent 20 letters and holds 24 patient records (table patient_records in " in proc.stdout
-    assert re.search(r"record 23  P0023  Eve Mallory Injected +eve@example.com +letter sent 20", proc.stdout)
-    assert re.search(r"record 11  P0011  Tom Baker +\(no address\) +no letter: no usable address", proc.stdout)
+    stored = r"stored 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d"  # filled in by the database
+    assert re.search(rf"P0023  {stored}  Eve Mallory Injected +eve@example.com +letter sent 20", proc.stdout)
+    assert re.search(rf"P0011  {stored}  Tom Baker +\(no address\) +no letter: no usable address", proc.stdout)
     # Issue 9: the demo names the browser app's URL and its first login; the password stays in a file.
     assert "open http://127.0.0.1:8080 and log in as clinic" in proc.stdout, proc.stdout
     login_file = tmp_path / "home" / "first-login.txt"
