@@ -4,23 +4,7 @@ import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, errorText } from "../../api";
 import { MessageView } from "./MessageView";
-import { PortsTable } from "./PortsTable";
-
-export interface DevmailState {
-  running: boolean;
-  smtp_port?: number | null;
-  smtps_port?: number | null;
-  pop3_port?: number | null;
-  pop3s_port?: number | null;
-  imap_port?: number | null;
-  imaps_port?: number | null;
-  web_port?: number | null;
-  /** the host a Mail connection names (localhost when its certificate names it) */
-  host?: string | null;
-  /** the plain SMTP/POP3/IMAP ports offer STARTTLS */
-  starttls?: boolean;
-  ca_file?: string | null;
-}
+import { type DevmailState, PortsTable } from "./PortsTable";
 
 export interface MessageSummary {
   id: string;

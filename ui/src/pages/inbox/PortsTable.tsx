@@ -1,6 +1,21 @@
 // Every port the devmail of this POSTROOM_HOME took, with what a Mail connection's form needs
 // to use it (Host, Port, Use TLS?, Use SSL?, Trusted CA file).
-import type { DevmailState } from "./DevInbox";
+/** What GET /api/devmail says of the devmail of this POSTROOM_HOME: whether it runs and its ports. */
+export interface DevmailState {
+  running: boolean;
+  smtp_port?: number | null;
+  smtps_port?: number | null;
+  pop3_port?: number | null;
+  pop3s_port?: number | null;
+  imap_port?: number | null;
+  imaps_port?: number | null;
+  web_port?: number | null;
+  /** the host a Mail connection names (localhost when its certificate names it) */
+  host?: string | null;
+  /** the plain SMTP/POP3/IMAP ports offer STARTTLS */
+  starttls?: boolean;
+  ca_file?: string | null;
+}
 
 interface PortRow {
   protocol: string;
