@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from ._messageformat import MessageFormatError, compile_message
 from ._values import Source, SourceList
@@ -175,7 +176,10 @@ class SearchReplaceStep(BaseModel):
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
+            raise PydanticCustomError(
+                "setting", f"pattern is not a valid regular expression: {exc}",
+                {"fix": "write a Python regular expression; a backslash makes a character literal, "
+                        "as in \\( or \\."}) from None
         return value
 
 
@@ -347,9 +351,9 @@ class ProcessCallShape(ShapeBase):
     """Process Call: runs another process on the documents; what reaches its Return Documents goes on."""
 
     type: Literal["process_call"]
-    process: str = Field(..., title="Process", description="Id of the process to call; its start shape is data_passthrough.")
+    process: str = Field(..., title="Process", description="Id of the process to call; its start shape is Data Passthrough (data_passthrough).")
     wait: bool = Field(True, title="Wait for process to complete?", description="Wait for the called process and go on with what it returns; "
-                                         "false: start it and pass the input documents on at once.")
+                                         "off: start it and pass the input documents on at once.")
     abort_on_error: bool = Field(True, title="Abort if process fails?", description="A failure in the called process fails this shape's documents "
                                                    "(the execution, unless a Try/Catch catches all errors).")
     next: str | None = None
@@ -372,7 +376,7 @@ class FlowControlShape(ShapeBase):
         "document", ("Run each document individually", "Run documents in batches"), title="Document Batching",
         description="Run the rest of the path for each document, or for each batch.")
     batch_size: int = Field(100, ge=1, le=1_000_000, title="Batch Count",
-                            description="Documents per unit when unit is batch.")
+                            description="Documents per batch (with Run documents in batches).")
     parallel: int = Field(1, ge=1, le=64, title="Number of Units", description="Units run at once, each in its own thread.")
     next: str | None = None
 
