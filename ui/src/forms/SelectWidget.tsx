@@ -54,7 +54,7 @@ export function SelectWidget(props: WidgetProps) {
   return (
     <select id={id} name={props.htmlName || id} className="form-control" value={selected >= 0 ? optionKeys[selected] : ""}
       required={required} aria-required={required || undefined} disabled={disabled || readonly}
-      aria-label={choice ? choiceName(id, String(props.label ?? "")) : undefined} aria-describedby={ariaDescribedByIds(id)}
+      aria-label={choice ? choiceName(id, String(props.label ?? "")) : undefined} aria-describedby={choice ? `${id.replace(CHOICE, "")}__error ${ariaDescribedByIds(id)}` : ariaDescribedByIds(id)}
       onChange={(e: ChangeEvent<HTMLSelectElement>) => onChange(decode(e.target.value))}
       onBlur={(e: FocusEvent<HTMLSelectElement>) => onBlur(id, decode(e.target.value))}
       onFocus={(e: FocusEvent<HTMLSelectElement>) => onFocus(id, decode(e.target.value))}>

@@ -43,6 +43,7 @@ export function LabelledFieldTemplate(props: FieldTemplateProps) {
   // the form a choice drew shares the choice's id and place in a list: the choice is numbered, not it
   const name = choices.includes(id) ? label : numberedLabel(label, props.fieldPathId.path);
   if (isChoice(props)) {
+    // the chosen form shows the choice's own errors (at `${id}__error`), where its drop-down points
     return (
       <fieldset className={`${props.classNames ?? ""} choice`} style={props.style}>
         <legend>{name}<RequiredMark required={required} /></legend>

@@ -116,4 +116,15 @@ describe("real shape schemas: the side panel's form", () => {
     expect(screen.getByRole("group", { name: "Value 2" })).toBeTruthy();
     expect(screen.getByRole("combobox", { name: "Value 2 type" })).toHaveProperty("value", "Text");
   });
+
+  it("shows the server's error about a whole value source under its group, where its drop-down points", () => {
+    const decision = shapes.find((s) => s.type === "decision")!;
+    render(<ShapeForm shapeId="d" info={decision} shape={SAMPLES.decision} onChange={() => undefined} readOnly={false}
+      fieldErrors={{ first: { __errors: ["unknown execution property 'x' (use one of: execution_id, ...)"] } }} />);
+    const kind = screen.getByRole("combobox", { name: "First Value type" });
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain("unknown execution property");
+    expect(kind.getAttribute("aria-describedby")?.split(" ")).toContain(alert.id);
+    expect(screen.getByRole("group", { name: "First Value" }).contains(alert)).toBe(true);
+  });
 });
