@@ -57,8 +57,12 @@ export function LabelledFieldTemplate(props: FieldTemplateProps) {
   const Wrap = getTemplate("WrapIfAdditionalTemplate", registry, getUiOptions(uiSchema));
   return (
     <Wrap {...props}>
-      {displayLabel && <label htmlFor={id} className="control-label">{name}</label>}
-      {displayLabel && <RequiredMark required={required} />}
+      {displayLabel && (
+        <div className="field-label">
+          <label htmlFor={id} className="control-label">{name}</label>
+          <RequiredMark required={required} />
+        </div>
+      )}
       {displayLabel && description}
       {children}
       {errors}
