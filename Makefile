@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint schema clean ui
+.PHONY: demo test test-fast bench lint schema clean ui ui-schemas
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ ui/node_modules/.package-lock.json: ui/package-lock.json
 $(UI_STAMP): ui/node_modules/.package-lock.json $(UI_SOURCES)
 	cd ui && npm run build
 	touch $(UI_STAMP)
+
+## Rewrite ui/src/test/realSchemas.json (the connector and shape schemas the app's vitest form
+## tests render) from what the server answers; tests/web/test_ui_schema_snapshot.py fails when it is stale.
+ui-schemas: $(STAMP)
+	$(BIN)/python tools/gen_ui_schemas.py
 
 ## Start the built-in mail server, import the Dr. Smith example, send the letters, show them.
 demo: $(STAMP) ui

@@ -78,6 +78,14 @@ def _is_value_source(schema: dict[str, Any]) -> bool:
                                       for o in objects) and any(o.get("type") != "object" for o in options)
 
 
+def _same_form(one: Any, other: Any) -> bool:
+    """Whether two schemas accept the same (their titles aside: a form names a list's item
+    "Value" and the single value "One value")."""
+    if not isinstance(one, dict) or not isinstance(other, dict):
+        return False
+    return {k: v for k, v in one.items() if k != "title"} == {k: v for k, v in other.items() if k != "title"}
+
+
 def ref_name(schema: dict[str, Any]) -> str | None:
     ref = schema.get("$ref")
     return ref.rsplit("/", 1)[-1] if ref else None
@@ -106,7 +114,7 @@ class Renderer:
                 options = schema[key]
                 if _is_value_source(schema):
                     return "[value source](../../values.md)"
-                if len(options) == 2 and options[0].get("type") == "array" and options[0].get("items") == options[1]:
+                if len(options) == 2 and options[0].get("type") == "array" and _same_form(options[0].get("items"), options[1]):
                     return f"{self.type_of(options[1])}, or a list of them"
                 parts = [self.type_of(s) for s in options]
                 return " or ".join(p for p in parts)

@@ -73,7 +73,7 @@ def test_a_process_built_on_the_canvas_saves_to_the_expected_yaml(new_page, post
     page.get_by_test_id("handle-message-next").drag_to(_shape(page, "stop"))
     _shape(page, "message").click()
     side = page.get_by_role("complementary", name="Shape settings")
-    side.get_by_label("Text").fill("Hello <img src=x onerror=alert(1)>")
+    side.get_by_label("Message", exact=True).fill("Hello <img src=x onerror=alert(1)>")
     side.get_by_label("Label").fill("Greeting")
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_role("status").filter(has_text="Saved version 1").wait_for()

@@ -10,7 +10,6 @@ POSTROOM_SCREENSHOTS=1 writes the steps to docs/images/walk-NN-*.png (docs/web.m
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,18 +167,16 @@ def _connect(page: Any, source: str, outlet: str, target: str) -> None:
     page.get_by_test_id(f"handle-{source}-{outlet}").drag_to(page.get_by_test_id(f"shape-{target}"))
 
 
-def _value_source(scope: Any, index: int, kind: str, value: str, field: str = "") -> None:
-    """The ``index``-th value source in ``scope``: its kind from its drop-down (the drop-down has no
-    accessible name: it is found by its options), then its value: a Text is one box named after
-    ``field``; any other kind is a group named by the kind holding a box named by its key."""
-    chooser = scope.get_by_role("combobox").filter(has=scope.page.get_by_role("option", name="Profile element"))
-    chooser.nth(index).select_option(label=kind)
-    if kind == "Text":
-        scope.get_by_role("textbox", name=re.compile(f"^{field}\\*? Text\\*?$")).fill(value)
-        return
-    key = kind.lower().replace(" ", "_")
-    group = scope.get_by_role("group", name=re.compile(f"^{kind}\\*?$"))
-    group.get_by_role("textbox", name=re.compile(f"^{key}\\*?$")).fill(value)
+#: the box each kind of value source asks for (Boomi's parameter types)
+ARGUMENT = {"Text": "Text", "Profile Element": "Element"}
+
+
+def _value_source(scope: Any, field: str, kind: str, value: str) -> None:
+    """The value source ``field`` (a group: "First Value", "Value 1"): its kind from the drop-down
+    "<field> type", then the box that kind asks for."""
+    scope.get_by_label(f"{field} type", exact=True).select_option(label=kind)
+    group = scope.get_by_role("group", name=field, exact=True)
+    group.get_by_label(ARGUMENT[kind], exact=True).fill(value)
 
 
 def _configure(page: Any, shape_id: str, label: str) -> Any:
@@ -212,39 +209,42 @@ def _build_process(page: Any, connection: str, operation: str, steps: _Steps) ->
     steps.shot("canvas-connected")
 
     side = _configure(page, "start", "Start")
-    side.get_by_label("Mode", exact=True).select_option(label="no_data")
+    start_type = side.get_by_label("Type", exact=True)
+    start_type.select_option(label="No Data")
+    assert start_type.input_value() == "no_data", "the drop-down shows the title and keeps the value"
     side = _configure(page, "message", "Patient list")
-    side.get_by_role("textbox", name=re.compile(r"^Text\*?$")).fill(CSV)
+    side.get_by_label("Message", exact=True).fill(CSV)
     side = _configure(page, "data-process", "One document per patient")
-    side.get_by_role("group", name="Steps", exact=True).get_by_role("button", name="Add").click()
-    split = side.get_by_role("group", name=re.compile(r"^SplitStep"))
-    split.get_by_label("By", exact=True).select_option(label="line")
-    split.get_by_label("Headers", exact=True).select_option(label="retain")
+    side.get_by_role("group", name="Processing Steps", exact=True).get_by_role("button", name="Add").click()
+    assert side.get_by_label("Step 1 type", exact=True).input_value() == "Split Documents"
+    split = side.get_by_role("group", name="Step 1", exact=True)
+    split.get_by_label("Split Options", exact=True).select_option(label="Split by Line")
+    split.get_by_label("Headers Option", exact=True).select_option(label="Retain first line as column headers")
     side = _configure(page, "decision", "Still a patient?")
-    _value_source(side, 0, "Profile element", "status")
-    side.get_by_label("Comparison", exact=True).select_option(label="equals")
-    _value_source(side, 1, "Text", "patient", field="second")
+    _value_source(side, "First Value", "Profile Element", "status")
+    side.get_by_label("Comparison", exact=True).select_option(label="Equal To")
+    _value_source(side, "Second Value", "Text", "patient")
     steps.shot("decision")
     side = _configure(page, "set-properties", "Recipient")
-    side.get_by_role("group", name="Properties", exact=True).get_by_role("button", name="Add").click()
-    entry = side.get_by_role("group", name=re.compile(r"^PropertyEntry"))
-    entry.get_by_role("textbox", name=re.compile(r"^Property\*?$")).fill("mail.to_address")
-    entry.get_by_role("group", name="List", exact=True).get_by_role("button", name="Add").click()
-    _value_source(entry, 0, "Profile element", "email")
+    side.get_by_role("group", name="Properties to Set", exact=True).get_by_role("button", name="Add").click()
+    entry = side.get_by_role("group", name="Property to Set 1", exact=True)
+    entry.get_by_label("Property", exact=True).fill("mail.to_address")
+    entry.get_by_role("group", name="Property Value", exact=True).get_by_role("button", name="Add").click()
+    _value_source(entry, "Value 1", "Profile Element", "email")
     side = _configure(page, "message-2", "Letter")
-    side.get_by_role("textbox", name=re.compile(r"^Text\*?$")).fill(LETTER)
-    side.get_by_role("group", name="List", exact=True).get_by_role("button", name="Add").click()
-    _value_source(side, 0, "Profile element", "name")
+    side.get_by_label("Message", exact=True).fill(LETTER)
+    side.get_by_role("group", name="Parameters", exact=True).get_by_role("button", name="Add").click()
+    _value_source(side, "Value 1", "Profile Element", "name")
     side = _configure(page, "connector", "Send the letter")
     # as in Boomi: Connector, then the connection by its name; Action, then the operation
     side.get_by_role("combobox", name="Connector", exact=True).select_option(label="Mail")
-    side.get_by_role("combobox", name=re.compile(r"^Connection\*?$")).select_option(label="Gmail Mail Connection")
+    side.get_by_role("combobox", name="Connection", exact=True).select_option(label="Gmail Mail Connection")
     side.get_by_role("combobox", name="Action", exact=True).select_option(label="Send")
-    side.get_by_role("combobox", name=re.compile(r"^Operation\*?$")).select_option(label="Gmail Mail Operation")
+    side.get_by_role("combobox", name="Operation", exact=True).select_option(label="Gmail Mail Operation")
     steps.shot("connector")
     side = _configure(page, "stop-2", "Sent")
     side = _configure(page, "stop", "Not a patient")
-    side.get_by_label("Continue", exact=True).uncheck()
+    side.get_by_label("Continue processing other paths", exact=True).uncheck()
     _save(page)
     steps.shot("process-saved")
     base, process = page.url.split("/build/c/")

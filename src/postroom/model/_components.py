@@ -229,13 +229,16 @@ COMPONENT_TYPES: dict[str, type[Component]] = {
 
 
 def _fix_for(error: ErrorDetails) -> str | None:
+    fix = (error.get("ctx") or {}).get("fix")
+    if fix:  # a check that says how to fix what it refuses
+        return str(fix)
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return "remove it, or check its spelling against the reference in docs/reference"
     if kind == "missing":
         return "add it"
     if kind == "literal_error":
-        return None
+        return "use one of the values listed"
     return None
 
 

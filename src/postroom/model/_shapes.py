@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from ._messageformat import MessageFormatError, compile_message
 from ._values import Source, SourceList
@@ -12,11 +13,31 @@ from ._values import Source, SourceList
 __all__ = ["SHAPE_MODELS", "ProcessCallShape", "ReturnDocumentsShape", "FlowControlShape", "PropertyEntry", "Shape", "ShapeBase", "outlets_of", "primary_outlet"]
 
 Comparison = Literal["equals", "not_equals", "greater", "greater_or_equal", "less", "less_or_equal", "regex", "wildcard"]
+#: Boomi's words for each comparison, in the order of :data:`Comparison`
+COMPARISON_TITLES = ("Equal To", "Not Equal To", "Greater Than", "Greater Than or Equal To", "Less Than",
+                     "Less Than or Equal To", "Regular Expression", "Wildcard")
+
+
+def _choice(default: Any, titles: tuple[str, ...], **kw: Any) -> Any:
+    """A Literal field whose JSON Schema names each value for the forms (``x-enumNames``, in the
+    order of the Literal's values)."""
+    return Field(default, json_schema_extra={"x-enumNames": list(titles)}, **kw)
+
+
+def _step_items(title: str) -> Any:
+    """``json_schema_extra`` for a list field: its items titled (``Step`` → Step 1, Step 2 in a form)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        items = schema.get("items")
+        if isinstance(items, dict):
+            items["title"] = title
+
+    return extra
 
 
 class ShapeBase(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    label: str | None = Field(None, description="A name shown on the canvas and in logs.")
+    label: str | None = Field(None, title="Label", description="A name shown on the canvas and in logs.")
 
     def outlets(self) -> list[tuple[str, str | None]]:
         """(outlet name, next shape id) in the order paths run."""
@@ -41,12 +62,14 @@ class _TextShape(ShapeBase):
 
 class StartShape(ShapeBase):
     type: Literal["start"]
-    mode: Literal["no_data", "data_passthrough", "connector", "listener"] = Field(
-        "no_data", description="Where the documents come from."
-    )
-    connection: str | None = Field(None, description="Connection id (connector and listener modes).")
-    operation: str | None = Field(None, description="Operation id (connector and listener modes).")
-    interval_seconds: float | None = Field(None, description="Listener: polling interval.")
+    mode: Literal["no_data", "data_passthrough", "connector", "listener"] = _choice(
+        "no_data", ("No Data", "Data Passthrough", "Connector", "Listener"), title="Type",
+        description="Where the documents come from.")
+    connection: str | None = Field(None, title="Connection",
+                                   description="Connection id (connector and listener modes).")
+    operation: str | None = Field(None, title="Operation", description="Operation id (connector and listener modes).")
+    interval_seconds: float | None = Field(None, title="Polling Interval (seconds)",
+                                           description="Listener: how often to look for new data.")
     next: str | None = None
 
     @model_validator(mode="after")
@@ -65,17 +88,22 @@ class StartShape(ShapeBase):
 
 class MessageShape(_TextShape):
     type: Literal["message"]
-    text: str = Field(..., description="The new document data; {1}, {2}... are the parameters.")
-    parameters: SourceList = Field(default_factory=list)
-    combine: bool = Field(False, description="Combine all documents into one before building the message.")
+    text: str = Field(..., title="Message", description="The new document data; {1}, {2}... are the parameters.")
+    parameters: SourceList = Field(default_factory=list, title="Parameters",
+                                   description="The values of {1}, {2}... in order.")
+    combine: bool = Field(False, title="Combine documents into a single message",
+                          description="Combine all documents into one before building the message.")
     next: str | None = None
 
 
 class PropertyEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    property: str = Field(..., description="mail.to_address, dynamic.NAME, process.NAME or dynamic_process.NAME")
-    value: SourceList = Field(default_factory=list)
-    persist: bool = False
+    model_config = ConfigDict(extra="forbid", title="Property to Set")
+    property: str = Field(..., title="Property",
+                          description="mail.to_address, dynamic.NAME, process.NAME or dynamic_process.NAME")
+    value: SourceList = Field(default_factory=list, title="Property Value",
+                              description="The value, joined from these parts in order.")
+    persist: bool = Field(False, title="Persist",
+                          description="Keep a dynamic process property for the next execution.")
 
     @field_validator("property")
     @classmethod
@@ -97,20 +125,24 @@ class PropertyEntry(BaseModel):
 
 class SetPropertiesShape(ShapeBase):
     type: Literal["set_properties"]
-    properties: list[PropertyEntry] = Field(default_factory=list)
+    properties: list[PropertyEntry] = Field(default_factory=list, title="Properties to Set")
     next: str | None = None
 
 
 class SplitStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="Split Documents")
     type: Literal["split"]
-    profile_type: Literal["flat_file", "json", "xml"] = "flat_file"
-    by: Literal["line", "profile"] = "line"
-    batch_count: int = Field(0, ge=0)
-    headers: Literal["none", "remove", "retain"] = "none"
-    profile: str | None = None
-    link_element: str | None = None
-    element: str | None = None
+    profile_type: Literal["flat_file", "json", "xml"] = _choice("flat_file", ("Flat File", "JSON", "XML"),
+                                                               title="Profile Type")
+    by: Literal["line", "profile"] = _choice("line", ("Split by Line", "Split by Profile"), title="Split Options")
+    batch_count: int = Field(0, ge=0, title="Batch Count", description="Records per document; 0: one each.")
+    headers: Literal["none", "remove", "retain"] = _choice(
+        "none", ("No column headers", "Remove first line as column headers",
+                 "Retain first line as column headers"), title="Headers Option")
+    profile: str | None = Field(None, title="Profile", description="Profile id (flat file: quote character, columns).")
+    link_element: str | None = Field(None, title="Link Element",
+                                     description="Split by Profile: the column whose value groups records.")
+    element: str | None = Field(None, title="Element", description="JSON or XML: the path of the repeating element.")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -122,17 +154,19 @@ class SplitStep(BaseModel):
 
 
 class CombineStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="Combine Documents")
     type: Literal["combine"]
-    profile_type: Literal["flat_file", "json", "xml", "none"] = "none"
-    element: str | None = Field(None, description="XML: the root element wrapping the combined documents.")
+    profile_type: Literal["flat_file", "json", "xml", "none"] = _choice(
+        "none", ("Flat File", "JSON", "XML", "None"), title="Profile Type")
+    element: str | None = Field(None, title="Element",
+                                description="XML: the root element wrapping the combined documents.")
 
 
 class SearchReplaceStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="Search/Replace")
     type: Literal["search_replace"]
-    pattern: str
-    replacement: str = ""
+    pattern: str = Field(..., title="Text to Find", description="A regular expression.")
+    replacement: str = Field("", title="Replace With")
 
     @field_validator("pattern")
     @classmethod
@@ -142,24 +176,28 @@ class SearchReplaceStep(BaseModel):
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
+            raise PydanticCustomError(
+                "setting", f"pattern is not a valid regular expression: {exc}",
+                {"fix": "write a Python regular expression; a backslash makes a character literal, "
+                        "as in \\( or \\."}) from None
         return value
 
 
 class Base64EncodeStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="Base64 Encode")
     type: Literal["base64_encode"]
 
 
 class Base64DecodeStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="Base64 Decode")
     type: Literal["base64_decode"]
 
 
 class CharacterEncodeStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    type: Literal["character_encode", "character_decode"]
-    encoding: str = "utf-8"
+    model_config = ConfigDict(extra="forbid", title="Character Encode/Decode")
+    type: Literal["character_encode", "character_decode"] = _choice(
+        ..., ("Character Encode", "Character Decode"), title="Direction")
+    encoding: str = Field("utf-8", title="Character Set", description="Such as utf-8, iso-8859-1, windows-1252.")
 
     @field_validator("encoding")
     @classmethod
@@ -174,15 +212,15 @@ class CharacterEncodeStep(BaseModel):
 
 
 class ZipStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    type: Literal["zip", "unzip"]
+    model_config = ConfigDict(extra="forbid", title="Zip/Unzip")
+    type: Literal["zip", "unzip"] = _choice(..., ("Zip", "Unzip"), title="Direction")
 
 
 class ScriptStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="Custom Scripting")
     type: Literal["script"]
-    language: Literal["python"] = "python"
-    code: str
+    language: Literal["python"] = _choice("python", ("Python",), title="Language")
+    code: str = Field(..., title="Script")
 
     @field_validator("code")
     @classmethod
@@ -203,17 +241,19 @@ Step = Annotated[
 
 class DataProcessShape(ShapeBase):
     type: Literal["data_process"]
-    steps: list[Step] = Field(default_factory=list)
-    profile: str | None = None
+    steps: list[Step] = Field(default_factory=list, title="Processing Steps", json_schema_extra=_step_items("Step"))
+    profile: str | None = Field(None, title="Profile",
+                                description="Profile id a flat-file split reads when its step names none.")
     next: str | None = None
 
 
 class DecisionShape(ShapeBase):
     type: Literal["decision"]
-    first: Source
-    comparison: Comparison = "equals"
-    second: Source = Field(default_factory=lambda: {"static": ""})  # type: ignore[assignment]
-    profile: str | None = None
+    first: Source = Field(title="First Value", description="The value to compare.")
+    comparison: Comparison = _choice("equals", COMPARISON_TITLES, title="Comparison")
+    second: Source = Field(default_factory=lambda: {"static": ""}, title="Second Value",  # type: ignore[assignment]
+                           description="The value to compare it with.")
+    profile: str | None = Field(None, title="Profile", description="Profile id the Profile Element values read.")
     true: str | None = None
     false: str | None = None
 
@@ -230,18 +270,18 @@ class BranchShape(ShapeBase):
 
 
 class RouteCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    comparison: Comparison = "equals"
-    value: str = ""
+    model_config = ConfigDict(extra="forbid", title="Route")
+    comparison: Comparison = _choice("equals", COMPARISON_TITLES, title="Operator")
+    value: str = Field("", title="Value")
     next: str | None = None
 
 
 class RouteShape(ShapeBase):
     type: Literal["route"]
-    by: Source
-    cases: list[RouteCase] = Field(default_factory=list)
+    by: Source = Field(title="Route By", description="The value the routes compare.")
+    cases: list[RouteCase] = Field(default_factory=list, title="Routes", json_schema_extra=_step_items("Route"))
     default: str | None = None
-    profile: str | None = None
+    profile: str | None = Field(None, title="Profile", description="Profile id the Profile Element values read.")
 
     def outlets(self) -> list[tuple[str, str | None]]:
         return [(f"case {i + 1}", case.next) for i, case in enumerate(self.cases)] + [("default", self.default)]
@@ -249,24 +289,29 @@ class RouteShape(ShapeBase):
 
 class ConnectorShape(ShapeBase):
     type: Literal["connector"]
-    connection: str
-    operation: str
+    connection: str = Field(title="Connection", description="Id of the connection component.")
+    operation: str = Field(title="Operation", description="Id of the operation component.")
     next: str | None = None
 
 
 class NotifyShape(_TextShape):
     type: Literal["notify"]
-    level: Literal["info", "warning", "error"] = "info"
-    message: str = ""
-    parameters: SourceList = Field(default_factory=list)
+    level: Literal["info", "warning", "error"] = _choice("info", ("INFO", "WARNING", "ERROR"), title="Message Level")
+    message: str = Field("", title="Message", description="Written to the process log; {1}, {2}... are the parameters.")
+    parameters: SourceList = Field(default_factory=list, title="Parameters",
+                                   description="The values of {1}, {2}... in order.")
     next: str | None = None
 
 
 class ExceptionShape(_TextShape):
     type: Literal["exception"]
-    message: str = "Exception shape reached"
-    parameters: SourceList = Field(default_factory=list)
-    stop_process: bool = False
+    message: str = Field("Exception shape reached", title="Message",
+                         description="The error of each document; {1}, {2}... are the parameters.")
+    parameters: SourceList = Field(default_factory=list, title="Parameters",
+                                   description="The values of {1}, {2}... in order.")
+    stop_process: bool = Field(False, title="Stop the whole process",
+                               description="The first document to arrive ends the execution; "
+                                           "else each document fails on its own.")
 
     def outlets(self) -> list[tuple[str, str | None]]:
         return []
@@ -275,8 +320,9 @@ class ExceptionShape(_TextShape):
 class TryCatchShape(ShapeBase):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, title="Try/Catch")
     type: Literal["try_catch"]
-    retry_count: int = Field(0, ge=0, le=5)
-    failure_trigger: Literal["document_errors", "all_errors"] = "document_errors"
+    retry_count: int = Field(0, ge=0, le=5, title="Retry Count", description="Tries again up to 5 times.")
+    failure_trigger: Literal["document_errors", "all_errors"] = _choice(
+        "document_errors", ("Document Errors", "All Errors"), title="Failure Trigger")
     try_: str | None = Field(None, alias="try")
     catch: str | None = None
 
@@ -288,13 +334,14 @@ class MapShape(ShapeBase):
     """Each document becomes the map's target profile's form; properties carry over."""
 
     type: Literal["map"]
-    map: str = Field(..., min_length=1, description="Id of the map component.")
+    map: str = Field(..., min_length=1, title="Map", description="Id of the map component.")
     next: str | None = None
 
 
 class StopShape(ShapeBase):
     type: Literal["stop"]
-    continue_: bool = Field(True, alias="continue")
+    continue_: bool = Field(True, alias="continue", title="Continue processing other paths",
+                            description="Off: the whole execution stops here.")
 
     def outlets(self) -> list[tuple[str, str | None]]:
         return []
@@ -304,10 +351,10 @@ class ProcessCallShape(ShapeBase):
     """Process Call: runs another process on the documents; what reaches its Return Documents goes on."""
 
     type: Literal["process_call"]
-    process: str = Field(..., description="Id of the process to call; its start shape is data_passthrough.")
-    wait: bool = Field(True, description="Wait for the called process and go on with what it returns; "
-                                         "false: start it and pass the input documents on at once.")
-    abort_on_error: bool = Field(True, description="A failure in the called process fails this shape's documents "
+    process: str = Field(..., title="Process", description="Id of the process to call; its start shape is Data Passthrough (data_passthrough).")
+    wait: bool = Field(True, title="Wait for process to complete?", description="Wait for the called process and go on with what it returns; "
+                                         "off: start it and pass the input documents on at once.")
+    abort_on_error: bool = Field(True, title="Abort if process fails?", description="A failure in the called process fails this shape's documents "
                                                    "(the execution, unless a Try/Catch catches all errors).")
     next: str | None = None
 
@@ -325,10 +372,12 @@ class FlowControlShape(ShapeBase):
     """Flow Control: the rest of the path runs per document or per batch, optionally in parallel threads."""
 
     type: Literal["flow_control"]
-    unit: Literal["document", "batch"] = Field("document", description="Run the rest of the path for each "
-                                                                         "document, or for each batch.")
-    batch_size: int = Field(100, ge=1, le=1_000_000, description="Documents per unit when unit is batch.")
-    parallel: int = Field(1, ge=1, le=64, description="Units run at once, each in its own thread.")
+    unit: Literal["document", "batch"] = _choice(
+        "document", ("Run each document individually", "Run documents in batches"), title="Document Batching",
+        description="Run the rest of the path for each document, or for each batch.")
+    batch_size: int = Field(100, ge=1, le=1_000_000, title="Batch Count",
+                            description="Documents per batch (with Run documents in batches).")
+    parallel: int = Field(1, ge=1, le=64, title="Number of Units", description="Units run at once, each in its own thread.")
     next: str | None = None
 
 

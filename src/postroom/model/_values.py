@@ -76,24 +76,48 @@ def _parse_list(value: Any) -> list[ValueSource]:
     return [parse_source(v) for v in value]
 
 
-# The JSON Schema describes the YAML form users write, not the parsed model.
+#: each kind's title (Boomi's parameter types), the title of its argument and a line of help
+SOURCE_KIND_FORMS: dict[str, tuple[str, str, str]] = {
+    "static": ("Static", "Static Value", "A fixed text."),
+    "profile_element": ("Profile Element", "Element", "A field of the document: a column name, or a path in "
+                                                      "JSON or XML, read with the profile (if any)."),
+    "document_property": ("Document Property", "Property", "A property of the document, such as mail.subject."),
+    "dynamic_document_property": ("Dynamic Document Property", "Property Name",
+                                  "A dynamic document property set earlier (dynamic.NAME without dynamic.)."),
+    "process_property": ("Process Property", "Property", "A process property (process.NAME without process.)."),
+    "dynamic_process_property": ("Dynamic Process Property", "Property Name",
+                                 "A dynamic process property, kept across executions when persisted."),
+    "current_date": ("Current Date", "Date Mask", "Now, in a Java date pattern such as yyyy-MM-dd."),
+    "execution_property": ("Execution Property", "Property", "One of: " + ", ".join(EXECUTION_PROPERTIES) + "."),
+    "current_data": ("Current Data", "Current Data", "The document's data as text (write true)."),
+}
+
+
+def _kind_schema(kind: str) -> dict[str, Any]:
+    title, argument, help_text = SOURCE_KIND_FORMS[kind]
+    return {
+        "type": "object",
+        "title": title,
+        "description": help_text,
+        "properties": {kind: {"type": ["string", "number", "boolean"], "title": argument},
+                       "profile": {"type": "string", "title": "Profile",
+                                   "description": "Profile id (Profile Element only)."}},
+        "required": [kind],
+        "additionalProperties": False,
+    }
+
+
+# The JSON Schema describes the YAML form users write, not the parsed model: a bare text (static)
+# or one mapping per kind, each titled, so a form offers the kinds by name with their own help.
 SOURCE_SCHEMA: dict[str, Any] = {
-    "description": "A value source: a text (static) or one of "
-                   + ", ".join(f"{{{k}: ...}}" for k in SOURCE_KINDS),
     "anyOf": [
-        {"type": ["string", "number", "boolean"]},
-        *[
-            {
-                "type": "object",
-                "properties": {kind: {"type": ["string", "number", "boolean"]}, "profile": {"type": "string"}},
-                "required": [kind],
-                "additionalProperties": False,
-            }
-            for kind in SOURCE_KINDS
-        ],
+        {"type": ["string", "number", "boolean"], "title": "Text", "description": "A fixed text, typed here."},
+        *[_kind_schema(kind) for kind in SOURCE_KINDS],
     ],
 }
-SOURCE_LIST_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "array", "items": SOURCE_SCHEMA}, SOURCE_SCHEMA]}
+SOURCE_LIST_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "array", "title": "List of values",
+                                                  "items": {**SOURCE_SCHEMA, "title": "Value"}},
+                                                 {**SOURCE_SCHEMA, "title": "One value"}]}
 
 SourceList = Annotated[list[ValueSource], BeforeValidator(_parse_list), WithJsonSchema(SOURCE_LIST_SCHEMA)]
 Source = Annotated[ValueSource, BeforeValidator(parse_source), WithJsonSchema(SOURCE_SCHEMA)]

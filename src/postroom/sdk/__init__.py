@@ -35,6 +35,7 @@ from ._spec import (
     TestReport,
     secret_fields,
     setting,
+    setting_error,
 )
 from ._values import VALUE_SOURCE_KINDS, ValueSourceSetting, check_value_source
 
@@ -63,5 +64,6 @@ __all__ = [
     "check_value_source",
     "secret_fields",
     "setting",
+    "setting_error",
     "spool_directory",
 ]

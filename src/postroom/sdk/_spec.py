@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from ._context import RunContext
 from ._document import Document
 
 __all__ = [
     "setting",
+    "setting_error",
     "Settings",
     "Connector",
     "OperationSession",
@@ -30,6 +32,13 @@ __all__ = [
     "secret_fields",
     "DocumentProperty",
 ]
+
+
+def setting_error(field: str, message: str, fix: str | None = None) -> PydanticCustomError:
+    """The error a settings model's own check (a ``model_validator``) raises about one field:
+    ``raise setting_error("use_tls", "...", fix="set use_tls: true")``. Import and the API report
+    it at ``settings.FIELD`` with the fix (a form shows it beside that field), not at ``settings``."""
+    return PydanticCustomError("setting", message, {"field": field, "fix": fix or ""})
 
 
 def setting(

@@ -76,17 +76,45 @@ def validate_settings(component: Component, loaded: Loaded | None = None) -> Any
             value = settings.get(err["loc"][0]) if err["loc"] else None
             if isinstance(value, str) and REFERENCE.search(value):
                 continue  # ${env:...} / ${secret:...}: validated at run time, once resolved
-            loc = ("settings",) + tuple(err["loc"])
+            context = err.get("ctx") or {}
+            # a check of the whole settings (sdk.setting_error) names the field it is about
+            named = (str(context["field"]),) if not err["loc"] and context.get("field") else ()
+            loc = ("settings",) + (tuple(err["loc"]) or named)
             message = err["msg"].removeprefix("Value error, ")
-            fix = _TYPE_FIXES.get(err["type"])
-            if err["type"] == "extra_forbidden":
-                known = ", ".join(model.model_fields)
-                fix = f"remove it or use one of: {known}"
+            fix = context.get("fix") or _setting_fix(model, err)
             problems.append(ConfigError(message, file=file, line=loaded.line_of(loc) if loaded else None,
                                         component=component.id, field=".".join(map(str, loc)), fix=fix))
         if not problems:
             return None  # only references left to check: the run validates the resolved settings
         raise ValidationError(str(problems[0]), problems=problems) from None
+
+
+def _setting_fix(model: Any, err: Any) -> str | None:
+    """The fix of a setting's error: by pydantic's error type; a bound names the field's range."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "remove it or use one of: " + ", ".join(model.model_fields)
+    if kind in _BOUNDS and err["loc"]:
+        field = model.model_json_schema(by_alias=True).get("properties", {}).get(str(err["loc"][0]), {})
+        low, high = _bounds(field)
+        if low is not None and high is not None:
+            return f"write a number from {low} to {high}"
+        bound = next(iter((err.get("ctx") or {}).values()), None)
+        return f"write a number {_BOUNDS[kind]} {bound}" if bound is not None else None
+    return _TYPE_FIXES.get(kind)
+
+
+#: pydantic's bound errors, as the fix words them
+_BOUNDS = {"less_than_equal": "up to", "less_than": "below", "greater_than_equal": "of at least",
+           "greater_than": "above"}
+
+
+def _bounds(field: dict[str, Any]) -> tuple[Any, Any]:
+    """A number field's inclusive minimum and maximum (a nullable field's from its non-null option)."""
+    for option in [field, *field.get("anyOf", [])]:
+        if "minimum" in option or "maximum" in option:
+            return option.get("minimum"), option.get("maximum")
+    return None, None
 
 
 #: the fix of a setting's error by pydantic's error type (extra keys get the known names)

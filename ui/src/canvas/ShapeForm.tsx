@@ -11,6 +11,7 @@ import { sameJson } from "./sameJson";
 import type { JsonObject, ShapeInfo } from "./types";
 import { formSchema, type FieldErrors } from "./validation";
 import type { ErrorSchema } from "@rjsf/utils";
+import { FORM_TEMPLATES, FORM_WIDGETS } from "../forms/registry";
 
 export interface ShapeFormProps {
   shapeId: string;
@@ -73,6 +74,8 @@ export function ShapeForm({ shapeId, info, shape, onChange, readOnly, fieldError
       uiSchema={uiSchema}
       formData={formData}
       validator={miniValidator}
+      widgets={FORM_WIDGETS}
+      templates={FORM_TEMPLATES}
       onChange={change}
       noHtml5Validate
       readonly={readOnly}

@@ -10,9 +10,9 @@ import type { FieldError } from "../api";
 import type { JsonSchema } from "../types";
 import { errorSchema } from "./errors";
 import { formSchema, isSecret } from "./schema";
-import { CheckboxWidget } from "./CheckboxWidget";
+import { FORM_TEMPLATES, FORM_WIDGETS } from "./registry";
 import { SecretWidget, type SecretContext } from "./SecretWidget";
-import { AlertErrorTemplate, GroupedObjectTemplate } from "./templates";
+import { GroupedObjectTemplate } from "./templates";
 
 export interface SettingsFormProps {
   schema: JsonSchema;
@@ -23,8 +23,8 @@ export interface SettingsFormProps {
   readOnly: boolean;
 }
 
-const WIDGETS = { secret: SecretWidget, CheckboxWidget };
-const TEMPLATES = { ObjectFieldTemplate: GroupedObjectTemplate, FieldErrorTemplate: AlertErrorTemplate };
+const WIDGETS = { ...FORM_WIDGETS, secret: SecretWidget };
+const TEMPLATES = { ...FORM_TEMPLATES, ObjectFieldTemplate: GroupedObjectTemplate };
 
 export function SettingsForm(props: SettingsFormProps) {
   const schema = useMemo(() => formSchema(props.schema), [props.schema]);

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, field_validator, model_validator
 
-from ...sdk import Settings, setting
+from ...sdk import Settings, setting, setting_error
 
 __all__ = ["InboundEndpoint", "MailConnection"]
 
@@ -276,20 +276,21 @@ class MailConnection(Settings):
         if not self.user_password_auth:
             return self
         if not self.user_name:
-            raise ValueError("user_password_auth is on but user_name is blank: set user_name")
+            raise setting_error("user_name", "user_password_auth is on but user_name is blank",
+                                fix="set user_name (the login, often the mail address)")
         if self.uses_xoauth2:
             if not (self.access_token or (self.refresh_token and self.client_id and self.token_url)):
-                raise ValueError(
-                    "auth_mechanism xoauth2 needs access_token, or refresh_token with client_id and token_url"
-                )
+                raise setting_error("access_token", "auth_mechanism xoauth2 needs access_token, "
+                                    "or refresh_token with client_id and token_url",
+                                    fix="set access_token, or refresh_token, client_id and token_url")
         elif not self.password:
-            raise ValueError("user_password_auth is on but password is blank: set password (${secret:NAME})")
+            raise setting_error("password", "user_password_auth is on but password is blank",
+                                fix="set password (${secret:NAME})")
         if not (self.use_ssl or self.use_tls) and not self.allow_insecure_auth:
-            raise ValueError(
-                "logging in without TLS would send the password in clear text: set use_tls: true "
-                "(STARTTLS, port 587) or use_ssl: true (port 465), or allow_insecure_auth: true for a "
-                "trusted local relay"
-            )
+            raise setting_error(
+                "use_tls", "logging in without TLS would send the password in clear text",
+                fix="set use_tls: true (STARTTLS, port 587) or use_ssl: true (port 465), or "
+                    "allow_insecure_auth: true for a trusted local relay")
         return self
 
     # -- derived values ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from ...sdk import Settings, setting
+from ...sdk import Settings, setting, setting_error
 from ._headers import HeaderError, check_header_name
 from .mime import AddressError, parse_addresses, parse_content_type
 
@@ -19,7 +19,8 @@ def _check_address_list(value: str, field: str) -> str:
     try:
         parse_addresses(value)
     except AddressError as exc:
-        raise ValueError(f"{field}: {exc}") from None
+        raise setting_error(field, f"{field}: {exc}", fix="write addresses such as Clinic <clinic@example.com>, "
+                                                            "several separated by commas") from None
     return value
 
 
@@ -263,7 +264,8 @@ class MailOperation(Settings):
     @model_validator(mode="after")
     def _start_date_needed(self) -> MailOperation:
         if self.action == "get" and self.start_from == "date" and self.start_date is None:
-            raise ValueError("start_from is date but start_date is blank: set start_date (YYYY-MM-DD)")
+            raise setting_error("start_date", "start_from is date but start_date is blank",
+                                fix="set start_date (YYYY-MM-DD)")
         return self
 
     @field_validator("headers")

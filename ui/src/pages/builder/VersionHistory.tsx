@@ -42,8 +42,11 @@ export function VersionHistory({ componentId, latest }: { componentId: string; l
         </tbody>
       </table>
       <div className="diff-controls">
-        <label>From <select value={from} onChange={(e) => setFrom(Number(e.target.value))}>{options}</select></label>
-        <label>To <select value={to} onChange={(e) => setTo(Number(e.target.value))}>{options}</select></label>
+        {/* labels beside, not around, the drop-downs: a wrapping label's text would take in the options */}
+        <label htmlFor="diff-from">From</label>{" "}
+        <select id="diff-from" value={from} onChange={(e) => setFrom(Number(e.target.value))}>{options}</select>{" "}
+        <label htmlFor="diff-to">To</label>{" "}
+        <select id="diff-to" value={to} onChange={(e) => setTo(Number(e.target.value))}>{options}</select>
         <button type="button" onClick={showDiff} disabled={versions.length < 2}>Show Differences</button>
       </div>
       {error && <p role="alert">{error}</p>}
