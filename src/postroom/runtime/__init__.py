@@ -2,6 +2,17 @@
 what a run is, as data (:class:`RunRequest`) and in-process hooks (:class:`RunHooks`).
 ``services`` sits above this package and hands the listeners what they need of it."""
 
+from ._broker import (
+    BROKER_ENV,
+    QUEUE,
+    RUN_TASK,
+    VISIBILITY_ENV,
+    broker_url,
+    celery_app,
+    ping_broker,
+    shown_url,
+    visibility_timeout,
+)
 from ._listener import (
     STATES,
     ListenerOptions,
@@ -14,6 +25,15 @@ from ._ports import ListenerServices, SessionBinding
 from ._request import REQUEST_VERSION, InputFile, RunHooks, RunLimits, RunRequest
 
 __all__ = [
+    "BROKER_ENV",
+    "QUEUE",
+    "RUN_TASK",
+    "VISIBILITY_ENV",
+    "broker_url",
+    "celery_app",
+    "ping_broker",
+    "shown_url",
+    "visibility_timeout",
     "ListenerServices",
     "SessionBinding",
     "REQUEST_VERSION",

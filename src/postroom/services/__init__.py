@@ -25,6 +25,7 @@ from ._components import (
     validate_settings,
 )
 from ._devmail_inbox import DevInbox
+from ._distributed import QUEUED_NODE, Submitter, exit_code_of, require_shared_database
 from ._documents import shape_documents
 from ._listeners import RepositoryListenerServices, listener_runtime
 from ._logins import (
@@ -54,8 +55,16 @@ from ._secret_admin import delete_secret, secret_list, secret_users, set_secret,
 from ._secrets import is_reference, resolve_references
 from ._views import ExecutionView, execution_list, execution_summary, execution_view, executions_csv, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
+from ._worker import WorkerState, register_tasks, run_on_worker
 
 __all__ = [
+    "QUEUED_NODE",
+    "Submitter",
+    "exit_code_of",
+    "require_shared_database",
+    "WorkerState",
+    "register_tasks",
+    "run_on_worker",
     "ROLES",
     "LoginLimiter",
     "LoginRefused",
