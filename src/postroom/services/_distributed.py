@@ -18,9 +18,10 @@ from ..repository import URL_ENV, ExecutionRecord, Repository
 from ..runtime import QUEUE, RUN_TASK, RunHooks, RunRequest, broker_url, celery_app, ping_broker
 from ._run import begin_run, resume_request
 
-__all__ = ["QUEUED_NODE", "Submitter", "exit_code_of", "require_shared_database"]
+__all__ = ["QUEUED_NODE", "RESUME_NODE", "Submitter", "exit_code_of", "require_shared_database"]
 
 QUEUED_NODE = "queued"
+RESUME_NODE = "queued (resume)"  # a re-run: the worker logs that it resumes
 _ENDED_GRACE = 5.0  # seconds to wait for the worker's exit code after the status ended
 
 
@@ -74,12 +75,11 @@ class Submitter:
         """Make an interrupted (or partly failed) execution ready to be resumed by a worker."""
         resume_request(self.repo, execution_id)  # refuses a live lease, a changed input
         self.repo.update_execution(execution_id, status="running", ended_at=None, error=None)
-        self._unleased(execution_id)
+        self._unleased(execution_id, RESUME_NODE)
         return execution_id
 
-    def _unleased(self, execution_id: str) -> None:
-        self.repo.update_execution(execution_id, lease_host=None, lease_pid=None, heartbeat_at=None,
-                                   node=QUEUED_NODE)
+    def _unleased(self, execution_id: str, node: str = QUEUED_NODE) -> None:
+        self.repo.update_execution(execution_id, lease_host=None, lease_pid=None, heartbeat_at=None, node=node)
 
     def send(self, execution_id: str) -> None:
         """Send the execution's recorded request to the workers; when the broker refuses it,

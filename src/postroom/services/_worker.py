@@ -23,6 +23,7 @@ from ..engine import ExecutionContext
 from ..errors import ConnectionFailed, PostroomError
 from ..repository import Repository
 from ..runtime import RUN_TASK, RunHooks, RunRequest
+from ._distributed import RESUME_NODE
 from ._lease import lease_alive, lease_seconds
 from ._run import begin_run, finish_run
 
@@ -124,7 +125,8 @@ def run_on_worker(state: WorkerState, execution_id: str, request_json: dict[str,
         _record_exit(repo, execution_id, exc.exit_code if exc.exit_code in (1, 2, 3) else 1, status="failed",
                      ended_at=datetime.now(UTC), error=str(exc))
         return exc.exit_code
-    started = dataclasses.replace(started, resumed=before.lease_pid is not None)
+    # a task delivered again after its worker died, or a re-run of failed documents
+    started = dataclasses.replace(started, resumed=before.lease_pid is not None or before.node == RESUME_NODE)
     repo.update_execution(execution_id, node=state.node)
     state.add(execution_id, request.process_id)
     try:
