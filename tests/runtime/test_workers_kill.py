@@ -1,6 +1,7 @@
-"""A worker killed with SIGKILL mid-run loses no letter: its task is delivered again (late
-acknowledgement; Redis hands it out after the visibility timeout, 3 s here), the other
-worker takes the execution's dead lease over and resumes it, the send journal skips what
+"""A worker killed with SIGKILL mid-run loses no letter: its run is delivered again (the
+other worker's sweep sees the execution's dead lease and sends it again; with the short
+visibility timeout of odd seeds, Redis also hands the unacknowledged task out again after
+3 s), the other worker takes the dead lease over and resumes the execution, the send journal skips what
 the server accepted, and a letter repeated from the in-flight window carries the same
 Message-ID. Real Redis, PostgreSQL, worker processes and devmail; the kill lands at a seeded
 point of the run. Three seeds here; ten with ``-m slow`` (POSTROOM_KILL_TRIALS)."""
@@ -50,6 +51,8 @@ def test_sigkill_of_a_worker_mid_run_loses_no_letter(seed, cli, workdir, cluster
     expected = _patients(workdir / "patients.csv")
     (workdir / "c.yaml").write_text(letters_yaml(devmail_connection(devmail.smtps_port, devmail.ca_file), "devmail"),
                                     encoding="utf-8")
+    if seed % 2:
+        cluster.visibility = 3
     assert cli("import", "c.yaml", env=cluster.env).code == 0
     cluster.start_worker("--concurrency", "2")
     cluster.start_worker("--concurrency", "2")
@@ -76,6 +79,8 @@ def test_sigkill_of_a_worker_mid_run_loses_no_letter(seed, cli, workdir, cluster
     survivor = next(w for w in cluster.workers if w is not runner)
     assert record["status"] == "complete" and record["node"] == f"{survivor.name}@test"
     assert f"execution {record['id']} (letters) resumed on" in survivor.output()
+    if not seed % 2:  # the 12-hour visibility timeout: the sweep sent it again
+        assert f"execution {record['id']}: its worker (process {runner.pid} " in survivor.output()
 
     messages = devmail.messages()
     recipients = Counter(m.rcpt_tos[0] for m in messages)

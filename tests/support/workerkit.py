@@ -58,15 +58,16 @@ class Cluster:
     folder: Path
     database_url: str
     broker_url: str
-    visibility: int = 3
+    visibility: int | None = None  # POSTROOM_BROKER_VISIBILITY_TIMEOUT (None: the default, 12 hours)
     workers: list[Worker] = field(default_factory=list)
 
     @property
     def env(self) -> dict[str, str]:
-        return {"POSTROOM_HOME": str(self.home), "POSTROOM_DATABASE_URL": self.database_url,
-                "POSTROOM_BROKER_URL": self.broker_url,
-                "POSTROOM_BROKER_VISIBILITY_TIMEOUT": str(self.visibility),
-                "POSTROOM_EXECUTION_LEASE_SECONDS": "10"}
+        env = {"POSTROOM_HOME": str(self.home), "POSTROOM_DATABASE_URL": self.database_url,
+               "POSTROOM_BROKER_URL": self.broker_url, "POSTROOM_EXECUTION_LEASE_SECONDS": "10"}
+        if self.visibility is not None:
+            env["POSTROOM_BROKER_VISIBILITY_TIMEOUT"] = str(self.visibility)
+        return env
 
     def start_worker(self, *args: str, ready: bool = True, env: dict[str, str] | None = None) -> Worker:
         name = f"w{len(self.workers) + 1}"

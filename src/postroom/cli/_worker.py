@@ -68,7 +68,7 @@ def worker_cmd(
     and executes them against the shared database (POSTROOM_DATABASE_URL, PostgreSQL)."""
     from ..repository import URL_ENV, open_repository
     from ..runtime import BROKER_ENV, broker_url, celery_app, ping_broker
-    from ..services import WorkerState, register_tasks, require_shared_database
+    from ..services import Requeuer, WorkerState, register_tasks, require_shared_database
 
     url: str = broker_url()  # type: ignore[assignment]
     _refuse_sqlite()
@@ -79,6 +79,9 @@ def worker_cmd(
     queue_list = [q.strip() for q in queues.split(",") if q.strip()] or ["postroom"]
     app = celery_app(url)
     register_tasks(app, WorkerState(repo, node, queue_list))
+    import redis
+
+    Requeuer(repo, app, node, redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)).start()
     worker = app.Worker(hostname=node, pool="threads", concurrency=concurrency, queues=queue_list,
                         loglevel=loglevel.upper(), without_gossip=True, without_mingle=True, without_heartbeat=True,
                         quiet=True)

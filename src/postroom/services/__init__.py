@@ -43,6 +43,7 @@ from ._logins import (
     verify_password,
 )
 from ._progress import ExecutionEvents, live_state, recorded_state, shape_states
+from ._requeue import Requeuer
 from ._run import (
     RepositoryRecorder,
     purge_expired,
@@ -58,6 +59,7 @@ from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 from ._worker import WorkerState, register_tasks, run_on_worker
 
 __all__ = [
+    "Requeuer",
     "QUEUED_NODE",
     "Submitter",
     "exit_code_of",

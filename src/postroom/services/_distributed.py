@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import ConfigError, ConnectionFailed
 from ..repository import URL_ENV, ExecutionRecord, Repository
 from ..runtime import QUEUE, RUN_TASK, RunHooks, RunRequest, broker_url, celery_app, ping_broker
+from ._requeue import WORKERS_MARK
 from ._run import begin_run, resume_request
 
 __all__ = ["QUEUED_NODE", "RESUME_NODE", "Submitter", "exit_code_of", "require_shared_database"]
@@ -79,7 +80,11 @@ class Submitter:
         return execution_id
 
     def _unleased(self, execution_id: str, node: str = QUEUED_NODE) -> None:
-        self.repo.update_execution(execution_id, lease_host=None, lease_pid=None, heartbeat_at=None, node=node)
+        record = self.repo.get_execution(execution_id)
+        request = {**(record.request if record is not None else {}), WORKERS_MARK: True}
+        request.pop("exit_code", None)
+        self.repo.update_execution(execution_id, lease_host=None, lease_pid=None, heartbeat_at=None, node=node,
+                                   request=request)
 
     def send(self, execution_id: str) -> None:
         """Send the execution's recorded request to the workers; when the broker refuses it,
