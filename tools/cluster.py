@@ -83,6 +83,14 @@ def postroom(folder: Path, name: str, env: dict[str, str], *args: str) -> subpro
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
+class _Stop(Exception):
+    """SIGTERM: stop everything started so far."""
+
+
+def _raise_stop(*_: object) -> None:
+    raise _Stop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folder", default=".cluster")
@@ -92,6 +100,7 @@ def main() -> None:
     parser.add_argument("--redis-port", type=int, default=6390)
     parser.add_argument("--pg-port", type=int, default=5440)
     options = parser.parse_args()
+    signal.signal(signal.SIGTERM, _raise_stop)  # first: a SIGTERM during start-up stops what started
     folder = Path(options.folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "home").mkdir(exist_ok=True, mode=0o700)
@@ -99,36 +108,46 @@ def main() -> None:
            "POSTROOM_DATABASE_URL": f"postgresql://{PG_USER}@127.0.0.1:{options.pg_port}/postroom",
            "POSTROOM_BROKER_URL": f"redis://127.0.0.1:{options.redis_port}/0"}
     (folder / "env").write_text("".join(f"export {k}={v}\n" for k, v in env.items()), encoding="utf-8")
-    redis = start_redis(folder, options.redis_port)
-    prefix, pg_data = start_postgres(folder, options.pg_port)
-    processes = [postroom(folder, f"worker{n}", env, "worker", "--name", f"worker{n}@{os.uname().nodename}",
-                          "--concurrency", str(options.concurrency)) for n in range(1, options.workers + 1)]
-    processes.append(postroom(folder, "serve", env, "serve", "--port", str(options.port)))
-    print(f"cluster up: Redis :{options.redis_port}, PostgreSQL :{options.pg_port}, {options.workers} worker(s), "
-          f"serve on http://127.0.0.1:{options.port}/ (logs in {folder})", flush=True)
-    print(f"use it from another shell: . {folder / 'env'}; postroom workers list; postroom run PROCESS --workers",
-          flush=True)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    redis: subprocess.Popen[bytes] | None = None
+    postgres: tuple[list[str], Path] | None = None
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-        while not stopping and all(p.poll() is None for p in processes):
+        redis = start_redis(folder, options.redis_port)
+        postgres = start_postgres(folder, options.pg_port)
+        processes = [postroom(folder, f"worker{n}", env, "worker", "--name", f"worker{n}@{os.uname().nodename}",
+                              "--concurrency", str(options.concurrency)) for n in range(1, options.workers + 1)]
+        processes.append(postroom(folder, "serve", env, "serve", "--port", str(options.port)))
+        print(f"cluster up: Redis :{options.redis_port}, PostgreSQL :{options.pg_port}, {options.workers} worker(s), "
+              f"serve on http://127.0.0.1:{options.port}/ (logs in {folder})", flush=True)
+        print(f"use it from another shell: . {folder / 'env'}; postroom workers list; postroom run PROCESS --workers",
+              flush=True)
+        while all(p.poll() is None for p in processes):
             time.sleep(0.5)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stop):
         pass
     finally:
-        for proc in processes:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in processes:
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        subprocess.run([*prefix, _pg_bin("pg_ctl"), "-D", str(pg_data), "-m", "fast", "-w", "stop"],
-                       stdout=subprocess.DEVNULL, cwd=pg_data)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _stop_all(processes, redis, postgres)
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes]], redis: subprocess.Popen[bytes] | None,
+              postgres: tuple[list[str], Path] | None) -> None:
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if postgres is not None:
+        prefix, data = postgres
+        subprocess.run([*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                       stdout=subprocess.DEVNULL, cwd=data)
+    if redis is not None:
         redis.terminate()
         redis.wait(30)
-        print("cluster stopped", flush=True)
+    print("cluster stopped", flush=True)
 
 
 if __name__ == "__main__":
