@@ -93,3 +93,22 @@ def test_workers_list_shows_every_live_worker(cli, cluster):  # noqa: F811
     assert "w1@test" in table.stdout and "w2@test" in table.stdout
     cluster.workers[0].kill()
     assert [w["node"] for w in cli("workers", "list", "--json", env=cluster.env).json()] == ["w2@test"]
+
+
+def test_a_worker_with_another_secret_key_fails_the_run_clearly(cli, workdir, cluster, devmail,  # noqa: F811
+                                                                 patients_csv):
+    from cryptography.fernet import Fernet
+
+    connection = devmail_connection(devmail.smtps_port, devmail.ca_file).replace(
+        "password: app-password-123", 'password: "${secret:devmail-password}"')
+    (workdir / "c.yaml").write_text(letters_yaml(connection, "devmail"), encoding="utf-8")
+    assert cli("secrets", "set", "devmail-password", input="app-password-123\n", env=cluster.env).code == 0
+    assert cli("import", "c.yaml", env=cluster.env).code == 0
+    worker = cluster.start_worker(env={"POSTROOM_SECRET_KEY": Fernet.generate_key().decode()})
+    ran = cli("run", "letters", "--input", str(patients_csv), "--workers", "--json", env=cluster.env)
+    assert ran.code == 2, (ran, worker.output()[-2000:])
+    record = ran.json()
+    assert record["status"] == "failed" and "devmail-password" in record["error"], record
+    assert "POSTROOM_SECRET_KEY" in record["error"]
+    assert devmail.messages() == []
+    assert "app-password-123" not in ran.stdout + ran.stderr + worker.output()

@@ -119,7 +119,7 @@ def run_cmd(
                          mode=RunRequest.mode_of(test, dry_run),
                          limits=RunLimits(documents_per_shape=keep_documents, bytes_total=keep_bytes))
     if workers:
-        _run_on_workers(request, progress, update, as_json)
+        _run_on_workers(request, progress, update, as_json, quiet)
         return
     hooks = RunHooks(progress=update, echo=echo)
     started = time.monotonic()
@@ -132,7 +132,7 @@ def run_cmd(
     _report(record, result, time.monotonic() - started, as_json)
 
 
-def _run_on_workers(request, progress, update, as_json: bool) -> None:  # noqa: ANN001
+def _run_on_workers(request, progress, update, as_json: bool, quiet: bool) -> None:  # noqa: ANN001
     """Submit to the workers and follow the record they write; exit codes as in-process."""
     from ..services import Submitter
 
@@ -140,7 +140,7 @@ def _run_on_workers(request, progress, update, as_json: bool) -> None:  # noqa: 
     submitter.ping()
     execution_id = submitter.queue(request)
     submitter.send(execution_id)
-    if not as_json:
+    if not (as_json or quiet):
         err(f"execution {execution_id}: submitted to the workers")
     started = time.monotonic()
     try:
