@@ -14,6 +14,8 @@ csv:    the record splitter's time on a stray quote per line at 2 sizes (bench/c
         --linear: linear, not quadratic).
 read:   10,000 messages read from a Dovecot it starts itself, over IMAPS and POP3S, by the
         Mail connector's Get operation and by a bare imaplib / poplib loop (bench/read.py).
+workers: letters on the distributed workers: 1 vs 2 workers on a sink taking 20 ms per
+        message (target 1.8x), in-process vs one worker on a fast sink (bench/workers.py).
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def engine(rows: int) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="patients for the engine benchmark")
-    parser.add_argument("--only", choices=["engine", "send", "mime", "csv", "read"], help="run one benchmark")
+    parser.add_argument("--only", choices=["engine", "send", "mime", "csv", "read", "workers"], help="run one benchmark")
     args = parser.parse_args()
     results = []
     if args.only in (None, "engine"):
@@ -101,6 +103,8 @@ def main() -> None:
         results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "csv_split.py"), "--linear"]).returncode == 0)
     if args.only in (None, "read"):
         results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "read.py")]).returncode == 0)
+    if args.only in (None, "workers"):
+        results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "workers.py")]).returncode == 0)
     sys.exit(0 if all(results) else 1)
 
 
