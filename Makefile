@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint schema clean ui ui-schemas
+.PHONY: demo test test-fast bench lint schema clean ui ui-schemas cluster
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: $(STAMP) ui
 ## tests/support/fast_tier.py fails a marked test that starts one). Under 30 s.
 test-fast: $(STAMP)
 	POSTROOM_TEST_TIER=fast $(BIN)/pytest -q -m fast $(PYTEST_ARGS)
+
+## A local cluster from Debian's binaries: Redis, PostgreSQL, two workers and serve (docs/scale.md).
+cluster: $(STAMP)
+	$(BIN)/python tools/cluster.py $(CLUSTER_ARGS)
 
 ## Speed and memory benchmarks; each prints ratios against a baseline measured in the same run.
 bench: $(STAMP)

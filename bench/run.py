@@ -18,6 +18,8 @@ map-db: N patients (--rows) through disk get → split → map → database inse
         PostgreSQL it starts itself, next to psycopg COPY and executemany, with the peak RSS
         at N/10 and N (flat, under 300 MB); and the Map alone next to a plain dict-building
         loop (bench/map_db.py).
+workers: letters on the distributed workers: 1 vs 2 workers on a sink taking 20 ms per
+        message (target 1.8x), in-process vs one worker on a fast sink (bench/workers.py).
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ def engine(rows: int) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="patients for the engine and map-db benchmarks")
-    parser.add_argument("--only", choices=["engine", "send", "mime", "csv", "read", "map-db"], help="run one benchmark")
+    parser.add_argument("--only", choices=["engine", "send", "mime", "csv", "read", "map-db", "workers"],
+                        help="run one benchmark")
     args = parser.parse_args()
     results = []
     if args.only in (None, "engine"):
@@ -108,6 +111,8 @@ def main() -> None:
     if args.only in (None, "map-db"):
         results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "map_db.py"), "--rows", str(args.rows),
                                        "--flat"]).returncode == 0)
+    if args.only in (None, "workers"):
+        results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "workers.py")]).returncode == 0)
     sys.exit(0 if all(results) else 1)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from support.testsupport import FIXTURES, IN_CI, ROOT, require_binary  # noqa: F401 - re-exported
 
-pytest_plugins = ["_pg_server", "_dovecot_server", "support.fast_tier", "pytester"]
+pytest_plugins = ["_pg_server", "_redis_server", "_dovecot_server", "support.fast_tier", "pytester"]
 
 _BROWSER_TESTS = Path(__file__).resolve().parent / "web"
 

@@ -13,6 +13,7 @@ from ._secrets import secrets_app
 from ._serve import listeners_app, serve_cmd
 from ._users import tokens_app, users_app
 from ._watermarks import watermarks_app
+from ._worker import worker_cmd, workers_app
 
 __all__ = ["app", "main"]
 
@@ -41,6 +42,8 @@ app.add_typer(schedules_app, name="schedules")
 app.add_typer(watermarks_app, name="watermarks")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.command("worker")(worker_cmd)
+app.add_typer(workers_app, name="workers")
 
 
 def main() -> None:

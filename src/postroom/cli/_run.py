@@ -107,6 +107,8 @@ def run_cmd(
     version: int | None = typer.Option(None, "--version", min=1,
                                        help="Run this stored version of the process (default: the latest, or "
                                             "the one deployed to --environment)."),
+    workers: bool = typer.Option(False, "--workers",
+                                 help="Submit the run to the distributed workers (POSTROOM_BROKER_URL) and wait."),
 ) -> None:
     """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable;
     130/143/129: stopped by Ctrl-C, SIGTERM or SIGHUP (after the emails in flight)."""
@@ -123,6 +125,9 @@ def run_cmd(
                          mode=RunRequest.mode_of(test, dry_run), environment=environment or None,
                          process_version=version,
                          limits=RunLimits(documents_per_shape=keep_documents, bytes_total=keep_bytes))
+    if workers:
+        _run_on_workers(request, progress, update, as_json, quiet)
+        return
     hooks = RunHooks(progress=update, echo=echo)
     started = time.monotonic()
     with _graceful_signals(hooks.stop):
@@ -132,6 +137,47 @@ def run_cmd(
         else:
             record, result = run_process(repo(), request, hooks)
     _report(record, result, time.monotonic() - started, as_json)
+
+
+def _run_on_workers(request, progress, update, as_json: bool, quiet: bool) -> None:  # noqa: ANN001
+    """Submit to the workers and follow the record they write; exit codes as in-process."""
+    from ..services import Submitter
+
+    submitter = Submitter(repo())
+    submitter.ping()
+    execution_id = submitter.queue(request)
+    submitter.send(execution_id)
+    if not (as_json or quiet):
+        err(f"execution {execution_id}: submitted to the workers")
+    started = time.monotonic()
+    try:
+        if progress is not None:
+            with progress:
+                record, code = submitter.wait(execution_id, update)
+        else:
+            record, code = submitter.wait(execution_id)
+    except KeyboardInterrupt:
+        err(f"stopped waiting: execution {execution_id} goes on on the workers "
+            f"(postroom executions show {execution_id})")
+        raise typer.Exit(130) from None
+    finally:
+        submitter.close()
+    _report_record(record, code, time.monotonic() - started, as_json)
+
+
+def _report_record(record, code: int, seconds: float, as_json: bool) -> None:  # noqa: ANN001
+    from ..services import execution_view, pick
+
+    if as_json:
+        view = execution_view(repo(), record.id)
+        emit_json({**pick(view.summary(), CLI_FIELDS), "errors": view.errors_json(), "exit_code": code})
+    else:
+        out(_summary(record, None, seconds) + f" on {record.node}")
+        if record.connector_counts:
+            out(f"  connector shapes: {_connector_line(record)}")
+        if record.error:
+            err(f"{'stopped' if record.status == 'stopped' else 'error'}: {record.error}")
+    raise typer.Exit(code)
 
 
 def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN001

@@ -2,6 +2,17 @@
 what a run is, as data (:class:`RunRequest`) and in-process hooks (:class:`RunHooks`).
 ``services`` sits above this package and hands the listeners what they need of it."""
 
+from ._broker import (
+    BROKER_ENV,
+    QUEUE,
+    RUN_TASK,
+    VISIBILITY_ENV,
+    broker_url,
+    celery_app,
+    ping_broker,
+    shown_url,
+    visibility_timeout,
+)
 from ._listener import (
     STATES,
     ListenerOptions,
@@ -16,6 +27,15 @@ from ._schedule_times import Due, DueTimes, due_times, next_due, plan
 from ._scheduler import Scheduler, SchedulerOptions, ScheduleSpec, schedule_report, schedule_specs
 
 __all__ = [
+    "BROKER_ENV",
+    "QUEUE",
+    "RUN_TASK",
+    "VISIBILITY_ENV",
+    "broker_url",
+    "celery_app",
+    "ping_broker",
+    "shown_url",
+    "visibility_timeout",
     "ListenerServices",
     "SessionBinding",
     "REQUEST_VERSION",

@@ -26,6 +26,7 @@ from ._components import (
 )
 from ._deployments import deploy_process, deployment_json, deployments, rollback_process
 from ._devmail_inbox import DevInbox
+from ._distributed import QUEUED_NODE, Submitter, exit_code_of, require_shared_database
 from ._documents import shape_documents
 from ._environments import load_environment
 from ._listeners import RepositoryListenerServices, listener_runtime
@@ -44,6 +45,7 @@ from ._logins import (
     verify_password,
 )
 from ._progress import ExecutionEvents, live_state, recorded_state, shape_states
+from ._requeue import Requeuer
 from ._run import (
     RepositoryRecorder,
     purge_expired,
@@ -57,6 +59,7 @@ from ._secret_admin import delete_secret, secret_list, secret_users, set_secret,
 from ._secrets import is_reference, resolve_references
 from ._views import ExecutionView, execution_list, execution_summary, execution_view, executions_csv, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
+from ._worker import WorkerState, register_tasks, run_on_worker
 
 __all__ = [
     "list_schedules",
@@ -67,6 +70,14 @@ __all__ = [
     "deployments",
     "load_environment",
     "rollback_process",
+    "Requeuer",
+    "QUEUED_NODE",
+    "Submitter",
+    "exit_code_of",
+    "require_shared_database",
+    "WorkerState",
+    "register_tasks",
+    "run_on_worker",
     "ROLES",
     "LoginLimiter",
     "LoginRefused",

@@ -1,6 +1,7 @@
 """Runs started from the API: checked and recorded at once (the execution row exists before
 the caller gets its id), executed in the background by a small bounded pool of threads of
-this serve process. :meth:`RunService.submit` is the one seam a later worker queue replaces.
+this serve process, or, when ``POSTROOM_BROKER_URL`` is set, by the distributed workers
+(:class:`Submitter`; a watcher thread publishes the progress the workers record).
 
 Inputs sent as text are written to the home's files area and passed by reference (path and
 fingerprint), like ``postroom run --input``: the request stays data, never a live object."""
@@ -19,7 +20,8 @@ from typing import Any
 
 from ..errors import ConfigError, Conflict
 from ..repository import Repository, data_home
-from ..runtime import InputFile, RunHooks, RunRequest
+from ..runtime import InputFile, RunHooks, RunRequest, broker_url
+from ._distributed import Submitter
 from ._progress import ExecutionEvents, live_state, recorded_state
 from ._run import StartedRun, begin_run, finish_run, resume_request
 
@@ -59,6 +61,8 @@ class RunService:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="postroom-run")
         self._slots = threading.BoundedSemaphore(workers + waiting)
         self._running: dict[str, RunHooks] = {}
+        url = broker_url(required=False)
+        self.submitter = Submitter(repo, url) if url else None  # SQLite with a broker: ConfigError (exit 2)
 
     def _hooks(self) -> RunHooks:
         return RunHooks(progress=lambda ctx: self.events.publish(ctx.execution_id, live_state(ctx)))
@@ -94,6 +98,8 @@ class RunService:
         return self._begin(resume_request(self.repo, execution_id), execution_id)
 
     def _begin(self, request: RunRequest, execution_id: str | None) -> str:
+        if self.submitter is not None:
+            return self._begin_on_workers(request, execution_id)
         if not self._slots.acquire(blocking=False):
             raise Conflict("too many runs are waiting in this serve process", fix="try again when some have ended")
         try:
@@ -107,6 +113,27 @@ class RunService:
         self._running[started.execution_id] = hooks
         self.submit(started)
         return started.execution_id
+
+    def _begin_on_workers(self, request: RunRequest, execution_id: str | None) -> str:
+        """Record the run (checked here: bad configuration is the caller's error), send it to
+        the workers, and follow its record in a thread of this process."""
+        submitter: Submitter = self.submitter  # type: ignore[assignment]
+        submitter.ping()
+        execution_id = submitter.queue_resume(execution_id) if execution_id else submitter.queue(request)
+        submitter.send(execution_id)
+        self.events.publish(execution_id, {**recorded_state(self.repo.get_execution(execution_id)),  # type: ignore[arg-type]
+                                           "status": "running", "final": False})
+        threading.Thread(target=self._watch, args=(execution_id,), name=f"postroom-watch-{execution_id[:8]}",
+                         daemon=True).start()
+        return execution_id
+
+    def _watch(self, execution_id: str) -> None:
+        """Publish what the workers record until the execution ends."""
+        try:
+            self.submitter.wait(execution_id, lambda record: self.events.publish(  # type: ignore[union-attr]
+                execution_id, recorded_state(record)), poll=0.5)
+        except Exception:  # noqa: BLE001 - the record stays the truth; only the live view stops
+            _log.exception("lost track of execution %s on the workers", execution_id)
 
     def submit(self, started: StartedRun) -> None:
         """Execute a begun run (here: a thread of this process)."""

@@ -1,0 +1,132 @@
+"""postroom worker / workers list: the distributed runtime (see docs/scale.md)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from ._common import command, console, emit_json, err, out
+
+# The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
+# imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI").
+
+workers_app = typer.Typer(help="The distributed workers (see docs/scale.md).", no_args_is_help=True)
+
+T = TypeVar("T")
+
+
+def _with_retries(what: str, attempt: Callable[[], T], wait: float, setting: str) -> T:
+    """``attempt()`` until it works; each failure said on stderr with the next try. After
+    ``wait`` seconds the last error is raised as ConnectionFailed (exit 3)."""
+    from ..errors import ConnectionFailed, PostroomError
+
+    deadline = time.monotonic() + wait
+    delay = 1.0
+    while True:
+        try:
+            return attempt()
+        except PostroomError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ConnectionFailed(f"cannot reach {what}: {exc.message}", field=setting,
+                                       fix=exc.fix or f"check {setting} and that the server runs") from None
+            err(f"cannot reach {what} ({setting}): {exc.message}; retrying in {min(delay, left):.0f} s")
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 10.0)
+
+
+def _refuse_sqlite() -> None:
+    from ..errors import ConfigError
+    from ..repository import URL_ENV
+
+    url = os.environ.get(URL_ENV, "").strip()
+    if not url or url.lower().startswith("sqlite"):
+        raise ConfigError(
+            "a worker needs the shared PostgreSQL database, and " + (
+                f"{URL_ENV} is not set (the default is a SQLite file in this machine's data folder)" if not url
+                else f"{URL_ENV} names a SQLite file"), field=URL_ENV,
+            fix=f"set {URL_ENV}=postgresql://USER:PASSWORD@HOST:5432/postroom, the same for every worker and for "
+                "postroom serve / run --workers (see docs/scale.md)")
+
+
+@command
+def worker_cmd(
+    concurrency: int = typer.Option(2, "--concurrency", "-c", min=1, help="Runs this worker executes at once."),
+    queues: str = typer.Option("postroom", "--queues", "-Q", help="Queues to take runs from (comma-separated)."),
+    name: str | None = typer.Option(None, "--name", help="Node name (default postroom-PID@HOST)."),
+    wait: float = typer.Option(60.0, "--wait", min=0,
+                               help="Seconds to keep retrying an unreachable broker or database at start "
+                                    "before giving up (exit 3)."),
+    loglevel: str = typer.Option("info", "--loglevel", help="debug, info, warning or error."),
+) -> None:
+    """Run a worker of the distributed runtime: it takes runs from the broker (POSTROOM_BROKER_URL, Redis)
+    and executes them against the shared database (POSTROOM_DATABASE_URL, PostgreSQL)."""
+    from ..repository import URL_ENV, open_repository
+    from ..runtime import BROKER_ENV, broker_url, celery_app, ping_broker
+    from ..services import Requeuer, WorkerState, register_tasks, require_shared_database
+
+    url: str = broker_url()  # type: ignore[assignment]
+    _refuse_sqlite()
+    repo = _with_retries("the database", open_repository, wait, URL_ENV)
+    require_shared_database(repo)
+    _with_retries("the broker", lambda: ping_broker(url), wait, BROKER_ENV)
+    node = name or f"postroom-{os.getpid()}@{socket.gethostname()}"
+    queue_list = [q.strip() for q in queues.split(",") if q.strip()] or ["postroom"]
+    app = celery_app(url)
+    register_tasks(app, WorkerState(repo, node, queue_list))
+    import redis
+
+    Requeuer(repo, app, node, redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)).start()
+    worker = app.Worker(hostname=node, pool="threads", concurrency=concurrency, queues=queue_list,
+                        loglevel=loglevel.upper(), without_gossip=True, without_mingle=True, without_heartbeat=True,
+                        quiet=True)
+    err(f"worker {node}: {concurrency} slot(s), queues {', '.join(queue_list)}, database {getattr(repo, 'display_url', '')}")
+    worker.start()
+    raise typer.Exit(worker.exitcode or 0)
+
+
+def _workers(timeout: float) -> list[dict[str, Any]]:
+    from ..runtime import broker_url, celery_app, ping_broker
+
+    url: str = broker_url()  # type: ignore[assignment]
+    ping_broker(url)
+    app = celery_app(url)
+    try:
+        replies = app.control.broadcast("postroom_info", reply=True, timeout=timeout)
+    finally:
+        app.close()
+    found = []
+    for reply in replies or []:
+        for node, info in reply.items():
+            if isinstance(info, dict) and "node" in info:
+                found.append({**info, "alive": True})
+            else:
+                found.append({"node": node, "alive": True, "version": None, "running": [], "queues": []})
+    return sorted(found, key=lambda w: str(w["node"]))
+
+
+@workers_app.command("list")
+@command
+def list_cmd(timeout: float = typer.Option(2.0, "--timeout", min=0.1, help="Seconds to wait for the answers."),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """The workers that answer on the broker: node, Postroom version, the runs they execute now."""
+    found = _workers(timeout)
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        out("no worker answered: start one with postroom worker (see docs/scale.md)")
+        return
+    from rich.table import Table
+
+    table = Table("node", "version", "queues", "running", "since")
+    for w in found:
+        running = ", ".join(f"{r['execution_id'][:12]} ({r['process_id']})" for r in w.get("running") or []) or "-"
+        table.add_row(w["node"], str(w.get("version") or "?"), ", ".join(w.get("queues") or []), running,
+                      str(w.get("started_at") or ""))
+    console().print(table)
