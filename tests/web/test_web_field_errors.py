@@ -166,6 +166,8 @@ def test_a_profiles_and_a_maps_bad_definition_is_shown_at_the_definition(new_pag
               {"mappings": [{"from": "a", "to": "b", "function": "upper"}]})]
     for saved, typed, change in cases:
         page.goto(f"{postroom.url}/build/c/{saved['id']}")
+        if saved["type"] == "map":  # a map opens on its Mappings form; the YAML is on Definition
+            page.get_by_role("tab", name="Definition", exact=True).click()
         definition = page.get_by_label("Definition (YAML)", exact=True)
         definition.fill(typed)
         error = _same_as_cli(_save_refused(page), _cli_errors(postroom, tmp_path, {
