@@ -99,6 +99,15 @@ class MailOperation(Settings):
         group="Content",
         show_if={"action": "send"},
     )
+    text_body: str = setting(
+        "",
+        title="Text body",
+        help="The plain-text twin sent beside an HTML body (multipart/alternative), for clients that show no "
+        "HTML. Blank: made from the HTML (paragraphs, line breaks, lists as '- ', links as 'text (url)'). "
+        "mail.text_body overrides it per document.",
+        group="Content",
+        show_if={"action": "send"},
+    )
     file_name: str = setting(
         "",
         title="Attachment file name",

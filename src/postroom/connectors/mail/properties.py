@@ -23,6 +23,7 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
     DocumentProperty("mail.file_name", "Send: the attachment's name; get: an attachment's name.",
                      boomi="connector.mail.fileName"),
     DocumentProperty("mail.body", "Send with disposition attachment: the body text.", boomi="connector.mail.body"),
+    DocumentProperty("mail.text_body", "Send: the plain-text twin of an HTML body (else made from the HTML)."),
     DocumentProperty("mail.from_name", "Get: the sender's display name."),
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",

@@ -2,7 +2,8 @@
 
 For every document the operation's fields are overridden by the document properties
 ``mail.to_address``, ``mail.from_address``, ``mail.cc_address``, ``mail.bcc_address``,
-``mail.reply_to_address``, ``mail.subject``, ``mail.file_name`` and ``mail.body`` when
+``mail.reply_to_address``, ``mail.subject``, ``mail.file_name``, ``mail.body`` and
+``mail.text_body`` (the text twin of an HTML body) when
 they are set for the send (:meth:`Document.outbound`: by Set Properties or a script in
 this process, not merely recorded by a mail Get) and not blank.
 
@@ -296,6 +297,7 @@ class MailSendSession(OperationSession):
             body=document.outbound("mail.body") or "",
             file_name=self._file_name(document, index),
             headers=headers,
+            text_body=document.outbound("mail.text_body") or self.operation.text_body,
         )
         extra = [a.addr for a in (*cc, *bcc)]
         base, label = self._journal_key(shape_id, document), f"{shape_id}/{index}"
@@ -540,6 +542,9 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
         digest.update(b"\0")
     digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
+    text_body = document.outbound("mail.text_body")
+    if text_body:  # only when set, so the keys of earlier executions stay as they were
+        digest.update(b"text\0" + text_body.encode("utf-8", "surrogatepass") + b"\0")
     for name, value in document.properties.items():  # custom headers set for this document
         if name.startswith(PROPERTY_PREFIX) and document.outbound(name) is not None:
             digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
