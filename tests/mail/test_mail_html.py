@@ -4,6 +4,8 @@ devmail and parsed back with the email package."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from postroom.connectors.mail._html_text import html_to_text
@@ -66,3 +68,88 @@ def test_the_twin_given_by_the_operation_or_the_document_wins(devmail):
         alternative, attached = message.iter_parts()
         assert _texts(alternative) == [twin, html]
         assert attached.get_filename() == "list.csv" and attached.get_payload(decode=True) == data
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00\xff" * 20
+
+
+def test_inline_images_go_with_the_html_in_multipart_related(devmail, tmp_path):
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(PNG)
+    op = send_op(attachment_content_type="text/html", inline_images={"logo": str(logo), "unused": "/nowhere.png"})
+    html = '<p><img src="cid:logo" alt="Riverside Clinic"></p><p>See you soon.</p>'
+    [result] = run(starttls(devmail), op, [Document(html, {"mail.to_address": "a@example.com"})])
+    assert not isinstance(result, Failed), result
+    message = devmail.store.wait_for(1)[0].parse()
+    assert _structure(message) == ("multipart/alternative", ["text/plain", ("multipart/related",
+                                                                            ["text/html", "image/png"])])
+    twin, related = message.iter_parts()
+    assert twin.get_content().replace("\r\n", "\n") == "Riverside Clinic\n\nSee you soon.\n"
+    page, image = related.iter_parts()
+    assert page.get_content() == html
+    assert image["Content-ID"] == "<logo>" and image.get_content_disposition() == "inline"
+    assert image.get_filename() == "logo.png" and image.get_payload(decode=True) == PNG
+
+
+def test_a_missing_image_fails_its_document_before_anything_is_sent(devmail, tmp_path):
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(PNG)
+    op = send_op(attachment_content_type="text/html", inline_images={"logo": str(logo)})
+    missing_cid = Document('<img src="cid:signature">', {"mail.to_address": "a@example.com"})
+    fine = Document('<img src="cid:logo">', {"mail.to_address": "b@example.com"})
+    failed, sent = run(starttls(devmail), op, [missing_cid, fine])
+    assert isinstance(failed, Failed) and failed.message == (
+        "the HTML body (the document) shows the image cid:signature, but inline_images has no signature "
+        "(it has: logo); add signature: FILE to the operation's inline_images or remove the reference")
+    assert not isinstance(sent, Failed)
+    gone = send_op(attachment_content_type="text/html", inline_images={"logo": str(tmp_path / "gone.png")})
+    [unreadable] = run(starttls(devmail), gone, [Document('<img src="cid:logo">', {"mail.to_address": "c@x.org"})])
+    assert isinstance(unreadable, Failed)
+    assert unreadable.message.startswith(f"inline_images logo: the file {tmp_path / 'gone.png'} cannot be read "
+                                         "(No such file or directory); fix the path in the operation")
+    assert [m.rcpt_tos for m in devmail.store.wait_for(1)] == [("b@example.com",)]
+
+
+@pytest.mark.fast
+def test_a_bad_cid_or_blank_path_is_refused_with_the_setting_named():
+    with pytest.raises(ValueError, match=r"inline_images: 'my logo' is not a usable cid"):
+        send_op(inline_images={"my logo": "/srv/logo.png"})
+    with pytest.raises(ValueError, match=r"attachments: a path is blank"):
+        send_op(attachments=["/srv/a.pdf", " "])
+
+
+def test_files_named_in_the_operation_are_attached_after_the_document(devmail, tmp_path):
+    (tmp_path / "Ärztliche Hinweise.pdf").write_bytes(b"%PDF-1.7\n\x00\xff")
+    (tmp_path / "map.txt").write_bytes(b"North wing\n")
+    op = send_op(disposition="attachment", attachment_content_type="text/plain",
+                 attachments=[str(tmp_path / "Ärztliche Hinweise.pdf"), str(tmp_path / "map.txt")])
+    doc = Document(b"a;b\n", {"mail.to_address": "a@example.com", "mail.body": "Attached.",
+                              "mail.file_name": "list.csv"})
+    doc.set_property("mail.content_type", "text/csv")
+    bad = Document(b"x", {"mail.to_address": "b@example.com"})
+    bad.set_property("mail.content_type", "multipart/mixed")
+    sent, failed = run(starttls(devmail), op, [doc, bad])
+    assert not isinstance(sent, Failed), sent
+    assert isinstance(failed, Failed) and failed.message.startswith("document property mail.content_type: ")
+    [stored] = devmail.store.wait_for(1)
+    message = stored.parse()
+    assert _structure(message) == ("multipart/mixed", ["text/plain", "text/csv", "application/pdf", "text/plain"])
+    parts = list(message.iter_parts())[1:]
+    assert [(p.get_filename(), p.get_payload(decode=True)) for p in parts] == [
+        ("list.csv", b"a;b\n"), ("Ärztliche Hinweise.pdf", b"%PDF-1.7\n\x00\xff"), ("map.txt", b"North wing\n")]
+    assert b"filename*=utf-8''%C3%84rztliche%20Hinweise.pdf" in stored.raw  # RFC 2231
+
+
+def test_an_email_over_the_servers_size_fails_its_document_with_the_size_and_the_limit(devmail_factory, tmp_path):
+    dm = devmail_factory(max_message_size=4000)
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF" + bytes(range(256)) * 12)  # about 4 KB in base64
+    op = send_op(disposition="attachment", attachment_content_type="text/plain", attachments=[str(tmp_path / "scan.pdf")])
+    big = Document("a", {"mail.to_address": "a@example.com", "mail.body": "Your scan."})
+    [failed] = run(starttls(dm), op, [big])
+    assert isinstance(failed, Failed)
+    assert re.fullmatch(r"the message is \d{4} bytes, over the 4000 bytes the server at [\w.]+:\d+ accepts \(SIZE\); "
+                        r"nothing was sent: make it smaller \(fewer or smaller attachments or inline images\) or send "
+                        r"it through a server that takes larger messages", failed.message), failed.message
+    [ok] = run(starttls(dm), send_op(), [Document("small", {"mail.to_address": "b@example.com"})])
+    assert not isinstance(ok, Failed)
+    assert [m.rcpt_tos for m in dm.store.wait_for(1)] == [("b@example.com",)]

@@ -28,7 +28,8 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",
                      boomi="connector.mail.receivedDate"),
-    DocumentProperty("mail.content_type", "Get: the type of the document's body or attachment.",
+    DocumentProperty("mail.content_type", "Send: the type of the document's data, inline or attached "
+                     "(overrides attachment_content_type); get: the type of the document's body or attachment.",
                      boomi="connector.mail.contentType"),
     DocumentProperty("mail.headers.<Name>", "Get: every header of the message, by name."),
     DocumentProperty("mail.smtp_response", "After a send: the server's reply."),

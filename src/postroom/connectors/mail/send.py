@@ -58,6 +58,7 @@ from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._errors import redact, secrets_of
 from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
+from ._parts import FileParts, PartError, add_files
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
@@ -65,6 +66,7 @@ from ._tls import insecure_warning
 from .mime import (
     AddressError,
     BodyError,
+    ContentType,
     Letter,
     MailAddress,
     MessageTemplate,
@@ -199,6 +201,7 @@ class MailSendSession(OperationSession):
             attachment_type=parse_content_type(operation.attachment_content_type),
             body_type=parse_content_type(operation.body_content_type),
         )
+        self._files = FileParts(operation.inline_images, operation.attachments)
 
     def __repr__(self) -> str:
         return f"MailSendSession({self.connection.endpoint})"
@@ -283,6 +286,7 @@ class MailSendSession(OperationSession):
             bcc = self._addresses(document, "bcc")
             reply_to = self._addresses(document, "reply_to")
             headers = custom_headers(self.operation.headers, document)
+            data_type = _data_type(document)
         except (_DocumentFailed, HeaderError) as exc:
             return Failed(document, str(exc))
         sender = senders[0]
@@ -295,10 +299,15 @@ class MailSendSession(OperationSession):
             message_id="",
             data=document.data,
             body=document.outbound("mail.body") or "",
-            file_name=self._file_name(document, index),
+            file_name=self._file_name(document, index, data_type),
             headers=headers,
             text_body=document.outbound("mail.text_body") or self.operation.text_body,
+            data_type=data_type,
         )
+        try:
+            add_files(self._files, letter, self.template)
+        except PartError as exc:
+            return Failed(document, str(exc))
         extra = [a.addr for a in (*cc, *bcc)]
         base, label = self._journal_key(shape_id, document), f"{shape_id}/{index}"
         if self.operation.one_email_per_recipient:
@@ -325,11 +334,12 @@ class MailSendSession(OperationSession):
             self._occurrences[name] = occurrence + 1
         return f"{name}.{occurrence}"
 
-    def _file_name(self, document: Document, index: int) -> str:
+    def _file_name(self, document: Document, index: int, data_type: ContentType | None) -> str:
         """The attachment's name (only an attachment has one: no clock read per inline letter)."""
         if self.template.disposition != "attachment":
             return ""
-        return self._field(document, "file_name") or default_file_name(self.template.attachment_type, index)
+        return self._field(document, "file_name") or default_file_name(data_type or self.template.attachment_type,
+                                                                       index)
 
     def _default_id(self, plan: _Plan, email: _Email) -> str:
         return message_id_for(self.context.execution_id, email.key, plan.sender.domain)
@@ -531,6 +541,17 @@ def _field(operation: MailOperation, document: Document, name: str) -> str:
     return getattr(operation, name)
 
 
+def _data_type(document: Document) -> ContentType | None:
+    """The document's own type (``mail.content_type`` set for the send), else None."""
+    value = document.outbound("mail.content_type")
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_content_type(value)
+    except ValueError as exc:
+        raise _DocumentFailed(f"document property mail.content_type: {exc}") from None
+
+
 def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None) -> str:
     """``shape/digest`` (``.k`` added with ``occurrence``): the journal key by content.
 
@@ -542,9 +563,10 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
         digest.update(b"\0")
     digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
-    text_body = document.outbound("mail.text_body")
-    if text_body:  # only when set, so the keys of earlier executions stay as they were
-        digest.update(b"text\0" + text_body.encode("utf-8", "surrogatepass") + b"\0")
+    for name in ("mail.text_body", "mail.content_type"):
+        value = document.outbound(name)
+        if value:  # only when set, so the keys of earlier executions stay as they were
+            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
     for name, value in document.properties.items():  # custom headers set for this document
         if name.startswith(PROPERTY_PREFIX) and document.outbound(name) is not None:
             digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
