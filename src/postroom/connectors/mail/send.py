@@ -47,7 +47,6 @@ document order; the emails of one batch may reach the server in any order. See
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -57,8 +56,10 @@ from typing import Any, cast
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._errors import redact, secrets_of
-from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
+from ._headers import HeaderError, custom_headers
 from ._parts import FileParts, PartError, add_files
+from ._send_fields import OVERRIDES as _OVERRIDES
+from ._send_fields import FieldError, data_type_of, field_value, journal_key
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
@@ -82,15 +83,6 @@ __all__ = ["MailSendSession", "EXPOSED_ADDRESS_LIMIT", "journal_key"]
 #: More addresses than this in To and Cc of one email draws a warning: every recipient sees them all.
 EXPOSED_ADDRESS_LIMIT = 10
 
-_OVERRIDES = {
-    "to": "mail.to_address",
-    "from_": "mail.from_address",
-    "cc": "mail.cc_address",
-    "bcc": "mail.bcc_address",
-    "reply_to": "mail.reply_to_address",
-    "subject": "mail.subject",
-    "file_name": "mail.file_name",
-}
 _LABELS = {"to": "To", "from_": "From", "cc": "Cc", "bcc": "Bcc", "reply_to": "Reply-To"}
 
 
@@ -259,7 +251,7 @@ class MailSendSession(OperationSession):
             return self._pool
 
     def _field(self, document: Document, name: str) -> str:
-        return _field(self.operation, document, name)
+        return field_value(self.operation, document, name)
 
     def _addresses(self, document: Document, name: str) -> list[MailAddress]:
         try:
@@ -286,8 +278,8 @@ class MailSendSession(OperationSession):
             bcc = self._addresses(document, "bcc")
             reply_to = self._addresses(document, "reply_to")
             headers = custom_headers(self.operation.headers, document)
-            data_type = _data_type(document)
-        except (_DocumentFailed, HeaderError) as exc:
+            data_type = data_type_of(document)
+        except (_DocumentFailed, HeaderError, FieldError) as exc:
             return Failed(document, str(exc))
         sender = senders[0]
         letter = Letter(
@@ -531,48 +523,6 @@ class MailSendSession(OperationSession):
                 index, len(outcome.refused), outcome.recipients,
             )
         return result
-
-
-def _field(operation: MailOperation, document: Document, name: str) -> str:
-    """The operation's field ``name``, or the document's outbound value overriding it."""
-    value = document.outbound(_OVERRIDES[name])
-    if value is not None and value.strip():
-        return value
-    return getattr(operation, name)
-
-
-def _data_type(document: Document) -> ContentType | None:
-    """The document's own type (``mail.content_type`` set for the send), else None."""
-    value = document.outbound("mail.content_type")
-    if value is None or not value.strip():
-        return None
-    try:
-        return parse_content_type(value)
-    except ValueError as exc:
-        raise _DocumentFailed(f"document property mail.content_type: {exc}") from None
-
-
-def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None) -> str:
-    """``shape/digest`` (``.k`` added with ``occurrence``): the journal key by content.
-
-    The digest (BLAKE2b) covers what makes the email: the values the send reads for From,
-    To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data."""
-    digest = hashlib.blake2b(digest_size=12)
-    for name in ("from_", "to", "cc", "bcc", "reply_to", "subject", "file_name"):
-        digest.update(_field(operation, document, name).encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
-    digest.update(b"\0")
-    for name in ("mail.text_body", "mail.content_type"):
-        value = document.outbound(name)
-        if value:  # only when set, so the keys of earlier executions stay as they were
-            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
-    for name, value in document.properties.items():  # custom headers set for this document
-        if name.startswith(PROPERTY_PREFIX) and document.outbound(name) is not None:
-            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
-    digest.update(document.data)
-    key = f"{shape_id}/{digest.hexdigest()}"
-    return key if occurrence is None else f"{key}.{occurrence}"
 
 
 def _unique(addresses: list[MailAddress]) -> list[MailAddress]:
