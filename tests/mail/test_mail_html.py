@@ -10,6 +10,7 @@ import pytest
 
 from postroom.connectors.mail._html_text import html_to_text
 from postroom.sdk import Document, Failed
+from postroom.sdk.testing import MemoryContext
 from support.sendkit import run, send_op, starttls
 
 HTML = """<html><head><title>Reminder</title><style>p {color: red}</style></head><body>
@@ -153,3 +154,75 @@ def test_an_email_over_the_servers_size_fails_its_document_with_the_size_and_the
     [ok] = run(starttls(dm), send_op(), [Document("small", {"mail.to_address": "b@example.com"})])
     assert not isinstance(ok, Failed)
     assert [m.rcpt_tos for m in dm.store.wait_for(1)] == [("b@example.com",)]
+
+
+def _grouped(data: bytes, name: str, content_type: str, **extra: str) -> Document:
+    document = Document(data, {"mail.to_address": "patient@example.com"})
+    for prop, value in {"mail.group": "P0001", "mail.file_name": name, "mail.content_type": content_type,
+                        **extra}.items():
+        document.set_property(prop, value)
+    return document
+
+
+def test_the_full_letter_html_text_logo_and_three_attachments_parsed_back_exactly(devmail, tmp_path):
+    """Issue 12: HTML + text twin + inline logo + 3 attachments (two grouped documents, one of them
+    with a non-ASCII name, and a file named in the operation)."""
+    logo, leaflet = tmp_path / "logo.png", tmp_path / "Leaflet.pdf"
+    logo.write_bytes(PNG)
+    leaflet.write_bytes(b"%PDF-1.4\n" + bytes(range(256)))
+    op = send_op(disposition="attachment", body_content_type="text/html", attachment_content_type="text/plain",
+                 subject="Your results", inline_images={"logo": str(logo)}, attachments=[str(leaflet)])
+    html = '<p><img src="cid:logo" alt="Riverside"></p><p>Dear Ms Smith,<br>your results are attached.</p>'
+    csv = b"date;value\n2026-12-01;5.4\n"
+    letter = _grouped(csv, "Befund März.csv", "text/csv", **{"mail.body": html})
+    scan = _grouped(b"\x89PNG\r\n\x1a\n\x00scan\xff", "scan.png", "image/png")
+    other = Document("<p>Hello</p>", {"mail.to_address": "other@example.com", "mail.body": "<p>Hi</p>"})
+    first, alone, second = run(starttls(devmail), op, [letter, other, scan])  # the group need not be adjacent
+    assert not any(isinstance(r, Failed) for r in (first, second, alone)), (first, second, alone)
+    assert first.properties["mail.message_id"] == second.properties["mail.message_id"] != \
+        alone.properties["mail.message_id"]
+    stored = {m.rcpt_tos: m for m in devmail.store.wait_for(2)}
+    assert sorted(stored) == [("other@example.com",), ("patient@example.com",)]
+    raw = stored[("patient@example.com",)].raw
+    message = stored[("patient@example.com",)].parse()
+    assert _structure(message) == ("multipart/mixed", [
+        ("multipart/alternative", ["text/plain", ("multipart/related", ["text/html", "image/png"])]),
+        "text/csv", "image/png", "application/pdf"])
+    alternative, *attached = message.iter_parts()
+    twin, related = alternative.iter_parts()
+    page, image = related.iter_parts()
+    assert twin.get_content().replace("\r\n", "\n") == "Riverside\n\nDear Ms Smith,\nyour results are attached.\n"
+    assert page.get_content() == html
+    assert (image["Content-ID"], image.get_content_disposition(), image.get_payload(decode=True)) == \
+        ("<logo>", "inline", PNG)
+    assert [(p.get_content_disposition(), p.get_filename(), p.get_payload(decode=True)) for p in attached] == [
+        ("attachment", "Befund März.csv", csv), ("attachment", "scan.png", b"\x89PNG\r\n\x1a\n\x00scan\xff"),
+        ("attachment", "Leaflet.pdf", leaflet.read_bytes())]
+    assert b"filename*=utf-8''Befund%20M%C3%A4rz.csv" in raw and message["Subject"] == "Your results"
+
+
+def test_grouping_needs_the_attachment_disposition_and_shares_a_failure(devmail):
+    op = send_op(attachment_content_type="text/plain")
+    one, two = _grouped(b"a", "a.txt", "text/plain"), _grouped(b"b", "b.txt", "text/plain")
+    failed = run(starttls(devmail), op, [one, two])
+    assert [type(r) for r in failed] == [Failed, Failed] and failed[1].document is two
+    assert failed[0].message == failed[1].message == (
+        "mail.group puts several documents in one email as attachments: set the operation's disposition to "
+        "attachment, or do not set mail.group")
+    no_to = _grouped(b"a", "a.txt", "text/plain", **{"mail.to_address": " "})
+    grouped = run(starttls(devmail), send_op(disposition="attachment", to=""), [no_to, two])
+    assert [(type(r), r.message) for r in grouped] == [(Failed, "To address is missing")] * 2
+    assert len(devmail.store) == 0
+
+
+def test_a_grouped_email_is_journaled_once_and_a_resume_does_not_send_it_again(devmail):
+    op = send_op(disposition="attachment", attachment_content_type="text/plain")
+    context = MemoryContext(execution_id="exec-group")
+    first = run(starttls(devmail), op, [_grouped(b"a", "a.txt", "text/plain"), _grouped(b"b", "b.txt", "text/plain")],
+                context=context)
+    again = run(starttls(devmail), op, [_grouped(b"a", "a.txt", "text/plain"), _grouped(b"b", "b.txt", "text/plain")],
+                context=context)  # the same execution resumed: the email is on record as sent
+    assert [r.properties["mail.message_id"] for r in again] == [r.properties["mail.message_id"] for r in first]
+    assert len(context.journal().entries()) == 1
+    assert len(devmail.store.wait_for(1)) == 1 and [m.rcpt_tos for m in devmail.store.messages()] == [
+        ("patient@example.com",)]

@@ -11,7 +11,7 @@ from ._headers import PROPERTY_PREFIX
 from .mime import ContentType, parse_content_type
 from .spec import MailOperation
 
-__all__ = ["OVERRIDES", "FieldError", "data_type_of", "field_value", "journal_key"]
+__all__ = ["OVERRIDES", "FieldError", "data_type_of", "field_value", "group_key", "journal_key"]
 
 OVERRIDES = {
     "to": "mail.to_address",
@@ -68,3 +68,14 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
     digest.update(document.data)
     key = f"{shape_id}/{digest.hexdigest()}"
     return key if occurrence is None else f"{key}.{occurrence}"
+
+
+def group_key(shape_id: str, operation: MailOperation, documents: list[Document]) -> str:
+    """``shape/digest`` of one email made of several documents (``mail.group``): by content,
+    as :func:`journal_key`, over every document in order."""
+    if len(documents) == 1:
+        return journal_key(shape_id, operation, documents[0])
+    digest = hashlib.blake2b(digest_size=12)
+    for document in documents:
+        digest.update(journal_key(shape_id, operation, document).encode("utf-8") + b"\0")
+    return f"{shape_id}/{digest.hexdigest()}"

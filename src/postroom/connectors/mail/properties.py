@@ -24,6 +24,8 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
                      boomi="connector.mail.fileName"),
     DocumentProperty("mail.body", "Send with disposition attachment: the body text.", boomi="connector.mail.body"),
     DocumentProperty("mail.text_body", "Send: the plain-text twin of an HTML body (else made from the HTML)."),
+    DocumentProperty("mail.group", "Send with disposition attachment: documents of one batch with the same "
+                     "value go in one email, each attached; the first addresses it."),
     DocumentProperty("mail.from_name", "Get: the sender's display name."),
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",

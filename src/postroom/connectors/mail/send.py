@@ -1,4 +1,5 @@
-"""The Send operation: each document becomes one email (or one per To address).
+"""The Send operation: each document becomes one email (or one per To address); documents
+of one batch with the same ``mail.group`` become one email with each attached (``_groups.py``).
 
 For every document the operation's fields are overridden by the document properties
 ``mail.to_address``, ``mail.from_address``, ``mail.cc_address``, ``mail.bcc_address``,
@@ -49,17 +50,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._errors import redact, secrets_of
+from ._groups import groups_of, member_result
 from ._headers import HeaderError, custom_headers
 from ._parts import FileParts, PartError, add_files
 from ._send_fields import OVERRIDES as _OVERRIDES
-from ._send_fields import FieldError, data_type_of, field_value, journal_key
+from ._send_fields import FieldError, data_type_of, field_value, group_key, journal_key
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
@@ -71,6 +73,7 @@ from .mime import (
     Letter,
     MailAddress,
     MessageTemplate,
+    Part,
     default_file_name,
     message_id_for,
     parse_addresses,
@@ -205,24 +208,44 @@ class MailSendSession(OperationSession):
         An error no later document could escape (server unreachable, login refused) is
         raised at its document, after the results of the documents before it.
         """
-        plans = [self._plan(document, shape_id, self._next_index(shape_id)) for document in documents]
+        documents = list(documents)
+        plans = self._plans(documents, shape_id)
         if self.context.dry_run:
-            for plan in plans:
-                yield plan if isinstance(plan, Failed) else self._dry_run(plan, shape_id)
+            for plan, document in zip(plans, documents, strict=True):
+                if isinstance(plan, _Plan) and plan.result is None:
+                    plan.result = self._dry_run(plan, shape_id)
+                yield member_result(plan if isinstance(plan, Failed) else cast("Document | Failed", plan.result),
+                                    document)
             return
-        work = [plan for plan in plans if isinstance(plan, _Plan)]
+        work = list({id(plan): plan for plan in plans if isinstance(plan, _Plan)}.values())
         if work and not self._stopping():
             self._send_batch(work)
-        for plan in plans:
+        for plan, document in zip(plans, documents, strict=True):
             if isinstance(plan, Failed):
-                yield plan
+                yield member_result(plan, document)
                 continue
             if plan.error is not None:
                 raise plan.error
             if plan.result is None:  # a stop request: this document and the later ones were not sent
                 raise Interrupted("stopped before every document was sent",
                                   fix="postroom executions resume continues the execution")
-            yield plan.result
+            yield member_result(plan.result, document)
+
+    def _plans(self, documents: list[Document], shape_id: str) -> list[_Plan | Failed]:
+        """One plan a document: its email's (documents grouped by mail.group share one)."""
+        indices = [self._next_index(shape_id) for _ in documents]
+        plans: dict[int, _Plan | Failed] = {}
+        for group in groups_of(documents):
+            members = [documents[position] for position in group]
+            if len(members) > 1 and self.template.disposition != "attachment":
+                plan: _Plan | Failed = Failed(members[0], "mail.group puts several documents in one email as "
+                                              "attachments: set the operation's disposition to attachment, or do "
+                                              "not set mail.group")
+            else:
+                plan = self._plan(members[0], shape_id, indices[group[0]], members[1:],
+                                  [indices[position] for position in group[1:]])
+            plans.update(dict.fromkeys(group, plan))
+        return [plans[position] for position in range(len(documents))]
 
     def close(self) -> None:
         with self._lock:
@@ -263,8 +286,10 @@ class MailSendSession(OperationSession):
             raise _DocumentFailed(f"the {_LABELS[name]} address is not valid ({source}): {exc}") from None
 
     # -- one document --------------------------------------------------------------------------
-    def _plan(self, document: Document, shape_id: str, index: int) -> _Plan | Failed:
-        """Check a document's addresses and lay out its emails (nothing is sent here)."""
+    def _plan(self, document: Document, shape_id: str, index: int, members: Sequence[Document] = (),
+              member_indices: Sequence[int] = ()) -> _Plan | Failed:
+        """Check a document's addresses and lay out its emails (nothing is sent here); ``members``:
+        the other documents of its mail.group, attached after it."""
         try:
             senders = self._addresses(document, "from_")
             if not senders:
@@ -298,10 +323,12 @@ class MailSendSession(OperationSession):
         )
         try:
             add_files(self._files, letter, self.template)
-        except PartError as exc:
+            letter.attachments[:0] = [self._member_part(member, number)
+                                      for member, number in zip(members, member_indices, strict=True)]
+        except (PartError, FieldError) as exc:
             return Failed(document, str(exc))
         extra = [a.addr for a in (*cc, *bcc)]
-        base, label = self._journal_key(shape_id, document), f"{shape_id}/{index}"
+        base, label = self._journal_key(shape_id, [document, *members]), f"{shape_id}/{index}"
         if self.operation.one_email_per_recipient:
             emails = [
                 _Email(f"{base}/{r.addr}", label, [r], list(dict.fromkeys([r.addr, *extra])))
@@ -318,9 +345,18 @@ class MailSendSession(OperationSession):
             )
         return _Plan(document, index, sender, letter, emails)
 
-    def _journal_key(self, shape_id: str, document: Document) -> str:
-        """:func:`journal_key` with the next count of identical emails in this execution."""
-        name = journal_key(shape_id, self.operation, document)
+    def _member_part(self, member: Document, index: int) -> Part:
+        """A grouped document as an attachment: its name and type as the first one's would be."""
+        try:
+            data_type = data_type_of(member)
+            return Part(self._file_name(member, index, data_type), data_type or self.template.attachment_type,
+                        member.data)
+        except FieldError as exc:
+            raise FieldError(f"document {index} of the mail.group: {exc}") from None
+
+    def _journal_key(self, shape_id: str, documents: list[Document]) -> str:
+        """:func:`group_key` with the next count of identical emails in this execution."""
+        name = group_key(shape_id, self.operation, documents)
         with self._lock:
             occurrence = self._occurrences.get(name, 0)
             self._occurrences[name] = occurrence + 1
