@@ -226,3 +226,24 @@ def test_a_grouped_email_is_journaled_once_and_a_resume_does_not_send_it_again(d
     assert len(context.journal().entries()) == 1
     assert len(devmail.store.wait_for(1)) == 1 and [m.rcpt_tos for m in devmail.store.messages()] == [
         ("patient@example.com",)]
+
+
+def test_a_grouped_document_with_a_content_id_is_an_inline_image(devmail, tmp_path):
+    op = send_op(disposition="attachment", body_content_type="text/html", attachment_content_type="text/plain")
+    html = '<p>Your X-ray:</p><img src="cid:xray-1" alt="X-ray">'
+    letter = _grouped(b"notes\n", "notes.txt", "text/plain", **{"mail.body": html})
+    xray = _grouped(PNG, "xray.png", "image/png", **{"mail.content_id": "xray-1"})
+    spare = _grouped(b"GIF89a", "spare.gif", "image/gif", **{"mail.content_id": "not-shown"})
+    results = run(starttls(devmail), op, [letter, xray, spare])
+    assert not any(isinstance(r, Failed) for r in results), results
+    message = devmail.store.wait_for(1)[0].parse()
+    assert _structure(message) == ("multipart/mixed", [
+        ("multipart/alternative", ["text/plain", ("multipart/related", ["text/html", "image/png"])]),
+        "text/plain", "image/gif"])  # an image the HTML does not show is attached, not lost
+    image = list(list(list(message.iter_parts())[0].iter_parts())[1].iter_parts())[1]
+    assert (image["Content-ID"], image.get_filename(), image.get_payload(decode=True)) == ("<xray-1>", "xray.png", PNG)
+    bad = _grouped(b"x", "x.png", "image/png", **{"mail.content_id": "x ray"})
+    failed = run(starttls(devmail), op, [_grouped(b"n", "n.txt", "text/plain", **{"mail.body": html}), bad])
+    assert [r.message for r in failed] == ["document 1 of the mail.group: document property mail.content_id: "
+                                           "'x ray' is not a usable cid: use letters, digits and . _ - @ (the HTML "
+                                           "refers to it as cid:NAME)"] * 2

@@ -59,13 +59,17 @@ class FileParts:
             self._read[path] = data
         return data
 
-    def inline_images(self, html: str, source: str) -> list[Part]:
-        """The images ``html`` shows by cid; :class:`PartError` for one the operation lacks."""
+    def inline_images(self, html: str, source: str, documents: dict[str, Part]) -> list[Part]:
+        """The images ``html`` shows by cid, from ``documents`` (grouped documents with
+        mail.content_id) or the operation; :class:`PartError` for one neither has."""
         parts = []
         for cid in cid_references(html):
+            if cid in documents:
+                parts.append(documents[cid])
+                continue
             path = self.images.get(cid)
             if path is None:
-                have = ", ".join(sorted(self.images)) or "none"
+                have = ", ".join(sorted({*self.images, *documents})) or "none"
                 raise PartError(f"the HTML body ({source}) shows the image cid:{cid}, but inline_images has no {cid} "
                                 f"(it has: {have}); add {cid}: FILE to the operation's inline_images or remove "
                                 "the reference")
@@ -89,9 +93,13 @@ def _html_of(letter: Letter, template: MessageTemplate) -> tuple[str, str] | Non
     return None
 
 
-def add_files(files: FileParts, letter: Letter, template: MessageTemplate) -> None:
-    """Give ``letter`` the images its HTML shows and the operation's attached files."""
+def add_files(files: FileParts, letter: Letter, template: MessageTemplate, members: list[Part]) -> None:
+    """Give ``letter`` the images its HTML shows, then as attachments the grouped documents
+    (``members``; one with a cid the HTML does not show is attached all the same) and the
+    operation's files."""
     html = _html_of(letter, template)
+    images = {part.cid: part for part in members if part.cid}
     if html is not None:
-        letter.inline_images = files.inline_images(*html)
-    letter.attachments = files.attachments()
+        letter.inline_images = files.inline_images(*html, images)
+    shown = {part.cid for part in letter.inline_images}
+    letter.attachments = [part for part in members if not part.cid or part.cid not in shown] + files.attachments()

@@ -8,10 +8,11 @@ import hashlib
 
 from ...sdk import Document
 from ._headers import PROPERTY_PREFIX
+from ._parts import CID_NAME
 from .mime import ContentType, parse_content_type
 from .spec import MailOperation
 
-__all__ = ["OVERRIDES", "FieldError", "data_type_of", "field_value", "group_key", "journal_key"]
+__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "group_key", "journal_key"]
 
 OVERRIDES = {
     "to": "mail.to_address",
@@ -47,6 +48,15 @@ def data_type_of(document: Document) -> ContentType | None:
         raise FieldError(f"document property mail.content_type: {exc}") from None
 
 
+def content_id_of(document: Document) -> str:
+    """The cid a grouped document is shown by in the HTML (``mail.content_id``), else ""."""
+    value = (document.outbound("mail.content_id") or "").strip()
+    if value and not CID_NAME.match(value):
+        raise FieldError(f"document property mail.content_id: {value!r} is not a usable cid: use letters, digits "
+                         "and . _ - @ (the HTML refers to it as cid:NAME)")
+    return value
+
+
 def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None) -> str:
     """``shape/digest`` (``.k`` added with ``occurrence``): the journal key by content.
 
@@ -58,7 +68,7 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
         digest.update(b"\0")
     digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
-    for name in ("mail.text_body", "mail.content_type"):
+    for name in ("mail.text_body", "mail.content_type", "mail.content_id"):
         value = document.outbound(name)
         if value:  # only when set, so the keys of earlier executions stay as they were
             digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))

@@ -26,6 +26,8 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
     DocumentProperty("mail.text_body", "Send: the plain-text twin of an HTML body (else made from the HTML)."),
     DocumentProperty("mail.group", "Send with disposition attachment: documents of one batch with the same "
                      "value go in one email, each attached; the first addresses it."),
+    DocumentProperty("mail.content_id", "Send, in a mail.group: the cid by which the HTML body shows this "
+                     "document as an inline image (cid:NAME)."),
     DocumentProperty("mail.from_name", "Get: the sender's display name."),
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",

@@ -61,7 +61,7 @@ from ._groups import groups_of, member_result
 from ._headers import HeaderError, custom_headers
 from ._parts import FileParts, PartError, add_files
 from ._send_fields import OVERRIDES as _OVERRIDES
-from ._send_fields import FieldError, data_type_of, field_value, group_key, journal_key
+from ._send_fields import FieldError, content_id_of, data_type_of, field_value, group_key, journal_key
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
@@ -322,9 +322,8 @@ class MailSendSession(OperationSession):
             data_type=data_type,
         )
         try:
-            add_files(self._files, letter, self.template)
-            letter.attachments[:0] = [self._member_part(member, number)
-                                      for member, number in zip(members, member_indices, strict=True)]
+            parts = [self._member_part(member, number) for member, number in zip(members, member_indices, strict=True)]
+            add_files(self._files, letter, self.template, parts)
         except (PartError, FieldError) as exc:
             return Failed(document, str(exc))
         extra = [a.addr for a in (*cc, *bcc)]
@@ -346,11 +345,12 @@ class MailSendSession(OperationSession):
         return _Plan(document, index, sender, letter, emails)
 
     def _member_part(self, member: Document, index: int) -> Part:
-        """A grouped document as an attachment: its name and type as the first one's would be."""
+        """A grouped document as an attachment (its name and type as the first one's would be), or
+        as an inline image when it has mail.content_id."""
         try:
             data_type = data_type_of(member)
             return Part(self._file_name(member, index, data_type), data_type or self.template.attachment_type,
-                        member.data)
+                        member.data, content_id_of(member))
         except FieldError as exc:
             raise FieldError(f"document {index} of the mail.group: {exc}") from None
 
