@@ -247,3 +247,33 @@ def test_a_grouped_document_with_a_content_id_is_an_inline_image(devmail, tmp_pa
     assert [r.message for r in failed] == ["document 1 of the mail.group: document property mail.content_id: "
                                            "'x ray' is not a usable cid: use letters, digits and . _ - @ (the HTML "
                                            "refers to it as cid:NAME)"] * 2
+
+
+@pytest.mark.fast
+def test_an_inline_html_document_with_files_is_mixed_around_the_alternative():
+    from email import message_from_bytes, policy
+
+    from postroom.connectors.mail.mime import (
+        Letter,
+        MessageTemplate,
+        Part,
+        parse_addresses,
+        parse_content_type,
+    )
+
+    sender = parse_addresses("clinic@example.com")[0]
+    letter = Letter(sender=sender, to=[sender], cc=[], reply_to=[], subject="s", message_id="<1@example.com>",
+                    data=b'<p>Hi <img src="cid:logo"></p>', text_body="Hi\n",
+                    inline_images=[Part("logo.png", parse_content_type("image/png"), PNG, cid="logo")],
+                    attachments=[Part("Übersicht.pdf", parse_content_type("application/pdf"), b"%PDF")])
+    template = MessageTemplate(disposition="inline", attachment_type=parse_content_type("text/html"),
+                               body_type=parse_content_type("text/plain"))
+    message = message_from_bytes(template.build(letter), policy=policy.default)
+    assert _structure(message) == ("multipart/mixed", [
+        ("multipart/alternative", ["text/plain", ("multipart/related", ["text/html", "image/png"])]),
+        "application/pdf"])
+    twin, related = list(message.iter_parts())[0].iter_parts()
+    page, image = related.iter_parts()
+    assert (twin.get_content().replace("\r\n", "\n"), page.get_content()) == ("Hi\n", '<p>Hi <img src="cid:logo"></p>')
+    assert related.get_param("type") == "text/html" and image.get_payload(decode=True) == PNG
+    assert list(message.iter_parts())[1].get_filename() == "Übersicht.pdf"
