@@ -112,7 +112,7 @@ class MailOperation(Settings):
     inline_images: dict[str, str] = setting(
         {},
         title="Inline images",
-        help="Images an HTML body shows by cid, cid: file (logo: /srv/clinic/logo.png for <img src=\"cid:logo\">). "
+        help="Images an HTML body shows by cid, cid: file (logo: /srv/clinic/logo.png for an img whose src is cid:logo). "
         "They go with the HTML in multipart/related. A document whose HTML shows a cid not listed here fails "
         "before it is sent. A relative path is taken from the directory postroom runs in.",
         group="Content",
