@@ -277,3 +277,12 @@ def test_an_inline_html_document_with_files_is_mixed_around_the_alternative():
     assert (twin.get_content().replace("\r\n", "\n"), page.get_content()) == ("Hi\n", '<p>Hi <img src="cid:logo"></p>')
     assert related.get_param("type") == "text/html" and image.get_payload(decode=True) == PNG
     assert list(message.iter_parts())[1].get_filename() == "Übersicht.pdf"
+
+
+@pytest.mark.fast
+def test_cid_references_are_attribute_values_and_css_urls_not_text():
+    from postroom.connectors.mail._parts import cid_references
+
+    html = ("<img src=\"cid:logo\"><td background='cid:bg%20x'><div style=\"background: url(cid:pat)\">"
+            "write cid:nothing here <img SRC=cid:a@b><img src=\"cid:logo\">")
+    assert cid_references(html) == ["logo", "bg x", "pat", "a@b"]

@@ -17,8 +17,9 @@ from .mime import ContentType, Letter, MessageTemplate, Part, parse_content_type
 
 __all__ = ["FileParts", "PartError", "add_files", "cid_references"]
 
-#: ``cid:NAME`` in an attribute or a CSS url(); RFC 2392 URLs are %-encoded.
-_CID = re.compile(r"""\bcid:([^\s"'<>()]+)""", re.IGNORECASE)
+#: ``cid:NAME`` as an attribute's value (src, background...) or in a CSS url(); not in plain
+#: text. RFC 2392 URLs are %-encoded.
+_CID = re.compile(r"""(?:=\s*["']?|url\(\s*["']?)cid:([^\s"'<>()]+)""", re.IGNORECASE)
 #: What a cid may hold in the operation: it is written into Content-ID as <cid>.
 CID_NAME = re.compile(r"[A-Za-z0-9._@-]+\Z")
 
