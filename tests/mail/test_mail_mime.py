@@ -185,6 +185,8 @@ def _summary(raw: bytes, utf8: bool) -> dict:
 
 
 def _part(part) -> tuple:
+    if part.is_multipart():  # an HTML body with its text twin (multipart/alternative)
+        return part.get_content_type(), [_part(inner) for inner in part.iter_parts()]
     if part.get_filename():
         # Attached files: the bytes must match exactly. The template also names the charset
         # of a text file that really is UTF-8, which add_attachment(bytes) leaves out.

@@ -145,7 +145,9 @@ def test_attachment_names_and_bytes_round_trip(file_name, body, data):
     message = parse(raw, False)
     assert [name for name, _ in message.items()] == ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version",
                                                      "Content-Type"]
-    text_part, attached = message.iter_parts()
+    alternative, attached = message.iter_parts()
+    twin, text_part = alternative.iter_parts()  # an HTML body goes with its text twin
+    assert (alternative.get_content_type(), twin.get_content_type()) == ("multipart/alternative", "text/plain")
     assert text_part.get_content().replace("\r\n", "\n") == re.sub(r"\r\n|\r", "\n", body)
     name = expected_text(file_name).replace("\\", "/").rsplit("/", 1)[-1].replace('"', "'").strip()
     assert attached.get_filename() == (name if name not in ("", ".", "..") else "attachment.dat")
@@ -165,6 +167,9 @@ def test_inline_text_bodies_round_trip(body, charset):
     message = parse(raw, False)
     for line in raw.split(b"\r\n"):
         assert len(line) <= 998
+    if charset.startswith("text/html"):  # an HTML body goes with its text twin
+        twin, message = message.iter_parts()
+        assert twin.get_content_type() == "text/plain"
     assert message.get_content().replace("\r\n", "\n") == re.sub(r"\r\n|\r", "\n", body)
 
 

@@ -105,7 +105,9 @@ def test_attachment_with_body_and_file_name(devmail):
     first, second, third = (m.parse() for m in stored)
 
     assert first.get_content_type() == "multipart/mixed"
-    body, attached = list(first.iter_parts())
+    alternative, attached = list(first.iter_parts())
+    twin, body = alternative.iter_parts()  # an HTML body goes with its text twin (tests/mail/test_mail_html.py)
+    assert twin.get_content().replace("\r\n", "\n") == "Patients: see attached.\n"
     assert body.get_content_type() == "text/html" and body.get_content_charset() == "utf-8"
     assert body.get_content().rstrip("\r\n") == "<p>Patients: see attached.</p>"
     assert attached.get_content_disposition() == "attachment"

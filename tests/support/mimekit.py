@@ -13,6 +13,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from postroom.connectors.mail._html_text import html_to_text
 from postroom.connectors.mail.mime import (
     ContentType,
     Letter,
@@ -42,17 +43,28 @@ def naive_build(letter: Letter, *, disposition: str, attachment_type: ContentTyp
     message["Subject"] = clean_header_text(letter.subject)
     message["Date"] = format_datetime(datetime.now().astimezone())
     message["Message-ID"] = letter.message_id
-    if disposition == "inline":
+    if disposition == "inline" and attachment_type.mime_type == "text/html":
+        _html_with_twin(message, letter.data.decode(attachment_type.text_charset), attachment_type, letter)
+    elif disposition == "inline":
         if attachment_type.is_text:
             message.set_content(letter.data.decode(attachment_type.text_charset), subtype=attachment_type.subtype,
                                 charset=attachment_type.text_charset)
         else:
             message.set_content(letter.data, maintype=attachment_type.maintype, subtype=attachment_type.subtype)
     else:
-        message.set_content(letter.body, subtype=body_type.subtype, charset=body_type.text_charset)
+        if body_type.mime_type == "text/html":
+            _html_with_twin(message, letter.body, body_type, letter)
+        else:
+            message.set_content(letter.body, subtype=body_type.subtype, charset=body_type.text_charset)
         message.add_attachment(letter.data, maintype=attachment_type.maintype, subtype=attachment_type.subtype,
                                filename=clean_file_name(letter.file_name))
     return message.as_bytes()
+
+
+def _html_with_twin(message: EmailMessage, html: str, html_type: ContentType, letter: Letter) -> None:
+    """multipart/alternative: the text twin (given or generated), then the HTML."""
+    message.set_content(letter.text_body or html_to_text(html), charset="utf-8")
+    message.add_alternative(html, subtype="html", charset=html_type.text_charset)
 
 
 def clinic_letters(count: int) -> list[Letter]:

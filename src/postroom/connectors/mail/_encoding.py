@@ -149,22 +149,22 @@ def render_text_header(name: str, text: str) -> bytes:
     return f"{name}: {_encoded_words(text, name)}\r\n".encode("ascii")
 
 
-def render_disposition(file_name: str) -> bytes:
-    """Content-Disposition with the file name.
+def render_disposition(file_name: str, kind: str = "attachment") -> bytes:
+    """Content-Disposition (``attachment`` or ``inline``) with the file name.
 
     A plain short name goes in quotes; any other name is written per RFC 2231
     (``filename*=utf-8''R%C3%A9sum%C3%A9.pdf``, in numbered pieces when long), which keeps
     every character, where a quoted ``=?utf-8?q?...?=`` would be decoded by readers.
     """
-    line = f'Content-Disposition: attachment; filename="{file_name}"'
+    line = f'Content-Disposition: {kind}; filename="{file_name}"'
     if _PLAIN_FILE_NAME.match(file_name) and "=?" not in file_name and len(line) <= _MAX_LINE:
         return line.encode("ascii") + b"\r\n"
     encoded = "utf-8''" + quote(file_name, safe=_ATTR_CHARS)
-    single = f"Content-Disposition: attachment; filename*={encoded}"
+    single = f"Content-Disposition: {kind}; filename*={encoded}"
     if len(single) <= _MAX_LINE:
         return single.encode("ascii") + b"\r\n"
     if len(f" filename*={encoded}") <= _MAX_LINE:
-        return f"Content-Disposition: attachment;\r\n filename*={encoded}\r\n".encode("ascii")
+        return f"Content-Disposition: {kind};\r\n filename*={encoded}\r\n".encode("ascii")
     pieces = []
     while encoded:
         cut = min(len(encoded), 60)
@@ -174,7 +174,7 @@ def render_disposition(file_name: str) -> bytes:
         pieces.append(encoded[:cut])
         encoded = encoded[cut:]
     parts = [f" filename*{index}*={piece}" for index, piece in enumerate(pieces)]
-    return ("Content-Disposition: attachment;\r\n" + ";\r\n".join(parts) + "\r\n").encode("ascii")
+    return (f"Content-Disposition: {kind};\r\n" + ";\r\n".join(parts) + "\r\n").encode("ascii")
 
 
 # -- bodies ----------------------------------------------------------------------------------

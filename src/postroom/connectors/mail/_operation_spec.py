@@ -11,6 +11,7 @@ from pydantic import field_validator, model_validator
 
 from ...sdk import Settings, setting, setting_error
 from ._headers import HeaderError, check_header_name
+from ._parts import CID_NAME as _CID_NAME
 from .mime import AddressError, parse_addresses, parse_content_type
 
 __all__ = ["MailOperation"]
@@ -97,6 +98,33 @@ class MailOperation(Settings):
         title="Body Content Type",
         help="The type of mail.body when the disposition is attachment (text/plain or text/html); "
         "with inline the document is the body, of the Attachment Content Type.",
+        group="Content",
+        show_if={"action": "send"},
+    )
+    text_body: str = setting(
+        "",
+        title="Text body",
+        help="The plain-text twin sent beside an HTML body (multipart/alternative), for clients that show no "
+        "HTML. Blank: made from the HTML (paragraphs, line breaks, lists as '- ', links as 'text (url)'). "
+        "mail.text_body overrides it per document.",
+        group="Content",
+        show_if={"action": "send"},
+    )
+    inline_images: dict[str, str] = setting(
+        {},
+        title="Inline images",
+        help="Images an HTML body shows by cid, cid: file (logo: /srv/clinic/logo.png for an img whose src is cid:logo). "
+        "They go with the HTML in multipart/related. A document whose HTML shows a cid not listed here fails "
+        "before it is sent. A relative path is taken from the directory postroom runs in.",
+        group="Content",
+        show_if={"action": "send"},
+    )
+    attachments: list[str] = setting(
+        [],
+        title="Attached files",
+        help="Files attached to every email (paths; the name is the file's, the type guessed from its "
+        "extension), after the document when the disposition is attachment. A file that cannot be read "
+        "fails the document before it is sent.",
         group="Content",
         show_if={"action": "send"},
     )
@@ -283,6 +311,24 @@ class MailOperation(Settings):
             if re.search(r"[\x00-\x1f\x7f\x85\u2028\u2029]", text):
                 raise ValueError(f"headers: the value of {name} must be one line of text (it holds a line break "
                                  "or another control character)")
+        return value
+
+    @field_validator("inline_images")
+    @classmethod
+    def _cids(cls, value: dict[str, str]) -> dict[str, str]:
+        for cid, path in value.items():
+            if not _CID_NAME.match(cid):
+                raise ValueError(f"inline_images: {cid!r} is not a usable cid: use letters, digits and . _ - @ "
+                                 "(the HTML refers to it as cid:NAME)")
+            if not path.strip():
+                raise ValueError(f"inline_images: {cid} has no file: write {cid}: PATH")
+        return value
+
+    @field_validator("attachments")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        if any(not path.strip() for path in value):
+            raise ValueError("attachments: a path is blank: write each file's path, or remove the entry")
         return value
 
     @field_validator("attachment_content_type", "body_content_type")

@@ -59,6 +59,7 @@ from ._encoding import (
     render_disposition,
     render_text_header,
 )
+from ._html_text import html_to_text
 
 __all__ = [
     "MAX_DISPLAY_NAME_BYTES",
@@ -67,6 +68,7 @@ __all__ = [
     "BodyError",
     "ContentType",
     "Letter",
+    "Part",
     "MailAddress",
     "MessageTemplate",
     "clean_file_name",
@@ -252,6 +254,16 @@ class _DateCache:
             return self._line
 
 
+@dataclass(frozen=True)
+class Part:
+    """A file in the email: an attachment, or an inline image when ``cid`` is set."""
+
+    name: str
+    content_type: ContentType
+    data: bytes
+    cid: str = ""
+
+
 @dataclass
 class Letter:
     """What varies per email; the template supplies the rest."""
@@ -267,6 +279,13 @@ class Letter:
     file_name: str = ""
     #: custom headers (name, value), names checked (see _headers.py); values cleaned here
     headers: list[tuple[str, str]] = field(default_factory=list)
+    #: the plain-text twin of an HTML body; blank: generated from the HTML
+    text_body: str = ""
+    #: the document's type when it is not the operation's (mail.attachment_content_type)
+    data_type: ContentType | None = None
+    #: images the HTML body shows by cid (multipart/related), and further attachments
+    inline_images: list[Part] = field(default_factory=list)
+    attachments: list[Part] = field(default_factory=list)
 
     @property
     def smtputf8(self) -> bool:
@@ -291,8 +310,6 @@ class MessageTemplate:
         self.body_type = body_type
         self._cache = _HeaderCache()
         self._date = _DateCache()
-        self._inline_text_type = self._content_type_line(attachment_type, with_charset=True)
-        self._inline_binary_type = self._content_type_line(attachment_type, with_charset=False)
         self._part_heads: dict[tuple[ContentType, str], bytes] = {}
 
     # headers -------------------------------------------------------------------------------
@@ -356,50 +373,94 @@ class MessageTemplate:
 
     def build(self, letter: Letter) -> bytes:
         """The full message as CRLF bytes, ready for SMTP DATA."""
-        head = b"".join(self.headers(letter))
-        if self.disposition == "inline":
-            if self.attachment_type.is_text:
-                part_head, body = self._text_part(self.attachment_type, letter.data)
-            else:
-                part_head = self._inline_binary_type + b"Content-Transfer-Encoding: base64\r\n"
-                body = base64_body(letter.data)
-            return head + part_head + b"\r\n" + body
-        return head + self._multipart(letter)
+        return b"".join(self.headers(letter)) + self._entity(letter)
 
-    def _multipart(self, letter: Letter) -> bytes:
-        body_head, body = self._text_part(self.body_type, letter.body)
-        attachment_type = self.attachment_type
-        data = letter.data
-        if attachment_type.is_text:
+    def _entity(self, letter: Letter) -> bytes:
+        """The message's content: its body, and the attachments around it (multipart/mixed)."""
+        data_type = letter.data_type or self.attachment_type
+        if self.disposition == "inline":
+            body, attached = self._body(data_type, letter.data, letter), []
+        else:
+            body = self._body(self.body_type, letter.body, letter)
+            attached = [self._attachment(Part(letter.file_name, data_type, letter.data))]
+        attached += [self._attachment(part) for part in letter.attachments]
+        return _multipart("mixed", [body, *attached]) if attached else body
+
+    def _body(self, content_type: ContentType, data: bytes | str, letter: Letter) -> bytes:
+        """The body entity: HTML with its text twin (and inline images), text, or binary."""
+        if content_type.mime_type == "text/html":
+            return self._html(content_type, data, letter)
+        if content_type.is_text:
+            head, body = self._text_part(content_type, data)
+            return head + b"\r\n" + body
+        raw = data if isinstance(data, bytes) else data.encode("utf-8")
+        head = self._content_type_line(content_type, with_charset=False)
+        return head + b"Content-Transfer-Encoding: base64\r\n\r\n" + base64_body(raw)
+
+    def _html(self, content_type: ContentType, data: bytes | str, letter: Letter) -> bytes:
+        """multipart/alternative: the text twin first, then the HTML (with its images:
+        multipart/related) that clients prefer."""
+        head, body = self._text_part(content_type, data)
+        html = head + b"\r\n" + body
+        if letter.inline_images:
+            html = _multipart("related", [html, *(self._inline_image(p) for p in letter.inline_images)],
+                              b'; type="text/html"')
+        text = letter.text_body or html_to_text(self.decoded(content_type, data))
+        text_head, text_body = self._text_part(ContentType("text", "plain"), text)
+        return _multipart("alternative", [text_head + b"\r\n" + text_body, html])
+
+    @staticmethod
+    def decoded(content_type: ContentType, data: bytes | str) -> str:
+        """The text of a text body (the document's bytes in its charset; BodyError if not)."""
+        if isinstance(data, str):
+            return data
+        try:
+            return data.decode(content_type.text_charset)
+        except UnicodeDecodeError:
+            raise BodyError(f"the document is not valid {content_type.text_charset} text, as the content "
+                            f"type {content_type.mime_type} says") from None
+
+    def _attachment(self, part: Part) -> bytes:
+        content_type, data = part.content_type, part.data
+        with_charset = False
+        if content_type.is_text:
             # Attach the exact bytes (base64 keeps them byte for byte); name the charset
             # only when the bytes really are text in it.
             try:
-                data.decode(attachment_type.text_charset)
-                type_line = self._inline_text_type
+                data.decode(content_type.text_charset)
+                with_charset = True
             except UnicodeDecodeError:
-                type_line = self._inline_binary_type
-        else:
-            type_line = self._inline_binary_type
-        attached = base64_body(data)
-        disposition = render_disposition(clean_file_name(letter.file_name) or "attachment.dat")
-        boundary = _boundary(body, attached)
-        dash = b"--" + boundary
-        return b"".join(
-            (
-                b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n',
-                dash + b"\r\n",
-                body_head,
-                b"\r\n",
-                body,
-                b"\r\n" + dash + b"\r\n",
-                type_line,
-                b"Content-Transfer-Encoding: base64\r\n",
-                disposition,
-                b"\r\n",
-                attached,
-                b"\r\n" + dash + b"--\r\n",
-            )
-        )
+                pass
+        return b"".join((
+            self._content_type_line(content_type, with_charset=with_charset),
+            b"Content-Transfer-Encoding: base64\r\n",
+            render_disposition(clean_file_name(part.name) or "attachment.dat"),
+            b"\r\n",
+            base64_body(data),
+        ))
+
+    def _inline_image(self, part: Part) -> bytes:
+        return b"".join((
+            self._content_type_line(part.content_type, with_charset=False),
+            b"Content-Transfer-Encoding: base64\r\n",
+            b"Content-ID: <" + part.cid.encode("ascii") + b">\r\n",
+            render_disposition(clean_file_name(part.name) or f"{part.cid}{part.content_type.extension}",
+                               kind="inline"),
+            b"\r\n",
+            base64_body(part.data),
+        ))
+
+
+def _multipart(subtype: str, parts: list[bytes], parameters: bytes = b"") -> bytes:
+    """A multipart entity of ``parts`` (each its header lines, a blank line and its body)."""
+    boundary = _boundary(*parts)
+    dash = b"--" + boundary
+    head = b"Content-Type: multipart/" + subtype.encode("ascii") + b'; boundary="' + boundary + b'"'
+    out = [head + parameters + b"\r\n\r\n"]
+    for part in parts:
+        out += [dash, b"\r\n", part, b"\r\n"]
+    out.append(dash + b"--\r\n")
+    return b"".join(out)
 
 
 def _boundary(*parts: bytes) -> bytes:

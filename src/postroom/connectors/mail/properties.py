@@ -23,11 +23,17 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
     DocumentProperty("mail.file_name", "Send: the attachment's name; get: an attachment's name.",
                      boomi="connector.mail.fileName"),
     DocumentProperty("mail.body", "Send with disposition attachment: the body text.", boomi="connector.mail.body"),
+    DocumentProperty("mail.text_body", "Send: the plain-text twin of an HTML body (else made from the HTML)."),
+    DocumentProperty("mail.group", "Send with disposition attachment: documents of one batch with the same "
+                     "value go in one email, each attached; the first addresses it."),
+    DocumentProperty("mail.content_id", "Send, in a mail.group: the cid by which the HTML body shows this "
+                     "document as an inline image (cid:NAME)."),
     DocumentProperty("mail.from_name", "Get: the sender's display name."),
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",
                      boomi="connector.mail.receivedDate"),
-    DocumentProperty("mail.content_type", "Get: the type of the document's body or attachment.",
+    DocumentProperty("mail.content_type", "Send: the type of the document's data, inline or attached "
+                     "(overrides attachment_content_type); get: the type of the document's body or attachment.",
                      boomi="connector.mail.contentType"),
     DocumentProperty("mail.headers.<Name>", "Get: every header of the message, by name."),
     DocumentProperty("mail.smtp_response", "After a send: the server's reply."),

@@ -1,8 +1,10 @@
-"""The Send operation: each document becomes one email (or one per To address).
+"""The Send operation: each document becomes one email (or one per To address); documents
+of one batch with the same ``mail.group`` become one email with each attached (``_groups.py``).
 
 For every document the operation's fields are overridden by the document properties
 ``mail.to_address``, ``mail.from_address``, ``mail.cc_address``, ``mail.bcc_address``,
-``mail.reply_to_address``, ``mail.subject``, ``mail.file_name`` and ``mail.body`` when
+``mail.reply_to_address``, ``mail.subject``, ``mail.file_name``, ``mail.body`` and
+``mail.text_body`` (the text twin of an HTML body) when
 they are set for the send (:meth:`Document.outbound`: by Set Properties or a script in
 this process, not merely recorded by a mail Get) and not blank.
 
@@ -46,17 +48,20 @@ document order; the emails of one batch may reach the server in any order. See
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._errors import redact, secrets_of
-from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
+from ._groups import groups_of, member_result
+from ._headers import HeaderError, custom_headers
+from ._parts import FileParts, PartError, add_files
+from ._send_fields import OVERRIDES as _OVERRIDES
+from ._send_fields import FieldError, content_id_of, data_type_of, field_value, group_key, journal_key
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
@@ -64,9 +69,11 @@ from ._tls import insecure_warning
 from .mime import (
     AddressError,
     BodyError,
+    ContentType,
     Letter,
     MailAddress,
     MessageTemplate,
+    Part,
     default_file_name,
     message_id_for,
     parse_addresses,
@@ -79,15 +86,6 @@ __all__ = ["MailSendSession", "EXPOSED_ADDRESS_LIMIT", "journal_key"]
 #: More addresses than this in To and Cc of one email draws a warning: every recipient sees them all.
 EXPOSED_ADDRESS_LIMIT = 10
 
-_OVERRIDES = {
-    "to": "mail.to_address",
-    "from_": "mail.from_address",
-    "cc": "mail.cc_address",
-    "bcc": "mail.bcc_address",
-    "reply_to": "mail.reply_to_address",
-    "subject": "mail.subject",
-    "file_name": "mail.file_name",
-}
 _LABELS = {"to": "To", "from_": "From", "cc": "Cc", "bcc": "Bcc", "reply_to": "Reply-To"}
 
 
@@ -198,6 +196,7 @@ class MailSendSession(OperationSession):
             attachment_type=parse_content_type(operation.attachment_content_type),
             body_type=parse_content_type(operation.body_content_type),
         )
+        self._files = FileParts(operation.inline_images, operation.attachments)
 
     def __repr__(self) -> str:
         return f"MailSendSession({self.connection.endpoint})"
@@ -209,24 +208,44 @@ class MailSendSession(OperationSession):
         An error no later document could escape (server unreachable, login refused) is
         raised at its document, after the results of the documents before it.
         """
-        plans = [self._plan(document, shape_id, self._next_index(shape_id)) for document in documents]
+        documents = list(documents)
+        plans = self._plans(documents, shape_id)
         if self.context.dry_run:
-            for plan in plans:
-                yield plan if isinstance(plan, Failed) else self._dry_run(plan, shape_id)
+            for plan, document in zip(plans, documents, strict=True):
+                if isinstance(plan, _Plan) and plan.result is None:
+                    plan.result = self._dry_run(plan, shape_id)
+                yield member_result(plan if isinstance(plan, Failed) else cast("Document | Failed", plan.result),
+                                    document)
             return
-        work = [plan for plan in plans if isinstance(plan, _Plan)]
+        work = list({id(plan): plan for plan in plans if isinstance(plan, _Plan)}.values())
         if work and not self._stopping():
             self._send_batch(work)
-        for plan in plans:
+        for plan, document in zip(plans, documents, strict=True):
             if isinstance(plan, Failed):
-                yield plan
+                yield member_result(plan, document)
                 continue
             if plan.error is not None:
                 raise plan.error
             if plan.result is None:  # a stop request: this document and the later ones were not sent
                 raise Interrupted("stopped before every document was sent",
                                   fix="postroom executions resume continues the execution")
-            yield plan.result
+            yield member_result(plan.result, document)
+
+    def _plans(self, documents: list[Document], shape_id: str) -> list[_Plan | Failed]:
+        """One plan a document: its email's (documents grouped by mail.group share one)."""
+        indices = [self._next_index(shape_id) for _ in documents]
+        plans: dict[int, _Plan | Failed] = {}
+        for group in groups_of(documents):
+            members = [documents[position] for position in group]
+            if len(members) > 1 and self.template.disposition != "attachment":
+                plan: _Plan | Failed = Failed(members[0], "mail.group puts several documents in one email as "
+                                              "attachments: set the operation's disposition to attachment, or do "
+                                              "not set mail.group")
+            else:
+                plan = self._plan(members[0], shape_id, indices[group[0]], members[1:],
+                                  [indices[position] for position in group[1:]])
+            plans.update(dict.fromkeys(group, plan))
+        return [plans[position] for position in range(len(documents))]
 
     def close(self) -> None:
         with self._lock:
@@ -255,7 +274,7 @@ class MailSendSession(OperationSession):
             return self._pool
 
     def _field(self, document: Document, name: str) -> str:
-        return _field(self.operation, document, name)
+        return field_value(self.operation, document, name)
 
     def _addresses(self, document: Document, name: str) -> list[MailAddress]:
         try:
@@ -267,8 +286,10 @@ class MailSendSession(OperationSession):
             raise _DocumentFailed(f"the {_LABELS[name]} address is not valid ({source}): {exc}") from None
 
     # -- one document --------------------------------------------------------------------------
-    def _plan(self, document: Document, shape_id: str, index: int) -> _Plan | Failed:
-        """Check a document's addresses and lay out its emails (nothing is sent here)."""
+    def _plan(self, document: Document, shape_id: str, index: int, members: Sequence[Document] = (),
+              member_indices: Sequence[int] = ()) -> _Plan | Failed:
+        """Check a document's addresses and lay out its emails (nothing is sent here); ``members``:
+        the other documents of its mail.group, attached after it."""
         try:
             senders = self._addresses(document, "from_")
             if not senders:
@@ -282,7 +303,8 @@ class MailSendSession(OperationSession):
             bcc = self._addresses(document, "bcc")
             reply_to = self._addresses(document, "reply_to")
             headers = custom_headers(self.operation.headers, document)
-        except (_DocumentFailed, HeaderError) as exc:
+            data_type = data_type_of(document)
+        except (_DocumentFailed, HeaderError, FieldError) as exc:
             return Failed(document, str(exc))
         sender = senders[0]
         letter = Letter(
@@ -294,11 +316,18 @@ class MailSendSession(OperationSession):
             message_id="",
             data=document.data,
             body=document.outbound("mail.body") or "",
-            file_name=self._file_name(document, index),
+            file_name=self._file_name(document, index, data_type),
             headers=headers,
+            text_body=document.outbound("mail.text_body") or self.operation.text_body,
+            data_type=data_type,
         )
+        try:
+            parts = [self._member_part(member, number) for member, number in zip(members, member_indices, strict=True)]
+            add_files(self._files, letter, self.template, parts)
+        except (PartError, FieldError) as exc:
+            return Failed(document, str(exc))
         extra = [a.addr for a in (*cc, *bcc)]
-        base, label = self._journal_key(shape_id, document), f"{shape_id}/{index}"
+        base, label = self._journal_key(shape_id, [document, *members]), f"{shape_id}/{index}"
         if self.operation.one_email_per_recipient:
             emails = [
                 _Email(f"{base}/{r.addr}", label, [r], list(dict.fromkeys([r.addr, *extra])))
@@ -315,19 +344,30 @@ class MailSendSession(OperationSession):
             )
         return _Plan(document, index, sender, letter, emails)
 
-    def _journal_key(self, shape_id: str, document: Document) -> str:
-        """:func:`journal_key` with the next count of identical emails in this execution."""
-        name = journal_key(shape_id, self.operation, document)
+    def _member_part(self, member: Document, index: int) -> Part:
+        """A grouped document as an attachment (its name and type as the first one's would be), or
+        as an inline image when it has mail.content_id."""
+        try:
+            data_type = data_type_of(member)
+            return Part(self._file_name(member, index, data_type), data_type or self.template.attachment_type,
+                        member.data, content_id_of(member))
+        except FieldError as exc:
+            raise FieldError(f"document {index} of the mail.group: {exc}") from None
+
+    def _journal_key(self, shape_id: str, documents: list[Document]) -> str:
+        """:func:`group_key` with the next count of identical emails in this execution."""
+        name = group_key(shape_id, self.operation, documents)
         with self._lock:
             occurrence = self._occurrences.get(name, 0)
             self._occurrences[name] = occurrence + 1
         return f"{name}.{occurrence}"
 
-    def _file_name(self, document: Document, index: int) -> str:
+    def _file_name(self, document: Document, index: int, data_type: ContentType | None) -> str:
         """The attachment's name (only an attachment has one: no clock read per inline letter)."""
         if self.template.disposition != "attachment":
             return ""
-        return self._field(document, "file_name") or default_file_name(self.template.attachment_type, index)
+        return self._field(document, "file_name") or default_file_name(data_type or self.template.attachment_type,
+                                                                       index)
 
     def _default_id(self, plan: _Plan, email: _Email) -> str:
         return message_id_for(self.context.execution_id, email.key, plan.sender.domain)
@@ -519,33 +559,6 @@ class MailSendSession(OperationSession):
                 index, len(outcome.refused), outcome.recipients,
             )
         return result
-
-
-def _field(operation: MailOperation, document: Document, name: str) -> str:
-    """The operation's field ``name``, or the document's outbound value overriding it."""
-    value = document.outbound(_OVERRIDES[name])
-    if value is not None and value.strip():
-        return value
-    return getattr(operation, name)
-
-
-def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None) -> str:
-    """``shape/digest`` (``.k`` added with ``occurrence``): the journal key by content.
-
-    The digest (BLAKE2b) covers what makes the email: the values the send reads for From,
-    To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data."""
-    digest = hashlib.blake2b(digest_size=12)
-    for name in ("from_", "to", "cc", "bcc", "reply_to", "subject", "file_name"):
-        digest.update(_field(operation, document, name).encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
-    digest.update(b"\0")
-    for name, value in document.properties.items():  # custom headers set for this document
-        if name.startswith(PROPERTY_PREFIX) and document.outbound(name) is not None:
-            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
-    digest.update(document.data)
-    key = f"{shape_id}/{digest.hexdigest()}"
-    return key if occurrence is None else f"{key}.{occurrence}"
 
 
 def _unique(addresses: list[MailAddress]) -> list[MailAddress]:

@@ -160,7 +160,9 @@ def mail_options(session: Session, endpoint: str, size: int, smtputf8: bool) -> 
     limit = session.size_limit
     if limit and size > limit:
         raise DocumentError(
-            f"the message is {size} bytes, over the {limit} bytes the server at {endpoint} accepts (SIZE)"
+            f"the message is {size} bytes, over the {limit} bytes the server at {endpoint} accepts (SIZE); "
+            "nothing was sent: make it smaller (fewer or smaller attachments or inline images) or send it "
+            "through a server that takes larger messages"
         )
     if session.has("size"):
         options.append(f"SIZE={size}")

@@ -1,0 +1,91 @@
+"""What a send reads from the operation and a document: each field (a document property set
+for the send overrides the operation's), the document's own type, and the journal key by
+content (see :mod:`.send`)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ...sdk import Document
+from ._headers import PROPERTY_PREFIX
+from ._parts import CID_NAME
+from .mime import ContentType, parse_content_type
+from .spec import MailOperation
+
+__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "group_key", "journal_key"]
+
+OVERRIDES = {
+    "to": "mail.to_address",
+    "from_": "mail.from_address",
+    "cc": "mail.cc_address",
+    "bcc": "mail.bcc_address",
+    "reply_to": "mail.reply_to_address",
+    "subject": "mail.subject",
+    "file_name": "mail.file_name",
+}
+
+
+class FieldError(ValueError):
+    """A document property set for the send holds a value that cannot be used."""
+
+
+def field_value(operation: MailOperation, document: Document, name: str) -> str:
+    """The operation's field ``name``, or the document's outbound value overriding it."""
+    value = document.outbound(OVERRIDES[name])
+    if value is not None and value.strip():
+        return value
+    return getattr(operation, name)
+
+
+def data_type_of(document: Document) -> ContentType | None:
+    """The document's own type (``mail.content_type`` set for the send), else None."""
+    value = document.outbound("mail.content_type")
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_content_type(value)
+    except ValueError as exc:
+        raise FieldError(f"document property mail.content_type: {exc}") from None
+
+
+def content_id_of(document: Document) -> str:
+    """The cid a grouped document is shown by in the HTML (``mail.content_id``), else ""."""
+    value = (document.outbound("mail.content_id") or "").strip()
+    if value and not CID_NAME.match(value):
+        raise FieldError(f"document property mail.content_id: {value!r} is not a usable cid: use letters, digits "
+                         "and . _ - @ (the HTML refers to it as cid:NAME)")
+    return value
+
+
+def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None) -> str:
+    """``shape/digest`` (``.k`` added with ``occurrence``): the journal key by content.
+
+    The digest (BLAKE2b) covers what makes the email: the values the send reads for From,
+    To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data."""
+    digest = hashlib.blake2b(digest_size=12)
+    for name in ("from_", "to", "cc", "bcc", "reply_to", "subject", "file_name"):
+        digest.update(field_value(operation, document, name).encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
+    for name in ("mail.text_body", "mail.content_type", "mail.content_id"):
+        value = document.outbound(name)
+        if value:  # only when set, so the keys of earlier executions stay as they were
+            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
+    for name, value in document.properties.items():  # custom headers set for this document
+        if name.startswith(PROPERTY_PREFIX) and document.outbound(name) is not None:
+            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
+    digest.update(document.data)
+    key = f"{shape_id}/{digest.hexdigest()}"
+    return key if occurrence is None else f"{key}.{occurrence}"
+
+
+def group_key(shape_id: str, operation: MailOperation, documents: list[Document]) -> str:
+    """``shape/digest`` of one email made of several documents (``mail.group``): by content,
+    as :func:`journal_key`, over every document in order."""
+    if len(documents) == 1:
+        return journal_key(shape_id, operation, documents[0])
+    digest = hashlib.blake2b(digest_size=12)
+    for document in documents:
+        digest.update(journal_key(shape_id, operation, document).encode("utf-8") + b"\0")
+    return f"{shape_id}/{digest.hexdigest()}"
