@@ -73,6 +73,9 @@ def test_two_serves_fire_a_due_schedule_once(cli, workdir: Path, home: Path,  # 
         assert firing.instance in {s.instance for s in servers}
         # both serves keep looking for a while after the due time: still one firing, one execution
         wait_for(lambda: datetime.now(UTC) > firing.due_at + timedelta(seconds=3), 10, "3 s past the due time")
+        # read again: the claim is stored before its run has an execution id
+        [firing] = wait_for(lambda: [f for f in repo.list_schedule_firings("every-minute") if f.execution_id],
+                            30, "the firing's execution")
         status, executions = _call(servers[0], "GET", "/api/executions?trigger=schedule", viewer)
         assert status == 200 and [(e["id"], e["trigger"], e["schedule"]) for e in executions] == [
             (firing.execution_id, "schedule", "every-minute")]

@@ -25,6 +25,7 @@ from ._profiles import (
     XmlElement,
     check_profile_shape,
     names_to_models,
+    or_bare_name,
 )
 from ._shapes import SHAPE_MODELS, Shape, StartShape
 from ._yaml import Loaded
@@ -134,13 +135,15 @@ class Profile(Component):
     quote: str = Field('"', min_length=1, max_length=1)
     header: bool = Field(True, description="Flat file: the data starts with a header line.")
     layout: Literal["delimited", "fixed_width"] = "delimited"
-    fields: list[ProfileField] = Field(default_factory=list)
+    fields: list[ProfileField] = Field(default_factory=list, json_schema_extra=or_bare_name)
     elements: list[Any] = Field(default_factory=list, description="JSON or XML: the element tree.")
     root: str = Field("", description="XML: the root element's name.")
-    attributes: list[XmlAttribute] = Field(default_factory=list, description="XML: the root's attributes.")
+    attributes: list[XmlAttribute] = Field(default_factory=list, description="XML: the root's attributes.",
+                                           json_schema_extra=or_bare_name)
     namespaces: dict[str, str] = Field(default_factory=dict, description="XML: prefix → namespace URI.")
     table: str = Field("", description="Database: the table.")
-    columns: list[Column] = Field(default_factory=list, description="Database: the columns.")
+    columns: list[Column] = Field(default_factory=list, description="Database: the columns.",
+                                  json_schema_extra=or_bare_name)
 
     @field_validator("fields", "columns", "attributes", mode="before")
     @classmethod

@@ -36,6 +36,17 @@ class MapInput(BaseModel):
     source: ValueSource | None = None
 
 
+def inputs_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema of ``inputs`` as they are written: ``{from: PATH}`` or a value source
+    (a text, or a mapping such as ``{document_property: mail.subject}``), not MapInput's fields."""
+    schema["items"] = {"anyOf": [
+        {"type": "object", "properties": {"from": {"type": "string", "minLength": 1}}, "required": ["from"],
+         "additionalProperties": False},
+        {"type": "string", "description": "a text (a static value)"},
+        {"type": "object", "description": "a value source, such as {document_property: mail.subject}"},
+    ]}
+
+
 def parse_input(value: Any) -> MapInput:
     if isinstance(value, MapInput):
         return value
@@ -53,7 +64,8 @@ class MapEntry(BaseModel):
     to: str = Field(..., min_length=1, description="The target path.")
     from_: str | None = Field(None, alias="from", description="The source path (direct mapping).")
     function: Literal[tuple(FUNCTION_ARGS)] | None = None  # type: ignore[valid-type]
-    inputs: list[MapInput] = Field(default_factory=list)
+    inputs: list[MapInput] = Field(default_factory=list, json_schema_extra=inputs_schema,
+                                   description="Each input: {from: PATH} (the source document) or a value source.")
     value: ValueSource | None = None
     default: str | None = Field(None, description="Written when the mapped value is empty.")
     start: int | None = Field(None, ge=0)

@@ -24,6 +24,12 @@ def _check_format(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def or_bare_name(schema: dict[str, Any]) -> None:
+    """The JSON Schema of a list whose items may be written as a bare name (see names_to_models)."""
+    schema["items"] = {"anyOf": [{"type": "string", "minLength": 1, "description": "a bare name: {name: NAME}"},
+                                 schema["items"]]}
+
+
 def names_to_models(value: Any) -> Any:
     """A bare name in a list of fields stands for ``{name: NAME}``."""
     if isinstance(value, list):
