@@ -55,6 +55,7 @@ from typing import Any, cast
 
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
+from ._dkim import aligned
 from ._errors import redact, secrets_of
 from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
 from ._send_journal import JournalWriter as _JournalWriter
@@ -198,6 +199,9 @@ class MailSendSession(OperationSession):
             attachment_type=parse_content_type(operation.attachment_content_type),
             body_type=parse_content_type(operation.body_content_type),
         )
+        #: DKIM (issue 12): signs the final bytes of each email (a retry sends the same bytes)
+        self._signer = connection.dkim_signer()
+        self._unaligned: set[str] = set()
 
     def __repr__(self) -> str:
         return f"MailSendSession({self.connection.endpoint})"
@@ -337,7 +341,7 @@ class MailSendSession(OperationSession):
             plan.letter.to = email.to
             plan.letter.message_id = self._default_id(plan, email)
             try:
-                payload = self.template.build(plan.letter)
+                payload = self._sign(plan, self.template.build(plan.letter))
             except BodyError as exc:
                 return Failed(plan.document, str(exc))
             self.context.record_dry_run(shape_id, plan.document, "mail.send", payload)
@@ -459,12 +463,26 @@ class MailSendSession(OperationSession):
             self.context.log.info("%s: sending %s again (an earlier attempt ended %s)",
                                   email.label, entry.message_id, entry.status)
         try:
-            message = self.template.build(letter)
+            message = self._sign(plan, self.template.build(letter))
         except BodyError as exc:
             sender.finish(email.key, "failed", str(exc))
             plan.failure = str(exc)  # the same for every email of this document: no point going on
             return None
         return Outgoing(plan.sender.addr, email.envelope, message, smtputf8, tag=(plan, email, entry))
+
+    def _sign(self, plan: _Plan, message: bytes) -> bytes:
+        """``message`` DKIM-signed when the connection signs; a From domain outside the signing
+        domain draws one warning per domain (Gmail and Yahoo want them aligned)."""
+        signer = self._signer
+        if signer is None:
+            return message
+        domain = (plan.sender.domain or "").lower()
+        if not aligned(domain, signer.domain) and domain not in self._unaligned:
+            self._unaligned.add(domain)
+            self.context.log.warning(
+                "the From domain %s is not within dkim_domain %s: receivers such as Gmail and Yahoo treat "
+                "the signature as not aligned; sign with the From domain", domain, signer.domain)
+        return signer.sign(message)
 
     def record_outcome(self, job: Outgoing, sender: _Sender) -> None:
         """One email's outcome: its journal record, and its document's tally."""
