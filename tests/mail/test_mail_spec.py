@@ -39,7 +39,7 @@ SEND = {
 def test_public_api_is_pinned():
     assert sorted(mail.__all__) == sorted(
         ["MailConnector", "MailConnection", "MailOperation", "MailGetSession", "MailSendSession", "InboundEndpoint",
-         "connector"]
+         "connector", "dkim_record"]
     )
     assert isinstance(connector, MailConnector)
     assert (connector.name, connector.title) == ("mail", "Mail")

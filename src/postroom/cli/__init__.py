@@ -6,6 +6,7 @@ import typer
 
 from ._components import components_app, export_cmd, import_cmd, schema_cmd
 from ._devmail import devmail_cmd
+from ._mail import mail_app
 from ._run import connections_app, executions_app, run_cmd
 from ._secrets import secrets_app
 from ._serve import listeners_app, serve_cmd
@@ -36,6 +37,7 @@ app.add_typer(listeners_app, name="listeners")
 app.add_typer(watermarks_app, name="watermarks")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(mail_app, name="mail")
 
 
 def main() -> None:

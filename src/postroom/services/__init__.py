@@ -25,6 +25,7 @@ from ._components import (
     validate_settings,
 )
 from ._devmail_inbox import DevInbox
+from ._dkim import DkimRecord, dkim_txt_record
 from ._documents import shape_documents
 from ._listeners import RepositoryListenerServices, listener_runtime
 from ._logins import (
@@ -56,6 +57,8 @@ from ._views import ExecutionView, execution_list, execution_summary, execution_
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 
 __all__ = [
+    "DkimRecord",
+    "dkim_txt_record",
     "ROLES",
     "LoginLimiter",
     "LoginRefused",
