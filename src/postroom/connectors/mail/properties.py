@@ -23,6 +23,8 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
     DocumentProperty("mail.file_name", "Send: the attachment's name; get: an attachment's name.",
                      boomi="connector.mail.fileName"),
     DocumentProperty("mail.body", "Send with disposition attachment: the body text.", boomi="connector.mail.body"),
+    DocumentProperty("mail.list_unsubscribe", "Send: where this recipient unsubscribes (an https:// URL "
+                     "and/or mailto:); overrides the operation's list_unsubscribe."),
     DocumentProperty("mail.from_name", "Get: the sender's display name."),
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",

@@ -58,6 +58,7 @@ from ...sdk import Document, Failed, OperationSession, RunContext
 from ._dkim import aligned
 from ._errors import redact, secrets_of
 from ._headers import PROPERTY_PREFIX, HeaderError, custom_headers
+from ._reply_headers import UNSUBSCRIBE_PROPERTY, thread_headers, unsubscribe_headers
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
@@ -285,7 +286,7 @@ class MailSendSession(OperationSession):
             cc = self._addresses(document, "cc")
             bcc = self._addresses(document, "bcc")
             reply_to = self._addresses(document, "reply_to")
-            headers = custom_headers(self.operation.headers, document)
+            headers = self._headers(document)
         except (_DocumentFailed, HeaderError) as exc:
             return Failed(document, str(exc))
         sender = senders[0]
@@ -318,6 +319,15 @@ class MailSendSession(OperationSession):
                 index, exposed,
             )
         return _Plan(document, index, sender, letter, emails)
+
+    def _headers(self, document: Document) -> list[tuple[str, str]]:
+        """Custom headers, then List-Unsubscribe and the thread's headers unless set as custom ones."""
+        headers = custom_headers(self.operation.headers, document)
+        derived = unsubscribe_headers(self.operation.list_unsubscribe, document)
+        if self.operation.thread_replies:
+            derived += thread_headers(document)
+        taken = {name.lower() for name, _ in headers}
+        return headers + [(name, value) for name, value in derived if name.lower() not in taken]
 
     def _journal_key(self, shape_id: str, document: Document) -> str:
         """:func:`journal_key` with the next count of identical emails in this execution."""
@@ -558,6 +568,9 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
         digest.update(b"\0")
     digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
+    unsubscribe = document.outbound(UNSUBSCRIBE_PROPERTY)
+    if unsubscribe:  # only when set: the keys of journals written before it existed stay the same
+        digest.update(f"{UNSUBSCRIBE_PROPERTY}\0{unsubscribe}\0".encode("utf-8", "surrogatepass"))
     for name, value in document.properties.items():  # custom headers set for this document
         if name.startswith(PROPERTY_PREFIX) and document.outbound(name) is not None:
             digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
