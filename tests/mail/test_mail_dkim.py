@@ -5,6 +5,7 @@ by a DNS function of the test); a changed body or an added From fails verificati
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 
@@ -181,3 +182,45 @@ settings:
     said = imported.stdout + imported.stderr
     assert "conn.yaml" in said and "dkim_private_key" in said and "openssl genrsa" in said
     assert "AAAA" not in said and "Traceback" not in said
+
+
+def test_an_unaligned_from_domain_is_warned_about_at_import(cli, workdir):
+    key = _rsa_pem(1024)
+    (workdir / "set.yaml").write_text(f"""\
+type: connection
+connector: mail
+name: Relay
+id: relay
+settings:
+  host: smtp.example.com
+  dkim_domain: mail-relay.example
+  dkim_selector: s1
+  dkim_private_key: {json.dumps(key)}
+---
+type: operation
+connector: mail
+name: Announce
+id: announce
+settings: {{action: send, from: "Riverside Clinic <clinic@riverside.example>"}}
+---
+type: operation
+connector: mail
+name: Aligned
+id: aligned
+settings: {{action: send, from: "news@lists.mail-relay.example"}}
+---
+type: process
+name: Announce
+id: announce-process
+shapes:
+  start: {{type: start, next: send}}
+  send: {{type: connector, connection: relay, operation: announce, next: also}}
+  also: {{type: connector, connection: relay, operation: aligned}}
+""", encoding="utf-8")
+    imported = cli("import", "set.yaml")
+    assert imported.code == 0, imported
+    said = imported.stdout + imported.stderr
+    assert ("shape send: the From domain riverside.example is not within dkim_domain mail-relay.example of "
+            "connection relay") in said, said
+    assert "shape also:" not in said
+    assert "BEGIN" not in said

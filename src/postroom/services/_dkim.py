@@ -66,3 +66,4 @@ def _connection(repo: Repository, connection_id: str) -> MailConnection:
     if not isinstance(settings, MailConnection):
         raise ConfigError(f"{connection_id!r} is not a mail connection", fix="name a mail connection id")
     return settings
+
