@@ -116,3 +116,75 @@ def test_a_per_document_unsubscribe_link_makes_a_different_journal_key():
     other.set_property("mail.list_unsubscribe", URL + "x")
     keys = {journal_key("send", op, d) for d in (plain, one, other)}
     assert len(keys) == 3
+
+
+PATIENT_REPLY = b"""From: Zoe Mueller <zoe.mueller@example.org>
+To: clinic@example.com
+Subject: Re: Your appointment
+Date: Mon, 23 Nov 2026 09:15:00 +0100
+Message-ID: <zoe-2@example.org>
+In-Reply-To: <visit-1@clinic.example>
+References: <visit-1@clinic.example>
+
+Thursday suits me.
+"""
+
+
+def test_an_acknowledgement_after_a_real_get_threads_under_the_patients_letter(cli, workdir, devmail, mailbox):
+    from postroom.devmail.pytest_plugin import DEVMAIL_PASSWORD, DEVMAIL_USER
+
+    bundle = workdir / "ca-bundle.pem"
+    bundle.write_bytes(devmail.ca_file.read_bytes() + mailbox.ca_file.read_bytes())
+    (workdir / "c.yaml").write_text(f"""\
+type: connection
+connector: mail
+name: Clinic mailbox
+id: clinic-mail
+settings:
+  host: {devmail.client_host}
+  port: {devmail.smtps_port}
+  use_ssl: true
+  user_password_auth: true
+  user_name: {DEVMAIL_USER}
+  password: {DEVMAIL_PASSWORD}
+  trusted_ca_file: {bundle}
+  inbound_protocol: imap
+  inbound_host: {mailbox.server.host}
+  inbound_port: {mailbox.server.imaps_port}
+  inbound_use_ssl: true
+  inbound_user_name: {mailbox.user}
+  inbound_password: {mailbox.password}
+---
+type: operation
+connector: mail
+name: Read
+id: read
+settings: {{action: get, folder: INBOX, start_from: all, mark_as_read: false, disposition: inline, body: text}}
+---
+type: operation
+connector: mail
+name: Acknowledge
+id: ack
+settings: {{action: send, from: "Riverside Clinic <clinic@example.com>", subject: "We got your message"}}
+---
+type: process
+name: Acknowledge
+id: acknowledge
+shapes:
+  start: {{type: start, mode: connector, connection: clinic-mail, operation: read, next: to}}
+  to:
+    type: set_properties
+    properties:
+      - {{property: mail.to_address, value: [{{document_property: mail.from_address}}]}}
+    next: send
+  send: {{type: connector, connection: clinic-mail, operation: ack}}
+""", encoding="utf-8")
+    assert cli("import", "c.yaml").code == 0
+    mailbox.deliver(PATIENT_REPLY.replace(b"\n", b"\r\n"))
+    ran = cli("run", "acknowledge")
+    assert ran.code == 0, ran
+    [stored] = devmail.messages()
+    assert stored.rcpt_tos == ("zoe.mueller@example.org",)
+    message = stored.parse()
+    assert message["In-Reply-To"] == "<zoe-2@example.org>"
+    assert message["References"] == "<visit-1@clinic.example> <zoe-2@example.org>"
