@@ -224,3 +224,7 @@ shapes:
             "connection relay") in said, said
     assert "shape also:" not in said
     assert "BEGIN" not in said
+    # the literal key went into the secret store: the export holds a reference, never the key
+    assert cli("export", "--out", "out").code == 0
+    exported = "".join(p.read_text() for p in (workdir / "out").rglob("*.yaml"))
+    assert "dkim_private_key: ${secret:" in exported and key.splitlines()[1] not in exported
