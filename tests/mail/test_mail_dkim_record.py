@@ -170,3 +170,28 @@ def _write(workdir, text: str) -> str:
     path = workdir / "other.pem"
     path.write_text(text)
     return str(path)
+
+
+def test_a_bad_key_in_a_secret_stops_a_run_before_anything_is_sent(cli, workdir, devmail):
+    _import(cli, workdir, devmail, _rsa_pem())
+    (workdir / "p.yaml").write_text(f"""\
+type: operation
+connector: mail
+name: Note
+id: note
+settings: {{action: send, from: {DEVMAIL_USER}, to: a@example.org, subject: Note}}
+---
+type: process
+name: Note
+id: note-process
+shapes:
+  start: {{type: start, next: text}}
+  text: {{type: message, text: "hello", next: send}}
+  send: {{type: connector, connection: clinic, operation: note}}
+""", encoding="utf-8")
+    assert cli("import", "p.yaml").code == 0
+    assert cli("secrets", "set", "dkim-key", input="garbage-key-material\n").code == 0
+    ran = cli("run", "note-process")
+    assert ran.code == 2, ran
+    assert "dkim_private_key" in ran.stderr and "garbage-key-material" not in ran.stderr
+    assert devmail.messages() == []
