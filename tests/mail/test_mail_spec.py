@@ -39,7 +39,7 @@ SEND = {
 def test_public_api_is_pinned():
     assert sorted(mail.__all__) == sorted(
         ["MailConnector", "MailConnection", "MailOperation", "MailGetSession", "MailSendSession", "InboundEndpoint",
-         "connector"]
+         "connector", "dkim_record"]
     )
     assert isinstance(connector, MailConnector)
     assert (connector.name, connector.title) == ("mail", "Mail")
@@ -96,10 +96,11 @@ def test_every_field_is_described_once():
             assert info.title and info.description, f"{model.__name__}.{name} lacks title or help"
             assert isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("group"), name
     assert set(secret_fields(MailConnection)) == {
-        "password", "access_token", "refresh_token", "client_secret", "inbound_password"
+        "password", "access_token", "refresh_token", "client_secret", "inbound_password", "dkim_private_key"
     }
     props = MailConnection.model_json_schema()["properties"]
     assert props["password"]["writeOnly"] is True and props["password"]["secret"] is True
+    assert props["dkim_private_key"]["writeOnly"] is True and props["dkim_private_key"]["secret"] is True
     assert props["user_name"]["show_if"] == {"user_password_auth": True}
 
 

@@ -7,6 +7,7 @@ import typer
 from ._components import components_app, export_cmd, import_cmd, schema_cmd
 from ._deploy import deploy_cmd, deployments_app
 from ._devmail import devmail_cmd
+from ._mail import mail_app
 from ._run import connections_app, executions_app, run_cmd
 from ._schedules import schedules_app
 from ._secrets import secrets_app
@@ -44,6 +45,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command("worker")(worker_cmd)
 app.add_typer(workers_app, name="workers")
+app.add_typer(mail_app, name="mail")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from ._components import (
 from ._deployments import deploy_process, deployment_json, deployments, rollback_process
 from ._devmail_inbox import DevInbox
 from ._distributed import QUEUED_NODE, Submitter, exit_code_of, require_shared_database
+from ._dkim import DkimRecord, dkim_txt_record
 from ._documents import shape_documents
 from ._environments import load_environment
 from ._listeners import RepositoryListenerServices, listener_runtime
@@ -78,6 +79,8 @@ __all__ = [
     "WorkerState",
     "register_tasks",
     "run_on_worker",
+    "DkimRecord",
+    "dkim_txt_record",
     "ROLES",
     "LoginLimiter",
     "LoginRefused",

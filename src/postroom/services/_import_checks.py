@@ -22,6 +22,7 @@ from ..connectors import available_connectors, get_connector
 from ..model import Component, Loaded, PropertyEntry, ValueSource, quoted_placeholders
 from ..repository import Repository
 from ..sdk import DocumentProperty
+from ._dkim_checks import dkim_alignment_warnings
 from ._secrets import REFERENCE
 
 __all__ = ["import_warnings"]
@@ -35,6 +36,9 @@ def import_warnings(repo: Repository, parsed: list[tuple[Component, Loaded]]) ->
         if component.type == "environment":
             warnings.extend(_environment_secret_warnings(repo, component, loaded))
     warnings.extend(_secret_warnings(repo, parsed))
+    processes = [(str(loaded.file), loaded.data) for component, loaded in parsed if component.type == "process"]
+    others = {component.id: loaded.data for component, loaded in parsed if component.type != "process"}
+    warnings.extend(dkim_alignment_warnings(repo, processes, others))
     return warnings
 
 

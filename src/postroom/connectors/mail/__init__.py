@@ -13,7 +13,10 @@ from typing import TypeVar
 
 from ...errors import ConfigError
 from ...sdk import Connector, OperationSession, RunContext, Settings, TestReport
+from ._dkim import load_key, txt_record
+from ._dkim_dns import zone_line
 from ._smtp import PoolRegistry
+from .connection import add_dkim_check
 from .get import MailGetSession, test_mail_connection
 from .properties import MAIL_PROPERTIES
 from .send import MailSendSession
@@ -29,6 +32,7 @@ __all__ = [
     "MailSendSession",
     "InboundEndpoint",
     "connector",
+    "dkim_record",
 ]
 
 
@@ -57,7 +61,15 @@ class MailConnector(Connector[MailConnection, MailOperation]):
     def test(self, connection: MailConnection) -> TestReport:
         """Connect, secure and log in as a send (and, for a reading connection, a get) would;
         raise ConnectorError naming the side that failed."""
-        return test_mail_connection(_as(MailConnection, connection))
+        connection = _as(MailConnection, connection)
+        return add_dkim_check(test_mail_connection(connection), connection)
+
+
+def dkim_record(key_text: str, selector: str, domain: str, algorithm: str = "rsa-sha256") -> tuple[str, str, str]:
+    """(name, value, zone-file line) of the DNS TXT record publishing the key's public half;
+    ValueError naming dkim_private_key and the fix when the key cannot be used."""
+    name, value = txt_record(selector, domain, load_key(key_text, algorithm))
+    return name, value, zone_line(name, value)
 
 
 _S = TypeVar("_S", bound=Settings)

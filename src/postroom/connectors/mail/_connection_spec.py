@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
 from ...sdk import Settings, setting, setting_error
+from ._dkim import DkimSigner, load_key
 
 __all__ = ["InboundEndpoint", "MailConnection"]
 
 _HOST = re.compile(r"[A-Za-z0-9._:\[\]-]+\Z")
+_DNS_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]*)(\.[A-Za-z0-9_-]+)*\Z")
 
 _INBOUND_PORTS = {("pop3", True): 995, ("pop3", False): 110, ("imap", True): 993, ("imap", False): 143}
 
@@ -246,6 +248,38 @@ class MailConnection(Settings):
         repr=False,
     )
 
+    # -- DKIM signing (issue 12) --------------------------------------------------------------
+    dkim_domain: str = setting(
+        "",
+        title="DKIM domain",
+        help="Sign every sent email with DKIM for this domain (d=), such as clinic.example; it should be "
+        "the From address's domain (Gmail and Yahoo check that they align). Blank: no signing (many relays "
+        "sign for you).",
+        group="DKIM signing", advanced=True,
+    )
+    dkim_selector: str = setting(
+        "",
+        title="DKIM selector",
+        help="The selector (s=): the public key is published as SELECTOR._domainkey.DOMAIN.",
+        group="DKIM signing", advanced=True,
+    )
+    dkim_algorithm: Literal["rsa-sha256", "ed25519-sha256"] = setting(
+        "rsa-sha256",
+        title="DKIM algorithm",
+        help="rsa-sha256 (every receiver checks it) or ed25519-sha256 (RFC 8463; sign with both keys on "
+        "two connections if you need both).",
+        group="DKIM signing", advanced=True,
+    )
+    dkim_private_key: str = setting(
+        "",
+        title="DKIM private key",
+        help="The private key in PEM (RSA, 2048 bits; or Ed25519, also raw base64). Write "
+        "${secret:NAME} to use a stored secret; postroom mail dkim-record prints the DNS record to publish.",
+        group="DKIM signing", advanced=True,
+        secret=True,
+        repr=False,
+    )
+
     # -- validation --------------------------------------------------------------------------
     @field_validator("host")
     @classmethod
@@ -270,6 +304,30 @@ class MailConnection(Settings):
         if parts.scheme != "https" and not (parts.scheme == "http" and local):
             raise ValueError("token_url must be an https:// URL (the client secret travels in the request)")
         return value
+
+    @field_validator("dkim_domain", "dkim_selector")
+    @classmethod
+    def _dkim_name(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip().rstrip(".")
+        if value and not _DNS_NAME.match(value):
+            raise ValueError(f"{info.field_name} {value!r} is not a DNS name (letters, digits, '-' and dots)")
+        return value
+
+    @field_validator("dkim_private_key")
+    @classmethod
+    def _dkim_key(cls, value: str, info: ValidationInfo) -> str:
+        if value.strip():
+            load_key(value, info.data.get("dkim_algorithm", "rsa-sha256"))  # DkimKeyError is a ValueError
+        return value
+
+    @model_validator(mode="after")
+    def _dkim_needs(self) -> MailConnection:
+        given = {name: bool(getattr(self, name)) for name in ("dkim_domain", "dkim_selector", "dkim_private_key")}
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(name for name, ok in given.items() if not ok)
+            raise ValueError(f"DKIM signing needs dkim_domain, dkim_selector and dkim_private_key: set {missing} "
+                             "(or clear the others to send unsigned)")
+        return self
 
     @model_validator(mode="after")
     def _login_needs(self) -> MailConnection:
@@ -311,6 +369,12 @@ class MailConnection(Settings):
     @property
     def endpoint(self) -> str:
         return f"{self.host}:{self.smtp_port}"
+
+    def dkim_signer(self) -> DkimSigner | None:
+        """The signer of every sent email, or None when DKIM is off (the key checked here)."""
+        if not self.dkim_domain:
+            return None
+        return DkimSigner(self.dkim_domain, self.dkim_selector, load_key(self.dkim_private_key, self.dkim_algorithm))
 
     def inbound(self) -> InboundEndpoint:
         """The reading side: inbound_* settings, each falling back to its outbound twin."""

@@ -12,6 +12,7 @@ from pydantic import field_validator, model_validator
 from ...sdk import Settings, setting, setting_error
 from ._headers import HeaderError, check_header_name
 from ._parts import CID_NAME as _CID_NAME
+from ._reply_headers import parse_unsubscribe
 from .mime import AddressError, parse_addresses, parse_content_type
 
 __all__ = ["MailOperation"]
@@ -143,6 +144,23 @@ class MailOperation(Settings):
         "mail.headers.NAME set on a document (Set Properties) adds or overrides one; a blank value drops it. "
         "From, To, Cc, Bcc, Subject, Date, Message-ID, MIME-Version, Reply-To, Sender, Content-*, Resent-*, "
         "Return-Path, Received, DKIM-Signature and other server headers cannot be set.",
+        group="Content",
+        show_if={"action": "send"},
+    )
+    list_unsubscribe: str = setting(
+        "",
+        title="List-Unsubscribe",
+        help="Where recipients unsubscribe: an https:// URL and/or a mailto: address (separated by commas). "
+        "Sends List-Unsubscribe and, with an https URL, List-Unsubscribe-Post for one-click unsubscribe "
+        "(RFC 8058; Gmail and Yahoo require it of bulk senders). mail.list_unsubscribe overrides it per document.",
+        group="Content",
+        show_if={"action": "send"},
+    )
+    thread_replies: bool = setting(
+        True,
+        title="Thread replies",
+        help="A document a mail Get read is answered in its thread: In-Reply-To and References name the "
+        "message read. Turn off to send it as a new conversation.",
         group="Content",
         show_if={"action": "send"},
     )
@@ -287,6 +305,15 @@ class MailOperation(Settings):
     def _one_sender(cls, value: str) -> str:
         if len(parse_addresses(value)) > 1:
             raise ValueError("from holds more than one address: write one sender")
+        return value
+
+    @field_validator("list_unsubscribe")
+    @classmethod
+    def _list_unsubscribe(cls, value: str) -> str:
+        try:
+            parse_unsubscribe(value)
+        except HeaderError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @model_validator(mode="after")

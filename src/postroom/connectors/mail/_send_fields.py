@@ -9,6 +9,7 @@ import hashlib
 from ...sdk import Document
 from ._headers import PROPERTY_PREFIX
 from ._parts import CID_NAME
+from ._reply_headers import UNSUBSCRIBE_PROPERTY
 from .mime import ContentType, parse_content_type
 from .spec import MailOperation
 
@@ -68,7 +69,7 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
         digest.update(b"\0")
     digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
-    for name in ("mail.text_body", "mail.content_type", "mail.content_id"):
+    for name in ("mail.text_body", "mail.content_type", "mail.content_id", UNSUBSCRIBE_PROPERTY):
         value = document.outbound(name)
         if value:  # only when set, so the keys of earlier executions stay as they were
             digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))

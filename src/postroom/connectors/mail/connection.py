@@ -9,6 +9,7 @@ from typing import Any
 
 from ...errors import AuthenticationFailed, ConnectionFailed, PostroomError
 from ...sdk import TestReport
+from ._dkim_dns import Lookup, check_published, dns_lookup
 from ._imap import ImapSession
 from ._inbound import Inbound, NotThisProtocol
 from ._oauth import TokenSource
@@ -17,7 +18,7 @@ from ._smtp import Opener
 from ._tls import insecure_warning
 from .spec import MailConnection
 
-__all__ = ["test_inbound", "test_mail_connection", "test_smtp"]
+__all__ = ["add_dkim_check", "test_inbound", "test_mail_connection", "test_smtp"]
 
 log = logging.getLogger("postroom.connectors.mail")
 
@@ -171,3 +172,20 @@ def test_mail_connection(connection: MailConnection, logger: Any = None) -> Test
         prefix = "outbound" if side == "sending" else "inbound"
         facts += [(f"{prefix} {key}", value) for key, value in result.facts]
     return TestReport(ok=True, facts=facts, message="; ".join(f"{labels[s]}: ok" for s in results))
+
+
+def add_dkim_check(report: TestReport, connection: MailConnection, lookup: Lookup = dns_lookup) -> TestReport:
+    """The DKIM facts of a signing connection: its key against the selector's TXT record.
+    A different published key fails the test; no record or no DNS is a warning with the
+    record to publish."""
+    signer = connection.dkim_signer()
+    if signer is None:
+        return report
+    check = check_published(signer, lookup)
+    report.facts.append(("DKIM", check.fact))
+    if check.warning:
+        report.facts.append(("warning", check.warning))
+    if not check.ok:
+        report.ok = False
+        report.message = f"{report.message}; DKIM: {check.fact}" if report.message else f"DKIM: {check.fact}"
+    return report

@@ -28,6 +28,8 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
                      "value go in one email, each attached; the first addresses it."),
     DocumentProperty("mail.content_id", "Send, in a mail.group: the cid by which the HTML body shows this "
                      "document as an inline image (cid:NAME)."),
+    DocumentProperty("mail.list_unsubscribe", "Send: where this recipient unsubscribes (an https:// URL "
+                     "and/or mailto:); overrides the operation's list_unsubscribe."),
     DocumentProperty("mail.from_name", "Get: the sender's display name."),
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",

@@ -56,10 +56,12 @@ from typing import Any, cast
 
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
+from ._dkim import aligned
 from ._errors import redact, secrets_of
 from ._groups import groups_of, member_result
-from ._headers import HeaderError, custom_headers
+from ._headers import HeaderError
 from ._parts import FileParts, PartError, add_files
+from ._reply_headers import letter_headers
 from ._send_fields import OVERRIDES as _OVERRIDES
 from ._send_fields import FieldError, content_id_of, data_type_of, field_value, group_key, journal_key
 from ._send_journal import JournalWriter as _JournalWriter
@@ -197,6 +199,9 @@ class MailSendSession(OperationSession):
             body_type=parse_content_type(operation.body_content_type),
         )
         self._files = FileParts(operation.inline_images, operation.attachments)
+        #: DKIM (issue 12): signs the final bytes of each email (a retry sends the same bytes)
+        self._signer = connection.dkim_signer()
+        self._unaligned: set[str] = set()
 
     def __repr__(self) -> str:
         return f"MailSendSession({self.connection.endpoint})"
@@ -302,7 +307,8 @@ class MailSendSession(OperationSession):
             cc = self._addresses(document, "cc")
             bcc = self._addresses(document, "bcc")
             reply_to = self._addresses(document, "reply_to")
-            headers = custom_headers(self.operation.headers, document)
+            headers = letter_headers(self.operation.headers, self.operation.list_unsubscribe,
+                                     self.operation.thread_replies, document)
             data_type = data_type_of(document)
         except (_DocumentFailed, HeaderError, FieldError) as exc:
             return Failed(document, str(exc))
@@ -377,7 +383,7 @@ class MailSendSession(OperationSession):
             plan.letter.to = email.to
             plan.letter.message_id = self._default_id(plan, email)
             try:
-                payload = self.template.build(plan.letter)
+                payload = self._sign(plan, self.template.build(plan.letter))
             except BodyError as exc:
                 return Failed(plan.document, str(exc))
             self.context.record_dry_run(shape_id, plan.document, "mail.send", payload)
@@ -499,12 +505,26 @@ class MailSendSession(OperationSession):
             self.context.log.info("%s: sending %s again (an earlier attempt ended %s)",
                                   email.label, entry.message_id, entry.status)
         try:
-            message = self.template.build(letter)
+            message = self._sign(plan, self.template.build(letter))
         except BodyError as exc:
             sender.finish(email.key, "failed", str(exc))
             plan.failure = str(exc)  # the same for every email of this document: no point going on
             return None
         return Outgoing(plan.sender.addr, email.envelope, message, smtputf8, tag=(plan, email, entry))
+
+    def _sign(self, plan: _Plan, message: bytes) -> bytes:
+        """``message`` DKIM-signed when the connection signs; a From domain outside the signing
+        domain draws one warning per domain (Gmail and Yahoo want them aligned)."""
+        signer = self._signer
+        if signer is None:
+            return message
+        domain = (plan.sender.domain or "").lower()
+        if not aligned(domain, signer.domain) and domain not in self._unaligned:
+            self._unaligned.add(domain)
+            self.context.log.warning(
+                "the From domain %s is not within dkim_domain %s: receivers such as Gmail and Yahoo treat "
+                "the signature as not aligned; sign with the From domain", domain, signer.domain)
+        return signer.sign(message)
 
     def record_outcome(self, job: Outgoing, sender: _Sender) -> None:
         """One email's outcome: its journal record, and its document's tally."""
