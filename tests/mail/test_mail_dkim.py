@@ -141,7 +141,7 @@ class _FakeDm:
     (_ed25519_raw(), "rsa-sha256", "not an unencrypted PEM private key"),
     (_rsa_pem(1024), "ed25519-sha256", "not an Ed25519 key, but dkim_algorithm is ed25519-sha256"),
     ("c2hvcnQ=", "ed25519-sha256", "not an Ed25519 key (PEM, or base64 of 32 bytes)"),
-])
+], ids=["not-a-key", "rsa-512", "ed25519-as-rsa", "rsa-as-ed25519", "short-base64"])  # fixed ids: pytest-xdist
 def test_a_malformed_key_is_refused_naming_the_setting_and_never_echoed(key, algorithm, expected):
     said = _error(dkim_domain=DOMAIN, dkim_selector="s1", dkim_private_key=key, dkim_algorithm=algorithm)
     assert "dkim_private_key" in said and expected in said, said
