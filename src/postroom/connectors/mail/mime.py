@@ -301,7 +301,11 @@ class MessageTemplate:
 
     ``disposition`` inline: the document is the body, typed by ``attachment_type``.
     ``attachment``: multipart/mixed with ``body`` typed by ``body_type`` and the
-    document attached.
+    document attached. An HTML body is multipart/alternative (the text twin first), its
+    inline images with it in multipart/related; the letter's further attachments follow
+    the document in multipart/mixed:
+
+        mixed ( alternative ( text/plain, related ( text/html, image... ) ), files... )
     """
 
     def __init__(self, *, disposition: str, attachment_type: ContentType, body_type: ContentType) -> None:
