@@ -8,11 +8,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 
+from ..model import READ_LETTERS
+
 __all__ = ["parse_date", "parse_number", "format_number"]
 
-_TOKEN = re.compile(r"''|'(?:[^']|'')*'|(y+|M+|d+|H+|h+|m+|s+|S+|a|E+|Z+|X+)")
+#: the regex group each pattern letter the model accepts for reading fills (model/_datepatterns.py
+#: checks patterns at import against the same READ_LETTERS, so import and run agree)
 _GROUPS = {"y": "year", "M": "month", "d": "day", "H": "hour", "h": "hour12", "m": "minute", "s": "second",
            "S": "milli", "a": "ampm", "E": "dayname", "Z": "zone", "X": "zone"}
+_TOKEN = re.compile(r"''|'(?:[^']|'')*'|(" + "|".join("a" if c == "a" else f"{c}+" for c in READ_LETTERS) + ")")
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 

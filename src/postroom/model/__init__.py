@@ -15,6 +15,7 @@ from ._components import (
     parse_component,
     slugify,
 )
+from ._datepatterns import READ_LETTERS
 from ._environments import Environment, Extensions
 from ._messageformat import (
     MessageFormatError,
@@ -49,6 +50,7 @@ from ._values import SOURCE_KINDS, ValueSource, parse_source
 from ._yaml import Loaded, dump, load_file, load_text
 
 __all__ = [
+    "READ_LETTERS",
     "CATCH_UP",
     "COMPONENT_TYPES",
     "Schedule",
