@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from ..model import WRITE_LETTERS
+
 __all__ = ["format_date"]
 
-_TOKEN = re.compile(r"''|'(?:[^']|'')*'|(y+|M+|d+|H+|h+|m+|s+|S+|a|E+|Z+|X+|z+|D+|k+|K+|u)")
+#: the letters import accepts for writing (model/_datepatterns.py); a and u stand alone
+_TOKEN = re.compile(r"''|'(?:[^']|'')*'|(" + "|".join(c if c in "au" else f"{c}+" for c in WRITE_LETTERS) + ")")
 
 
 def format_date(moment: datetime, pattern: str) -> str:

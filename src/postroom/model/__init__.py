@@ -15,7 +15,7 @@ from ._components import (
     parse_component,
     slugify,
 )
-from ._datepatterns import READ_LETTERS
+from ._datepatterns import READ_LETTERS, WRITE_LETTERS
 from ._environments import Environment, Extensions
 from ._messageformat import (
     MessageFormatError,
@@ -51,6 +51,7 @@ from ._yaml import Loaded, dump, load_file, load_text
 
 __all__ = [
     "READ_LETTERS",
+    "WRITE_LETTERS",
     "CATCH_UP",
     "COMPONENT_TYPES",
     "Schedule",
