@@ -1,13 +1,14 @@
 """Issue 12: SpamAssassin, run over a sample of every kind of letter Postroom builds, fires no
 format rule. The letters are made by the Send operation (the connector's own code paths) and
-sent to Postfix's smtp-sink, whose dumps are what SpamAssassin reads: one ``spamassassin
---local --test-mode --mbox`` run over all of them (network tests off, no Bayes, no learning,
-no files written outside tmp_path)."""
+sent to Postfix's smtp-sink, whose dumps are what SpamAssassin reads, with the tutorial's
+announcement as `postroom run` sends it to devmail; one ``spamassassin --local --test-mode
+--mbox`` run over all of them (network tests off, no Bayes, no learning)."""
 
 from __future__ import annotations
 
 import base64
 import re
+import shutil
 import subprocess
 
 from cryptography.hazmat.primitives import serialization
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from postroom.sdk import Document, Failed
 from support.mailkit import SinkDump, operation, plain_connection
 from support.sendkit import run
-from support.testsupport import require_binary
+from support.testsupport import ROOT, require_binary
 
 #: Rules about how a letter is put together (headers, MIME structure, encodings, the text/HTML
 #: pair), the rules a MIME builder is responsible for. Content rules (words, URLs, images per
@@ -121,8 +122,11 @@ def _build(smtp_sink, tmp_path) -> dict[str, bytes]:
     defaults = {"subject": "Your appointment on Monday", "body_content_type": "text/plain",
                 "attachment_content_type": "text/plain"}
     for name, (connection, op, documents) in kinds.items():
-        results = run(plain_connection(sink.port, **connection), operation(**{**defaults, **op}), documents)
+        # a shape per kind: the Message-ID is made from the execution, the shape and the document
+        results = run(plain_connection(sink.port, **connection), operation(**{**defaults, **op}), documents,
+                      shape=name)
         assert not any(isinstance(r, Failed) for r in results), (name, results)
+        assert results[0].properties["mail.message_id"] not in sent, name
         sent[results[0].properties["mail.message_id"]] = name
     received = {}
     for text in sink.dumps(len(kinds)):
@@ -132,6 +136,27 @@ def _build(smtp_sink, tmp_path) -> dict[str, bytes]:
         received[found.group(1).decode()] = raw
     assert set(received) == set(sent), (sorted(received), sent)
     return {message_id: (sent[message_id], raw) for message_id, raw in received.items()}
+
+
+def _tutorial(cli, workdir, devmail) -> dict[str, tuple[str, bytes]]:
+    """The Dr. Smith announcement (examples/dr-smith) as `postroom run` sends it: Message-ID ->
+    ("tutorial-run", the bytes devmail received)."""
+    folder = workdir / "dr-smith"
+    shutil.copytree(ROOT / "examples" / "dr-smith", folder)
+    connections = folder / "connections.yaml"
+    connections.write_text(connections.read_text().replace("port: 2465", f"port: {devmail.smtps_port}"))
+    env = {"POSTROOM_DEVMAIL_CA": str(devmail.ca_file)}
+    assert cli("secrets", "set", "devmail-password", input="app-password-123\n").code == 0
+    assert cli("import", "dr-smith", env=env).code == 0
+    ran = cli("run", "dr-smith-announcement", env=env)
+    assert ran.code == 0, ran
+    letters = {}
+    for stored in devmail.messages():
+        message_id = re.search(rb"(?mi)^Message-ID:\s*(<[^>]+>)", stored.raw)
+        assert message_id, stored.raw[:500]
+        letters[message_id.group(1).decode()] = ("tutorial-run", stored.raw)
+    assert len(letters) == 3, letters
+    return letters
 
 
 def _mbox(letters: dict[str, tuple[str, bytes]]) -> bytes:
@@ -155,9 +180,9 @@ def _fired(report: str) -> dict[str, list[str]]:
     return fired
 
 
-def test_no_format_rule_fires_on_any_kind_of_letter(smtp_sink, tmp_path):
+def test_no_format_rule_fires_on_any_kind_of_letter(smtp_sink, tmp_path, cli, workdir, devmail):
     binary = require_binary("spamassassin", "/usr/bin/spamassassin")
-    letters = _build(smtp_sink, tmp_path)
+    letters = {**_build(smtp_sink, tmp_path), **_tutorial(cli, workdir, devmail)}
     prefs = tmp_path / "user_prefs"
     prefs.write_text("", encoding="ascii")
     # -L: local tests only (no DNS, no URIBL, no DCC/Razor/Pyzor); no Bayes and no learning, so
@@ -168,8 +193,9 @@ def test_no_format_rule_fires_on_any_kind_of_letter(smtp_sink, tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     fired = _fired(done.stdout.decode("utf-8", "replace"))
     assert set(fired) == set(letters), (sorted(fired), sorted(letters))
-    every = {letters[mid][0]: rules for mid, rules in fired.items()}
+    every = {f"{letters[mid][0]} {mid}": rules for mid, rules in fired.items()}
     bad = {name: [rule for rule in rules if FORMAT_RULES.match(rule)] for name, rules in every.items()}
     assert not any(bad.values()), {"format rules": bad, "all rules": every}
+    assert sorted({name for name, _raw in letters.values()}) == sorted([*_kinds(tmp_path), "tutorial-run"])
     signed = sorted(name for name, raw in letters.values() if raw.startswith(b"DKIM-Signature:"))
     assert signed == ["dkim-ed25519-html", "dkim-rsa"], signed  # (-L turns SpamAssassin's DKIM rules off)
