@@ -15,6 +15,7 @@ through :func:`redact` first.
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ class NotThisProtocol(ConnectionFailed):
 
 _NAMES = {"pop3": "POP3", "imap": "IMAP"}
 _TLS_PORTS = {"pop3": 995, "imap": 993}
+#: Login refusals that say "try again later", not "wrong password": IMAP's response codes
+#: (RFC 5530) and POP3's (RFC 3206), as Dovecot gives them while its auth process is gone.
+_TEMPORARY = re.compile(r"\[(UNAVAILABLE|INUSE|SYS/TEMP|IN-USE)\]", re.IGNORECASE)
 _PLAIN_PORTS = {"pop3": 110, "imap": 143}
 
 
@@ -115,8 +119,15 @@ class Inbound:
         assert self.tokens is not None
         return f"user={self.endpoint.user_name}\x01auth=Bearer {self.tokens.token()}\x01\x01"
 
-    def refused_login(self, said: str, mechanism: str) -> AuthenticationFailed:
+    def refused_login(self, said: str, mechanism: str) -> AuthenticationFailed | ConnectionFailed:
+        """A login the server said no to: a refused password or token (not retryable), or a
+        temporary failure (a server whose auth process is stopping or starting), retryable."""
         said = redact(" ".join(said.split()), self.secrets)
+        if _TEMPORARY.search(said):
+            return ConnectionFailed(
+                f"the {self.name} server {self.where} could not check the login just now (server said: {said})",
+                fix="nothing to change if it passes on the next try; otherwise check the server's authentication "
+                "service", retryable=True)
         if mechanism == "xoauth2":
             return AuthenticationFailed(
                 f"the {self.name} server {self.where} refused the OAuth 2.0 token for {self.endpoint.user_name} "
@@ -187,7 +198,10 @@ class Inbound:
 
     def _tls(self, exc: ssl.SSLError, phase: str, connected: bool) -> Exception:
         step = "after STARTTLS with" if phase == "starttls" else "with"
-        return ConnectionFailed(f"TLS {step} {self.address} failed: {exc.reason or exc}", retryable=False)
+        # the peer closing mid-TLS (a server stopping) is a dropped connection, worth retrying;
+        # any other TLS failure (versions, ciphers) will fail the same way next time
+        dropped = isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError)
+        return ConnectionFailed(f"TLS {step} {self.address} failed: {getattr(exc, 'reason', None) or exc}", retryable=dropped)
 
     def _unknown_host(self, exc: OSError, phase: str, connected: bool) -> Exception:
         return ConnectionFailed(f"cannot find the host {self.endpoint.host!r}: {exc.strerror or exc}",
