@@ -207,8 +207,7 @@ class SmtpPool:
         dot of each attempt, the one moment after which the server may have taken the message
         (and, when pipelining, right after the commands are written, so that its journal write
         overlaps the server's work). ``after``: the delivery and the deferred recipients of a
-        first attempt made elsewhere (:meth:`send_chain`); the retries go on from there.
-        ``dsn``: the RFC 3461 parameters, sent when the server offers DSN.
+        first attempt made elsewhere (:meth:`send_chain`); the retries go on from there. ``dsn``: RFC 3461.
         """
         conn = self.connection
         delivery, deferred = after if after is not None else (Delivery(), {})
