@@ -245,6 +245,17 @@ class MailOperation(Settings):
         group="Reading",
         show_if={"action": "get", "disposition": "inline"},
     )
+    recognize: Literal["none", "bounces"] = setting(
+        "none",
+        title="Recognize",
+        enum_titles=("Nothing", "Bounces and complaints"),
+        help="bounces: each delivery status notification (RFC 3464, a bounce or delay notice) becomes one "
+        "document per recipient, and each feedback report (RFC 5965, a spam complaint) one document, with "
+        "mail.bounce.* properties (kind, recipient, action, status, diagnostic, original_message_id) and, when "
+        "the send journal has the letter, the execution and journal key that sent it. Other mail is read as usual.",
+        group="Reading",
+        show_if={"action": "get"},
+    )
     subject_filter: str = setting(
         "",
         title="Subject filter",
