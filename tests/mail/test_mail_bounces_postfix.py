@@ -141,6 +141,11 @@ def test_postfix_bounces_are_read_back_and_linked_to_the_letters(cli, workdir, h
     assert b"Subject: Your appointment" in delivered[0]
     bounces = _wait_for_bounces(dovecot, mailbox.user, 2, postfix)
     assert all(b"multipart/report" in raw and b"report-type=delivery-status" in raw for raw in bounces)
+    # Postfix got the DSN request: the ENVID (the letter's Message-ID) comes back, and RET=HDRS
+    # returns the letter's headers only
+    envids = sorted(mid for mid in journal for raw in bounces if f"Original-Envelope-Id: {mid}".encode() in raw)
+    assert len(envids) == 2
+    assert all(b"Content-Type: text/rfc822-headers" in raw and b"message/rfc822" not in raw for raw in bounces)
 
     read = cli("run", "read-bounces", "--json")
     assert read.code == 0, read
