@@ -95,3 +95,12 @@ def test_xtext_and_the_envid_limit():
     request = DsnRequest(("failure",), "hdrs", "<" + "x" * 120 + "@example.com>")
     assert request.mail_options() == ["RET=HDRS"]  # an ENVID over 100 characters is left out
     assert DsnRequest(("failure",), "", "<a@b>").rcpt_options("zoë@example.com") == ["NOTIFY=FAILURE"]
+
+
+@pytest.mark.parametrize(("options", "shown"), [((), "yes (dsn_notify is sent)"), (("-N",), "no (dsn_notify is left out)")])
+def test_the_connection_test_says_whether_the_server_offers_dsn(smtp_sink, options, shown):
+    from postroom.connectors.mail import connection as mail_connection
+
+    sink = smtp_sink(*options)
+    report = mail_connection.test_smtp(plain_connection(sink.port))
+    assert dict(report.facts)["DSN"] == shown
