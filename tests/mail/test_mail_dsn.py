@@ -104,3 +104,25 @@ def test_the_connection_test_says_whether_the_server_offers_dsn(smtp_sink, optio
     sink = smtp_sink(*options)
     report = mail_connection.test_smtp(plain_connection(sink.port))
     assert dict(report.facts)["DSN"] == shown
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(("value", "said"), [
+    (["never", "failure"], "dsn_notify: never asks for no notice at all, so it stands alone"),
+    (["failure", "bounce"], "dsn_notify: bounce is not a DSN notice: use failure, delay and/or success"),
+    ({"failure": True}, "dsn_notify: write a list such as [failure, delay], or never"),
+])
+def test_a_bad_dsn_notify_is_refused_at_import(value, said):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        send_op(dsn_notify=value)
+    assert said in str(caught.value)
+
+
+def test_import_names_the_bad_dsn_setting_and_exits_2(cli, workdir):
+    (workdir / "op.yaml").write_text("type: operation\nconnector: mail\nname: Letters\nid: letters\n"
+                                     "settings: {action: send, from: clinic@example.com, dsn_notify: [always]}\n")
+    result = cli("import", "op.yaml")
+    assert result.code == 2, result
+    assert "dsn_notify" in result.stderr and "always is not a DSN notice" in result.stderr
