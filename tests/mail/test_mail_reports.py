@@ -197,3 +197,17 @@ def test_a_document_made_of_a_report_is_json():
     [doc] = message_documents(io.BytesIO(delivery_report()), get_op(recognize="bounces"))
     assert isinstance(doc, Document)
     assert json.loads(doc.data)["status"] == "5.1.1"
+
+
+@pytest.mark.fast
+def test_a_report_over_the_limit_is_read_as_ordinary_mail_with_a_warning(monkeypatch):
+    import io
+
+    from postroom.connectors.mail import _message
+
+    monkeypatch.setattr(_message, "REPORT_LIMIT", 1000)
+    warnings: list[str] = []
+    documents = message_documents(io.BytesIO(delivery_report()), get_op(recognize="bounces"), warn=warnings.append)
+    assert not any("mail.bounce.kind" in d.properties for d in documents)
+    assert warnings == [f"message <20261204100000.AB12@mta.example.org> is a report of {len(delivery_report())} "
+                        "bytes, over the 1000 read as one: it is read as ordinary mail (send with dsn_ret: hdrs so bounces return headers only)"]

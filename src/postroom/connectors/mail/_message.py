@@ -55,7 +55,7 @@ def message_documents(raw: IO[bytes], op: MailOperation, limits: Limits | None =
             for warning in parsed.warnings:
                 warn(f"{label} {properties['mail.message_id']}: {warning}")
         if op.recognize == "bounces" and is_report(str(parsed.headers.get("Content-Type", ""))):
-            reports = _report_documents(raw, properties)
+            reports = _report_documents(raw, properties, label, warn)
             if reports:
                 return reports
         if op.disposition == "attachment":
@@ -80,9 +80,21 @@ def message_documents(raw: IO[bytes], op: MailOperation, limits: Limits | None =
         parsed.close()
 
 
-def _report_documents(raw: IO[bytes], properties: dict[str, str]) -> list[Document]:
+#: A report bigger than this (a bounce that returned a large letter whole) is read as ordinary mail.
+REPORT_LIMIT = 10 * 1024 * 1024
+
+
+def _report_documents(raw: IO[bytes], properties: dict[str, str], label: str,
+                      warn: Callable[[str], None] | None) -> list[Document]:
     """One document per recipient of a delivery report (or per complaint): its fields as JSON
-    and as ``mail.bounce.*`` properties (see :mod:`._reports`)."""
+    and as ``mail.bounce.*`` properties (see :mod:`._reports`). Read whole, so only up to
+    :data:`REPORT_LIMIT`."""
+    size = raw.seek(0, 2)
+    if size > REPORT_LIMIT:
+        if warn is not None:
+            warn(f"{label} {properties['mail.message_id']} is a report of {size} bytes, over the "
+                 f"{REPORT_LIMIT} read as one: it is read as ordinary mail (send with dsn_ret: hdrs so bounces return headers only)")
+        return []
     raw.seek(0)
     return [Document(report.json(), {**properties, "mail.content_type": "application/json",
                                      **bounce_properties(report)})
