@@ -296,6 +296,12 @@ def show_cmd(
         out("errors:")
         for e in errors:
             out(f"  [{e.shape}] document {e.document}: {e.message}")
+    if view.bounces:
+        out("bounced later (delivery reports and complaints about its letters):")
+        for b in view.bounces:
+            when = b.reported_at or (f"{b.recorded_at:%Y-%m-%dT%H:%M:%S%z}" if b.recorded_at else "")
+            out(f"  {when}  {b.kind} {b.status or b.action}  {b.recipient}  {b.original_message_id}"
+                f"  ({b.diagnostic or 'no diagnostic'}; read by execution {b.read_by or '?'})")
     if logs:
         out("log:")
         for entry in logs:

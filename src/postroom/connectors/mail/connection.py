@@ -52,6 +52,7 @@ def test_smtp(connection: MailConnection, logger: logging.Logger | None = None) 
             ("SMTPUTF8", offered("smtputf8")),
             ("PIPELINING", offered("pipelining")),
             ("8BITMIME", offered("8bitmime")),
+            ("DSN", offered("dsn") + (" (dsn_notify is sent)" if "dsn" in features else " (dsn_notify is left out)")),
             ("login", f"ok as {session.login}" if session.login else "not configured (user_password_auth: false)"),
         ]
         if isinstance(smtp.sock, ssl.SSLSocket):
