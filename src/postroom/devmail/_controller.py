@@ -456,6 +456,10 @@ def describe(devmail: DevMail) -> str:
         lines.append(f"  {'CA file':<10}{ca_file}")
         lines.append("            set trusted_ca_file to this path; connect to host 'localhost'")
         lines.append(f"            (the examples read it from: export POSTROOM_DEVMAIL_CA={shlex.quote(str(ca_file))})")
+    if devmail.client_ca_file is not None:
+        lines.append(f"  {'Client CA':<10}{devmail.client_ca_file}: logins need a client certificate it signed")
+    if devmail.smtp_options.oauth2_introspection_url:
+        lines.append(f"  {'XOAUTH2':<10}tokens checked at {devmail.smtp_options.oauth2_introspection_url}")
     if devmail.users:
         if devmail.auth_required:
             lines.append(f"  {'Login':<10}required on every SMTP port before MAIL (--no-auth: take mail from anyone)")
