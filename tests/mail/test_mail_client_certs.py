@@ -76,6 +76,7 @@ def test_reading_with_a_client_certificate(mtls_dovecot, client, transport):
     assert [d.properties["mail.message_id"] for d in documents] == ["<msg-1@example.org>"]
     report = connector.test(MailConnection.model_validate(settings))
     assert report.ok and dict(report.facts)["login"].startswith("ok as ")
+    assert dict(report.facts)["client certificate"].startswith("CN=postroom.clinic.example (valid until ")
 
 
 @pytest.mark.parametrize("transport", list(TRANSPORTS))

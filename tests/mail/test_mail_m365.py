@@ -64,6 +64,7 @@ def test_a_client_secret_reads_the_mailbox_over_each_transport(mailbox, entra, t
         report = connector.test(MailConnection.model_validate(settings))
         documents, _, _ = read(settings)
     assert dict(report.facts)["login"] == f"ok as {mailbox.user} (XOAUTH2)"
+    assert dict(report.facts)["OAuth 2.0"].endswith(f"at {entra.token_url(TENANT)}, by client secret")
     assert [d.properties["mail.message_id"] for d in documents] == ["<msg-1@example.org>"]
     assert [g["by"] for g in entra.grants] == ["secret"]  # one token, cached for the second login
     assert not _leaks(caplog.text + repr(report), SECRET, entra.grants[0]["token"])
@@ -86,6 +87,9 @@ def test_a_certificate_assertion_reads_and_sends(mailbox, entra, app_cert, devma
         "timeout_seconds": 10, "max_retries": 0, **credentials})
     report = connector.test(sending)
     assert dict(report.facts)["login"] == f"ok as {mailbox.user} (xoauth2)"
+    assert dict(report.facts)["OAuth 2.0"] == (f"client credentials of {app.client_id} at {entra.token_url(TENANT)}, "
+                                               "by certificate CN=postroom-exchange-app (valid until "
+                                               + dict(report.facts)["OAuth 2.0"].split("(valid until ")[1])
     run(sending, send_op(**{"from": mailbox.user, "to": "patient@example.org", "subject": "From Exchange"}),
         [Document(b"Your appointment is confirmed.", {})])
     [message] = dm.wait_for(1, timeout=10)
@@ -177,3 +181,20 @@ def test_the_cli_connections_test_reports_a_bad_secret_with_exit_3(mailbox, entr
     assert cli("secrets", "set", "exchange-app", input=SECRET).code == 0
     result = cli("connections", "test", "exchange")
     assert result.code == 0 and f"logged in as {mailbox.user}" in result.stdout, result
+
+
+def test_sending_as_a_mailbox_the_app_may_not_use_says_what_to_grant(mailbox, entra, devmail_factory, dovecot):
+    other, _ = dovecot.take_user()
+    app = entra.register(TENANT, App(client_id=str(uuid.uuid4()), mailbox=other, secret=SECRET))
+    dm = devmail_factory(users={}, oauth2_introspection_url=dovecot.tokens.introspection_url)
+    sending = MailConnection.model_validate({
+        "host": "localhost", "port": dm.smtp_port, "use_tls": True, "trusted_ca_file": str(dm.ca_file),
+        "user_password_auth": True, "user_name": mailbox.user, "auth_mechanism": "xoauth2",
+        "oauth2_grant_type": "client_credentials", "tenant": TENANT, "token_url": entra.token_url(TENANT),
+        "client_id": app.client_id, "client_secret": SECRET, "timeout_seconds": 10, "max_retries": 0})
+    with pytest.raises(AuthenticationFailed) as caught:
+        connector.test(sending)
+    text = str(caught.value)
+    assert f"refused the OAuth 2.0 token for {mailbox.user}" in text and "SMTP.SendAsApp" in text
+    assert len(entra.grants) == 2  # refused, so replaced once, then given up
+    assert not _leaks(text, SECRET, *(g["token"] for g in entra.grants))

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ...errors import ConfigError
 
-__all__ = ["PrivateKey", "is_pem", "load_certificates", "load_client_certificate", "load_private_key",
+__all__ = ["PrivateKey", "describe_certificate", "is_pem", "load_certificates", "load_client_certificate", "load_private_key",
            "read_pem"]
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -66,6 +66,13 @@ def load_certificates(value: str, field: str) -> list[x509.Certificate]:
         raise ConfigError(f"{field} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", field=field,
                           fix=f"set {field} to the certificate in PEM, or the path of its .pem/.crt file")
     return certificates
+
+
+def describe_certificate(value: str, field: str) -> str:
+    """The certificate's subject and expiry, for ``connections test``."""
+    certificate = load_certificates(value, field)[0]
+    subject = certificate.subject.rfc4514_string() or "(no subject)"
+    return f"{subject} (valid until {certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC)"
 
 
 def load_private_key(value: str, field: str) -> PrivateKey:
