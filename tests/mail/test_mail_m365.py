@@ -198,3 +198,31 @@ def test_sending_as_a_mailbox_the_app_may_not_use_says_what_to_grant(mailbox, en
     assert f"refused the OAuth 2.0 token for {mailbox.user}" in text and "SMTP.SendAsApp" in text
     assert len(entra.grants) == 2  # refused, so replaced once, then given up
     assert not _leaks(text, SECRET, *(g["token"] for g in entra.grants))
+
+
+def test_the_api_never_returns_the_secret_or_the_keys(mailbox, entra, app_cert, home):
+    from support.apikit import api_client
+    from support.clientcerts import Authority
+
+    app = entra.register(TENANT, App(client_id=str(uuid.uuid4()), mailbox=mailbox.user,
+                                     certificate_pem=app_cert.cert_pem))
+    client_cert = Authority().client("clinic")
+    settings = _m365(mailbox, entra, client_id=app.client_id, client_certificate=app_cert.cert_pem,
+                     client_certificate_key=app_cert.key_pem, tls_client_certificate=client_cert.cert_pem,
+                     tls_client_key=client_cert.key_pem)
+    body = {"type": "connection", "connector": "mail", "name": "Exchange", "id": "exchange", "settings": settings}
+    with api_client(home) as api:
+        assert api.post("/api/components", json={"body": body}).status_code == 201
+        tested = api.post("/api/components/exchange/test").json()
+        assert tested["ok"] is True, tested
+        for path in ("/api/components?body=true", "/api/components/exchange", "/api/components/exchange/yaml"):
+            assert api.get(path).status_code == 200, path
+        kept = {k: v for k, v in settings.items() if k not in ("client_certificate", "client_certificate_key")}
+        wrong = body | {"id": "wrong", "settings": kept | {"client_secret": SECRET}}
+        assert api.post("/api/components", json={"body": wrong}).status_code == 201
+        failed = api.post("/api/components/wrong/test")
+        assert "AADSTS7000215" in failed.text
+    assert len(api.seen) >= 6
+    for text in api.seen:
+        for secret in (SECRET, app_cert.key_pem.splitlines()[1], client_cert.key_pem.splitlines()[1]):
+            assert secret not in text
