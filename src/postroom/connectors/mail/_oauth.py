@@ -36,7 +36,8 @@ def _shared_key(conn: MailConnection) -> str:
 
 
 class TokenSource:
-    """XOAUTH2 access tokens: a fixed one, or refreshed at ``token_url`` before expiry."""
+    """XOAUTH2 access tokens: a fixed one, or one refreshed (refresh token or client credentials)
+    shortly before it expires."""
 
     #: Refresh this long before the provider's expiry, so a token never dies mid-session.
     EARLY = 60.0
