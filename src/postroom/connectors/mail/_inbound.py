@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
 from ._errors import classify, redact
 from ._oauth import TokenSource
-from ._tls import cert_reason, insecure_warning, ssl_context_for
+from ._tls import (
+    cert_reason,
+    client_certificate_advice,
+    insecure_warning,
+    refuses_for_certificate,
+    ssl_context_for,
+)
 from .spec import InboundEndpoint, MailConnection
 
 __all__ = ["Fields", "Inbound", "NotThisProtocol", "redact"]
@@ -73,10 +79,12 @@ class Inbound:
         self.protocol = self.endpoint.protocol
         self.name = _NAMES[self.protocol]
         self._context: ssl.SSLContext | None = None
-        self.xoauth2 = connection.uses_xoauth2 and bool(connection.access_token or connection.refresh_token)
+        self.xoauth2 = connection.uses_xoauth2 and bool(connection.access_token or connection.refresh_token
+                                                        or connection.uses_client_credentials)
         self.tokens = TokenSource(connection) if self.xoauth2 else None
         self.secrets = [v for v in (self.endpoint.password, connection.access_token, connection.refresh_token,
-                                    connection.client_secret) if v and len(v) >= 3]
+                                    connection.client_secret, connection.client_certificate_key,
+                                    connection.tls_client_key) if v and len(v) >= 3]
 
     def __repr__(self) -> str:
         return f"Inbound({self.address})"
@@ -120,9 +128,12 @@ class Inbound:
         return f"user={self.endpoint.user_name}\x01auth=Bearer {self.tokens.token()}\x01\x01"
 
     def refused_login(self, said: str, mechanism: str) -> AuthenticationFailed | ConnectionFailed:
-        """A login the server said no to: a refused password or token (not retryable), or a
-        temporary failure (a server whose auth process is stopping or starting), retryable."""
+        """A login the server said no to: a refused password or token (not retryable), a
+        refusal for want of a client certificate, or a temporary failure (a server whose auth
+        process is stopping or starting), retryable."""
         said = redact(" ".join(said.split()), self.secrets)
+        if refuses_for_certificate(said):
+            return client_certificate_advice(self.conn, f"the {self.name} server {self.where}", said)
         if _TEMPORARY.search(said):
             return ConnectionFailed(
                 f"the {self.name} server {self.where} could not check the login just now (server said: {said})",
@@ -132,7 +143,7 @@ class Inbound:
             return AuthenticationFailed(
                 f"the {self.name} server {self.where} refused the OAuth 2.0 token for {self.endpoint.user_name} "
                 f"(server said: {said})",
-                fix="check the token's scope (https://mail.google.com/ for Gmail) and the refresh token",
+                fix=self.tokens.refused_hint() if self.tokens is not None else None,
             )
         return AuthenticationFailed(
             f"the {self.name} server {self.where} refused the user name or password for {self.endpoint.user_name}"
@@ -188,6 +199,9 @@ class Inbound:
             f"the certificate of {self.address} is not trusted ({cert_reason(exc)})",
             fix="set trusted_ca_file to the PEM file of the CA that signed it, or point SSL_CERT_FILE at a "
             "bundle that holds it", field="trusted_ca_file", retryable=False)
+
+    def _client_certificate(self, exc: BaseException, phase: str, connected: bool) -> Exception:
+        return client_certificate_advice(self.conn, f"the {self.name} server {self.where}", exc)
 
     def _not_tls(self, exc: BaseException, phase: str, connected: bool) -> Exception:
         f, tls_port = self.fields, _TLS_PORTS[self.protocol]
