@@ -102,7 +102,7 @@ CLIENT_CERT_ALERTS = (
 
 def client_certificate_refused(exc: ssl.SSLError) -> bool:
     """The server ended the handshake over the client certificate: none sent, or not trusted."""
-    text = f"{exc.reason or ''} {exc}".upper()
+    text = f"{getattr(exc, 'reason', None) or ''} {exc}".upper()
     return any(marker in text for marker in CLIENT_CERT_ALERTS)
 
 
