@@ -12,7 +12,6 @@ recipient, status 5.1.1 and the sent letter's Message-ID and journal entry, and
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -22,16 +21,13 @@ import pytest
 
 from support.apikit import api_client
 from support.dovecotkit import DovecotServer, SmtpFront
-from support.postfixkit import POSTFIX, PostfixServer
-from support.testsupport import require_binary
+from support.postfixkit import PostfixServer, require_postfix
 
 
 @pytest.fixture
 def postfix(dovecot_smtp: SmtpFront) -> Iterator[PostfixServer]:
     """A private Postfix: example.com relayed to the Dovecot's SMTP front, patients.test bounced."""
-    require_binary("postfix", POSTFIX)
-    if os.geteuid() != 0:
-        pytest.skip("a private Postfix instance needs root (its daemons run as the postfix user)")
+    require_postfix()
     server = PostfixServer({"example.com": f"smtp:[127.0.0.1]:{dovecot_smtp.port}",
                             "patients.test": "error:5.1.1 no such patient at this practice"})
     server.start()
