@@ -1,0 +1,99 @@
+"""Side effects once per inbound message (issue 12, item 5), on real servers: Dovecot holds
+patients' replies; a process reads them, acknowledges each sender, tells the staff and keeps a
+copy on disk. A reply whose document fails later is not committed, so the next execution
+reads it again: its acknowledgement, staff note and copy were made by the first execution and
+are not made again (the journal keys them by the reply's Message-ID in the process's scope)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections import Counter
+
+import pytest
+
+from support.oncekit import components, reply, reply_id
+from support.smtpkit import TinySmtp
+
+
+@pytest.fixture
+def relays():
+    acks, notes = TinySmtp().start(), TinySmtp().start()
+    try:
+        yield acks, notes
+    finally:
+        acks.stop()
+        notes.stop()
+
+
+def _headers(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def test_a_reply_read_again_is_not_acknowledged_again(mailbox, cli, workdir, relays):
+    acks, notes = relays
+    archive = workdir / "archive"
+    archive.mkdir()
+    (workdir / "c.yaml").write_text(components(mailbox.connection("imaps"), mailbox.user, mailbox.password,
+                                               acks.port, notes.port, archive), encoding="utf-8")
+    assert cli("import", "c.yaml").code == 0
+    for n in (1, 2, 3):
+        mailbox.deliver(reply(n, "Re: please hold my appointment" if n == 2 else ""))
+
+    first = cli("run", "acknowledge-replies", "--json")
+    assert first.code == 1, first  # complete with errors: reply 2's document was held back
+    assert first.json()["status"] == "complete_with_errors"
+    assert sorted(acks.recipients()) == ["patient1@example.org", "patient2@example.org", "patient3@example.org"]
+    assert notes.count() == 3
+    assert sorted(p.name for p in archive.iterdir()) == [f"patient{n}@example.org.txt" for n in (1, 2, 3)]
+    assert mailbox.flags().count("S") == 2  # replies 1 and 3 committed (read); reply 2 left unread
+
+    second = cli("run", "acknowledge-replies", "--json")
+    assert second.code == 1, second
+    record = second.json()
+    assert record["documents_in"] == 1, record  # reply 2 read again, by a new execution
+    assert record["id"] != first.json()["id"]
+    # nothing sent or written twice: no second acknowledgement, note, or patient2...-1.txt
+    assert acks.recipients() == Counter({f"patient{n}@example.org": 1 for n in (1, 2, 3)})
+    assert notes.count() == 3
+    assert sorted(p.name for p in archive.iterdir()) == [f"patient{n}@example.org.txt" for n in (1, 2, 3)]
+    log = [entry["message"] for entry in cli("executions", "show", record["id"], "--json").json()["log"]]
+    ack_id = next(iter(acks.message_ids("patient2@example.org")))
+    assert any(f"{ack_id} was sent by an earlier execution that read the same message; skipped" in line
+               for line in log), log
+    assert any("patient2@example.org.txt was written by an earlier execution that read the same message" in line
+               for line in log), log
+    # each acknowledgement answers its own reply
+    for message in acks.messages:
+        n = message.rcpt_tos[0].removeprefix("patient").split("@")[0]
+        assert _headers(message.data)["In-Reply-To"] == reply_id(int(n))
+
+
+def test_a_process_not_started_from_a_mailbox_sends_per_execution_as_before(cli, workdir, relays):
+    """Two runs of a --input process send twice: nothing outside a mailbox changes."""
+    acks, _ = relays
+    (workdir / "c.yaml").write_text(f"""\
+type: connection
+connector: mail
+name: relay
+id: relay
+settings: {{host: 127.0.0.1, port: {acks.port}, use_ssl: false, use_tls: false}}
+---
+type: operation
+connector: mail
+name: tell
+id: tell
+settings: {{action: send, from: clinic@example.com, to: desk@clinic.example, subject: Hello}}
+---
+type: process
+name: tell twice
+id: tell-twice
+shapes:
+  start: {{type: start, next: send}}
+  send: {{type: connector, connection: relay, operation: tell}}
+""", encoding="utf-8")
+    assert cli("import", "c.yaml").code == 0
+    for _ in range(2):
+        assert cli("run", "tell-twice").code == 0
+    assert acks.recipients() == Counter({"desk@clinic.example": 2})
+    assert len({m.message_id for m in acks.messages}) == 2
