@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 from collections import Counter
 
 import pytest
 
+from postroom.sdk import Document, Failed
+from postroom.sdk.testing import MemoryContext, MemoryJournal
 from support.oncekit import components, reply, reply_id
+from support.sendkit import run, send_op, starttls
 from support.smtpkit import TinySmtp
 
 
@@ -97,3 +101,39 @@ shapes:
         assert cli("run", "tell-twice").code == 0
     assert acks.recipients() == Counter({"desk@clinic.example": 2})
     assert len({m.message_id for m in acks.messages}) == 2
+
+
+def _read(n: int, data: str = "Thank you.", inbound: str | None = None, **more: str) -> Document:
+    """A document as a mail Get made it from reply ``n`` (then addressed for the send)."""
+    document = Document(data, {"mail.inbound_message_id": inbound or reply_id(n), "mail.to_address": ""})
+    document.mark_inbound()
+    for name, value in {"mail.to_address": f"patient{n}@example.org", **more}.items():
+        document.set_property(name, value)
+    return document
+
+
+def test_the_send_keys_by_message_shape_and_place_in_a_scope_executions_share(devmail):
+    """Two executions (contexts sharing one journal scope) sending for the same replies: the
+    second sends nothing; per recipient, groups and very long Message-IDs are keyed too."""
+    scoped: dict[str, MemoryJournal] = {}
+    long_id = "<" + "x" * 400 + "@patients.example.org>"
+    single = [_read(1), _read(1, "Second part."), _read(2, inbound=long_id)]
+    per_recipient = send_op(one_email_per_recipient=True, cc="desk@clinic.example")
+    grouped = [_read(3, "a", **{"mail.group": "g"}), _read(3, "b", **{"mail.group": "g"})]
+    attaching = send_op(disposition="attachment")
+    for execution in ("e1", "e2"):
+        context = MemoryContext(execution_id=execution, process_id="acks", scoped=scoped)
+        results = run(starttls(devmail), per_recipient, [d.copy() for d in single], context, shape="ack")
+        results += run(starttls(devmail), attaching, [d.copy() for d in grouped], context, shape="files")
+        assert all(not isinstance(r, Failed) for r in results), results
+        assert context.journal().entries() == {}  # nothing in the execution's own journal
+    keys = sorted(scoped["process:acks"].items)
+    assert keys[:4] == ["ack/msg:<reply-1@patients.example.org>#0/patient1@example.org",
+                        "ack/msg:<reply-1@patients.example.org>#1/patient1@example.org",
+                        f"ack/msg:sha256:{hashlib.sha256(long_id.encode()).hexdigest()}#0/patient2@example.org",
+                        "files/msg:<reply-3@patients.example.org>#0+" + keys[3].rsplit("+", 1)[1]]
+    assert all(item.status == "sent" for item in scoped["process:acks"].items.values())
+    recipients = Counter(r for m in devmail.messages() for r in m.rcpt_tos)
+    # per recipient emails also go to the Cc once each; e2 sent nothing
+    assert recipients == Counter({"patient1@example.org": 2, "patient2@example.org": 1,
+                                  "patient3@example.org": 1, "desk@clinic.example": 3})

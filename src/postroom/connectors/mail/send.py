@@ -67,6 +67,7 @@ from ._parts import FileParts, PartError, add_files
 from ._reply_headers import letter_headers
 from ._send_fields import OVERRIDES as _OVERRIDES
 from ._send_fields import FieldError, content_id_of, data_type_of, field_value, group_key, journal_key
+from ._send_fields import once_group_key as _once_group_key
 from ._send_fields import refused_text as _refused_text
 from ._send_fields import unique_addresses as _unique
 from ._send_journal import JournalWriter, Sender, SendJournal
@@ -368,12 +369,8 @@ class MailSendSession(OperationSession):
             raise FieldError(f"document {index} of the mail.group: {exc}") from None
 
     def _once_key(self, shape_id: str, documents: list[Document]) -> str | None:
-        """The key by the inbound message the (first) document came from (``SHAPE/msg:ID#N``, the
-        other documents of a mail.group after ``+``), or None: keyed by content, per execution."""
-        keys = [self._once.key(shape_id, document) for document in documents]
-        if keys[0] is None:
-            return None
-        return "+".join([keys[0], *(key for key in keys[1:] if key)])
+        """The key by the inbound message the (first) document came from, or None (by content)."""
+        return _once_group_key([self._once.key(shape_id, document) for document in documents])
 
     def _journal_key(self, shape_id: str, documents: list[Document]) -> str:
         """:func:`group_key` with the next count of identical emails in this execution."""
