@@ -31,6 +31,7 @@ from collections import Counter
 
 import pytest
 
+from postroom.repository import open_repository
 from support.oncekit import Gate, components, reply, reply_id
 from support.smtpkit import TinySmtp
 
@@ -114,7 +115,11 @@ def _trial(mailbox, cli, workdir, home, acks, notes, gate, replies, target, k): 
     # the copies on disk: one per reply (a second write would show as patientN@example.org-1.txt)
     assert sorted(p.name for p in archive.iterdir() if not p.name.startswith(".")) == sorted(
         f"patient{n}@example.org.txt" for n in range(1, replies + 1))
-    log = [e["message"] for e in cli("executions", "show", again.json()["id"], "--json").json()["log"]]
+    records = open_repository(home=home)
+    try:
+        log = [entry.message for entry in records.get_logs(again.json()["id"])]
+    finally:
+        records.close()
     skipped = sum("sent by an earlier execution that read the same message; skipped" in line for line in log)
     assert skipped >= (k - 1 if target == "ack" else replies), log
     print(f"{target} {k} of {replies}: acknowledgements {dict(arrived)}")
