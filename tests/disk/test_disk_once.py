@@ -83,3 +83,27 @@ def test_documents_of_one_message_are_counted_and_others_written_as_before(tmp_p
     _write(tmp_path, "unique", [plain], scoped)
     _write(tmp_path, "unique", [plain.copy()], scoped)  # per execution: written each time, as before
     assert (tmp_path / "plain.txt").exists() and (tmp_path / "plain-1.txt").exists()
+
+
+def test_a_retry_that_succeeds_is_recorded_under_the_failed_attempt(tmp_path: Path) -> None:
+    """Try/Catch around the write: attempt 1 fails (the folder is a file), the retry of the same
+    document succeeds; a later execution reading the message again writes nothing, and a
+    different document of the message keeps its own place."""
+    scoped: dict[str, MemoryJournal] = {}
+    (tmp_path / "out").write_text("not a folder")
+    document = _reply(1)
+    document.properties["disk.directory"] = "out"
+    context = MemoryContext(process_id="acks", scoped=scoped)
+    session = disk.open(DiskConnection(directory=str(tmp_path)),
+                        DiskOperation(action="send", write_option="unique", create_directories=False), context)
+    [failed] = list(session.execute([document.copy()], "copy"))
+    assert isinstance(failed, Failed)
+    (tmp_path / "out").unlink()
+    (tmp_path / "out").mkdir()
+    [retried, other] = list(session.execute([document.copy(), _reply(1, "another part\n", "part.txt")], "copy"))
+    assert retried.properties["disk.file_name"] == "ack.txt" and other.properties["disk.file_name"] == "part.txt"
+    assert sorted(scoped["process:acks"].items) == ["copy/msg:<reply-1@x>#0", "copy/msg:<reply-1@x>#1"]
+    # the next execution: the same two documents of reply 1, nothing written again
+    again = _write(tmp_path, "unique", [document.copy(), _reply(1, "another part\n", "part.txt")], scoped)
+    assert [d.properties["disk.file_name"] for d in again] == ["ack.txt", "part.txt"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ack.txt"]

@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 
+from postroom.connectors.mail import connector
 from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext, MemoryJournal
 from support.oncekit import components, reply, reply_id
@@ -137,3 +138,25 @@ def test_the_send_keys_by_message_shape_and_place_in_a_scope_executions_share(de
     # per recipient emails also go to the Cc once each; e2 sent nothing
     assert recipients == Counter({"patient1@example.org": 2, "patient2@example.org": 1,
                                   "patient3@example.org": 1, "desk@clinic.example": 3})
+
+
+def test_a_retried_acknowledgement_is_not_sent_again_by_a_later_execution(devmail_factory):
+    """A Try/Catch retry of an acknowledgement the server deferred takes the failed attempt's
+    key (and Message-ID): a later execution reading the reply again skips it."""
+    server = devmail_factory(defer_recipients={"patient1@example.org": 1})
+    scoped: dict[str, MemoryJournal] = {}
+    connection = starttls(server, max_retries=0)
+    first = MemoryContext(execution_id="e1", process_id="acks", scoped=scoped)
+    session = connector.open(connection, send_op(), first)
+    try:
+        [deferred] = list(session.execute([_read(1)], "ack"))
+        assert isinstance(deferred, Failed) and deferred.retryable
+        [sent] = list(session.execute([_read(1)], "ack"))  # the Try/Catch retry
+    finally:
+        session.close()
+    assert not isinstance(sent, Failed)
+    assert list(scoped["process:acks"].items) == ["ack/msg:<reply-1@patients.example.org>#0"]
+    [again] = run(connection, send_op(), [_read(1)], MemoryContext(execution_id="e2", process_id="acks",
+                                                                    scoped=scoped), shape="ack")
+    assert again.properties["mail.message_id"] == sent.properties["mail.message_id"]
+    assert [m.header("Message-ID") for m in server.messages()] == [sent.properties["mail.message_id"]]

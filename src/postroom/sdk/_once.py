@@ -42,11 +42,16 @@ def once_scope(context: RunContext) -> str:
 
 class OnceKeys:
     """Journal keys by inbound message for one session (one shape's in one execution):
-    :meth:`key` counts the documents of each inbound message in the order they come."""
+    :meth:`key` counts the documents of each inbound message in the order they come. A
+    document whose side effect failed (:meth:`failed`) gives its place to the next document
+    of that message with the same content (a Try/Catch retry), so a retry that succeeds is
+    recorded under the failed attempt's key and a later execution does not send it again."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str], int] = {}
+        self._given: dict[str, tuple[tuple[str, str], int]] = {}
+        self._free: dict[tuple[str, str], dict[str, int]] = {}
 
     def key(self, shape_id: str, document: Document) -> str | None:
         """``SHAPE/msg:INBOUND#N``, or None for a document no inbound message gave."""
@@ -55,7 +60,31 @@ class OnceKeys:
             return None
         if len(inbound) > _LONGEST:
             inbound = "sha256:" + hashlib.sha256(inbound.encode("utf-8", "surrogatepass")).hexdigest()
+        pair = (shape_id, inbound)
         with self._lock:
-            position = self._seen.get((shape_id, inbound), 0)
-            self._seen[(shape_id, inbound)] = position + 1
-        return f"{shape_id}/msg:{inbound}#{position}"
+            free = self._free.get(pair)
+            position = free.pop(_content(document), None) if free else None
+            if position is None:
+                position = self._seen.get(pair, 0)
+                self._seen[pair] = position + 1
+            key = f"{shape_id}/msg:{inbound}#{position}"
+            self._given[key] = (pair, position)
+        return key
+
+    def failed(self, key: str, document: Document) -> None:
+        """The side effect of ``document``, keyed ``key``, failed in this execution."""
+        with self._lock:
+            given = self._given.get(key)
+            if given is not None:
+                self._free.setdefault(given[0], {})[_content(document)] = given[1]
+
+
+def _content(document: Document) -> str:
+    """What a retry of ``document`` has in common with it: its data and properties."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, value in sorted(document.properties.items()):
+        if not name.startswith("try_catch."):
+            digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
+    for chunk in document.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()

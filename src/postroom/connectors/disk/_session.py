@@ -189,6 +189,7 @@ class DiskSendSession(OperationSession):
         result = self._written(path, doc)
         if isinstance(result, Failed):
             journal.finish(key, "failed", result.message)
+            self._once.failed(key, doc)  # a Try/Catch retry of this document takes its key
         else:
             journal.finish(key, "sent", result.properties["disk.file_name"])
         return result

@@ -134,6 +134,7 @@ class _Plan:
     failure: str | None = None  # why the document fails (its remaining emails are not sent)
     in_flight: int = 0  # emails handed to the pool and not yet reported
     fed_all: bool = False  # every email handed out, skipped or given up
+    once: str | None = None  # its key by inbound message (OnceKeys), if it came from a mailbox
 
 
 class _Feed:
@@ -241,6 +242,8 @@ class MailSendSession(OperationSession):
             if plan.result is None:  # a stop request: this document and the later ones were not sent
                 raise Interrupted("stopped before every document was sent",
                                   fix="postroom executions resume continues the execution")
+            if plan.once and isinstance(plan.result, Failed) and document is plan.document:
+                self._once.failed(plan.once, document)  # a retry of it takes its key
             yield member_result(plan.result, document)
 
     def _plans(self, documents: list[Document], shape_id: str) -> list[_Plan | Failed]:
@@ -340,7 +343,8 @@ class MailSendSession(OperationSession):
         except (PartError, FieldError) as exc:
             return Failed(document, str(exc))
         extra = [a.addr for a in (*cc, *bcc)]
-        once = self._once_key(shape_id, [document, *members])
+        firsts = [self._once.key(shape_id, d) for d in [document, *members]]  # by inbound message, or None
+        once = _once_group_key(firsts)
         base, label = once or self._journal_key(shape_id, [document, *members]), f"{shape_id}/{index}"
         if self.operation.one_email_per_recipient:
             emails = [
@@ -356,7 +360,7 @@ class MailSendSession(OperationSession):
                 "others' addresses; set one_email_per_recipient: true or use bcc to keep them private",
                 index, exposed,
             )
-        return _Plan(document, index, sender, letter, emails)
+        return _Plan(document, index, sender, letter, emails, once=firsts[0])
 
     def _member_part(self, member: Document, index: int) -> Part:
         """A grouped document as an attachment (its name and type as the first one's would be), or
@@ -367,10 +371,6 @@ class MailSendSession(OperationSession):
                         member.data, content_id_of(member))
         except FieldError as exc:
             raise FieldError(f"document {index} of the mail.group: {exc}") from None
-
-    def _once_key(self, shape_id: str, documents: list[Document]) -> str | None:
-        """The key by the inbound message the (first) document came from, or None (by content)."""
-        return _once_group_key([self._once.key(shape_id, document) for document in documents])
 
     def _journal_key(self, shape_id: str, documents: list[Document]) -> str:
         """:func:`group_key` with the next count of identical emails in this execution."""
