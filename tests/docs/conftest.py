@@ -1,11 +1,14 @@
 """docs/http.md's examples call web APIs: while one of them runs, a local server answers
 like them (a records API and the Google Sheets API with its OAuth 2.0 token endpoint), and
-the environment variables the examples read point at it."""
+the environment variables the examples read point at it. docs/mail-reading.md's examples read
+a clinic mailbox: a devmail holding two patients' replies (``DEVMAIL_*`` variables)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import smtplib
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -43,3 +46,29 @@ def web_apis(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     finally:
         records_api.close()
         sheets_api.close()
+
+
+CLINIC = ("clinic@example.com", "docs-Clinic-pw1")
+RUNS_EXAMPLES = "test_example_imports_and_runs_as_the_page_says"  # the other tests of a page need no server
+REPLIES = [(1, "Re: your appointment on Monday"), (2, "Re: please hold my appointment")]
+
+
+@pytest.fixture(autouse=True)
+def clinic_mailbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """For docs/mail-reading.md: devmail (SMTP and POP3, STARTTLS, the clinic's login) whose
+    clinic mailbox holds the replies of patients 1 and 2 (reply 2 asks to hold)."""
+    if "docs/mail-reading.md" not in request.node.name or request.node.originalname != RUNS_EXAMPLES:
+        return None
+    factory: Callable[..., Any] = request.getfixturevalue("devmail_factory")
+    devmail = factory(smtps_port=None, pop3s_port=None, web_port=None, users=dict([CLINIC]))
+    with smtplib.SMTP(devmail.client_host, devmail.smtp_port, timeout=10) as smtp:
+        smtp.starttls(context=devmail.client_ssl_context())
+        smtp.login(*CLINIC)
+        for n, subject in REPLIES:
+            smtp.sendmail(f"patient{n}@example.org", [CLINIC[0]], (
+                f"From: Patient {n} <patient{n}@example.org>\r\nTo: {CLINIC[0]}\r\nSubject: {subject}\r\n"
+                f"Message-ID: <reply-{n}@patients.example.org>\r\n\r\nSee you then.\r\n").encode())
+    for name, value in {"DEVMAIL_SMTP_PORT": str(devmail.smtp_port), "DEVMAIL_POP3_PORT": str(devmail.pop3_port),
+                        "DEVMAIL_CA_FILE": str(devmail.ca_file), "CLINIC_PASSWORD": CLINIC[1]}.items():
+        monkeypatch.setenv(name, value)
+    return devmail

@@ -63,14 +63,15 @@ def test_example_imports_and_runs_as_the_page_says(example: ExampleSet, cli, wor
         if (block.expect_exit or block.run_args) and not processes:
             pytest.fail(f"{example.test_id}: line {block.line}: expect-exit/run-args on a block without a process")
         for process_id, _ in processes:
-            ran = cli("run", process_id, *block.run_args, "--json")
-            assert ran.code == block.expect_exit, (
-                f"{example.test_id}: line {block.line}: postroom run {process_id} exited {ran.code}, "
-                f"the page expects {block.expect_exit}\n{ran.stdout[-3000:]}\n{ran.stderr[-3000:]}")
-            try:
-                runs[process_id] = ran.json().get("id")
-            except ValueError:
-                runs[process_id] = None
+            for _ in range(block.runs):
+                ran = cli("run", process_id, *block.run_args, "--json")
+                assert ran.code == block.expect_exit, (
+                    f"{example.test_id}: line {block.line}: postroom run {process_id} exited {ran.code}, "
+                    f"the page expects {block.expect_exit}\n{ran.stdout[-3000:]}\n{ran.stderr[-3000:]}")
+                try:
+                    runs[process_id] = ran.json().get("id")
+                except ValueError:
+                    runs[process_id] = None
             order.append(process_id)
 
     for expectation in example.expectations:
@@ -132,6 +133,7 @@ shapes: {start: {type: start}}
 <!-- example: other -->
 <!-- expect-exit: 1 -->
 <!-- run-args: --test --input "a file.csv" -->
+<!-- run-times: 2 -->
 ```yaml
 type: process
 name: B
@@ -162,9 +164,9 @@ not an expectation
 def test_reader_groups_blocks_into_sets_and_attaches_directives():
     sets = {s.name: s for s in parse_page(PAGE, "page.md")}
     assert sorted(sets) == ["", "other"]
-    assert [b.line for b in sets[""].blocks] == [3, 25]  # the lines of the opening fences
+    assert [b.line for b in sets[""].blocks] == [3, 26]  # the lines of the opening fences
     other = sets["other"].blocks[0]
-    assert (other.expect_exit, other.run_args) == (1, ["--test", "--input", "a file.csv"])
+    assert (other.expect_exit, other.run_args, other.runs) == (1, ["--test", "--input", "a file.csv"], 2)
     assert [(e.kind, e.text) for e in sets["other"].expectations] == [("log", "one\n...\nthree\n")]
     assert sets[""].expectations == []
 
@@ -176,6 +178,7 @@ def test_reader_groups_blocks_into_sets_and_attaches_directives():
     "```yaml\na: 1\n```\n<!-- expect-log -->\nsome prose\n```text\nx\n```\n",
     "<!-- examples: x -->\n```yaml\na: 1\n```\n",
     "<!-- expect-exit: 1 -->\n",
+    "<!-- run-times: 9 -->\n```yaml\na: 1\n```\n",
 ])
 def test_reader_refuses_what_it_cannot_apply(bad):
     with pytest.raises(DirectiveError):

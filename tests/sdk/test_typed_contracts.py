@@ -41,6 +41,11 @@ def test_the_repository_journal_and_watermarks_are_the_contracts(home: Path) -> 
         journal.finish_many([("a", "sent", "250 ok"), ("b", "failed", "550 no")])
         assert {k: (e.status, e.reply) for k, e in journal.entries().items()} == {
             "a": ("sent", "250 ok"), "b": ("failed", "550 no")}
+        scoped = recorder.journal("process:p")  # a journal scope: shared by the process's executions
+        assert isinstance(scoped, Journal) and isinstance(scoped.begin("s", "<s@x>"), JournalRecord)
+        scoped.finish("s", "sent", "250 ok")
+        later = RepositoryRecorder(repo, "exec-later").journal("process:p")
+        assert (later.begin("s", "<other@x>").message_id, later.entries()["s"].status) == ("<s@x>", "sent")
         store.set("imap://u@h:993/INBOX", {"uidvalidity": 7, "uid": 3}, "op")
         assert store.get("imap://u@h:993/INBOX", "op") == {"uidvalidity": 7, "uid": 3}
     finally:

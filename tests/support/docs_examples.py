@@ -13,7 +13,9 @@ The rules a page author follows:
   in the order the blocks define them, and must exit 0.
 * Directives for the processes of the next yaml block:
   ``<!-- expect-exit: N -->`` (the exit code instead of 0) and
-  ``<!-- run-args: ARGS -->`` (more ``postroom run`` arguments, shell-quoted).
+  ``<!-- run-args: ARGS -->`` (more ``postroom run`` arguments, shell-quoted) and
+  ``<!-- run-times: N -->`` (each process runs N times, one after another, each run exiting
+  as ``expect-exit`` says; an ``expect-log`` sees the last run).
 * ``<!-- expect-log -->`` before a ```text block: its lines are the log messages of the
   last process defined so far in the set of the latest yaml block (``<!-- expect-log:
   PROCESS_ID -->`` names another one), exactly and in order; a line ``...`` stands for
@@ -38,7 +40,7 @@ __all__ = ["Block", "Expectation", "ExampleSet", "DirectiveError", "parse_page",
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)\s*$")
 _COMMENT = re.compile(r"^<!--\s*(?P<body>.*?)\s*-->\s*$")
-_KEYWORDS = ("example", "expect", "run-args")
+_KEYWORDS = ("example", "expect", "run-args", "run-times")
 
 
 class DirectiveError(ValueError):
@@ -52,6 +54,7 @@ class Block:
     set_name: str
     expect_exit: int = 0
     run_args: list[str] = field(default_factory=list)
+    runs: int = 1
     import_only: str | None = None
 
 
@@ -99,6 +102,9 @@ def _parse_directive(body: str, line: int) -> tuple[str, dict] | None:
     m = re.fullmatch(r"run-args:\s*(?P<args>.+)", body)
     if m:
         return "run-args", {"args": shlex.split(m.group("args"))}
+    m = re.fullmatch(r"run-times:\s*(?P<runs>[1-5])", body)
+    if m:
+        return "run-times", {"runs": int(m.group("runs"))}
     m = re.fullmatch(r"expect-log(?::\s*(?P<process>[\w.-]+))?", body)
     if m:
         return "expect-log", {"process": m.group("process")}
@@ -172,6 +178,8 @@ def _add_block(sets: dict[str, ExampleSet], page: str, content: str, line: int,
             block.expect_exit = values["code"]
         elif kind == "run-args":
             block.run_args = values["args"]
+        elif kind == "run-times":
+            block.runs = values["runs"]
         else:
             raise DirectiveError(f"{page}:{where}: {kind} belongs before a text block")
     example_set = sets.setdefault(block.set_name, ExampleSet(page, block.set_name))

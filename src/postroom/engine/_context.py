@@ -27,7 +27,7 @@ class Recorder(Protocol):
     def document_error(self, shape: str, document: int, message: str) -> None: ...
     def shape_document(self, shape: str, document: Document, seq: int) -> None: ...
     def dry_run(self, shape: str, document: int, action: str, payload: bytes) -> None: ...
-    def journal(self) -> Any: ...
+    def journal(self, scope: str | None = None) -> Any: ...
     def watermarks(self) -> Any: ...
     def sent_mail(self) -> Any: ...
     def flush(self) -> None: ...
@@ -51,6 +51,7 @@ class MemoryRecorder:
         self.shape_documents: list[tuple[str, int, Document]] = []
         self.dry_runs: list[tuple[str, int, str, bytes]] = []
         self._journal = MemoryJournal()
+        self._scoped: dict[str, MemoryJournal] = {}
         self._watermarks = MemoryWatermarks()
         self._sent = MemorySentMail({"": self._journal})
 
@@ -66,8 +67,8 @@ class MemoryRecorder:
     def dry_run(self, shape: str, document: int, action: str, payload: bytes) -> None:
         self.dry_runs.append((shape, document, action, payload))
 
-    def journal(self) -> Any:
-        return self._journal
+    def journal(self, scope: str | None = None) -> Any:
+        return self._journal if scope is None else self._scoped.setdefault(scope, MemoryJournal())
 
     def watermarks(self) -> Any:
         return self._watermarks
@@ -311,8 +312,9 @@ class ExecutionContext:
         with self._lock:
             self.recorder.dry_run(shape_id, document.seq, action, payload)
 
-    def journal(self) -> Any:
-        return self.recorder.journal()
+    def journal(self, scope: str | None = None) -> Any:
+        """RunContext: the execution's journal, or a scope's (shared by the scope's executions)."""
+        return self.recorder.journal() if scope is None else self.recorder.journal(scope)
 
     def value(self, source: str | Mapping[str, str], document: Document) -> str:
         """RunContext: a value source written in a connector's setting, for one document."""

@@ -166,6 +166,23 @@ class Repository(ABC):
     def mail_reports(self, execution_id: str) -> list[MailReport]:
         """The reports about letters ``execution_id`` sent, oldest recorded first."""
 
+    # A journal scope: entries shared by every execution of the scope (a process), for side
+    # effects keyed by something outside the execution (an inbound message), not its run.
+    @abstractmethod
+    def journal_begin_scoped(self, scope: str, execution_id: str,
+                             items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
+        """Insert-or-get many ``(key, message_id)`` by ``(scope, key)``, whichever execution
+        began them: an entry already there comes back with its Message-ID and status; one not
+        ``sent`` is taken over by ``execution_id`` (recorded as this execution's side effect)."""
+
+    @abstractmethod
+    def journal_finish_scoped(self, scope: str, items: list[tuple[str, str, str]]) -> None:
+        """``(key, status, reply)`` of entries begun in ``scope``; NotFound for a key never begun."""
+
+    @abstractmethod
+    def journal_scoped_entries(self, scope: str) -> dict[str, JournalEntry]:
+        """Every entry of the scope, by key."""
+
     # -- mailbox watermarks (DESIGN principle 8) ---------------------------------------------
     @abstractmethod
     def get_watermark(self, mailbox: str, operation: str = "") -> dict[str, Any] | None: ...

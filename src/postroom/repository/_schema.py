@@ -232,6 +232,9 @@ process_properties = Table(
 )
 
 # -- send journal: the primary key (execution_id, key) makes journal_begin insert-or-get ------
+# ``scope`` (revision 0009_once): NULL for an execution's own entries; a scope's name (a process id)
+# for entries every execution of that scope shares (side effects once per inbound message),
+# unique by (scope, key) so that two executions cannot both begin one key (NULLs never clash).
 send_journal = Table(
     "send_journal",
     metadata,
@@ -241,6 +244,8 @@ send_journal = Table(
     Column("status", String(20), nullable=False),
     Column("reply", Text, nullable=False, default=""),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("scope", String(200), nullable=True),
+    Index("uq_send_journal_scope_key", "scope", "key", unique=True),
     Index(None, "message_id"),  # revision 0008_bounce: a bounce finds the letter by its Message-ID
 )
 

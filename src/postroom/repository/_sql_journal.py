@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, and_, select, update
 
 from ..errors import ConnectionFailed, NotFound
 from ._engine import URL_ENV
@@ -171,5 +171,56 @@ class JournalStore(SqlCore):
     def journal_entries(self, execution_id: str) -> dict[str, JournalEntry]:
         stmt = (select(send_journal).where(send_journal.c.execution_id == execution_id)
                 .order_by(send_journal.c.key))
+        with self._read() as conn:
+            return {r.key: self._journal(r) for r in conn.execute(stmt)}
+
+    # -- journal scopes: entries shared by the executions of a scope ---------------------------------
+    def journal_begin_scoped(self, scope: str, execution_id: str,
+                             items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
+        """One transaction: insert what is new (a conflict on ``(scope, key)``: another
+        execution began it; on ``(execution_id, key)``: this one did), read every entry back,
+        and move those not ``sent`` to ``execution_id``."""
+        if not items:
+            return {}
+        unique: dict[str, str] = {}
+        for key, message_id in items:
+            unique.setdefault(key, message_id)
+        now = utcnow()
+        stmt = self._insert(send_journal).on_conflict_do_nothing()
+        rows = [{"execution_id": execution_id, "key": key, "message_id": message_id, "status": "pending",
+                 "reply": "", "updated_at": now, "scope": scope} for key, message_id in unique.items()]
+        entries: dict[str, JournalEntry] = {}
+        with self._write() as conn:
+            conn.execute(stmt, rows)
+            for keys in in_chunks(unique, IN_CHUNK):
+                query = select(send_journal).where(send_journal.c.scope == scope, send_journal.c.key.in_(keys))
+                entries.update((r.key, self._journal(r)) for r in conn.execute(query))
+            moved = [key for key, entry in entries.items()
+                     if entry.status != "sent" and entry.execution_id != execution_id]
+            for key in moved:
+                conn.execute(update(send_journal)
+                             .where(and_(send_journal.c.scope == scope, send_journal.c.key == key))
+                             .values(execution_id=execution_id))
+                entries[key].execution_id = execution_id
+        return entries
+
+    def journal_finish_scoped(self, scope: str, items: list[tuple[str, str, str]]) -> None:
+        if not items:
+            return
+        now = utcnow()
+        missing = []
+        with self._write() as conn:
+            for key, status, reply in items:
+                count = conn.execute(update(send_journal)
+                                     .where(send_journal.c.scope == scope, send_journal.c.key == key)
+                                     .values(status=status, reply=reply or "", updated_at=now)).rowcount
+                if count == 0:
+                    missing.append(key)
+        if missing:
+            raise NotFound(f"no journal entry {missing[0]!r} in scope {scope!r}",
+                           fix="call journal_begin_scoped before the side effect")
+
+    def journal_scoped_entries(self, scope: str) -> dict[str, JournalEntry]:
+        stmt = select(send_journal).where(send_journal.c.scope == scope).order_by(send_journal.c.key)
         with self._read() as conn:
             return {r.key: self._journal(r) for r in conn.execute(stmt)}

@@ -67,10 +67,10 @@ class ListenerContext:
         if self.bound is not None:
             self.bound.record_dry_run(shape_id, document, action, payload)
 
-    def journal(self) -> Journal:
+    def journal(self, scope: str | None = None) -> Journal:
         if self.bound is None:  # a send journal belongs to an execution; a listener opens only gets
             raise RuntimeError("the send journal exists only while an execution runs")
-        journal: Journal = self.bound.journal()
+        journal: Journal = self.bound.journal(scope)
         return journal
 
     def watermarks(self) -> WatermarkStore:

@@ -49,7 +49,7 @@ def utc_now() -> datetime:
 
 def is_listener(body: dict[str, Any]) -> bool:
     shapes = body.get("shapes") or {}
-    start = shapes.get(body.get("start") or "") if isinstance(shapes, dict) else None
+    start = shapes.get(body.get("start") or "start") if isinstance(shapes, dict) else None  # the model's default
     return isinstance(start, dict) and start.get("mode") == "listener"
 
 

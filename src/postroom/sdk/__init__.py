@@ -10,6 +10,9 @@
   pass later: a connector's own retry loop acts on it, and a listener (a failure that is
   not retryable shows it failed at once); a Try/Catch retries every failed document
   whatever it says (see :mod:`postroom.errors`).
+* :data:`INBOUND_MESSAGE`, :class:`OnceKeys`, :func:`once_scope`: side effects once per
+  inbound message (a send or write of a document a mail Get read is journaled by that
+  message, in a journal scope every execution of the process shares).
 * :data:`ValueSourceSetting`: a setting written as a value source, resolved per document
   with ``RunContext.value``.
 * :mod:`postroom.sdk.testing`: an in-memory context and the connector contract test.
@@ -25,6 +28,7 @@ from ..errors import (
 )
 from ._context import Journal, JournalRecord, RunContext, SentMail, WatermarkStore
 from ._document import SPOOL_THRESHOLD, Document, spool_directory
+from ._once import INBOUND_MESSAGE, OnceKeys, inbound_message, once_scope
 from ._spec import (
     Connector,
     DocumentProperty,
@@ -49,9 +53,11 @@ __all__ = [
     "DocumentProperty",
     "DocumentError",
     "Failed",
+    "INBOUND_MESSAGE",
     "Journal",
     "JournalRecord",
     "ListeningSession",
+    "OnceKeys",
     "OperationSession",
     "PostroomError",
     "RunContext",
@@ -63,6 +69,8 @@ __all__ = [
     "ValueSourceSetting",
     "WatermarkStore",
     "check_value_source",
+    "inbound_message",
+    "once_scope",
     "secret_fields",
     "setting",
     "setting_error",

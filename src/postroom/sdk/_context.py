@@ -121,8 +121,11 @@ class RunContext(Protocol):
         text, or a function returning them, called only when the record is kept."""
         ...
 
-    def journal(self) -> Journal:
-        """The send journal of this execution (issue 3)."""
+    def journal(self, scope: str | None = None) -> Journal:
+        """The send journal of this execution (issue 3). With ``scope`` (the process id, say),
+        a journal every execution asking for that scope shares (issue 12: side effects once per
+        inbound message): a key an earlier execution began comes back as it was, ``sent`` (done:
+        skip it) or not (do it again under its Message-ID; this execution takes it over)."""
         ...
 
     def watermarks(self) -> WatermarkStore:

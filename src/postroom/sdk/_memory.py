@@ -94,6 +94,8 @@ class MemoryContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("postroom.test"))
     dry_runs: list[tuple[str, Document, str, bytes]] = field(default_factory=list)
     _journal: MemoryJournal = field(default_factory=MemoryJournal)
+    #: the scoped journals (RunContext.journal(scope)); pass one dict to several contexts to share them
+    scoped: dict[str, MemoryJournal] = field(default_factory=dict)
     _watermarks: MemoryWatermarks = field(default_factory=MemoryWatermarks)
     _sent: MemorySentMail | None = None
     stop: bool = False  # set True to ask the connector to stop (RunContext.stop_requested)
@@ -107,8 +109,10 @@ class MemoryContext:
             payload = payload.encode("utf-8")
         self.dry_runs.append((shape_id, document, action, payload))
 
-    def journal(self) -> MemoryJournal:
-        return self._journal
+    def journal(self, scope: str | None = None) -> MemoryJournal:
+        if scope is None:
+            return self._journal
+        return self.scoped.setdefault(scope, MemoryJournal())
 
     def watermarks(self) -> MemoryWatermarks:
         return self._watermarks

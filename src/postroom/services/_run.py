@@ -62,6 +62,29 @@ class _Journal:
         return self.repo.journal_entries(self.execution_id)
 
 
+class _ScopedJournal:
+    """A journal scope (sdk ``Journal``) in the repository: entries every execution of the scope
+    shares; what this execution begins or takes over is recorded under its id."""
+
+    def __init__(self, repo: Repository, scope: str, execution_id: str) -> None:
+        self.repo, self.scope, self.execution_id = repo, scope, execution_id
+
+    def begin(self, key: str, message_id: str) -> JournalEntry:
+        return self.begin_many([(key, message_id)])[key]
+
+    def finish(self, key: str, status: str, reply: str = "") -> None:
+        self.repo.journal_finish_scoped(self.scope, [(key, status, reply)])
+
+    def begin_many(self, items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
+        return self.repo.journal_begin_scoped(self.scope, self.execution_id, items)
+
+    def finish_many(self, items: list[tuple[str, str, str]]) -> None:
+        self.repo.journal_finish_scoped(self.scope, items)
+
+    def entries(self) -> dict[str, JournalEntry]:
+        return self.repo.journal_scoped_entries(self.scope)
+
+
 class _Watermarks:
     """The watermark store (sdk ``WatermarkStore``), in the repository."""
 
@@ -133,7 +156,9 @@ class RepositoryRecorder:
         if len(self._dry) >= 100:
             self.flush()
 
-    def journal(self) -> _Journal:
+    def journal(self, scope: str | None = None) -> _Journal | _ScopedJournal:
+        if scope is not None:
+            return _ScopedJournal(self.repo, scope, self.execution_id)
         return _Journal(self.repo, self.execution_id)
 
     def watermarks(self) -> _Watermarks:

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ...errors import ConfigError, ConnectorError
-from ...sdk import Document, Failed, OperationSession, RunContext
+from ...sdk import Document, Failed, OnceKeys, OperationSession, RunContext, once_scope
+from ._once import attempt_id, earlier_write, parse_attempt
 from ._paths import TEMP_MARK, bad_character, is_temp_name, within
 from ._write import remove_leftovers, write_file
 from .spec import DiskConnection, DiskOperation
@@ -101,6 +102,7 @@ class DiskSendSession(OperationSession):
         self.op = operation
         self.context = context
         self._cleaned: set[str] = set()
+        self._once = OnceKeys()  # documents a mail Get read: written once per inbound message
 
     def _target(self, doc: Document) -> Path:
         """The file to write for ``doc``; ValueError (the document's failure) when it may not be."""
@@ -147,17 +149,50 @@ class DiskSendSession(OperationSession):
                 self.context.record_dry_run(shape_id, doc, "disk.write", lambda p=path, d=doc: str(p).encode() + b"\n" + d.data)
                 yield doc
                 continue
-            try:
-                written = self._write(path, doc)
-            except FileExistsError:
-                yield Failed(doc, f"{path} exists and write_option is fail")
-                continue
-            except OSError as exc:
-                yield Failed(doc, f"cannot write {path}: {exc.strerror}")
-                continue
+            key = self._once.key(shape_id, doc)
+            yield self._write_once(key, path, doc) if key else self._written(path, doc)
+
+    def _written(self, path: Path, doc: Document) -> Document | Failed:
+        """Write ``doc`` as ``path``: the document with the name written, or its failure."""
+        try:
+            written = self._write(path, doc)
+        except FileExistsError:
+            return Failed(doc, f"{path} exists and write_option is fail")
+        except OSError as exc:
+            return Failed(doc, f"cannot write {path}: {exc.strerror}")
+        out = doc.copy()
+        out.properties["disk.file_name"] = written.name
+        return out
+
+    def _write_once(self, key: str, path: Path, doc: Document) -> Document | Failed:
+        """Write a document a mail Get read once per inbound message (see ``_once.py``)."""
+        journal = self.context.journal(once_scope(self.context))
+        token, attempt = attempt_id(path)
+        entry = journal.begin(key, attempt)
+        earlier, recorded = parse_attempt(entry.message_id)
+        if entry.status == "sent":
+            self.context.log.info("%s was written by an earlier execution that read the same message; "
+                                  "not written again", entry.reply or recorded)
             out = doc.copy()
-            out.properties["disk.file_name"] = written.name
-            yield out
+            out.properties["disk.file_name"] = entry.reply or (recorded.name if recorded else path.name)
+            return out
+        if earlier != token and recorded is not None:  # an earlier attempt was cut short or failed
+            path = recorded
+            done = earlier_write(path, doc, self.op.write_option)
+            if done is not None:
+                self.context.log.info("%s was written by an earlier execution that read the same message "
+                                      "(killed before it was recorded); not written again", done)
+                journal.finish(key, "sent", done.name)
+                out = doc.copy()
+                out.properties["disk.file_name"] = done.name
+                return out
+        result = self._written(path, doc)
+        if isinstance(result, Failed):
+            journal.finish(key, "failed", result.message)
+            self._once.failed(key, doc)  # a Try/Catch retry of this document takes its key
+        else:
+            journal.finish(key, "sent", result.properties["disk.file_name"])
+        return result
 
     def _write(self, path: Path, doc: Document) -> Path:
         if self.op.create_directories:

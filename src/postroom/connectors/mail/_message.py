@@ -12,7 +12,7 @@ from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import IO
 
-from ...sdk import Document, Failed
+from ...sdk import INBOUND_MESSAGE, Document, Failed
 from ._parse import BrokenMessage, Limits, parse_headers, parse_message
 from ._parse import header_text as _header_text
 from ._reports import Report, is_report, read_reports
@@ -128,6 +128,7 @@ def message_properties(headers: Message, received: datetime | None, extra: dict[
         "mail.message_id": _header_text(headers.get("Message-ID")) or _synthetic_id(raw),
         "mail.received_date": received.isoformat(),
     }
+    properties[INBOUND_MESSAGE] = properties["mail.message_id"]  # sends and writes once per message
     properties.update(header_properties(headers, max_fields))
     properties.update(extra)
     return properties

@@ -13,7 +13,7 @@ from ._reply_headers import UNSUBSCRIBE_PROPERTY
 from .mime import ContentType, MailAddress, parse_content_type
 from .spec import MailOperation
 
-__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "group_key", "journal_key",
+__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "group_key", "journal_key", "once_group_key", "refused_text",
            "unique_addresses"]
 
 OVERRIDES = {
@@ -100,3 +100,19 @@ def unique_addresses(addresses: list[MailAddress]) -> list[MailAddress]:
         local, _, domain = address.addr.rpartition("@")
         seen.setdefault(f"{local}@{domain.lower()}", address)
     return list(seen.values())
+
+
+def refused_text(refused: dict[str, str]) -> str:
+    return "; ".join(f"{addr}: {reply}" for addr, reply in refused.items())
+
+
+
+def once_group_key(keys: list[str | None]) -> str | None:
+    """The journal key of an email by the inbound message of its first document
+    (``SHAPE/msg:ID#N``, see :class:`~postroom.sdk.OnceKeys`), or None when that document came
+    from no mailbox; the other documents of a mail.group add a digest of their keys."""
+    first, rest = keys[0], [key for key in keys[1:] if key]
+    if first is None or not rest:
+        return first
+    digest = hashlib.blake2b("\0".join(rest).encode("utf-8", "surrogatepass"), digest_size=12)
+    return f"{first}+{digest.hexdigest()}"

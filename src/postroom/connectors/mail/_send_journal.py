@@ -1,12 +1,41 @@
-"""The send journal's "after" records, written in groups by the sending threads (see send.py)."""
+"""The send journal's "after" records, written in groups by the sending threads (see send.py),
+and the two journals a send writes to: the execution's, and the process's scope for emails
+keyed by the inbound message their document came from (:mod:`postroom.sdk._once`)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
-from ...sdk import Journal
+from ...sdk import Journal, JournalRecord, RunContext, once_scope
 
-__all__ = ["JournalWriter", "Sender"]
+__all__ = ["JournalWriter", "Sender", "SendJournal"]
+
+
+class SendJournal:
+    """The execution's journal for most emails; the process's scope for the keys in ``scoped``.
+    Only ``begin_many`` and ``finish_many`` are routed (all a send uses)."""
+
+    def __init__(self, context: RunContext, scoped: set[str]) -> None:
+        self.own = context.journal()
+        self.scoped = scoped
+        self.shared: Journal | None = context.journal(once_scope(context)) if scoped else None
+
+    def begin_many(self, items: list[tuple[str, str]]) -> Mapping[str, JournalRecord]:
+        mine = [item for item in items if item[0] not in self.scoped]
+        entries = dict(self.own.begin_many(mine)) if mine else {}
+        if self.shared is not None:
+            entries.update(self.shared.begin_many([item for item in items if item[0] in self.scoped]))
+        return entries
+
+    def finish_many(self, items: list[tuple[str, str, str]]) -> None:
+        mine = [item for item in items if item[0] not in self.scoped]
+        if mine:
+            self.own.finish_many(mine)
+        if self.shared is not None:
+            shared = [item for item in items if item[0] in self.scoped]
+            if shared:
+                self.shared.finish_many(shared)
 
 
 class JournalWriter:
@@ -19,7 +48,7 @@ class JournalWriter:
     writes while its server works on the commands it just sent (see ``SmtpPool.send``).
     """
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal | SendJournal) -> None:
         self._journal = journal
         self._cond = threading.Condition(threading.Lock())
         self._queue: list[tuple[str, str, str]] = []

@@ -40,6 +40,9 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
                      "reported_at (ISO 8601)."),
     DocumentProperty("mail.from_name", "Get: the sender's display name."),
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
+    DocumentProperty("mail.inbound_message_id", "Get: the email's Message-ID (as mail.message_id), kept by "
+                     "every document made from it; a send or disk write of such a document is done once per "
+                     "message, whichever execution reads it (docs/mail-reading.md). Blank: per execution."),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",
                      boomi="connector.mail.receivedDate"),
     DocumentProperty("mail.content_type", "Send: the type of the document's data, inline or attached "

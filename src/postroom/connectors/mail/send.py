@@ -37,6 +37,9 @@ writing), so the outcome of its previous email is on record before another can b
 So a crash can leave at most one accepted-but-unrecorded email per session (as sending one
 by one would), and such a repeat carries the same Message-ID.
 
+Once per inbound message (issue 12): a document a mail Get read is keyed ``SHAPE/msg:ID#N`` in
+the process's journal scope instead (:mod:`postroom.sdk._once`), so a re-read skips what was sent.
+
 Speed (DESIGN.md "Where the anchors fall short"): a batch is sent over up to
 ``max_sessions`` pooled sessions at once, one thread per session, each taking the next
 document in order, when that proves faster than one session (the first big batch tries
@@ -51,11 +54,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ...errors import DocumentError, Interrupted
-from ...sdk import Document, Failed, OperationSession, RunContext
+from ...sdk import Document, Failed, OnceKeys, OperationSession, RunContext
 from ._dkim import aligned
 from ._dsn import dsn_request, notify_of
 from ._errors import redact, secrets_of
@@ -65,9 +67,13 @@ from ._parts import FileParts, PartError, add_files
 from ._reply_headers import letter_headers
 from ._send_fields import OVERRIDES as _OVERRIDES
 from ._send_fields import FieldError, content_id_of, data_type_of, field_value, group_key, journal_key
-from ._send_fields import unique_addresses as _unique
-from ._send_journal import JournalWriter as _JournalWriter
-from ._send_journal import Sender as _Sender
+from ._send_fields import once_group_key as _once_group_key
+from ._send_fields import refused_text as _refused_text
+from ._send_journal import JournalWriter, Sender, SendJournal
+from ._send_plan import Email as _Email
+from ._send_plan import Outcome as _Outcome
+from ._send_plan import Plan as _Plan
+from ._send_plan import lay_out_emails
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
 from ._tls import insecure_warning
 from .mime import (
@@ -97,42 +103,6 @@ class _DocumentFailed(Exception):
     """This document cannot be sent; the message says why (no other document's data)."""
 
 
-@dataclass
-class _Email:
-    key: str  # the journal key: shape/digest.k, plus /recipient with one_email_per_recipient
-    label: str  # shape/n (the document's number in this run), for logs (which name no recipient)
-    to: list[MailAddress]
-    envelope: list[str]
-
-
-@dataclass
-class _Outcome:
-    message_ids: list[str] = field(default_factory=list)
-    replies: list[str] = field(default_factory=list)
-    refused: dict[str, str] = field(default_factory=dict)
-    delivered: int = 0
-    recipients: int = 0
-
-
-@dataclass
-class _Plan:
-    """One document, checked and ready to go: its letter, its emails, their journal entries."""
-
-    document: Document
-    index: int
-    sender: MailAddress
-    letter: Letter
-    emails: list[_Email]
-    notify: tuple[str, ...] = ()  # the DSN notices asked for (RFC 3461), () for none
-    entries: list[Any] = field(default_factory=list)
-    outcome: _Outcome = field(default_factory=_Outcome)
-    result: Document | Failed | None = None
-    error: BaseException | None = None
-    failure: str | None = None  # why the document fails (its remaining emails are not sent)
-    in_flight: int = 0  # emails handed to the pool and not yet reported
-    fed_all: bool = False  # every email handed out, skipped or given up
-
-
 class _Feed:
     """One sending thread's emails for :meth:`SmtpPool.send_chain`, document by document.
 
@@ -141,7 +111,7 @@ class _Feed:
     are journaled "not sent"); ``done`` records each outcome.
     """
 
-    def __init__(self, session: MailSendSession, take: Callable[[], _Plan | None], sender: _Sender) -> None:
+    def __init__(self, session: MailSendSession, take: Callable[[], _Plan | None], sender: Sender) -> None:
         self.session = session
         self.take = take
         self.sender = sender
@@ -193,6 +163,7 @@ class MailSendSession(OperationSession):
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
         self._occurrences: dict[str, int] = {}
+        self._once = OnceKeys()  # documents a mail Get read: keyed by their inbound message
         self._secrets = secrets_of(connection)  # journal keys handed out (identical emails counted)
         #: Whether parallel sessions send faster than one, once measured (see _send_batch).
         self._parallel: bool | None = None
@@ -238,6 +209,8 @@ class MailSendSession(OperationSession):
             if plan.result is None:  # a stop request: this document and the later ones were not sent
                 raise Interrupted("stopped before every document was sent",
                                   fix="postroom executions resume continues the execution")
+            if plan.once and isinstance(plan.result, Failed) and document is plan.document:
+                self._once.failed(plan.once, document)  # a retry of it takes its key
             yield member_result(plan.result, document)
 
     def _plans(self, documents: list[Document], shape_id: str) -> list[_Plan | Failed]:
@@ -338,14 +311,10 @@ class MailSendSession(OperationSession):
         except (PartError, FieldError) as exc:
             return Failed(document, str(exc))
         extra = [a.addr for a in (*cc, *bcc)]
-        base, label = self._journal_key(shape_id, [document, *members]), f"{shape_id}/{index}"
-        if self.operation.one_email_per_recipient:
-            emails = [
-                _Email(f"{base}/{r.addr}", label, [r], list(dict.fromkeys([r.addr, *extra])))
-                for r in _unique(to)
-            ]
-        else:
-            emails = [_Email(base, label, to, list(dict.fromkeys([*(a.addr for a in to), *extra])))]
+        firsts = [self._once.key(shape_id, d) for d in [document, *members]]  # by inbound message, or None
+        once = _once_group_key(firsts)
+        base, label = once or self._journal_key(shape_id, [document, *members]), f"{shape_id}/{index}"
+        emails = lay_out_emails(base, label, to, extra, self.operation.one_email_per_recipient, bool(once))
         exposed = len(emails[0].to) + len(cc)
         if exposed > EXPOSED_ADDRESS_LIMIT:
             self.context.log.warning(
@@ -353,7 +322,7 @@ class MailSendSession(OperationSession):
                 "others' addresses; set one_email_per_recipient: true or use bcc to keep them private",
                 index, exposed,
             )
-        return _Plan(document, index, sender, letter, emails, notify)
+        return _Plan(document, index, sender, letter, emails, notify, once=firsts[0])
 
     def _member_part(self, member: Document, index: int) -> Part:
         """A grouped document as an attachment (its name and type as the first one's would be), or
@@ -408,13 +377,13 @@ class MailSendSession(OperationSession):
         Python's, which one thread does best. So the first batch big enough tries both on
         ``PROBE`` documents each and the execution keeps the faster way.
         """
-        journal = self.context.journal()
+        journal = SendJournal(self.context, {email.key for plan in plans for email in plan.emails if email.once})
         items = [(email.key, self._default_id(plan, email)) for plan in plans for email in plan.emails]
         entries = journal.begin_many(items)
         for plan in plans:
             plan.entries = [entries[email.key] for email in plan.emails]
         pool = self._pool_for_send()
-        writer = _JournalWriter(journal)
+        writer = JournalWriter(journal)
         width = min(pool.max_sessions, len(plans))
         rest = plans
         try:
@@ -442,7 +411,7 @@ class MailSendSession(OperationSession):
     #: Documents in each trial of one session against parallel ones.
     PROBE = 50
 
-    def _timed(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: _JournalWriter) -> float:
+    def _timed(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: JournalWriter) -> float:
         """Seconds a document took sent by ``width`` threads (0.0 when one failed for good)."""
         started = time.perf_counter()
         self._senders(plans, width, pool, writer)
@@ -451,7 +420,7 @@ class MailSendSession(OperationSession):
             return 0.0
         return (time.perf_counter() - started) / len(plans)
 
-    def _senders(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: _JournalWriter) -> None:
+    def _senders(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: JournalWriter) -> None:
         """Send ``plans`` in order with ``width`` threads (this one among them), each taking
         the next document; a fatal error stops them all after the emails in flight."""
         lock = threading.Lock()
@@ -466,7 +435,7 @@ class MailSendSession(OperationSession):
                 return next(queue, None)
 
         def work() -> None:
-            sender = _Sender(writer)
+            sender = Sender(writer)
             feed = _Feed(self, take, sender)
             try:
                 pool.send_chain(feed.next_job, feed.done, logger=self.context.log, journal_sync=sender.sync)
@@ -497,7 +466,7 @@ class MailSendSession(OperationSession):
                     plan.error = errors[0]
 
     # -- one thread's emails -----------------------------------------------------------------------
-    def prepare_email(self, plan: _Plan, email: _Email, entry: Any, sender: _Sender) -> Outgoing | None:
+    def prepare_email(self, plan: _Plan, email: _Email, entry: Any, sender: Sender) -> Outgoing | None:
         """The email ready to go, or None when it is skipped (sent before) or cannot be built."""
         letter, outcome = plan.letter, plan.outcome
         letter.to = email.to
@@ -505,7 +474,8 @@ class MailSendSession(OperationSession):
         outcome.recipients += len(email.envelope)
         letter.message_id = entry.message_id
         if entry.status == "sent":
-            self.context.log.info("%s: %s was sent by an earlier attempt; skipped", email.label, entry.message_id)
+            self.context.log.info("%s: %s was sent by an earlier %s; skipped", email.label, entry.message_id,
+                                  "execution that read the same message" if email.once else "attempt")
             outcome.message_ids.append(entry.message_id)
             outcome.replies.append(entry.reply or "already sent")
             outcome.delivered += len(email.envelope)
@@ -536,7 +506,7 @@ class MailSendSession(OperationSession):
                 "the signature as not aligned; sign with the From domain", domain, signer.domain)
         return signer.sign(message)
 
-    def record_outcome(self, job: Outgoing, sender: _Sender) -> None:
+    def record_outcome(self, job: Outgoing, sender: Sender) -> None:
         """One email's outcome: its journal record, and its document's tally."""
         plan, email, entry = cast("tuple[_Plan, _Email, Any]", job.tag)
         plan.in_flight -= 1
@@ -589,8 +559,4 @@ class MailSendSession(OperationSession):
                 index, len(outcome.refused), outcome.recipients,
             )
         return result
-
-
-def _refused_text(refused: dict[str, str]) -> str:
-    return "; ".join(f"{addr}: {reply}" for addr, reply in refused.items())
 
