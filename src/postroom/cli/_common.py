@@ -17,7 +17,7 @@ import typer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["command", "console", "emit_json", "repo", "err", "out", "to_jsonable"]
+__all__ = ["command", "console", "emit_json", "listing", "repo", "err", "out", "to_jsonable"]
 
 
 def err(message: str) -> None:
@@ -69,6 +69,14 @@ def repo():  # noqa: ANN201
 
         _REPO = open_repository()
     return _REPO
+
+
+def listing():  # noqa: ANN201
+    """The repository for a command that only lists: plain sqlite3 when the SQLite schema is
+    current (no SQLAlchemy import), else the full repository (see repository/_listing.py)."""
+    from ..repository import open_listing
+
+    return open_listing()
 
 
 def command(func: F) -> F:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import command, console, emit_json, err, out, repo
+from ._common import command, emit_json, err, listing, out, repo
+from ._table import print_table
 
 # The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
 # imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
@@ -57,7 +58,11 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List components (latest versions)."""
-    records = repo().list_components(type=type_, folder=folder)
+    lister = listing()
+    try:
+        records = lister.components(type=type_, folder=folder)
+    finally:
+        lister.close()
     if as_json:
         emit_json([{"id": r.id, "type": r.type, "name": r.name, "folder": r.folder, "version": r.version,
                     "updated": r.created_at} for r in records])
@@ -65,12 +70,8 @@ def list_cmd(
     if not records:
         out("no components yet: postroom import PATH")
         return
-    from rich.table import Table
-
-    table = Table("id", "type", "name", "folder", "version")
-    for r in records:
-        table.add_row(r.id, r.type, r.name, r.folder, str(r.version))
-    console().print(table)
+    print_table(("id", "type", "name", "folder", "version"),
+                [(r.id, r.type, r.name, r.folder, str(r.version)) for r in records])
 
 
 @components_app.command("show")

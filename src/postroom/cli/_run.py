@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import command, console, emit_json, err, out, repo
+from ._common import command, emit_json, err, listing, out, repo
+from ._table import print_table
 
 # The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
 # imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
@@ -228,23 +229,24 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent executions, newest first."""
-    from ..services import execution_list, execution_summary, pick
+    from ..services import execution_summary, pick
 
     wanted = _status_filter(status)
-    records = execution_list(repo(), process, wanted, limit)
+    lister = listing()
+    try:
+        records = lister.executions(process_id=process, status=wanted, limit=limit)
+    finally:
+        lister.close()
     if as_json:
         emit_json([pick(execution_summary(r), CLI_FIELDS) for r in records])
         return
     if not records:
         out(f"no executions with status {wanted.replace('_', ' ')}" if wanted else "no executions yet: postroom run PROCESS")
         return
-    from rich.table import Table
-
-    table = Table("id", "process", "status", "started", "in", "out", "failed")
-    for r in records:
-        table.add_row(r.id, r.process_id, r.status.replace("_", " "), f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "",
-                      str(r.documents_in), str(r.documents_out), str(r.documents_failed))
-    console().print(table)
+    print_table(("id", "process", "status", "started", "in", "out", "failed"),
+                [(r.id, r.process_id, r.status.replace("_", " "),
+                  f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "",
+                  str(r.documents_in), str(r.documents_out), str(r.documents_failed)) for r in records])
 
 
 @executions_app.command("show")
