@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.fast
 
-LAZY_PACKAGES = ["postroom.services"]
+LAZY_PACKAGES = ["postroom.services", "postroom.runtime"]
 
 
 def checked_imports(package: str) -> dict[str, str]:

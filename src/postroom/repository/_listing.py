@@ -111,7 +111,7 @@ class _SqliteListing:
     @classmethod
     def open(cls, path: Path, head: str) -> _SqliteListing | None:
         """None unless the database opens and is at ``head`` (else it needs migrating)."""
-        from ._engine import SQLITE_BUSY_TIMEOUT_MS
+        from ._home import SQLITE_BUSY_TIMEOUT_MS
 
         try:
             conn = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True,

@@ -17,7 +17,6 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -135,6 +134,8 @@ class DkimSigner:
                    if line and line[:1] not in (b" ", b"\t")}
         include = [name.lower().encode("ascii") for name in SIGNED_HEADERS if name.lower().encode() in present]
         include.append(b"from")  # oversigned: a second From added later breaks the signature
+        import dkim  # here, not at the top: dkimpy loads dnspython, which a run without DKIM never needs
+
         signature = dkim.sign(
             message,
             self.selector.encode("ascii"),
