@@ -73,6 +73,13 @@ def test_what_the_quick_path_does_not_parse_gets_typers_error(stored: Path, args
     assert "postroom.cli._app" in loaded
 
 
+def test_run_of_an_unknown_process_exits_2_without_the_typer_app(stored: Path) -> None:
+    code, out, err, loaded = postroom(stored, "run", "no-such-process")
+    assert code == 2
+    assert "no-such-process" in err
+    assert "postroom.cli._app" not in loaded
+
+
 def test_a_listing_on_a_new_home_creates_the_database(home: Path) -> None:
     code, out, err, loaded = postroom(home, "components", "list")
     assert (code, out.strip()) == (0, "no components yet: postroom import PATH")
