@@ -1,5 +1,5 @@
 """Start-up: the listing commands answer without loading what they do not need (SQLAlchemy,
-pydantic, Rich, Typer's app), with the output and exit codes Typer gives; a run of a mail
+pydantic, Rich, Typer), with the output and exit codes Typer gives; a run of a mail
 process loads no DKIM or DNS library. Each case is one ``postroom`` process, as a user runs it."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 
 from postroom.repository import ComponentRecord, ExecutionRecord, open_repository
 
-HEAVY = ("sqlalchemy", "alembic", "pydantic", "rich", "postroom.cli._app", "celery", "dkim", "dns", "jinja2", "yaml",
-         "fastapi", "postroom.engine", "postroom.model")
+HEAVY = ("sqlalchemy", "alembic", "pydantic", "rich", "typer", "postroom.cli._app", "celery", "dkim", "dns",
+         "jinja2", "yaml", "fastapi", "postroom.engine", "postroom.model")
 
 # Runs `postroom ARGS` in this interpreter and prints, on stderr after the command's own
 # output, the heavy modules it loaded and its exit code.
@@ -61,7 +61,7 @@ def test_the_listings_load_nothing_heavy(stored: Path) -> None:
 
 def test_a_bad_status_exits_2_as_before(stored: Path) -> None:
     code, out, err, loaded = postroom(stored, "executions", "list", "--status", "finished")
-    assert (code, out, loaded) == (2, "", [])
+    assert (code, out, loaded) == (2, "", ["typer"])  # Typer's Exit carries the code, as before
     assert "no such status 'finished'" in err
 
 
@@ -78,6 +78,20 @@ def test_run_of_an_unknown_process_exits_2_without_the_typer_app(stored: Path) -
     assert code == 2
     assert "no-such-process" in err
     assert "postroom.cli._app" not in loaded
+
+
+def test_a_run_answers_without_typer_or_rich(home: Path) -> None:
+    repo = open_repository(home=home)
+    repo.save_components([ComponentRecord(id="hello", type="process", name="Hello", body={
+        "type": "process", "name": "Hello", "id": "hello", "start": "start", "shapes": {
+            "start": {"type": "start", "mode": "no_data", "next": "greet"},
+            "greet": {"type": "message", "text": "hello", "next": "done"},
+            "done": {"type": "stop"}}})])
+    repo.close()
+    code, out, err, loaded = postroom(home, "run", "hello")
+    assert (code, err) == (0, "")
+    assert ": complete: 1 in, 1 out, 0 failed (" in out
+    assert not {"typer", "postroom.cli._app", "rich", "dkim", "celery", "alembic"} & set(loaded)
 
 
 def test_a_listing_on_a_new_home_creates_the_database(home: Path) -> None:

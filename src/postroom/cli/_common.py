@@ -13,8 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-import typer
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["command", "console", "emit_json", "listing", "repo", "err", "out", "to_jsonable"]
@@ -101,9 +99,17 @@ def command(func: F) -> F:
                     err(f"  {problem}")
             else:
                 err(f"error: {exc}")
-            raise typer.Exit(exc.exit_code if exc.exit_code in (1, 2, 3) else 1) from None
+            raise _exit(exc.exit_code if exc.exit_code in (1, 2, 3) else 1) from None
         except KeyboardInterrupt:
             err("interrupted")
-            raise typer.Exit(130) from None
+            raise _exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _exit(code: int) -> BaseException:
+    """Typer's Exit with ``code``; Typer is imported here, on the error paths only, so the
+    quick commands (``_quick.py``) never load it when all goes well."""
+    import typer
+
+    return typer.Exit(code)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import command, emit_json, err, listing, out, repo
-from ._table import print_table
+from ._common import command, emit_json, err, out, repo
+from ._lists import components_list
 
 # The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
 # imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
@@ -51,27 +51,13 @@ def export_cmd(
 
 
 @components_app.command("list")
-@command
 def list_cmd(
     type_: str | None = typer.Option(None, "--type", help="connection, operation, process, profile..."),
     folder: str | None = typer.Option(None, "--folder"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List components (latest versions)."""
-    lister = listing()
-    try:
-        records = lister.components(type=type_, folder=folder)
-    finally:
-        lister.close()
-    if as_json:
-        emit_json([{"id": r.id, "type": r.type, "name": r.name, "folder": r.folder, "version": r.version,
-                    "updated": r.created_at} for r in records])
-        return
-    if not records:
-        out("no components yet: postroom import PATH")
-        return
-    print_table(("id", "type", "name", "folder", "version"),
-                [(r.id, r.type, r.name, r.folder, str(r.version)) for r in records])
+    components_list(type_=type_, folder=folder, as_json=as_json)
 
 
 @components_app.command("show")

@@ -34,20 +34,19 @@ class _Spec:
 
 
 _SPECS = {
-    ("components", "list"): _Spec("._components", "list_cmd", None,
+    ("components", "list"): _Spec("._lists", "components_list", None,
                                   {"--type": ("type_", "text"), "--folder": ("folder", "text"),
                                    "--json": ("as_json", "flag")},
                                   {"type_": None, "folder": None, "as_json": False}),
-    ("executions", "list"): _Spec("._run", "list_cmd", None,
+    ("executions", "list"): _Spec("._lists", "executions_list", None,
                                   {"--process": ("process", "text"), "--status": ("status", "text"),
                                    "--limit": ("limit", "count"), "--json": ("as_json", "flag")},
                                   {"process": None, "status": None, "limit": 50, "as_json": False}),
     # `postroom run PROCESS` with flags only; --input, --environment, --version... go to Typer
-    ("run",): _Spec("._run", "run_cmd", "process",
+    ("run",): _Spec("._run_local", "run_here", "process",
                     {"--json": ("as_json", "flag"), "--quiet": ("quiet", "flag"), "-q": ("quiet", "flag"),
                      "--test": ("test", "flag"), "--dry-run": ("dry_run", "flag")},
-                    {"inputs": [], "test": False, "dry_run": False, "as_json": False, "quiet": False,
-                     "keep_documents": 100, "keep_bytes": 10 * 1024 * 1024, "version": None, "workers": False}),
+                    {"test": False, "dry_run": False, "as_json": False, "quiet": False}),
 }
 
 
@@ -69,7 +68,7 @@ def _parse(args: list[str], spec: _Spec) -> dict[str, Any] | None:
             return None
         kwargs[spec.argument] = args[0]
         args = args[1:]
-        if spec.function == "run_cmd":  # its --environment option reads POSTROOM_ENVIRONMENT
+        if spec.function == "run_here":  # its --environment option reads POSTROOM_ENVIRONMENT
             kwargs["environment"] = os.environ.get("POSTROOM_ENVIRONMENT") or None
     seen: set[str] = set()
     i = 0
@@ -101,20 +100,22 @@ def _call(spec: _Spec, kwargs: dict[str, Any]) -> int:
     when stdout is a closed pipe (``postroom executions list | head``)."""
     import importlib
 
-    import typer
-
     command = getattr(importlib.import_module(spec.module, __package__), spec.function)
     try:
-        command(**kwargs)
+        code = command(**kwargs)
         sys.stdout.flush()
-    except typer.Exit as exc:
-        return exc.exit_code
+    except RuntimeError as exc:  # typer.Exit is one; Typer is imported only to recognise it
+        import typer
+
+        if isinstance(exc, typer.Exit):
+            return exc.exit_code
+        raise
     except OSError as exc:
         if exc.errno != errno.EPIPE:
             raise
         _silence_stdout()
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _silence_stdout() -> None:
