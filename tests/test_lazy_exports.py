@@ -10,8 +10,6 @@ import inspect
 
 import pytest
 
-pytestmark = pytest.mark.fast
-
 LAZY_PACKAGES = ["postroom.services", "postroom.runtime"]
 
 
@@ -28,6 +26,7 @@ def checked_imports(package: str) -> dict[str, str]:
     return found
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("package", LAZY_PACKAGES)
 def test_the_lazy_map_matches_the_checked_imports(package: str) -> None:
     module = importlib.import_module(package)
@@ -37,12 +36,15 @@ def test_the_lazy_map_matches_the_checked_imports(package: str) -> None:
 
 @pytest.mark.parametrize("package", LAZY_PACKAGES)
 def test_every_name_resolves_to_its_module_object(package: str) -> None:
+    """Not in the fast tier: it imports every service, and some library imported on the way
+    (under croniter) runs `file` through a subprocess the first time."""
     module = importlib.import_module(package)
     for name, source in module._EXPORTS.items():  # noqa: SLF001
         defined = importlib.import_module(source, package)
         assert getattr(module, name) is getattr(defined, name), name
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("package", LAZY_PACKAGES)
 def test_an_unknown_name_is_an_attribute_error(package: str) -> None:
     module = importlib.import_module(package)
