@@ -13,11 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-import typer
-
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["command", "console", "emit_json", "repo", "err", "out", "to_jsonable"]
+__all__ = ["command", "console", "emit_json", "listing", "repo", "err", "out", "to_jsonable"]
 
 
 def err(message: str) -> None:
@@ -71,6 +69,14 @@ def repo():  # noqa: ANN201
     return _REPO
 
 
+def listing():  # noqa: ANN201
+    """The repository for a command that only lists: plain sqlite3 when the SQLite schema is
+    current (no SQLAlchemy import), else the full repository (see repository/_listing.py)."""
+    from ..repository import open_listing
+
+    return open_listing()
+
+
 def command(func: F) -> F:
     """Map Postroom errors to a clear message on stderr and the contract's exit codes."""
 
@@ -93,9 +99,17 @@ def command(func: F) -> F:
                     err(f"  {problem}")
             else:
                 err(f"error: {exc}")
-            raise typer.Exit(exc.exit_code if exc.exit_code in (1, 2, 3) else 1) from None
+            raise _exit(exc.exit_code if exc.exit_code in (1, 2, 3) else 1) from None
         except KeyboardInterrupt:
             err("interrupted")
-            raise typer.Exit(130) from None
+            raise _exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _exit(code: int) -> BaseException:
+    """Typer's Exit with ``code``; Typer is imported here, on the error paths only, so the
+    quick commands (``_quick.py``) never load it when all goes well."""
+    import typer
+
+    return typer.Exit(code)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import command, console, emit_json, err, out, repo
+from ._common import command, emit_json, err, out, repo
+from ._lists import components_list
 
 # The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
 # imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
@@ -50,27 +51,13 @@ def export_cmd(
 
 
 @components_app.command("list")
-@command
 def list_cmd(
     type_: str | None = typer.Option(None, "--type", help="connection, operation, process, profile..."),
     folder: str | None = typer.Option(None, "--folder"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List components (latest versions)."""
-    records = repo().list_components(type=type_, folder=folder)
-    if as_json:
-        emit_json([{"id": r.id, "type": r.type, "name": r.name, "folder": r.folder, "version": r.version,
-                    "updated": r.created_at} for r in records])
-        return
-    if not records:
-        out("no components yet: postroom import PATH")
-        return
-    from rich.table import Table
-
-    table = Table("id", "type", "name", "folder", "version")
-    for r in records:
-        table.add_row(r.id, r.type, r.name, r.folder, str(r.version))
-    console().print(table)
+    components_list(type_=type_, folder=folder, as_json=as_json)
 
 
 @components_app.command("show")

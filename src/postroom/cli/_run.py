@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from ._common import command, console, emit_json, err, out, repo
+from ._common import command, emit_json, out, repo
+from ._lists import CLI_FIELDS, executions_list
+from ._run_local import connector_line, graceful_signals, report, run_here
 
 # The commands import services, runtime, engine and web inside their bodies on purpose: the CLI
 # imports lazily so that `postroom --help` answers fast (DESIGN, "a lazy, scriptable CLI");
@@ -21,75 +19,6 @@ executions_app = typer.Typer(help="Process reporting: list, show and resume exec
 connections_app = typer.Typer(help="Check connections against their servers.", no_args_is_help=True)
 
 
-def _progress_reporter(enabled: bool):  # noqa: ANN202
-    """A live line on a terminal (stderr); nothing when output is piped."""
-    if not enabled or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
-    task = progress.add_task("starting")
-
-    def update(ctx) -> None:  # noqa: ANN001
-        progress.update(task, description=(
-            f"{ctx.documents_in:,} in · {ctx.documents_out:,} done · {ctx.documents_failed:,} failed"))
-
-    return progress, update
-
-
-def _summary(record, result, seconds: float) -> str:  # noqa: ANN001
-    status = record.status.replace("_", " ")
-    text = (f"execution {record.id}: {status}: {record.documents_in} in, {record.documents_out} out, "
-            f"{record.documents_failed} failed ({seconds:.1f} s)")
-    return text
-
-
-def _connector_line(record) -> str:  # noqa: ANN001
-    """What each connector shape completed and failed: ``send 2 done, 0 failed; ...``."""
-    counts = record.connector_counts or {}
-    return "; ".join(f"{shape} {c.get('completed', 0)} done, {c.get('failed', 0)} failed"
-                     for shape, c in counts.items())
-
-
-_SIGNAL_NAMES = {"SIGINT": "Ctrl-C (SIGINT)", "SIGTERM": "SIGTERM", "SIGHUP": "SIGHUP"}
-
-
-@contextmanager
-def _graceful_signals(stop) -> Iterator[None]:  # noqa: ANN001
-    """SIGINT, SIGTERM and SIGHUP ask the execution to stop after the emails in flight
-    (nothing is raised mid-send, so the journal records every email the server accepted);
-    the run then exits 128 + the signal's number (130, 143, 129). A second Ctrl-C stops at
-    once (KeyboardInterrupt: the email in flight may be repeated, with its Message-ID)."""
-    import signal
-
-    def handler(signum: int, _frame: object) -> None:
-        if stop.requested:
-            if signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            return
-        name = signal.Signals(signum).name
-        stop.request(f"{_SIGNAL_NAMES.get(name, name)} received", 128 + signum)
-        notice = f"{_SIGNAL_NAMES.get(name, name)}: stopping after the emails in flight (Ctrl-C again stops at once)\n"
-        try:  # straight to the file descriptor: the handler may run while sys.stderr is mid-write
-            os.write(sys.stderr.fileno(), notice.encode())
-        except (OSError, ValueError):  # stderr gone (a hang-up): the summary says it
-            pass
-
-    previous = {}
-    for name in _SIGNAL_NAMES:
-        sig = getattr(signal, name, None)
-        if sig is not None:
-            previous[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-@command
 def run_cmd(
     process: str = typer.Argument(..., help="Process id."),
     inputs: list[Path] = typer.Option([], "--input", help="A file given to a data_passthrough start (repeatable)."),
@@ -112,128 +41,11 @@ def run_cmd(
 ) -> None:
     """Execute a process. Exit 0: complete; 1: some documents failed; 2: bad input; 3: server unreachable;
     130/143/129: stopped by Ctrl-C, SIGTERM or SIGHUP (after the emails in flight)."""
-    from ..services import InputFile, RunHooks, RunLimits, RunRequest, run_process
-
-    progress, update = _progress_reporter(not as_json)
-
-    def echo(level: str, message: str, shape: str | None) -> None:
-        # execution-level errors (no shape) are printed once, by the summary below
-        if not as_json and not quiet and (level == "warning" or (level == "error" and shape)):
-            err(f"{level}: {f'[{shape}] ' if shape else ''}{message}")
-
-    request = RunRequest(process_id=process, inputs=tuple(InputFile(str(p)) for p in inputs),
-                         mode=RunRequest.mode_of(test, dry_run), environment=environment or None,
-                         process_version=version,
-                         limits=RunLimits(documents_per_shape=keep_documents, bytes_total=keep_bytes))
-    if workers:
-        _run_on_workers(request, progress, update, as_json, quiet)
-        return
-    hooks = RunHooks(progress=update, echo=echo)
-    started = time.monotonic()
-    with _graceful_signals(hooks.stop):
-        if progress is not None:
-            with progress:
-                record, result = run_process(repo(), request, hooks)
-        else:
-            record, result = run_process(repo(), request, hooks)
-    _report(record, result, time.monotonic() - started, as_json)
-
-
-def _run_on_workers(request, progress, update, as_json: bool, quiet: bool) -> None:  # noqa: ANN001
-    """Submit to the workers and follow the record they write; exit codes as in-process."""
-    from ..services import Submitter
-
-    submitter = Submitter(repo())
-    submitter.ping()
-    execution_id = submitter.queue(request)
-    submitter.send(execution_id)
-    if not (as_json or quiet):
-        err(f"execution {execution_id}: submitted to the workers")
-    started = time.monotonic()
-    try:
-        if progress is not None:
-            with progress:
-                record, code = submitter.wait(execution_id, update)
-        else:
-            record, code = submitter.wait(execution_id)
-    except KeyboardInterrupt:
-        err(f"stopped waiting: execution {execution_id} goes on on the workers "
-            f"(postroom executions show {execution_id})")
-        raise typer.Exit(130) from None
-    finally:
-        submitter.close()
-    _report_record(record, code, time.monotonic() - started, as_json)
-
-
-def _report_record(record, code: int, seconds: float, as_json: bool) -> None:  # noqa: ANN001
-    from ..services import execution_view, pick
-
-    if as_json:
-        view = execution_view(repo(), record.id)
-        emit_json({**pick(view.summary(), CLI_FIELDS), "errors": view.errors_json(), "exit_code": code})
-    else:
-        out(_summary(record, None, seconds) + f" on {record.node}")
-        if record.connector_counts:
-            out(f"  connector shapes: {_connector_line(record)}")
-        if record.error:
-            err(f"{'stopped' if record.status == 'stopped' else 'error'}: {record.error}")
-    raise typer.Exit(code)
-
-
-def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN001
-    from ..services import execution_view, pick
-
-    if as_json:
-        view = execution_view(repo(), record.id)
-        emit_json({**pick(view.summary(), CLI_FIELDS), "errors": view.errors_json(), "exit_code": result.exit_code})
-    else:
-        out(_summary(record, result, seconds))
-        if record.connector_counts:
-            out(f"  connector shapes: {_connector_line(record)}")
-        if result.error is not None:
-            err(f"{'stopped' if record.status == 'stopped' else 'error'}: {result.error}")
-    raise typer.Exit(result.exit_code)
-
-
-#: what the CLI's JSON shows of an execution (the API shows the same less the lease)
-CLI_FIELDS = ("id", "process_id", "process_name", "process_version", "environment", "trigger", "listener", "schedule",
-              "status", "mode", "started_at", "ended_at",
-              "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "connector_counts",
-              "lease_host", "lease_pid", "heartbeat_at")
-
-
-STATUSES = ("running", "complete", "complete_with_errors", "failed", "stopped")
-
-
-def _status_filter(status: str | None) -> str | None:
-    """``complete with errors`` (as shown), ``complete_with_errors`` or ``complete-with-errors``."""
-    if status is None:
-        return None
-    key = "_".join(status.strip().lower().replace("-", " ").replace("_", " ").split())
-    if key not in STATUSES:
-        from ..errors import ConfigError
-
-        raise ConfigError(f"no such status {status!r}", field="--status",
-                          fix="use one of: " + ", ".join(s.replace("_", " ") for s in STATUSES))
-    return key
-
-
-TRIGGERS = ("manual", "api", "listener", "schedule")
-
-
-def _trigger_filter(trigger: str | None) -> str | None:
-    if trigger is None:
-        return None
-    key = trigger.strip().lower()
-    if key not in TRIGGERS:
-        from ..errors import ConfigError
-
-        raise ConfigError(f"no such trigger {trigger!r}", field="--trigger", fix="use one of: " + ", ".join(TRIGGERS))
-    return key
+    raise typer.Exit(run_here(process, inputs, test, dry_run, as_json, quiet, keep_documents, keep_bytes, environment,
+                              version, workers))
 
 
 @executions_app.command("list")
-@command
 def list_cmd(
     process: str | None = typer.Option(None, "--process", help="Only this process."),
     status: str | None = typer.Option(None, "--status", help="running, complete, \"complete with errors\", failed "
@@ -244,23 +56,7 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent executions, newest first."""
-    from ..services import execution_list, execution_summary, pick
-
-    wanted = _status_filter(status)
-    records = execution_list(repo(), process, wanted, limit, trigger=_trigger_filter(trigger))
-    if as_json:
-        emit_json([pick(execution_summary(r), CLI_FIELDS) for r in records])
-        return
-    if not records:
-        out(f"no executions with status {wanted.replace('_', ' ')}" if wanted else "no executions yet: postroom run PROCESS")
-        return
-    from rich.table import Table
-
-    table = Table("id", "process", "status", "started", "in", "out", "failed")
-    for r in records:
-        table.add_row(r.id, r.process_id, r.status.replace("_", " "), f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "",
-                      str(r.documents_in), str(r.documents_out), str(r.documents_failed))
-    console().print(table)
+    executions_list(process=process, status=status, limit=limit, as_json=as_json, trigger=trigger)
 
 
 @executions_app.command("show")
@@ -287,7 +83,7 @@ def show_cmd(
     out(f"  started   {record.started_at}   ended {record.ended_at}")
     out(f"  documents {record.documents_in} in, {record.documents_out} out, {record.documents_failed} failed")
     if record.connector_counts:
-        out(f"  connector shapes  {_connector_line(record)}")
+        out(f"  connector shapes  {connector_line(record)}")
     if record.status == "running" and record.lease_pid is not None:
         out(f"  held by   process {record.lease_pid} on {record.lease_host}, heartbeat {record.heartbeat_at}")
     if record.error:
@@ -332,9 +128,9 @@ def resume_cmd(execution_id: str = typer.Argument(..., metavar="ID"),
 
     started = time.monotonic()
     hooks = RunHooks()
-    with _graceful_signals(hooks.stop):
+    with graceful_signals(hooks.stop):
         record, result = resume_execution(repo(), execution_id, hooks)
-    _report(record, result, time.monotonic() - started, as_json)
+    raise typer.Exit(report(record, result, time.monotonic() - started, as_json))
 
 
 @executions_app.command("purge")

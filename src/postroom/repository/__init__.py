@@ -12,9 +12,11 @@ from pathlib import Path
 
 from ._base import Repository
 from ._home import URL_ENV, data_home
+from ._listing import Listing, open_listing
 from ._records import (
     ApiTokenRecord,
     ComponentRecord,
+    ComponentSummary,
     DeploymentRecord,
     DocumentErrorRecord,
     DryRunRecord,
@@ -33,6 +35,9 @@ from ._records import (
 __all__ = [
     "Repository",
     "ComponentRecord",
+    "ComponentSummary",
+    "Listing",
+    "open_listing",
     "ExecutionRecord",
     "LogEntry",
     "DocumentErrorRecord",

@@ -10,6 +10,7 @@ from typing import Any
 from ._records import (
     ApiTokenRecord,
     ComponentRecord,
+    ComponentSummary,
     DeploymentRecord,
     DocumentErrorRecord,
     DryRunRecord,
@@ -43,6 +44,12 @@ class Repository(ABC):
     @abstractmethod
     def list_components(self, type: str | None = None, folder: str | None = None) -> list[ComponentRecord]:
         """Latest version of each component, sorted by folder, then name."""
+
+    def list_component_summaries(self, type: str | None = None,
+                                 folder: str | None = None) -> list[ComponentSummary]:
+        """What :meth:`list_components` lists, without the bodies, in the same order."""
+        return [ComponentSummary(id=c.id, type=c.type, name=c.name, folder=c.folder, version=c.version,
+                                 created_at=c.created_at) for c in self.list_components(type=type, folder=folder)]
 
     @abstractmethod
     def component_versions(self, component_id: str) -> list[ComponentRecord]:

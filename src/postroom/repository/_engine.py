@@ -19,11 +19,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from ..errors import ConfigError
-from ._home import URL_ENV
+from ._home import SQLITE_BUSY_TIMEOUT_MS, URL_ENV
 
-__all__ = ["URL_ENV", "normalize_url", "mask_url", "make_engine", "WRITE"]
-
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+__all__ = ["URL_ENV", "SQLITE_BUSY_TIMEOUT_MS", "normalize_url", "mask_url", "make_engine", "WRITE"]
 
 # Execution option marking a connection whose transactions write (see module docstring).
 WRITE = "postroom_write"

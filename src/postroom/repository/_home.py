@@ -9,10 +9,12 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-__all__ = ["HOME_ENV", "URL_ENV", "data_home"]
+__all__ = ["HOME_ENV", "URL_ENV", "SQLITE_BUSY_TIMEOUT_MS", "data_home"]
 
 HOME_ENV = "POSTROOM_HOME"
 URL_ENV = "POSTROOM_DATABASE_URL"
+#: how long a SQLite writer (or reader) waits for the lock before failing
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def data_home(home: str | Path | None = None) -> Path:

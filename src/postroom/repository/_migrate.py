@@ -8,11 +8,14 @@ cost one small query and not even import Alembic: :data:`HEAD` names the newest 
 from __future__ import annotations
 
 from pathlib import Path
-
-from sqlalchemy import Connection, Engine, inspect, text
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from ._engine import WRITE
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+# SQLAlchemy is imported inside the functions: the listings (_listing.py) read HEAD without it.
 
 __all__ = ["HEAD", "MIGRATIONS_DIR", "current_revision", "upgrade"]
 
@@ -25,6 +28,8 @@ _PG_LOCK_KEY = 0x506F7374726F6F6D & 0x7FFFFFFFFFFFFFFF  # "Postroom"
 
 def current_revision(conn: Connection) -> str | None:
     """The revision stored in the database; None for an empty database."""
+    from sqlalchemy import inspect, text
+
     if not inspect(conn).has_table("alembic_version"):
         return None
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -35,6 +40,10 @@ def upgrade(engine: Engine) -> None:
     fresh database at once: the upgrade runs in one transaction holding the database's
     write lock (SQLite ``BEGIN IMMEDIATE``) or an advisory lock (PostgreSQL), and Alembic
     re-reads the revision after the lock is taken."""
+    from sqlalchemy import text
+
+    from ._engine import WRITE
+
     with engine.connect() as conn:
         if current_revision(conn) == HEAD:
             return

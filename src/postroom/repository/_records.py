@@ -8,6 +8,7 @@ from typing import Any
 
 __all__ = [
     "ComponentRecord",
+    "ComponentSummary",
     "ExecutionRecord",
     "LogEntry",
     "DocumentErrorRecord",
@@ -38,6 +39,18 @@ class ComponentRecord:
     version: int = 0  # set by the repository on save (1, 2, 3...)
     source_file: str | None = None
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ComponentSummary:
+    """What a listing shows of a component's latest version (no body)."""
+
+    id: str
+    type: str
+    name: str
+    folder: str
+    version: int
+    created_at: datetime | None
 
 
 @dataclass

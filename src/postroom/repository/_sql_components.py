@@ -10,8 +10,10 @@ from sqlalchemy import Connection, Row, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigError
+from ._listing import SUMMARY_COLUMNS, listed
 from ._records import (
     ComponentRecord,
+    ComponentSummary,
 )
 from ._schema import (
     components,
@@ -34,14 +36,17 @@ class ComponentStore(SqlCore):
                                version=row.version, source_file=row.source_file, created_at=row.created_at)
 
     @staticmethod
-    def _latest_rows(conn: Connection, ids: list[str] | None) -> list[Row[Any]]:
-        """The latest version row of the given ids (every component when None)."""
+    def _latest_rows(conn: Connection, ids: list[str] | None, *, summary: bool = False) -> list[Row[Any]]:
+        """The latest version row of the given ids (every component when None); with
+        ``summary``, only the columns a listing shows (no body)."""
+        columns = [components.c[name] for name in SUMMARY_COLUMNS] if summary else [components]
+
         def query(chunk: list[str] | None) -> list[Row[Any]]:
             latest = select(components.c.id, func.max(components.c.version).label("version"))
             if chunk is not None:
                 latest = latest.where(components.c.id.in_(chunk))
             sub = latest.group_by(components.c.id).subquery()
-            stmt = select(components).join(
+            stmt = select(*columns).join(
                 sub, and_(components.c.id == sub.c.id, components.c.version == sub.c.version))
             return list(conn.execute(stmt))
 
@@ -126,14 +131,15 @@ class ComponentStore(SqlCore):
         so the order is the same on every database collation."""
         with self._read() as conn:
             rows = self._latest_rows(conn, None)
-        found = [self._component(r) for r in rows]
-        if type is not None:
-            found = [c for c in found if c.type == type]
-        if folder is not None:
-            folder = folder.strip("/")
-            found = [c for c in found
-                     if c.folder == folder or (folder and c.folder.startswith(folder + "/"))]
-        return sorted(found, key=lambda c: (c.folder, c.name, c.id))
+        return listed([self._component(r) for r in rows], type, folder)
+
+    def list_component_summaries(self, type: str | None = None,
+                                 folder: str | None = None) -> list[ComponentSummary]:
+        """As :meth:`list_components`, reading only the columns a listing shows."""
+        with self._read() as conn:
+            rows = self._latest_rows(conn, None, summary=True)
+        return listed([ComponentSummary(r.id, r.type, r.name, r.folder, r.version, r.created_at) for r in rows],
+                      type, folder)
 
     def component_versions(self, component_id: str) -> list[ComponentRecord]:
         stmt = select(components).where(components.c.id == component_id).order_by(components.c.version)

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -146,8 +144,14 @@ class SqlCore(Repository):
 
     def _insert(self, table: Table) -> Any:
         """The dialect's INSERT, which offers ON CONFLICT on both SQLite and PostgreSQL."""
-        dialect = pg_dialect if self._dialect == "postgresql" else sqlite_dialect
-        return dialect.insert(table)
+        # Imported here: a SQLite repository never loads the PostgreSQL dialect (~50 ms).
+        if self._dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
 
     def _upsert(self, conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
         stmt = self._insert(table)

@@ -19,11 +19,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
-from postroom.connectors.mail._dkim_rsa import rsa_signature_header
 
 __all__ = ["aligned", "DkimKey", "DkimKeyError", "DkimSigner", "KEY_FIX", "SIGNED_HEADERS", "load_key", "txt_record"]
 
@@ -146,8 +143,12 @@ class DkimSigner:
         include = [name.lower().encode("ascii") for name in SIGNED_HEADERS if name.lower().encode() in present]
         include.append(b"from")  # oversigned: a second From added later breaks the signature
         if self._rsa is not None:
+            from ._dkim_rsa import rsa_signature_header  # here: it loads dkimpy and dnspython
+
             return rsa_signature_header(message, self.selector.encode("ascii"), self.domain.encode("ascii"),
                                         self._rsa, include) + message
+        import dkim  # here, not at the top: dkimpy loads dnspython, which a run without DKIM never needs
+
         signature = dkim.sign(
             message,
             self.selector.encode("ascii"),

@@ -14,9 +14,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import dns.exception
-import dns.resolver
-
 from ._dkim import DkimSigner, txt_record
 
 __all__ = ["DkimCheck", "DnsUnreachable", "check_published", "dns_lookup", "zone_line"]
@@ -37,7 +34,11 @@ class DkimCheck:
 
 
 def dns_lookup(name: str, timeout: float = 3.0) -> list[str]:
-    """The TXT records at ``name`` (each one's strings joined), by dnspython."""
+    """The TXT records at ``name`` (each one's strings joined), by dnspython (imported here:
+    only a connection test with DKIM looks anything up)."""
+    import dns.exception
+    import dns.resolver
+
     resolver = dns.resolver.Resolver(configure=not os.environ.get("POSTROOM_DNS_SERVER"))
     server = os.environ.get("POSTROOM_DNS_SERVER", "")
     if server:
