@@ -28,7 +28,9 @@ def test_sdk_api():
         # issue 10: settings written as value sources, resolved per document
         "VALUE_SOURCE_KINDS", "ValueSourceSetting", "check_value_source",
         # issue 9: a settings check names the field it refuses (forms show it there)
-        "setting_error"])
+        "setting_error",
+        # issue 11: a rate limit shared by the workers (RunContext.shared_rate_limit)
+        "RateLimit"])
 
 
 def test_importing_the_cli_loads_nothing_heavy():

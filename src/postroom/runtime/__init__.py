@@ -22,6 +22,7 @@ from ._listener import (
     listener_report,
 )
 from ._ports import ListenerServices, SessionBinding
+from ._ratelimit import RedisRateLimit, RedisRateLimits, redis_rate_limits
 from ._request import REQUEST_VERSION, InputFile, RunHooks, RunLimits, RunRequest
 from ._schedule_times import Due, DueTimes, due_times, next_due, plan
 from ._scheduler import Scheduler, SchedulerOptions, ScheduleSpec, schedule_report, schedule_specs
@@ -38,6 +39,9 @@ __all__ = [
     "visibility_timeout",
     "ListenerServices",
     "SessionBinding",
+    "RedisRateLimit",
+    "RedisRateLimits",
+    "redis_rate_limits",
     "REQUEST_VERSION",
     "InputFile",
     "RunHooks",

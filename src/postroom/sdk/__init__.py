@@ -23,7 +23,7 @@ from ..errors import (
     DocumentError,
     PostroomError,
 )
-from ._context import Journal, JournalRecord, RunContext, WatermarkStore
+from ._context import Journal, JournalRecord, RateLimit, RunContext, WatermarkStore
 from ._document import SPOOL_THRESHOLD, Document, spool_directory
 from ._spec import (
     Connector,
@@ -54,6 +54,7 @@ __all__ = [
     "ListeningSession",
     "OperationSession",
     "PostroomError",
+    "RateLimit",
     "RunContext",
     "SPOOL_THRESHOLD",
     "Settings",
