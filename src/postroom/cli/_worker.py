@@ -63,12 +63,17 @@ def worker_cmd(
                                help="Seconds to keep retrying an unreachable broker or database at start "
                                     "before giving up (exit 3)."),
     loglevel: str = typer.Option("info", "--loglevel", help="debug, info, warning or error."),
+    health_port: int | None = typer.Option(None, "--health-port", min=0, max=65535,
+                                           help="Serve GET /health on this port (JSON; 200 healthy, 503 not). "
+                                                "Off unless given."),
+    health_host: str = typer.Option("127.0.0.1", "--health-host",
+                                    help="Address the health endpoint listens on (0.0.0.0: every interface)."),
 ) -> None:
     """Run a worker of the distributed runtime: it takes runs from the broker (POSTROOM_BROKER_URL, Redis)
     and executes them against the shared database (POSTROOM_DATABASE_URL, PostgreSQL)."""
     from ..repository import URL_ENV, open_repository
     from ..runtime import BROKER_ENV, broker_url, celery_app, ping_broker
-    from ..services import Requeuer, WorkerState, register_tasks, require_shared_database
+    from ..services import HealthServer, Requeuer, WorkerState, register_tasks, require_shared_database
 
     url: str = broker_url()  # type: ignore[assignment]
     _refuse_sqlite()
@@ -78,7 +83,12 @@ def worker_cmd(
     node = name or f"postroom-{os.getpid()}@{socket.gethostname()}"
     queue_list = [q.strip() for q in queues.split(",") if q.strip()] or ["postroom"]
     app = celery_app(url)
-    register_tasks(app, WorkerState(repo, node, queue_list))
+    state = WorkerState(repo, node, queue_list)
+    register_tasks(app, state)
+    if health_port is not None:
+        health = HealthServer(state, url, health_port, health_host)
+        health.start()
+        err(f"worker {node}: health at http://{health_host}:{health.port}/health")
     import redis
 
     Requeuer(repo, app, node, redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)).start()
@@ -104,9 +114,10 @@ def _workers(timeout: float) -> list[dict[str, Any]]:
     for reply in replies or []:
         for node, info in reply.items():
             if isinstance(info, dict) and "node" in info:
-                found.append({**info, "alive": True})
+                found.append({"alive": True, **info, "running_tasks": len(info.get("running") or [])})
             else:
-                found.append({"node": node, "alive": True, "version": None, "running": [], "queues": []})
+                found.append({"node": node, "alive": True, "version": None, "running_tasks": 0, "running": [],
+                              "queues": []})
     return sorted(found, key=lambda w: str(w["node"]))
 
 
@@ -124,9 +135,10 @@ def list_cmd(timeout: float = typer.Option(2.0, "--timeout", min=0.1, help="Seco
         return
     from rich.table import Table
 
-    table = Table("node", "version", "queues", "running", "since")
+    table = Table("node", "alive", "version", "queues", "running tasks", "since")
     for w in found:
-        running = ", ".join(f"{r['execution_id'][:12]} ({r['process_id']})" for r in w.get("running") or []) or "-"
-        table.add_row(w["node"], str(w.get("version") or "?"), ", ".join(w.get("queues") or []), running,
-                      str(w.get("started_at") or ""))
+        runs = w.get("running") or []
+        running = f"{len(runs)}: " + ", ".join(f"{r['execution_id'][:12]} ({r['process_id']})" for r in runs) if runs else "0"
+        table.add_row(w["node"], "yes" if w.get("alive") else "no", str(w.get("version") or "?"),
+                      ", ".join(w.get("queues") or []), running, str(w.get("started_at") or ""))
     console().print(table)

@@ -61,6 +61,7 @@ from ._secrets import is_reference, resolve_references
 from ._views import ExecutionView, execution_list, execution_summary, execution_view, executions_csv, pick
 from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
 from ._worker import WorkerState, register_tasks, run_on_worker
+from ._worker_health import HealthServer, health_report
 
 __all__ = [
     "list_schedules",
@@ -77,6 +78,8 @@ __all__ = [
     "exit_code_of",
     "require_shared_database",
     "WorkerState",
+    "HealthServer",
+    "health_report",
     "register_tasks",
     "run_on_worker",
     "DkimRecord",

@@ -40,6 +40,8 @@ class WorkerState:
     def __init__(self, repo: Repository, node: str, queues: list[str]) -> None:
         self.repo, self.node, self.queues = repo, node, queues
         self.started_at = datetime.now(UTC)
+        #: True while the worker takes runs: from Celery's ready signal to its shutdown
+        self.alive = False
         self._lock = threading.Lock()
         self._running: dict[str, dict[str, Any]] = {}
 
@@ -55,8 +57,8 @@ class WorkerState:
     def info(self) -> dict[str, Any]:
         with self._lock:
             running = list(self._running.values())
-        return {"node": self.node, "version": __version__, "queues": self.queues,
-                "started_at": self.started_at.isoformat(), "running": running}
+        return {"node": self.node, "version": __version__, "queues": self.queues, "alive": self.alive,
+                "started_at": self.started_at.isoformat(), "running_tasks": len(running), "running": running}
 
 
 def _progress_writer(repo: Repository, execution_id: str) -> tuple[Any, threading.Event]:
@@ -145,7 +147,17 @@ def run_on_worker(state: WorkerState, execution_id: str, request_json: dict[str,
 
 def register_tasks(app: Any, state: WorkerState) -> None:
     """The run task, and the ``postroom_info`` remote-control command ``workers list`` asks."""
+    from celery.signals import worker_ready, worker_shutting_down
     from celery.worker.control import inspect_command
+
+    def ready(**_: Any) -> None:
+        state.alive = True
+
+    def shutting_down(**_: Any) -> None:
+        state.alive = False
+
+    worker_ready.connect(ready, weak=False)
+    worker_shutting_down.connect(shutting_down, weak=False)
 
     @app.task(name=RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def run(self: Any, execution_id: str, request: dict[str, Any]) -> int | None:
