@@ -255,7 +255,10 @@ def _context(repo: Repository, run: StartedRun, request: RunRequest, hooks: RunH
 def shared_rate_limits() -> Callable[[str, int], Any] | None:
     """With a broker (``POSTROOM_BROKER_URL``), the rate limits every process shares (in
     Redis): a connection's limit then holds across all the workers. None without one."""
-    url = broker_url(required=False)
+    try:
+        url = broker_url(required=False)
+    except ConfigError:  # not a Redis URL: workers and run --workers refuse it; an in-process run goes on
+        return None
     return redis_rate_limits(url).limit if url else None
 
 
