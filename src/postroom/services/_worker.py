@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
@@ -25,6 +26,7 @@ from ..repository import Repository
 from ..runtime import RUN_TASK, RunHooks, RunRequest
 from ._distributed import RESUME_NODE
 from ._lease import lease_alive, lease_seconds
+from ._listener_bundle import BUNDLE_KEY, BundleSession, bundle_documents
 from ._run import begin_run, finish_run
 
 __all__ = ["WorkerState", "register_tasks", "run_on_worker"]
@@ -115,6 +117,11 @@ def run_on_worker(state: WorkerState, execution_id: str, request_json: dict[str,
     request = RunRequest.from_json(request_json)
     progress, done = _progress_writer(repo, execution_id)
     hooks = RunHooks(progress=progress)
+    bundle = request_json.get(BUNDLE_KEY)
+    if bundle:  # a listener's run: the documents it fetched, and a stand-in for its session
+        # (a fetch's Failed items among them: the engine records those at the start shape)
+        hooks = RunHooks(progress=progress, documents=bundle_documents(Path(bundle)),  # type: ignore[arg-type]
+                         start_session=BundleSession(Path(bundle)))
     try:
         started = begin_run(repo, request, hooks, execution_id)
     except ConnectionFailed:
