@@ -52,9 +52,9 @@ def test_two_workers_together_keep_the_connections_rate_limit(cli, workdir, clus
     assert {r.json()["node"] for r in runs} == {"w1@test", "w2@test"}, logs
     arrivals = [m.received for m in devmail.messages()]
     assert len(arrivals) == 2 * LETTERS_PER_RUN
-    # evenly spaced at 0.5 s: at most 4 letters in any 2 s (one more for jitter); each
-    # worker alone at the full rate would put 8 there
-    assert _most_in_window(arrivals, 2.0) <= 2 * PER_MINUTE / 60 + 1, sorted(arrivals)
+    # evenly spaced at 0.5 s: at most 4 letters in any 2 s (two more for a loaded machine's
+    # jitter in sending); each worker at the full rate on its own would put 8 there
+    assert _most_in_window(arrivals, 2.0) <= 2 * PER_MINUTE / 60 + 2, sorted(arrivals)
     span = (max(arrivals) - min(arrivals)).total_seconds()
     assert span >= (len(arrivals) - 1) * 60 / PER_MINUTE * 0.8, span
 
