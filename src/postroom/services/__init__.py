@@ -45,6 +45,7 @@ from ._logins import (
     revoke_api_token,
     verify_password,
 )
+from ._presence import Presence, known_workers
 from ._progress import ExecutionEvents, live_state, recorded_state, shape_states
 from ._requeue import Requeuer
 from ._run import (
@@ -80,6 +81,8 @@ __all__ = [
     "WorkerState",
     "HealthServer",
     "health_report",
+    "Presence",
+    "known_workers",
     "register_tasks",
     "run_on_worker",
     "DkimRecord",
