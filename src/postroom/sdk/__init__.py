@@ -23,7 +23,7 @@ from ..errors import (
     DocumentError,
     PostroomError,
 )
-from ._context import Journal, JournalRecord, RateLimit, RunContext, WatermarkStore
+from ._context import Journal, JournalRecord, RateLimit, RunContext, SentMail, WatermarkStore
 from ._document import SPOOL_THRESHOLD, Document, spool_directory
 from ._spec import (
     Connector,
@@ -57,6 +57,7 @@ __all__ = [
     "RateLimit",
     "RunContext",
     "SPOOL_THRESHOLD",
+    "SentMail",
     "Settings",
     "TestReport",
     "VALUE_SOURCE_KINDS",
