@@ -30,7 +30,9 @@ def test_sdk_api():
         # issue 9: a settings check names the field it refuses (forms show it there)
         "setting_error",
         # issue 12: side effects once per inbound message (mail send, disk write)
-        "INBOUND_MESSAGE", "OnceKeys", "inbound_message", "once_scope"])
+        "INBOUND_MESSAGE", "OnceKeys", "inbound_message", "once_scope",
+        # issue 11: a rate limit shared by the workers (RunContext.shared_rate_limit)
+        "RateLimit"])
 
 
 def test_importing_the_cli_loads_nothing_heavy():

@@ -77,7 +77,7 @@ def test_a_worker_started_before_redis_retries_then_runs(cli, workdir, cluster, 
     assert ran.code == 1 and ran.json()["node"] == "w1@test", ran  # one patient has no valid address
 
 
-def test_workers_list_shows_every_live_worker(cli, cluster):  # noqa: F811
+def test_workers_list_shows_every_worker_and_whether_it_is_alive(cli, cluster):  # noqa: F811
     assert cli("workers", "list", "--json", env=cluster.env).json() == []
     cluster.start_worker("--concurrency", "1")
     cluster.start_worker("--concurrency", "1", "--queues", "postroom,bulk")
@@ -92,7 +92,16 @@ def test_workers_list_shows_every_live_worker(cli, cluster):  # noqa: F811
     table = cli("workers", "list", env=cluster.env)
     assert "w1@test" in table.stdout and "w2@test" in table.stdout
     cluster.workers[0].kill()
-    assert [w["node"] for w in cli("workers", "list", "--json", env=cluster.env).json()] == ["w2@test"]
+    # a killed worker does not answer: listed as not alive, with when it was last seen
+    after = {w["node"]: w for w in cli("workers", "list", "--json", env=cluster.env).json()}
+    assert after["w2@test"]["alive"] is True
+    assert after["w1@test"]["alive"] is False and after["w1@test"]["last_seen"] and after["w1@test"]["running"] == []
+    table = cli("workers", "list", env=cluster.env).stdout
+    assert "no" in table.split("w1@test", 1)[1].splitlines()[0]
+    # a worker stopped cleanly (SIGTERM: Celery's warm shutdown) leaves the list
+    cluster.workers[1].proc.terminate()
+    assert cluster.workers[1].proc.wait(60) == 0, cluster.workers[1].output()[-2000:]
+    assert [w["node"] for w in cli("workers", "list", "--json", env=cluster.env).json()] == ["w1@test"]
 
 
 def test_a_worker_with_another_secret_key_fails_the_run_clearly(cli, workdir, cluster, devmail,  # noqa: F811

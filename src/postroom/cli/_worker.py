@@ -63,12 +63,17 @@ def worker_cmd(
                                help="Seconds to keep retrying an unreachable broker or database at start "
                                     "before giving up (exit 3)."),
     loglevel: str = typer.Option("info", "--loglevel", help="debug, info, warning or error."),
+    health_port: int | None = typer.Option(None, "--health-port", min=0, max=65535,
+                                           help="Serve GET /health on this port (JSON; 200 healthy, 503 not). "
+                                                "Off unless given."),
+    health_host: str = typer.Option("127.0.0.1", "--health-host",
+                                    help="Address the health endpoint listens on (0.0.0.0: every interface)."),
 ) -> None:
     """Run a worker of the distributed runtime: it takes runs from the broker (POSTROOM_BROKER_URL, Redis)
     and executes them against the shared database (POSTROOM_DATABASE_URL, PostgreSQL)."""
     from ..repository import URL_ENV, open_repository
     from ..runtime import BROKER_ENV, broker_url, celery_app, ping_broker
-    from ..services import Requeuer, WorkerState, register_tasks, require_shared_database
+    from ..services import WorkerState, register_tasks, require_shared_database
 
     url: str = broker_url()  # type: ignore[assignment]
     _refuse_sqlite()
@@ -78,20 +83,45 @@ def worker_cmd(
     node = name or f"postroom-{os.getpid()}@{socket.gethostname()}"
     queue_list = [q.strip() for q in queues.split(",") if q.strip()] or ["postroom"]
     app = celery_app(url)
-    register_tasks(app, WorkerState(repo, node, queue_list))
-    import redis
-
-    Requeuer(repo, app, node, redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)).start()
+    state = WorkerState(repo, node, queue_list)
+    register_tasks(app, state)
+    presence = _start_helpers(app, state, url, health_port, health_host)
     worker = app.Worker(hostname=node, pool="threads", concurrency=concurrency, queues=queue_list,
                         loglevel=loglevel.upper(), without_gossip=True, without_mingle=True, without_heartbeat=True,
                         quiet=True)
     err(f"worker {node}: {concurrency} slot(s), queues {', '.join(queue_list)}, database {getattr(repo, 'display_url', '')}")
-    worker.start()
+    try:
+        worker.start()
+    finally:
+        presence.stop()  # a clean stop: off the list of workers
     raise typer.Exit(worker.exitcode or 0)
 
 
+def _start_helpers(app: Any, state: Any, url: str, health_port: int | None, health_host: str) -> Any:
+    """The worker's threads beside Celery's: the health endpoint (when asked), the sweep for
+    runs of dead workers and the entry in the list of workers; the last, to stop at the end."""
+    import redis
+
+    from ..services import HealthServer, Presence, Requeuer
+
+    if health_port is not None:
+        health = HealthServer(state, url, health_port, health_host)
+        health.start()
+        err(f"worker {state.node}: health at http://{health_host}:{health.port}/health")
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+    Requeuer(state.repo, app, state.node, client).start()
+    presence = Presence(state, client)
+    presence.start()
+    return presence
+
+
 def _workers(timeout: float) -> list[dict[str, Any]]:
+    """The workers that answer (alive), and those that were seen in the last day but do not
+    answer (killed, lost, or too busy to answer within ``timeout``): not alive."""
+    import redis
+
     from ..runtime import broker_url, celery_app, ping_broker
+    from ..services import known_workers
 
     url: str = broker_url()  # type: ignore[assignment]
     ping_broker(url)
@@ -100,14 +130,28 @@ def _workers(timeout: float) -> list[dict[str, Any]]:
         replies = app.control.broadcast("postroom_info", reply=True, timeout=timeout)
     finally:
         app.close()
+    found = _answers(replies)
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+    try:
+        known = known_workers(client)
+    finally:
+        client.close()
+    answered = {w["node"] for w in found}
+    found += [{**entry, "node": node, "alive": False, "running_tasks": 0, "running": []}
+              for node, entry in known.items() if node not in answered]
+    return sorted(found, key=lambda w: str(w["node"]))
+
+
+def _answers(replies: Any) -> list[dict[str, Any]]:
     found = []
     for reply in replies or []:
         for node, info in reply.items():
             if isinstance(info, dict) and "node" in info:
-                found.append({**info, "alive": True})
+                found.append({"alive": True, **info, "running_tasks": len(info.get("running") or [])})
             else:
-                found.append({"node": node, "alive": True, "version": None, "running": [], "queues": []})
-    return sorted(found, key=lambda w: str(w["node"]))
+                found.append({"node": node, "alive": True, "version": None, "running_tasks": 0, "running": [],
+                              "queues": []})
+    return found
 
 
 @workers_app.command("list")
@@ -124,9 +168,11 @@ def list_cmd(timeout: float = typer.Option(2.0, "--timeout", min=0.1, help="Seco
         return
     from rich.table import Table
 
-    table = Table("node", "version", "queues", "running", "since")
+    table = Table("node", "alive", "version", "queues", "running tasks", "since", "last seen")
     for w in found:
-        running = ", ".join(f"{r['execution_id'][:12]} ({r['process_id']})" for r in w.get("running") or []) or "-"
-        table.add_row(w["node"], str(w.get("version") or "?"), ", ".join(w.get("queues") or []), running,
-                      str(w.get("started_at") or ""))
+        runs = w.get("running") or []
+        running = f"{len(runs)}: " + ", ".join(f"{r['execution_id'][:12]} ({r['process_id']})" for r in runs) if runs else "0"
+        table.add_row(w["node"], "yes" if w.get("alive") else "no", str(w.get("version") or "?"),
+                      ", ".join(w.get("queues") or []), running, str(w.get("started_at") or ""),
+                      "now" if w.get("alive") else str(w.get("last_seen") or "?"))
     console().print(table)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ..errors import ConfigError, Interrupted
 from ..model import Component, Process, Profile, parse_source
-from ..sdk import Document, OperationSession
+from ..sdk import Document, OperationSession, RateLimit
 from ..sdk.testing import MemoryJournal, MemorySentMail, MemoryWatermarks
 from ._values import resolve
 
@@ -156,6 +156,9 @@ class ExecutionContext:
     progress: Callable[[ExecutionContext], None] | None = None
     start_time: datetime = field(default_factory=lambda: datetime.now(UTC))
     stop: StopFlag = field(default_factory=StopFlag)
+    #: ``(key, per_minute)`` → the rate limit shared by every process of the runtime (the
+    #: services layer gives one when a broker is set), or None: connectors keep their own
+    rate_limits: Callable[[str, int], RateLimit | None] | None = None
 
     # counters and state
     documents_in: int = 0
@@ -322,6 +325,10 @@ class ExecutionContext:
 
     def watermarks(self) -> Any:
         return self.recorder.watermarks()
+
+    def shared_rate_limit(self, key: str, per_minute: int) -> RateLimit | None:
+        """RunContext: the rate limit shared across processes for ``key``, or None."""
+        return self.rate_limits(key, per_minute) if self.rate_limits is not None else None
 
     def sent_mail(self) -> Any:
         """RunContext: letters sent by any execution, and the reports about them."""

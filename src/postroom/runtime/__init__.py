@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
         listener_report,
     )
     from ._ports import ListenerServices, SessionBinding
+    from ._ratelimit import RedisRateLimit, RedisRateLimits, redis_rate_limits
     from ._request import REQUEST_VERSION, InputFile, RunHooks, RunLimits, RunRequest
     from ._schedule_times import Due, DueTimes, due_times, next_due, plan
     from ._scheduler import Scheduler, SchedulerOptions, ScheduleSpec, schedule_report, schedule_specs
@@ -53,6 +54,9 @@ _EXPORTS = {
     "listener_report": "._listener",
     "ListenerServices": "._ports",
     "SessionBinding": "._ports",
+    "RedisRateLimit": "._ratelimit",
+    "RedisRateLimits": "._ratelimit",
+    "redis_rate_limits": "._ratelimit",
     "REQUEST_VERSION": "._request",
     "InputFile": "._request",
     "RunHooks": "._request",
@@ -82,6 +86,9 @@ __all__ = [
     "visibility_timeout",
     "ListenerServices",
     "SessionBinding",
+    "RedisRateLimit",
+    "RedisRateLimits",
+    "redis_rate_limits",
     "REQUEST_VERSION",
     "InputFile",
     "RunHooks",

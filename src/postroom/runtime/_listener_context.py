@@ -88,6 +88,9 @@ class ListenerContext:
     def stop_requested(self) -> bool:
         return bool(self.bound.stop_requested()) if self.bound is not None else False
 
+    def shared_rate_limit(self, key: str, per_minute: int) -> Any:
+        return self.bound.shared_rate_limit(key, per_minute) if self.bound is not None else None
+
     def value(self, source: Any, document: Any) -> str:
         if self.bound is None:  # value sources are resolved for a document of an execution
             raise RuntimeError("value sources are resolved only while an execution runs")

@@ -26,7 +26,7 @@ from ..errors import (
     DocumentError,
     PostroomError,
 )
-from ._context import Journal, JournalRecord, RunContext, SentMail, WatermarkStore
+from ._context import Journal, JournalRecord, RateLimit, RunContext, SentMail, WatermarkStore
 from ._document import SPOOL_THRESHOLD, Document, spool_directory
 from ._once import INBOUND_MESSAGE, OnceKeys, inbound_message, once_scope
 from ._spec import (
@@ -60,6 +60,7 @@ __all__ = [
     "OnceKeys",
     "OperationSession",
     "PostroomError",
+    "RateLimit",
     "RunContext",
     "SPOOL_THRESHOLD",
     "SentMail",

@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ._document import Document
 
-__all__ = ["Journal", "JournalRecord", "RunContext", "WatermarkStore", "Watermark"]
+__all__ = ["Journal", "JournalRecord", "RateLimit", "RunContext", "WatermarkStore", "Watermark"]
 
 #: A watermark as stored: a JSON object (what a get has read of one mailbox or folder).
 Watermark = dict[str, Any]
@@ -95,6 +95,16 @@ class WatermarkStore(Protocol):
 
 
 @runtime_checkable
+class RateLimit(Protocol):
+    """A rate limit shared by every process of the runtime (the distributed workers): at
+    most its rate, evenly spaced, whichever process asks."""
+
+    def acquire(self) -> float:
+        """Wait for the next slot; how long that took, in seconds."""
+        ...
+
+
+@runtime_checkable
 class RunContext(Protocol):
     """What the engine offers a connector during one execution (read-only for it)."""
 
@@ -147,4 +157,11 @@ class RunContext(Protocol):
         after this: it finishes what is in flight, yields the results of the documents
         it finished and raises :class:`postroom.errors.Interrupted`. The engine records
         the execution ``stopped``; a resume does the rest."""
+        ...
+
+    def shared_rate_limit(self, key: str, per_minute: int) -> RateLimit | None:
+        """The rate limit every process of the runtime shares under ``key`` (at most
+        ``per_minute`` a minute, evenly spaced), or None when this run has none to offer (no
+        broker: one process), and the connector keeps its own limit. ``key`` names what the
+        limit protects (a server and account), never a secret."""
         ...

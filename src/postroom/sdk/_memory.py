@@ -127,6 +127,10 @@ class MemoryContext:
     def stop_requested(self) -> bool:
         return self.stop
 
+    def shared_rate_limit(self, key: str, per_minute: int) -> Any:
+        """None: a connector under test keeps its own rate limit (one process)."""
+        return None
+
     def value(self, source: str | Mapping[str, str], document: Document) -> str:
         """A value source for one document: static, document properties and process
         properties (from :attr:`process_properties`); other kinds give the empty text."""

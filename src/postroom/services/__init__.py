@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
         revoke_api_token,
         verify_password,
     )
+    from ._presence import Presence, known_workers
     from ._progress import ExecutionEvents, live_state, recorded_state, shape_states
     from ._requeue import Requeuer
     from ._run import (
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
     from ._views import ExecutionView, execution_list, execution_summary, execution_view, executions_csv, pick
     from ._watermarks import describe_watermark, list_watermarks, reset_watermarks
     from ._worker import WorkerState, register_tasks, run_on_worker
+    from ._worker_health import HealthServer, health_report
 
 # Every re-exported name and the module that defines it: importing this package imports
 # none of them, so a command pays only for the ones it uses (a test keeps this map equal
@@ -127,6 +129,8 @@ _EXPORTS = {
     "hash_password": "._logins",
     "revoke_api_token": "._logins",
     "verify_password": "._logins",
+    "Presence": "._presence",
+    "known_workers": "._presence",
     "ExecutionEvents": "._progress",
     "live_state": "._progress",
     "recorded_state": "._progress",
@@ -161,6 +165,8 @@ _EXPORTS = {
     "WorkerState": "._worker",
     "register_tasks": "._worker",
     "run_on_worker": "._worker",
+    "HealthServer": "._worker_health",
+    "health_report": "._worker_health",
 }
 
 __all__ = [
@@ -178,6 +184,10 @@ __all__ = [
     "exit_code_of",
     "require_shared_database",
     "WorkerState",
+    "HealthServer",
+    "health_report",
+    "Presence",
+    "known_workers",
     "register_tasks",
     "run_on_worker",
     "DkimRecord",

@@ -3,17 +3,26 @@ process, resolving a binding, running an execution) handed in."""
 
 from __future__ import annotations
 
+import logging
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from ..model import Process
-from ..repository import ComponentRecord, ExecutionRecord, Repository
-from ..runtime import ListenerOptions, ListenerRuntime, RunHooks, RunRequest
+from ..repository import ComponentRecord, ExecutionRecord, Repository, data_home
+from ..runtime import ListenerOptions, ListenerRuntime, RunHooks, RunRequest, broker_url
+from ..sdk import Document, Failed, OperationSession
 from ._binding import Binding, process_binder
 from ._components import component_from_record
+from ._distributed import Submitter
 from ._environments import load_environment
+from ._listener_bundle import BUNDLE_KEY, play_back, write_bundle
 from ._run import RepositoryRecorder, run_process
 
 __all__ = ["RepositoryListenerServices", "listener_runtime"]
+
+_log = logging.getLogger("postroom.listeners")
 
 
 class RepositoryListenerServices:
@@ -21,9 +30,12 @@ class RepositoryListenerServices:
     whose extensions every listener of this serve binds and runs with (``postroom serve
     --environment``), read again at each bind so that a re-import takes effect."""
 
-    def __init__(self, repo: Repository, environment: str | None = None) -> None:
+    def __init__(self, repo: Repository, environment: str | None = None, files: Path | None = None) -> None:
         self.repo = repo
         self.environment = environment
+        self.files = files
+        url = broker_url(required=False)
+        self.submitter = Submitter(repo, url) if url else None  # SQLite with a broker: ConfigError (exit 2)
 
     def load_process(self, record: ComponentRecord) -> Process:
         return component_from_record(record)  # type: ignore[return-value]
@@ -35,7 +47,30 @@ class RepositoryListenerServices:
     def run(self, request: RunRequest, hooks: RunHooks) -> ExecutionRecord:
         if self.environment and request.environment is None:
             request = request.replace(environment=self.environment)
+        if self.submitter is not None and hooks.documents is not None and hooks.start_session is not None:
+            return self._run_on_workers(request, hooks.documents, hooks.start_session)
         record, _result = run_process(self.repo, request, hooks)
+        return record
+
+    def _run_on_workers(self, request: RunRequest, documents: Iterable[Document | Failed],
+                        session: OperationSession) -> ExecutionRecord:
+        """Write the fetched documents as a bundle, run them on the workers, wait, and play
+        the run's failed documents and its commit back to the listener's session."""
+        submitter: Submitter = self.submitter  # type: ignore[assignment]
+        bundle = write_bundle(self.files or data_home() / "files", documents)
+        try:
+            submitter.ping()
+            execution_id = submitter.queue(request)
+            record = self.repo.get_execution(execution_id)
+            self.repo.update_execution(execution_id, request={**(record.request if record else {}),
+                                                              BUNDLE_KEY: str(bundle)})
+            submitter.send(execution_id)
+        except BaseException:
+            shutil.rmtree(bundle, ignore_errors=True)  # nothing ran: the session is not committed
+            raise
+        _log.info("listener %s: execution %s sent to the workers", request.listener, execution_id)
+        record, _code = submitter.wait(execution_id, poll=0.3)
+        play_back(bundle, session)
         return record
 
     def watermarks(self) -> Any:

@@ -25,7 +25,7 @@ from ..repository import (
     Repository,
     ShapeDocumentRecord,
 )
-from ..runtime import InputFile, RunHooks, RunRequest
+from ..runtime import InputFile, RunHooks, RunRequest, broker_url, redis_rate_limits
 from ..sdk import Document, spool_directory
 from ._binding import Binder, process_binder, settings_resolver
 from ._components import component_from_record, get_record
@@ -295,12 +295,22 @@ def _context(repo: Repository, run: StartedRun, request: RunRequest, hooks: RunH
         open_session=binder.open_session, recorder=recorder, process_version=version, dry_run=request.dry_run,
         test_mode=request.test, limits=request.limits.engine_limits(), batch_size=request.limits.batch_size,
         dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=hooks.progress,
-        stop=hooks.stop, process_properties=properties)
+        stop=hooks.stop, process_properties=properties, rate_limits=shared_rate_limits())
     if hooks.start_session is not None:
         ctx.adopt_session(process.start, hooks.start_session)
     if hooks.on_context is not None:
         hooks.on_context(ctx)
     return ctx
+
+
+def shared_rate_limits() -> Callable[[str, int], Any] | None:
+    """With a broker (``POSTROOM_BROKER_URL``), the rate limits every process shares (in
+    Redis): a connection's limit then holds across all the workers. None without one."""
+    try:
+        url = broker_url(required=False)
+    except ConfigError:  # not a Redis URL: workers and run --workers refuse it; an in-process run goes on
+        return None
+    return redis_rate_limits(url).limit if url else None
 
 
 def _execute(repo: Repository, ctx: ExecutionContext, request: RunRequest, hooks: RunHooks,

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
@@ -25,6 +26,7 @@ from ..repository import Repository
 from ..runtime import RUN_TASK, RunHooks, RunRequest
 from ._distributed import RESUME_NODE
 from ._lease import lease_alive, lease_seconds
+from ._listener_bundle import BUNDLE_KEY, BundleSession, bundle_documents
 from ._run import begin_run, finish_run
 
 __all__ = ["WorkerState", "register_tasks", "run_on_worker"]
@@ -40,6 +42,8 @@ class WorkerState:
     def __init__(self, repo: Repository, node: str, queues: list[str]) -> None:
         self.repo, self.node, self.queues = repo, node, queues
         self.started_at = datetime.now(UTC)
+        #: True while the worker takes runs: from Celery's ready signal to its shutdown
+        self.alive = False
         self._lock = threading.Lock()
         self._running: dict[str, dict[str, Any]] = {}
 
@@ -55,8 +59,8 @@ class WorkerState:
     def info(self) -> dict[str, Any]:
         with self._lock:
             running = list(self._running.values())
-        return {"node": self.node, "version": __version__, "queues": self.queues,
-                "started_at": self.started_at.isoformat(), "running": running}
+        return {"node": self.node, "version": __version__, "queues": self.queues, "alive": self.alive,
+                "started_at": self.started_at.isoformat(), "running_tasks": len(running), "running": running}
 
 
 def _progress_writer(repo: Repository, execution_id: str) -> tuple[Any, threading.Event]:
@@ -113,6 +117,11 @@ def run_on_worker(state: WorkerState, execution_id: str, request_json: dict[str,
     request = RunRequest.from_json(request_json)
     progress, done = _progress_writer(repo, execution_id)
     hooks = RunHooks(progress=progress)
+    bundle = request_json.get(BUNDLE_KEY)
+    if bundle:  # a listener's run: the documents it fetched, and a stand-in for its session
+        # (a fetch's Failed items among them: the engine records those at the start shape)
+        hooks = RunHooks(progress=progress, documents=bundle_documents(Path(bundle)),  # type: ignore[arg-type]
+                         start_session=BundleSession(Path(bundle)))
     try:
         started = begin_run(repo, request, hooks, execution_id)
     except ConnectionFailed:
@@ -145,7 +154,17 @@ def run_on_worker(state: WorkerState, execution_id: str, request_json: dict[str,
 
 def register_tasks(app: Any, state: WorkerState) -> None:
     """The run task, and the ``postroom_info`` remote-control command ``workers list`` asks."""
+    from celery.signals import worker_ready, worker_shutting_down
     from celery.worker.control import inspect_command
+
+    def ready(**_: Any) -> None:
+        state.alive = True
+
+    def shutting_down(**_: Any) -> None:
+        state.alive = False
+
+    worker_ready.connect(ready, weak=False)
+    worker_shutting_down.connect(shutting_down, weak=False)
 
     @app.task(name=RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def run(self: Any, execution_id: str, request: dict[str, Any]) -> int | None:

@@ -249,7 +249,7 @@ class MailSendSession(OperationSession):
     def _pool_for_send(self) -> SmtpPool:
         with self._lock:
             if self._pool is None:
-                self._pool = self._pools.acquire(self.connection)
+                self._pool = self._pools.acquire(self.connection, self.context.shared_rate_limit)
                 warning = insecure_warning(self.connection)
                 if warning:
                     self.context.log.warning(warning)

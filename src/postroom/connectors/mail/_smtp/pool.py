@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ....errors import ConnectionFailed, DocumentError
+from ....sdk import RateLimit
 from .._oauth import TokenSource
 from ..spec import MailConnection
 from .chain import Chain
@@ -86,7 +87,6 @@ class RateLimiter:
         return wait
 
 
-
 class SmtpPool:
     """At most ``max_sessions`` sessions to one server, reused across documents and threads.
 
@@ -102,6 +102,7 @@ class SmtpPool:
         connection: MailConnection,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: RateLimit | None = None,
     ) -> None:
         self.connection = connection
         self._sleep = sleep
@@ -111,7 +112,8 @@ class SmtpPool:
         self._closed = False
         tokens = TokenSource(connection) if connection.user_password_auth and connection.uses_xoauth2 else None
         self._opener = Opener(connection, tokens)
-        self.limiter = RateLimiter(connection.max_messages_per_minute, sleep=sleep)
+        #: the connection's rate limit: this process's own, or one all the workers share
+        self.limiter: RateLimit = limiter or RateLimiter(connection.max_messages_per_minute, sleep=sleep)
         #: Sessions opened so far (tests read it to prove reuse).
         self.opened = 0
         #: Transactions sent pipelined (tests read it to prove PIPELINING was used).
@@ -354,6 +356,16 @@ class SmtpPool:
             return None  # send() says why
 
 
+def _shared_limit(connection: MailConnection,
+                  shared: Callable[[str, int], RateLimit | None] | None) -> RateLimit | None:
+    """The connection's rate limit as every worker shares it, keyed by server and account
+    (every connection sending as that account shares it); None: the pool keeps its own."""
+    per_minute = connection.max_messages_per_minute
+    if shared is None or per_minute <= 0:
+        return None
+    return shared(f"mail:{connection.endpoint}:{connection.user_name}", per_minute)
+
+
 class PoolRegistry:
     """One pool per connection settings, shared by every session that uses them.
 
@@ -370,12 +382,15 @@ class PoolRegistry:
         # A digest, so the registry never holds the settings (and password) as a key.
         return hashlib.sha256(connection.model_dump_json().encode()).hexdigest()
 
-    def acquire(self, connection: MailConnection) -> SmtpPool:
+    def acquire(self, connection: MailConnection,
+                shared: Callable[[str, int], RateLimit | None] | None = None) -> SmtpPool:
+        """The pool of ``connection``. A new pool's rate limit is the one the workers share
+        (``shared``: ``RunContext.shared_rate_limit``) when there is one, else its own."""
         key = self._key(connection)
         with self._lock:
             pool, users = self._pools.get(key, (None, 0))
             if pool is None:
-                pool = SmtpPool(connection)
+                pool = SmtpPool(connection, limiter=_shared_limit(connection, shared))
             self._pools[key] = (pool, users + 1)
             return pool
 
