@@ -9,13 +9,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, Interrupted
 from ..model import Component, Process, Profile, parse_source
 from ..sdk import Document, OperationSession
 from ..sdk.testing import MemoryJournal, MemoryWatermarks
 from ._values import resolve
+
+if TYPE_CHECKING:
+    from ._flow import UnitDispatcher
 
 __all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag", "CallFrame"]
 
@@ -150,6 +153,8 @@ class ExecutionContext:
     progress: Callable[[ExecutionContext], None] | None = None
     start_time: datetime = field(default_factory=lambda: datetime.now(UTC))
     stop: StopFlag = field(default_factory=StopFlag)
+    #: set by the services layer on the workers: where a parallel Flow Control's units go
+    unit_dispatcher: UnitDispatcher | None = None
 
     # counters and state
     documents_in: int = 0

@@ -14,6 +14,7 @@ from ._base import Repository
 from ._home import URL_ENV, data_home
 from ._records import (
     ApiTokenRecord,
+    ChunkRecord,
     ComponentRecord,
     DeploymentRecord,
     DocumentErrorRecord,
@@ -45,6 +46,7 @@ __all__ = [
     "ApiTokenRecord",
     "ScheduleFiring",
     "DeploymentRecord",
+    "ChunkRecord",
     "open_repository",
     "data_home",
     "default_database_url",

@@ -4,6 +4,7 @@ what a run is, as data (:class:`RunRequest`) and in-process hooks (:class:`RunHo
 
 from ._broker import (
     BROKER_ENV,
+    CHUNK_TASK,
     QUEUE,
     RUN_TASK,
     VISIBILITY_ENV,
@@ -29,6 +30,7 @@ from ._scheduler import Scheduler, SchedulerOptions, ScheduleSpec, schedule_repo
 __all__ = [
     "BROKER_ENV",
     "QUEUE",
+    "CHUNK_TASK",
     "RUN_TASK",
     "VISIBILITY_ENV",
     "broker_url",
