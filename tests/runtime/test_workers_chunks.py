@@ -152,3 +152,25 @@ def test_sigkill_of_a_worker_mid_chunk_loses_no_letter(seed, cli, workdir, clust
         assert "sent to the workers again" in parent.output()
     print(f"seed {seed}: killed {victim.name} after {before} letters with {running} chunk(s) running; "
           f"{len(repeats)} repeat(s)")
+
+
+def test_chunks_no_worker_takes_are_run_by_the_executions_own_worker(cli, workdir, cluster, devmail,  # noqa: F811
+                                                                       patients_csv):
+    """One worker with one slot: the execution holds it while it waits for its chunks, so no
+    worker can take them; after a lease time the execution's worker runs them itself, and the
+    chunks' tasks, delivered later, find them ended."""
+    (workdir / "c.yaml").write_text(_chunked_letters(devmail), encoding="utf-8")
+    assert cli("import", "c.yaml", env=cluster.env).code == 0
+    env = {**cluster.env, "POSTROOM_CHUNK_DOCUMENTS": "10", "POSTROOM_EXECUTION_LEASE_SECONDS": "4"}
+    worker = cluster.start_worker("--concurrency", "1", env=env)
+    remote = cli("run", "letters", "--input", str(patients_csv), "--workers", "--json", env=env)
+    assert remote.code == 1, (remote, worker.output()[-3000:])
+    record = remote.json()
+    assert record["status"] == "complete_with_errors" and record["documents_out"] == len(devmail.messages()) > 20
+    chunks = cli("executions", "show", record["id"], "--json", env=env).json()["chunks"]
+    assert len(chunks) == 3 and all(c["node"] == "w1@test" and c["attempts"] == 1 for c in chunks), chunks
+    assert worker.output().count("not taken by a worker for 4 s; this execution's worker runs it") == 3
+    deadline = time.monotonic() + 30
+    while worker.output().count("is taken or ended: nothing to do") < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert worker.output().count("is taken or ended: nothing to do") == 3

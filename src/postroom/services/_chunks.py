@@ -8,10 +8,11 @@ base64, properties, dynamic properties, never code) and a ``postroom.chunk`` tas
 the row. At most N chunks of the execution are in flight; the execution waits for every
 chunk to end and adds its counts to its own. A chunk whose worker died (its lease: host,
 process, heartbeat) is put back to queued and sent again; its send journal skips what the
-server accepted. A chunk still queued a lease time after its task was sent is sent again
-too (a worker that died may have taken the task before claiming the chunk; Redis would give
-it back only after the visibility timeout): of several copies, one claims the chunk and the
-others do nothing. The worker's side is ``_chunk_task.py``.
+server accepted. A chunk still queued a lease time after its task was sent is run by the
+execution's own worker (every slot may be taken by executions waiting for their chunks, or a
+worker that died took the task before claiming the chunk, and Redis would give it back only
+after the visibility timeout): the claim decides, a copy of the task that comes later does
+nothing. The worker's side is ``_chunk_task.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..engine import ExecutionContext
@@ -136,8 +137,9 @@ class ChunkFailed(PostroomError):
 class ChunkDispatcher:
     """The engine's ``UnitDispatcher`` on the workers: units to chunk tasks (see the module doc)."""
 
-    def __init__(self, repo: Repository, app: Any, poll: float = _POLL) -> None:
-        self.repo, self.app, self.poll = repo, app, poll
+    def __init__(self, repo: Repository, app: Any, run_here: Callable[[str, str, int], object] | None = None,
+                 poll: float = _POLL) -> None:
+        self.repo, self.app, self.run_here, self.poll = repo, app, run_here, poll
         self._sent: dict[tuple[str, str, int], float] = {}  # chunk -> when its task was last sent
 
     def run_units(self, ctx: ExecutionContext, shape_id: str, target: str, parallel: int,
@@ -194,14 +196,25 @@ class ChunkDispatcher:
                                  chunk.lease_host)
                     self._send(chunk)
             elif chunk.status == "queued" and self._overdue(chunk):
-                # its task may have been taken by a worker that died before claiming it (Redis
-                # gives it back only after the visibility timeout): a copy; the claim takes one
-                _log.info("execution %s: chunk %d of %s not taken for %.0f s; its task is sent again",
-                          chunk.execution_id, chunk.number, shape_id, lease_seconds())
-                self._send(chunk)
+                self._unclaimed(chunk)
         if not ended:
             time.sleep(self.poll)
         return error
+
+    def _unclaimed(self, chunk: ChunkRecord) -> None:
+        """A chunk no worker claimed for a lease time: every slot may be busy (with executions
+        waiting for their own chunks), or a worker that died took its task before claiming it
+        (Redis gives it back only after the visibility timeout). This execution's worker runs
+        it itself (the claim decides: a copy that comes later does nothing); without one here,
+        its task is sent again."""
+        _log.info("execution %s: chunk %d of %s not taken by a worker for %.0f s; %s", chunk.execution_id,
+                  chunk.number, chunk.shape, lease_seconds(),
+                  "this execution's worker runs it" if self.run_here else "its task is sent again")
+        if self.run_here is None:
+            self._send(chunk)
+            return
+        self._sent[(chunk.execution_id, chunk.shape, chunk.number)] = time.monotonic()
+        self.run_here(chunk.execution_id, chunk.shape, chunk.number)
 
     def _overdue(self, chunk: ChunkRecord) -> bool:
         sent = self._sent.get((chunk.execution_id, chunk.shape, chunk.number))

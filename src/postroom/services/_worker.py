@@ -157,7 +157,8 @@ def register_tasks(app: Any, state: WorkerState) -> None:
     list`` asks."""
     from celery.worker.control import inspect_command
 
-    state.dispatcher = ChunkDispatcher(state.repo, app)
+    state.dispatcher = ChunkDispatcher(state.repo, app, lambda execution_id, shape, number: run_chunk(
+        state.repo, state.node, execution_id, shape, number))
 
     @app.task(name=RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def run(self: Any, execution_id: str, request: dict[str, Any]) -> int | None:
