@@ -22,6 +22,7 @@ from collections import Counter
 
 import pytest
 
+from support.apikit import api_client
 from support.letterskit import devmail_connection, letters_yaml
 from support.testsupport import FIXTURES
 from support.workerkit import cluster  # noqa: F401 - the fixture
@@ -47,7 +48,7 @@ def _message_ids(messages) -> list[str]:  # noqa: ANN001
 
 
 def test_a_flow_control_run_is_cut_into_chunks_over_two_workers(cli, workdir, cluster, devmail,  # noqa: F811
-                                                                  patients_csv):
+                                                                  patients_csv, monkeypatch):
     (workdir / "c.yaml").write_text(_chunked_letters(devmail), encoding="utf-8")
     assert cli("import", "c.yaml", env=cluster.env).code == 0
     local = cli("run", "letters", "--input", str(patients_csv), "--json", env=cluster.env)
@@ -79,6 +80,10 @@ def test_a_flow_control_run_is_cut_into_chunks_over_two_workers(cli, workdir, cl
     assert {c["node"] for c in chunks} == {"w1@test", "w2@test"}, chunks  # both workers ran chunks
     text = cli("executions", "show", record["id"], env=cluster.env)
     assert re.search(r"\[flow\] chunk 1: 3 document\(s\), complete (with errors )?on w[12]@test", text.stdout), text
+    for name, value in cluster.env.items():
+        monkeypatch.setenv(name, value)
+    with api_client(cluster.home) as api:  # the API's execution view lists the same chunks
+        assert api.get(f"/api/executions/{record['id']}").json()["chunks"] == chunks
 
 
 def _patients(path, count: int) -> set[str]:  # noqa: ANN001
