@@ -81,6 +81,9 @@ def execute_unit(ctx: ExecutionContext, target: str, units: list[list[Document]]
         size = ctx.batch_size
         for unit in units:
             ctx.check_stop()
+            if ctx.return_requested:
+                ctx.skip_by_return(len(unit))
+                continue
             executor.follow(target, (unit[i:i + size] for i in range(0, len(unit), size)))
 
     return _execute(ctx, walk, whole=False)

@@ -77,6 +77,7 @@ class _Heartbeat:
 def _counts(ctx: ExecutionContext, result: ExecutionResult) -> dict[str, Any]:
     return {"out": ctx.documents_out, "failed": ctx.documents_failed, "connector_failures": ctx.connector_failures,
             "connector_counts": ctx.connector_counts, "truncated": ctx.truncated,
+            "returned": ctx.return_requested, "skipped": ctx.skipped_by_return,
             "shape_counts": {shape: list(values) for shape, values in ctx.shape_counts.items()},
             "exit_code": result.exit_code}
 

@@ -147,6 +147,9 @@ class ChunkDispatcher:
         waiting: set[int] = set()
         error: PostroomError | None = None
         for number, units in enumerate(_group(work, chunk_documents()), start=1):
+            if ctx.return_requested:  # a Stop that ends and returns, reached in an earlier chunk
+                ctx.skip_by_return(sum(len(unit) for unit in units))
+                continue
             chunk = self._submit(ctx, shape_id, target, number, units)
             if chunk.status in ENDED:  # a resumed execution: this chunk ended before
                 error = error or self._absorb(ctx, chunk)
@@ -228,6 +231,9 @@ class ChunkDispatcher:
         ctx.documents_failed += int(counts.get("failed", 0))
         ctx.connector_failures += int(counts.get("connector_failures", 0))
         ctx.truncated = ctx.truncated or bool(counts.get("truncated"))
+        ctx.return_requested = ctx.return_requested or bool(counts.get("returned"))
+        if counts.get("skipped"):
+            ctx.skip_by_return(int(counts["skipped"]))
         for shape, values in (counts.get("connector_counts") or {}).items():
             mine = ctx.connector_counts.setdefault(shape, {"completed": 0, "failed": 0})
             for name, value in values.items():
