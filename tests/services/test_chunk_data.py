@@ -43,3 +43,22 @@ def test_a_bad_chunk_size_names_the_setting(raw: str, monkeypatch: pytest.Monkey
     assert CHUNK_ENV in str(caught.value) and caught.value.fix and "e.g. 100" in caught.value.fix
     monkeypatch.setenv(CHUNK_ENV, "25")
     assert chunk_documents() == 25
+
+
+@pytest.mark.fast
+def test_an_execution_cut_into_chunks_is_not_resumed_in_one_process(home) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from postroom.repository import ChunkRecord, ExecutionRecord, open_repository
+    from postroom.services import resume_execution
+
+    repo = open_repository()
+    try:
+        repo.create_execution(ExecutionRecord(id="e1", process_id="letters", process_version=1, status="failed",
+                                              started_at=datetime.now(UTC), request={"process_id": "letters"}))
+        repo.add_chunk(ChunkRecord("e1", "flow", 1, documents=3), {})
+        with pytest.raises(ConfigError) as caught:
+            resume_execution(repo, "e1")
+    finally:
+        repo.close()
+    assert "cut into chunks on the workers" in str(caught.value) and "postroom worker" in (caught.value.fix or "")
