@@ -179,3 +179,32 @@ def test_chunks_no_worker_takes_are_run_by_the_executions_own_worker(cli, workdi
     while worker.output().count("is taken or ended: nothing to do") < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert worker.output().count("is taken or ended: nothing to do") == 3
+
+
+STOPPING = """\
+type: process
+name: stops at Chen
+id: stops
+shapes:
+  start: {type: start, mode: data_passthrough, next: split}
+  split: {type: data_process, steps: [{type: split, headers: retain}], next: flow}
+  flow: {type: flow_control, parallel: 2, next: who}
+  who: {type: decision, first: {profile_element: first_name}, comparison: equals, second: Chen, true: stop, false: ok}
+  stop: {type: exception, message: "no letters after {1}", parameters: [{profile_element: first_name}], stop_process: true}
+  ok: {type: stop}
+"""
+
+
+def test_a_chunk_that_fails_fails_the_execution_with_its_error(cli, workdir, cluster, patients_csv):  # noqa: F811
+    (workdir / "p.yaml").write_text(STOPPING, encoding="utf-8")
+    assert cli("import", "p.yaml", env=cluster.env).code == 0
+    worker = cluster.start_worker("--concurrency", "3", env={"POSTROOM_CHUNK_DOCUMENTS": "2"})
+    remote = cli("run", "stops", "--input", str(patients_csv), "--workers", "--json", env=cluster.env)
+    assert remote.code == 1, (remote, worker.output()[-3000:])
+    record = remote.json()
+    assert record["status"] == "failed" and "no letters after Chen" in record["error"]
+    assert "chunk 3 of Flow Control flow (2 document(s), on w1@test) failed" in record["error"]
+    chunks = cli("executions", "show", record["id"], "--json", env=cluster.env).json()["chunks"]
+    failed = [c for c in chunks if c["status"] == "failed"]
+    assert [c["number"] for c in failed] == [3] and "no letters after Chen" in failed[0]["error"]
+    assert len(chunks) < 13, "no new chunk starts after the failure (25 documents would make 13)"

@@ -118,6 +118,9 @@ def run_chunk(repo: Repository, node: str, execution_id: str, shape: str, number
         raise
     except PostroomError as exc:  # the request or the process cannot be loaded here
         status, counts, error = "failed", {"exit_code": exc.exit_code}, str(exc)
+    except Exception as exc:  # noqa: BLE001 - recorded: a chunk left running would be sent again and again
+        _log.exception("execution %s: chunk %d of %s: internal error", execution_id, number, shape)
+        status, counts, error = "failed", {"exit_code": 1}, f"internal error: {type(exc).__name__}: {exc}"
     ended = ChunkRecord(execution_id, shape, number, status=status, lease_host=host, lease_pid=pid, counts=counts,
                         error=error, ended_at=datetime.now(UTC))
     if not repo.end_chunk(ended):
