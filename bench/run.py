@@ -10,6 +10,8 @@ engine: N patients (default 1,000,000, from examples/data/make_patients.py) thro
         an if, an f-string) doing the same work with no engine at all. Target: peak RSS
         under 300 MB whatever N is.
 mime:   MIME build, MessageTemplate against the stdlib (bench/mime_build.py, target 5x).
+dkim:   DKIM signing, Postroom's signer against dkimpy's dkim.sign with the same RSA key
+        (bench/dkim_sign.py, target 3x), Ed25519 beside them.
 csv:    the record splitter's time on a stray quote per line at 2 sizes (bench/csv_split.py
         --linear: linear, not quadratic).
 read:   10,000 messages read from a Dovecot it starts itself, over IMAPS and POP3S, by the
@@ -92,7 +94,7 @@ def engine(rows: int) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="patients for the engine and map-db benchmarks")
-    parser.add_argument("--only", choices=["engine", "send", "mime", "csv", "read", "map-db", "workers"],
+    parser.add_argument("--only", choices=["engine", "send", "mime", "dkim", "csv", "read", "map-db", "workers"],
                         help="run one benchmark")
     args = parser.parse_args()
     results = []
@@ -104,6 +106,8 @@ def main() -> None:
             results.append(subprocess.run([sys.executable, str(send_bench)]).returncode == 0)
     if args.only in (None, "mime"):
         results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "mime_build.py")]).returncode == 0)
+    if args.only in (None, "dkim"):
+        results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "dkim_sign.py")]).returncode == 0)
     if args.only in (None, "csv"):
         results.append(subprocess.run([sys.executable, str(ROOT / "bench" / "csv_split.py"), "--linear"]).returncode == 0)
     if args.only in (None, "read"):

@@ -228,3 +228,36 @@ shapes:
     assert cli("export", "--out", "out").code == 0
     exported = "".join(p.read_text() for p in (workdir / "out").rglob("*.yaml"))
     assert "dkim_private_key: ${secret:" in exported and key.splitlines()[1] not in exported
+
+
+@pytest.mark.fast
+def test_the_rsa_signature_is_the_one_dkimpy_computes(monkeypatch):
+    """RSA is signed with cryptography (OpenSSL) over dkimpy's canonical header hash: PKCS#1 v1.5
+    is deterministic, so at the same t= the b= value equals dkimpy's own, for a letter with
+    folded, repeated and non-ASCII-encoded headers and a multipart body."""
+    import time
+
+    from postroom.connectors.mail._dkim import DkimSigner, load_key
+
+    monkeypatch.setattr(time, "time", lambda: 1796400000.5)
+    key = load_key(_rsa_pem())
+    message = (b"From: =?utf-8?q?Praxis_Dr=2E_M=C3=BCller?= <clinic@example.com>\r\n"
+               b"To: <a@example.org>,\r\n  Zoe <z@example.org>\r\nSubject:  Your   results \r\n"
+               b"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <m1@example.com>\r\n"
+               b"X-Campaign: recall\r\nMIME-Version: 1.0\r\n"
+               b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+               b"--b1\r\nContent-Type: text/plain\r\n\r\nDear Zo\xc3\xab,  \r\n\r\n\r\n--b1--\r\n\r\n")
+    ours = DkimSigner(DOMAIN, "s1", key).sign(message)
+    include = [b"from", b"subject", b"date", b"to", b"message-id", b"mime-version", b"content-type", b"from"]
+    theirs = dkim.sign(message, b"s1", DOMAIN.encode(), key.private, canonicalize=(b"relaxed", b"relaxed"),
+                       include_headers=include, linesep=b"\r\n") + message
+
+    def tags(signed: bytes) -> dict[str, str]:
+        head = signed.split(b"\r\nFrom:", 1)[0].decode().removeprefix("DKIM-Signature:")
+        return {k.strip(): "".join(v.split()) for k, v in (t.split("=", 1) for t in head.split(";"))}
+
+    assert tags(ours)["h"] == "from:subject:date:to:message-id:mime-version:content-type:from"
+    assert tags(ours) == tags(theirs)
+    value = txt_record("s1", DOMAIN, key)[1].encode()
+    assert dkim.verify(ours, dnsfunc=lambda name, timeout=5: value)
+    assert not dkim.verify(ours.replace(b"Zo\xc3\xab", b"Zoe"), dnsfunc=lambda name, timeout=5: value)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from email.header import decode_header, make_header
 
+import pytest
+
 from postroom.sdk import Document, Failed
 from support.sendkit import run, send_op, starttls
 
@@ -115,3 +117,15 @@ def test_encoded_words_stay_within_75_characters(devmail):
     names = [str(make_header(decode_header(part.split("<")[0].strip())))
              for part in re.split(r"(?<=>),", fields["To"])]
     assert names == [" ".join(LONG_NAME.split()), GLUED]
+
+
+@pytest.mark.fast
+def test_an_address_without_a_name_is_written_in_angle_brackets():
+    """SpamAssassin's TO_NO_BRKTS_* rules score a To whose last address has no angle brackets."""
+    from postroom.connectors.mail._addresses import MailAddress
+    from postroom.connectors.mail._encoding import render_address_header
+
+    addresses = [MailAddress("", "a@example.org", False), MailAddress("Zoë Ørsted", "zoe@example.org", False),
+                 MailAddress("", "b@example.org", False)]
+    line = render_address_header("To", addresses)
+    assert line.startswith(b"To: <a@example.org>, ") and line.endswith(b" <b@example.org>\r\n"), line

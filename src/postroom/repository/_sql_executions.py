@@ -25,6 +25,7 @@ from ._schema import (
     execution_chunks,
     execution_logs,
     executions,
+    mail_reports,
     process_properties,
     send_journal,
     shape_documents,
@@ -34,7 +35,7 @@ from ._sql_core import IN_CHUNK, SqlCore, as_bytes, in_chunks
 
 _EXECUTION_FIELDS = {f.name for f in dataclass_fields(ExecutionRecord)}
 _EXECUTION_DEPENDENTS: tuple[Table, ...] = (execution_logs, document_errors, shape_documents, dry_runs,
-                                            send_journal, execution_chunks)
+                                            send_journal, mail_reports, execution_chunks)
 
 
 class ExecutionStore(SqlCore):

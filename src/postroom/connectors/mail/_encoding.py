@@ -118,8 +118,11 @@ def _longest_fit(text: str) -> int:
 
 
 def render_address_header(name: str, addresses: list[MailAddress] | tuple[MailAddress, ...]) -> bytes:
-    """``To: a@x, "Smith, Jr." <m@y>`` as CRLF-terminated bytes, folded between words.
+    """``To: <a@x>, "Smith, Jr." <m@y>`` as CRLF-terminated bytes, folded between words.
 
+    An address without a display name is written in angle brackets too (``<a@x>``, an
+    RFC 5322 name-addr with no name): SpamAssassin scores a To without them (TO_NO_BRKTS_*
+    rules) in HTML letters with an image, and every parser reads both forms the same.
     Addresses with a non-ASCII local part are written as UTF-8 (RFC 6532); the message
     then goes out with SMTPUTF8.
     """
@@ -130,7 +133,7 @@ def render_address_header(name: str, addresses: list[MailAddress] | tuple[MailAd
         if address.display_name:
             words = [*_phrase_words(address.display_name), f"<{address.addr}>{tail}"]
         else:
-            words = [address.addr + tail]
+            words = [f"<{address.addr}>{tail}"]
         for word in words:
             if column > len(name) + 1 and column + 1 + len(word) > _MAX_LINE:
                 line += "\r\n " + word

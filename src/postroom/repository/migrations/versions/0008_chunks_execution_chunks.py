@@ -5,7 +5,7 @@ its counts).
 Written by hand and frozen, like 0001.
 
 Revision ID: 0008_chunks
-Revises: 0007_envs
+Revises: 0008_bounce
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_chunks"
-down_revision = "0007_envs"
+down_revision = "0008_bounce"
 branch_labels = None
 depends_on = None
 
