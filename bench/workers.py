@@ -10,8 +10,12 @@ sink (aiosmtpd) and ``postroom worker`` processes, and measures:
 latency-bound  a sink that takes ~20 ms per message (one SMTP session per run): --runs runs
                of --letters letters each, submitted at once with ``postroom run --workers``,
                on 1 worker and then on 2 workers, each worker at the same --concurrency.
-               A run is one task (a run is not cut into chunks yet), so the speed-up comes
-               from runs spread over the workers; target: 2 workers at least 1.8x faster.
+               A run without a Flow Control is one task, so the speed-up comes from runs
+               spread over the workers; target: 2 workers at least 1.8x faster.
+chunks         the latency-bound sink again, ONE run of --chunked-letters letters through a
+               Flow Control (batches of 25, parallel 4) cut into chunks of 25 documents
+               (POSTROOM_CHUNK_DOCUMENTS), on 1 worker and on 2 workers (--concurrency + 1
+               slots each: the run itself holds one while its chunks run). Reported, no target.
 overhead       a sink that answers at once: one run of --fast-letters letters in-process
                (``postroom run``) and on one worker (``postroom run --workers``): what the
                broker, the queue and the record polling cost.
@@ -57,6 +61,18 @@ start: start
 shapes:
   start: {{type: start, mode: data_passthrough, next: split}}
   split: {{type: data_process, steps: [{{type: split, profile_type: flat_file, by: line, headers: retain}}], next: to}}
+  to: {{type: set_properties, properties: [{{property: mail.to_address, value: [{{profile_element: email}}]}}], next: letter}}
+  letter: {{type: message, text: "Dear {{1}},", parameters: [{{profile_element: first_name}}], next: send}}
+  send: {{type: connector, connection: sink, operation: letter-send}}
+---
+type: process
+name: Letters in chunks
+id: chunked
+start: start
+shapes:
+  start: {{type: start, mode: data_passthrough, next: split}}
+  split: {{type: data_process, steps: [{{type: split, profile_type: flat_file, by: line, headers: retain}}], next: flow}}
+  flow: {{type: flow_control, unit: batch, batch_size: 25, parallel: 4, next: to}}
   to: {{type: set_properties, properties: [{{property: mail.to_address, value: [{{profile_element: email}}]}}], next: letter}}
   letter: {{type: message, text: "Dear {{1}},", parameters: [{{profile_element: first_name}}], next: send}}
   send: {{type: connector, connection: sink, operation: letter-send}}
@@ -124,14 +140,14 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.wait(60)
 
 
-def _submit_all(env: dict[str, str], inputs: list[Path], workers: bool) -> float:
+def _submit_all(env: dict[str, str], inputs: list[Path], workers: bool, process: str = "letters") -> float:
     """Several runs on the workers: timed from the first send to the last end (this process
     submits, as serve does); one run in-process or on a worker: ``postroom run``, timed whole."""
     if workers and len(inputs) > 1:
         return _submit_in_process(env, inputs)
     started = time.monotonic()
     extra = ["--workers"] if workers else []
-    procs = [_postroom(env, "run", "letters", "--input", str(path), "-q", *extra, stdout=subprocess.DEVNULL)
+    procs = [_postroom(env, "run", process, "--input", str(path), "-q", *extra, stdout=subprocess.DEVNULL)
              for path in inputs]
     codes = [proc.wait() for proc in procs]
     if any(codes):
@@ -160,11 +176,11 @@ def _submit_in_process(env: dict[str, str], inputs: list[Path]) -> float:
 
 
 def _phase(env: dict[str, str], folder: Path, sink: Sink, inputs: list[Path], letters: int, workers: int,
-           concurrency: int) -> float:
+           concurrency: int, process: str = "letters") -> float:
     procs = _workers(env, folder, workers, concurrency) if workers else []
     try:
         before = sink.count
-        seconds = _submit_all(env, inputs, workers > 0)
+        seconds = _submit_all(env, inputs, workers > 0, process)
         if sink.count - before != letters * len(inputs):
             sys.exit(f"the sink received {sink.count - before} letters, expected {letters * len(inputs)}")
         return seconds
@@ -179,6 +195,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--delay", type=float, default=0.02)
     parser.add_argument("--fast-letters", type=int, default=2000)
+    parser.add_argument("--chunked-letters", type=int, default=400, help="0: no chunks phase")
+    parser.add_argument("--only-chunks", action="store_true", help="measure the chunks phase only")
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="postroom-bench-workers-"))
     folder.chmod(0o755)
@@ -224,6 +242,10 @@ def _measure(options: argparse.Namespace, folder: Path, env: dict[str, str], slo
         inputs.append(folder / f"patients-{n}.csv")
         _patients(inputs[-1], options.letters)
     _import(env, folder, slow.port)
+    if options.chunked_letters:
+        _chunks(options, folder, env, slow)
+    if options.only_chunks:
+        return False
     total = options.runs * options.letters
     one = _phase(env, folder, slow, inputs, options.letters, 1, options.concurrency)
     two = _phase(env, folder, slow, inputs, options.letters, 2, options.concurrency)
@@ -241,6 +263,19 @@ def _measure(options: argparse.Namespace, folder: Path, env: dict[str, str], slo
     print(f"  1 worker   {remote:6.2f} s  {options.fast_letters / remote:7.1f} letters/s  "
           f"({remote / local:.2f}x the in-process time)")
     return one / two < 1.8
+
+
+def _chunks(options: argparse.Namespace, folder: Path, env: dict[str, str], slow: Sink) -> None:
+    big = folder / "patients-chunked.csv"
+    _patients(big, options.chunked_letters)
+    chunked = {**env, "POSTROOM_CHUNK_DOCUMENTS": "25"}
+    slots = options.concurrency + 1
+    one = _phase(chunked, folder, slow, [big], options.chunked_letters, 1, slots, "chunked")
+    two = _phase(chunked, folder, slow, [big], options.chunked_letters, 2, slots, "chunked")
+    print(f"chunks ({options.delay * 1000:.0f} ms per message, one run of {options.chunked_letters} letters, "
+          f"Flow Control parallel 4, chunks of 25, {slots} slots per worker)")
+    print(f"  1 worker   {one:6.2f} s  {options.chunked_letters / one:7.1f} letters/s")
+    print(f"  2 workers  {two:6.2f} s  {options.chunked_letters / two:7.1f} letters/s  ({one / two:.2f}x)")
 
 
 if __name__ == "__main__":

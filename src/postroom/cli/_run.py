@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -88,6 +89,7 @@ def show_cmd(
         out(f"  held by   process {record.lease_pid} on {record.lease_host}, heartbeat {record.heartbeat_at}")
     if record.error:
         out(f"  error     {record.error}")
+    _show_chunks(view.chunks_json())
     if errors:
         out("errors:")
         for e in errors:
@@ -116,6 +118,16 @@ def show_cmd(
             out(f"  --- dry run {dry.action} at {dry.shape} (document {dry.document})")
             for line in dry.payload.decode("utf-8", "replace").splitlines():
                 out(f"    {line}")
+
+
+def _show_chunks(chunks: list[dict[str, Any]]) -> None:
+    if not chunks:
+        return
+    out(f"chunks ({len(chunks)}, run on the workers):")
+    for c in chunks:
+        again = f", {c['attempts']} attempts" if c["attempts"] > 1 else ""
+        out(f"  [{c['shape']}] chunk {c['number']}: {c['documents']} document(s), {c['status'].replace('_', ' ')} "
+            f"on {c['node'] or 'no worker yet'}{again}{': ' + c['error'] if c['error'] else ''}")
 
 
 @executions_app.command("resume")

@@ -2,7 +2,8 @@
 
 from ._context import Catch, ExecutionContext, Limits, MemoryRecorder, Recorder, StopFlag, TryScope
 from ._executor import RUNNERS, Executor
-from ._run import ExecutionResult, execute
+from ._flow import UnitDispatcher
+from ._run import ExecutionResult, execute, execute_unit
 from ._sandbox import ScriptLimits, script_steps, scripts_allowed
 
 __all__ = [
@@ -17,7 +18,9 @@ __all__ = [
     "ScriptLimits",
     "StopFlag",
     "TryScope",
+    "UnitDispatcher",
     "execute",
+    "execute_unit",
     "script_steps",
     "scripts_allowed",
 ]

@@ -9,13 +9,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, Interrupted
 from ..model import Component, Process, Profile, parse_source
 from ..sdk import Document, OperationSession, RateLimit
 from ..sdk.testing import MemoryJournal, MemorySentMail, MemoryWatermarks
 from ._values import resolve
+
+if TYPE_CHECKING:
+    from ._flow import UnitDispatcher
 
 __all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag", "CallFrame"]
 
@@ -159,6 +162,8 @@ class ExecutionContext:
     #: ``(key, per_minute)`` → the rate limit shared by every process of the runtime (the
     #: services layer gives one when a broker is set), or None: connectors keep their own
     rate_limits: Callable[[str, int], RateLimit | None] | None = None
+    #: set by the services layer on the workers: where a parallel Flow Control's units go
+    unit_dispatcher: UnitDispatcher | None = None
 
     # counters and state
     documents_in: int = 0

@@ -6,6 +6,10 @@ end of the path before the next starts, in input order. With more, units start i
 order and run side by side: what they produce interleaves in the order units finish. Each
 thread walks with its own executor (its own shape runners); the execution's counters,
 record, journal and connector sessions are shared and guarded (ExecutionContext).
+
+On the distributed workers the services layer gives the context a :class:`UnitDispatcher`:
+the units of a ``parallel`` Flow Control of the process itself (not inside a called process
+or a Try/Catch) then go to it, which runs each as a task of its own elsewhere.
 """
 
 from __future__ import annotations
@@ -14,15 +18,26 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..model import FlowControlShape
 from ..sdk import Document
 
 if TYPE_CHECKING:
+    from ._context import ExecutionContext
     from ._executor import Executor
 
-__all__ = ["run_flow", "units"]
+__all__ = ["UnitDispatcher", "run_flow", "units"]
+
+
+class UnitDispatcher(Protocol):
+    """Runs the units of a ``parallel`` Flow Control elsewhere (the distributed workers):
+    each unit runs the rest of the path from ``target``; at most ``parallel`` at once. It
+    returns when every unit ended, with their counts added to ``ctx``, and raises the first
+    error a unit ended with (as the threads do)."""
+
+    def run_units(self, ctx: ExecutionContext, shape_id: str, target: str, parallel: int,
+                  work: Iterator[list[Document]]) -> None: ...
 
 
 def units(batches: Iterable[list[Document]], size: int) -> Iterator[list[Document]]:
@@ -57,7 +72,17 @@ def run_flow(ex: Executor, shape_id: str, model: FlowControlShape, batches: Iter
                 continue
             ex.follow(model.next, _sub_batches(unit, ctx.batch_size))
         return
-    _run_parallel(ex, model, units(batches, size))
+    work = units(batches, size)
+    dispatcher = ctx.unit_dispatcher
+    if dispatcher is not None and ex.prefix == "" and ex.returned is None and not ctx.frames():
+        first = next(work, None)
+        if first is None:
+            return
+        work = itertools.chain([first], work)
+        if all(doc.origin is None for doc in first):  # not inside a Try/Catch
+            dispatcher.run_units(ctx, shape_id, model.next, model.parallel, work)
+            return
+    _run_parallel(ex, model, work)
 
 
 def _run_parallel(ex: Executor, model: FlowControlShape, work: Iterator[list[Document]]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import ConnectorError, ExecutionStopped, Interrupted, PostroomError
@@ -11,7 +11,7 @@ from ._context import ExecutionContext
 from ._executor import Executor
 from ._sandbox import check_scripts
 
-__all__ = ["ExecutionResult", "execute"]
+__all__ = ["ExecutionResult", "execute", "execute_unit"]
 
 
 @dataclass
@@ -69,12 +69,33 @@ def _start_documents(ctx: ExecutionContext, inputs: Iterable[Document | Failed] 
 
 def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> ExecutionResult:
     """Run the process; never raises for a failure of the process itself (it is recorded)."""
+    return _execute(ctx, lambda: Executor(ctx).run(_start_documents(ctx, inputs)), whole=True)
+
+
+def execute_unit(ctx: ExecutionContext, target: str, units: list[list[Document]]) -> ExecutionResult:
+    """Run the rest of a path from shape ``target`` on each unit of Flow Control documents in
+    turn: units run apart from their execution (a chunk on a worker), recorded as ``execute``
+    does; the execution that cut them judges the whole (every document failed on a server)."""
+    def walk() -> None:
+        executor = Executor(ctx)
+        size = ctx.batch_size
+        for unit in units:
+            ctx.check_stop()
+            if ctx.return_requested:
+                ctx.skip_by_return(len(unit))
+                continue
+            executor.follow(target, (unit[i:i + size] for i in range(0, len(unit), size)))
+
+    return _execute(ctx, walk, whole=False)
+
+
+def _execute(ctx: ExecutionContext, walk: Callable[[], None], whole: bool) -> ExecutionResult:
     error: PostroomError | None = None
     status = "complete"
     try:
         check_scripts(ctx.process)  # POSTROOM_ALLOW_SCRIPTS=false: nothing runs
         try:
-            Executor(ctx).run(_start_documents(ctx, inputs))
+            walk()
         finally:
             ctx.join_background()  # processes called without waiting end before the execution does
     except Interrupted as exc:
@@ -108,7 +129,7 @@ def execute(ctx: ExecutionContext, inputs: Iterable[Document] | None = None) -> 
     if ctx.skipped_by_return:
         ctx.log_line("info", f"{ctx.skipped_by_return} document(s) did not run: an end-and-return stop ended the execution")
     ctx.close_sessions()
-    if ctx.connector_failures and error is None and ctx.connector_failures == ctx.documents_failed and not ctx.documents_out:
+    if whole and ctx.connector_failures and error is None and ctx.connector_failures == ctx.documents_failed and not ctx.documents_out:
         # every document failed because a server could not be reached or refused the login
         error = ConnectorError("every document failed because the server could not be reached or refused the login; "
                                "see the errors above")

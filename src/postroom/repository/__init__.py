@@ -15,6 +15,7 @@ from ._home import URL_ENV, data_home
 from ._listing import Listing, open_listing
 from ._records import (
     ApiTokenRecord,
+    ChunkRecord,
     ComponentRecord,
     ComponentSummary,
     DeploymentRecord,
@@ -52,6 +53,7 @@ __all__ = [
     "ApiTokenRecord",
     "ScheduleFiring",
     "DeploymentRecord",
+    "ChunkRecord",
     "open_repository",
     "data_home",
     "default_database_url",

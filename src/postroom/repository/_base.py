@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 from ._records import (
     ApiTokenRecord,
+    ChunkRecord,
     ComponentRecord,
     ComponentSummary,
     DeploymentRecord,
@@ -320,6 +321,38 @@ class Repository(ABC):
                          history: bool = False) -> list[DeploymentRecord]:
         """The deployments in force (with ``history``, every deploy), sorted by environment,
         then process, newest first."""
+
+    # -- chunks (Flow Control units run as tasks of their own on the workers) -------------------
+    @abstractmethod
+    def add_chunk(self, record: ChunkRecord, inputs: dict[str, Any]) -> ChunkRecord:
+        """Record a queued chunk with its ``inputs`` (JSON data); when it exists already (the
+        execution resumed), the stored one is returned unchanged."""
+
+    @abstractmethod
+    def claim_chunk(self, execution_id: str, shape: str, number: int, node: str, host: str,
+                    pid: int) -> dict[str, Any] | None:
+        """Take a queued chunk (running, this lease, one more attempt); its inputs, or None
+        when it is not queued (taken by another worker, or ended)."""
+
+    @abstractmethod
+    def chunk_heartbeat(self, execution_id: str, shape: str, number: int, host: str, pid: int) -> bool:
+        """Renew the heartbeat of a chunk this lease runs; False when it no longer holds it."""
+
+    @abstractmethod
+    def end_chunk(self, record: ChunkRecord) -> bool:
+        """Record how a chunk this lease (``lease_host``, ``lease_pid``) runs ended (status,
+        counts, error; its inputs are dropped); False when the lease no longer holds it."""
+
+    @abstractmethod
+    def requeue_chunk(self, record: ChunkRecord) -> bool:
+        """Put a running chunk whose lease is the one in ``record`` back to queued (its worker
+        died); False when its row changed meanwhile."""
+
+    @abstractmethod
+    def list_chunks(self, execution_id: str, shape: str | None = None,
+                    numbers: Collection[int] | None = None) -> list[ChunkRecord]:
+        """The chunks of an execution (of one Flow Control ``shape``, those ``numbers``), by
+        Flow Control shape and number."""
 
     def close(self) -> None:  # noqa: B027
         """Dispose of connections."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HEAD", "MIGRATIONS_DIR", "current_revision", "upgrade"]
 
-HEAD = "0009_once"
+HEAD = "0010_chunks"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Arbitrary constant: the PostgreSQL advisory lock serialising concurrent upgrades.

@@ -22,6 +22,7 @@ __all__ = [
     "SessionRecord",
     "ApiTokenRecord",
     "ScheduleFiring",
+    "ChunkRecord",
 ]
 
 
@@ -254,3 +255,24 @@ class DeploymentRecord:
     deployed_by: str = ""
     deployed_at: datetime | None = None
     seq: int | None = None
+
+
+@dataclass
+class ChunkRecord:
+    """One Flow Control unit of an execution run as a task of its own on the workers (revision
+    0010_chunks): ``shape`` the Flow Control, ``number`` the unit's place in input order."""
+
+    execution_id: str
+    shape: str
+    number: int
+    status: str = "queued"  # queued | running | complete | complete_with_errors | failed | stopped
+    documents: int = 0
+    node: str | None = None
+    attempts: int = 0
+    lease_host: str | None = None
+    lease_pid: int | None = None
+    heartbeat_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None

@@ -57,6 +57,7 @@ __all__ = [
     "api_tokens",
     "schedule_firings",
     "deployments",
+    "execution_chunks",
     "utcnow",
 ]
 
@@ -372,4 +373,26 @@ deployments = Table(
     Column("deployed_by", String(200), nullable=False, default=""),
     Column("deployed_at", UTCDateTime, nullable=False),
     Index(None, "environment", "process_id"),
+)
+
+# -- chunks (revision 0010_chunks): a Flow Control unit run as a task of its own on the workers;
+# its input documents (data only, JSON) until it ended, who ran it, its lease and its counts ----
+execution_chunks = Table(
+    "execution_chunks",
+    metadata,
+    Column("execution_id", String(100), primary_key=True),
+    Column("shape", String(200), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("status", String(30), nullable=False),
+    Column("documents", Integer, nullable=False, default=0),
+    Column("inputs", JSONText, nullable=True),
+    Column("node", String(200), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_host", String(255), nullable=True),
+    Column("lease_pid", Integer, nullable=True),
+    Column("heartbeat_at", UTCDateTime, nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("counts", JSONText, nullable=True),
+    Column("error", Text, nullable=True),
 )

@@ -9,11 +9,13 @@ interface: ``_sql_core.py`` (engine, transactions, bulk inserts), ``_sql_compone
 properties), ``_sql_journal.py`` (the send journal), ``_sql_reports.py`` (bounces and
 complaints about sent letters), ``_sql_state.py`` (watermarks,
 leases, listener health), ``_sql_users.py`` (users, sessions, API tokens), ``_sql_schedules.py`` (schedule
-firings), ``_sql_deployments.py`` (process versions deployed to environments).
+firings), ``_sql_deployments.py`` (process versions deployed to environments), ``_sql_chunks.py``
+(Flow Control units run as tasks of their own on the workers).
 """
 
 from __future__ import annotations
 
+from ._sql_chunks import ChunkStore
 from ._sql_components import ComponentStore
 from ._sql_core import BATCH_SIZE
 from ._sql_deployments import DeploymentStore
@@ -28,7 +30,7 @@ __all__ = ["SqlRepository", "BATCH_SIZE"]
 
 
 class SqlRepository(ComponentStore, ExecutionStore, JournalStore, StateStore, UserStore, ScheduleStore,
-                    DeploymentStore, ReportStore):
+                    DeploymentStore, ReportStore, ChunkStore):
     """The repository on one database. Thread-safe: each call takes a pooled connection.
 
     After ``os.fork()`` the child drops the inherited pool by itself; still, prefer opening

@@ -22,6 +22,7 @@ from ._records import (
 from ._schema import (
     document_errors,
     dry_runs,
+    execution_chunks,
     execution_logs,
     executions,
     mail_reports,
@@ -34,7 +35,7 @@ from ._sql_core import IN_CHUNK, SqlCore, as_bytes, in_chunks
 
 _EXECUTION_FIELDS = {f.name for f in dataclass_fields(ExecutionRecord)}
 _EXECUTION_DEPENDENTS: tuple[Table, ...] = (execution_logs, document_errors, shape_documents, dry_runs,
-                                            send_journal, mail_reports)
+                                            send_journal, mail_reports, execution_chunks)
 
 
 class ExecutionStore(SqlCore):

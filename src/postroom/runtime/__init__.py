@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
     from ._broker import (
         BROKER_ENV,
+        CHUNK_TASK,
         QUEUE,
         RUN_TASK,
         VISIBILITY_ENV,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
 # to the imports above).
 _EXPORTS = {
     "BROKER_ENV": "._broker",
+    "CHUNK_TASK": "._broker",
     "QUEUE": "._broker",
     "RUN_TASK": "._broker",
     "VISIBILITY_ENV": "._broker",
@@ -77,6 +79,7 @@ _EXPORTS = {
 __all__ = [
     "BROKER_ENV",
     "QUEUE",
+    "CHUNK_TASK",
     "RUN_TASK",
     "VISIBILITY_ENV",
     "broker_url",

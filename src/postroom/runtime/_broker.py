@@ -19,13 +19,14 @@ from typing import Any
 
 from ..errors import ConfigError, ConnectionFailed
 
-__all__ = ["BROKER_ENV", "QUEUE", "RUN_TASK", "VISIBILITY_ENV", "broker_url", "celery_app", "ping_broker",
+__all__ = ["BROKER_ENV", "CHUNK_TASK", "QUEUE", "RUN_TASK", "VISIBILITY_ENV", "broker_url", "celery_app", "ping_broker",
            "shown_url", "visibility_timeout"]
 
 BROKER_ENV = "POSTROOM_BROKER_URL"
 VISIBILITY_ENV = "POSTROOM_BROKER_VISIBILITY_TIMEOUT"
 QUEUE = "postroom"
 RUN_TASK = "postroom.run"
+CHUNK_TASK = "postroom.chunk"  # one Flow Control chunk of an execution (services/_chunks.py)
 _DEFAULT_VISIBILITY = 12 * 3600
 _EXAMPLE = "redis://127.0.0.1:6379/0"
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from ..errors import ConfigError
 from ..repository import ExecutionRecord, Repository
 
-__all__ = ["ExecutionLease", "lease_seconds", "lease_alive", "refuse_live_lease", "this_host"]
+__all__ = ["ExecutionLease", "holder_alive", "lease_seconds", "lease_alive", "refuse_live_lease", "this_host"]
 
 LEASE_ENV = "POSTROOM_EXECUTION_LEASE_SECONDS"
 _ACTIVE: set[str] = set()  # executions this process runs now (a lease of our own pid held elsewhere is dead)
@@ -68,6 +68,16 @@ def lease_alive(record: ExecutionRecord, now: datetime | None = None, expiry: fl
                 return record.id in _ACTIVE
         return _pid_alive(record.lease_pid)
     return True
+
+
+def holder_alive(host: str | None, pid: int | None, heartbeat_at: datetime | None) -> bool:
+    """Is the holder of a lease other than an execution's (a chunk's) alive: a heartbeat
+    younger than the expiry, from a process that exists when it runs on this host."""
+    if pid is None or heartbeat_at is None:
+        return False
+    if (datetime.now(UTC) - heartbeat_at).total_seconds() > lease_seconds():
+        return False
+    return host != this_host() or _pid_alive(pid)
 
 
 def refuse_live_lease(record: ExecutionRecord) -> None:

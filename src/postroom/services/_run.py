@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..connectors import get_connector
-from ..engine import ExecutionContext, ExecutionResult, execute
+from ..engine import ExecutionContext, ExecutionResult, Recorder, execute
 from ..errors import ConfigError, NotFound
 from ..model import Environment, Process, ProcessCallShape
 from ..repository import (
@@ -34,7 +34,7 @@ from ._inputs import check_inputs, fingerprint, input_documents, verify_inputs
 from ._lease import ExecutionLease, refuse_live_lease
 
 __all__ = ["RunHooks", "RunRequest", "run_process", "resume_execution", "resume_request", "begin_run", "finish_run",
-           "StartedRun", "RepositoryRecorder", "settings_resolver",
+           "StartedRun", "RepositoryRecorder", "settings_resolver", "new_context", "load_process", "LoadedProcess",
            "purge_expired", "retention_days"]
 
 
@@ -235,16 +235,31 @@ class StartedRun:
     environment: Environment | None = None
 
 
-def begin_run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_id: str | None) -> StartedRun:
-    """Everything a run checks before any document moves, then the execution row (or, with
-    ``execution_id``, the lease of the execution to resume): errors here are the caller's."""
+@dataclass
+class LoadedProcess:
+    """The process a request names, at the version it runs, with its binder and environment."""
+
+    process: Process
+    version: int
+    binder: Binder
+    environment: Environment | None
+
+
+def load_process(repo: Repository, request: RunRequest) -> LoadedProcess:
     environment = load_environment(repo, request.environment) if request.environment else None
     record = get_record(repo, request.process_id, run_version(repo, request))
     if record.type != "process":
         raise ConfigError(f"{request.process_id!r} is a {record.type}, not a process", fix="name a process id")
     process: Process = component_from_record(record)  # type: ignore[assignment]
+    return LoadedProcess(process, record.version, process_binder(repo, record.id, environment), environment)
+
+
+def begin_run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_id: str | None) -> StartedRun:
+    """Everything a run checks before any document moves, then the execution row (or, with
+    ``execution_id``, the lease of the execution to resume): errors here are the caller's."""
+    loaded = load_process(repo, request)
+    process, binder, environment = loaded.process, loaded.binder, loaded.environment
     check_inputs(request.paths)
-    binder = process_binder(repo, record.id, environment)
     _preflight(process, binder)
 
     stop = hooks.stop
@@ -257,13 +272,13 @@ def begin_run(repo: Repository, request: RunRequest, hooks: RunHooks, execution_
             raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
         lease.claim(existing)
     else:
-        stored = request.replace(process_version=record.version,
+        stored = request.replace(process_version=loaded.version,
                                  inputs=tuple(InputFile(**fingerprint(p)) for p in request.paths))
         repo.create_execution(ExecutionRecord(
-            id=execution_id, process_id=process.id, process_version=record.version, process_name=process.name,
+            id=execution_id, process_id=process.id, process_version=loaded.version, process_name=process.name,
             status="running", mode=request.record_mode, started_at=datetime.now(UTC), node=lease.host,
             lease_host=lease.host, lease_pid=lease.pid, heartbeat_at=datetime.now(UTC), request=stored.to_json()))
-    return StartedRun(repo, request, hooks, execution_id, process, record.version, binder, lease, resumed,
+    return StartedRun(repo, request, hooks, execution_id, process, loaded.version, binder, lease, resumed,
                       environment)
 
 
@@ -286,18 +301,12 @@ def finish_run(run: StartedRun) -> tuple[ExecutionRecord, ExecutionResult]:
 
 def _context(repo: Repository, run: StartedRun, request: RunRequest, hooks: RunHooks,
              binder: Binder) -> ExecutionContext:
-    process, version, execution_id = run.process, run.version, run.execution_id
-    properties = dict(run.environment.extensions.process_properties) if run.environment else {}
-    recorder = RepositoryRecorder(repo, execution_id)
+    recorder = RepositoryRecorder(repo, run.execution_id)
     recorder.echo = hooks.echo
-    ctx = ExecutionContext(
-        process=process, execution_id=execution_id, components=binder.components,
-        open_session=binder.open_session, recorder=recorder, process_version=version, dry_run=request.dry_run,
-        test_mode=request.test, limits=request.limits.engine_limits(), batch_size=request.limits.batch_size,
-        dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=hooks.progress,
-        stop=hooks.stop, process_properties=properties, rate_limits=shared_rate_limits())
+    loaded = LoadedProcess(run.process, run.version, binder, run.environment)
+    ctx = new_context(repo, loaded, run.execution_id, request, hooks, recorder)
     if hooks.start_session is not None:
-        ctx.adopt_session(process.start, hooks.start_session)
+        ctx.adopt_session(run.process.start, hooks.start_session)
     if hooks.on_context is not None:
         hooks.on_context(ctx)
     return ctx
@@ -311,6 +320,20 @@ def shared_rate_limits() -> Callable[[str, int], Any] | None:
     except ConfigError:  # not a Redis URL: workers and run --workers refuse it; an in-process run goes on
         return None
     return redis_rate_limits(url).limit if url else None
+
+
+def new_context(repo: Repository, loaded: LoadedProcess, execution_id: str, request: RunRequest, hooks: RunHooks,
+                recorder: Recorder, seq_base: int = 0) -> ExecutionContext:
+    """The engine's context of a run writing its record to ``recorder``; documents it numbers
+    start after ``seq_base`` (a chunk on a worker numbers above the documents it was given)."""
+    process, version, environment = loaded.process, loaded.version, loaded.environment
+    properties = dict(environment.extensions.process_properties) if environment else {}
+    return ExecutionContext(
+        process=process, execution_id=execution_id, components=loaded.binder.components,
+        open_session=loaded.binder.open_session, recorder=recorder, process_version=version, dry_run=request.dry_run,
+        test_mode=request.test, limits=request.limits.engine_limits(), batch_size=request.limits.batch_size,
+        dynamic_process_properties=dict(repo.get_persisted_properties(process.id)), progress=hooks.progress,
+        stop=hooks.stop, process_properties=properties, rate_limits=shared_rate_limits(), _seq=seq_base)
 
 
 def _execute(repo: Repository, ctx: ExecutionContext, request: RunRequest, hooks: RunHooks,
@@ -382,7 +405,14 @@ def resume_execution(repo: Repository, execution_id: str, hooks: RunHooks | None
     send journal makes every side effect already done a no-op, and a repeat reuses its
     Message-ID. Refused (exit 2) while another process runs it, and when an input it ran on
     is gone or changed."""
-    return _run(repo, resume_request(repo, execution_id), hooks or RunHooks(), execution_id)
+    request = resume_request(repo, execution_id)
+    if repo.list_chunks(execution_id):
+        raise ConfigError(
+            f"execution {execution_id} was cut into chunks on the workers (Flow Control); its letters are "
+            "journaled per chunk, so it resumes only there",
+            fix="start the workers (postroom worker, POSTROOM_BROKER_URL) and wait: they resume it themselves, "
+                "or re-run it from the web app or the API with POSTROOM_BROKER_URL set")
+    return _run(repo, request, hooks or RunHooks(), execution_id)
 
 
 def resume_request(repo: Repository, execution_id: str) -> RunRequest:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import NotFound
 from ..repository import (
+    ChunkRecord,
     DocumentErrorRecord,
     DryRunRecord,
     ExecutionRecord,
@@ -64,6 +65,13 @@ class ExecutionView:
     dry_runs: list[DryRunRecord] | None = None
     #: delivery reports and complaints read later about letters this execution sent
     bounces: list[MailReport] = field(default_factory=list)
+    chunks: list[ChunkRecord] | None = None  # the chunks of a run cut at Flow Control on the workers
+
+    def chunks_json(self) -> list[dict[str, Any]]:
+        """Each chunk: its Flow Control shape and number, the node (worker) that ran it, its
+        document count, status, attempts (2 or more: sent again after a worker died) and error."""
+        return [{"shape": c.shape, "number": c.number, "node": c.node, "documents": c.documents,
+                 "status": c.status, "attempts": c.attempts, "error": c.error} for c in self.chunks or []]
 
     def summary(self) -> dict[str, Any]:
         return execution_summary(self.record)
@@ -88,6 +96,7 @@ class ExecutionView:
         payload["errors"] = self.errors_json(error_time)
         payload["log"] = self.log_json()
         payload["bounces"] = self.bounces_json()
+        payload["chunks"] = self.chunks_json()
         if self.documents is not None:
             payload["documents"] = [{"shape": d.shape, "seq": d.seq, "document": d.document, "data": d.data,
                                      "properties": d.properties, "dynamic": d.dynamic} for d in self.documents]
@@ -104,7 +113,7 @@ def execution_view(repo: Repository, execution_id: str, documents: bool = False)
     return ExecutionView(record, repo.get_document_errors(execution_id), repo.get_logs(execution_id),
                          repo.get_shape_documents(execution_id) if documents else None,
                          repo.get_dry_runs(execution_id) if documents else None,
-                         repo.mail_reports(execution_id))
+                         bounces=repo.mail_reports(execution_id), chunks=repo.list_chunks(execution_id))
 
 
 def execution_list(repo: Repository, process: str | None = None, status: str | None = None,

@@ -23,7 +23,9 @@ from .. import __version__
 from ..engine import ExecutionContext
 from ..errors import ConnectionFailed, PostroomError
 from ..repository import Repository
-from ..runtime import RUN_TASK, RunHooks, RunRequest
+from ..runtime import CHUNK_TASK, RUN_TASK, RunHooks, RunRequest
+from ._chunk_task import run_chunk
+from ._chunks import ChunkDispatcher
 from ._distributed import RESUME_NODE
 from ._lease import lease_alive, lease_seconds
 from ._listener_bundle import BUNDLE_KEY, BundleSession, bundle_documents
@@ -44,6 +46,8 @@ class WorkerState:
         self.started_at = datetime.now(UTC)
         #: True while the worker takes runs: from Celery's ready signal to its shutdown
         self.alive = False
+        #: where a parallel Flow Control's units go (set with the tasks: it sends chunk tasks)
+        self.dispatcher: ChunkDispatcher | None = None
         self._lock = threading.Lock()
         self._running: dict[str, dict[str, Any]] = {}
 
@@ -104,6 +108,11 @@ def _record_exit(repo: Repository, execution_id: str, code: int, **fields: Any) 
     repo.update_execution(execution_id, request={**request, "exit_code": code}, **fields)
 
 
+def _cut_into_chunks(ctx: ExecutionContext, state: WorkerState) -> None:
+    ctx.unit_dispatcher = state.dispatcher
+    ctx.node = state.node
+
+
 def run_on_worker(state: WorkerState, execution_id: str, request_json: dict[str, Any]) -> int | None:
     """Run (or resume, or leave alone) the execution; its exit code, None when this copy of
     the task had nothing to do. ConnectionFailed when the database cannot be reached."""
@@ -116,12 +125,13 @@ def run_on_worker(state: WorkerState, execution_id: str, request_json: dict[str,
         return None
     request = RunRequest.from_json(request_json)
     progress, done = _progress_writer(repo, execution_id)
-    hooks = RunHooks(progress=progress)
+    chunks = lambda ctx: _cut_into_chunks(ctx, state)  # noqa: E731
+    hooks = RunHooks(progress=progress, on_context=chunks)
     bundle = request_json.get(BUNDLE_KEY)
     if bundle:  # a listener's run: the documents it fetched, and a stand-in for its session
         # (a fetch's Failed items among them: the engine records those at the start shape)
         hooks = RunHooks(progress=progress, documents=bundle_documents(Path(bundle)),  # type: ignore[arg-type]
-                         start_session=BundleSession(Path(bundle)))
+                         start_session=BundleSession(Path(bundle)), on_context=chunks)
     try:
         started = begin_run(repo, request, hooks, execution_id)
     except ConnectionFailed:
@@ -153,7 +163,8 @@ def run_on_worker(state: WorkerState, execution_id: str, request_json: dict[str,
 
 
 def register_tasks(app: Any, state: WorkerState) -> None:
-    """The run task, and the ``postroom_info`` remote-control command ``workers list`` asks."""
+    """The run and chunk tasks, and the ``postroom_info`` remote-control command ``workers
+    list`` asks."""
     from celery.signals import worker_ready, worker_shutting_down
     from celery.worker.control import inspect_command
 
@@ -165,6 +176,8 @@ def register_tasks(app: Any, state: WorkerState) -> None:
 
     worker_ready.connect(ready, weak=False)
     worker_shutting_down.connect(shutting_down, weak=False)
+    state.dispatcher = ChunkDispatcher(state.repo, app, lambda execution_id, shape, number: run_chunk(
+        state.repo, state.node, execution_id, shape, number))
 
     @app.task(name=RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def run(self: Any, execution_id: str, request: dict[str, Any]) -> int | None:
@@ -174,6 +187,19 @@ def register_tasks(app: Any, state: WorkerState) -> None:
             _log.warning("cannot reach the database for execution %s: %s; retrying in %d s", execution_id, exc,
                          _DB_RETRY_SECONDS)
             raise self.retry(countdown=_DB_RETRY_SECONDS, exc=exc) from None
+
+    @app.task(name=CHUNK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    def chunk(self: Any, execution_id: str, shape: str, number: int) -> str | None:
+        key = f"{execution_id} chunk {number}"
+        state.add(key, f"chunk {number} of {shape}")
+        try:
+            return run_chunk(state.repo, state.node, execution_id, shape, number)
+        except ConnectionFailed as exc:
+            _log.warning("cannot reach the database for chunk %d of execution %s: %s; retrying in %d s", number,
+                         execution_id, exc, _DB_RETRY_SECONDS)
+            raise self.retry(countdown=_DB_RETRY_SECONDS, exc=exc) from None
+        finally:
+            state.remove(key)
 
     @inspect_command(name="postroom_info")
     def postroom_info(_state: Any) -> dict[str, Any]:
