@@ -282,6 +282,16 @@ class ExecutionContext:
             self._seq += 1
             return self._seq
 
+    def number(self, docs: list[Document]) -> None:
+        """Give the documents not numbered yet (new ones: a split's) their numbers, in order."""
+        with self._lock:
+            seq = self._seq
+            for doc in docs:
+                if doc.seq < 0:
+                    seq += 1
+                    doc.seq = seq
+            self._seq = seq
+
     def record_entry(self, shape_id: str, docs: list[Document]) -> None:
         """Test mode: keep the documents entering a shape, within the limits."""
         with self._lock:

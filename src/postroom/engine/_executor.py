@@ -107,9 +107,7 @@ class Executor:
         ctx = self.ctx
         for batch in batches:
             ctx.check_stop()  # a stop request: no shape takes another batch
-            for doc in batch:
-                if doc.seq < 0:
-                    doc.seq = ctx.next_seq()
+            ctx.number(batch)
             ctx.shape_entered(shape_id, len(batch))
             if ctx.test_mode:
                 ctx.record_entry(self.prefix + shape_id, batch)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["iter_records", "parse_record", "FlatRecord", "Record"]
+__all__ = ["iter_records", "parse_record", "flat_readers", "FlatRecord", "Record"]
 
 # A record is as long as its document; the split must not refuse a big quoted field.
 try:
@@ -36,19 +36,21 @@ class Record:
 
 class _Lines:
     """The physical lines of a byte stream (ended by CR, LF or CR LF), decoded as UTF-8.
-    Keeps the lines handed out since the last :meth:`take`, their line number and byte
-    offset, and where the first byte that is not UTF-8 sits."""
+    Keeps the lines handed out since the record in hand began (``texts``, ``raws``: the
+    reader of the records empties them), the line number and byte offset where that record
+    begins, and where the first byte that is not UTF-8 sits."""
 
     def __init__(self, stream: Iterable[bytes]) -> None:
         self.stream = stream
         self.texts: list[str] = []
         self.raws: list[bytes] = []
-        self.line = 1  # number of the next line handed out
-        self.offset = 0  # byte offset of the next line
+        self.line = 1  # number of the first line in texts
+        self.offset = 0  # byte offset of the first line in texts
         self.bad: tuple[int, int, int] | None = None  # (line, byte offset, byte)
         self.ended = False
 
     def __iter__(self) -> Iterator[str]:
+        texts, raws = self.texts, self.raws
         for chunk in self.stream:  # binary lines end at LF only; CR alone is split here
             parts = chunk.splitlines(keepends=True) if b"\r" in chunk else (chunk,)
             for part in parts:
@@ -57,18 +59,12 @@ class _Lines:
                 except UnicodeDecodeError as exc:
                     text = part.decode("utf-8", "surrogateescape")
                     if self.bad is None:
-                        self.bad = (self.line, self.offset + exc.start, part[exc.start])
-                self.texts.append(text)
-                self.raws.append(part)
-                self.line += 1
-                self.offset += len(part)
+                        self.bad = (self.line + len(texts), self.offset + sum(map(len, raws)) + exc.start,
+                                    part[exc.start])
+                texts.append(text)
+                raws.append(part)
                 yield text
         self.ended = True
-
-    def take(self) -> tuple[list[str], list[bytes], tuple[int, int, int] | None]:
-        taken = self.texts, self.raws, self.bad
-        self.texts, self.raws, self.bad = [], [], None
-        return taken
 
 
 def iter_records(stream: Iterable[bytes], delimiter: str = ",", quote: str = '"') -> Iterator[Record]:
@@ -80,26 +76,32 @@ def iter_records(stream: Iterable[bytes], delimiter: str = ",", quote: str = '"'
     come whole; a last record whose quoted field is never closed comes with ``error`` set
     (naming the line where the field opened), and ends the data."""
     lines = _Lines(stream)
-    line, offset = 1, 0
+    texts, raws = lines.texts, lines.raws
     try:
         for fields in csv.reader(lines, delimiter=delimiter, quotechar=quote):
-            texts, raws, bad = lines.take()
-            start_line, start_offset = line, offset
-            line += len(texts)
-            offset += sum(map(len, raws))
+            line, offset, bad = lines.line, lines.offset, lines.bad
+            if len(texts) == 1:  # most records: one line
+                text = texts[0]
+                lines.line, lines.offset = line + 1, offset + len(raws[0])
+            else:
+                text = "".join(texts)
+                lines.line, lines.offset = line + len(texts), offset + sum(map(len, raws))
+            if lines.ended and fields:
+                yield _unclosed(text, raws, line, offset, delimiter, quote)
+                return
+            raw = b"".join(raws) if bad is not None else b""
+            texts.clear()
+            raws.clear()
+            lines.bad = None
             if not fields:  # a blank line
                 continue
-            text = texts[0] if len(texts) == 1 else "".join(texts)
-            if lines.ended:
-                yield _unclosed(text, raws, start_line, start_offset, delimiter, quote)
-                return
             text = text.rstrip("\r\n")
             if bad is None:
-                yield Record(text, fields, start_line, start_offset)
+                yield Record(text, fields, line, offset)
             else:
-                yield Record(text, fields, start_line, start_offset, _not_utf8(bad, start_line), b"".join(raws))
+                yield Record(text, fields, line, offset, _not_utf8(bad, line), raw)
     except csv.Error as exc:  # not expected with the reader's settings; named all the same
-        raise ValueError(f"line {lines.line - 1}: {exc}") from None
+        raise ValueError(f"line {lines.line + len(texts) - 1}: {exc}") from None
 
 
 def _not_utf8(bad: tuple[int, int, int], record_line: int) -> str:
@@ -175,6 +177,14 @@ def _index(names: list[str]) -> dict[str, int]:
             _INDEX_CACHE.clear()
         _INDEX_CACHE[key] = found
     return found
+
+
+def flat_readers(names: list[str]) -> Callable[[list[str]], Callable[[str], str]]:
+    """For records under header ``names``: the column reader of a record already split into
+    its values, what ``parse_record(header + "\n" + record).get`` reads, without parsing
+    it again (the header's index built once)."""
+    index = _index(names)
+    return lambda values: FlatRecord(index, values).get
 
 
 def parse_record(text: str, delimiter: str = ",", quote: str = '"', header: bool = True,

@@ -20,10 +20,14 @@ from ._parse import parse_json, parse_xml
 if TYPE_CHECKING:
     from ._context import ExecutionContext
 
-__all__ = ["resolve", "resolve_all", "profile_element"]
+__all__ = ["resolve", "resolve_all", "profile_element", "compile_value", "Getter"]
 
 # Reads one path (column, JSON path, XPath) of a parsed document.
 Reader = Callable[[str], str]
+
+#: A value compiled once per shape: (document, the default profile of the process whose shape
+#: runs now, which the shape looks up once per batch) -> the value's text.
+Getter = Callable[[Document, "str | None"], str]
 
 
 def resolve_all(sources: list[ValueSource], doc: Document, ctx: ExecutionContext,
@@ -95,6 +99,61 @@ def profile_element(doc: Document, path: str, ctx: ExecutionContext, profile_id:
     """A column (flat file), JSON path or XPath of the document, parsed once per document."""
     reader: Reader = doc.cached(profile_id or "", lambda d: _reader(d, ctx, profile_id, shape_id))
     return reader(path)
+
+
+def compile_value(sources: list[ValueSource], ctx: ExecutionContext, profile_id: str | None = None,
+                  shape_id: str | None = None) -> Getter:
+    """The function reading ``sources`` (concatenated) for a document, built once per shape:
+    it gives what :func:`resolve_all` gives, without choosing each source's kind again for
+    every document."""
+    getters = [_compile(source, ctx, profile_id, shape_id) for source in sources]
+    if len(getters) == 1:
+        return getters[0]
+    if not getters:
+        return lambda doc, default: ""
+    return lambda doc, default: "".join([get(doc, default) for get in getters])
+
+
+def _compile(source: _VS, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Getter:
+    kind, arg = source.kind, source.arg
+    if kind == "static":
+        return lambda doc, default: arg
+    if kind == "document_property":
+        return lambda doc, default: doc.properties.get(arg, "")
+    if kind == "dynamic_document_property":
+        return lambda doc, default: doc.dynamic.get(arg, "")
+    if kind == "profile_element":
+        return _Element(arg, source.profile or profile_id, ctx, shape_id)
+    # read from the execution as it is at this document (process properties change as it runs)
+    return lambda doc, default: resolve(source, doc, ctx, profile_id, shape_id)
+
+
+class _Element:
+    """A compiled profile_element: the document parsed once (kept in its cache, under the
+    profile's id) and the path read from it."""
+
+    __slots__ = ("path", "fixed", "ctx", "shape_id", "key", "make")
+
+    def __init__(self, path: str, fixed: str | None, ctx: ExecutionContext, shape_id: str | None) -> None:
+        self.path = path
+        self.fixed = fixed  # the source's or the shape's profile; else the process default
+        self.ctx = ctx
+        self.shape_id = shape_id
+        self.key: str | None = None  # the profile of the last document read, and its reader maker
+        self.make: Callable[[Document], Reader] | None = None
+
+    def __call__(self, doc: Document, default: str | None) -> str:
+        key = self.fixed or default or ""
+        make = self.make
+        if key != self.key or make is None:
+            ctx, shape_id, profile_id = self.ctx, self.shape_id, key or None
+
+            def make(d: Document) -> Reader:
+                return _reader(d, ctx, profile_id, shape_id)
+
+            self.key, self.make = key, make
+        reader: Reader = doc.cached(key, make)
+        return reader(self.path)
 
 
 def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Reader:

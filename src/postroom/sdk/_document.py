@@ -173,11 +173,19 @@ class Document:
         return new
 
     def with_data(self, data: bytes | str) -> Document:
-        """A new document with other bytes and the same properties."""
-        new = Document(data, self.properties, self.dynamic)
+        """A new document with other bytes and its own copy of the same properties."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if len(data) > SPOOL_THRESHOLD:
+            new = Document(data, self.properties, self.dynamic)
+        else:  # the common case, without a second pass through the constructor's checks
+            new = Document.__new__(Document)
+            new._data, new._spooled, new._cache = data, None, None  # noqa: SLF001
+            new.properties = dict(self.properties)
+            new.dynamic = dict(self.dynamic) if self.dynamic else {}
         new.origin = self.origin
         new.seq = self.seq
-        new._inbound = self._inbound
+        new._inbound = self._inbound  # noqa: SLF001
         return new
 
     # -- inbound and outbound values ----------------------------------------------------
@@ -218,6 +226,11 @@ class Document:
         value = compute(self)
         self._cache = (blob, key, value)
         return value
+
+    def keep_view(self, key: str, value: Any) -> None:
+        """Keep ``value`` as the parsed view ``key`` of the data, as :meth:`cached` would have
+        computed it (a split that has just parsed the record)."""
+        self._cache = (self._data if self._spooled is None else self._spooled, key, value)
 
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         """Pickled (the engine's spool, past its memory limit): every slot but the parsed

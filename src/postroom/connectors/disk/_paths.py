@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import unicodedata
 
-__all__ = ["TEMP_MARK", "bad_character", "filter_problem", "is_temp_name", "within"]
+__all__ = ["TEMP_MARK", "bad_character", "filter_problem", "is_temp_name", "within", "within_real"]
 
 #: Part of the name of a file being written (``.NAME.postroom-tmp-...``); get never reads these.
 TEMP_MARK = ".postroom-tmp-"
@@ -24,6 +24,8 @@ _SEPARATORS = frozenset("\u2028\u2029")
 
 def bad_character(text: str) -> str | None:
     """The first character a file name must not hold, described, or None."""
+    if text.isascii() and text.isprintable():  # U+0020..U+007E: no control, separator or bidi character
+        return None
     for char in text:
         if unicodedata.category(char) == "Cc" or char in _SEPARATORS:
             return f"a control character (U+{ord(char):04X})"
@@ -39,7 +41,11 @@ def is_temp_name(name: str) -> bool:
 
 def within(path: str, base_real: str) -> bool:
     """Whether ``path``, with every symbolic link resolved, lies in ``base_real`` (resolved)."""
-    real = os.path.realpath(path)
+    return within_real(os.path.realpath(path), base_real)
+
+
+def within_real(real: str, base_real: str) -> bool:
+    """Whether the resolved path ``real`` lies in ``base_real`` (resolved)."""
     return real == base_real or real.startswith(base_real.rstrip(os.sep) + os.sep)
 
 

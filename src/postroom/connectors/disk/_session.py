@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from ...errors import ConfigError, ConnectorError
 from ...sdk import Document, Failed, OnceKeys, OperationSession, RunContext, once_scope
 from ._once import attempt_id, earlier_write, parse_attempt
-from ._paths import TEMP_MARK, bad_character, is_temp_name, within
+from ._paths import TEMP_MARK, bad_character, is_temp_name, within, within_real
 from ._write import remove_leftovers, write_file
 from .spec import DiskConnection, DiskOperation
 
@@ -92,6 +93,18 @@ class DiskGetSession(OperationSession):
         self.read = []
 
 
+def _real_file(folder_real: str, name: str, path: str) -> str:
+    """``os.path.realpath(path)`` for ``path``, the plain file name ``name`` in a folder whose
+    resolved path is ``folder_real``: one lstat, and the full resolution only when the name
+    is a symbolic link."""
+    try:
+        if not stat.S_ISLNK(os.lstat(path).st_mode):
+            return os.path.join(folder_real, name)
+    except OSError:  # absent (or unreadable): nothing to follow, realpath keeps the name as it is
+        return os.path.join(folder_real, name)
+    return os.path.realpath(path)
+
+
 class DiskSendSession(OperationSession):
     side_effects = True
 
@@ -104,8 +117,9 @@ class DiskSendSession(OperationSession):
         self._cleaned: set[str] = set()
         self._once = OnceKeys()  # documents a mail Get read: written once per inbound message
 
-    def _target(self, doc: Document) -> Path:
-        """The file to write for ``doc``; ValueError (the document's failure) when it may not be."""
+    def _target(self, doc: Document, folders: dict[str, str]) -> str:
+        """The file to write for ``doc``; ValueError (the document's failure) when it may not be.
+        ``folders`` holds the resolved folders already found inside the directory in this batch."""
         directory = doc.outbound("disk.directory") or ""
         name = doc.properties.get("disk.file_name", "").strip()
         for prop, value in (("disk.directory", directory), ("disk.file_name", name)):
@@ -124,33 +138,39 @@ class DiskSendSession(OperationSession):
             raise ValueError(f"disk.file_name {name!r} holds {TEMP_MARK!r}, kept for files being written")
         path = os.path.join(folder, name)
         if not self.allow_outside:
-            self._confine(directory, folder, name, path)
-        return Path(path)
+            self._confine(directory, folder, name, path, folders)
+        return path
 
-    def _confine(self, directory: str, folder: str, name: str, path: str) -> None:
-        base_real = os.path.realpath(self.base)
-        if not within(folder, base_real):
-            raise ValueError(f"disk.directory {directory!r} leads to {os.path.realpath(folder)}, outside the "
-                             f"connection's directory {self.base}; set disk.directory to a folder below it (or to "
-                             "nothing) before this shape, or "
-                             f"{_ALLOW}")
-        if not within(path, base_real):
+    def _confine(self, directory: str, folder: str, name: str, path: str, folders: dict[str, str]) -> None:
+        base_real = folders.get("")
+        if base_real is None:
+            base_real = folders[""] = os.path.realpath(self.base)
+        folder_real = folders.get(folder)
+        if folder_real is None:
+            folder_real = os.path.realpath(folder)
+            if not within_real(folder_real, base_real):
+                raise ValueError(f"disk.directory {directory!r} leads to {folder_real}, outside the "
+                                 f"connection's directory {self.base}; set disk.directory to a folder below it (or "
+                                 f"to nothing) before this shape, or {_ALLOW}")
+            folders[folder] = folder_real
+        if not within_real(_real_file(folder_real, name, path), base_real):
             raise ValueError(f"disk.file_name {name!r} in {folder} is a symbolic link to "
                              f"{os.path.realpath(path)}, outside the connection's directory {self.base}; {_ALLOW}")
 
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
+        folders: dict[str, str] = {}  # resolved once per batch: base and each folder written to
         for doc in documents:
             try:
-                path = self._target(doc)
+                path = self._target(doc, folders)
             except ValueError as exc:
                 yield Failed(doc, str(exc))
                 continue
             if self.context.dry_run:
-                self.context.record_dry_run(shape_id, doc, "disk.write", lambda p=path, d=doc: str(p).encode() + b"\n" + d.data)
+                self.context.record_dry_run(shape_id, doc, "disk.write", lambda p=path, d=doc: p.encode() + b"\n" + d.data)
                 yield doc
                 continue
-            key = self._once.key(shape_id, doc)
-            yield self._write_once(key, path, doc) if key else self._written(path, doc)
+            key, target = self._once.key(shape_id, doc), Path(path)
+            yield self._write_once(key, target, doc) if key else self._written(target, doc)
 
     def _written(self, path: Path, doc: Document) -> Document | Failed:
         """Write ``doc`` as ``path``: the document with the name written, or its failure."""

@@ -32,15 +32,22 @@ class ShapeRunner:
 
 
 class PerDocument(ShapeRunner):
-    """A shape that handles each document on its own; a failure fails that document only."""
+    """A shape that handles each document on its own; a failure fails that document only.
+
+    ``default_profile`` is the default profile of the process whose shape runs now, looked
+    up once per batch (a runner belongs to one executor, so to one process and one thread)
+    for the value sources the shape compiled once (:func:`.._values.compile_value`)."""
 
     outlet = "next"
+    default_profile: str | None = None
 
     def process(self, batch: list[Document]) -> Outputs:
+        self.default_profile = self.ctx.default_profile()
+        handle = self.handle
         out: dict[str, list[Document]] = {}
         for doc in batch:
             try:
-                result = self.handle(doc)
+                result = handle(doc)
             except DocumentError as exc:
                 self.ctx.fail(doc, self.id, exc.message)
                 continue
@@ -57,7 +64,10 @@ class PerDocument(ShapeRunner):
             if result is None:
                 continue
             outlet, new = result
-            out.setdefault(outlet, []).append(new)
+            docs = out.get(outlet)
+            if docs is None:
+                docs = out[outlet] = []
+            docs.append(new)
         yield from out.items()
 
     def handle(self, doc: Document) -> tuple[str, Document] | None:  # pragma: no cover - abstract

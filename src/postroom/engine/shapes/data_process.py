@@ -16,7 +16,7 @@ from ...errors import ConfigError, PostroomError
 from ...model import CombineStep, Profile, ScriptStep, SplitStep
 from ...sdk import Document
 from .._combine import combine_documents
-from .._flatfile import Record, iter_records
+from .._flatfile import Record, flat_readers, iter_records
 from .._parse import parse_json, parse_xml
 from .._profiles import record_problems
 from .._sandbox import Sandbox, SandboxResult, ScriptLimits
@@ -128,8 +128,16 @@ class DataProcessRunner(ShapeRunner):
             per_doc = max(step.batch_count, 1)
             prefix = f"{header.text}\n" if step.headers == "retain" and header is not None else ""
             if per_doc == 1:
+                view = _view_key(header, profile, step.profile or self.model.profile) if prefix else None
+                if view is None:
+                    for record in good:
+                        yield doc.with_data(prefix + record.text)
+                    return
+                reader = flat_readers(header.fields)  # type: ignore[union-attr] # set when there is a prefix
                 for record in good:
-                    yield doc.with_data(prefix + record.text)
+                    child = doc.with_data(prefix + record.text)
+                    child.keep_view(view, reader(record.fields))
+                    yield child
             else:
                 while True:
                     chunk = list(itertools.islice(good, per_doc))
@@ -258,3 +266,18 @@ def _where(doc: Document) -> str:
     """The file a document came from, when it came from one, for the start of a message."""
     name = doc.properties.get("disk.file_name")
     return f"{name}: " if name else ""
+
+
+def _view_key(header: Record | None, profile: Profile | None, profile_id: str | None) -> str | None:
+    """The key under which a profile_element reads a record the split made (the header line,
+    then the record), when what the split parsed is exactly what that read would parse: no
+    profile (a comma-separated header that does not look like JSON or XML), or a delimited
+    flat-file profile with a header. None: the document is parsed when it is read."""
+    if header is None:
+        return None
+    if profile is None:
+        head = header.text[:1]
+        return "" if head and not head.isspace() and head not in "{[<" else None
+    if profile.profile_type == "flat_file" and profile.header and profile.layout != "fixed_width":
+        return profile_id or ""
+    return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import fnmatch
 import re
 
+from ...model._shapes import DecisionShape
 from ...sdk import Document
-from .._values import resolve
+from .._context import ExecutionContext
+from .._values import compile_value
 from ._base import PerDocument
 
 __all__ = ["DecisionRunner", "compare"]
@@ -54,8 +56,19 @@ def compare(first: str, comparison: str, second: str) -> bool:
 
 
 class DecisionRunner(PerDocument):
+    def __init__(self, shape_id: str, model: DecisionShape, ctx: ExecutionContext) -> None:
+        super().__init__(shape_id, model, ctx)
+        self.first = compile_value([model.first], ctx, model.profile, shape_id)
+        self.second = compile_value([model.second], ctx, model.profile, shape_id)
+        self.text_equals: str | None = None
+        if model.comparison == "equals" and model.second.kind == "static" and _number(model.second.arg) is None:
+            # a fixed text that is not a number: the comparison is of texts, whatever the first is
+            self.text_equals = model.second.arg
+
     def handle(self, doc: Document) -> tuple[str, Document]:
-        m = self.model
-        first = resolve(m.first, doc, self.ctx, m.profile, self.id)
-        second = resolve(m.second, doc, self.ctx, m.profile, self.id)
-        return ("true" if compare(first, m.comparison, second) else "false"), doc
+        default = self.default_profile
+        first = self.first(doc, default)
+        if self.text_equals is not None:
+            return ("true" if first == self.text_equals else "false"), doc
+        second = self.second(doc, default)
+        return ("true" if compare(first, self.model.comparison, second) else "false"), doc

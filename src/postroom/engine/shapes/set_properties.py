@@ -5,14 +5,14 @@ from __future__ import annotations
 from ...model import SetPropertiesShape
 from ...sdk import Document
 from .._context import ExecutionContext
-from .._values import resolve_all
+from .._values import Getter, compile_value
 from ._base import PerDocument
 
 
 class SetPropertiesRunner(PerDocument):
     def __init__(self, shape_id: str, model: SetPropertiesShape, ctx: ExecutionContext) -> None:
         super().__init__(shape_id, model, ctx)
-        self.entries = []
+        self.entries: list[tuple[str, str, Getter]] = []
         for entry in model.properties:
             name = entry.property
             if name.startswith("dynamic_process."):
@@ -25,12 +25,12 @@ class SetPropertiesRunner(PerDocument):
                 kind, key = "dynamic", name[len("dynamic."):]
             else:
                 kind, key = "document", name
-            self.entries.append((kind, key, list(entry.value)))
+            self.entries.append((kind, key, compile_value(list(entry.value), ctx, None, shape_id)))
 
     def handle(self, doc: Document) -> tuple[str, Document]:
-        ctx = self.ctx
-        for kind, key, sources in self.entries:
-            value = resolve_all(sources, doc, ctx, None, self.id)
+        ctx, default = self.ctx, self.default_profile
+        for kind, key, get in self.entries:
+            value = get(doc, default)
             if kind == "document":
                 doc.set_property(key, value)
             elif kind == "dynamic":
