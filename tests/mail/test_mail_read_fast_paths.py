@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from postroom.connectors.mail._imap import _internal_date
+from postroom.connectors.mail._imap_fetch import internal_date
 from postroom.connectors.mail._message import address_pairs, message_date, message_properties
 from postroom.connectors.mail._parse import header_text, parse_headers, parse_message
 
@@ -183,7 +183,7 @@ def _strptime_date(value: bytes) -> datetime | None:
 @settings(max_examples=400, deadline=None)
 def test_imap_internal_dates_read_as_strptime_reads_them(text: str) -> None:
     value = text.encode("utf-8")
-    ours, theirs = _internal_date(value), _strptime_date(value)
+    ours, theirs = internal_date(value), _strptime_date(value)
     assert ours == theirs
     if ours is not None and theirs is not None:
         assert ours.isoformat() == theirs.isoformat()

@@ -335,6 +335,9 @@ def classify(content_type: str, disposition: str, file_name: str) -> str:
 
 class _Walker:
     def __init__(self, stream: IO[bytes], keep: set[str], limits: Limits) -> None:
+        self.stream = stream
+        # a message in memory: its bytes (BytesIO shares them, no copy), for body_in_memory
+        self.data: bytes | None = stream.getvalue() if isinstance(stream, BytesIO) else None
         self.lines = _Lines(stream)
         self.keep = keep
         self.limits = limits
@@ -470,7 +473,10 @@ class _Walker:
     def body(self, decoder: _Decoder, stack: list[bytes]) -> tuple[int, bool] | None:
         """Feed the part's lines to the decoder up to a boundary; the line break before a
         boundary belongs to the boundary (RFC 2046). Lines go to the decoder some 64 KB at
-        a time; this loop is the parser's hot path, so it reads lines itself."""
+        a time; this loop is the parser's hot path, so it reads lines itself (or, for a
+        message in memory, looks for the boundary in its bytes: :meth:`body_in_memory`)."""
+        if self.data is not None and self.lines.at_start:
+            return self.body_in_memory(self.data, decoder, stack)
         lines = self.lines
         read = lines.readline
         at_start = lines.at_start
@@ -504,6 +510,39 @@ class _Walker:
             lines.at_start = at_start
         if batch:
             decoder.feed(b"".join(batch))
+        return term
+
+
+    def body_in_memory(self, data: bytes, decoder: _Decoder, stack: list[bytes]) -> tuple[int, bool] | None:
+        """:meth:`body` for a message held in memory: the same lines (pieces of at most
+        ``_LINE_LIMIT`` bytes, a boundary only at the start of a line), found with
+        ``bytes.find`` instead of a Python loop over every line."""
+        start = self.stream.tell()
+        end = len(data)
+        cut = resume = end
+        at_start = self.lines.at_start if end == start else data[end - 1 : end] == b"\n"
+        term: tuple[int, bool] | None = None
+        candidate = -1
+        if stack:
+            candidate = start if data.startswith(b"--", start) else data.find(b"\n--", start) + 1 or -1
+        while candidate > -1:
+            line_end = data.find(b"\n", candidate, candidate + _LINE_LIMIT)
+            piece_end = line_end + 1 if line_end >= 0 else min(end, candidate + _LINE_LIMIT)
+            term = _match(data[candidate:piece_end], stack)
+            if term is not None:
+                cut = candidate  # the line break before it belongs to the boundary
+                cut -= 2 if cut - start >= 2 and data[cut - 2 : cut] == b"\r\n" else 1 if cut > start else 0
+                resume, at_start = piece_end, data[piece_end - 1 : piece_end] == b"\n"
+                break
+            candidate = data.find(b"\n--", candidate + 1) + 1 or -1
+        position = start
+        while position < cut:  # whole lines, some 64 KB at a time
+            following = data.find(b"\n", position + _FEED_CHUNK, cut)
+            following = cut if following < 0 else following + 1
+            decoder.feed(data[position:following])
+            position = following
+        self.stream.seek(resume)
+        self.lines.at_start = at_start
         return term
 
 
