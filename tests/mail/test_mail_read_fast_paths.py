@@ -10,8 +10,12 @@ the reading as it was before the shortcuts (``Message.get``, ``getaddresses``,
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from email import policy
+from email.errors import MessageError
+from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -21,6 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from postroom.connectors.mail._header_fields import utf8_words
 from postroom.connectors.mail._imap_fetch import internal_date
 from postroom.connectors.mail._message import address_pairs, message_date, message_properties
 from postroom.connectors.mail._parse import header_text, parse_headers, parse_message
@@ -187,3 +192,39 @@ def test_imap_internal_dates_read_as_strptime_reads_them(text: str) -> None:
     assert ours == theirs
     if ours is not None and theirs is not None:
         assert ours.isoformat() == theirs.isoformat()
+
+
+_encoded_word = st.builds(lambda charset, kind, text: f"=?{charset}?{kind}?{_encode(kind, text)}?=",
+                          st.sampled_from(["UTF-8", "utf-8", "iso-8859-1", "utf8"]), st.sampled_from("QqBb"),
+                          st.text(st.sampled_from("aé _=?()\\ x日😀\t"), max_size=6))
+
+
+def _encode(kind: str, text: str) -> str:
+    data = text.encode("utf-8")
+    if kind in "Bb":
+        return base64.b64encode(data).decode().rstrip("=")[: len(data) * 2]  # padding sometimes cut
+    return "".join(chr(b) if chr(b).isalnum() and b < 128 else "_" if b == 32 else f"={b:02X}" for b in data)
+
+
+_subject_part = st.one_of(_encoded_word, st.sampled_from([" ", "  ", "\t", "(", ")", "\\", "x", "Re:", "-", "é",
+                                                          "=?", "?=", "=?utf-8?q?", "=?utf-8?b?w6k?=", "\r\n "]))
+
+
+def _stdlib_words(text: str) -> str | None:
+    try:
+        return str(make_header(decode_header(text)))
+    except (ValueError, LookupError, UnicodeError, binascii.Error, MessageError):
+        return None
+
+
+@given(st.lists(_subject_part, max_size=8).map("".join))
+@settings(max_examples=600, deadline=None)
+def test_encoded_words_read_as_the_stdlib_reads_them(text: str) -> None:
+    ours = utf8_words(text)
+    if ours is not None:
+        assert ours == _stdlib_words(text)
+
+
+def test_a_utf8_subject_is_read_directly() -> None:
+    subject = "=?UTF-8?Q?R=C3=A9ponse_1?= - please =?utf-8?b?w6k=?= =?utf-8?q?x?=(y)"
+    assert utf8_words(subject) == _stdlib_words(subject) == "Réponse 1 - please éx(y)"

@@ -11,8 +11,9 @@ from message to message.
 from __future__ import annotations
 
 import binascii
+import email.header
 import re
-from email import policy
+from email import base64mime, policy, quoprimime
 from email.errors import MessageError
 from email.header import Header, decode_header, make_header
 from email.message import Message
@@ -20,8 +21,10 @@ from email.parser import BytesHeaderParser
 from functools import lru_cache
 
 __all__ = ["MimeValues", "boundary_of", "clean_name", "content_type_of", "header_text", "leaf_fields", "mime_call",
-           "mime_values", "parse_headers"]
+           "mime_values", "parse_headers", "utf8_words"]
 
+#: the stdlib's own encoded-word pattern (decode_header's), so the words found are the same
+_ENCODED_WORD: re.Pattern[str] = email.header.ecre  # type: ignore[attr-defined]  # not in typeshed
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _HEADER_PARSER = BytesHeaderParser(policy=policy.compat32)
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -98,12 +101,73 @@ def header_text(value: object) -> str:
         if _SURROGATE.search(text):  # raw 8-bit bytes, escaped
             text = _eight_bit(text.encode("utf-8", "surrogateescape"))
     if "=?" in text:
-        try:
-            text = str(make_header(decode_header(text)))
-        except (ValueError, LookupError, UnicodeError, binascii.Error, MessageError):
-            pass  # not decodable: the text as written
+        decoded = utf8_words(text)
+        if decoded is not None:
+            text = decoded
+        else:
+            try:
+                text = str(make_header(decode_header(text)))
+            except (ValueError, LookupError, UnicodeError, binascii.Error, MessageError):
+                pass  # not decodable: the text as written
     return _CONTROL.sub("", _SPACES.sub(" ", text)).strip()
 
+
+
+def utf8_words(text: str) -> str | None:
+    """``str(make_header(decode_header(text)))`` for a one-line ASCII value whose encoded words
+    are all UTF-8 (nearly every encoded subject and name), with the stdlib's own Q and B
+    decoders and its rules for the spaces between words; None for any other value (the
+    caller asks the stdlib) or one the stdlib would refuse."""
+    if not text.isascii() or "\n" in text or "\r" in text:
+        return None
+    parts = _ENCODED_WORD.split(text)
+    words: list[tuple[str, str]] = []  # (text, "" | "q" | "b")
+    for index in range(0, len(parts), 4):
+        plain = parts[index].lstrip() if index == 0 else parts[index]
+        if plain:
+            words.append((plain, ""))
+        if index + 3 < len(parts):
+            if parts[index + 1].lower() != "utf-8":
+                return None
+            words.append((parts[index + 3], parts[index + 2].lower()))
+    if not any(kind for _, kind in words):
+        return None
+    dropped = [n - 1 for n in range(2, len(words)) if words[n][1] and words[n - 2][1] and words[n - 1][0].isspace()]
+    for n in reversed(dropped):
+        del words[n]
+    chunks: list[tuple[bytes, bool]] = []  # runs of the same kind: (bytes, encoded)
+    try:
+        for word, kind in words:
+            if kind == "q":
+                data = quoprimime.header_decode(word).encode("latin-1")
+            elif kind == "b":
+                data = base64mime.decode(word + "=" * (-len(word) % 4))
+            else:
+                data = word.encode("ascii")
+            if chunks and chunks[-1][1] == bool(kind):
+                chunks[-1] = (chunks[-1][0] + (data if kind else b" " + data), bool(kind))
+            else:
+                chunks.append((data, bool(kind)))
+        texts = [(data.decode("utf-8" if encoded else "ascii"), encoded) for data, encoded in chunks]
+    except (binascii.Error, UnicodeError):
+        return None
+    out: list[str] = []
+    last_encoded = last_space = False
+    for string, encoded in texts:
+        if out:
+            if last_encoded:
+                if not encoded and not (string and _nonctext(string[0])):
+                    out.append(" ")
+            elif encoded and not last_space:
+                out.append(" ")
+        last_space = bool(string) and _nonctext(string[-1])
+        last_encoded = encoded
+        out.append(string)
+    return "".join(out)
+
+
+def _nonctext(char: str) -> bool:
+    return char.isspace() or char in "()\\"
 
 
 def _file_name(headers: Message) -> str:
