@@ -223,7 +223,7 @@ class Pop3Session:
             raise
         return spool.result()
 
-    def retrieve_many(self, numbers: list[int], window: int = 16) -> Generator[tuple[int, IO[bytes]], None, None]:
+    def retrieve_many(self, numbers: list[int], window: int = 64) -> Generator[tuple[int, IO[bytes]], None, None]:
         """The messages in order, ``RETR`` commands pipelined ``window`` ahead when the
         server offers PIPELINING (RFC 2449), so the round trips overlap. A consumer that
         stops early leaves no answer unread: the rest are read and dropped."""
