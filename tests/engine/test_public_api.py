@@ -21,7 +21,7 @@ def test_package_api():
 def test_sdk_api():
     assert sorted(postroom.sdk.__all__) == sorted([
         "AuthenticationFailed", "ConfigError", "ConnectionFailed", "Connector", "ConnectorError", "Document",
-        "DocumentError", "DocumentProperty", "Failed", "OperationSession", "PostroomError", "RunContext", "SPOOL_THRESHOLD", "Settings",
+        "DocumentError", "DocumentProperty", "Failed", "OperationSession", "PostroomError", "RunContext", "SPOOL_THRESHOLD", "SentMail", "Settings",
         "TestReport", "secret_fields", "setting", "spool_directory",
         # issue 8: the typed contracts a connector sees
         "Journal", "JournalRecord", "ListeningSession", "WatermarkStore",

@@ -10,6 +10,7 @@ then drop the connection at the login command, or refuse it."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 
@@ -24,7 +25,15 @@ from postroom.errors import AuthenticationFailed, ConnectionFailed
 IMAP_CAPABILITY = b"* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE\r\n"
 
 
-def _imap(conn: socket.socket, refuse: bool) -> None:
+IMAP_REFUSED = "NO [AUTHENTICATIONFAILED] Authentication failed."
+POP3_REFUSED = "-ERR [AUTH] Authentication failed."
+# what Dovecot answers while its auth process is gone (stopping, restarting): RFC 5530's
+# UNAVAILABLE and RFC 3206's SYS/TEMP say "try again later"
+IMAP_TEMPORARY = "NO [UNAVAILABLE] Temporary authentication failure. [host:2026-12-04 18:00:00]"
+POP3_TEMPORARY = "-ERR [SYS/TEMP] Temporary authentication failure. [host:2026-12-04 18:00:00]"
+
+
+def _imap(conn: socket.socket, refusal: str | None) -> None:
     stream = conn.makefile("rb")
     conn.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE] ready\r\n")
     for line in stream:
@@ -34,8 +43,8 @@ def _imap(conn: socket.socket, refuse: bool) -> None:
         elif command.upper().startswith("AUTHENTICATE"):
             conn.sendall(b"+ \r\n")
             stream.readline()  # the credentials
-            if refuse:
-                conn.sendall(f"{tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n".encode())
+            if refusal:
+                conn.sendall(f"{tag} {refusal}\r\n".encode())
             else:
                 conn.sendall(b"* BYE Server shutting down.\r\n")
                 return
@@ -43,7 +52,7 @@ def _imap(conn: socket.socket, refuse: bool) -> None:
             conn.sendall(f"{tag} BAD unexpected\r\n".encode())
 
 
-def _pop3(conn: socket.socket, refuse: bool) -> None:
+def _pop3(conn: socket.socket, refusal: str | None) -> None:
     stream = conn.makefile("rb")
     conn.sendall(b"+OK ready\r\n")
     for line in stream:
@@ -53,8 +62,8 @@ def _pop3(conn: socket.socket, refuse: bool) -> None:
         elif command.startswith("USER"):
             conn.sendall(b"+OK\r\n")
         elif command.startswith("PASS"):
-            if refuse:
-                conn.sendall(b"-ERR [AUTH] Authentication failed.\r\n")
+            if refusal:
+                conn.sendall(f"{refusal}\r\n".encode())
             else:
                 return  # closes without a reply
         else:
@@ -62,10 +71,10 @@ def _pop3(conn: socket.socket, refuse: bool) -> None:
 
 
 @pytest.fixture
-def scripted() -> Iterator[Callable[[Callable[[socket.socket, bool], None], bool], int]]:
+def scripted() -> Iterator[Callable[[Callable[[socket.socket, str | None], None], str | None], int]]:
     listeners: list[socket.socket] = []
 
-    def start(script: Callable[[socket.socket, bool], None], refuse: bool) -> int:
+    def start(script: Callable[[socket.socket, str | None], None], refusal: str | None) -> int:
         listener = socket.create_server(("127.0.0.1", 0))
         listeners.append(listener)
 
@@ -76,7 +85,7 @@ def scripted() -> Iterator[Callable[[Callable[[socket.socket, bool], None], bool
                 return
             with conn:
                 try:
-                    script(conn, refuse)
+                    script(conn, refusal)
                 except OSError:
                     pass
 
@@ -97,7 +106,7 @@ def _inbound(port: int, protocol: str) -> Inbound:
 
 @pytest.mark.parametrize(("protocol", "script"), [("imap", _imap), ("pop3", _pop3)])
 def test_a_connection_dropped_at_the_login_is_retryable_not_a_refused_password(scripted, protocol, script):  # noqa: ANN001
-    port = scripted(script, False)
+    port = scripted(script, None)
     opener = ImapSession.open if protocol == "imap" else Pop3Session.open
     with pytest.raises(ConnectionFailed) as caught:
         opener(_inbound(port, protocol))
@@ -107,10 +116,43 @@ def test_a_connection_dropped_at_the_login_is_retryable_not_a_refused_password(s
     assert "Pass-Word-42" not in str(caught.value)
 
 
-@pytest.mark.parametrize(("protocol", "script"), [("imap", _imap), ("pop3", _pop3)])
-def test_a_refused_login_is_still_a_refused_login(scripted, protocol, script):  # noqa: ANN001
-    port = scripted(script, True)
+@pytest.mark.parametrize(("protocol", "script", "refusal"),
+                         [("imap", _imap, IMAP_REFUSED), ("pop3", _pop3, POP3_REFUSED)])
+def test_a_refused_login_is_still_a_refused_login(scripted, protocol, script, refusal):  # noqa: ANN001
+    port = scripted(script, refusal)
     opener = ImapSession.open if protocol == "imap" else Pop3Session.open
     with pytest.raises(AuthenticationFailed) as caught:
         opener(_inbound(port, protocol))
     assert caught.value.retryable is False and "refused the user name or password" in str(caught.value)
+
+
+@pytest.mark.parametrize(("protocol", "script", "refusal"),
+                         [("imap", _imap, IMAP_TEMPORARY), ("pop3", _pop3, POP3_TEMPORARY)])
+def test_a_temporary_authentication_failure_is_retryable_not_a_refused_password(  # noqa: ANN001
+        scripted, protocol, script, refusal):
+    """Found by the listener outage test: a Dovecot stopping (or starting) answers the login
+    with a temporary failure while its auth process is gone; the listener must back off as for
+    a server that is down, not show failed at once."""
+    port = scripted(script, refusal)
+    opener = ImapSession.open if protocol == "imap" else Pop3Session.open
+    with pytest.raises(ConnectionFailed) as caught:
+        opener(_inbound(port, protocol))
+    assert not isinstance(caught.value, AuthenticationFailed)
+    assert caught.value.retryable is True
+    said = str(caught.value)
+    assert f"the {protocol.upper()} server 127.0.0.1:{port} could not check the login just now" in said
+    assert "Temporary authentication failure" in said and "Pass-Word-42" not in said
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("protocol", ["imap", "pop3"])
+def test_tls_cut_by_the_peer_is_retryable_and_a_tls_mismatch_is_not(protocol: str) -> None:
+    """A server stopping mid-handshake cuts TLS (EOF): retryable like a dropped connection.
+    A handshake the server refuses (no shared version) fails the same way next time."""
+    inbound = _inbound(993 if protocol == "imap" else 995, protocol)
+    cut = inbound.map(ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), "connect", connected=True)
+    refused = inbound.map(ssl.SSLError(1, "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol"), "starttls",
+                          connected=True)
+    assert isinstance(cut, ConnectionFailed) and cut.retryable is True
+    assert isinstance(refused, ConnectionFailed) and refused.retryable is False
+    assert "TLS after STARTTLS with" in str(refused)

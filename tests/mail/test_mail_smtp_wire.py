@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from postroom.connectors.mail._smtp.dsn import DsnRequest
 from postroom.connectors.mail._smtp.wire import commands, dot_stuffed, getreply, quoteaddr
 
 
@@ -46,6 +47,24 @@ def test_the_command_group_is_what_smtplib_writes_one_by_one(sender, recipients,
         client.rcpt(rcpt)
     client.putcmd("data")
     assert commands(sender, recipients, options, smtputf8="SMTPUTF8" in options) == b"".join(client.written)
+
+
+@settings(max_examples=100, deadline=None)
+@given(sender=ADDRESSES, recipients=st.lists(ADDRESSES, min_size=1, max_size=4),
+       notify=st.sampled_from([("failure",), ("failure", "delay"), ("never",), ("success", "failure", "delay")]),
+       ret=st.sampled_from(["", "hdrs", "full"]))
+def test_dsn_parameters_are_written_as_smtplib_writes_them(sender, recipients, notify, ret):
+    """RFC 3461: RET and ENVID after MAIL FROM, NOTIFY and ORCPT after each RCPT TO."""
+    request = DsnRequest(notify, ret, "<4f2a+b=c@clinic.example>")
+    client = _Recorder([(250, b"ok")] * (len(recipients) + 1) + [(354, b"go")])
+    client.esmtp_features = {"dsn": ""}
+    client.mail(sender, request.mail_options())
+    for rcpt in recipients:
+        client.rcpt(rcpt, request.rcpt_options(rcpt))
+    client.putcmd("data")
+    wire = commands(sender, recipients, request.mail_options(), False, request.rcpt_options)
+    assert wire == b"".join(client.written)
+    assert b"ENVID=<4f2a+2Bb+3Dc@clinic.example>" in wire  # xtext: + and = escaped
 
 
 @settings(max_examples=200, deadline=None)

@@ -96,7 +96,8 @@ def test_every_field_is_described_once():
             assert info.title and info.description, f"{model.__name__}.{name} lacks title or help"
             assert isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("group"), name
     assert set(secret_fields(MailConnection)) == {
-        "password", "access_token", "refresh_token", "client_secret", "inbound_password", "dkim_private_key"
+        "password", "access_token", "refresh_token", "client_secret", "inbound_password", "dkim_private_key",
+        "client_certificate_key", "tls_client_key",
     }
     props = MailConnection.model_json_schema()["properties"]
     assert props["password"]["writeOnly"] is True and props["password"]["secret"] is True

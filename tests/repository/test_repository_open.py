@@ -26,7 +26,7 @@ def test_public_api_is_pinned() -> None:
     assert sorted(repository_pkg.__all__) == sorted([
         "Repository", "ComponentRecord", "ExecutionRecord", "LogEntry", "DocumentErrorRecord",
         "ShapeDocumentRecord", "DryRunRecord", "JournalEntry", "ListenerHealth", "WatermarkRecord", "open_repository",
-        "UserRecord", "SessionRecord", "ApiTokenRecord", "ScheduleFiring", "DeploymentRecord", "data_home",
+        "UserRecord", "SessionRecord", "ApiTokenRecord", "ScheduleFiring", "DeploymentRecord", "MailReport", "data_home",
         "default_database_url",
     ])
     for name in repository_pkg.__all__:

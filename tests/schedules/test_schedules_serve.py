@@ -92,4 +92,9 @@ def test_two_serves_fire_a_due_schedule_once(cli, workdir: Path, home: Path,  # 
     listed = cli("schedules", "list", "--json", env=env).json()
     assert listed[0]["enabled"] is False and listed[0]["last_status"] == "started"
     assert listed[0]["last_execution_id"] == scheduled[0].id
+    runs = cli("executions", "list", "--trigger", "schedule", "--json", env=env).json()
+    assert [(e["id"], e["trigger"], e["schedule"]) for e in runs] == [(scheduled[0].id, "schedule", "every-minute")]
+    assert cli("executions", "list", "--trigger", "manual", "--json", env=env).json() == []
+    bad = cli("executions", "list", "--trigger", "cron", env=env)
+    assert bad.code == 2 and "no such trigger 'cron'" in bad.stderr and "manual, api, listener" in bad.stderr
     repo.close()

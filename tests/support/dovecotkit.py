@@ -15,6 +15,8 @@ One implementation, used by the pytest fixtures in ``tests/_dovecot_server.py`` 
 * XOAUTH2 and OAUTHBEARER through Dovecot's oauth2 passdb, checked against a local token
   introspection endpoint (:class:`TokenIntrospection`): ``issue_token(user)`` gives an
   access token Dovecot accepts for that user until ``revoke(token)``;
+* with ``client_ca_file``, client certificates (mutual TLS): ``ssl_verify_client_cert`` and
+  ``auth_ssl_require_client_cert``, so a login without a certificate that CA signed fails;
 * maildir storage under the folder; base_dir, state_dir and the log there too, and a
   unique ``instance_name``, so it never touches a system Dovecot.
 
@@ -163,6 +165,8 @@ class DovecotServer:
     ca_file: Path | None = None
     spare_users: int = 400
     oauth2: bool = True
+    #: A PEM file of CAs: every TLS login then needs a client certificate one of them signed.
+    client_ca_file: Path | None = None
 
     def __post_init__(self) -> None:
         self.uid, self.gid, self.login_user, self.internal_user = _mail_owner()
@@ -249,6 +253,10 @@ class DovecotServer:
   args = {settings}
 }}
 """
+        client_certs = ""
+        if self.client_ca_file is not None:
+            client_certs = (f"ssl_ca = <{self.client_ca_file}\nssl_verify_client_cert = yes\nssl_require_crl = no\n"
+                            "auth_ssl_require_client_cert = yes\n")
         chroot = "" if os.geteuid() == 0 else "\n  chroot ="
         self.config_file.write_text(f"""# written by tests/support/dovecotkit.py: a throwaway Dovecot for Postroom's tests
 instance_name = {self.name}
@@ -266,7 +274,7 @@ ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
 ssl_min_protocol = TLSv1.2
-disable_plaintext_auth = yes
+{client_certs}disable_plaintext_auth = yes
 auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir

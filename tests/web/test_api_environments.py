@@ -33,6 +33,16 @@ def _components(base: Path) -> list[dict[str, Any]]:
     ]
 
 
+def _create(api, body: dict[str, Any]) -> Any:  # noqa: ANN001
+    """POST a component; an environment as an admin (admins manage environments), then back to builder."""
+    if body["type"] == "environment":
+        api.as_role(Role.admin)
+    try:
+        return api.post("/api/components", json={"body": body})
+    finally:
+        api.as_role(Role.builder)
+
+
 def _finished(api, execution_id: str) -> dict[str, Any]:  # noqa: ANN001
     with api.client.stream("GET", f"/api/executions/{execution_id}/events") as response:
         for _line in response.iter_lines():
@@ -44,7 +54,7 @@ def _finished(api, execution_id: str) -> dict[str, Any]:  # noqa: ANN001
 def test_a_run_from_the_api_applies_the_environment(home, tmp_path) -> None:
     with api_client(home) as api:
         for body in _components(tmp_path):
-            created = api.post("/api/components", json={"body": body})
+            created = _create(api, body)
             assert created.status_code == 201, created.text
         answer = api.post("/api/processes/letter/run", json={"mode": "normal", "environment": "production"})
         assert answer.status_code == 202, answer.text
@@ -71,6 +81,7 @@ def test_saving_an_environment_checks_what_it_extends(home, tmp_path) -> None:
     with api_client(home) as api:
         for body in _components(tmp_path)[:2]:
             assert api.post("/api/components", json={"body": body}).status_code == 201
+        api.as_role(Role.admin)
         bad_setting = {"type": "environment", "name": "E", "id": "e",
                        "extensions": {"connections": {"folder": {"dir": "/tmp/x"}}}}
         answer = api.post("/api/components", json={"body": bad_setting})
@@ -91,7 +102,7 @@ def test_saving_an_environment_checks_what_it_extends(home, tmp_path) -> None:
 def test_deployments_through_the_api(home, tmp_path) -> None:
     with api_client(home) as api:
         for body in _components(tmp_path):
-            assert api.post("/api/components", json={"body": body}).status_code == 201
+            assert _create(api, body).status_code == 201
         process = _components(tmp_path)[3]
         process["shapes"]["text"]["text"] = "Version two, sent by {1}"
         assert api.put("/api/components/letter", json={"body": process}).status_code == 200
@@ -125,3 +136,30 @@ def test_deployments_through_the_api(home, tmp_path) -> None:
         unknown = api.post("/api/deployments", json={"process_id": "letter", "environment": "production",
                                                      "version": 9})
         assert unknown.status_code == 404 and "versions: 1, 2" in unknown.text
+
+
+@pytest.mark.fast
+def test_only_an_admin_creates_changes_or_deletes_an_environment(home, tmp_path) -> None:
+    """CONTRACT.md: admins manage environments; a builder edits everything else."""
+    with api_client(home) as api:
+        components = _components(tmp_path)
+        for body in components[:2]:
+            assert api.post("/api/components", json={"body": body}).status_code == 201
+        environment = components[2]
+        refused = api.post("/api/components", json={"body": environment})
+        assert refused.status_code == 403, refused.text
+        assert "a environment component needs the admin role" not in refused.text
+        assert "an environment component needs the admin role" in refused.text
+        assert api.get("/api/components/production").status_code == 404
+
+        assert _create(api, environment).status_code == 201
+        changed = {**environment, "extensions": {"process_properties": {"sender": "other@clinic.example"}}}
+        assert api.put("/api/components/production", json={"body": changed}).status_code == 403
+        assert api.delete("/api/components/production").status_code == 403
+        # a builder may not turn its own component into an environment either
+        assert api.put("/api/components/folder", json={"body": {**environment, "id": "folder"}}).status_code == 403
+        assert api.get("/api/components/production").json()["version"] == 1
+
+        api.as_role(Role.admin)
+        assert api.put("/api/components/production", json={"body": changed}).status_code == 200
+        assert api.delete("/api/components/production").status_code == 204

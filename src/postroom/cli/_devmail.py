@@ -24,6 +24,10 @@ def devmail_cmd(
                                    "default: clinic@example.com:app-password-123."),
     no_auth: bool = typer.Option(False, "--no-auth", help="Take mail from anyone: offer no AUTH and require none "
                                  "(POP3 then has no mailboxes)."),
+    client_ca: Path | None = typer.Option(None, "--client-ca", help="Require a client certificate signed by a CA "
+                                          "in this PEM file for every login (mutual TLS)."),
+    oauth2_introspection_url: str | None = typer.Option(None, "--oauth2-introspection-url", help="Offer AUTH "
+                                                        "XOAUTH2, checking bearer tokens at this RFC 7662 URL."),
 ) -> None:
     """Run the built-in development mail server: SMTP, POP3 and a web inbox.
 
@@ -43,9 +47,14 @@ def devmail_cmd(
             if not sep:
                 raise typer.BadParameter("use USER:PASSWORD", param_hint="--user")
             users[name] = password
+    if client_ca is not None and (no_tls or not client_ca.is_file()):
+        err(f"error: --client-ca {client_ca}: " + ("client certificates need TLS (drop --no-tls)" if no_tls
+                                                   else "no such file (give a PEM file of CA certificates)"))
+        raise typer.Exit(2)
     try:
         serve(host=host, smtp_port=smtp_port, smtps_port=smtps_port, pop3_port=pop3_port, pop3s_port=pop3s_port,
-              web_port=web_port, data_dir=str(data) if data else None, users=users, tls=not no_tls)
+              web_port=web_port, data_dir=str(data) if data else None, users=users, tls=not no_tls,
+              client_ca_file=client_ca, oauth2_introspection_url=oauth2_introspection_url)
     except OSError as exc:
         err(f"error: devmail cannot listen on {host}: {exc.strerror or exc} "
             "(is another devmail running? choose other ports with --smtp-port, --smtps-port, --pop3-port, "

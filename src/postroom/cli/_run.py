@@ -195,9 +195,9 @@ def _report(record, result, seconds: float, as_json: bool) -> None:  # noqa: ANN
     raise typer.Exit(result.exit_code)
 
 
-#: what the CLI's JSON shows of an execution (the API shows the trigger instead of the lease)
-CLI_FIELDS = ("id", "process_id", "process_name", "process_version", "environment", "status", "mode", "started_at",
-              "ended_at",
+#: what the CLI's JSON shows of an execution (the API shows the same less the lease)
+CLI_FIELDS = ("id", "process_id", "process_name", "process_version", "environment", "trigger", "listener", "schedule",
+              "status", "mode", "started_at", "ended_at",
               "documents_in", "documents_out", "documents_failed", "error", "node", "truncated", "connector_counts",
               "lease_host", "lease_pid", "heartbeat_at")
 
@@ -218,6 +218,20 @@ def _status_filter(status: str | None) -> str | None:
     return key
 
 
+TRIGGERS = ("manual", "api", "listener", "schedule")
+
+
+def _trigger_filter(trigger: str | None) -> str | None:
+    if trigger is None:
+        return None
+    key = trigger.strip().lower()
+    if key not in TRIGGERS:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"no such trigger {trigger!r}", field="--trigger", fix="use one of: " + ", ".join(TRIGGERS))
+    return key
+
+
 @executions_app.command("list")
 @command
 def list_cmd(
@@ -225,13 +239,15 @@ def list_cmd(
     status: str | None = typer.Option(None, "--status", help="running, complete, \"complete with errors\", failed "
                                                                  "or stopped (complete_with_errors also works)."),
     limit: int = typer.Option(50, "--limit"),
+    trigger: str | None = typer.Option(None, "--trigger", help="Only runs started this way: manual, api, listener "
+                                                                "or schedule."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent executions, newest first."""
     from ..services import execution_list, execution_summary, pick
 
     wanted = _status_filter(status)
-    records = execution_list(repo(), process, wanted, limit)
+    records = execution_list(repo(), process, wanted, limit, trigger=_trigger_filter(trigger))
     if as_json:
         emit_json([pick(execution_summary(r), CLI_FIELDS) for r in records])
         return
@@ -280,6 +296,12 @@ def show_cmd(
         out("errors:")
         for e in errors:
             out(f"  [{e.shape}] document {e.document}: {e.message}")
+    if view.bounces:
+        out("bounced later (delivery reports and complaints about its letters):")
+        for b in view.bounces:
+            when = b.reported_at or (f"{b.recorded_at:%Y-%m-%dT%H:%M:%S%z}" if b.recorded_at else "")
+            out(f"  {when}  {b.kind} {b.status or b.action}  {b.recipient}  {b.original_message_id}"
+                f"  ({b.diagnostic or 'no diagnostic'}; read by execution {b.read_by or '?'})")
     if logs:
         out("log:")
         for entry in logs:

@@ -96,11 +96,13 @@ def _serve(host: str, port: int, allowed_hosts: list[str], options: ListenerOpti
     _announce(r, host, bound_port, f"listeners: {'off' if runtime is None else count}; "
                                     f"schedules: {'off' if scheduler is None else 'on'}; instance {instance}")
     _wait_for_stop(r, web, _stop_on_signals())
-    err("stopping: listeners finish their running executions and release their leases")
+    err("stopping: listeners finish their running executions and release their leases; runs started from the "
+        "UI, API or a schedule stop after what is in flight (postroom executions resume ID goes on)")
     if scheduler is not None:
         scheduler.stop()
     if runtime is not None:
         runtime.stop()
+    runs.shutdown()  # runs the UI, API and schedules started stop after what is in flight
     server.should_exit = True
     web.join(10)
     err("stopped")

@@ -52,6 +52,14 @@ class DevMail:
     Gmail does; ``users={}`` offers no AUTH and so requires none). Patterns are case-insensitive globs
     (``*@bounce.example``) or, prefixed ``re:``, full-match regular expressions.
 
+    ``oauth2_introspection_url``: SMTP also offers AUTH XOAUTH2, the bearer token checked
+    at that OAuth 2.0 introspection endpoint (RFC 7662; see ``_oauth``).
+    ``client_ca_file``: every TLS listener (STARTTLS, SMTPS, STLS, POP3S) asks for a client
+    certificate and verifies it against that PEM file's CAs (one another CA signed fails the
+    handshake); AUTH, MAIL and the POP3 login without one are refused ``Client didn't
+    present a valid SSL certificate``, as Dovecot's ``auth_ssl_require_client_cert`` does
+    (refusing in the handshake would leave clients only an EOF: asyncio sends no alert).
+
     TLS: with ``tls=True`` a local CA and a ``localhost`` certificate are made (or
     reused) in ``cert_dir``, else ``data_dir/tls``, else a temporary folder removed at
     :meth:`stop`; :attr:`ca_file` is what clients should trust.
@@ -59,6 +67,12 @@ class DevMail:
     ``state_file``: where the listening ports are written once started (removed at
     :meth:`stop`), so that ``postroom serve`` with the same POSTROOM_HOME finds this devmail.
     """
+
+    smtp_port: int | None
+    smtps_port: int | None
+    pop3_port: int | None
+    pop3s_port: int | None
+    web_port: int | None
 
     def __init__(
         self,
@@ -87,13 +101,16 @@ class DevMail:
         store: MailStore | None = None,
         ready_timeout: float = 10.0,
         state_file: str | os.PathLike[str] | None = None,
+        oauth2_introspection_url: str | None = None,
+        client_ca_file: str | os.PathLike[str] | None = None,
     ) -> None:
-        _check_tls_options(tls, smtps_port, pop3s_port, require_starttls)
+        _check_tls_options(tls, smtps_port, pop3s_port, require_starttls, client_ca_file)
         self.users: dict[str, str] = dict(users or {})
         self.catch_all = frozenset(catch_all if not isinstance(catch_all, str) else (catch_all,))
-        self.auth_required = auth_required = _auth_required(self.users, self.catch_all, auth_required)
-        self.host = host
-        self.tls = tls
+        self.client_ca_file = Path(client_ca_file) if client_ca_file is not None else None
+        self.auth_required = auth_required = _auth_required(self.users, self.catch_all, auth_required,
+                                                            oauth2=bool(oauth2_introspection_url))
+        self.host, self.tls = host, tls
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self._cert_dir = Path(cert_dir) if cert_dir is not None else None
         self._requested = {"smtp": smtp_port, "smtps": smtps_port, "pop3": pop3_port, "pop3s": pop3s_port,
@@ -104,21 +121,19 @@ class DevMail:
             require_starttls=require_starttls,
             auth_require_tls=auth_require_tls, auth_required=auth_required,
             smtputf8=smtputf8, max_message_size=max_message_size, hostname=hostname,
+            oauth2_introspection_url=oauth2_introspection_url,
+            client_certificate_required=client_ca_file is not None,
         )
-        self.pop3_options = POP3Options(users=self.users, catch_all=self.catch_all, auth_require_tls=auth_require_tls)
-        self.ready_timeout = ready_timeout
-        self.state_file = Path(state_file) if state_file is not None else None
+        self.pop3_options = POP3Options(users=self.users, catch_all=self.catch_all, auth_require_tls=auth_require_tls,
+                                        client_certificate_required=client_ca_file is not None)
+        self.ready_timeout, self.state_file = ready_timeout, Path(state_file) if state_file is not None else None
         self._owns_store = store is None
         self.store = store if store is not None else MailStore(self.data_dir)
         self.certificates: CertificateFiles | None = None
         self._temp_cert_dir: str | None = None
         self._servers: list[Any] = []
         self._lock = threading.RLock()
-        self.smtp_port: int | None = None
-        self.smtps_port: int | None = None
-        self.pop3_port: int | None = None
-        self.pop3s_port: int | None = None
-        self.web_port: int | None = None
+        self.smtp_port = self.smtps_port = self.pop3_port = self.pop3s_port = self.web_port = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -156,7 +171,7 @@ class DevMail:
                 folder = Path(self._temp_cert_dir)
             names = [n for n in (self.host, self.smtp_options.hostname) if n]
             self.certificates = ensure_certificates(folder, names)
-            server_ctx = server_context(self.certificates)
+            server_ctx = server_context(self.certificates, self.client_ca_file)
         req = self._requested
         if req["smtp"] is not None:
             smtp = SMTPServer(
@@ -398,21 +413,25 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(number, handler)
 
 
-def _check_tls_options(tls: bool, smtps_port: int | None, pop3s_port: int | None, require_starttls: bool) -> None:
+def _check_tls_options(tls: bool, smtps_port: int | None, pop3s_port: int | None, require_starttls: bool,
+                       client_ca_file: object = None) -> None:
+    if client_ca_file is not None and not tls:
+        raise ValueError("client_ca_file needs tls=True")
     if not tls and (smtps_port is not None or pop3s_port is not None):
         raise ValueError("smtps_port and pop3s_port need tls=True")
     if require_starttls and not tls:
         raise ValueError("require_starttls needs tls=True")
 
 
-def _auth_required(users: Mapping[str, str], catch_all: frozenset[str], required: bool | None) -> bool:
-    """Whether AUTH is required (default: when there are users); checks ``catch_all``."""
+def _auth_required(users: Mapping[str, str], catch_all: frozenset[str], required: bool | None, *,
+                   oauth2: bool = False) -> bool:
+    """Whether AUTH is required (default: when there are users or XOAUTH2); checks ``catch_all``."""
     unknown = {u for u in catch_all if u not in users}
     if unknown:
         raise ValueError(f"catch_all names users that are not configured: {sorted(unknown)}")
     if required is None:
-        required = bool(users)
-    if required and not users:
+        required = bool(users) or oauth2
+    if required and not (users or oauth2):
         raise ValueError("auth_required needs users to log in with")
     return required
 
@@ -437,6 +456,10 @@ def describe(devmail: DevMail) -> str:
         lines.append(f"  {'CA file':<10}{ca_file}")
         lines.append("            set trusted_ca_file to this path; connect to host 'localhost'")
         lines.append(f"            (the examples read it from: export POSTROOM_DEVMAIL_CA={shlex.quote(str(ca_file))})")
+    if devmail.client_ca_file is not None:
+        lines.append(f"  {'Client CA':<10}{devmail.client_ca_file}: logins need a client certificate it signed")
+    if devmail.smtp_options.oauth2_introspection_url:
+        lines.append(f"  {'XOAUTH2':<10}tokens checked at {devmail.smtp_options.oauth2_introspection_url}")
     if devmail.users:
         if devmail.auth_required:
             lines.append(f"  {'Login':<10}required on every SMTP port before MAIL (--no-auth: take mail from anyone)")

@@ -46,6 +46,8 @@ class POP3Options:
     users: Mapping[str, str] = field(default_factory=dict)
     catch_all: frozenset[str] = frozenset()
     auth_require_tls: bool = False
+    #: Logins need a client certificate the TLS layer verified (see DevMail's client_ca_file).
+    client_certificate_required: bool = False
     timeout: float = 600.0  # RFC 1939's autologout timer is at least 10 minutes
 
     def is_catch_all(self, user: str) -> bool:
@@ -224,6 +226,10 @@ class _Session:
             await self.send("-ERR send USER first")
             return
         name, self.user_name = self.user_name, None
+        if self.server.options.client_certificate_required and not (
+                self.tls and self.writer.get_extra_info("peercert")):
+            await self.send("-ERR [AUTH] Client didn't present a valid SSL certificate (devmail client_ca_file)")
+            return
         expected = self.server.options.users.get(name)
         given = argument.encode("utf-8")
         good = expected is not None and hmac.compare_digest(given, expected.encode("utf-8"))

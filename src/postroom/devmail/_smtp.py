@@ -1,13 +1,17 @@
 """SMTP and SMTPS for devmail, on aiosmtpd.
 
 aiosmtpd does the protocol (ESMTP, STARTTLS, AUTH PLAIN/LOGIN, SMTPUTF8, SIZE); this
-module adds what a test-suite needs from a development server: configured users,
+module adds what a test-suite needs from a development server: configured users, XOAUTH2
+with tokens checked at an introspection endpoint (``_oauth``),
 recipient policies that answer 5xx or a temporary 4xx on purpose, a record of every
 recipient decision, and a controller that binds port 0 and reports the real port.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
 import fnmatch
 import hmac
 import logging
@@ -24,6 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from ._net import bind_listener, connect_host
+from ._oauth import ERROR_CHALLENGE, introspect, parse_xoauth2
 from ._store import MailStore, RecipientDecision
 
 __all__ = ["RecipientPolicy", "SMTPOptions", "SMTPServer", "format_peer"]
@@ -32,6 +37,7 @@ log = logging.getLogger("postroom.devmail")
 
 DEFAULT_REJECT_REPLY = "550 5.1.1 <{address}>: Recipient address rejected (devmail reject_recipients)"
 DEFAULT_DEFER_REPLY = "451 4.3.0 <{address}>: Temporary failure, try again later (devmail defer_recipients, attempt {attempt} of {limit})"
+NO_CLIENT_CERTIFICATE = "530 5.7.0 Client didn't present a valid SSL certificate (devmail client_ca_file)"
 _REPLY = re.compile(r"^([245])\d\d( |$)")
 
 
@@ -119,6 +125,13 @@ class SMTPOptions:
     max_message_size: int | None = 10 * 1024 * 1024
     hostname: str = "localhost"
     timeout: float = 300.0
+    oauth2_introspection_url: str | None = None
+    #: AUTH and MAIL need a client certificate the TLS layer verified (see DevMail's client_ca_file).
+    client_certificate_required: bool = False
+
+    @property
+    def offers_auth(self) -> bool:
+        return bool(self.users) or bool(self.oauth2_introspection_url)
 
 
 class _DevSMTP(SMTP):
@@ -140,6 +153,20 @@ class _DevSMTP(SMTP):
     def is_tls(self) -> bool:
         return self.implicit_tls or self._tls_protocol is not None
 
+    @property
+    def lacks_client_certificate(self) -> bool:
+        """A client certificate is required and this session presented none (or is not TLS)."""
+        options: SMTPOptions = self.event_handler.options
+        if not options.client_certificate_required:
+            return False
+        return not (self.is_tls and self.transport is not None and self.transport.get_extra_info("peercert"))
+
+    async def smtp_AUTH(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's name
+        if self.lacks_client_certificate:
+            await self.push(NO_CLIENT_CERTIFICATE)
+            return
+        await super().smtp_AUTH(arg)
+
 
 class _Handler:
     """aiosmtpd hooks: EHLO advertising, MAIL/RCPT policy, storing DATA."""
@@ -153,7 +180,7 @@ class _Handler:
         self, server: _DevSMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
     ) -> list[str]:
         session.host_name = hostname
-        if not self.options.users:
+        if not self.options.offers_auth:
             # No users configured: AUTH would always fail, so do not offer it at all.
             responses = [r for r in responses if not r.startswith("250-AUTH")]
         return responses
@@ -161,6 +188,8 @@ class _Handler:
     async def handle_MAIL(
         self, server: _DevSMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
+        if server.lacks_client_certificate:
+            return NO_CLIENT_CERTIFICATE
         if not address.isascii() and not envelope.smtp_utf8:
             return "553 5.6.7 Non-ASCII sender address needs the SMTPUTF8 parameter"
         envelope.mail_from = address
@@ -234,6 +263,33 @@ class _Handler:
         return AuthResult(success=True, auth_data=login)
 
 
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:  # noqa: N802 - aiosmtpd's name
+        """XOAUTH2: the bearer token checked at the introspection endpoint (see ``_oauth``)."""
+        url = self.options.oauth2_introspection_url
+        if url is None:
+            return AuthResult(success=False, handled=False)
+        if len(args) == 1:
+            blob = await server.challenge_auth("")
+            if not isinstance(blob, bytes):
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                blob = base64.b64decode(args[1].encode(), validate=True)
+            except (ValueError, binascii.Error):
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        parsed = parse_xoauth2(blob)
+        if parsed is None:
+            await server.push("501 5.5.2 Malformed XOAUTH2 initial response")
+            return AuthResult(success=False, handled=True)
+        user, token = parsed
+        owner = await asyncio.get_running_loop().run_in_executor(None, introspect, url, token)
+        if owner is not None and owner.lower() == user.lower():
+            return AuthResult(success=True, auth_data=user)
+        await server.challenge_auth(ERROR_CHALLENGE)  # the client answers with an empty line
+        return AuthResult(success=False, handled=False)
+
+
 class _Controller(Controller):
     """aiosmtpd's threaded controller serving on a socket bound beforehand.
 
@@ -282,7 +338,8 @@ class SMTPServer:
             # that, so TLS-only AUTH must not be enforced by it there.
             "auth_require_tls": options.auth_require_tls and not implicit_tls,
             "auth_required": options.auth_required,
-            "auth_exclude_mechanism": [] if options.users else ["PLAIN", "LOGIN"],
+            "auth_exclude_mechanism": ([] if options.users else ["PLAIN", "LOGIN"])
+            + ([] if options.oauth2_introspection_url else ["XOAUTH2"]),
         }
         tls_kwargs: dict[str, Any] = (
             {"ssl_context": tls_context}

@@ -271,11 +271,16 @@ def ensure_certificates(directory: str | os.PathLike[str], names: Iterable[str] 
     return files
 
 
-def server_context(files: CertificateFiles) -> ssl.SSLContext:
-    """A TLS server context presenting the devmail certificate (TLS 1.2 or newer)."""
+def server_context(files: CertificateFiles, client_ca_file: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
+    """A TLS server context presenting the devmail certificate (TLS 1.2 or newer); with
+    ``client_ca_file``, a client certificate is asked for and, when given, must be one that
+    CA signed (mutual TLS; whether one is required is the protocols' check)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(files.cert_file, files.key_file)
+    if client_ca_file is not None:
+        context.load_verify_locations(cafile=os.fspath(client_ca_file))
+        context.verify_mode = ssl.CERT_OPTIONAL
     return context
 
 

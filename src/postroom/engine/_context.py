@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from ..errors import ConfigError, Interrupted
 from ..model import Component, Process, Profile, parse_source
 from ..sdk import Document, OperationSession
-from ..sdk.testing import MemoryJournal, MemoryWatermarks
+from ..sdk.testing import MemoryJournal, MemorySentMail, MemoryWatermarks
 from ._values import resolve
 
 __all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag", "CallFrame"]
@@ -29,6 +29,7 @@ class Recorder(Protocol):
     def dry_run(self, shape: str, document: int, action: str, payload: bytes) -> None: ...
     def journal(self) -> Any: ...
     def watermarks(self) -> Any: ...
+    def sent_mail(self) -> Any: ...
     def flush(self) -> None: ...
 
 
@@ -51,6 +52,7 @@ class MemoryRecorder:
         self.dry_runs: list[tuple[str, int, str, bytes]] = []
         self._journal = MemoryJournal()
         self._watermarks = MemoryWatermarks()
+        self._sent = MemorySentMail({"": self._journal})
 
     def log(self, level: str, message: str, shape: str | None) -> None:
         self.logs.append((level, message, shape))
@@ -69,6 +71,9 @@ class MemoryRecorder:
 
     def watermarks(self) -> Any:
         return self._watermarks
+
+    def sent_mail(self) -> Any:
+        return self._sent
 
     def flush(self) -> None:
         pass
@@ -315,6 +320,10 @@ class ExecutionContext:
 
     def watermarks(self) -> Any:
         return self.recorder.watermarks()
+
+    def sent_mail(self) -> Any:
+        """RunContext: letters sent by any execution, and the reports about them."""
+        return self.recorder.sent_mail()
 
     def fail(self, doc: Document, shape_id: str, message: str, *, process_error: bool = False,
              connector_error: bool = False) -> None:

@@ -17,6 +17,7 @@ from ._records import (
     JournalEntry,
     ListenerHealth,
     LogEntry,
+    MailReport,
     ScheduleFiring,
     SessionRecord,
     ShapeDocumentRecord,
@@ -150,6 +151,20 @@ class Repository(ABC):
 
     @abstractmethod
     def journal_entries(self, execution_id: str) -> dict[str, JournalEntry]: ...
+
+    @abstractmethod
+    def journal_find(self, message_id: str) -> JournalEntry | None:
+        """The entry that sent ``message_id`` (with its angle brackets), in any execution; the
+        newest when several did (a letter sent again by a new run); None when none did."""
+
+    # -- delivery reports and complaints about sent letters (revision 0008_bounce) -------------
+    @abstractmethod
+    def add_mail_report(self, report: MailReport) -> None:
+        """Store a report; one already stored (same report_id and recipient) is replaced."""
+
+    @abstractmethod
+    def mail_reports(self, execution_id: str) -> list[MailReport]:
+        """The reports about letters ``execution_id`` sent, oldest recorded first."""
 
     # -- mailbox watermarks (DESIGN principle 8) ---------------------------------------------
     @abstractmethod

@@ -16,7 +16,7 @@ from ._engine import WRITE
 
 __all__ = ["HEAD", "MIGRATIONS_DIR", "current_revision", "upgrade"]
 
-HEAD = "0007_envs"
+HEAD = "0008_bounce"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Arbitrary constant: the PostgreSQL advisory lock serialising concurrent upgrades.

@@ -15,6 +15,7 @@ __all__ = [
     "DryRunRecord",
     "JournalEntry",
     "ListenerHealth",
+    "MailReport",
     "WatermarkRecord",
     "UserRecord",
     "SessionRecord",
@@ -113,6 +114,27 @@ class JournalEntry:
     status: str  # pending | sent | failed
     reply: str = ""
     updated_at: datetime | None = None
+
+
+@dataclass
+class MailReport:
+    """A delivery report (bounce, delay) or complaint about one recipient of a sent letter
+    (revision 0008_bounce). ``execution_id`` and ``journal_key``: the send the letter came
+    from, "" when no send journal has its Message-ID; ``read_by``: the execution that read
+    the report; ``reported_at``: ISO 8601 as the report gives it ("" when it gives none)."""
+
+    report_id: str
+    recipient: str
+    kind: str  # bounce | delay | delivered | complaint
+    action: str
+    status: str
+    diagnostic: str
+    original_message_id: str
+    execution_id: str = ""
+    journal_key: str = ""
+    reported_at: str = ""
+    read_by: str = ""
+    recorded_at: datetime | None = None
 
 
 @dataclass

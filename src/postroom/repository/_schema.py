@@ -48,6 +48,7 @@ __all__ = [
     "dry_runs",
     "process_properties",
     "send_journal",
+    "mail_reports",
     "watermarks",
     "leases",
     "listener_health",
@@ -240,6 +241,28 @@ send_journal = Table(
     Column("status", String(20), nullable=False),
     Column("reply", Text, nullable=False, default=""),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "message_id"),  # revision 0008_bounce: a bounce finds the letter by its Message-ID
+)
+
+# -- delivery reports and complaints about sent letters (revision 0008_bounce) --------------------
+# One row per report and recipient: report_id is the report's own Message-ID, so reading it again
+# changes nothing. execution_id and journal_key name the send that letter came from ("" when unknown).
+mail_reports = Table(
+    "mail_reports",
+    metadata,
+    Column("report_id", String(1000), primary_key=True),
+    Column("recipient", String(1000), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("diagnostic", Text, nullable=False),
+    Column("original_message_id", String(1000), nullable=False),
+    Column("execution_id", String(100), nullable=False),
+    Column("journal_key", String(1000), nullable=False),
+    Column("reported_at", String(50), nullable=False),
+    Column("read_by", String(100), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "execution_id"),
 )
 
 # -- mailbox watermarks -------------------------------------------------------------------------

@@ -6,7 +6,8 @@ hot paths are bulk inserts of thousands of rows, and every statement is visible.
 One module per concern, one class each, joined here behind the :class:`Repository`
 interface: ``_sql_core.py`` (engine, transactions, bulk inserts), ``_sql_components.py``
 (components, secrets), ``_sql_executions.py`` (executions and their records, persisted
-properties), ``_sql_journal.py`` (the send journal), ``_sql_state.py`` (watermarks,
+properties), ``_sql_journal.py`` (the send journal), ``_sql_reports.py`` (bounces and
+complaints about sent letters), ``_sql_state.py`` (watermarks,
 leases, listener health), ``_sql_users.py`` (users, sessions, API tokens), ``_sql_schedules.py`` (schedule
 firings), ``_sql_deployments.py`` (process versions deployed to environments).
 """
@@ -18,6 +19,7 @@ from ._sql_core import BATCH_SIZE
 from ._sql_deployments import DeploymentStore
 from ._sql_executions import ExecutionStore
 from ._sql_journal import JournalStore
+from ._sql_reports import ReportStore
 from ._sql_schedules import ScheduleStore
 from ._sql_state import StateStore
 from ._sql_users import UserStore
@@ -26,7 +28,7 @@ __all__ = ["SqlRepository", "BATCH_SIZE"]
 
 
 class SqlRepository(ComponentStore, ExecutionStore, JournalStore, StateStore, UserStore, ScheduleStore,
-                    DeploymentStore):
+                    DeploymentStore, ReportStore):
     """The repository on one database. Thread-safe: each call takes a pooled connection.
 
     After ``os.fork()`` the child drops the inherited pool by itself; still, prefer opening

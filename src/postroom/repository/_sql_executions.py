@@ -24,6 +24,7 @@ from ._schema import (
     dry_runs,
     execution_logs,
     executions,
+    mail_reports,
     process_properties,
     send_journal,
     shape_documents,
@@ -33,7 +34,7 @@ from ._sql_core import IN_CHUNK, SqlCore, as_bytes, in_chunks
 
 _EXECUTION_FIELDS = {f.name for f in dataclass_fields(ExecutionRecord)}
 _EXECUTION_DEPENDENTS: tuple[Table, ...] = (execution_logs, document_errors, shape_documents, dry_runs,
-                                            send_journal)
+                                            send_journal, mail_reports)
 
 
 class ExecutionStore(SqlCore):

@@ -161,6 +161,13 @@ class JournalStore(SqlCore):
                 ) from None
         return count
 
+    def journal_find(self, message_id: str) -> JournalEntry | None:
+        stmt = (select(send_journal).where(send_journal.c.message_id == message_id)
+                .order_by(send_journal.c.updated_at.desc()).limit(1))
+        with self._read() as conn:
+            row = conn.execute(stmt).first()
+        return self._journal(row) if row is not None else None
+
     def journal_entries(self, execution_id: str) -> dict[str, JournalEntry]:
         stmt = (select(send_journal).where(send_journal.c.execution_id == execution_id)
                 .order_by(send_journal.c.key))

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import PostroomError
-from ..sdk import Journal, WatermarkStore
+from ..sdk import Journal, SentMail, WatermarkStore
 from ._ports import ListenerServices
 
 __all__ = ["ListenerContext", "describe", "scrub_secrets"]
@@ -78,6 +78,12 @@ class ListenerContext:
             store: WatermarkStore = self.bound.watermarks()
             return store
         return self._services.watermarks()
+
+    def sent_mail(self) -> SentMail:
+        if self.bound is None:  # a report is linked and kept while an execution reads it
+            raise RuntimeError("sent mail is looked up only while an execution runs")
+        sent: SentMail = self.bound.sent_mail()
+        return sent
 
     def stop_requested(self) -> bool:
         return bool(self.bound.stop_requested()) if self.bound is not None else False

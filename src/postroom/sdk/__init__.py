@@ -23,7 +23,7 @@ from ..errors import (
     DocumentError,
     PostroomError,
 )
-from ._context import Journal, JournalRecord, RunContext, WatermarkStore
+from ._context import Journal, JournalRecord, RunContext, SentMail, WatermarkStore
 from ._document import SPOOL_THRESHOLD, Document, spool_directory
 from ._spec import (
     Connector,
@@ -56,6 +56,7 @@ __all__ = [
     "PostroomError",
     "RunContext",
     "SPOOL_THRESHOLD",
+    "SentMail",
     "Settings",
     "TestReport",
     "VALUE_SOURCE_KINDS",

@@ -66,6 +66,24 @@ class Journal(Protocol):
 
 
 @runtime_checkable
+class SentMail(Protocol):
+    """Letters sent by any execution, found by Message-ID, and the reports read about them
+    later (bounces, complaints): how a mail Get links a bounce to the send it answers."""
+
+    def find(self, message_id: str) -> tuple[str, str] | None:
+        """``(execution_id, journal key)`` of the send that gave a letter ``message_id`` (with
+        its angle brackets); None when no send journal has it."""
+        ...
+
+    def record(self, report: Mapping[str, str]) -> None:
+        """Keep a report about one recipient of a letter: ``report_id`` (the report's own
+        Message-ID), ``recipient``, ``kind``, ``action``, ``status``, ``diagnostic``,
+        ``original_message_id``, ``execution_id``, ``journal_key``, ``reported_at``. Recording
+        the same report_id and recipient again replaces it."""
+        ...
+
+
+@runtime_checkable
 class WatermarkStore(Protocol):
     """Where a get keeps how far it has read: one :data:`Watermark` per mailbox (or other
     source key) and operation. ``operation=""`` is the value kept for the source before
@@ -109,6 +127,10 @@ class RunContext(Protocol):
 
     def watermarks(self) -> WatermarkStore:
         """The watermark store (issue 4), shared by every execution."""
+        ...
+
+    def sent_mail(self) -> SentMail:
+        """Letters sent by any execution and the reports about them (issue 12)."""
         ...
 
     def value(self, source: str | Mapping[str, str], document: Document) -> str:

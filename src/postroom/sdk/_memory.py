@@ -12,7 +12,7 @@ from typing import Any
 
 from ._document import Document
 
-__all__ = ["JournalItem", "MemoryContext", "MemoryJournal", "MemoryWatermarks"]
+__all__ = ["JournalItem", "MemoryContext", "MemoryJournal", "MemorySentMail", "MemoryWatermarks"]
 
 
 @dataclass
@@ -66,6 +66,24 @@ class MemoryWatermarks:
         self.values[(operation, mailbox) if operation else mailbox] = value
 
 
+class MemorySentMail:
+    """The letters of the journals given (execution id -> journal) and the reports recorded."""
+
+    def __init__(self, journals: dict[str, MemoryJournal]) -> None:
+        self.journals = journals
+        self.reports: dict[tuple[str, str], dict[str, str]] = {}
+
+    def find(self, message_id: str) -> tuple[str, str] | None:
+        for execution_id, journal in self.journals.items():
+            for item in journal.items.values():
+                if item.message_id == message_id:
+                    return execution_id, item.key
+        return None
+
+    def record(self, report: Mapping[str, str]) -> None:
+        self.reports[(report["report_id"], report["recipient"])] = dict(report)
+
+
 @dataclass
 class MemoryContext:
     """A RunContext for connector tests."""
@@ -77,6 +95,7 @@ class MemoryContext:
     dry_runs: list[tuple[str, Document, str, bytes]] = field(default_factory=list)
     _journal: MemoryJournal = field(default_factory=MemoryJournal)
     _watermarks: MemoryWatermarks = field(default_factory=MemoryWatermarks)
+    _sent: MemorySentMail | None = None
     stop: bool = False  # set True to ask the connector to stop (RunContext.stop_requested)
     #: what ``{process_property: NAME}`` gives in :meth:`value`
     process_properties: dict[str, str] = field(default_factory=dict)
@@ -93,6 +112,13 @@ class MemoryContext:
 
     def watermarks(self) -> MemoryWatermarks:
         return self._watermarks
+
+    def sent_mail(self) -> MemorySentMail:
+        """This context's own journal's letters (a test hands another context's journal in
+        through ``sent.journals``) and the reports recorded."""
+        if self._sent is None:
+            self._sent = MemorySentMail({self.execution_id: self._journal})
+        return self._sent
 
     def stop_requested(self) -> bool:
         return self.stop

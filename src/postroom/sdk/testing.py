@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ._contract import ContractCase, check_dry_run, check_get, check_listening, check_send, check_settings
-from ._memory import JournalItem, MemoryContext, MemoryJournal, MemoryWatermarks
+from ._memory import JournalItem, MemoryContext, MemoryJournal, MemorySentMail, MemoryWatermarks
 
 __all__ = [
     "ConnectorContract",
@@ -36,6 +36,7 @@ __all__ = [
     "JournalItem",
     "MemoryContext",
     "MemoryJournal",
+    "MemorySentMail",
     "MemoryWatermarks",
     "check_dry_run",
     "check_get",

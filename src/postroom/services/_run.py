@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from ..repository import (
     ExecutionRecord,
     JournalEntry,
     LogEntry,
+    MailReport,
     Repository,
     ShapeDocumentRecord,
 )
@@ -74,6 +75,28 @@ class _Watermarks:
         self.repo.set_watermark(mailbox, value, operation)
 
 
+class _SentMail:
+    """Sent letters and the reports about them (sdk ``SentMail``), in the repository;
+    ``read_by``: the execution reading the reports."""
+
+    def __init__(self, repo: Repository, read_by: str) -> None:
+        self.repo, self.read_by = repo, read_by
+
+    def find(self, message_id: str) -> tuple[str, str] | None:
+        entry = self.repo.journal_find(message_id)
+        return (entry.execution_id, entry.key) if entry is not None else None
+
+    def record(self, report: Mapping[str, str]) -> None:
+        def value(name: str) -> str:
+            return str(report.get(name, ""))
+
+        self.repo.add_mail_report(MailReport(
+            report_id=value("report_id"), recipient=value("recipient"), kind=value("kind"), action=value("action"),
+            status=value("status"), diagnostic=value("diagnostic"), original_message_id=value("original_message_id"),
+            execution_id=value("execution_id"), journal_key=value("journal_key"), reported_at=value("reported_at"),
+            read_by=self.read_by))
+
+
 class RepositoryRecorder:
     """Buffers an execution's record and writes it to the repository in batches."""
 
@@ -115,6 +138,9 @@ class RepositoryRecorder:
 
     def watermarks(self) -> _Watermarks:
         return _Watermarks(self.repo)
+
+    def sent_mail(self) -> _SentMail:
+        return _SentMail(self.repo, self.execution_id)
 
     def flush(self) -> None:
         if self._logs:

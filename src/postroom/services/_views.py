@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from ..repository import (
     DryRunRecord,
     ExecutionRecord,
     LogEntry,
+    MailReport,
     Repository,
     ShapeDocumentRecord,
 )
@@ -61,6 +62,8 @@ class ExecutionView:
     log: list[LogEntry]
     documents: list[ShapeDocumentRecord] | None = None
     dry_runs: list[DryRunRecord] | None = None
+    #: delivery reports and complaints read later about letters this execution sent
+    bounces: list[MailReport] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return execution_summary(self.record)
@@ -72,11 +75,19 @@ class ExecutionView:
     def log_json(self) -> list[dict[str, Any]]:
         return [{"time": e.time, "level": e.level, "shape": e.shape, "message": e.message} for e in self.log]
 
+    def bounces_json(self) -> list[dict[str, Any]]:
+        return [{"recipient": b.recipient, "kind": b.kind, "action": b.action, "status": b.status,
+                 "diagnostic": b.diagnostic, "message_id": b.original_message_id, "journal_key": b.journal_key,
+                 "reported_at": b.reported_at or None, "recorded_at": b.recorded_at, "read_by": b.read_by}
+                for b in self.bounces]
+
     def render(self, fields: Sequence[str], *, error_time: bool = False) -> dict[str, Any]:
-        """The summary's ``fields``, then errors, log and (when loaded) documents and dry runs."""
+        """The summary's ``fields``, then errors, log, the bounces of its letters and (when
+        loaded) documents and dry runs."""
         payload = pick(self.summary(), fields)
         payload["errors"] = self.errors_json(error_time)
         payload["log"] = self.log_json()
+        payload["bounces"] = self.bounces_json()
         if self.documents is not None:
             payload["documents"] = [{"shape": d.shape, "seq": d.seq, "document": d.document, "data": d.data,
                                      "properties": d.properties, "dynamic": d.dynamic} for d in self.documents]
@@ -92,7 +103,8 @@ def execution_view(repo: Repository, execution_id: str, documents: bool = False)
         raise NotFound(f"no execution {execution_id!r}", fix="see: postroom executions list")
     return ExecutionView(record, repo.get_document_errors(execution_id), repo.get_logs(execution_id),
                          repo.get_shape_documents(execution_id) if documents else None,
-                         repo.get_dry_runs(execution_id) if documents else None)
+                         repo.get_dry_runs(execution_id) if documents else None,
+                         repo.mail_reports(execution_id))
 
 
 def execution_list(repo: Repository, process: str | None = None, status: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from ..repository import ComponentRecord, Repository
@@ -22,7 +22,7 @@ from ..services import (
     test_connection,
     update_component,
 )
-from ._auth import Role, require
+from ._auth import Principal, Role, require
 from ._json import jsonable
 
 __all__ = ["components_router"]
@@ -44,10 +44,25 @@ def component_json(repo: Repository, record: ComponentRecord) -> dict[str, Any]:
     return jsonable({**_summary(record), "body": masked_body(record), "secrets": component_secrets(repo, record)})
 
 
+#: component types only an admin may create, change or delete (CONTRACT.md: admins manage environments)
+ADMIN_TYPES = frozenset({"environment"})
+
+
+def _check_type_role(principal: Principal, component_type: object) -> None:
+    if component_type in ADMIN_TYPES and not principal.role.allows(Role.admin):
+        raise HTTPException(403, f"an {component_type} component needs the admin role; {principal.name!r} is a "
+                                 f"{principal.role.value} (an admin can change that with postroom users)")
+
+
+def _body_type(body: Any) -> object:
+    return body.get("type") if isinstance(body, dict) else None
+
+
 def components_router(repo: Repository) -> APIRouter:
     router = APIRouter(prefix="/api/components", tags=["components"],
                        dependencies=[Depends(require(Role.viewer))])
     builder = [Depends(require(Role.builder))]
+    as_builder = Depends(require(Role.builder))
 
     @router.get("")
     def list_components(type: str | None = None, folder: str | None = None, q: str | None = None,
@@ -56,23 +71,27 @@ def components_router(repo: Repository) -> APIRouter:
         records = component_records(repo, type, folder, q)
         return jsonable([{**_summary(r), **({"body": masked_body(r)} if body else {})} for r in records])
 
-    @router.post("", status_code=201, dependencies=builder)
-    def create(payload: ComponentIn) -> Any:
-        """A new component, checked as ``postroom import`` checks it."""
+    @router.post("", status_code=201)
+    def create(payload: ComponentIn, principal: Principal = as_builder) -> Any:
+        """A new component, checked as ``postroom import`` checks it (an environment: admins only)."""
+        _check_type_role(principal, _body_type(payload.body))
         return component_json(repo, create_component(repo, payload.body))
 
     @router.get("/{component_id}")
     def get(component_id: str, version: int | None = None) -> Any:
         return component_json(repo, get_record(repo, component_id, version))
 
-    @router.put("/{component_id}", dependencies=builder)
-    def update(component_id: str, payload: ComponentIn) -> Any:
+    @router.put("/{component_id}")
+    def update(component_id: str, payload: ComponentIn, principal: Principal = as_builder) -> Any:
         """A new version; a secret setting sent as null (or left out) keeps its value."""
+        _check_type_role(principal, get_record(repo, component_id, None).type)
+        _check_type_role(principal, _body_type(payload.body))
         return component_json(repo, update_component(repo, component_id, payload.body, payload.base_version))
 
-    @router.delete("/{component_id}", status_code=204, dependencies=builder)
-    def delete(component_id: str) -> Response:
+    @router.delete("/{component_id}", status_code=204)
+    def delete(component_id: str, principal: Principal = as_builder) -> Response:
         """Refused (409, ``used_by``) while another component names it."""
+        _check_type_role(principal, get_record(repo, component_id, None).type)
         delete_component(repo, component_id)
         return Response(status_code=204)
 

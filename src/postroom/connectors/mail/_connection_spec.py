@@ -11,12 +11,18 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
 from ...sdk import Settings, setting, setting_error
+from ._client_credentials_spec import check_certificate_settings, check_client_credentials
 from ._dkim import DkimSigner, load_key
 
 __all__ = ["InboundEndpoint", "MailConnection"]
 
 _HOST = re.compile(r"[A-Za-z0-9._:\[\]-]+\Z")
 _DNS_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]*)(\.[A-Za-z0-9_-]+)*\Z")
+
+#: The scope of Exchange Online's SMTP, IMAP and POP for an application's own token.
+DEFAULT_SCOPE = "https://outlook.office365.com/.default"
+MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+_TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\Z")
 
 _INBOUND_PORTS = {("pop3", True): 995, ("pop3", False): 110, ("imap", True): 993, ("imap", False): 143}
 
@@ -99,6 +105,23 @@ class MailConnection(Settings):
         "to read the mail and the password; Postroom logs a warning every time.",
         group="Security",
     )
+    tls_client_certificate: str = setting(
+        "",
+        title="Client Certificate",
+        help="A certificate Postroom presents to the server on every TLS connection (SMTP, POP3, IMAP), "
+        "for a server that requires client certificates (mutual TLS): the PEM text (any chain certificates "
+        "after it) or the path of a PEM file. Blank: none.",
+        group="Security", advanced=True,
+    )
+    tls_client_key: str = setting(
+        "",
+        title="Client Certificate Key",
+        help="The client certificate's private key in PEM (unencrypted), as ${secret:NAME}, or the path of "
+        "its PEM file.",
+        group="Security", advanced=True,
+        secret=True,
+        repr=False,
+    )
     allow_insecure_auth: bool = setting(
         False,
         title="Allow login without TLS",
@@ -150,26 +173,75 @@ class MailConnection(Settings):
         repr=False,
         show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
+    oauth2_grant_type: Literal["refresh_token", "client_credentials"] = setting(
+        "refresh_token",
+        title="Grant Type",
+        help="refresh_token: exchange refresh_token for access tokens (Gmail, a signed-in user). "
+        "client_credentials: the application signs in as itself with a client secret or certificate "
+        "(Microsoft 365 / Exchange Online, no user present).",
+        group="OAuth 2.0",
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
+        enum_titles=("Refresh Token", "Client Credentials (Microsoft 365)"),
+    )
+    tenant: str = setting(
+        "",
+        title="Tenant (Directory) ID",
+        help="The Microsoft Entra tenant: the Directory (tenant) ID GUID from the app registration's "
+        "overview, or a domain such as contoso.onmicrosoft.com. Sets the token URL to "
+        "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token.",
+        group="OAuth 2.0",
+        examples=["contoso.onmicrosoft.com"],
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True, "oauth2_grant_type": "client_credentials"},
+    )
     client_id: str = setting(
         "",
-        title="OAuth 2.0 client id",
-        help="The client id the refresh token was issued to.",
+        title="Client ID",
+        help="The application (client) ID: the app registration's for client credentials, or the one the "
+        "refresh token was issued to.",
         group="OAuth 2.0",
         show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
     client_secret: str = setting(
         "",
-        title="OAuth 2.0 client secret",
-        help="The client secret, when the provider requires one.",
+        title="Client Secret",
+        help="The client secret's Value (not its Secret ID), as ${secret:NAME}. For client credentials give "
+        "either this or a client certificate.",
         group="OAuth 2.0",
         secret=True,
         repr=False,
         show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
+    client_certificate: str = setting(
+        "",
+        title="Client Assertion Certificate",
+        help="Sign in with a certificate instead of a client secret: the certificate uploaded to the app "
+        "registration (Certificates & secrets), in PEM or the path of a PEM file.",
+        group="OAuth 2.0",
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True, "oauth2_grant_type": "client_credentials"},
+    )
+    client_certificate_key: str = setting(
+        "",
+        title="Client Assertion Private Key",
+        help="The private key of client_certificate (RSA, PEM, unencrypted), as ${secret:NAME}; Postroom signs "
+        "each token request with it (RS256).",
+        group="OAuth 2.0",
+        secret=True,
+        repr=False,
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True, "oauth2_grant_type": "client_credentials"},
+    )
+    scope: str = setting(
+        DEFAULT_SCOPE,
+        title="Scope",
+        help="What the client-credentials token is for: https://outlook.office365.com/.default for Exchange "
+        "Online SMTP, IMAP and POP.",
+        group="OAuth 2.0",
+        show_if={"auth_mechanism": "xoauth2", "user_password_auth": True, "oauth2_grant_type": "client_credentials"},
+    )
     token_url: str = setting(
         "",
-        title="OAuth 2.0 token URL",
-        help="Where refresh tokens are exchanged, such as https://oauth2.googleapis.com/token.",
+        title="Token URL",
+        help="Where tokens are requested, such as https://oauth2.googleapis.com/token. Blank with a tenant: "
+        "Microsoft's endpoint for that tenant.",
         group="OAuth 2.0",
         show_if={"auth_mechanism": "xoauth2", "user_password_auth": True},
     )
@@ -305,6 +377,25 @@ class MailConnection(Settings):
             raise ValueError("token_url must be an https:// URL (the client secret travels in the request)")
         return value
 
+    @field_validator("tenant")
+    @classmethod
+    def _tenant(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() in ("common", "organizations", "consumers"):
+            raise ValueError(f"tenant {value!r} names no single directory, and client credentials need one: "
+                             "give the Directory (tenant) ID or a domain such as contoso.onmicrosoft.com")
+        if value and not _TENANT.match(value):
+            raise ValueError("tenant must be the Directory (tenant) ID (a GUID) or a domain such as "
+                             "contoso.onmicrosoft.com, without https:// or slashes")
+        return value
+
+    @model_validator(mode="after")
+    def _certificates(self) -> MailConnection:
+        pairs = (("tls_client_certificate", "tls_client_key"), ("client_certificate", "client_certificate_key"))
+        for cert_field, key_field in pairs:
+            check_certificate_settings(getattr(self, cert_field), getattr(self, key_field), cert_field, key_field)
+        return self
+
     @field_validator("dkim_domain", "dkim_selector")
     @classmethod
     def _dkim_name(cls, value: str, info: ValidationInfo) -> str:
@@ -336,11 +427,14 @@ class MailConnection(Settings):
         if not self.user_name:
             raise setting_error("user_name", "user_password_auth is on but user_name is blank",
                                 fix="set user_name (the login, often the mail address)")
-        if self.uses_xoauth2:
+        if self.uses_client_credentials:
+            check_client_credentials(self)
+        elif self.uses_xoauth2:
             if not (self.access_token or (self.refresh_token and self.client_id and self.token_url)):
                 raise setting_error("access_token", "auth_mechanism xoauth2 needs access_token, "
                                     "or refresh_token with client_id and token_url",
-                                    fix="set access_token, or refresh_token, client_id and token_url")
+                                    fix="set access_token, or refresh_token, client_id and token_url "
+                                        "(or oauth2_grant_type: client_credentials for Microsoft 365)")
         elif not self.password:
             raise setting_error("password", "user_password_auth is on but password is blank",
                                 fix="set password (${secret:NAME})")
@@ -357,7 +451,20 @@ class MailConnection(Settings):
         """True when login is by OAuth 2.0 token (explicitly, or ``auto`` with a token set)."""
         if self.auth_mechanism == "xoauth2":
             return True
-        return self.auth_mechanism == "auto" and bool(self.access_token or self.refresh_token)
+        return self.auth_mechanism == "auto" and bool(self.access_token or self.refresh_token
+                                                      or self.oauth2_grant_type == "client_credentials")
+
+    @property
+    def uses_client_credentials(self) -> bool:
+        """True when XOAUTH2 tokens come from the client-credentials grant (Microsoft 365)."""
+        return self.uses_xoauth2 and self.oauth2_grant_type == "client_credentials"
+
+    @property
+    def oauth2_token_url(self) -> str:
+        """token_url, else Microsoft's token endpoint of ``tenant`` (blank without either)."""
+        if self.token_url or not self.tenant:
+            return self.token_url
+        return MICROSOFT_TOKEN_URL.format(tenant=self.tenant)
 
     @property
     def smtp_port(self) -> int:

@@ -37,13 +37,13 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Literal
 
-from ._tls import cert_names_wrong_host, speaks_no_tls
+from ._tls import cert_names_wrong_host, client_certificate_refused, speaks_no_tls
 from .spec import MailConnection
 
 __all__ = ["MIN_SECRET", "Kind", "classify", "redact", "reply_text", "secrets_of"]
 
 #: The kinds of failure a connection can meet, in the order :func:`classify` tries them.
-Kind = Literal["certificate-host", "certificate-untrusted", "not-tls", "tls", "unknown-host", "refused",
+Kind = Literal["certificate-host", "certificate-untrusted", "client-certificate", "not-tls", "tls", "unknown-host", "refused",
                "timeout", "closed", "unsupported", "other"]
 Rule = Callable[[BaseException, str, bool, tuple[type[BaseException], ...]], bool]
 
@@ -58,6 +58,7 @@ def _timed_out(exc: BaseException) -> bool:
 RULES: tuple[tuple[Kind, Rule], ...] = (
     ("certificate-host", lambda e, p, i, c: isinstance(e, ssl.SSLCertVerificationError) and cert_names_wrong_host(e)),
     ("certificate-untrusted", lambda e, p, i, c: isinstance(e, ssl.SSLCertVerificationError)),
+    ("client-certificate", lambda e, p, i, c: isinstance(e, ssl.SSLError) and client_certificate_refused(e)),
     ("not-tls", lambda e, p, i, c: isinstance(e, ssl.SSLError) and p == "connect" and i and speaks_no_tls(e)),
     ("tls", lambda e, p, i, c: isinstance(e, ssl.SSLError)),
     ("unknown-host", lambda e, p, i, c: isinstance(e, socket.gaierror)),
@@ -85,6 +86,7 @@ def secrets_of(connection: MailConnection) -> list[str]:
     """What must never show: the credentials, and the user name (a server may echo the
     AUTH line, whose base64 holds both)."""
     values = [connection.password, connection.access_token, connection.refresh_token, connection.client_secret,
+              connection.client_certificate_key, connection.tls_client_key,
               connection.user_name if connection.user_password_auth or connection.uses_xoauth2 else ""]
     return [v for v in values if v]
 

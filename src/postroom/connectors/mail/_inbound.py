@@ -15,13 +15,20 @@ through :func:`redact` first.
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 
 from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
 from ._errors import classify, redact
 from ._oauth import TokenSource
-from ._tls import cert_reason, insecure_warning, ssl_context_for
+from ._tls import (
+    cert_reason,
+    client_certificate_advice,
+    insecure_warning,
+    refuses_for_certificate,
+    ssl_context_for,
+)
 from .spec import InboundEndpoint, MailConnection
 
 __all__ = ["Fields", "Inbound", "NotThisProtocol", "redact"]
@@ -32,6 +39,9 @@ class NotThisProtocol(ConnectionFailed):
 
 _NAMES = {"pop3": "POP3", "imap": "IMAP"}
 _TLS_PORTS = {"pop3": 995, "imap": 993}
+#: Login refusals that say "try again later", not "wrong password": IMAP's response codes
+#: (RFC 5530) and POP3's (RFC 3206), as Dovecot gives them while its auth process is gone.
+_TEMPORARY = re.compile(r"\[(UNAVAILABLE|INUSE|SYS/TEMP|IN-USE)\]", re.IGNORECASE)
 _PLAIN_PORTS = {"pop3": 110, "imap": 143}
 
 
@@ -69,10 +79,12 @@ class Inbound:
         self.protocol = self.endpoint.protocol
         self.name = _NAMES[self.protocol]
         self._context: ssl.SSLContext | None = None
-        self.xoauth2 = connection.uses_xoauth2 and bool(connection.access_token or connection.refresh_token)
+        self.xoauth2 = connection.uses_xoauth2 and bool(connection.access_token or connection.refresh_token
+                                                        or connection.uses_client_credentials)
         self.tokens = TokenSource(connection) if self.xoauth2 else None
         self.secrets = [v for v in (self.endpoint.password, connection.access_token, connection.refresh_token,
-                                    connection.client_secret) if v and len(v) >= 3]
+                                    connection.client_secret, connection.client_certificate_key,
+                                    connection.tls_client_key) if v and len(v) >= 3]
 
     def __repr__(self) -> str:
         return f"Inbound({self.address})"
@@ -115,13 +127,23 @@ class Inbound:
         assert self.tokens is not None
         return f"user={self.endpoint.user_name}\x01auth=Bearer {self.tokens.token()}\x01\x01"
 
-    def refused_login(self, said: str, mechanism: str) -> AuthenticationFailed:
+    def refused_login(self, said: str, mechanism: str) -> AuthenticationFailed | ConnectionFailed:
+        """A login the server said no to: a refused password or token (not retryable), a
+        refusal for want of a client certificate, or a temporary failure (a server whose auth
+        process is stopping or starting), retryable."""
         said = redact(" ".join(said.split()), self.secrets)
+        if refuses_for_certificate(said):
+            return client_certificate_advice(self.conn, f"the {self.name} server {self.where}", said)
+        if _TEMPORARY.search(said):
+            return ConnectionFailed(
+                f"the {self.name} server {self.where} could not check the login just now (server said: {said})",
+                fix="nothing to change if it passes on the next try; otherwise check the server's authentication "
+                "service", retryable=True)
         if mechanism == "xoauth2":
             return AuthenticationFailed(
                 f"the {self.name} server {self.where} refused the OAuth 2.0 token for {self.endpoint.user_name} "
                 f"(server said: {said})",
-                fix="check the token's scope (https://mail.google.com/ for Gmail) and the refresh token",
+                fix=self.tokens.refused_hint() if self.tokens is not None else None,
             )
         return AuthenticationFailed(
             f"the {self.name} server {self.where} refused the user name or password for {self.endpoint.user_name}"
@@ -178,6 +200,9 @@ class Inbound:
             fix="set trusted_ca_file to the PEM file of the CA that signed it, or point SSL_CERT_FILE at a "
             "bundle that holds it", field="trusted_ca_file", retryable=False)
 
+    def _client_certificate(self, exc: BaseException, phase: str, connected: bool) -> Exception:
+        return client_certificate_advice(self.conn, f"the {self.name} server {self.where}", exc)
+
     def _not_tls(self, exc: BaseException, phase: str, connected: bool) -> Exception:
         f, tls_port = self.fields, _TLS_PORTS[self.protocol]
         return ConnectionFailed(
@@ -187,7 +212,10 @@ class Inbound:
 
     def _tls(self, exc: ssl.SSLError, phase: str, connected: bool) -> Exception:
         step = "after STARTTLS with" if phase == "starttls" else "with"
-        return ConnectionFailed(f"TLS {step} {self.address} failed: {exc.reason or exc}", retryable=False)
+        # the peer closing mid-TLS (a server stopping) is a dropped connection, worth retrying;
+        # any other TLS failure (versions, ciphers) will fail the same way next time
+        dropped = isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError)
+        return ConnectionFailed(f"TLS {step} {self.address} failed: {getattr(exc, 'reason', None) or exc}", retryable=dropped)
 
     def _unknown_host(self, exc: OSError, phase: str, connected: bool) -> Exception:
         return ConnectionFailed(f"cannot find the host {self.endpoint.host!r}: {exc.strerror or exc}",

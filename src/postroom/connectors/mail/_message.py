@@ -17,10 +17,14 @@ from typing import IO, Any
 from ...sdk import Document, Failed
 from ._parse import BrokenMessage, Limits, parse_headers, parse_message
 from ._parse import header_text as _header_text
+from ._reports import Report, is_report, read_reports
 from .spec import MailOperation
 
-__all__ = ["HEAD_BYTES", "addresses", "header_block", "header_properties", "held_back", "message_documents",
+__all__ = ["BOUNCE_PREFIX", "HEAD_BYTES", "addresses", "header_block", "header_properties", "held_back", "message_documents",
            "message_properties", "received_from_headers"]
+
+#: The properties of a delivery report or complaint (``recognize: bounces``).
+BOUNCE_PREFIX = "mail.bounce."
 
 #: How much of a message is read for its headers when only they are needed.
 HEAD_BYTES = 64 * 1024
@@ -52,6 +56,10 @@ def message_documents(raw: IO[bytes], op: MailOperation, limits: Limits | None =
         if warn is not None:
             for warning in parsed.warnings:
                 warn(f"{label} {properties['mail.message_id']}: {warning}")
+        if op.recognize == "bounces" and is_report(str(parsed.headers.get("Content-Type", ""))):
+            reports = _report_documents(raw, properties, label, warn)
+            if reports:
+                return reports
         if op.disposition == "attachment":
             documents = []
             for part in parsed.attachments:
@@ -72,6 +80,38 @@ def message_documents(raw: IO[bytes], op: MailOperation, limits: Limits | None =
                 for part in bodies]
     finally:
         parsed.close()
+
+
+#: A report bigger than this (a bounce that returned a large letter whole) is read as ordinary mail.
+REPORT_LIMIT = 10 * 1024 * 1024
+
+
+def _report_documents(raw: IO[bytes], properties: dict[str, str], label: str,
+                      warn: Callable[[str], None] | None) -> list[Document]:
+    """One document per recipient of a delivery report (or per complaint): its fields as JSON
+    and as ``mail.bounce.*`` properties (see :mod:`._reports`). Read whole, so only up to
+    :data:`REPORT_LIMIT`."""
+    size = raw.seek(0, 2)
+    if size > REPORT_LIMIT:
+        if warn is not None:
+            warn(f"{label} {properties['mail.message_id']} is a report of {size} bytes, over the "
+                 f"{REPORT_LIMIT} read as one: it is read as ordinary mail (send with dsn_ret: hdrs so bounces return headers only)")
+        return []
+    raw.seek(0)
+    return [Document(report.json(), {**properties, "mail.content_type": "application/json",
+                                     **bounce_properties(report)})
+            for report in read_reports(raw.read())]
+
+
+def bounce_properties(report: Report) -> dict[str, str]:
+    """``mail.bounce.*`` of one report; execution_id and journal_key are filled in by the get
+    when the send journal knows the letter."""
+    return {BOUNCE_PREFIX + "kind": report.kind, BOUNCE_PREFIX + "recipient": report.recipient,
+            BOUNCE_PREFIX + "action": report.action, BOUNCE_PREFIX + "status": report.status,
+            BOUNCE_PREFIX + "diagnostic": report.diagnostic,
+            BOUNCE_PREFIX + "original_message_id": report.original_message_id,
+            BOUNCE_PREFIX + "reported_at": report.reported_at,
+            BOUNCE_PREFIX + "execution_id": "", BOUNCE_PREFIX + "journal_key": ""}
 
 
 def message_properties(headers: Message, received: datetime | None, extra: dict[str, str],

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import field_validator, model_validator
 
 from ...sdk import Settings, setting, setting_error
+from ._dsn import parse_notify
 from ._headers import HeaderError, check_header_name
 from ._parts import CID_NAME as _CID_NAME
 from ._reply_headers import parse_unsubscribe
@@ -164,6 +165,25 @@ class MailOperation(Settings):
         group="Content",
         show_if={"action": "send"},
     )
+    dsn_notify: list[str] = setting(
+        [],
+        title="Delivery notices (DSN)",
+        help="Ask the receiving servers for delivery status notifications (RFC 3461): any of failure, delay, "
+        "success, or never alone. Each email then names itself by its Message-ID (ENVID), so a Get with "
+        "recognize: bounces links a bounce back to the letter. Sent only when the server offers DSN (else the "
+        "log says so). Empty: nothing asked (servers bounce failures anyway). mail.dsn_notify overrides it.",
+        group="Delivery notices",
+        show_if={"action": "send"},
+    )
+    dsn_ret: Literal["hdrs", "full"] = setting(
+        "hdrs",
+        title="Bounce returns",
+        enum_titles=("Headers only", "Full message"),
+        help="With dsn_notify: what a bounce brings back of the letter: its headers (hdrs, the default: enough "
+        "to link it, without the patient's letter) or the full message.",
+        group="Delivery notices",
+        show_if={"action": "send"},
+    )
     one_email_per_recipient: bool = setting(
         False,
         title="One email per recipient",
@@ -224,6 +244,17 @@ class MailOperation(Settings):
         "that the message has. Bodies are delivered as UTF-8; mail.content_type says which one a document is.",
         group="Reading",
         show_if={"action": "get", "disposition": "inline"},
+    )
+    recognize: Literal["none", "bounces"] = setting(
+        "none",
+        title="Recognize",
+        enum_titles=("Nothing", "Bounces and complaints"),
+        help="bounces: each delivery status notification (RFC 3464, a bounce or delay notice) becomes one "
+        "document per recipient, and each feedback report (RFC 5965, a spam complaint) one document, with "
+        "mail.bounce.* properties (kind, recipient, action, status, diagnostic, original_message_id) and, when "
+        "the send journal has the letter, the execution and journal key that sent it. Other mail is read as usual.",
+        group="Reading",
+        show_if={"action": "get"},
     )
     subject_filter: str = setting(
         "",
@@ -306,6 +337,18 @@ class MailOperation(Settings):
         if len(parse_addresses(value)) > 1:
             raise ValueError("from holds more than one address: write one sender")
         return value
+
+    @field_validator("dsn_notify", mode="before")
+    @classmethod
+    def _dsn_notify(cls, value: object) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, str | list) or not all(isinstance(item, str) for item in value):
+            raise ValueError("dsn_notify: write a list such as [failure, delay], or never")
+        try:
+            return list(parse_notify(value))
+        except ValueError as exc:
+            raise ValueError(f"dsn_notify: {exc}") from None
 
     @field_validator("list_unsubscribe")
     @classmethod

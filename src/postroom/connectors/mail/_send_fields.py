@@ -10,10 +10,11 @@ from ...sdk import Document
 from ._headers import PROPERTY_PREFIX
 from ._parts import CID_NAME
 from ._reply_headers import UNSUBSCRIBE_PROPERTY
-from .mime import ContentType, parse_content_type
+from .mime import ContentType, MailAddress, parse_content_type
 from .spec import MailOperation
 
-__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "group_key", "journal_key"]
+__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "group_key", "journal_key",
+           "unique_addresses"]
 
 OVERRIDES = {
     "to": "mail.to_address",
@@ -90,3 +91,12 @@ def group_key(shape_id: str, operation: MailOperation, documents: list[Document]
     for document in documents:
         digest.update(journal_key(shape_id, operation, document).encode("utf-8") + b"\0")
     return f"{shape_id}/{digest.hexdigest()}"
+
+
+def unique_addresses(addresses: list[MailAddress]) -> list[MailAddress]:
+    """The addresses without repeats (first one wins; domains compare case-blind)."""
+    seen: dict[str, MailAddress] = {}
+    for address in addresses:
+        local, _, domain = address.addr.rpartition("@")
+        seen.setdefault(f"{local}@{domain.lower()}", address)
+    return list(seen.values())

@@ -1,5 +1,7 @@
-"""TLS for every mail protocol (SMTP, POP3, IMAP): the client context, the warning when
-verification is off, and how to recognise a server that does not speak TLS at all.
+"""TLS for every mail protocol (SMTP, POP3, IMAP): the client context (with the client
+certificate of ``tls_client_certificate`` for servers that require one), the warning when
+verification is off, how to recognise a server that does not speak TLS at all, and one
+that refused the client certificate (or its absence).
 
 ``ssl.create_default_context(cafile=...)`` would load *only* that file and skip the system
 store and ``SSL_CERT_FILE``; so the default context is built first (which honours
@@ -11,10 +13,12 @@ from __future__ import annotations
 import os
 import ssl
 
-from ...errors import ConfigError
+from ...errors import ConfigError, ConnectionFailed
+from ._client_certs import load_client_certificate
 from .spec import MailConnection
 
-__all__ = ["NOT_TLS", "cert_names_wrong_host", "cert_reason", "insecure_warning", "speaks_no_tls", "ssl_context_for"]
+__all__ = ["NOT_TLS", "cert_names_wrong_host", "cert_reason", "client_certificate_advice",
+           "client_certificate_refused", "insecure_warning", "refuses_for_certificate", "speaks_no_tls", "ssl_context_for"]
 
 #: OpenSSL reasons meaning "the other side does not speak TLS here".
 NOT_TLS = (
@@ -57,6 +61,8 @@ def ssl_context_for(connection: MailConnection) -> ssl.SSLContext:
                 f"trusted_ca_file {connection.trusted_ca_file!r} holds no PEM certificate ({exc})",
                 field="trusted_ca_file",
             ) from None
+    if connection.tls_client_certificate:
+        load_client_certificate(context, connection.tls_client_certificate, connection.tls_client_key)
     if not connection.verify_certificates:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -78,3 +84,48 @@ def speaks_no_tls(exc: ssl.SSLError) -> bool:
     """A handshake failure that means the peer sent no TLS at all (a plain-text port)."""
     text = f"{exc.reason or ''} {exc}"
     return any(marker in text for marker in NOT_TLS)
+
+
+#: OpenSSL alerts of a server that wanted a client certificate, or did not accept ours.
+CLIENT_CERT_ALERTS = (
+    "CERTIFICATE_REQUIRED",
+    "PEER_DID_NOT_RETURN_A_CERTIFICATE",
+    "ALERT_UNKNOWN_CA",
+    "ALERT_BAD_CERTIFICATE",
+    "ALERT_CERTIFICATE_UNKNOWN",
+    "ALERT_CERTIFICATE_EXPIRED",
+    "ALERT_CERTIFICATE_REVOKED",
+    "ALERT_UNSUPPORTED_CERTIFICATE",
+    "ALERT_ACCESS_DENIED",
+)
+
+
+def client_certificate_refused(exc: ssl.SSLError) -> bool:
+    """The server ended the handshake over the client certificate: none sent, or not trusted."""
+    text = f"{getattr(exc, 'reason', None) or ''} {exc}".upper()
+    return any(marker in text for marker in CLIENT_CERT_ALERTS)
+
+
+def refuses_for_certificate(said: str) -> bool:
+    """A server's refusal of a login that blames the client certificate (Dovecot's
+    ``Client didn't present valid SSL certificate``, and the like)."""
+    return "certificate" in said.lower()
+
+
+def client_certificate_advice(connection: MailConnection, where: str, exc: BaseException | str) -> ConnectionFailed:
+    """The error of a server that refused the client certificate (or its absence):
+    ``exc`` the TLS error, or what the server said."""
+    reason = exc if isinstance(exc, str) else getattr(exc, "reason", None) or str(exc)
+    if not connection.tls_client_certificate:
+        return ConnectionFailed(
+            f"{where} requires a client certificate (mutual TLS) and none is set ({reason})",
+            retryable=False,
+            field="tls_client_certificate",
+            fix="set tls_client_certificate and tls_client_key to a certificate the server's CA signed",
+        )
+    return ConnectionFailed(
+        f"{where} refused the client certificate in tls_client_certificate ({reason})",
+        retryable=False,
+        field="tls_client_certificate",
+        fix="use a certificate signed by a CA the server trusts, not expired, with its own key in tls_client_key",
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from ...errors import AuthenticationFailed, ConnectionFailed, PostroomError
 from ...sdk import TestReport
+from ._client_certs import describe_certificate
 from ._dkim_dns import Lookup, check_published, dns_lookup
 from ._imap import ImapSession
 from ._inbound import Inbound, NotThisProtocol
@@ -18,13 +19,28 @@ from ._smtp import Opener
 from ._tls import insecure_warning
 from .spec import MailConnection
 
-__all__ = ["add_dkim_check", "test_inbound", "test_mail_connection", "test_smtp"]
+__all__ = ["add_dkim_check", "credential_facts", "test_inbound", "test_mail_connection", "test_smtp"]
 
 log = logging.getLogger("postroom.connectors.mail")
 
 _READING_PORTS = {110, 995, 143, 993}
 _INBOUND_FIELDS = {"inbound_host", "inbound_port", "inbound_protocol", "inbound_use_ssl", "inbound_use_tls",
                    "inbound_user_name", "inbound_password"}
+
+
+def credential_facts(connection: MailConnection) -> list[tuple[str, str]]:
+    """What ``connections test`` says about the client certificate and the OAuth 2.0 client
+    (never a secret: the subject, the expiry, the token endpoint)."""
+    facts: list[tuple[str, str]] = []
+    if connection.tls_client_certificate:
+        facts.append(("client certificate", describe_certificate(connection.tls_client_certificate,
+                                                                  "tls_client_certificate")))
+    if connection.user_password_auth and connection.uses_client_credentials:
+        proof = "client secret" if connection.client_secret else "certificate " + describe_certificate(
+            connection.client_certificate, "client_certificate")
+        facts.append(("OAuth 2.0", f"client credentials of {connection.client_id} at "
+                                   f"{connection.oauth2_token_url}, by {proof}"))
+    return facts
 
 
 def test_smtp(connection: MailConnection, logger: logging.Logger | None = None) -> TestReport:
@@ -52,7 +68,9 @@ def test_smtp(connection: MailConnection, logger: logging.Logger | None = None) 
             ("SMTPUTF8", offered("smtputf8")),
             ("PIPELINING", offered("pipelining")),
             ("8BITMIME", offered("8bitmime")),
+            ("DSN", offered("dsn") + (" (dsn_notify is sent)" if "dsn" in features else " (dsn_notify is left out)")),
             ("login", f"ok as {session.login}" if session.login else "not configured (user_password_auth: false)"),
+            *credential_facts(connection),
         ]
         if isinstance(smtp.sock, ssl.SSLSocket):
             cert = smtp.sock.getpeercert() or {}
@@ -100,6 +118,7 @@ def test_inbound(connection: MailConnection, logger: Any = None) -> TestReport:
                       ("messages in INBOX", str(info.exists))]
         finally:
             imap.logout()
+    facts += credential_facts(connection)
     return TestReport(ok=True, facts=facts, message=f"connected to {inbound.address} and logged in as "
                                                      f"{inbound.endpoint.user_name}")
 

@@ -8,6 +8,11 @@ Documents (``disposition``):
 * ``attachment``: each attachment becomes one document, its bytes as attached, named
   by ``mail.file_name`` (RFC 2231 and RFC 2047 names decoded).
 
+With ``recognize: bounces`` a delivery status notification (RFC 3464) or feedback report
+(RFC 5965) becomes one document per recipient instead (:mod:`._reports`): its fields as
+JSON and as ``mail.bounce.*``, linked to the send journal entry of the letter by its
+Message-ID (``RunContext.sent_mail``), and kept with that send for ``executions show``.
+
 Every document carries ``mail.from_address``, ``mail.to_address``, ``mail.cc_address``,
 ``mail.reply_to_address`` (bare addresses, ``, ``-separated), ``mail.from_name``,
 ``mail.subject`` (decoded), ``mail.message_id`` (as in the message, with its angle
@@ -71,6 +76,7 @@ take may have arrived (IMAP IDLE, re-issued every 25 minutes, or polling), and
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Iterator
 from urllib.parse import quote
@@ -80,6 +86,7 @@ from ...sdk import Document, Failed, ListeningSession, OperationSession, RunCont
 from ._imap_get import ImapReader
 from ._inbound import Inbound
 from ._marks import MarkStore
+from ._message import BOUNCE_PREFIX
 from ._parse import Limits
 from ._pop3_get import Pop3Reader
 from ._reader_inputs import ReaderInputs
@@ -157,8 +164,28 @@ class MailGetSession(OperationSession):
                 self.context.log.warning(warning)
         for item in self._reading().read():
             if isinstance(item, Document):
+                if BOUNCE_PREFIX + "kind" in item.properties:
+                    item = self._link_report(item)
                 item.mark_inbound()  # where the mail came from: readable, never reused to send
             yield item
+
+    def _link_report(self, document: Document) -> Document:
+        """A delivery report or complaint (``recognize: bounces``) with the send its letter came
+        from, found in the send journals by Message-ID; the report is kept with that send (not
+        in a dry run) so that ``postroom executions show`` lists it."""
+        properties = dict(document.properties)
+        sent = self.context.sent_mail()
+        message_id = properties[BOUNCE_PREFIX + "original_message_id"]
+        found = sent.find(message_id) if message_id else None
+        if found is not None:
+            properties[BOUNCE_PREFIX + "execution_id"], properties[BOUNCE_PREFIX + "journal_key"] = found
+        fields = {name[len(BOUNCE_PREFIX):]: value for name, value in properties.items()
+                  if name.startswith(BOUNCE_PREFIX)}
+        if not self.context.dry_run:
+            sent.record({**fields, "report_id": properties.get("mail.message_id", "")})
+        data = json.loads(document.data)
+        data.update(execution_id=fields["execution_id"], journal_key=fields["journal_key"])
+        return Document(json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), properties)
 
     def execute(self, documents: Iterable[Document], shape_id: str) -> Iterator[Document | Failed]:
         # As a connector shape: each incoming document triggers one read; the mail comes out.

@@ -30,6 +30,14 @@ MAIL_PROPERTIES: tuple[DocumentProperty, ...] = (
                      "document as an inline image (cid:NAME)."),
     DocumentProperty("mail.list_unsubscribe", "Send: where this recipient unsubscribes (an https:// URL "
                      "and/or mailto:); overrides the operation's list_unsubscribe."),
+    DocumentProperty("mail.dsn_notify", "Send: the delivery notices asked for this document (failure, delay, "
+                     "success, or never); overrides the operation's dsn_notify."),
+    DocumentProperty("mail.bounce.<field>", "Get with recognize: bounces, on each delivery report or complaint: "
+                     "kind (bounce, delay, delivered, complaint), recipient, action (failed, delayed, delivered, "
+                     "relayed, expanded; a complaint's feedback type, such as abuse), status (such as 5.1.1), "
+                     "diagnostic (what the receiving server said), original_message_id (the letter's Message-ID), "
+                     "execution_id and journal_key (the send that letter came from, blank when unknown), "
+                     "reported_at (ISO 8601)."),
     DocumentProperty("mail.from_name", "Get: the sender's display name."),
     DocumentProperty("mail.message_id", "After a send or get: the Message-ID.", boomi="connector.mail.messageId"),
     DocumentProperty("mail.received_date", "Get: when the message arrived (ISO 8601).",

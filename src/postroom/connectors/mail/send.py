@@ -57,6 +57,7 @@ from typing import Any, cast
 from ...errors import DocumentError, Interrupted
 from ...sdk import Document, Failed, OperationSession, RunContext
 from ._dkim import aligned
+from ._dsn import dsn_request, notify_of
 from ._errors import redact, secrets_of
 from ._groups import groups_of, member_result
 from ._headers import HeaderError
@@ -64,6 +65,7 @@ from ._parts import FileParts, PartError, add_files
 from ._reply_headers import letter_headers
 from ._send_fields import OVERRIDES as _OVERRIDES
 from ._send_fields import FieldError, content_id_of, data_type_of, field_value, group_key, journal_key
+from ._send_fields import unique_addresses as _unique
 from ._send_journal import JournalWriter as _JournalWriter
 from ._send_journal import Sender as _Sender
 from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
@@ -121,6 +123,7 @@ class _Plan:
     sender: MailAddress
     letter: Letter
     emails: list[_Email]
+    notify: tuple[str, ...] = ()  # the DSN notices asked for (RFC 3461), () for none
     entries: list[Any] = field(default_factory=list)
     outcome: _Outcome = field(default_factory=_Outcome)
     result: Document | Failed | None = None
@@ -202,6 +205,7 @@ class MailSendSession(OperationSession):
         #: DKIM (issue 12): signs the final bytes of each email (a retry sends the same bytes)
         self._signer = connection.dkim_signer()
         self._unaligned: set[str] = set()
+        self._dsn_noted = False
 
     def __repr__(self) -> str:
         return f"MailSendSession({self.connection.endpoint})"
@@ -310,7 +314,8 @@ class MailSendSession(OperationSession):
             headers = letter_headers(self.operation.headers, self.operation.list_unsubscribe,
                                      self.operation.thread_replies, document)
             data_type = data_type_of(document)
-        except (_DocumentFailed, HeaderError, FieldError) as exc:
+            notify = notify_of(self.operation.dsn_notify, document)
+        except (_DocumentFailed, HeaderError, FieldError, ValueError) as exc:
             return Failed(document, str(exc))
         sender = senders[0]
         letter = Letter(
@@ -348,7 +353,7 @@ class MailSendSession(OperationSession):
                 "others' addresses; set one_email_per_recipient: true or use bcc to keep them private",
                 index, exposed,
             )
-        return _Plan(document, index, sender, letter, emails)
+        return _Plan(document, index, sender, letter, emails, notify)
 
     def _member_part(self, member: Document, index: int) -> Part:
         """A grouped document as an attachment (its name and type as the first one's would be), or
@@ -429,6 +434,10 @@ class MailSendSession(OperationSession):
                 self._senders(rest, width, pool, writer)
         finally:
             writer.close()
+            if pool.dsn_offered is False and not self._dsn_noted:
+                self._dsn_noted = True
+                self.context.log.info("the server at %s does not offer DSN: the emails went without delivery "
+                                      "notice requests (dsn_notify)", self.connection.endpoint)
 
     #: Documents in each trial of one session against parallel ones.
     PROBE = 50
@@ -510,7 +519,8 @@ class MailSendSession(OperationSession):
             sender.finish(email.key, "failed", str(exc))
             plan.failure = str(exc)  # the same for every email of this document: no point going on
             return None
-        return Outgoing(plan.sender.addr, email.envelope, message, smtputf8, tag=(plan, email, entry))
+        return Outgoing(plan.sender.addr, email.envelope, message, smtputf8, tag=(plan, email, entry),
+                        dsn=dsn_request(plan.notify, self.operation.dsn_ret, entry.message_id))
 
     def _sign(self, plan: _Plan, message: bytes) -> bytes:
         """``message`` DKIM-signed when the connection signs; a From domain outside the signing
@@ -579,15 +589,6 @@ class MailSendSession(OperationSession):
                 index, len(outcome.refused), outcome.recipients,
             )
         return result
-
-
-def _unique(addresses: list[MailAddress]) -> list[MailAddress]:
-    """The addresses without repeats (first one wins; domains compare case-blind)."""
-    seen: dict[str, MailAddress] = {}
-    for address in addresses:
-        local, _, domain = address.addr.rpartition("@")
-        seen.setdefault(f"{local}@{domain.lower()}", address)
-    return list(seen.values())
 
 
 def _refused_text(refused: dict[str, str]) -> str:

@@ -30,6 +30,7 @@ from .transaction import (
     call_hook,
     check_dropped,
     group_replies,
+    rcpt_options,
 )
 from .wire import commands, getreply, send_message
 
@@ -114,7 +115,8 @@ class Chain:
     def _single(self, job: Outgoing, after: tuple[Delivery, dict[str, str]] | None) -> None:
         try:
             job.delivery = self.pool.send(job.sender, job.recipients, job.message, smtputf8=job.smtputf8,
-                                          logger=self.logger, journal_sync=self.journal_sync, after=after)
+                                          logger=self.logger, journal_sync=self.journal_sync, after=after,
+                                          dsn=job.dsn)
         except DocumentError as exc:
             job.error = exc
         except Exception as exc:
@@ -129,7 +131,7 @@ class Chain:
         in_flight: list[Outgoing | None] = [job, None]  # the current email, the following one
         try:
             self.pool.limiter.acquire()
-            self.pool.open_group(session, job.sender, job.recipients, options, job.smtputf8)
+            self.pool.open_group(session, job.sender, job.recipients, options, job.smtputf8, job.dsn)
             call_hook(self.journal_sync)  # while the server answers
             return self._go_on(session, in_flight, detours)
         except HookFailed as exc:
@@ -160,7 +162,8 @@ class Chain:
             if following is not None:
                 next_options = pool.chain_options(session, following)
                 if next_options is not None:
-                    then = commands(following.sender, following.recipients, next_options, following.smtputf8)
+                    then = commands(following.sender, following.recipients, next_options, following.smtputf8,
+                                    rcpt_options(session, following.dsn))
             call_hook(self.journal_sync)
             if then:
                 pool.limiter.acquire()

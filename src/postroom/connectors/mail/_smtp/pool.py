@@ -26,6 +26,7 @@ from ....errors import ConnectionFailed, DocumentError
 from .._oauth import TokenSource
 from ..spec import MailConnection
 from .chain import Chain
+from .dsn import DsnRequest
 from .session import Opener, Session
 from .transaction import (
     Delivery,
@@ -38,6 +39,7 @@ from .transaction import (
     group_replies,
     mail_options,
     one_by_one,
+    rcpt_options,
 )
 from .wire import commands
 
@@ -114,6 +116,8 @@ class SmtpPool:
         self.opened = 0
         #: Transactions sent pipelined (tests read it to prove PIPELINING was used).
         self.pipelined = 0
+        #: Whether the server's EHLO offered DSN (RFC 3461), once a session asked; None before.
+        self.dsn_offered: bool | None = None
 
     def __repr__(self) -> str:
         return f"SmtpPool({self.connection.endpoint}, max_sessions={self.connection.max_sessions})"
@@ -191,6 +195,7 @@ class SmtpPool:
         logger: logging.Logger | None = None,
         journal_sync: Callable[[], None] | None = None,
         after: tuple[Delivery, dict[str, str]] | None = None,
+        dsn: DsnRequest | None = None,
     ) -> Delivery:
         """Deliver one message to its recipients, retrying what the server deferred.
 
@@ -202,7 +207,7 @@ class SmtpPool:
         dot of each attempt, the one moment after which the server may have taken the message
         (and, when pipelining, right after the commands are written, so that its journal write
         overlaps the server's work). ``after``: the delivery and the deferred recipients of a
-        first attempt made elsewhere (:meth:`send_chain`); the retries go on from there.
+        first attempt made elsewhere (:meth:`send_chain`); the retries go on from there. ``dsn``: RFC 3461.
         """
         conn = self.connection
         delivery, deferred = after if after is not None else (Delivery(), {})
@@ -215,7 +220,8 @@ class SmtpPool:
             else:
                 delivery.attempts += 1
                 try:
-                    deferred = self._attempt(sender, pending, message, smtputf8, delivery, logger, journal_sync)
+                    deferred = self._attempt(sender, pending, message, smtputf8, delivery, logger, journal_sync,
+                                             dsn)
                 except Stale as exc:
                     if not stale_retried:
                         # The server closed the idle session; nothing of this email reached it.
@@ -249,12 +255,13 @@ class SmtpPool:
         delivery: Delivery,
         logger: logging.Logger | None,
         journal_sync: Callable[[], None] | None,
+        dsn: DsnRequest | None = None,
     ) -> dict[str, str]:
         """One try over a leased session; the recipients deferred. A failed hook raises its own error."""
         try:
             with self.lease(logger) as session:
                 self.limiter.acquire()
-                return self._transaction(session, sender, pending, message, smtputf8, delivery, journal_sync)
+                return self._transaction(session, sender, pending, message, smtputf8, delivery, journal_sync, dsn)
         except HookFailed as exc:
             raise exc.__cause__ from None  # type: ignore[misc]
 
@@ -289,13 +296,15 @@ class SmtpPool:
         smtputf8: bool,
         delivery: Delivery,
         journal_sync: Callable[[], None] | None = None,
+        dsn: DsnRequest | None = None,
     ) -> dict[str, str]:
         """One MAIL/RCPT/DATA transaction; returns the recipients deferred (4xx) with the reply."""
-        options = mail_options(session, self.connection.endpoint, len(message), smtputf8)
+        options = self.options(session, len(message), smtputf8, dsn)
         try:
             if not session.pipelining:
-                return one_by_one(session, sender, recipients, message, options, delivery, journal_sync)
-            self.open_group(session, sender, recipients, options, smtputf8)
+                return one_by_one(session, sender, recipients, message, options, delivery, journal_sync,
+                                  rcpt_options(session, dsn))
+            self.open_group(session, sender, recipients, options, smtputf8, dsn)
             call_hook(journal_sync)  # while the server answers (it must be done before the dot anyway)
             replies = group_replies(session, recipients)
             return after_group(session, recipients, message, replies, delivery, journal_sync)
@@ -306,11 +315,17 @@ class SmtpPool:
                 raise Stale(f"connection lost: {exc or type(exc).__name__}") from None
             raise Dropped(f"connection lost: {exc or type(exc).__name__}") from None
 
+    def options(self, session: Session, size: int, smtputf8: bool, dsn: DsnRequest | None) -> list[str]:
+        """MAIL FROM's options (see :func:`mail_options`); notes whether the server offers DSN."""
+        if dsn is not None:
+            self.dsn_offered = session.has("dsn")
+        return mail_options(session, self.connection.endpoint, size, smtputf8, dsn)
+
     def open_group(self, session: Session, sender: str, recipients: list[str], options: list[str],
-                    smtputf8: bool) -> None:
+                    smtputf8: bool, dsn: DsnRequest | None = None) -> None:
         """Write MAIL, every RCPT and DATA in one go (RFC 2920); their replies come later."""
         session.dirty = True
-        session.smtp.send(commands(sender, recipients, options, smtputf8))
+        session.smtp.send(commands(sender, recipients, options, smtputf8, rcpt_options(session, dsn)))
         self.pipelined += 1
 
     # many emails -----------------------------------------------------------------------------
@@ -334,7 +349,7 @@ class SmtpPool:
         if not session.pipelining:
             return None
         try:
-            return mail_options(session, self.connection.endpoint, len(job.message), job.smtputf8)
+            return self.options(session, len(job.message), job.smtputf8, job.dsn)
         except DocumentError:
             return None  # send() says why
 

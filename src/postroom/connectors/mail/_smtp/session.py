@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ....errors import AuthenticationFailed, ConfigError, ConnectionFailed
 from .._errors import classify, redact, reply_text, secrets_of
 from .._oauth import TokenSource
-from .._tls import cert_reason, ssl_context_for
+from .._tls import cert_reason, client_certificate_advice, refuses_for_certificate, ssl_context_for
 from ..spec import MailConnection
 from .client import SMTP, SMTPS
 from .wire import local_hostname
@@ -247,13 +247,15 @@ class Opener:
                     raise
                 self.tokens.invalidate()  # a revoked or expired token: refresh once and retry
 
-    def _refused(self, code: int, reply: bytes | str, mechanism: str) -> AuthenticationFailed:
+    def _refused(self, code: int, reply: bytes | str, mechanism: str) -> AuthenticationFailed | ConnectionFailed:
         conn = self.conn
         said = redact(f"{code} {reply_text(reply)}", self._secrets)
+        if refuses_for_certificate(said):
+            return client_certificate_advice(conn, f"the SMTP server at {conn.endpoint}", said)
         if mechanism == "xoauth2":
             return AuthenticationFailed(
                 f"the server refused the OAuth 2.0 token for {conn.user_name} (server said: {said})",
-                fix="check the token's scope (https://mail.google.com/ for Gmail) and the refresh token",
+                fix=self.tokens.refused_hint() if self.tokens is not None else None,
             )
         return AuthenticationFailed(
             f"the server refused the user name or password for {conn.user_name}; for Gmail, use an app "
@@ -294,6 +296,11 @@ def _cert_untrusted(conn: MailConnection, exc: BaseException, phase: str, connec
         field="trusted_ca_file",
         retryable=False,
     )
+
+
+def _client_cert(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
+                 ) -> ConnectionFailed:
+    return client_certificate_advice(conn, f"the SMTP server at {conn.endpoint}", exc)
 
 
 def _not_tls(conn: MailConnection, exc: BaseException, phase: str, connected: bool, secrets: list[str]
@@ -360,7 +367,8 @@ def _unsupported(conn: MailConnection, exc: BaseException, phase: str, connected
 
 #: How SMTP words each kind of failure (:func:`postroom.connectors.mail._errors.classify`).
 _WORDING: dict[str, Callable[[MailConnection, BaseException, str, bool, list[str]], ConnectionFailed]] = {
-    "certificate-host": _cert_host, "certificate-untrusted": _cert_untrusted, "not-tls": _not_tls,
+    "certificate-host": _cert_host, "certificate-untrusted": _cert_untrusted, "client-certificate": _client_cert,
+    "not-tls": _not_tls,
     "tls": _tls_failed, "unknown-host": _unknown_host, "refused": _refused, "timeout": _timeout,
     "closed": _closed, "unsupported": _unsupported,
 }

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 
 from ....errors import DocumentError
 from .._errors import reply_text
+from .dsn import DsnRequest
 from .session import Session
 from .wire import getreply, send_message
 
 __all__ = ["Delivery", "Dropped", "GroupReplies", "HookFailed", "Outgoing", "Replies", "Stale", "after_group",
-           "call_hook", "check_dropped", "end_empty_message", "group_replies", "mail_options", "one_by_one"]
+           "call_hook", "check_dropped", "dsn_offered", "end_empty_message", "group_replies", "mail_options", "one_by_one",
+           "rcpt_options"]
 
 
 class Dropped(Exception):
@@ -77,6 +79,7 @@ class Outgoing:
     message: bytes
     smtputf8: bool = False
     tag: object = None  # the caller's
+    dsn: DsnRequest | None = None  # RFC 3461 parameters, sent when the server offers DSN
     delivery: Delivery | None = None
     error: BaseException | None = None
 
@@ -145,9 +148,22 @@ def check_dropped(code: int, reply: bytes | str, session: Session | None = None)
         session.unverified = False
 
 
-def mail_options(session: Session, endpoint: str, size: int, smtputf8: bool) -> list[str]:
-    """MAIL FROM's options for a message of ``size`` bytes; :class:`DocumentError` when the
-    server can never take it (too large, or it needs SMTPUTF8 the server lacks)."""
+def dsn_offered(session: Session, dsn: DsnRequest | None) -> DsnRequest | None:
+    """``dsn`` when the server offers DSN (RFC 3461), else None: the parameters would be refused."""
+    return dsn if dsn is not None and session.has("dsn") else None
+
+
+def rcpt_options(session: Session, dsn: DsnRequest | None) -> Callable[[str], list[str]] | None:
+    """Each RCPT's parameters (NOTIFY, ORCPT) when DSN is asked for and offered."""
+    offered = dsn_offered(session, dsn)
+    return offered.rcpt_options if offered is not None else None
+
+
+def mail_options(session: Session, endpoint: str, size: int, smtputf8: bool,
+                 dsn: DsnRequest | None = None) -> list[str]:
+    """MAIL FROM's options for a message of ``size`` bytes (with RET and ENVID when ``dsn`` is
+    asked for and the server offers DSN); :class:`DocumentError` when the server can never
+    take it (too large, or it needs SMTPUTF8 the server lacks)."""
     options: list[str] = []
     if smtputf8:
         if not session.has("smtputf8"):
@@ -166,6 +182,9 @@ def mail_options(session: Session, endpoint: str, size: int, smtputf8: bool) -> 
         )
     if session.has("size"):
         options.append(f"SIZE={size}")
+    offered = dsn_offered(session, dsn)
+    if offered is not None:
+        options.extend(offered.mail_options())
     return options
 
 
@@ -177,9 +196,10 @@ def one_by_one(
     options: list[str],
     delivery: Delivery,
     journal_sync: Callable[[], None] | None,
+    per_rcpt: Callable[[str], list[str]] | None = None,
 ) -> dict[str, str]:
     """The transaction with a reply awaited after each command (no PIPELINING); returns
-    the recipients deferred (4xx) with the reply."""
+    the recipients deferred (4xx) with the reply. ``per_rcpt``: each RCPT's parameters."""
     smtp = session.smtp
     replies = Replies(recipients, delivery)
     code: int
@@ -190,7 +210,7 @@ def one_by_one(
     if not replies.mail(code, reply):
         return replies.deferred
     for rcpt in recipients:
-        code, reply = smtp.rcpt(rcpt)
+        code, reply = smtp.rcpt(rcpt, per_rcpt(rcpt) if per_rcpt is not None else [])
         check_dropped(code, reply, session)
         replies.rcpt(rcpt, code, reply)
     if not replies.accepted:

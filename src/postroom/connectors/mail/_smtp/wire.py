@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import smtplib
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from .client import MAXLINE
@@ -92,11 +92,15 @@ def local_hostname() -> str:
     return socket.getfqdn() or "localhost"
 
 
-def commands(sender: str, recipients: Iterable[str], options: list[str], smtputf8: bool) -> bytes:
-    """MAIL FROM, RCPT TO each recipient and DATA, as smtplib writes them one by one."""
+def commands(sender: str, recipients: Iterable[str], options: list[str], smtputf8: bool,
+             rcpt_options: Callable[[str], list[str]] | None = None) -> bytes:
+    """MAIL FROM, RCPT TO each recipient and DATA, as smtplib writes them one by one;
+    ``rcpt_options(recipient)``: each RCPT's parameters (DSN's NOTIFY and ORCPT)."""
     tail = " " + " ".join(options) if options else ""
     lines = [f"mail FROM:{quoteaddr(sender)}{tail}\r\n"]
-    lines.extend(f"rcpt TO:{quoteaddr(rcpt)}\r\n" for rcpt in recipients)
+    for rcpt in recipients:
+        extra = rcpt_options(rcpt) if rcpt_options is not None else []
+        lines.append(f"rcpt TO:{quoteaddr(rcpt)}{' ' + ' '.join(extra) if extra else ''}\r\n")
     lines.append("data\r\n")
     group = "".join(lines)
     if group.count("\n") != len(lines) or group.count("\r") != len(lines):
