@@ -250,16 +250,16 @@ def test_from_and_subject_filters(mailbox):
 
 def test_imap_searches_on_the_server(mailbox, monkeypatch):
     """Only matching messages travel: the search (UTF-8 subject, FROM, SINCE) runs in Dovecot."""
-    from postroom.connectors.mail import _imap
+    from postroom.connectors.mail import _imap_get
 
     fetched: list[int] = []
-    original = _imap.ImapSession.fetch
+    original = _imap_get.fetch_messages
 
-    def spy(self, uids):  # noqa: ANN001, ANN202
+    def spy(session, uids):  # noqa: ANN001, ANN202
         fetched.extend(uids)
-        return original(self, uids)
+        return original(session, uids)
 
-    monkeypatch.setattr(_imap.ImapSession, "fetch", spy)
+    monkeypatch.setattr(_imap_get, "fetch_messages", spy)
     for n in range(1, 6):
         mailbox.deliver(simple(n, subject="Hallo", sender=f"p{n}@example.org"))
     mailbox.deliver(simple(6, subject="Überweisung", sender="p6@example.org"))

@@ -28,11 +28,8 @@ import select
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from email.utils import parsedate_to_datetime
-from io import BytesIO
 from tempfile import SpooledTemporaryFile
 from typing import IO
 
@@ -40,12 +37,8 @@ from ...errors import AuthenticationFailed, ConfigError, ConnectionFailed
 from ...sdk import SPOOL_THRESHOLD
 from ._inbound import Inbound, redact
 
-__all__ = ["ImapSession", "ImapMessage", "SelectInfo", "imap_utf7", "uid_set"]
+__all__ = ["ImapSession", "SelectInfo", "imap_utf7", "uid_set"]
 
-_FETCH_UID = re.compile(rb"UID (\d+)")
-_FETCH_DATE = re.compile(rb'INTERNALDATE "([^"]+)"')
-_FETCH_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
-_FETCH_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
 _NOTIFY = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b")
 
 
@@ -118,15 +111,6 @@ class SelectInfo:
     uidvalidity: int
     uidnext: int  # 0 when the server did not say
     exists: int
-
-
-@dataclass
-class ImapMessage:
-    uid: int
-    received: datetime | None
-    flags: str
-    size: int
-    raw: IO[bytes]
 
 
 def imap_utf7(name: str) -> str:
@@ -382,51 +366,6 @@ class ImapSession:
         data = self._call("SEARCH", self.client.uid, "SEARCH", *args)
         return _uids(data)
 
-    def sizes(self, uids: list[int]) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for chunk in uid_set(uids):
-            for item in self._call("FETCH", self.client.uid, "FETCH", chunk, "(UID RFC822.SIZE)"):
-                blob = item[0] if isinstance(item, tuple) else item
-                if not isinstance(blob, bytes):
-                    continue
-                uid, size = _FETCH_UID.search(blob), _FETCH_SIZE.search(blob)
-                if uid and size:
-                    out[int(uid.group(1))] = int(size.group(1))
-        return out
-
-    def fetch(self, uids: list[int]) -> Iterator[ImapMessage]:
-        """The messages, in the order of ``uids`` (those the server no longer has are skipped)."""
-        if not uids:
-            return
-        data = self._call("FETCH", self.client.uid, "FETCH", ",".join(uid_set(uids)),
-                          "(UID INTERNALDATE RFC822.SIZE FLAGS BODY.PEEK[])")
-        found: dict[int, ImapMessage] = {}
-        index = 0
-        while index < len(data):
-            item = data[index]
-            index += 1
-            if not isinstance(item, tuple):
-                continue
-            head, body = item[0], item[1]
-            tail = data[index] if index < len(data) and isinstance(data[index], bytes) else b""
-            meta = head + b" " + tail
-            uid = _FETCH_UID.search(meta)
-            if uid is None:
-                continue
-            when = _FETCH_DATE.search(meta)
-            flags = _FETCH_FLAGS.search(meta)
-            raw: IO[bytes] = body.file if isinstance(body, _Literal) else BytesIO(body or b"")
-            size = body.size if isinstance(body, _Literal) else len(body or b"")
-            found[int(uid.group(1))] = ImapMessage(
-                int(uid.group(1)), _internal_date(when.group(1)) if when else None,
-                flags.group(1).decode("ascii", "replace") if flags else "", size, raw)
-        for number in uids:
-            message = found.pop(number, None)
-            if message is not None:
-                yield message
-        for message in found.values():  # pragma: no cover - the server sent more than asked
-            message.raw.close()
-
     # -- changing -----------------------------------------------------------------------------
     def add_flags(self, uids: list[int], flags: str) -> None:
         for chunk in uid_set(uids):
@@ -550,16 +489,6 @@ def _number(client: imaplib.IMAP4, name: str) -> int:
         if isinstance(item, bytes) and item.strip().isdigit():
             return int(item)
     return 0
-
-
-def _internal_date(value: bytes) -> datetime | None:
-    try:
-        return datetime.strptime(value.decode("ascii"), "%d-%b-%Y %H:%M:%S %z")
-    except ValueError:
-        try:
-            return parsedate_to_datetime(value.decode("ascii", "replace"))
-        except (TypeError, ValueError):
-            return None
 
 
 def _shutdown(client: imaplib.IMAP4 | None) -> None:

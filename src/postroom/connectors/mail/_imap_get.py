@@ -7,11 +7,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
 
 from ...errors import ConnectionFailed
 from ...sdk import Document, Failed
 from ._imap import ImapSession, SelectInfo, uid_set
+from ._imap_fetch import ImapMessage, fetch_messages
 from ._marks import ImapMark, Pending, Pop3Mark
 from ._message import HEAD_BYTES, header_block, held_back, received_from_headers
 from ._parse import parse_headers
@@ -20,9 +22,9 @@ from ._reader_inputs import ReaderInputs
 __all__ = ["ImapReader"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-#: Fetch at most this many messages, or this many bytes, per IMAP FETCH command.
-_BATCH_MESSAGES = 100
-_BATCH_BYTES = 8 * 1024 * 1024
+#: Fetch at most this many messages per IMAP FETCH command (streamed: one message in memory
+#: at a time, whatever their sizes; a consumer that stops early leaves at most this many to drop).
+_BATCH_MESSAGES = 200
 
 
 def _imap_date(day: date) -> str:
@@ -33,20 +35,6 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-
-
-def _batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
-    batch: list[int] = []
-    total = 0
-    for uid in uids:
-        size = sizes.get(uid, 0)
-        if batch and (len(batch) >= _BATCH_MESSAGES or total + size > _BATCH_BYTES):
-            yield batch
-            batch, total = [], 0
-        batch.append(uid)
-        total += size
-    if batch:
-        yield batch
 
 
 def _parse_uid_set(text: str) -> list[int]:
@@ -185,7 +173,7 @@ class ImapReader:
         return True
 
     def read(self) -> Iterator[Document | Failed]:
-        s, op = self.inputs, self.inputs.operation
+        op = self.inputs.operation
         imap = self._open()
         if not self.loaded and not self._load(imap):
             return
@@ -197,44 +185,47 @@ class ImapReader:
         if not self.retried:
             self.retried = True
             self.retry = self._search_retry(imap, since)
-            uids = sorted(self.retry) + uids
+            uids = sorted(set(self.retry) | set(uids))
         cut = False
         if op.max_messages:
             room = max(0, op.max_messages - self.count)
             if len(uids) > room:
                 uids, cut = uids[:room], True
-        sizes = imap.sizes(uids) if uids else {}
-        folder = self.folder
-        for batch in _batches(uids, sizes):
-            messages = imap.fetch(batch)
-            filtering = s.selection.filtering  # the server searched; check exactly
-            for message in messages:
-                try:
-                    received = message.received
-                    if filtering:
-                        head = message.raw.read(HEAD_BYTES)
-                        message.raw.seek(0)
-                        headers = parse_headers(header_block(head))
-                        received = received or received_from_headers(headers)
-                        if not s.selection.matches(headers, received):
-                            self.handled = max(self.handled, message.uid)
-                            continue
-                    result = s.documents(message.raw, received, {"mail.uid": str(message.uid), "mail.folder": folder},
-                                         f"IMAP message {folder}/{message.uid}")
-                finally:
-                    message.raw.close()
-                if isinstance(result, Failed):
-                    self.handled = max(self.handled, message.uid)
-                    yield result
-                    continue
-                self.count += 1
-                yield from result[:-1]
-                self.taken.append(message.uid)
-                self.handled = max(self.handled, message.uid)
-                if result:
-                    yield result[-1]
+        for start in range(0, len(uids), _BATCH_MESSAGES):
+            # a reader closed early closes the stream, which reads the rest of its answer
+            with closing(fetch_messages(imap, uids[start : start + _BATCH_MESSAGES])) as messages:
+                yield from self._documents(messages)
         if not cut:
             self.complete = True
+
+    def _documents(self, messages: Iterator[ImapMessage]) -> Iterator[Document | Failed]:
+        s, folder = self.inputs, self.folder
+        filtering = s.selection.filtering  # the server searched; check exactly
+        for message in messages:
+            try:
+                received = message.received
+                if filtering:
+                    head = message.raw.read(HEAD_BYTES)
+                    message.raw.seek(0)
+                    headers = parse_headers(header_block(head))
+                    received = received or received_from_headers(headers)
+                    if not s.selection.matches(headers, received):
+                        self.handled = max(self.handled, message.uid)
+                        continue
+                result = s.documents(message.raw, received, {"mail.uid": str(message.uid), "mail.folder": folder},
+                                     f"IMAP message {folder}/{message.uid}")
+            finally:
+                message.raw.close()
+            if isinstance(result, Failed):
+                self.handled = max(self.handled, message.uid)
+                yield result
+                continue
+            self.count += 1
+            yield from result[:-1]
+            self.taken.append(message.uid)
+            self.handled = max(self.handled, message.uid)
+            if result:
+                yield result[-1]
 
     # -- commit -------------------------------------------------------------------------------
     def _actions(self, uids: str = "") -> Pending:

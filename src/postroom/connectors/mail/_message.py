@@ -6,11 +6,13 @@ Used by the POP3 and IMAP readers, and by the hostile-input tests without a serv
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import IO
+from functools import lru_cache
+from typing import IO, Any
 
 from ...sdk import INBOUND_MESSAGE, Document, Failed
 from ._parse import BrokenMessage, Limits, parse_headers, parse_message
@@ -114,24 +116,73 @@ def bounce_properties(report: Report) -> dict[str, str]:
 
 def message_properties(headers: Message, received: datetime | None, extra: dict[str, str],
                        raw: IO[bytes], max_fields: int | None = None) -> dict[str, str]:
-    """The ``mail.*`` properties every document of the message carries."""
+    """The ``mail.*`` properties every document of the message carries, from one pass over
+    its headers (each value decoded once)."""
+    fields = _Fields(headers)
     if received is None:
-        received = received_from_headers(headers)
-    senders = _pairs(headers, "From")
+        received = _received(fields.texts("received")[:1], fields.texts("date")[:1])
+    senders = fields.pairs("from")
+    subject, message_id = fields.texts("subject")[:1], fields.texts("message-id")[:1]
     properties = {
         "mail.from_address": ", ".join(address for _, address in senders),
         "mail.from_name": senders[0][0] if senders else "",
-        "mail.to_address": ", ".join(addresses(headers, "To")),
-        "mail.cc_address": ", ".join(addresses(headers, "Cc")),
-        "mail.reply_to_address": ", ".join(addresses(headers, "Reply-To")),
-        "mail.subject": _header_text(headers.get("Subject")),
-        "mail.message_id": _header_text(headers.get("Message-ID")) or _synthetic_id(raw),
+        "mail.to_address": ", ".join(address for _, address in fields.pairs("to")),
+        "mail.cc_address": ", ".join(address for _, address in fields.pairs("cc")),
+        "mail.reply_to_address": ", ".join(address for _, address in fields.pairs("reply-to")),
+        "mail.subject": subject[0] if subject else "",
+        "mail.message_id": (message_id[0] if message_id else "") or _synthetic_id(raw),
         "mail.received_date": received.isoformat(),
     }
     properties[INBOUND_MESSAGE] = properties["mail.message_id"]  # sends and writes once per message
-    properties.update(header_properties(headers, max_fields))
+    if max_fields is not None and fields.count > max_fields:
+        properties.update(header_properties(headers, max_fields))
+    else:
+        properties.update(fields.header_properties())
     properties.update(extra)
     return properties
+
+
+class _Fields:
+    """A message's header values grouped by lower-case name (the first spelling kept), as
+    :meth:`Message.get_all` gives them, each decoded to text at most once."""
+
+    def __init__(self, headers: Message) -> None:
+        fetch = headers.policy.header_fetch_parse
+        groups: dict[str, tuple[str, list[Any]]] = {}
+        count = 0
+        for name, value in headers.raw_items():
+            count += 1
+            if not (isinstance(value, str) and value.isascii()):
+                value = fetch(name, value)  # raw 8-bit text: a Header, as Message.get gives it
+            key = name.lower()
+            entry = groups.get(key)
+            if entry is None:
+                groups[key] = (name, [value])
+            else:
+                entry[1].append(value)
+        self.groups = groups
+        self.count = count
+        self._texts: dict[str, list[str]] = {}
+
+    def values(self, key: str) -> list[Any]:
+        entry = self.groups.get(key)
+        return entry[1] if entry is not None else []
+
+    def texts(self, key: str) -> list[str]:
+        texts = self._texts.get(key)
+        if texts is None:
+            texts = self._texts[key] = [_header_text(value) for value in self.values(key)]
+        return texts
+
+    def pairs(self, key: str) -> list[tuple[str, str]]:
+        values = self.values(key)
+        if not values:
+            return []
+        return address_pairs(tuple(v if isinstance(v, str) else text for v, text in
+                                   zip(values, self.texts(key), strict=True)))
+
+    def header_properties(self) -> dict[str, str]:
+        return {f"mail.headers.{name}": ", ".join(self.texts(key)) for key, (name, _) in self.groups.items()}
 
 
 def header_block(head: bytes) -> bytes:
@@ -161,8 +212,33 @@ def header_properties(headers: Message, max_fields: int | None = None) -> dict[s
 def _pairs(headers: Message, name: str) -> list[tuple[str, str]]:
     """(display name, address) of an address header; names decoded after splitting, so a
     comma inside an encoded name never splits an address."""
-    values = [v if isinstance(v, str) else _header_text(v) for v in headers.get_all(name) or []]
-    return [(_header_text(n), _header_text(a)) for n, a in getaddresses(values) if a and a != "<>"]
+    values = headers.get_all(name) or []
+    return address_pairs(tuple(v if isinstance(v, str) else _header_text(v) for v in values))
+
+
+def address_pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(display name, address) of the values of one address header, by the stdlib's
+    :func:`~email.utils.getaddresses` (a single plain ``Name <address>`` or ``address`` is
+    read directly, the same result); short values are remembered (a mailbox's To repeats)."""
+    if len(values) == 1:
+        plain = _PLAIN_ADDRESS.fullmatch(values[0])
+        if plain is not None:
+            name, address = plain.group(1, 2)
+            return [(name or "", address)] if address else [("", plain.group(3))]
+    if sum(len(v) for v in values) <= 512:
+        return list(_address_pairs(values))
+    return list(_address_pairs.__wrapped__(values))
+
+
+# One address as most mail writes it: letters and digits in the name, a dot-atom address.
+_PLAIN_ADDRESS = re.compile(r"[ \t]*(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+                            r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>|([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+                            r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*))[ \t]*")
+
+
+@lru_cache(maxsize=1024)
+def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((_header_text(n), _header_text(a)) for n, a in getaddresses(list(values)) if a and a != "<>")
 
 
 def addresses(headers: Message, name: str) -> list[str]:
@@ -171,20 +247,44 @@ def addresses(headers: Message, name: str) -> list[str]:
 
 def received_from_headers(headers: Message) -> datetime:
     """When the message arrived: the newest Received header's date, else Date, else now."""
-    candidates = []
     received = headers.get_all("Received") or []
-    if received:
-        candidates.append(_header_text(received[0]).rpartition(";")[2])
-    if headers.get("Date") is not None:
-        candidates.append(_header_text(headers.get("Date")))
+    date = headers.get("Date")
+    return _received([_header_text(received[0])] if received else [],
+                     [_header_text(date)] if date is not None else [])
+
+
+def _received(received: list[str], date: list[str]) -> datetime:
+    candidates = [received[0].rpartition(";")[2]] if received else []
+    candidates += date
     for text in candidates:
-        try:
-            moment = parsedate_to_datetime(" ".join(text.split()))
-        except (TypeError, ValueError, IndexError):
-            continue
+        moment = message_date(" ".join(text.split()))
         if moment is not None:
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return datetime.now(UTC).replace(microsecond=0)
+
+
+_MONTH = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+_DATE = re.compile(r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                   r"([1-9]\d{3}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+
+
+def message_date(text: str) -> datetime | None:
+    """An RFC 5322 date as :func:`~email.utils.parsedate_to_datetime` reads it (None when
+    it cannot): the usual ``Tue, 24 Nov 2026 10:00:00 +0000`` read directly."""
+    found = _DATE.fullmatch(text)
+    if found is not None and found.group(7, 8, 9) != ("-", "00", "00"):  # -0000: no zone, the stdlib's
+        day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = found.groups()
+        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+        try:
+            return datetime(int(year), _MONTH[month], int(day), int(hour), int(minute), int(second),
+                            tzinfo=timezone(-offset if sign == "-" else offset))
+        except ValueError:
+            pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _synthetic_id(raw: IO[bytes]) -> str:

@@ -2,12 +2,12 @@
 
 The parser streams: it reads the raw message line by line from a file, decodes each
 leaf part (base64, quoted-printable, 7bit/8bit/binary) as it goes, and writes what is
-kept into a :class:`tempfile.SpooledTemporaryFile` (memory up to the SDK's spool
-threshold, then disk). Memory stays flat whatever the size of an attachment, and
-nothing is kept of the parts a get does not deliver. Headers are parsed by the stdlib
-(:class:`email.parser.BytesHeaderParser`) with policy ``compat32``, which keeps values
-as written (25 times faster than policy ``default``, whose header registry dominated
-the read benchmark); :func:`header_text` decodes RFC 2047 encoded words and raw 8-bit
+kept in memory up to the SDK's spool threshold, then in a temporary file. Memory stays
+flat whatever the size of an attachment, and nothing is kept of the parts a get does not
+deliver. Headers are read as the stdlib's :class:`email.parser.BytesHeaderParser` with
+policy ``compat32`` reads them, which keeps values as written (25 times faster than policy
+``default``, whose header registry dominated the read benchmark; plain blocks are split
+by :func:`parse_headers` itself, the same fields five times faster); :func:`header_text` decodes RFC 2047 encoded words and raw 8-bit
 text, and the message's ``get_filename``/``get_boundary`` collapse RFC 2231 parameters
 (``filename*0*=UTF-8''...``).
 
@@ -44,26 +44,30 @@ import mimetypes
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import policy
-from email.errors import MessageError
-from email.header import Header, decode_header, make_header
 from email.message import Message
-from email.parser import BytesHeaderParser
-from tempfile import SpooledTemporaryFile
+from functools import lru_cache
+from io import BytesIO
+from tempfile import TemporaryFile
 from typing import IO
 
 from ...sdk import SPOOL_THRESHOLD
+from ._header_fields import (
+    MimeValues,
+    boundary_of,
+    clean_name,
+    content_type_of,
+    header_text,
+    leaf_fields,
+    mime_call,
+    mime_values,
+    parse_headers,
+)
 
 __all__ = ["BrokenMessage", "Limits", "MailPart", "ParsedMail", "parse_message", "parse_headers", "header_text"]
 
 _LINE_LIMIT = 64 * 1024
 _FEED_CHUNK = 64 * 1024
 _BASE64_BAD = re.compile(rb"[^A-Za-z0-9+/=]")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-_HEADER_PARSER = BytesHeaderParser(policy=policy.compat32)
-_SURROGATE = re.compile("[\udc80-\udcff]")
-_SPACES = re.compile(r"\s+")
-_PLAIN_NOT = re.compile(r"[\x00-\x1f\x7f]|\s\s")  # a value with none of these needs no work
 
 
 class BrokenMessage(Exception):
@@ -113,40 +117,6 @@ class ParsedMail:
         return [p for p in (self.text, self.html) if p is not None] + self.attachments
 
 
-def parse_headers(block: bytes) -> Message:
-    """A header block (up to the blank line) as a headers-only message."""
-    return _HEADER_PARSER.parsebytes(block)
-
-
-def _eight_bit(raw: bytes) -> str:
-    """Raw 8-bit header bytes (SMTPUTF8 mail, careless mailers): UTF-8, else Latin-1."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def header_text(value: object) -> str:
-    """A header value as one line of text: encoded words and raw 8-bit bytes decoded,
-    folding and control characters gone."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.isascii() and "=?" not in value and not _PLAIN_NOT.search(value):
-        return value.strip()  # the common case: nothing to decode or unfold
-    if isinstance(value, Header):  # compat32 hands raw 8-bit values over as Header objects
-        text = "".join(_eight_bit(chunk) if isinstance(chunk, bytes) else chunk
-                       for chunk, _ in decode_header(value))
-    else:
-        text = str(value)
-        if _SURROGATE.search(text):  # raw 8-bit bytes, escaped
-            text = _eight_bit(text.encode("utf-8", "surrogateescape"))
-    if "=?" in text:
-        try:
-            text = str(make_header(decode_header(text)))
-        except (ValueError, LookupError, UnicodeError, binascii.Error, MessageError):
-            pass  # not decodable: the text as written
-    return _CONTROL.sub("", _SPACES.sub(" ", text)).strip()
-
 
 # -- line reading ------------------------------------------------------------------------------
 
@@ -180,16 +150,33 @@ def _strip_eol(piece: bytes) -> bytes:
 
 
 class _Sink:
-    """Where kept content goes: memory up to the spool threshold, then a temporary file."""
+    """Where kept content goes: memory (a list of pieces) up to the spool threshold, then a
+    temporary file."""
 
     def __init__(self) -> None:
-        self.file: IO[bytes] = SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)  # noqa: SIM115
+        self.pieces: list[bytes] = []
+        self.file: IO[bytes] | None = None
         self.size = 0
 
     def write(self, data: bytes) -> None:
-        if data:
+        if not data:
+            return
+        self.size += len(data)
+        if self.file is not None:
             self.file.write(data)
-            self.size += len(data)
+            return
+        self.pieces.append(data)
+        if self.size > SPOOL_THRESHOLD:
+            self.file = TemporaryFile()  # noqa: SIM115 - the part's content, closed with the part
+            self.file.write(b"".join(self.pieces))
+            self.pieces = []
+
+    def result(self) -> IO[bytes]:
+        """The content, positioned at its start."""
+        if self.file is None:
+            return BytesIO(b"".join(self.pieces))
+        self.file.seek(0)
+        return self.file
 
 
 class _Null:
@@ -203,13 +190,18 @@ def _text_decoder(charset: str) -> codecs.IncrementalDecoder | None:
     """An incremental decoder from ``charset`` to text, or None when there is none: an
     unknown name, a codec that is not bytes-to-text (base64, zlib, rot13) or one that
     cannot replace what it cannot read (idna, punycode, undefined)."""
+    readable = _reads_text(charset) if len(charset) <= 64 else _reads_text.__wrapped__(charset)
+    return codecs.getincrementaldecoder(charset)(errors="replace") if readable else None
+
+
+@lru_cache(maxsize=256)
+def _reads_text(charset: str) -> bool:
+    """Does the charset's codec read bytes into text, replacing what it cannot read? (once per name)"""
     try:
         probe = codecs.getincrementaldecoder(charset)(errors="replace").decode(b"a\x80\xff\r\n", True)
-        if not isinstance(probe, str):
-            return None
-        return codecs.getincrementaldecoder(charset)(errors="replace")
     except Exception:  # noqa: BLE001 - a codec may raise anything (LookupError, UnicodeError, TypeError...)
-        return None
+        return False
+    return isinstance(probe, str)
 
 
 class _Text:
@@ -329,32 +321,6 @@ def _decoder(encoding: str, out, where: str) -> _Decoder:  # noqa: ANN001
 # -- the walk ----------------------------------------------------------------------------------
 
 
-def _file_name(headers: Message) -> str:
-    try:
-        name = headers.get_filename() or ""
-    except (ValueError, LookupError, UnicodeError):  # a malformed RFC 2231 parameter
-        name = ""
-    return _clean_name(header_text(name)) if name else ""
-
-
-def _clean_name(name: str) -> str:
-    """A file name without folders or characters that could not be a name."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _CONTROL.sub("", name).strip().strip(".")
-    return name[:255]
-
-
-def _disposition(headers: Message) -> str:
-    value = headers.get("Content-Disposition")
-    if value is None:
-        return ""
-    return header_text(value).split(";", 1)[0].strip().lower()
-
-
-def _encoding(headers: Message) -> str:
-    value = headers.get("Content-Transfer-Encoding")
-    return header_text(value).lower() if value is not None else "7bit"
-
 
 def classify(content_type: str, disposition: str, file_name: str) -> str:
     """text | html | attachment (see the module docstring)."""
@@ -369,6 +335,9 @@ def classify(content_type: str, disposition: str, file_name: str) -> str:
 
 class _Walker:
     def __init__(self, stream: IO[bytes], keep: set[str], limits: Limits) -> None:
+        self.stream = stream
+        # a message in memory: its bytes (BytesIO shares them, no copy), for body_in_memory
+        self.data: bytes | None = stream.getvalue() if isinstance(stream, BytesIO) else None
         self.lines = _Lines(stream)
         self.keep = keep
         self.limits = limits
@@ -407,17 +376,18 @@ class _Walker:
 
     # entities -----------------------------------------------------------------------------
     def entity(self, headers: Message, stack: list[bytes], path: str) -> tuple[int, bool] | None:
-        content_type = headers.get_content_type()
+        mime = mime_values(headers)
+        content_type = mime_call(content_type_of, mime)
         if content_type.startswith("multipart/"):
-            return self.multipart(headers, content_type, stack, path)
-        return self.leaf(headers, content_type, stack, path)
+            return self.multipart(mime, content_type, stack, path)
+        return self.leaf(mime, content_type, stack, path)
 
-    def multipart(self, headers: Message, content_type: str, stack: list[bytes], path: str):  # noqa: ANN201
+    def multipart(self, mime: MimeValues, content_type: str, stack: list[bytes], path: str):  # noqa: ANN201
         where = f"part {path}" if path else "the message"
         if len(stack) >= self.limits.max_depth:
             raise BrokenMessage(f"{where} is {content_type} nested {len(stack) + 1} multiparts deep, more than "
                                 f"{self.limits.max_depth} (the limit max_mime_depth)")
-        boundary = headers.get_boundary()
+        boundary = mime_call(boundary_of, mime)
         if not boundary:
             raise BrokenMessage(f"{where} is {content_type} but names no boundary, so its parts cannot be found")
         inner = [*stack, boundary.encode("utf-8", "surrogateescape")]
@@ -458,32 +428,30 @@ class _Walker:
                 if term is not None:
                     return term
 
-    def leaf(self, headers: Message, content_type: str, stack: list[bytes], path: str):  # noqa: ANN201
+    def leaf(self, mime: MimeValues, content_type: str, stack: list[bytes], path: str):  # noqa: ANN201
         path = path or "1"
         where = f"part {path} ({content_type})"
-        disposition = _disposition(headers)
-        file_name = _file_name(headers)
+        disposition, file_name, charset, encoding = mime_call(leaf_fields, mime)
         kind = classify(content_type, disposition, file_name)
         assert self.mail is not None
         taken = (kind == "text" and self.mail.text is None) or (kind == "html" and self.mail.html is None)
         keep = (kind in self.keep and taken) or (kind == "attachment" and "attachment" in self.keep)
-        charset = (headers.get_content_charset() or "").strip() if content_type.startswith("text/") else ""
         sink = _Sink() if keep else _Null()
         out: _Sink | _Null | _Text = sink
         if keep and kind in ("text", "html"):
             out = _Text(sink, _python_charset(charset), self.warnings.append, where)  # type: ignore[arg-type]
-        decoder = _decoder(_encoding(headers), out, where)
+        decoder = _decoder(encoding, out, where)
         term = self.body(decoder, stack)
         decoder.finish()
         if not keep:
             return term
         assert isinstance(sink, _Sink)
-        sink.file.seek(0)
+        content = sink.result()
         if kind == "attachment":
             self._attachment_count += 1
             if not file_name:
-                file_name = self._default_name(content_type, sink)
-        part = MailPart(path, content_type, charset, disposition, file_name, kind, sink.file, sink.size)
+                file_name = self._default_name(content_type, content)
+        part = MailPart(path, content_type, charset, disposition, file_name, kind, content, sink.size)
         if kind == "text":
             self.mail.text = part
         elif kind == "html":
@@ -492,12 +460,12 @@ class _Walker:
             self.mail.attachments.append(part)
         return term
 
-    def _default_name(self, content_type: str, sink: _Sink) -> str:
+    def _default_name(self, content_type: str, content: IO[bytes]) -> str:
         if content_type == "message/rfc822":
-            head = sink.file.read(64 * 1024)
-            sink.file.seek(0)
+            head = content.read(64 * 1024)
+            content.seek(0)
             subject = header_text(parse_headers(head.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n").get("Subject"))
-            stem = _clean_name(subject) or f"message-{self._attachment_count}"
+            stem = clean_name(subject) or f"message-{self._attachment_count}"
             return f"{stem[:200]}.eml"
         extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
         return f"attachment-{self._attachment_count}{extension}"
@@ -505,7 +473,10 @@ class _Walker:
     def body(self, decoder: _Decoder, stack: list[bytes]) -> tuple[int, bool] | None:
         """Feed the part's lines to the decoder up to a boundary; the line break before a
         boundary belongs to the boundary (RFC 2046). Lines go to the decoder some 64 KB at
-        a time; this loop is the parser's hot path, so it reads lines itself."""
+        a time; this loop is the parser's hot path, so it reads lines itself (or, for a
+        message in memory, looks for the boundary in its bytes: :meth:`body_in_memory`)."""
+        if self.data is not None and self.lines.at_start:
+            return self.body_in_memory(self.data, decoder, stack)
         lines = self.lines
         read = lines.readline
         at_start = lines.at_start
@@ -539,6 +510,39 @@ class _Walker:
             lines.at_start = at_start
         if batch:
             decoder.feed(b"".join(batch))
+        return term
+
+
+    def body_in_memory(self, data: bytes, decoder: _Decoder, stack: list[bytes]) -> tuple[int, bool] | None:
+        """:meth:`body` for a message held in memory: the same lines (pieces of at most
+        ``_LINE_LIMIT`` bytes, a boundary only at the start of a line), found with
+        ``bytes.find`` instead of a Python loop over every line."""
+        start = self.stream.tell()
+        end = len(data)
+        cut = resume = end
+        at_start = self.lines.at_start if end == start else data[end - 1 : end] == b"\n"
+        term: tuple[int, bool] | None = None
+        candidate = -1
+        if stack:
+            candidate = start if data.startswith(b"--", start) else data.find(b"\n--", start) + 1 or -1
+        while candidate > -1:
+            line_end = data.find(b"\n", candidate, candidate + _LINE_LIMIT)
+            piece_end = line_end + 1 if line_end >= 0 else min(end, candidate + _LINE_LIMIT)
+            term = _match(data[candidate:piece_end], stack)
+            if term is not None:
+                cut = candidate  # the line break before it belongs to the boundary
+                cut -= 2 if cut - start >= 2 and data[cut - 2 : cut] == b"\r\n" else 1 if cut > start else 0
+                resume, at_start = piece_end, data[piece_end - 1 : piece_end] == b"\n"
+                break
+            candidate = data.find(b"\n--", candidate + 1) + 1 or -1
+        position = start
+        while position < cut:  # whole lines, some 64 KB at a time
+            following = data.find(b"\n", position + _FEED_CHUNK, cut)
+            following = cut if following < 0 else following + 1
+            decoder.feed(data[position:following])
+            position = following
+        self.stream.seek(resume)
+        self.lines.at_start = at_start
         return term
 
 

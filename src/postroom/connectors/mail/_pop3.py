@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from io import BytesIO
+from itertools import islice
 from tempfile import TemporaryFile
 from typing import IO
 
@@ -31,6 +32,8 @@ from ._inbound import Inbound, redact
 __all__ = ["Pop3Session", "Pop3Message"]
 
 _LINE_LIMIT = 64 * 1024
+_CHUNK = 256 * 1024  # read from the connection this much at a time
+_FLUSH = 1024 * 1024  # an answer's lines go out once this much waits
 
 
 def _dropped(exc: poplib.error_proto) -> bool:
@@ -178,8 +181,7 @@ class Pop3Session:
     def listing(self) -> list[Pop3Message]:
         """Every message in the maildrop: number, UIDL, size."""
         try:
-            _, uidls, _ = self.client.uidl()
-            _, sizes, _ = self.client.list()
+            uidls, sizes = self._lines("UIDL"), self._lines("LIST")
         except poplib.error_proto as exc:
             if "UIDL" not in self.capabilities and self.capabilities:
                 raise ConnectionFailed(
@@ -199,6 +201,13 @@ class Pop3Session:
             out.append(Pop3Message(int(number), uidl.strip(), size_of.get(int(number), 0)))
         return out
 
+    def _lines(self, command: str) -> list[bytes]:
+        """The lines of a multiline answer (raises poplib.error_proto, OSError, EOFError)."""
+        self.client._putcmd(command)  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
+        sink = _ByteSink()
+        _Answers(self.client.file).read(sink)
+        return sink.getvalue().splitlines()
+
     def top(self, number: int) -> bytes:
         """The header block of one message (TOP n 0)."""
         return self._multiline(f"TOP {number} 0", _ByteSink()).getvalue()
@@ -214,7 +223,7 @@ class Pop3Session:
             raise
         return spool.result()
 
-    def retrieve_many(self, numbers: list[int], window: int = 16) -> Generator[tuple[int, IO[bytes]], None, None]:
+    def retrieve_many(self, numbers: list[int], window: int = 64) -> Generator[tuple[int, IO[bytes]], None, None]:
         """The messages in order, ``RETR`` commands pipelined ``window`` ahead when the
         server offers PIPELINING (RFC 2449), so the round trips overlap. A consumer that
         stops early leaves no answer unread: the rest are read and dropped."""
@@ -225,33 +234,37 @@ class Pop3Session:
         waiting: deque[int] = deque()
         ahead = iter(numbers)
 
-        def send_next() -> None:
-            number = next(ahead, None)
-            if number is not None:
-                self._send(f"RETR {number}")
-                waiting.append(number)
+        def send_more() -> None:
+            """Top the window up, the commands in one write (one TLS record, one system call)."""
+            batch = [number for number in islice(ahead, window - len(waiting))]
+            if batch:
+                self._send_lines([f"RETR {number}" for number in batch])
+                waiting.extend(batch)
 
-        for _ in range(window):
-            send_next()
+        send_more()
+        answers = _Answers(self.client.file)
         try:
             while waiting:
                 number = waiting.popleft()
                 spool = _Spool()
                 try:
-                    self._read_multiline(f"RETR {number}", spool)
+                    self._read_multiline(f"RETR {number}", spool, answers)
                 except BaseException:
                     spool.close()
                     raise
-                send_next()
+                if len(waiting) <= window // 2:
+                    send_more()
                 yield number, spool.result()
         finally:
             while waiting:  # answers to commands already sent: read them, or the session is lost
                 number = waiting.popleft()
                 try:
-                    self._read_multiline(f"RETR {number}", _Discard())
+                    self._read_multiline(f"RETR {number}", _Discard(), answers)
                 except (ConnectionFailed, OSError):
                     self.broken = True
                     break
+            if answers.buffer:  # pragma: no cover - a server that sent more than it was asked
+                self.broken = True
 
     def _send(self, command: str) -> None:
         try:
@@ -259,27 +272,23 @@ class Pop3Session:
         except (OSError, EOFError) as exc:
             raise self.inbound.map(exc, "read", connected=True) from None
 
+    def _send_lines(self, commands: list[str]) -> None:
+        try:
+            self.client.sock.sendall("".join(f"{c}\r\n" for c in commands).encode("ascii"))
+        except (OSError, EOFError) as exc:
+            raise self.inbound.map(exc, "read", connected=True) from None
+
     def _multiline(self, command: str, out):  # noqa: ANN001, ANN202 - a binary writer
         self._send(command)
-        return self._read_multiline(command, out)
+        answers = _Answers(self.client.file)
+        out = self._read_multiline(command, out, answers)
+        if answers.buffer:  # pragma: no cover - a server that sent more than it was asked
+            self.broken = True
+        return out
 
-    def _read_multiline(self, command: str, out):  # noqa: ANN001, ANN202 - a binary writer
-        client = self.client
+    def _read_multiline(self, command: str, out, answers: _Answers):  # noqa: ANN001, ANN202 - a binary writer
         try:
-            client._getresp()  # type: ignore[attr-defined]  # noqa: SLF001 - poplib internal, see the module doc
-            read = client.file.readline
-            at_start = True
-            while True:
-                line = read(_LINE_LIMIT)
-                if not line:
-                    raise EOFError("the server closed the connection in the middle of a message")
-                if at_start:
-                    if line in (b".\r\n", b".\n"):
-                        break
-                    if line[:2] == b"..":
-                        line = line[1:]
-                at_start = line[-1:] == b"\n"
-                out.write(line)
+            answers.read(out)
         except poplib.error_proto as exc:
             raise ConnectionFailed(f"the POP3 server {self.inbound.where} refused {command.split()[0]}: "
                                    f"{_text(exc)}") from None
@@ -327,6 +336,69 @@ class Pop3Session:
             except (poplib.error_proto, OSError, EOFError):
                 pass
         _close(self.client)
+
+
+class _Answers:
+    """Multiline answers (RFC 1939 3) read from the connection in large chunks, not line by
+    line: the status line (``-ERR`` raises :class:`poplib.error_proto`, as poplib does), then
+    the lines up to the one holding only ``.``, dot-unstuffed, written to ``out`` in pieces of
+    whole lines (at most about :data:`_FLUSH` bytes held). Pipelined answers follow each
+    other in :attr:`buffer`; all of them read, it is empty.
+
+    ``buffer[0]`` is never content: a line feed when the data after it starts a line (so
+    ``\n.\r\n`` finds the end and ``\n..`` the stuffed dots even on the first line), any
+    other byte in the middle of a line (a line longer than :data:`_FLUSH`)."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.read1 = file.read1  # type: ignore[attr-defined]  # a BufferedReader at run time
+        self.buffer = bytearray()
+
+    def _fill(self) -> None:
+        chunk = self.read1(_CHUNK)
+        if not chunk:
+            raise EOFError("the server closed the connection in the middle of a message")
+        self.buffer += chunk
+
+    def _status(self) -> None:
+        buffer = self.buffer
+        while (end := buffer.find(b"\n")) < 0:
+            if len(buffer) > _LINE_LIMIT:
+                raise poplib.error_proto("-ERR line too long")
+            chunk = self.read1(_CHUNK)
+            if not chunk:
+                raise poplib.error_proto("-ERR EOF")
+            buffer += chunk
+        status = bytes(buffer[:end]).rstrip(b"\r")
+        del buffer[:end]  # keep the line feed: the message starts a line
+        if not status.startswith(b"+"):
+            del buffer[:1]
+            raise poplib.error_proto(status)
+
+    def read(self, out) -> None:  # noqa: ANN001 - a binary writer
+        self._status()
+        buffer = self.buffer
+        scan = 0
+        while True:
+            end = buffer.find(b"\n.\r\n", scan)
+            bare = buffer.find(b"\n.\n", scan, end + 3 if end >= 0 else len(buffer))
+            if bare >= 0:
+                end, marker = bare, 3
+            else:
+                marker = 4
+            if end >= 0:
+                out.write(bytes(buffer[: end + 1]).replace(b"\n..", b"\n.")[1:])
+                del buffer[: end + marker]
+                return
+            if len(buffer) > _FLUSH:
+                last = buffer.rfind(b"\n")
+                if last > 0:  # whole lines out; the last line feed stays as buffer[0]
+                    out.write(bytes(buffer[: last + 1]).replace(b"\n..", b"\n.")[1:])
+                    del buffer[:last]
+                else:  # one long line: out as it is (no line feed, nothing stuffed in it)
+                    out.write(bytes(buffer[1:]))
+                    buffer[:] = b"-"
+            scan = max(0, len(buffer) - 4)
+            self._fill()
 
 
 class _Spool:
