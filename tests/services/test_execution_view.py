@@ -31,8 +31,8 @@ def test_cli_and_api_render_the_one_view(cli, workdir: Path, home: Path) -> None
     with api_client(home) as client:
         api = client.get(f"/api/executions/{execution_id}?documents=true").json()
         api_list = client.get("/api/executions").json()
-    # each keeps its own fields: the CLI the lease, the API the trigger and the error times
-    assert {"lease_host", "lease_pid", "heartbeat_at"} <= set(shown) and "trigger" not in shown
+    # each keeps its own fields: the CLI the lease, the API the error times; both the trigger
+    assert {"lease_host", "lease_pid", "heartbeat_at"} <= set(shown) and shown["trigger"] == "manual"
     assert api["trigger"] == "manual" and "lease_pid" not in api
     shared = set(shown) & set(api)
     assert {"id", "status", "mode", "documents_in", "documents_out", "log", "documents", "dry_runs"} <= shared

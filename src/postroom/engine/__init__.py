@@ -1,8 +1,16 @@
 """The engine: walks a process graph; shapes move documents."""
 
-from ._context import Catch, ExecutionContext, Limits, MemoryRecorder, Recorder, StopFlag, TryScope
+from ._context import (
+    Catch,
+    ExecutionContext,
+    Limits,
+    MemoryRecorder,
+    Recorder,
+    StopFlag,
+    TryScope,
+    UnitDispatcher,
+)
 from ._executor import RUNNERS, Executor
-from ._flow import UnitDispatcher
 from ._run import ExecutionResult, execute, execute_unit
 from ._sandbox import ScriptLimits, script_steps, scripts_allowed
 

@@ -18,9 +18,9 @@ from ..sdk.testing import MemoryJournal, MemorySentMail, MemoryWatermarks
 from ._values import resolve
 
 if TYPE_CHECKING:
-    from ._flow import UnitDispatcher
+    from collections.abc import Iterator
 
-__all__ = ["ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag", "CallFrame"]
+__all__ = ["UnitDispatcher", "ExecutionContext", "Recorder", "MemoryRecorder", "TryScope", "Catch", "Limits", "StopFlag", "CallFrame"]
 
 
 class Recorder(Protocol):
@@ -137,6 +137,16 @@ class _RecorderHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         level = "error" if record.levelno >= logging.ERROR else "warning" if record.levelno >= logging.WARNING else "info"
         self.context.log_line(level, record.getMessage(), getattr(record, "shape", None))
+
+
+class UnitDispatcher(Protocol):
+    """Runs the units of a ``parallel`` Flow Control elsewhere (the distributed workers):
+    each unit runs the rest of the path from ``target``; at most ``parallel`` at once. It
+    returns when every unit ended, with their counts added to ``ctx``, and raises the first
+    error a unit ended with (as the threads do)."""
+
+    def run_units(self, ctx: ExecutionContext, shape_id: str, target: str, parallel: int,
+                  work: Iterator[list[Document]]) -> None: ...
 
 
 @dataclass

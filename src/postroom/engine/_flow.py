@@ -7,7 +7,8 @@ order and run side by side: what they produce interleaves in the order units fin
 thread walks with its own executor (its own shape runners); the execution's counters,
 record, journal and connector sessions are shared and guarded (ExecutionContext).
 
-On the distributed workers the services layer gives the context a :class:`UnitDispatcher`:
+On the distributed workers the services layer gives the context a ``UnitDispatcher`` (see
+_context.py):
 the units of a ``parallel`` Flow Control of the process itself (not inside a called process
 or a Try/Catch) then go to it, which runs each as a task of its own elsewhere.
 """
@@ -18,26 +19,15 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ..model import FlowControlShape
 from ..sdk import Document
 
 if TYPE_CHECKING:
-    from ._context import ExecutionContext
     from ._executor import Executor
 
-__all__ = ["UnitDispatcher", "run_flow", "units"]
-
-
-class UnitDispatcher(Protocol):
-    """Runs the units of a ``parallel`` Flow Control elsewhere (the distributed workers):
-    each unit runs the rest of the path from ``target``; at most ``parallel`` at once. It
-    returns when every unit ended, with their counts added to ``ctx``, and raises the first
-    error a unit ended with (as the threads do)."""
-
-    def run_units(self, ctx: ExecutionContext, shape_id: str, target: str, parallel: int,
-                  work: Iterator[list[Document]]) -> None: ...
+__all__ = ["run_flow", "units"]
 
 
 def units(batches: Iterable[list[Document]], size: int) -> Iterator[list[Document]]:

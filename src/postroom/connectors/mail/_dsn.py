@@ -5,8 +5,7 @@ carries (:class:`~._smtp.DsnRequest`, ENVID its Message-ID so a bounce names the
 from __future__ import annotations
 
 from ...sdk import Document
-from ._smtp import DsnRequest
-from ._smtp.dsn import NOTIFY_VALUES
+from ._smtp.dsn import NOTIFY_VALUES, DsnRequest
 
 __all__ = ["NOTIFY_PROPERTY", "dsn_request", "notify_of", "parse_notify"]
 
