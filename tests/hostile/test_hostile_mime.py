@@ -181,7 +181,9 @@ def nested(depth: int, boundary: str = "b", close: bool = True) -> bytes:
     return "".join(lines).encode("utf-8", "surrogateescape")
 
 
-FAST = settings(max_examples=60, deadline=3000, suppress_health_check=[HealthCheck.too_slow,
+# no per-example deadline: wall time on a loaded machine is not what these check (a 3 s deadline
+# failed at 3.6 s under load with 0.35 s of CPU); a blow-up still meets the test's timeout
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                           HealthCheck.data_too_large])
 
 

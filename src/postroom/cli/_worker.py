@@ -21,16 +21,18 @@ T = TypeVar("T")
 
 
 def _with_retries(what: str, attempt: Callable[[], T], wait: float, setting: str) -> T:
-    """``attempt()`` until it works; each failure said on stderr with the next try. After
-    ``wait`` seconds the last error is raised as ConnectionFailed (exit 3)."""
+    """``attempt()`` until it works; each failure said on stderr with the next try. ``wait``
+    seconds after the first failure the last error is raised as ConnectionFailed (exit 3): the
+    clock starts at the first failure, so a slow first attempt still gets its retries."""
     from ..errors import ConnectionFailed, PostroomError
 
-    deadline = time.monotonic() + wait
+    deadline: float | None = None
     delay = 1.0
     while True:
         try:
             return attempt()
         except PostroomError as exc:
+            deadline = deadline if deadline is not None else time.monotonic() + wait
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ConnectionFailed(f"cannot reach {what}: {exc.message}", field=setting,
@@ -60,8 +62,8 @@ def worker_cmd(
     queues: str = typer.Option("postroom", "--queues", "-Q", help="Queues to take runs from (comma-separated)."),
     name: str | None = typer.Option(None, "--name", help="Node name (default postroom-PID@HOST)."),
     wait: float = typer.Option(60.0, "--wait", min=0,
-                               help="Seconds to keep retrying an unreachable broker or database at start "
-                                    "before giving up (exit 3)."),
+                               help="Seconds to keep retrying an unreachable broker or database at start, "
+                                    "from the first failure, before giving up (exit 3)."),
     loglevel: str = typer.Option("info", "--loglevel", help="debug, info, warning or error."),
     health_port: int | None = typer.Option(None, "--health-port", min=0, max=65535,
                                            help="Serve GET /health on this port (JSON; 200 healthy, 503 not). "
