@@ -9,14 +9,24 @@ references are left for run time, when they are resolved.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ...errors import ConfigError
 from ...sdk import setting_error
 from ._client_certs import check_pair, is_pem, load_certificates, load_private_key
 
-if TYPE_CHECKING:
-    from ._connection_spec import MailConnection
+
+class ClientCredentials(Protocol):
+    """What the check reads of a mail connection (``MailConnection`` has these; named here so
+    this module needs nothing of the connection's own)."""
+
+    client_id: str
+    client_secret: str
+    client_certificate: str
+    scope: str
+
+    @property
+    def oauth2_token_url(self) -> str: ...
 
 __all__ = ["check_certificate_settings", "check_client_credentials"]
 
@@ -42,7 +52,7 @@ def check_certificate_settings(cert: str, key: str, cert_field: str, key_field: 
         raise setting_error(exc.field or cert_field, exc.message, fix=exc.fix) from None
 
 
-def check_client_credentials(conn: MailConnection) -> None:
+def check_client_credentials(conn: ClientCredentials) -> None:
     """What the client-credentials grant needs: a client id, a tenant or token URL, and one
     credential (a client secret, or a certificate with its key)."""
     if not conn.client_id:
