@@ -9,51 +9,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from postroom.repository import open_repository
-from postroom.services import RunService, import_paths, scheduler_runtime
+from postroom.services import RunService, scheduler_runtime
 from support.listenerkit import wait_for
+from support.schedulekit import setup_hourly_note
 from support.workerkit import cluster  # noqa: F401 - the fixture
-
-COMPONENTS = """\
-type: process
-name: Write a note
-id: write-note
-start: start
-shapes:
-  start: {type: start, mode: no_data, next: text}
-  text: {type: message, text: "scheduled note", next: write}
-  write: {type: connector, connection: notes, operation: write-notes}
----
-type: connection
-connector: disk
-name: Notes
-id: notes
-settings: {directory: "DIRECTORY"}
----
-type: operation
-connector: disk
-name: Write notes
-id: write-notes
-settings: {action: send}
----
-type: schedule
-id: hourly-note
-process: write-note
-cron: "0 * * * *"
-timezone: Europe/Paris
-catch_up: last
-"""
 
 
 def test_a_schedules_run_executes_on_a_worker(cluster, monkeypatch, tmp_path: Path) -> None:  # noqa: F811
     for name, value in cluster.env.items():
         monkeypatch.setenv(name, value)
-    notes = tmp_path / "notes"
-    notes.mkdir()
     repo = open_repository(cluster.database_url, home=cluster.home)
-    (tmp_path / "c.yaml").write_text(COMPONENTS.replace("DIRECTORY", str(notes)), encoding="utf-8")
-    import_paths(repo, [tmp_path / "c.yaml"])
-    created = repo.get_component("hourly-note").created_at
-    assert created is not None
+    created = setup_hourly_note(repo, tmp_path)
     due = created.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     cluster.start_worker("--concurrency", "1")
     runs = RunService(repo)
@@ -68,5 +34,5 @@ def test_a_schedules_run_executes_on_a_worker(cluster, monkeypatch, tmp_path: Pa
         repo.close()
     assert record.status == "complete" and record.node == "w1@test", (record, cluster.workers[0].output()[-3000:])
     assert record.request["trigger"] == "schedule" and record.request["schedule"] == "hourly-note"
-    assert [p.read_text() for p in notes.iterdir()] == ["scheduled note"]
+    assert [p.read_text() for p in (tmp_path / "notes").iterdir()] == ["scheduled note"]
     assert f"execution {record.id} (write-note) started on w1@test" in cluster.workers[0].output()

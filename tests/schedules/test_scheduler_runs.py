@@ -14,42 +14,9 @@ import pytest
 from postroom.errors import Conflict
 from postroom.repository import Repository, open_repository
 from postroom.runtime import Scheduler
-from postroom.services import RunService, import_paths, list_schedules, set_schedule_enabled
+from postroom.services import RunService, list_schedules, set_schedule_enabled
 from support.listenerkit import wait_for
-
-PROCESS = """\
-type: process
-name: Write a note
-id: write-note
-start: start
-shapes:
-  start: {type: start, mode: no_data, next: text}
-  text: {type: message, text: "scheduled note", next: write}
-  write: {type: connector, connection: notes, operation: write-notes}
----
-type: connection
-connector: disk
-name: Notes
-id: notes
-settings:
-  directory: "DIRECTORY"
----
-type: operation
-connector: disk
-name: Write notes
-id: write-notes
-settings:
-  action: send
-"""
-
-SCHEDULE = """\
-type: schedule
-id: hourly-note
-process: write-note
-cron: "0 * * * *"
-timezone: Europe/Paris
-catch_up: {catch_up}
-"""
+from support.schedulekit import SCHEDULE, import_text, setup_hourly_note
 
 
 @pytest.fixture
@@ -57,23 +24,6 @@ def repo(home: Path) -> Repository:
     r = open_repository()
     yield r
     r.close()
-
-
-def _import(repo: Repository, folder: Path, name: str, text: str) -> None:
-    path = folder / name
-    path.write_text(text)
-    import_paths(repo, [path])
-
-
-def _setup(repo: Repository, tmp_path: Path, catch_up: str = "last", directory: str | None = None) -> datetime:
-    """Import the process and the schedule; when the schedule's version was stored."""
-    notes = tmp_path / "notes"
-    notes.mkdir(exist_ok=True)
-    _import(repo, tmp_path, "process.yaml", PROCESS.replace("DIRECTORY", directory or str(notes)))
-    _import(repo, tmp_path, "schedule.yaml", SCHEDULE.format(catch_up=catch_up))
-    created = repo.get_component("hourly-note").created_at
-    assert created is not None
-    return created
 
 
 def _top_of_hour_after(moment: datetime, hours: int = 1) -> datetime:
@@ -89,7 +39,7 @@ def _finished(repo: Repository, count: int) -> list:
 
 
 def test_a_due_time_starts_one_run_recorded_with_trigger_schedule(repo: Repository, tmp_path: Path) -> None:
-    created = _setup(repo, tmp_path)
+    created = setup_hourly_note(repo, tmp_path)
     runs = RunService(repo)
     scheduler = Scheduler(repo, runs.start_request, instance="serve-a")
     due = _top_of_hour_after(created)
@@ -114,7 +64,7 @@ def test_a_due_time_starts_one_run_recorded_with_trigger_schedule(repo: Reposito
     ("none", 0, "skipped", 4), ("last", 1, "started", 4), ("all", 5, "started", 0)])
 def test_catch_up_after_serve_was_away(repo: Repository, tmp_path: Path, catch_up: str, runs_started: int,
                                        status: str, missed: int) -> None:
-    created = _setup(repo, tmp_path, catch_up)
+    created = setup_hourly_note(repo, tmp_path, catch_up)
     runs = RunService(repo)
     scheduler = Scheduler(repo, runs.start_request, instance="serve-a")
     back = _top_of_hour_after(created, 5) + timedelta(minutes=10)  # five due times passed while away
@@ -136,7 +86,7 @@ def test_catch_up_after_serve_was_away(repo: Repository, tmp_path: Path, catch_u
 
 def test_a_run_that_cannot_start_is_a_failed_execution(repo: Repository, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.delenv("NOTES_DIR_UNSET", raising=False)
-    created = _setup(repo, tmp_path, directory="${env:NOTES_DIR_UNSET}")
+    created = setup_hourly_note(repo, tmp_path, directory="${env:NOTES_DIR_UNSET}")
     runs = RunService(repo)
     due = _top_of_hour_after(created)
     try:
@@ -155,7 +105,7 @@ def test_a_run_that_cannot_start_is_a_failed_execution(repo: Repository, tmp_pat
 
 def test_a_disabled_schedule_does_not_fire_and_counts_from_when_it_is_enabled(repo: Repository,
                                                                                tmp_path: Path) -> None:
-    created = _setup(repo, tmp_path)
+    created = setup_hourly_note(repo, tmp_path)
     runs = RunService(repo)
     scheduler = Scheduler(repo, runs.start_request)
     try:
@@ -175,7 +125,7 @@ def test_a_disabled_schedule_does_not_fire_and_counts_from_when_it_is_enabled(re
 
 def test_a_run_refused_because_serve_is_busy_is_due_again_at_the_next_tick(repo: Repository,
                                                                            tmp_path: Path) -> None:
-    created = _setup(repo, tmp_path, "all")
+    created = setup_hourly_note(repo, tmp_path, "all")
     runs = RunService(repo)
     calls: list[str] = []
 
@@ -201,8 +151,8 @@ def test_a_run_refused_because_serve_is_busy_is_due_again_at_the_next_tick(repo:
 
 
 def test_a_daily_schedule_runs_once_on_the_night_the_clocks_go_back(repo: Repository, tmp_path: Path) -> None:
-    _setup(repo, tmp_path)
-    _import(repo, tmp_path, "daily.yaml", SCHEDULE.format(catch_up="last").replace("hourly-note", "daily-note")
+    setup_hourly_note(repo, tmp_path)
+    import_text(repo, tmp_path, "daily.yaml", SCHEDULE.format(catch_up="last").replace("hourly-note", "daily-note")
             .replace('"0 * * * *"', '"30 2 * * *"'))
     set_schedule_enabled(repo, "hourly-note", False)
     runs = RunService(repo)
