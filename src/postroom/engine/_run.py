@@ -9,6 +9,7 @@ from ..errors import ConnectorError, ExecutionStopped, Interrupted, PostroomErro
 from ..sdk import Document, Failed
 from ._context import ExecutionContext
 from ._executor import Executor
+from ._gc import fewer_collections
 from ._sandbox import check_scripts
 
 __all__ = ["ExecutionResult", "execute", "execute_unit"]
@@ -95,7 +96,8 @@ def _execute(ctx: ExecutionContext, walk: Callable[[], None], whole: bool) -> Ex
     try:
         check_scripts(ctx.process)  # POSTROOM_ALLOW_SCRIPTS=false: nothing runs
         try:
-            walk()
+            with fewer_collections():  # per-document garbage, no cycles: see _gc.py
+                walk()
         finally:
             ctx.join_background()  # processes called without waiting end before the execution does
     except Interrupted as exc:

@@ -5,6 +5,7 @@ content (see :mod:`.send`)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from ...sdk import Document
 from ._headers import PROPERTY_PREFIX
@@ -13,7 +14,7 @@ from ._reply_headers import UNSUBSCRIBE_PROPERTY
 from .mime import ContentType, MailAddress, parse_content_type
 from .spec import MailOperation
 
-__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "group_key", "journal_key", "once_group_key", "refused_text",
+__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "fields_of", "group_key", "journal_key", "once_group_key", "refused_text",
            "unique_addresses"]
 
 OVERRIDES = {
@@ -27,6 +28,11 @@ OVERRIDES = {
 }
 
 
+#: The fields a journal key covers, in the order they are digested (keys of earlier executions
+#: depend on it).
+_KEYED_FIELDS = ("from_", "to", "cc", "bcc", "reply_to", "subject", "file_name")
+
+
 class FieldError(ValueError):
     """A document property set for the send holds a value that cannot be used."""
 
@@ -37,6 +43,12 @@ def field_value(operation: MailOperation, document: Document, name: str) -> str:
     if value is not None and value.strip():
         return value
     return getattr(operation, name)
+
+
+def fields_of(operation: MailOperation, document: Document) -> dict[str, str]:
+    """Every field of :data:`OVERRIDES` for ``document``, read once (the plan, the journal key
+    and the letter all use them)."""
+    return {name: field_value(operation, document, name) for name in OVERRIDES}
 
 
 def data_type_of(document: Document) -> ContentType | None:
@@ -59,15 +71,18 @@ def content_id_of(document: Document) -> str:
     return value
 
 
-def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None) -> str:
+def journal_key(shape_id: str, operation: MailOperation, document: Document, occurrence: int | None = None,
+                fields: Mapping[str, str] | None = None) -> str:
     """``shape/digest`` (``.k`` added with ``occurrence``): the journal key by content.
 
     The digest (BLAKE2b) covers what makes the email: the values the send reads for From,
-    To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data."""
+    To, Cc, Bcc, Reply-To, Subject, the file name and body, and the document's data;
+    ``fields``: :func:`fields_of` the document, when the caller has them already."""
+    if fields is None:
+        fields = fields_of(operation, document)
     digest = hashlib.blake2b(digest_size=12)
-    for name in ("from_", "to", "cc", "bcc", "reply_to", "subject", "file_name"):
-        digest.update(field_value(operation, document, name).encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
+    digest.update("\0".join([fields[name] for name in _KEYED_FIELDS]).encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
     digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
     for name in ("mail.text_body", "mail.content_type", "mail.content_id", UNSUBSCRIBE_PROPERTY):
@@ -82,11 +97,12 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
     return key if occurrence is None else f"{key}.{occurrence}"
 
 
-def group_key(shape_id: str, operation: MailOperation, documents: list[Document]) -> str:
+def group_key(shape_id: str, operation: MailOperation, documents: list[Document],
+              fields: Mapping[str, str] | None = None) -> str:
     """``shape/digest`` of one email made of several documents (``mail.group``): by content,
-    as :func:`journal_key`, over every document in order."""
+    as :func:`journal_key`, over every document in order (``fields``: the first one's)."""
     if len(documents) == 1:
-        return journal_key(shape_id, operation, documents[0])
+        return journal_key(shape_id, operation, documents[0], fields=fields)
     digest = hashlib.blake2b(digest_size=12)
     for document in documents:
         digest.update(journal_key(shape_id, operation, document).encode("utf-8") + b"\0")

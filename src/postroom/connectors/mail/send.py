@@ -66,7 +66,15 @@ from ._headers import HeaderError
 from ._parts import FileParts, PartError, add_files
 from ._reply_headers import letter_headers
 from ._send_fields import OVERRIDES as _OVERRIDES
-from ._send_fields import FieldError, content_id_of, data_type_of, field_value, group_key, journal_key
+from ._send_fields import (
+    FieldError,
+    content_id_of,
+    data_type_of,
+    field_value,
+    fields_of,
+    group_key,
+    journal_key,
+)
 from ._send_fields import once_group_key as _once_group_key
 from ._send_fields import refused_text as _refused_text
 from ._send_journal import JournalWriter, Sender, SendJournal
@@ -163,6 +171,8 @@ class MailSendSession(OperationSession):
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
         self._occurrences: dict[str, int] = {}
+        #: The operation's own From, To, Cc, Bcc and Reply-To, parsed (see _addresses).
+        self._own_addresses: dict[str, tuple[MailAddress, ...]] = {}
         self._once = OnceKeys()  # documents a mail Get read: keyed by their inbound message
         self._secrets = secrets_of(connection)  # journal keys handed out (identical emails counted)
         #: Whether parallel sessions send faster than one, once measured (see _send_batch).
@@ -258,14 +268,23 @@ class MailSendSession(OperationSession):
     def _field(self, document: Document, name: str) -> str:
         return field_value(self.operation, document, name)
 
-    def _addresses(self, document: Document, name: str) -> list[MailAddress]:
+    def _addresses(self, document: Document, name: str, fields: dict[str, str]) -> list[MailAddress]:
+        """The addresses of field ``name`` (``fields``: :func:`fields_of` the document); the
+        operation's own value is parsed once per session (it is the same for every document)."""
+        text = fields[name]
+        own = text is getattr(self.operation, name)
+        if own and name in self._own_addresses:
+            return list(self._own_addresses[name])
         try:
-            return parse_addresses(self._field(document, name))
+            parsed = parse_addresses(text)
         except AddressError as exc:
             value = document.outbound(_OVERRIDES[name])
             source = (f"document property {_OVERRIDES[name]}" if value is not None and value.strip()
                       else f"operation field {name.rstrip('_')}")
             raise _DocumentFailed(f"the {_LABELS[name]} address is not valid ({source}): {exc}") from None
+        if own:
+            self._own_addresses[name] = tuple(parsed)
+        return parsed
 
     # -- one document --------------------------------------------------------------------------
     def _plan(self, document: Document, shape_id: str, index: int, members: Sequence[Document] = (),
@@ -273,17 +292,18 @@ class MailSendSession(OperationSession):
         """Check a document's addresses and lay out its emails (nothing is sent here); ``members``:
         the other documents of its mail.group, attached after it."""
         try:
-            senders = self._addresses(document, "from_")
+            fields = fields_of(self.operation, document)
+            senders = self._addresses(document, "from_", fields)
             if not senders:
                 return Failed(document, "From address is missing")
             if len(senders) > 1:
                 return Failed(document, f"the From address must be one address, not {len(senders)}")
-            to = self._addresses(document, "to")
+            to = self._addresses(document, "to", fields)
             if not to:
                 return Failed(document, "To address is missing")
-            cc = self._addresses(document, "cc")
-            bcc = self._addresses(document, "bcc")
-            reply_to = self._addresses(document, "reply_to")
+            cc = self._addresses(document, "cc", fields)
+            bcc = self._addresses(document, "bcc", fields)
+            reply_to = self._addresses(document, "reply_to", fields)
             headers = letter_headers(self.operation.headers, self.operation.list_unsubscribe,
                                      self.operation.thread_replies, document)
             data_type = data_type_of(document)
@@ -296,11 +316,11 @@ class MailSendSession(OperationSession):
             to=to,
             cc=cc,
             reply_to=reply_to,
-            subject=self._field(document, "subject"),
+            subject=fields["subject"],
             message_id="",
             data=document.data,
             body=document.outbound("mail.body") or "",
-            file_name=self._file_name(document, index, data_type),
+            file_name=self._file_name(document, index, data_type, fields["file_name"]),
             headers=headers,
             text_body=document.outbound("mail.text_body") or self.operation.text_body,
             data_type=data_type,
@@ -313,7 +333,7 @@ class MailSendSession(OperationSession):
         extra = [a.addr for a in (*cc, *bcc)]
         firsts = [self._once.key(shape_id, d) for d in [document, *members]]  # by inbound message, or None
         once = _once_group_key(firsts)
-        base, label = once or self._journal_key(shape_id, [document, *members]), f"{shape_id}/{index}"
+        base, label = once or self._journal_key(shape_id, [document, *members], fields), f"{shape_id}/{index}"
         emails = lay_out_emails(base, label, to, extra, self.operation.one_email_per_recipient, bool(once))
         exposed = len(emails[0].to) + len(cc)
         if exposed > EXPOSED_ADDRESS_LIMIT:
@@ -334,19 +354,21 @@ class MailSendSession(OperationSession):
         except FieldError as exc:
             raise FieldError(f"document {index} of the mail.group: {exc}") from None
 
-    def _journal_key(self, shape_id: str, documents: list[Document]) -> str:
+    def _journal_key(self, shape_id: str, documents: list[Document], fields: dict[str, str]) -> str:
         """:func:`group_key` with the next count of identical emails in this execution."""
-        name = group_key(shape_id, self.operation, documents)
+        name = group_key(shape_id, self.operation, documents, fields)
         with self._lock:
             occurrence = self._occurrences.get(name, 0)
             self._occurrences[name] = occurrence + 1
         return f"{name}.{occurrence}"
 
-    def _file_name(self, document: Document, index: int, data_type: ContentType | None) -> str:
-        """The attachment's name (only an attachment has one: no clock read per inline letter)."""
+    def _file_name(self, document: Document, index: int, data_type: ContentType | None,
+                   value: str | None = None) -> str:
+        """The attachment's name (only an attachment has one: no clock read per inline letter);
+        ``value``: the document's file_name field when read already."""
         if self.template.disposition != "attachment":
             return ""
-        return self._field(document, "file_name") or default_file_name(data_type or self.template.attachment_type,
+        return (self._field(document, "file_name") if value is None else value) or default_file_name(data_type or self.template.attachment_type,
                                                                        index)
 
     def _default_id(self, plan: _Plan, email: _Email) -> str:
