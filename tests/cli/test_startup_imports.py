@@ -108,3 +108,26 @@ def test_a_mail_run_loads_no_dkim_or_dns(home: Path) -> None:
             "print(sorted(m for m in ('dkim', 'dns', 'dns.resolver') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_mail_connector_loads_only_what_sending_needs() -> None:
+    """Reading (IMAP, POP3, parsing), OAuth's token flows (urllib.request), client
+    certificates (cryptography's x509), DKIM keys and the HTML twin load when used; the
+    names stay where they were."""
+    lazy = ("postroom.connectors.mail.get", "postroom.connectors.mail._imap", "postroom.connectors.mail._pop3",
+            "postroom.connectors.mail.connection", "postroom.connectors.mail._oauth",
+            "postroom.connectors.mail._client_certs", "postroom.connectors.mail._html_text",
+            "postroom.connectors.mail._dkim_dns", "cryptography.x509",
+            "cryptography.hazmat.primitives.serialization", "urllib.request", "imaplib", "poplib", "html.parser")
+    code = ("import sys, json; import postroom.connectors.mail, postroom.connectors.mail.send, "
+            "postroom.services._run; "
+            f"print(json.dumps(sorted(m for m in {lazy!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(out.stdout) == []
+    from postroom.connectors import mail
+    from postroom.connectors.mail.get import MailGetSession
+
+    assert mail.MailGetSession is MailGetSession
+    assert mail.dkim_record  # the DKIM record helper imports its modules when called
+    with pytest.raises(AttributeError):
+        mail.NoSuchName  # noqa: B018

@@ -14,7 +14,6 @@ import os
 import ssl
 
 from ...errors import ConfigError, ConnectionFailed
-from ._client_certs import load_client_certificate
 from .spec import MailConnection
 
 __all__ = ["NOT_TLS", "cert_names_wrong_host", "cert_reason", "client_certificate_advice",
@@ -62,6 +61,8 @@ def ssl_context_for(connection: MailConnection) -> ssl.SSLContext:
                 field="trusted_ca_file",
             ) from None
     if connection.tls_client_certificate:
+        from ._client_certs import load_client_certificate  # cryptography's x509: only for mutual TLS
+
         load_client_certificate(context, connection.tls_client_certificate, connection.tls_client_key)
     if not connection.verify_certificates:
         context.check_hostname = False
