@@ -15,7 +15,7 @@ import pytest
 from postroom.repository import ComponentRecord, ExecutionRecord, open_repository
 
 HEAVY = ("sqlalchemy", "alembic", "pydantic", "rich", "typer", "postroom.cli._app", "celery", "dkim", "dns",
-         "jinja2", "yaml", "fastapi", "postroom.engine", "postroom.model")
+         "jinja2", "yaml", "fastapi", "postroom.engine", "postroom.model", "croniter")
 
 # Runs `postroom ARGS` in this interpreter and prints, on stderr after the command's own
 # output, the heavy modules it loaded and its exit code.
@@ -92,6 +92,7 @@ def test_a_run_answers_without_typer_or_rich(home: Path) -> None:
     assert (code, err) == (0, "")
     assert ": complete: 1 in, 1 out, 0 failed (" in out
     assert not {"typer", "postroom.cli._app", "rich", "dkim", "celery", "alembic"} & set(loaded)
+    assert "croniter" not in loaded  # its import runs `file` on the interpreter: only for schedules
 
 
 def test_a_listing_on_a_new_home_creates_the_database(home: Path) -> None:
@@ -108,3 +109,26 @@ def test_a_mail_run_loads_no_dkim_or_dns(home: Path) -> None:
             "print(sorted(m for m in ('dkim', 'dns', 'dns.resolver') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_mail_connector_loads_only_what_sending_needs() -> None:
+    """Reading (IMAP, POP3, parsing), OAuth's token flows (urllib.request), client
+    certificates (cryptography's x509), DKIM keys and the HTML twin load when used; the
+    names stay where they were."""
+    lazy = ("postroom.connectors.mail.get", "postroom.connectors.mail._imap", "postroom.connectors.mail._pop3",
+            "postroom.connectors.mail.connection", "postroom.connectors.mail._oauth",
+            "postroom.connectors.mail._client_certs", "postroom.connectors.mail._html_text",
+            "postroom.connectors.mail._dkim_dns", "cryptography.x509",
+            "cryptography.hazmat.primitives.serialization", "urllib.request", "imaplib", "poplib", "html.parser")
+    code = ("import sys, json; import postroom.connectors.mail, postroom.connectors.mail.send, "
+            "postroom.services._run; "
+            f"print(json.dumps(sorted(m for m in {lazy!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(out.stdout) == []
+    from postroom.connectors import mail
+    from postroom.connectors.mail.get import MailGetSession
+
+    assert mail.MailGetSession is MailGetSession
+    assert mail.dkim_record  # the DKIM record helper imports its modules when called
+    with pytest.raises(AttributeError):
+        mail.NoSuchName  # noqa: B018

@@ -13,7 +13,6 @@ import zoneinfo
 from datetime import datetime
 from typing import Any, Literal
 
-from croniter import CroniterBadDateError, croniter
 from pydantic import Field, field_validator, model_validator
 
 from ._components import COMPONENT_TYPES, Component
@@ -39,6 +38,10 @@ def check_cron(expression: str) -> str:
     if len(fields) != 5:
         raise ValueError(f"cron {expression!r} has {len(fields)} field{'s' if len(fields) != 1 else ''}; write five: "
                          f"minute hour day-of-month month day-of-week, {_EXAMPLE} (seconds are not supported)")
+    # croniter on import runs `file` on the interpreter (platform.architecture()): loaded
+    # when a schedule is checked, not by every command that loads the model
+    from croniter import CroniterBadDateError, croniter
+
     try:
         iterator = croniter(text, datetime(2000, 1, 1))
     except (ValueError, KeyError) as exc:  # croniter's errors are ValueErrors

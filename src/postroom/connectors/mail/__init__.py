@@ -9,18 +9,20 @@ share), ``_parse.py`` received messages into parts, ``get.py`` the Get operation
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...errors import ConfigError
 from ...sdk import Connector, OperationSession, RunContext, Settings, TestReport
-from ._dkim import load_key, txt_record
-from ._dkim_dns import zone_line
 from ._smtp import PoolRegistry
-from .connection import add_dkim_check
-from .get import MailGetSession, test_mail_connection
 from .properties import MAIL_PROPERTIES
 from .send import MailSendSession
 from .spec import InboundEndpoint, MailConnection, MailOperation
+
+if TYPE_CHECKING:
+    from .get import MailGetSession
+
+# Reading (get: IMAP, POP3, parsing), the connection test and DKIM's DNS helpers load on
+# first use: a run that only sends does not import them.
 
 _M = TypeVar("_M", MailConnection, MailOperation)
 
@@ -55,12 +57,17 @@ class MailConnector(Connector[MailConnection, MailOperation]):
         connection = _as(MailConnection, connection)
         operation = _as(MailOperation, operation)
         if operation.action == "get":
+            from .get import MailGetSession
+
             return MailGetSession.open(connection, operation, context)
         return MailSendSession(connection, operation, context, self.pools)
 
     def test(self, connection: MailConnection) -> TestReport:
         """Connect, secure and log in as a send (and, for a reading connection, a get) would;
         raise ConnectorError naming the side that failed."""
+        from .connection import add_dkim_check
+        from .get import test_mail_connection
+
         connection = _as(MailConnection, connection)
         return add_dkim_check(test_mail_connection(connection), connection)
 
@@ -68,6 +75,9 @@ class MailConnector(Connector[MailConnection, MailOperation]):
 def dkim_record(key_text: str, selector: str, domain: str, algorithm: str = "rsa-sha256") -> tuple[str, str, str]:
     """(name, value, zone-file line) of the DNS TXT record publishing the key's public half;
     ValueError naming dkim_private_key and the fix when the key cannot be used."""
+    from ._dkim import load_key, txt_record
+    from ._dkim_dns import zone_line
+
     name, value = txt_record(selector, domain, load_key(key_text, algorithm))
     return name, value, zone_line(name, value)
 
@@ -85,3 +95,12 @@ def _as(model: type[_S], settings: object) -> _S:
 
 
 connector = MailConnector()
+
+
+def __getattr__(name: str) -> Any:
+    """``MailGetSession`` (in ``__all__``) imports the read path on first use."""
+    if name == "MailGetSession":
+        from .get import MailGetSession
+
+        return MailGetSession
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,6 @@ from typing import Protocol
 
 from ...errors import ConfigError
 from ...sdk import setting_error
-from ._client_certs import check_pair, is_pem, load_certificates, load_private_key
 
 
 class ClientCredentials(Protocol):
@@ -43,6 +42,8 @@ def check_certificate_settings(cert: str, key: str, cert_field: str, key_field: 
                             fix=f"set {missing} too (or clear {given})")
     if not cert.strip():
         return
+    from ._client_certs import check_pair, is_pem, load_certificates, load_private_key  # x509: only when set
+
     try:
         certificate = load_certificates(cert, cert_field)[0] if is_pem(cert) and not _reference(cert) else None
         private = load_private_key(key, key_field) if is_pem(key) and not _reference(key) else None

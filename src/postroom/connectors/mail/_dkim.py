@@ -18,9 +18,10 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+if TYPE_CHECKING:  # cryptography's key modules load when a key is read, not with the connector
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 __all__ = ["aligned", "DkimKey", "DkimKeyError", "DkimSigner", "KEY_FIX", "SIGNED_HEADERS", "load_key", "txt_record"]
 
@@ -64,6 +65,9 @@ def load_key(text: str, algorithm: str = "rsa-sha256") -> DkimKey:
         raise DkimKeyError(f"dkim_private_key is blank: {KEY_FIX}")
     if algorithm == "ed25519-sha256":
         return _ed25519_key(data)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
@@ -83,6 +87,9 @@ def load_key(text: str, algorithm: str = "rsa-sha256") -> DkimKey:
 
 
 def _ed25519_key(data: bytes) -> DkimKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     key: ed25519.Ed25519PrivateKey
     if data.startswith(b"-----BEGIN"):
         try:
@@ -127,6 +134,9 @@ class DkimSigner:
         self.key = key
         self._rsa: rsa.RSAPrivateKey | None = None
         if key.algorithm == "rsa-sha256":  # loaded (and checked by OpenSSL) once, not per message
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
             loaded = serialization.load_pem_private_key(key.private, password=None)
             if not isinstance(loaded, rsa.RSAPrivateKey):  # load_key accepts only RSA for rsa-sha256
                 raise DkimKeyError(f"dkim_private_key is not an RSA key: {KEY_FIX}")

@@ -15,11 +15,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ...errors import AuthenticationFailed, ConnectionFailed
-from ._client_assertion import ASSERTION_TYPE, ClientAssertion
 from ._oauth_errors import client_credentials_refused, read_refusal
 from .spec import MailConnection
+
+if TYPE_CHECKING:  # the certificate's assertion (cryptography's x509) loads when a token needs it
+    from ._client_assertion import ClientAssertion
 
 __all__ = ["TokenSource"]
 
@@ -112,6 +115,8 @@ class TokenSource:
         if conn.client_secret:
             form["client_secret"] = conn.client_secret
             return form
+        from ._client_assertion import ASSERTION_TYPE, ClientAssertion
+
         if self._assertion is None:
             self._assertion = ClientAssertion(conn.client_id, conn.client_certificate, conn.client_certificate_key)
         form["client_assertion_type"] = ASSERTION_TYPE

@@ -6,15 +6,22 @@ that refused the client certificate (or its absence).
 ``ssl.create_default_context(cafile=...)`` would load *only* that file and skip the system
 store and ``SSL_CERT_FILE``; so the default context is built first (which honours
 ``SSL_CERT_FILE``/``SSL_CERT_DIR`` through OpenSSL) and the trusted CA file is added to it.
+
+Reading the system store costs tens of milliseconds (OpenSSL 3 parses every certificate of
+the bundle), so a context is built once per process for the same trust and reused by every
+session after it (an ``SSLContext`` is safe to share between threads): the key is the
+verification switch, the trusted CA file and the system bundle, each with its size and
+modification time, and ``SSL_CERT_FILE``/``SSL_CERT_DIR``, so a changed file is read again.
+A context with a client certificate (mutual TLS) is built for each caller, as before.
 """
 
 from __future__ import annotations
 
 import os
 import ssl
+import threading
 
 from ...errors import ConfigError, ConnectionFailed
-from ._client_certs import load_client_certificate
 from .spec import MailConnection
 
 __all__ = ["NOT_TLS", "cert_names_wrong_host", "cert_reason", "client_certificate_advice",
@@ -42,8 +49,51 @@ def insecure_warning(connection: MailConnection, address: str | None = None) -> 
     )
 
 
+#: Contexts built so far in this process, by :func:`_trust_key`.
+_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _file_stamp(path: str | None) -> tuple[str, int, int, int] | None:
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return path, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _trust_key(connection: MailConnection) -> tuple[object, ...] | None:
+    """What the context's trust depends on (None: do not share it)."""
+    if connection.tls_client_certificate:
+        return None
+    ca_file = None
+    if connection.trusted_ca_file:
+        ca_file = _file_stamp(os.path.expanduser(connection.trusted_ca_file))
+        if ca_file is None:  # missing: building says so, every time
+            return None
+    defaults = ssl.get_default_verify_paths()
+    return (connection.verify_certificates, ca_file, _file_stamp(defaults.cafile), defaults.capath,
+            os.environ.get(defaults.openssl_cafile_env), os.environ.get(defaults.openssl_capath_env))
+
+
 def ssl_context_for(connection: MailConnection) -> ssl.SSLContext:
-    """A client TLS context: verification and host-name check on unless turned off."""
+    """A client TLS context: verification and host-name check on unless turned off; one
+    per process for the same trust (see the module's notes)."""
+    key = _trust_key(connection)
+    if key is None:
+        return _new_context(connection)
+    with _CONTEXTS_LOCK:
+        context = _CONTEXTS.get(key)
+    if context is None:
+        context = _new_context(connection)
+        with _CONTEXTS_LOCK:
+            context = _CONTEXTS.setdefault(key, context)
+    return context
+
+
+def _new_context(connection: MailConnection) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if connection.trusted_ca_file:
@@ -62,6 +112,8 @@ def ssl_context_for(connection: MailConnection) -> ssl.SSLContext:
                 field="trusted_ca_file",
             ) from None
     if connection.tls_client_certificate:
+        from ._client_certs import load_client_certificate  # cryptography's x509: only for mutual TLS
+
         load_client_certificate(context, connection.tls_client_certificate, connection.tls_client_key)
     if not connection.verify_certificates:
         context.check_hostname = False

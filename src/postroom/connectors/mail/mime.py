@@ -59,7 +59,6 @@ from ._encoding import (
     render_disposition,
     render_text_header,
 )
-from ._html_text import html_to_text
 
 __all__ = [
     "MAX_DISPLAY_NAME_BYTES",
@@ -409,7 +408,10 @@ class MessageTemplate:
         if letter.inline_images:
             html = _multipart("related", [html, *(self._inline_image(p) for p in letter.inline_images)],
                               b'; type="text/html"')
-        text = letter.text_body or html_to_text(self.decoded(content_type, data))
+        if not (text := letter.text_body):
+            from ._html_text import html_to_text  # html.parser: only for an HTML letter without its text twin
+
+            text = html_to_text(self.decoded(content_type, data))
         text_head, text_body = self._text_part(ContentType("text", "plain"), text)
         return _multipart("alternative", [text_head + b"\r\n" + text_body, html])
 

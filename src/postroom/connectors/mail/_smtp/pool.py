@@ -24,7 +24,6 @@ from contextlib import contextmanager
 
 from ....errors import ConnectionFailed, DocumentError
 from ....sdk import RateLimit
-from .._oauth import TokenSource
 from ..spec import MailConnection
 from .chain import Chain
 from .dsn import DsnRequest
@@ -110,7 +109,11 @@ class SmtpPool:
         self._idle: list[Session] = []
         self._lock = threading.Lock()
         self._closed = False
-        tokens = TokenSource(connection) if connection.user_password_auth and connection.uses_xoauth2 else None
+        tokens = None
+        if connection.user_password_auth and connection.uses_xoauth2:
+            from .._oauth import TokenSource  # urllib.request and the token flows: only for OAuth
+
+            tokens = TokenSource(connection)
         self._opener = Opener(connection, tokens)
         #: the connection's rate limit: this process's own, or one all the workers share
         self.limiter: RateLimit = limiter or RateLimiter(connection.max_messages_per_minute, sleep=sleep)

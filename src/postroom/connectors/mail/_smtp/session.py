@@ -22,14 +22,17 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ....errors import AuthenticationFailed, ConfigError, ConnectionFailed
 from .._errors import classify, redact, reply_text, secrets_of
-from .._oauth import TokenSource
 from .._tls import cert_reason, client_certificate_advice, refuses_for_certificate, ssl_context_for
 from ..spec import MailConnection
 from .client import SMTP, SMTPS
 from .wire import local_hostname
+
+if TYPE_CHECKING:
+    from .._oauth import TokenSource
 
 __all__ = ["Opener", "Session"]
 
