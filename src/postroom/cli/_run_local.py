@@ -35,11 +35,10 @@ def _progress_reporter(enabled: bool):  # noqa: ANN202
     return progress, update
 
 
-def _summary(record, result, seconds: float) -> str:  # noqa: ANN001
+def _summary(record, seconds: float) -> str:  # noqa: ANN001
     status = record.status.replace("_", " ")
-    text = (f"execution {record.id}: {status}: {record.documents_in} in, {record.documents_out} out, "
+    return (f"execution {record.id}: {status}: {record.documents_in} in, {record.documents_out} out, "
             f"{record.documents_failed} failed ({seconds:.1f} s)")
-    return text
 
 
 def connector_line(record) -> str:  # noqa: ANN001
@@ -141,34 +140,28 @@ def _run_on_workers(request, progress, update, as_json: bool, quiet: bool) -> in
         return 130
     finally:
         submitter.close()
-    return _report_record(record, code, time.monotonic() - started, as_json)
+    return _report(record, code, record.error or None, time.monotonic() - started, as_json, f" on {record.node}")
 
 
-def _report_record(record, code: int, seconds: float, as_json: bool) -> int:  # noqa: ANN001
+def report(record, result, seconds: float, as_json: bool) -> int:  # noqa: ANN001
+    """An in-process run's (or resume's) outcome: its summary, or its JSON; the exit code."""
+    error = None if result.error is None else str(result.error)
+    return _report(record, result.exit_code, error, seconds, as_json)
+
+
+def _report(record, code: int, error: str | None, seconds: float, as_json: bool,  # noqa: ANN001
+            where: str = "") -> int:
+    """The summary line and connector counts (or the JSON view) of an ended execution;
+    ``where``: " on NODE" for a run on the workers."""
     from ..services import execution_view, pick
 
     if as_json:
         view = execution_view(repo(), record.id)
         emit_json({**pick(view.summary(), CLI_FIELDS), "errors": view.errors_json(), "exit_code": code})
     else:
-        out(_summary(record, None, seconds) + f" on {record.node}")
+        out(_summary(record, seconds) + where)
         if record.connector_counts:
             out(f"  connector shapes: {connector_line(record)}")
-        if record.error:
-            err(f"{'stopped' if record.status == 'stopped' else 'error'}: {record.error}")
+        if error is not None:
+            err(f"{'stopped' if record.status == 'stopped' else 'error'}: {error}")
     return code
-
-
-def report(record, result, seconds: float, as_json: bool) -> int:  # noqa: ANN001
-    from ..services import execution_view, pick
-
-    if as_json:
-        view = execution_view(repo(), record.id)
-        emit_json({**pick(view.summary(), CLI_FIELDS), "errors": view.errors_json(), "exit_code": result.exit_code})
-    else:
-        out(_summary(record, result, seconds))
-        if record.connector_counts:
-            out(f"  connector shapes: {connector_line(record)}")
-        if result.error is not None:
-            err(f"{'stopped' if record.status == 'stopped' else 'error'}: {result.error}")
-    return result.exit_code
