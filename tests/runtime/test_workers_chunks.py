@@ -12,11 +12,9 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import random
 import re
 import subprocess
-import sys
 import time
 from collections import Counter
 
@@ -24,8 +22,7 @@ import pytest
 
 from support.apikit import api_client
 from support.letterskit import devmail_connection, letters_yaml
-from support.testsupport import FIXTURES
-from support.workerkit import cluster  # noqa: F401 - the fixture
+from support.workerkit import cluster, submit_on_workers, wait_for_letters, write_patients  # noqa: F401 - the fixture
 
 _VARYING = re.compile(rb"^(Date|Message-ID): .*\r?\n", re.MULTILINE | re.IGNORECASE)
 _SPLIT = "steps: [{type: split, headers: retain}], next: to}"
@@ -86,14 +83,6 @@ def test_a_flow_control_run_is_cut_into_chunks_over_two_workers(cli, workdir, cl
         assert api.get(f"/api/executions/{record['id']}").json()["chunks"] == chunks
 
 
-def _patients(path, count: int) -> set[str]:  # noqa: ANN001
-    with open(path, "w", encoding="utf-8") as handle:
-        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), str(count), "--consent-rate", "1"],
-                       stdout=handle, check=True)
-    with open(path, encoding="utf-8") as handle:
-        return {line.split(",")[3] for line in list(handle)[1:]}
-
-
 def _parent(cluster):  # noqa: ANN001, ANN202, F811
     for worker in cluster.workers:
         if re.search(r"execution \w+ \(letters\) started on", worker.output()):
@@ -108,20 +97,16 @@ SEEDS = [pytest.param(seed, id=f"seed{seed}") for seed in (1, 2)] + [
 @pytest.mark.parametrize("seed", SEEDS)
 def test_sigkill_of_a_worker_mid_chunk_loses_no_letter(seed, cli, workdir, cluster, devmail):  # noqa: F811
     total = 240
-    expected = _patients(workdir / "patients.csv", total)
+    expected = write_patients(workdir / "patients.csv", total)
     (workdir / "c.yaml").write_text(_chunked_letters(devmail), encoding="utf-8")
     assert cli("import", "c.yaml", env=cluster.env).code == 0
     chunked = {"POSTROOM_CHUNK_DOCUMENTS": "20"}
     cluster.start_worker("--concurrency", "2", env=chunked)
     cluster.start_worker("--concurrency", "2", env=chunked)
     kill_at = random.Random(seed).randint(total // 8, total // 2)
-    submitter = subprocess.Popen(
-        [sys.executable, "-m", "postroom", "run", "letters", "--input", str(workdir / "patients.csv"), "--workers",
-         "--json"], cwd=workdir, env={**os.environ, **cluster.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    submitter = submit_on_workers(workdir, cluster.env, workdir / "patients.csv")
     try:
-        deadline = time.monotonic() + 120
-        while len(devmail.messages()) < kill_at and time.monotonic() < deadline and submitter.poll() is None:
-            time.sleep(0.005)
+        wait_for_letters(devmail, kill_at, submitter)
         parent = _parent(cluster)
         assert parent is not None, [w.output()[-2000:] for w in cluster.workers]
         victim = next(w for w in cluster.workers if w is not parent)

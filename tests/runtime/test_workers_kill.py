@@ -11,31 +11,18 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import random
 import re
-import subprocess
-import sys
-import time
 from collections import Counter
 
 import pytest
 
 from support.letterskit import devmail_connection, letters_yaml
-from support.testsupport import FIXTURES
-from support.workerkit import cluster  # noqa: F401 - the fixture
+from support.workerkit import cluster, submit_on_workers, wait_for_letters, write_patients  # noqa: F401 - the fixture
 
 N = 300
 SEEDS = [pytest.param(seed, id=f"seed{seed}") for seed in (1, 2, 3)] + [
     pytest.param(seed, id=f"seed{seed}", marks=pytest.mark.slow) for seed in range(4, 11)]
-
-
-def _patients(path) -> set[str]:  # noqa: ANN001
-    with open(path, "w", encoding="utf-8") as handle:
-        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), str(N), "--consent-rate", "1"],
-                       stdout=handle, check=True)
-    with open(path, encoding="utf-8") as handle:
-        return {line.split(",")[3] for line in list(handle)[1:]}
 
 
 def _runner(cluster):  # noqa: ANN001, ANN202, F811
@@ -48,7 +35,7 @@ def _runner(cluster):  # noqa: ANN001, ANN202, F811
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_sigkill_of_a_worker_mid_run_loses_no_letter(seed, cli, workdir, cluster, devmail):  # noqa: F811
-    expected = _patients(workdir / "patients.csv")
+    expected = write_patients(workdir / "patients.csv", N)
     (workdir / "c.yaml").write_text(letters_yaml(devmail_connection(devmail.smtps_port, devmail.ca_file), "devmail"),
                                     encoding="utf-8")
     if seed % 2:
@@ -57,13 +44,9 @@ def test_sigkill_of_a_worker_mid_run_loses_no_letter(seed, cli, workdir, cluster
     cluster.start_worker("--concurrency", "2")
     cluster.start_worker("--concurrency", "2")
     kill_at = random.Random(seed).randint(N // 10, N // 2)
-    submitter = subprocess.Popen(
-        [sys.executable, "-m", "postroom", "run", "letters", "--input", str(workdir / "patients.csv"), "--workers",
-         "--json"], cwd=workdir, env={**os.environ, **cluster.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    submitter = submit_on_workers(workdir, cluster.env, workdir / "patients.csv")
     try:
-        deadline = time.monotonic() + 120
-        while len(devmail.messages()) < kill_at and time.monotonic() < deadline and submitter.poll() is None:
-            time.sleep(0.005)
+        wait_for_letters(devmail, kill_at, submitter)
         runner = _runner(cluster)
         assert runner is not None, [w.output()[-2000:] for w in cluster.workers]
         runner.kill()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["Cluster", "Worker", "cluster"]
+__all__ = ["Cluster", "Worker", "cluster", "submit_on_workers", "wait_for_letters", "write_patients"]
 
 
 @dataclass
@@ -96,3 +96,28 @@ def cluster(home: Path, tmp_path: Path, redis_server, postgres_database: str) ->
         yield made
     finally:
         made.stop_all()
+
+
+def write_patients(path: Path, count: int) -> set[str]:
+    """``count`` patients, all consenting, written by the fixture generator to ``path``; their addresses."""
+    from support.testsupport import FIXTURES
+
+    with open(path, "w", encoding="utf-8") as handle:
+        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), str(count), "--consent-rate", "1"],
+                       stdout=handle, check=True)
+    with open(path, encoding="utf-8") as handle:
+        return {line.split(",")[3] for line in list(handle)[1:]}
+
+
+def submit_on_workers(workdir: Path, env: dict[str, str], patients: Path) -> subprocess.Popen:
+    """``postroom run letters --input PATIENTS --workers --json`` running in ``workdir``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "postroom", "run", "letters", "--input", str(patients), "--workers", "--json"],
+        cwd=workdir, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for_letters(devmail, count: int, submitter: subprocess.Popen, timeout: float = 120) -> None:  # noqa: ANN001
+    """Until devmail holds ``count`` letters, the submitted run ended, or ``timeout`` passed."""
+    deadline = time.monotonic() + timeout
+    while len(devmail.messages()) < count and time.monotonic() < deadline and submitter.poll() is None:
+        time.sleep(0.005)
