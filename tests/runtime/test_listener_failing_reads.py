@@ -19,52 +19,8 @@ import pytest
 from postroom.repository import Repository, open_repository
 from postroom.runtime import ListenerOptions, ListenerRuntime
 from postroom.services import import_paths, listener_runtime
-from support.getkit import deeply_nested, simple
+from support.getkit import deeply_nested, mail_to_disk, simple
 from support.listenerkit import wait_for
-
-LISTENER = """
-type: connection
-connector: mail
-name: Clinic mailbox
-id: inbox
-settings: {{host: "{host}", port: {port}, use_ssl: true, user_name: "{user}", password: "{password}",
-            inbound_protocol: imap, trusted_ca_file: "{ca}", timeout_seconds: 5}}
----
-type: operation
-connector: mail
-name: Read
-id: read
-settings: {{action: get, start_from: all, mark_as_read: true}}
----
-type: connection
-connector: disk
-name: Out
-id: out
-settings: {{directory: "{out}"}}
----
-type: operation
-connector: disk
-name: Write
-id: write
-settings: {{action: send, write_option: {write_option}, create_directories: true}}
----
-type: process
-name: Store replies
-id: store-replies
-start: start
-shapes:
-  start: {{type: start, mode: listener, connection: inbox, operation: read, interval_seconds: {interval},
-          next: check}}
-  check: {{type: decision, first: {{document_property: mail.subject}}, comparison: regex, second: ".*POISON.*",
-          true: refuse, false: name}}
-  refuse: {{type: exception, message: "cannot handle {{1}}", parameters: [{{document_property: mail.subject}}],
-           stop_process: true}}
-  name:
-    type: set_properties
-    properties: [{{property: disk.file_name, value: [{{document_property: mail.message_id}}]}}]
-    next: write
-  write: {{type: connector, connection: out, operation: write}}
-"""
 
 
 @pytest.fixture
@@ -76,11 +32,9 @@ def repo(home: Path) -> Iterator[Repository]:
 
 def _runtime(repo: Repository, mailbox, tmp_path: Path, write_option: str = "overwrite",  # noqa: ANN001
              interval: float = 0.2) -> ListenerRuntime:
-    settings = mailbox.connection("imaps")
-    path = tmp_path / "listener.yaml"
-    path.write_text(LISTENER.format(host=settings["host"], port=settings["port"], user=mailbox.user,
-                                    password=mailbox.password, ca=settings["trusted_ca_file"], out=tmp_path / "out",
-                                    write_option=write_option, interval=interval))
+    path = mail_to_disk(mailbox, tmp_path, extra="mark_as_read: true", out=tmp_path / "out", process="store-replies",
+                        write_option=write_option, stop_on_subject=".*POISON.*", listener_interval=interval,
+                        timeout_seconds=5)
     import_paths(repo, [str(path)])
     return listener_runtime(repo, ListenerOptions(lease_seconds=3, failures_before_failed=3,
                                                  backoff_initial_seconds=0.2, backoff_max_seconds=1.0))
@@ -99,7 +53,7 @@ def test_a_read_that_fails_every_time_backs_off_and_shows_failed(repo, mailbox, 
         finally:
             runtime.stop()
     assert health.consecutive_failures >= 3
-    assert "cannot handle POISON pill" in (health.last_error or "")
+    assert "refusing POISON pill" in (health.last_error or "")
     delays = [float(d) for d in re.findall(r"\(failure \d+; next try in ([\d.]+) s\)", caplog.text)]
     assert len(delays) >= 3 and delays[2] >= 0.4  # 0.2 s, doubled each time (jitter takes off at most half)
     assert all(e.status == "failed" for e in repo.list_executions())

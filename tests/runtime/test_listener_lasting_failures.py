@@ -28,47 +28,8 @@ from postroom.repository import Repository, open_repository
 from postroom.runtime import ListenerOptions
 from postroom.runtime._listener_worker import lasting
 from postroom.services import import_paths, listener_runtime
-from support.getkit import simple
+from support.getkit import mail_to_disk, simple
 from support.listenerkit import wait_for
-
-LISTENER = """
-type: connection
-connector: mail
-name: Clinic mailbox
-id: inbox
-settings: {{host: "{host}", port: {port}, use_ssl: true, user_name: "{user}", password: "{password}",
-            inbound_protocol: imap, trusted_ca_file: "{ca}", timeout_seconds: 5}}
----
-type: operation
-connector: mail
-name: Read
-id: read
-settings: {{action: get, start_from: all, mark_as_read: true}}
----
-type: connection
-connector: disk
-name: Out
-id: out
-settings: {{directory: "{out}"}}
----
-type: operation
-connector: disk
-name: Write
-id: write
-settings: {{action: send, write_option: overwrite, create_directories: true}}
----
-type: process
-name: Store mail
-id: store-mail
-start: start
-shapes:
-  start: {{type: start, mode: listener, connection: inbox, operation: read, interval_seconds: 0.2, next: name}}
-  name:
-    type: set_properties
-    properties: [{{property: disk.file_name, value: [{{document_property: mail.message_id}}]}}]
-    next: write
-  write: {{type: connector, connection: out, operation: write}}
-"""
 
 MAX_BACKOFF = 0.8
 
@@ -81,10 +42,8 @@ def repo(home: Path) -> Iterator[Repository]:
 
 
 def _import(repo: Repository, mailbox, tmp_path: Path, password: str) -> None:  # noqa: ANN001
-    settings = mailbox.connection("imaps")
-    path = tmp_path / "listener.yaml"
-    path.write_text(LISTENER.format(host=settings["host"], port=settings["port"], user=mailbox.user,
-                                    password=password, ca=settings["trusted_ca_file"], out=tmp_path / "out"))
+    path = mail_to_disk(mailbox, tmp_path, extra="mark_as_read: true", out=tmp_path / "out", process="store-mail",
+                        listener_interval=0.2, password=password, timeout_seconds=5)
     import_paths(repo, [str(path)])
 
 

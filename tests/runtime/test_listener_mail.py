@@ -7,8 +7,6 @@ Each test starts its own Dovecot (the outage test stops it; the session's must s
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,69 +14,9 @@ from pathlib import Path
 import pytest
 
 from postroom.repository import open_repository
-from support.dovecotkit import DovecotServer, find_dovecot
+from support.dovecotkit import DovecotServer
 from support.listenerkit import Serve, wait_for
-
-USER = "clinic@example.com"
-
-LISTENER = """
-type: connection
-connector: mail
-name: Clinic mailbox
-id: clinic-inbox
-settings:
-  host: 127.0.0.1
-  port: {port}
-  use_ssl: true
-  user_password_auth: true
-  user_name: {user}
-  password: "{password}"
-  inbound_protocol: {protocol}
-  trusted_ca_file: "{ca}"
-  timeout_seconds: 5
----
-type: operation
-connector: mail
-name: Read replies
-id: read-replies
-settings: {operation}
----
-type: connection
-connector: disk
-name: Stored replies
-id: stored
-settings: {{directory: "{out}"}}
----
-type: operation
-connector: disk
-name: Store
-id: store
-settings: {{action: send, write_option: unique}}
----
-type: process
-name: Store patients' replies
-id: store-replies
-start: start
-shapes:
-  start: {{type: start, mode: listener, connection: clinic-inbox, operation: read-replies,
-          interval_seconds: {interval}, next: name}}
-  name:
-    type: set_properties
-    properties:
-      - property: disk.file_name
-        value: [{{document_property: mail.subject}}, ".txt"]
-    next: write
-  write: {{type: connector, connection: stored, operation: store}}
-"""
-
-IMAP_GET = "{action: get, folder: INBOX, start_from: all, mark_as_read: true}"
-POP3_GET = "{action: get, start_from: all, delete_after_read: true}"
-
-
-def message(n: int) -> bytes:
-    return (f"From: Patient {n} <patient{n}@example.org>\r\nTo: {USER}\r\nSubject: reply-{n:03}\r\n"
-            f"Message-ID: <reply-{n}@example.org>\r\nDate: Mon, 2 Mar 2026 09:00:00 +0000\r\n"
-            f"Content-Type: text/plain; charset=utf-8\r\n\r\nPlease send my records ({n}).\r\n").encode()
+from support.replieskit import USER, private_dovecot, replies_listener, reply
 
 
 def finished(repo, documents: int) -> list | None:  # noqa: ANN001
@@ -96,37 +34,17 @@ def expected(numbers) -> list[str]:  # noqa: ANN001
     return sorted(f"reply-{n:03}.txt" for n in numbers)
 
 
-def require_dovecot() -> str:
-    """Like conftest.require_binary (not imported: a conftest of another test folder may
-    shadow the root one as the module ``conftest``): skip locally, fail under CI=true."""
-    path = find_dovecot()
-    if path:
-        return path
-    message = "dovecot is not installed (apt-get install dovecot-imapd dovecot-pop3d; .ci/run does)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture
 def own_dovecot() -> Iterator[tuple[DovecotServer, str]]:
-    binary = require_dovecot()
-    password = "Listener-Secret-" + secrets.token_hex(6)
-    server = DovecotServer(users={USER: password}, binary=binary)
-    try:
-        server.start()
-        yield server, password
-    finally:
-        server.cleanup()
+    with private_dovecot() as server_and_password:
+        yield server_and_password
 
 
 def _import(cli, workdir: Path, server: DovecotServer, password: str, *, protocol: str = "imap",  # noqa: ANN001
             interval: float = 60, env: dict[str, str] | None = None) -> Path:
     out = workdir / "stored"
     out.mkdir()
-    port = server.imaps_port if protocol == "imap" else server.pop3s_port
-    text = LISTENER.format(port=port, user=USER, password=password, protocol=protocol, ca=server.ca_file,
-                           operation=IMAP_GET if protocol == "imap" else POP3_GET, out=out, interval=interval)
+    text = replies_listener(server, password, out, protocol=protocol, interval=interval)
     (workdir / "listener.yaml").write_text(text)
     result = cli("import", "listener.yaml", env=env)
     assert result.code == 0, result
@@ -142,7 +60,7 @@ def _rows(cli, env: dict[str, str] | None = None) -> list[dict]:  # noqa: ANN001
 def test_imap_listener_waits_with_idle_and_stores_each_message_once(cli, workdir: Path, home: Path,  # noqa: ANN001
                                                                     own_dovecot) -> None:  # noqa: ANN001
     server, password = own_dovecot
-    server.deliver_many(USER, [message(n) for n in range(3)])
+    server.deliver_many(USER, [reply(n) for n in range(3)])
     out = _import(cli, workdir, server, password, interval=120)
     serve = Serve(workdir, {"POSTROOM_HOME": str(home)}, "--lease-seconds", "6")
     try:
@@ -155,7 +73,7 @@ def test_imap_listener_waits_with_idle_and_stores_each_message_once(cli, workdir
         # with a two-minute interval, only IDLE can bring new mail in within seconds
         time.sleep(1)
         delivered = time.monotonic()
-        server.deliver_many(USER, [message(n) for n in range(3, 5)])
+        server.deliver_many(USER, [reply(n) for n in range(3, 5)])
         wait_for(lambda: names(out) == expected(range(5)), 60, "the two new messages to be stored")
         assert time.monotonic() - delivered < 30
         assert [(out / f"reply-{n:03}.txt").read_text().strip() for n in range(5)] == [
@@ -178,14 +96,14 @@ def test_imap_listener_waits_with_idle_and_stores_each_message_once(cli, workdir
 def test_pop3_listener_polls_and_deletes_after_storing(cli, workdir: Path, home: Path,  # noqa: ANN001
                                                        own_dovecot) -> None:  # noqa: ANN001
     server, password = own_dovecot
-    server.deliver_many(USER, [message(n) for n in range(3)])
+    server.deliver_many(USER, [reply(n) for n in range(3)])
     out = _import(cli, workdir, server, password, protocol="pop3", interval=0.5)
     serve = Serve(workdir, {"POSTROOM_HOME": str(home)}, "--lease-seconds", "6")
     try:
         serve.wait_ready()
         wait_for(lambda: names(out) == expected(range(3)), 60, "the three messages to be stored")
         wait_for(lambda: server.messages(USER) == [], 20, "the stored messages to be deleted from the server")
-        server.deliver_many(USER, [message(n) for n in range(3, 6)])
+        server.deliver_many(USER, [reply(n) for n in range(3, 6)])
         wait_for(lambda: names(out) == expected(range(6)), 60, "the next three to be stored")
         (row,) = _rows(cli)
         assert row["mode"] == "poll" and row["state"] == "running"
@@ -203,7 +121,7 @@ def test_imap_server_outage_shows_the_error_then_takes_what_arrived(cli, workdir
                   "--failures-before-failed", "2")
     try:
         serve.wait_ready()
-        server.deliver(USER, message(0))
+        server.deliver(USER, reply(0))
         wait_for(lambda: names(out) == expected([0]), 60, "the first message to be stored")
 
         server.stop()
@@ -215,7 +133,7 @@ def test_imap_server_outage_shows_the_error_then_takes_what_arrived(cli, workdir
         assert len(failures) == 1 and failures[0]["error"].startswith("listener: ")
 
         # mail arrives while the server is down; the listener takes it once the server is back
-        server.deliver_many(USER, [message(n) for n in (1, 2)])
+        server.deliver_many(USER, [reply(n) for n in (1, 2)])
         server.restart()
         wait_for(lambda: names(out) == expected(range(3)), 60, "the mail that arrived meanwhile")
         (row,) = wait_for(lambda: (rows := _rows(cli))[0]["state"] == "running" and rows, 30, "recovery")
@@ -250,7 +168,7 @@ def test_two_serves_on_postgresql_share_one_imap_mailbox(cli, workdir: Path, hom
         standby = next(s for s in servers if s is not holder)
 
         for batch in range(4):
-            server.deliver_many(USER, [message(n) for n in range(batch * 5, batch * 5 + 5)])
+            server.deliver_many(USER, [reply(n) for n in range(batch * 5, batch * 5 + 5)])
             time.sleep(0.5)
         wait_for(lambda: names(out) == expected(range(20)), 90, "20 messages stored")
         first = wait_for(lambda: finished(repo, 20), 30, "the executions to finish")
@@ -258,7 +176,7 @@ def test_two_serves_on_postgresql_share_one_imap_mailbox(cli, workdir: Path, hom
 
         holder.kill()
         killed = time.monotonic()
-        server.deliver_many(USER, [message(n) for n in range(20, 30)])
+        server.deliver_many(USER, [reply(n) for n in range(20, 30)])
         time.sleep(lease / 2)
         assert names(out) == expected(range(20)), "mail taken while the dead holder's lease was valid"
         wait_for(lambda: names(out) == expected(range(30)), lease + 60, "the standby to take over")

@@ -266,7 +266,7 @@ connector: mail
 name: Clinic mailbox
 id: mailbox
 settings: {{host: "{host}", port: {port}, use_ssl: true, user_name: "{user}", password: "{password}",
-            inbound_protocol: {protocol}, trusted_ca_file: "{ca}"}}
+            inbound_protocol: {protocol}, trusted_ca_file: "{ca}"{timeout}}}
 ---
 type: operation
 connector: mail
@@ -291,7 +291,7 @@ name: Mail to disk
 id: {process}
 start: start
 shapes:
-  start: {{type: start, mode: connector, connection: mailbox, operation: {operation}, next: {first}}}{check}
+  start: {{type: start, {mode}, connection: mailbox, operation: {operation}, next: {first}}}{check}
   name:
     type: set_properties
     properties: [{{property: disk.file_name, value: [{name}]}}]
@@ -309,18 +309,25 @@ _STOP_CHECK = """
 
 def mail_to_disk(mailbox: Any, folder: Path, transport: str = "imaps", extra: str = "", *, out: Path | None = None,
                  operation: str = "read", process: str = "mail-to-disk", write_option: str = "overwrite",
-                 name: str = "{document_property: mail.message_id}", stop_on_subject: str | None = None) -> Path:
+                 name: str = "{document_property: mail.message_id}", stop_on_subject: str | None = None,
+                 listener_interval: float | None = None, password: str | None = None,
+                 timeout_seconds: float | None = None) -> Path:
     """Component files of a process writing each document to ``out``/<Message-ID> (or ``name``).
     ``stop_on_subject`` (a regular expression): a document whose subject matches stops the
-    execution (an Exception shape with ``stop_process: true``, "refusing <subject>")."""
+    execution (an Exception shape with ``stop_process: true``, "refusing <subject>").
+    ``listener_interval``: the process starts as a listener checking every so many seconds
+    (else a connector start); ``password`` replaces the mailbox's (a refused login)."""
     settings = mailbox.connection(transport)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{process}.yaml"
+    mode = ("mode: connector" if listener_interval is None
+            else f"mode: listener, interval_seconds: {listener_interval}")
     path.write_text(MAIL_TO_DISK.format(
-        host=settings["host"], port=settings["port"], user=mailbox.user, password=mailbox.password,
+        host=settings["host"], port=settings["port"], user=mailbox.user, password=password or mailbox.password,
         protocol=settings["inbound_protocol"], ca=settings["trusted_ca_file"],
+        timeout="" if timeout_seconds is None else f", timeout_seconds: {timeout_seconds}",
         extra=extra if "start_from:" in extra else f"start_from: all, {extra}",
         out=out or folder / "out", operation=operation, process=process, write_option=write_option, name=name,
-        first="check" if stop_on_subject else "name", check=_STOP_CHECK.format(regex=stop_on_subject)
+        mode=mode, first="check" if stop_on_subject else "name", check=_STOP_CHECK.format(regex=stop_on_subject)
         if stop_on_subject else ""))
     return path
