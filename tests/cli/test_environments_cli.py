@@ -10,20 +10,9 @@ from email import policy
 
 import pytest
 
+from support.letterskit import devmail_connection
+
 BASE = """\
-type: connection
-connector: mail
-name: devmail
-id: dev
-settings:
-  host: localhost
-  port: {port}
-  use_ssl: true
-  user_password_auth: true
-  user_name: clinic@example.com
-  password: ${{secret:devmail-password}}
-  trusted_ca_file: "{ca}"
----
 type: operation
 connector: mail
 name: Send
@@ -59,6 +48,14 @@ extensions:
 """
 
 
+def _base(devmail, text: str) -> str:  # noqa: ANN001
+    """The devmail connection ``dev`` (its password the secret devmail-password), the operation,
+    the process property and the process ``letter`` with ``text`` as its letter."""
+    return devmail_connection(devmail.smtps_port, devmail.ca_file, connection_id="dev",
+                              password="${secret:devmail-password}", max_sessions=None) + "---\n" + BASE.format(
+        text=text)
+
+
 @pytest.fixture
 def devmail_options():
     return {"users": {"clinic@example.com": "pw-123"}}
@@ -70,7 +67,7 @@ def prod(devmail_factory):
 
 
 def _setup(cli, workdir, devmail, prod, text: str = "Version one") -> None:  # noqa: ANN001
-    (workdir / "base.yaml").write_text(BASE.format(port=devmail.smtps_port, ca=devmail.ca_file, text=text),
+    (workdir / "base.yaml").write_text(_base(devmail, text),
                                        encoding="utf-8")
     (workdir / "prod.yaml").write_text(PRODUCTION.format(port=prod.smtps_port), encoding="utf-8")
     assert cli("secrets", "set", "devmail-password", input="pw-123\n").code == 0
@@ -122,7 +119,7 @@ def test_an_environment_sends_to_its_server_as_its_user_with_its_properties(cli,
 
 
 def test_an_unknown_environment_exits_2_listing_the_known_ones(cli, workdir, devmail, prod):
-    (workdir / "first.yaml").write_text(BASE.format(port=devmail.smtps_port, ca=devmail.ca_file, text="x") + "---\n"
+    (workdir / "first.yaml").write_text(_base(devmail, "x") + "---\n"
                                         + PRODUCTION.format(port=prod.smtps_port), encoding="utf-8")
     early = cli("import", "first.yaml")  # before the secrets are set: accepted, with a warning
     assert early.code == 0, early
@@ -166,7 +163,7 @@ def test_a_literal_secret_in_an_environment_is_stored_encrypted(cli, workdir, de
 
 def test_run_version_deploy_and_rollback(cli, workdir, devmail, prod):
     _setup(cli, workdir, devmail, prod, text="Version one")
-    (workdir / "base.yaml").write_text(BASE.format(port=devmail.smtps_port, ca=devmail.ca_file, text="Version two"),
+    (workdir / "base.yaml").write_text(_base(devmail, "Version two"),
                                        encoding="utf-8")
     assert cli("import", "base.yaml").code == 0
     assert cli("run", "letter", "--version", "1").code == 0

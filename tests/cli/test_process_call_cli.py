@@ -10,25 +10,14 @@ from email import policy
 
 import pytest
 
-CONNECTION = """\
-type: connection
-connector: mail
-name: devmail
-id: dev
-settings:
-  host: localhost
-  port: {port}
-  use_ssl: true
-  user_password_auth: true
-  user_name: clinic@example.com
-  password: ${{secret:devmail-password}}
-  trusted_ca_file: "{ca}"
----
+from support.letterskit import devmail_connection
+
+SEND = """\
 type: operation
 connector: mail
 name: Send
 id: send
-settings: {{action: send, from: clinic@example.com, subject: Your appointment}}
+settings: {action: send, from: clinic@example.com, subject: Your appointment}
 """
 
 CHILD = """\
@@ -76,7 +65,9 @@ def emails_without_date_and_id(messages) -> list[tuple[str, bytes]]:  # noqa: AN
 def test_parallel_flow_control_sends_the_same_emails_as_sequential(cli, workdir, devmail):
     rows = ["id,name,email"] + [f"P{n:02},Name {n},p{n}@example.com" for n in range(1, 25)]
     (workdir / "patients.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (workdir / "c.yaml").write_text(CONNECTION.format(port=devmail.smtps_port, ca=devmail.ca_file), encoding="utf-8")
+    connection = devmail_connection(devmail.smtps_port, devmail.ca_file, connection_id="dev",
+                                    password="${secret:devmail-password}", max_sessions=None)
+    (workdir / "c.yaml").write_text(connection + "---\n" + SEND, encoding="utf-8")
     (workdir / "child.yaml").write_text(CHILD, encoding="utf-8")
     (workdir / "seq.yaml").write_text(parent("letters-seq", 1), encoding="utf-8")
     (workdir / "par.yaml").write_text(parent("letters-par", 4), encoding="utf-8")

@@ -108,8 +108,7 @@ def test_a_worker_with_another_secret_key_fails_the_run_clearly(cli, workdir, cl
                                                                  patients_csv):
     from cryptography.fernet import Fernet
 
-    connection = devmail_connection(devmail.smtps_port, devmail.ca_file).replace(
-        "password: app-password-123", 'password: "${secret:devmail-password}"')
+    connection = devmail_connection(devmail.smtps_port, devmail.ca_file, password="${secret:devmail-password}")
     (workdir / "c.yaml").write_text(letters_yaml(connection, "devmail"), encoding="utf-8")
     assert cli("secrets", "set", "devmail-password", input="app-password-123\n", env=cluster.env).code == 0
     assert cli("import", "c.yaml", env=cluster.env).code == 0

@@ -24,15 +24,19 @@ settings: {action: send, from: clinic@example.com, subject: "Announcement: Dr. S
 """
 
 
-def devmail_connection(port: int, ca_file: str | Path) -> str:
-    """The connection ``devmail``: devmail over implicit TLS with its login, one session."""
+def devmail_connection(port: int, ca_file: str | Path, *, connection_id: str = "devmail",
+                       password: str = "app-password-123", max_sessions: int | None = 1) -> str:
+    """The connection ``devmail`` (or ``connection_id``): devmail over implicit TLS with its login
+    (``password`` may be a reference such as ``${secret:devmail-password}``), one session unless
+    ``max_sessions`` says otherwise (None: the connector's default)."""
+    sessions = "" if max_sessions is None else f", max_sessions: {max_sessions}"
     return f"""\
 type: connection
 connector: mail
 name: devmail
-id: devmail
+id: {connection_id}
 settings: {{host: localhost, port: {port}, use_ssl: true, user_password_auth: true, user_name: clinic@example.com,
-            password: app-password-123, trusted_ca_file: "{ca_file}", max_sessions: 1}}
+            password: "{password}", trusted_ca_file: "{ca_file}"{sessions}}}
 """
 
 
