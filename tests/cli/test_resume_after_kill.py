@@ -11,7 +11,7 @@ import time
 from collections import Counter
 
 from support.letterskit import devmail_connection, letters_yaml
-from support.testsupport import FIXTURES
+from support.testsupport import write_patients
 
 N = 300
 
@@ -22,9 +22,7 @@ def components(port, ca_file):
 
 def test_resume_after_sigkill_delivers_every_letter_once(cli, workdir, home, devmail):
     patients = workdir / "patients.csv"
-    with open(patients, "w", encoding="utf-8") as handle:
-        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), str(N), "--consent-rate", "1"],
-                       stdout=handle, check=True)
+    write_patients(patients, N)
     (workdir / "c.yaml").write_text(components(devmail.smtps_port, devmail.ca_file), encoding="utf-8")
     assert cli("import", "c.yaml").code == 0
     env = dict(os.environ, POSTROOM_HOME=str(home))

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from postroom.repository import open_repository
+from support.letterskit import start_letters_run
 from support.smtpkit import TinySmtp, letters_yaml
-from support.testsupport import FIXTURES
+from support.testsupport import write_patients
 
 
 @pytest.fixture
@@ -27,24 +28,9 @@ def server():
     smtp.stop()
 
 
-def _patients(path: Path, n: int) -> set[str]:
-    with open(path, "w", encoding="utf-8") as handle:
-        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), str(n), "--consent-rate", "1"],
-                       stdout=handle, check=True)
-    with open(path, encoding="utf-8") as handle:
-        return {line.split(",")[3] for line in list(handle)[1:]}
-
-
-def _start_run(workdir: Path, home: Path, patients: Path) -> subprocess.Popen:
-    env = dict(os.environ, POSTROOM_HOME=str(home))
-    env.pop("POSTROOM_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "postroom", "run", "letters", "--input", str(patients)],
-                            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def _setup(cli, workdir: Path, server: TinySmtp, n: int) -> tuple[Path, set[str]]:
     patients = workdir / "patients.csv"
-    emails = _patients(patients, n)
+    emails = write_patients(patients, n)
     (workdir / "c.yaml").write_text(letters_yaml(server.port), encoding="utf-8")
     assert cli("import", "c.yaml").code == 0
     return patients, emails
@@ -60,7 +46,7 @@ def test_resume_refuses_an_execution_still_running_in_another_process(cli, workd
     # while they run, however slow the machine is
     gate = threading.Event()
     server.on_accept = lambda number: gate.wait(120) if number == 10 else None
-    proc = _start_run(workdir, home, patients)
+    proc = start_letters_run(workdir, home, patients)
     server.wait_for(10)
     assert proc.poll() is None
     running = cli("executions", "list", "--json").json()[0]
@@ -118,7 +104,7 @@ def test_resume_refuses_an_input_that_moved_or_changed(cli, workdir, home, serve
     n = 100
     patients, emails = _setup(cli, workdir, server, n)
     server.delay = (0.005, 0.01)
-    proc = _start_run(workdir, home, patients)
+    proc = start_letters_run(workdir, home, patients)
     server.wait_for(10)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=60)
@@ -139,7 +125,7 @@ def test_resume_refuses_an_input_that_moved_or_changed(cli, workdir, home, serve
     assert server.count() == sent
 
     # a different file at the same path: refused as changed (500 more rows, say)
-    _patients(patients, n + 5)
+    write_patients(patients, n + 5)
     refused = cli("executions", "resume", record["id"])
     assert refused.code == 2, refused
     assert str(patients) in refused.stderr and "changed since execution" in refused.stderr

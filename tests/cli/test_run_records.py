@@ -5,7 +5,7 @@ import pty
 import subprocess
 import sys
 
-from support.testsupport import FIXTURES, ROOT
+from support.testsupport import ROOT, write_patients
 
 COUNTER = """\
 type: process
@@ -65,8 +65,7 @@ def test_execution_record_json(cli, workdir):
 
 def test_progress_shows_on_a_terminal_and_not_when_piped(tmp_path, home):
     rows = tmp_path / "p.csv"
-    with open(rows, "w", encoding="utf-8") as handle:
-        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), "30000"], stdout=handle, check=True)
+    write_patients(rows, 30000, consent_rate=None)
     env = dict(os.environ, POSTROOM_HOME=str(home), COLUMNS="120")
     subprocess.run([sys.executable, "-m", "postroom", "import", str(ROOT / "bench" / "letters_process.yaml")],
                    env=env, check=True, capture_output=True, cwd=tmp_path)

@@ -6,18 +6,16 @@ delays, the signal landing at a random letter."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from support.letterskit import start_letters_run
 from support.smtpkit import TinySmtp, letters_yaml
-from support.testsupport import FIXTURES
+from support.testsupport import write_patients
 
 N = 150
 TRIALS = 6  # the old Ctrl-C repeated a letter in 8 of 10 such trials: 6 catch it all but surely
@@ -34,27 +32,16 @@ def server():
 
 def _patients(workdir: Path, n: int) -> tuple[Path, set[str]]:
     path = workdir / "patients.csv"
-    with open(path, "w", encoding="utf-8") as handle:
-        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), str(n), "--consent-rate", "1"],
-                       stdout=handle, check=True)
-    with open(path, encoding="utf-8") as handle:
-        emails = {line.split(",")[3] for line in list(handle)[1:]}
+    emails = write_patients(path, n)
     assert len(emails) == n
     return path, emails
-
-
-def _start_run(workdir: Path, home: Path, patients: Path) -> subprocess.Popen:
-    env = dict(os.environ, POSTROOM_HOME=str(home))
-    env.pop("POSTROOM_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "postroom", "run", "letters", "--input", str(patients), "--json"],
-                            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _trial(cli, workdir, home, server, patients, emails, signum: int, at: int) -> tuple[int, int]:
     """One run stopped by ``signum`` once ``at`` letters arrived, then resumed: returns
     (letters before the resume, letters the stopped execution recorded as out)."""
     server.clear()
-    proc = _start_run(workdir, home, patients)
+    proc = start_letters_run(workdir, home, patients, "--json")
     arrived = server.wait_for(at, timeout=60)
     assert proc.poll() is None, f"the run ended before the signal: {proc.communicate()}"
     proc.send_signal(signum)
@@ -103,7 +90,7 @@ def test_sighup_stops_too_and_a_second_ctrl_c_stops_at_once(cli, workdir, home, 
     # a second Ctrl-C does not wait for the emails in flight; the record still says stopped
     server.clear()
     server.delay = (0.05, 0.05)
-    proc = _start_run(workdir, home, patients)
+    proc = start_letters_run(workdir, home, patients, "--json")
     server.wait_for(3)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.01)

@@ -22,7 +22,8 @@ import pytest
 
 from support.apikit import api_client
 from support.letterskit import devmail_connection, letters_yaml
-from support.workerkit import cluster, submit_on_workers, wait_for_letters, write_patients  # noqa: F401 - the fixture
+from support.testsupport import write_patients
+from support.workerkit import cluster, submit_on_workers, wait_for_letters  # noqa: F401 - the fixture
 
 _VARYING = re.compile(rb"^(Date|Message-ID): .*\r?\n", re.MULTILINE | re.IGNORECASE)
 _SPLIT = "steps: [{type: split, headers: retain}], next: to}"

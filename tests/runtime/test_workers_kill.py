@@ -18,7 +18,8 @@ from collections import Counter
 import pytest
 
 from support.letterskit import devmail_connection, letters_yaml
-from support.workerkit import cluster, submit_on_workers, wait_for_letters, write_patients  # noqa: F401 - the fixture
+from support.testsupport import write_patients
+from support.workerkit import cluster, submit_on_workers, wait_for_letters  # noqa: F401 - the fixture
 
 N = 300
 SEEDS = [pytest.param(seed, id=f"seed{seed}") for seed in (1, 2, 3)] + [

@@ -8,9 +8,12 @@ Used by tests/cli/test_resume_after_kill.py, tests/cli/test_resume_source_change
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-__all__ = ["DATA_PASSTHROUGH", "SEND_OPERATION", "devmail_connection", "letters_yaml"]
+__all__ = ["DATA_PASSTHROUGH", "SEND_OPERATION", "devmail_connection", "letters_yaml", "start_letters_run"]
 
 #: The start of a process that takes its documents from ``--input``.
 DATA_PASSTHROUGH = "{type: start, mode: data_passthrough, next: split}"
@@ -59,3 +62,12 @@ shapes:
   letter: {{type: message, text: "Dear {{1}},", parameters: [{{profile_element: first_name}}], next: send}}
   send: {{type: connector, connection: {connection_id}, operation: send{after_send}}}{more_shapes}
 """
+
+
+def start_letters_run(workdir: Path, home: Path, patients: Path, *options: str) -> subprocess.Popen:
+    """``postroom run letters --input PATIENTS [options]`` as a subprocess on the SQLite home
+    ``home`` (text output, both streams piped)."""
+    env = dict(os.environ, POSTROOM_HOME=str(home))
+    env.pop("POSTROOM_DATABASE_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "postroom", "run", "letters", "--input", str(patients), *options],
+                            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-__all__ = ["ROOT", "FIXTURES", "IN_CI", "require_binary"]
+__all__ = ["ROOT", "FIXTURES", "IN_CI", "require_binary", "write_patients"]
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "examples" / "data"  # patients.csv, make_patients.py: the repository's own copies
@@ -26,3 +28,15 @@ def require_binary(name: str, *candidates: str) -> str:
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+def write_patients(path: Path, count: int, consent_rate: float | None = 1) -> set[str]:
+    """``count`` patients written by the repository's generator (examples/data/make_patients.py)
+    to ``path``, all consenting unless ``consent_rate`` says otherwise (None: the generator's
+    default); their addresses."""
+    rate = [] if consent_rate is None else ["--consent-rate", str(consent_rate)]
+    with open(path, "w", encoding="utf-8") as handle:
+        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), str(count), *rate], stdout=handle,
+                       check=True)
+    with open(path, encoding="utf-8") as handle:
+        return {line.split(",")[3] for line in list(handle)[1:]}

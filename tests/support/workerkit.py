@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["Cluster", "Worker", "cluster", "submit_on_workers", "wait_for_letters", "write_patients"]
+__all__ = ["Cluster", "Worker", "cluster", "submit_on_workers", "wait_for_letters"]
 
 
 @dataclass
@@ -96,17 +96,6 @@ def cluster(home: Path, tmp_path: Path, redis_server, postgres_database: str) ->
         yield made
     finally:
         made.stop_all()
-
-
-def write_patients(path: Path, count: int) -> set[str]:
-    """``count`` patients, all consenting, written by the fixture generator to ``path``; their addresses."""
-    from support.testsupport import FIXTURES
-
-    with open(path, "w", encoding="utf-8") as handle:
-        subprocess.run([sys.executable, str(FIXTURES / "make_patients.py"), str(count), "--consent-rate", "1"],
-                       stdout=handle, check=True)
-    with open(path, encoding="utf-8") as handle:
-        return {line.split(",")[3] for line in list(handle)[1:]}
 
 
 def submit_on_workers(workdir: Path, env: dict[str, str], patients: Path) -> subprocess.Popen:
