@@ -145,6 +145,54 @@ def test_sigkill_of_a_worker_mid_chunk_loses_no_letter(seed, cli, workdir, clust
           f"{len(repeats)} repeat(s)")
 
 
+def test_sigkill_of_the_executions_own_worker_mid_chunks_loses_no_letter(cli, workdir, cluster, devmail):  # noqa: F811
+    """The worker running the execution itself dies while its chunks run: the other worker's
+    sweep sees the execution's dead lease and resumes it; its Flow Control finds the chunks
+    already recorded and runs only what is not complete. Every patient gets one letter (a letter
+    in flight may go twice, with the same Message-ID)."""
+    total = 240
+    expected = write_patients(workdir / "patients.csv", total)
+    (workdir / "c.yaml").write_text(_chunked_letters(devmail), encoding="utf-8")
+    assert cli("import", "c.yaml", env=cluster.env).code == 0
+    chunked = {"POSTROOM_CHUNK_DOCUMENTS": "20"}
+    cluster.start_worker("--concurrency", "2", env=chunked)
+    cluster.start_worker("--concurrency", "2", env=chunked)
+    submitter = submit_on_workers(workdir, cluster.env, workdir / "patients.csv")
+    try:
+        wait_for_letters(devmail, total // 4, submitter)
+        parent = _parent(cluster)
+        assert parent is not None, [w.output()[-2000:] for w in cluster.workers]
+        parent.kill()
+        before = len(devmail.messages())
+        assert 0 < before < total, f"the kill landed at {before} of {total}: the run was not interrupted part-way"
+        try:
+            stdout, stderr = submitter.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the run did not end: " + "\n".join(w.output()[-4000:] for w in cluster.workers))
+    finally:
+        if submitter.poll() is None:
+            submitter.kill()
+            submitter.wait()
+    survivor = next(w for w in cluster.workers if w is not parent)
+    assert submitter.returncode == 0, (stdout, stderr, survivor.output()[-4000:])
+    record = json.loads(stdout)
+    assert (record["status"], record["documents_out"], record["node"]) == ("complete", total, f"{survivor.name}@test")
+    assert f"execution {record['id']} (letters) resumed on" in survivor.output()
+    messages = devmail.messages()
+    recipients = Counter(m.rcpt_tos[0] for m in messages)
+    assert set(recipients) == expected, "every patient gets a letter"
+    repeats = {r: c for r, c in recipients.items() if c > 1}
+    assert len(repeats) <= 2, f"only the letters in flight on the dead worker may be repeated: {repeats}"
+    for recipient in repeats:
+        ids = {mid for m, mid in zip(messages, _message_ids(messages), strict=True) if m.rcpt_tos[0] == recipient}
+        assert len(ids) == 1, f"a repeat to {recipient} must carry the same Message-ID"
+    chunks = cli("executions", "show", record["id"], "--json", env=cluster.env).json()["chunks"]
+    assert sum(c["documents"] for c in chunks) == total and all(c["status"] == "complete" for c in chunks), chunks
+    assert len(chunks) == total // 20, "the resumed Flow Control reuses the recorded chunks, it does not cut new ones"
+    print(f"killed {parent.name} (the execution's worker) after {before} letters; {len(repeats)} repeat(s); "
+          f"chunks run again: {[c['number'] for c in chunks if c['attempts'] > 1]}")
+
+
 def test_chunks_no_worker_takes_are_run_by_the_executions_own_worker(cli, workdir, cluster, devmail,  # noqa: F811
                                                                        patients_csv):
     """One worker with one slot: the execution holds it while it waits for its chunks, so no
