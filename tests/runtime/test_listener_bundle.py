@@ -5,12 +5,22 @@ session (documents failed for good, commit) is told to the listener's real sessi
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
 from postroom.sdk import SPOOL_THRESHOLD, Document, Failed, OperationSession
-from postroom.services._listener_bundle import BundleSession, bundle_documents, play_back, write_bundle
+from postroom.services._listener_bundle import (
+    BUNDLE_KEY,
+    SWEEP_AFTER_SECONDS,
+    BundleSession,
+    bundle_documents,
+    play_back,
+    sweep_bundles,
+    write_bundle,
+)
 
 
 class Recording(OperationSession):
@@ -70,3 +80,49 @@ def test_a_run_that_did_not_commit_leaves_the_session_uncommitted(tmp_path: Path
     session = Recording()
     assert play_back(folder, session) is False
     assert session.failed == [{"mail.uid": "7"}] and session.committed == 0
+
+
+def _age(folder: Path, seconds: float) -> None:
+    """Make the bundle look last written ``seconds`` ago."""
+    then = time.time() - seconds
+    for path in [*folder.iterdir(), folder]:
+        os.utime(path, (then, then))
+
+
+@pytest.mark.fast
+def test_a_sweep_removes_only_old_bundles_no_running_execution_names(tmp_path: Path) -> None:
+    in_use, left, fresh = (write_bundle(tmp_path, _fetched()) for _ in range(3))
+    _age(in_use, SWEEP_AFTER_SECONDS * 10)
+    _age(left, SWEEP_AFTER_SECONDS + 60)
+    removed = sweep_bundles(tmp_path, [str(in_use)])
+    assert removed == [left] and not left.exists()
+    assert in_use.exists() and fresh.exists(), "a bundle a run names, or one just written, stays"
+    assert sweep_bundles(tmp_path / "nowhere", []) == []
+
+
+@pytest.mark.fast
+def test_a_bundle_the_worker_wrote_to_lately_is_not_swept(tmp_path: Path) -> None:
+    folder = write_bundle(tmp_path, _fetched())
+    _age(folder, SWEEP_AFTER_SECONDS * 2)
+    BundleSession(folder).commit()  # the worker's run ended a moment ago: serve is about to play it back
+    assert sweep_bundles(tmp_path, []) == [] and (folder / "committed").exists()
+
+
+def test_serve_sweeps_the_bundle_a_dead_serve_left_but_not_a_live_runs(tmp_path: Path, home: Path) -> None:
+    from postroom.repository import ExecutionRecord, open_repository
+    from postroom.services._listeners import RepositoryListenerServices
+
+    files = tmp_path / "files"
+    live, dead = write_bundle(files, _fetched()), write_bundle(files, _fetched())
+    _age(live, SWEEP_AFTER_SECONDS * 2)
+    _age(dead, SWEEP_AFTER_SECONDS * 2)
+    repo = open_repository()
+    try:
+        repo.create_execution(ExecutionRecord(id="e-live", process_id="store-replies", process_version=1, status="running",
+                                              request={BUNDLE_KEY: str(live)}))
+        repo.create_execution(ExecutionRecord(id="e-dead", process_id="store-replies", process_version=1, status="stopped",
+                                              request={BUNDLE_KEY: str(dead)}))
+        RepositoryListenerServices(repo, files=files).sweep(files)
+    finally:
+        repo.close()
+    assert live.exists() and not dead.exists()

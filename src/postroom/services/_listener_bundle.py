@@ -12,13 +12,19 @@ exactly what an in-process run would have let it, and a message is taken once.
 
 Layout: ``documents.jsonl`` (one line a fetched item: its data file, properties, dynamic
 properties, the properties an inbound connector marked, or a failure's message),
-``NNNNNN.bin`` (the data), and from the worker ``failed.jsonl`` and ``committed``."""
+``NNNNNN.bin`` (the data), and from the worker ``failed.jsonl`` and ``committed``.
+
+A serve that dies while it waits for the worker leaves its bundle behind (the listener reads
+the same mail again after a restart: nothing was committed). :func:`sweep_bundles` removes such
+a bundle, holding patients' mail, once no running (or queued) execution names it and nothing
+has written to it for :data:`SWEEP_AFTER_SECONDS`."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,10 +32,15 @@ from typing import Any
 
 from ..sdk import Document, Failed, OperationSession
 
-__all__ = ["BUNDLE_KEY", "BundleSession", "bundle_documents", "play_back", "write_bundle"]
+__all__ = ["BUNDLE_KEY", "SWEEP_AFTER_SECONDS", "BundleSession", "bundle_documents", "play_back", "sweep_bundles",
+           "write_bundle"]
 
 #: where the bundle's folder is named in the execution's recorded request
 BUNDLE_KEY = "listener_documents"
+
+#: how long a bundle no live execution names is left alone: serve plays a bundle back within a
+#: poll of its run's end, and names it in the execution within a moment of writing it
+SWEEP_AFTER_SECONDS = 900.0
 
 
 def _line(document: Document, data_file: str) -> dict[str, Any]:
@@ -108,3 +119,30 @@ def play_back(folder: Path, session: OperationSession) -> bool:
         return committed
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _last_written(folder: Path) -> float:
+    times = [folder.stat().st_mtime]
+    times += [entry.stat().st_mtime for entry in folder.iterdir()]
+    return max(times)
+
+
+def sweep_bundles(files: Path, in_use: Iterable[str], now: float | None = None) -> list[Path]:
+    """Remove the bundles under ``files/listener-runs`` left behind by a serve that died: those
+    not named in ``in_use`` (the bundles of running executions, queued ones included) and not written to
+    for :data:`SWEEP_AFTER_SECONDS`. The folders removed."""
+    root = files / "listener-runs"
+    if not root.is_dir():
+        return []
+    keep = {Path(name).name for name in in_use}
+    now = time.time() if now is None else now
+    removed = []
+    for folder in sorted(root.iterdir()):
+        try:
+            stale = folder.is_dir() and folder.name not in keep and now - _last_written(folder) > SWEEP_AFTER_SECONDS
+        except OSError:  # removed meanwhile (another serve's sweep, a play-back)
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from ._binding import Binding, process_binder
 from ._components import component_from_record
 from ._distributed import Submitter
 from ._environments import load_environment
-from ._listener_bundle import BUNDLE_KEY, play_back, write_bundle
+from ._listener_bundle import BUNDLE_KEY, SWEEP_AFTER_SECONDS, play_back, sweep_bundles, write_bundle
 from ._run import RepositoryRecorder, run_process
 
 __all__ = ["RepositoryListenerServices", "listener_runtime"]
@@ -36,6 +37,7 @@ class RepositoryListenerServices:
         self.files = files
         url = broker_url(required=False)
         self.submitter = Submitter(repo, url) if url else None  # SQLite with a broker: ConfigError (exit 2)
+        self._swept_at = 0.0
 
     def load_process(self, record: ComponentRecord) -> Process:
         return component_from_record(record)  # type: ignore[return-value]
@@ -57,7 +59,9 @@ class RepositoryListenerServices:
         """Write the fetched documents as a bundle, run them on the workers, wait, and play
         the run's failed documents and its commit back to the listener's session."""
         submitter: Submitter = self.submitter  # type: ignore[assignment]
-        bundle = write_bundle(self.files or data_home() / "files", documents)
+        files = self.files or data_home() / "files"
+        self.sweep(files)
+        bundle = write_bundle(files, documents)
         try:
             submitter.ping()
             execution_id = submitter.queue(request)
@@ -72,6 +76,18 @@ class RepositoryListenerServices:
         record, _code = submitter.wait(execution_id, poll=0.3)
         play_back(bundle, session)
         return record
+
+    def sweep(self, files: Path) -> None:
+        """Remove the bundles dead serves left behind (services/_listener_bundle.py), at most
+        once in :data:`SWEEP_AFTER_SECONDS`."""
+        if time.monotonic() - self._swept_at < SWEEP_AFTER_SECONDS and self._swept_at:
+            return
+        self._swept_at = time.monotonic()
+        live = [record.request.get(BUNDLE_KEY) for record in self.repo.list_executions(status="running", limit=0)]
+        removed = sweep_bundles(files, [name for name in live if name])
+        if removed:
+            _log.info("removed %d listener bundle(s) left by a serve that stopped while its run was on a worker",
+                      len(removed))
 
     def watermarks(self) -> Any:
         return RepositoryRecorder(self.repo, "").watermarks()
