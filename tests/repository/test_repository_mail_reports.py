@@ -1,6 +1,7 @@
 """Bounces and complaints in the repository (revision 0008_bounce), on SQLite and PostgreSQL:
 the send journal found by Message-ID across executions, reports kept by the execution that
-sent the letter, a report read again replacing itself, and purge taking them with the send."""
+sent the letter, a report read again replacing itself, and purge taking them with the send
+(and a report about a letter no execution here sent once the retention time has passed)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from postroom.repository import ExecutionRecord, MailReport, Repository
 
 
-def _report(report_id: str, recipient: str, execution_id: str, **kw: str) -> MailReport:
+def _report(report_id: str, recipient: str, execution_id: str, **kw: object) -> MailReport:
     return MailReport(report_id=report_id, recipient=recipient, kind="bounce", action="failed", status="5.1.1",
                       diagnostic="550 5.1.1 no such user", original_message_id="<letter-1@clinic.example>",
                       execution_id=execution_id, journal_key="send/abc.0", reported_at="2026-12-04T10:00:00+00:00",
@@ -52,6 +53,10 @@ def test_purge_takes_the_reports_with_the_send(repo: Repository) -> None:
                                           ended_at=old, status="complete"))
     repo.add_mail_report(_report("<dsn-1@mta>", "bob@example.net", "old"))
     repo.add_mail_report(_report("<dsn-2@mta>", "eve@example.net", "kept"))
+    repo.add_mail_report(_report("<dsn-3@mta>", "old@example.net", "", recorded_at=old))  # no letter of ours
+    repo.add_mail_report(_report("<dsn-4@mta>", "new@example.net", ""))
     assert repo.purge_executions(datetime.now(UTC) - timedelta(days=30)) == 1
     assert repo.mail_reports("old") == []
     assert [r.recipient for r in repo.mail_reports("kept")] == ["eve@example.net"]
+    assert [r.recipient for r in repo.mail_reports("")] == ["new@example.net"], "an unknown letter's report " \
+        "goes after the retention time too"

@@ -183,13 +183,16 @@ class ExecutionStore(SqlCore):
 
     def purge_executions(self, older_than: datetime) -> int:
         """Executions that ended before ``older_than``, with their logs, errors, shape
-        documents, dry runs and journal. Executions still running (no end) are kept."""
+        documents, dry runs and journal. Executions still running (no end) are kept. Reports
+        about letters no execution here sent (``execution_id`` "") go once recorded before then."""
         with self._write() as conn:
             ids = list(conn.execute(select(executions.c.id).where(executions.c.ended_at < older_than)).scalars())
             for chunk in in_chunks(ids, IN_CHUNK):
                 for table in _EXECUTION_DEPENDENTS:
                     conn.execute(delete(table).where(table.c.execution_id.in_(chunk)))
                 conn.execute(delete(executions).where(executions.c.id.in_(chunk)))
+            conn.execute(delete(mail_reports).where(mail_reports.c.execution_id == "",
+                                                    mail_reports.c.recorded_at < older_than))
         return len(ids)
 
     # -- persisted dynamic process properties ----------------------------------------------------------
