@@ -1,10 +1,11 @@
-// One execution: its counts, errors per document, log, the documents kept per shape (test
-// runs) and Re-run failed documents.
+// One execution: its counts, errors per document, the letters that bounced later, its chunks
+// on the workers, log, the documents kept per shape (test runs) and Re-run failed documents.
 import { useEffect, useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { api, errorText } from "../../api";
 import type { User } from "../../types";
 import { canEdit } from "../../types";
+import { BouncesTable, ChunksTable } from "./LaterTables";
 import { ShapeDocuments } from "./ShapeDocuments";
 import { duration, statusText, when, type ExecutionDetail, type LogLine } from "./types";
 
@@ -53,6 +54,8 @@ export function ExecutionDetailView({ executionId, user }: { executionId: string
           </tbody>
         </table>
       )}
+      <BouncesTable bounces={detail.bounces ?? []} />
+      <ChunksTable chunks={detail.chunks ?? []} />
       {detail.shapes && Object.keys(detail.shapes).length > 0 && (
         <ShapeDocuments executionId={executionId} shapes={detail.shapes} />
       )}

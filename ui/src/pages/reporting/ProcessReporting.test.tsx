@@ -16,7 +16,11 @@ describe("Process Reporting", () => {
       "GET /api/components": json([{ id: "p1", type: "process", name: "Send letters", folder: null, version: 1, created_at: "" }]),
       "GET /api/executions": json([RUN]),
       "GET /api/executions/e1": json({ ...RUN, errors: [{ shape: "send", document: 2, message: "bad address <x>" }],
-        log: [], shapes: { send: { status: "failed", documents_in: 3, documents_out: 2, documents_failed: 1 } } }),
+        log: [], shapes: { send: { status: "failed", documents_in: 3, documents_out: 2, documents_failed: 1 } },
+        bounces: [{ recipient: "bob@example.net", kind: "bounce", action: "failed", status: "5.1.1",
+          diagnostic: "550 5.1.1 no such user", message_id: "<l1@clinic.example>", reported_at: null,
+          recorded_at: "2026-12-04T12:05:00Z" }],
+        chunks: [{ shape: "flow", number: 1, node: "w1@host", documents: 2, status: "complete", attempts: 2, error: null }] }),
       "GET /api/executions/e1/log": json([{ time: "12:00", level: "INFO", shape: "send", message: "sent 2" }]),
       "POST /api/executions/e1/rerun": json({ execution_id: "e2" }, 202),
       "GET /api/executions/e2": json({ ...RUN, id: "e2", errors: [], log: [] }),
@@ -30,6 +34,11 @@ describe("Process Reporting", () => {
     expect(screen.getByRole("link", { name: "Export as CSV" }).getAttribute("href")).toBe("/api/executions.csv?status=failed");
     fireEvent.click(screen.getByRole("link", { name: "Send letters" }));
     expect(await screen.findByText("bad address <x>")).toBeTruthy();
+    const bounced = screen.getByRole("table", { name: "Bounced later" });
+    expect(bounced.textContent).toContain("bob@example.net");
+    expect(bounced.textContent).toContain("550 5.1.1 no such user");
+    const chunks = screen.getByRole("table", { name: "Chunks" });
+    expect(chunks.textContent).toContain("w1@host");
     expect((await screen.findByLabelText("Process log")).textContent).toContain("sent 2");
     fireEvent.click(screen.getByRole("button", { name: "Re-run failed documents" }));
     await waitFor(() => expect(window.location.pathname).toBe("/reporting/e2"));

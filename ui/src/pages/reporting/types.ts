@@ -37,10 +37,35 @@ export interface ShapeState {
   documents_failed: number;
 }
 
+/** A delivery report or complaint about one of the execution's letters, read later. */
+export interface Bounce {
+  recipient: string;
+  kind: string;
+  action: string;
+  status: string;
+  diagnostic: string;
+  message_id: string;
+  reported_at: string | null;
+  recorded_at: string | null;
+}
+
+/** One Flow Control chunk of a run on the workers. */
+export interface Chunk {
+  shape: string;
+  number: number;
+  node: string | null;
+  documents: number;
+  status: string;
+  attempts: number;
+  error: string | null;
+}
+
 export interface ExecutionDetail extends Execution {
   errors: DocumentError[];
   log?: LogLine[];
   shapes?: Record<string, ShapeState>;
+  bounces?: Bounce[];
+  chunks?: Chunk[];
 }
 
 export interface KeptDocument {
