@@ -3,6 +3,7 @@
 
 import pytest
 
+from postroom.engine._flatfile import BLOCK
 from postroom.sdk import SPOOL_THRESHOLD, Document
 from support.engine_helpers import logs, run_yaml
 
@@ -106,27 +107,28 @@ def _across(start: int, head: bytes, boundary: int, tail: str) -> bytes:
 
 @pytest.mark.fast
 def test_records_across_the_readers_block_boundaries_split_as_anywhere_else():
-    """Over 2 MiB (the split reads 1 MiB blocks), CRLF line ends and a BOM: a record whose
-    quoted field holds line breaks across the first boundary, a record with a byte that is
-    not UTF-8 across the second, a 4-byte character on each; every good record is a
-    document with the header, the bad one fails alone naming its line and byte offset."""
+    """Over 2 MiB (the split reads the data in blocks of BLOCK bytes), CRLF line ends and a BOM:
+    a record whose quoted field holds line breaks across one block boundary, a record with a
+    byte that is not UTF-8 across another, a 4-byte character on each; every good record is
+    a document with the header, the bad one fails alone naming its line and byte offset."""
+    first, second = (1 << 20) // BLOCK * BLOCK, (2 << 20) // BLOCK * BLOCK
     rows = [b"\xef\xbb\xbfid,name,city\r\n"]
     size, marks, i = len(rows[0]), {}, 0
     while size < 2_200_000:
         i += 1
-        if "quoted" not in marks and size > (1 << 20) - 60:
+        if "quoted" not in marks and size > first - 60:
             marks["quoted"] = i
-            row = _across(size, f'P{i},"Zoë\r\nMüller\r\n'.encode(), 1 << 20, '",Lyon\r\n')
-        elif "bad" not in marks and size > (2 << 20) - 60:
+            row = _across(size, f'P{i},"Zoë\r\nMüller\r\n'.encode(), first, '",Lyon\r\n')
+        elif "bad" not in marks and size > second - 60:
             marks["bad"], bad_offset = i, size + len(f'P{i},"Ab')
-            row = _across(size, f'P{i},"Ab'.encode() + b"\xff\r\n", 2 << 20, '",Nice\r\n')
+            row = _across(size, f'P{i},"Ab'.encode() + b"\xff\r\n", second, '",Nice\r\n')
         else:
             row = f"P{i},Patient é{i},Lyon\r\n".encode()
         rows.append(row)
         size += len(row)
     data = b"".join(rows)
     assert data[bad_offset] == 0xFF
-    assert "𝄞".encode() == data[(1 << 20) - 2:(1 << 20) + 2] == data[(2 << 20) - 2:(2 << 20) + 2]
+    assert "𝄞".encode() == data[first - 2:first + 2] == data[second - 2:second + 2]
     text = """
 type: process
 name: split

@@ -11,7 +11,7 @@ import io
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 __all__ = ["iter_records", "parse_record", "flat_readers", "record_bytes", "FlatRecord", "Record"]
@@ -31,7 +31,7 @@ otherwise ``error`` says why the record cannot be used (naming line and byte off
 surrogate escapes: ``record_bytes(text)`` gives back its bytes as they were. A plain tuple:
 made once per record, a class would cost more than reading the record."""
 
-BLOCK = 1024 * 1024  # bytes read, decoded and split into lines at once
+BLOCK = 64 * 1024  # bytes read, decoded and split into lines at once (more costs memory, not time)
 
 
 def record_bytes(text: str) -> bytes:
@@ -81,14 +81,14 @@ def _lines(block: bytes, first_line: int, first_byte: int, bad: deque[tuple[int,
         text = block.decode("utf-8")
     except UnicodeDecodeError:
         return _lines_one_by_one(block, first_line, first_byte, bad)
-    lines = text.splitlines(keepends=True)
-    breaks = text.count("\n")
-    if "\r" in text:
-        breaks += text.count("\r") - text.count("\r\n")
-    if len(lines) != breaks + (not text.endswith(("\n", "\r"))) - (not text):
-        # str.splitlines also breaks at VT, FF, FS, GS, RS, NEL, LS and PS; csv does not
-        lines = io.StringIO(text, newline="").readlines()
-    return lines
+    if any(map(text.__contains__, _OTHER_BREAKS_ASCII if text.isascii() else _OTHER_BREAKS)):
+        return io.StringIO(text, newline="").readlines()
+    return text.splitlines(keepends=True)
+
+
+# str.splitlines also breaks at these; csv does not (a search for each is faster than a count)
+_OTHER_BREAKS_ASCII = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+_OTHER_BREAKS = (*_OTHER_BREAKS_ASCII, "\x85", "\u2028", "\u2029")
 
 
 def _lines_one_by_one(block: bytes, first_line: int, first_byte: int, bad: deque[tuple[int, int, int]]) -> list[str]:
@@ -128,39 +128,30 @@ def iter_records(stream: Iterable[bytes] | IO[bytes], delimiter: str = ",", quot
         lines = _lines(data, base + len(carry), blocks.done - len(data), bad)
         if carry:
             lines = carry + lines
-        start = yield from _block_records(lines, base, bad, delimiter, quote)
+        ended: list[bool] = []  # csv.reader asked for a line after the last (then its record is cut)
+        reader = csv.reader(itertools.chain(lines, iter(functools.partial(ended.append, True), None)),
+                            delimiter=delimiter, quotechar=quote)
+        start, number = 0, base + 1  # the record's first line: its index in lines, its number less start
+        try:
+            for fields in reader:  # one Python step per record: kept short
+                end = reader.line_num
+                if ended:
+                    break
+                if fields:  # not a blank line
+                    text = lines[start] if end - start == 1 else "".join(lines[start:end])
+                    if bad and bad[0][0] < base + end:
+                        yield text, fields, number + start, _not_utf8(bad, base + end, number + start)
+                    else:
+                        yield text.rstrip("\r\n"), fields, number + start, None
+                start = end
+        except csv.Error as exc:  # not expected with the reader's settings; named all the same
+            raise ValueError(f"line {base + reader.line_num}: {exc}") from None
         base += start
         carry = lines[start:]
         size = max(block, sum(map(len, carry)))
     if carry:
         text = "".join(carry)
         yield text, [], base + 1, _unclosed(text, base + 1, blocks.done - len(record_bytes(text)), delimiter, quote)
-
-
-def _block_records(lines: list[str], base: int, bad: deque[tuple[int, int, int]], delimiter: str,
-                   quote: str) -> Generator[Record, None, int]:
-    """The records of a block's lines; returns the index of the first line not read (that
-    of a record the block ends inside of, or the number of lines)."""
-    ended: list[bool] = []  # csv.reader asked for a line after the last (then its record is cut)
-    reader = csv.reader(itertools.chain(lines, iter(functools.partial(ended.append, True), None)),
-                        delimiter=delimiter, quotechar=quote)
-    start = 0
-    try:
-        for fields in reader:
-            end = reader.line_num
-            if ended:
-                return start
-            text = lines[start] if end - start == 1 else "".join(lines[start:end])
-            first, start = start, end
-            if not fields:  # a blank line
-                continue
-            if bad and bad[0][0] < base + end:
-                yield text, fields, base + first + 1, _not_utf8(bad, base + end, base + first + 1)
-            else:
-                yield text.rstrip("\r\n"), fields, base + first + 1, None
-    except csv.Error as exc:  # not expected with the reader's settings; named all the same
-        raise ValueError(f"line {base + reader.line_num}: {exc}") from None
-    return len(lines)
 
 
 def _not_utf8(bad: deque[tuple[int, int, int]], end: int, record_line: int) -> str:
