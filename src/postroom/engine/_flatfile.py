@@ -12,9 +12,10 @@ import itertools
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, Final
 
-__all__ = ["iter_records", "parse_record", "flat_readers", "record_bytes", "FlatRecord", "Record"]
+__all__ = ["iter_records", "parse_record", "flat_readers", "record_bytes", "FlatRecord", "Record", "TEXT", "FIELDS",
+           "LINE", "ERROR"]
 
 # A record is as long as its document; the split must not refuse a big quoted field.
 try:
@@ -30,6 +31,11 @@ otherwise ``error`` says why the record cannot be used (naming line and byte off
 ``text`` is the record as read, line ending included, its bytes that are not UTF-8 kept as
 surrogate escapes: ``record_bytes(text)`` gives back its bytes as they were. A plain tuple:
 made once per record, a class would cost more than reading the record."""
+# a Record's items
+TEXT: Final = 0
+FIELDS: Final = 1
+LINE: Final = 2
+ERROR: Final = 3
 
 BLOCK = 64 * 1024  # bytes read, decoded and split into lines at once (more costs memory, not time)
 
@@ -131,7 +137,7 @@ def iter_records(stream: Iterable[bytes] | IO[bytes], delimiter: str = ",", quot
         ended: list[bool] = []  # csv.reader asked for a line after the last (then its record is cut)
         reader = csv.reader(itertools.chain(lines, iter(functools.partial(ended.append, True), None)),
                             delimiter=delimiter, quotechar=quote)
-        start, number = 0, base + 1  # the record's first line: its index in lines, its number less start
+        start, number = 0, base + 1  # start: the index of the next record's first line; its number: number + start
         try:
             for fields in reader:  # one Python step per record: kept short
                 end = reader.line_num

@@ -16,7 +16,7 @@ from ...errors import ConfigError, PostroomError
 from ...model import CombineStep, Profile, ScriptStep, SplitStep
 from ...sdk import Document
 from .._combine import combine_documents
-from .._flatfile import Record, flat_readers, iter_records, record_bytes
+from .._flatfile import ERROR, FIELDS, TEXT, Record, flat_readers, iter_records, record_bytes
 from .._parse import parse_json, parse_xml
 from .._profiles import record_problems
 from .._sandbox import Sandbox, SandboxResult, ScriptLimits
@@ -119,21 +119,21 @@ class DataProcessRunner(ShapeRunner):
                 header = next(records, None)
                 if header is None:
                     return
-                if header[3] is not None:
-                    raise ValueError(f"{_where(doc)}the header record cannot be read: {header[3]}")
+                if header[ERROR] is not None:
+                    raise ValueError(f"{_where(doc)}the header record cannot be read: {header[ERROR]}")
             good = self._good_records(doc, records, profile)
             if step.by == "profile":
                 yield from self._split_linked(step, doc, good, header, profile)
                 return
             per_doc = max(step.batch_count, 1)
-            prefix = f"{header[0]}\n" if step.headers == "retain" and header is not None else ""
+            prefix = f"{header[TEXT]}\n" if step.headers == "retain" and header is not None else ""
             if per_doc == 1:
                 view = _view_key(header, profile, step.profile or self.model.profile) if prefix else None
                 if view is None:
                     for text, _, _, _ in good:
                         yield doc.with_data(prefix + text)
                     return
-                reader = flat_readers(header[1])  # type: ignore[index] # set when there is a prefix
+                reader = flat_readers(header[FIELDS])  # type: ignore[index] # set when there is a prefix
                 for text, fields, _, _ in good:
                     child = doc.with_data(prefix + text)
                     child.keep_view(view, reader(fields))
@@ -143,7 +143,7 @@ class DataProcessRunner(ShapeRunner):
                     chunk = list(itertools.islice(good, per_doc))
                     if not chunk:
                         break
-                    yield doc.with_data(prefix + "\n".join(record[0] for record in chunk))
+                    yield doc.with_data(prefix + "\n".join(record[TEXT] for record in chunk))
 
     def _good_records(self, doc: Document, records: Iterator[Record], profile: Profile | None) -> Iterator[Record]:
         """The records that can be read; each one that cannot (not UTF-8, a quoted field
@@ -167,7 +167,7 @@ class DataProcessRunner(ShapeRunner):
     def _split_linked(self, step: SplitStep, doc: Document, records: Iterable[Record], header: Record | None,
                       profile: Profile | None) -> Iterator[Document]:
         if header is not None:
-            names = header[1]
+            names = header[FIELDS]
         elif profile is not None:
             names = [f.name for f in profile.fields]
         else:
@@ -178,7 +178,7 @@ class DataProcessRunner(ShapeRunner):
         except ValueError:
             raise ConfigError(f"link_element {step.link_element!r} is not a column ({', '.join(names)})",
                               shape=self.id, field="steps.link_element") from None
-        prefix = f"{header[0]}\n" if step.headers == "retain" and header is not None else ""
+        prefix = f"{header[TEXT]}\n" if step.headers == "retain" and header is not None else ""
         group: list[str] = []
         key = None
         for text, row, _, _ in records:
@@ -276,7 +276,7 @@ def _view_key(header: Record | None, profile: Profile | None, profile_id: str | 
     if header is None:
         return None
     if profile is None:
-        head = header[0][:1]
+        head = header[TEXT][:1]
         return "" if head and not head.isspace() and head not in "{[<" else None
     if profile.profile_type == "flat_file" and profile.header and profile.layout != "fixed_width":
         return profile_id or ""
