@@ -3,6 +3,7 @@
 
 import pytest
 
+from postroom.engine._flatfile import BLOCK
 from postroom.sdk import SPOOL_THRESHOLD, Document
 from support.engine_helpers import logs, run_yaml
 
@@ -97,3 +98,55 @@ def test_split_time_is_linear_in_the_size():
     assert len(data) > 4_000_000
     result, recorder = split(data, "[{type: split, headers: remove, batch_count: 1000}]")
     assert result.documents_out == 151  # the time it takes: bench/csv_split.py --linear
+
+
+def _across(start: int, head: bytes, boundary: int, tail: str) -> bytes:
+    """A row beginning at ``start`` with ``head``, then a 4-byte character on ``boundary``."""
+    return head + b"x" * (boundary - 2 - start - len(head)) + f"𝄞{tail}".encode()
+
+
+@pytest.mark.fast
+def test_records_across_the_readers_block_boundaries_split_as_anywhere_else():
+    """Over 2 MiB (the split reads the data in blocks of BLOCK bytes), CRLF line ends and a BOM:
+    a record whose quoted field holds line breaks across one block boundary, a record with a
+    byte that is not UTF-8 across another, a 4-byte character on each; every good record is
+    a document with the header, the bad one fails alone naming its line and byte offset."""
+    first, second = (1 << 20) // BLOCK * BLOCK, (2 << 20) // BLOCK * BLOCK
+    rows = [b"\xef\xbb\xbfid,name,city\r\n"]
+    size, marks, i = len(rows[0]), {}, 0
+    while size < 2_200_000:
+        i += 1
+        if "quoted" not in marks and size > first - 60:
+            marks["quoted"] = i
+            row = _across(size, f'P{i},"Zoë\r\nMüller\r\n'.encode(), first, '",Lyon\r\n')
+        elif "bad" not in marks and size > second - 60:
+            marks["bad"], bad_offset = i, size + len(f'P{i},"Ab')
+            row = _across(size, f'P{i},"Ab'.encode() + b"\xff\r\n", second, '",Nice\r\n')
+        else:
+            row = f"P{i},Patient é{i},Lyon\r\n".encode()
+        rows.append(row)
+        size += len(row)
+    data = b"".join(rows)
+    assert data[bad_offset] == 0xFF
+    assert "𝄞".encode() == data[first - 2:first + 2] == data[second - 2:second + 2]
+    text = """
+type: process
+name: split
+shapes:
+  start: {type: start, mode: data_passthrough, next: dp}
+  dp: {type: data_process, steps: [{type: split, headers: retain}], next: show}
+  show: {type: notify, message: "{1}|{2}", parameters: [{profile_element: name}, {current_data: true}]}
+"""
+    result, recorder, _ = run_yaml(text, inputs=[Document(data, {"disk.file_name": "big.csv"})], batch_size=500)
+    shown = logs(recorder, "info")
+    assert len(shown) == i - 1 and result.documents_failed == 1
+    q = marks["quoted"]
+    name = rows[q].decode().split('"')[1]
+    assert name.startswith("Zoë\r\nMüller\r\nxx") and name.endswith("x𝄞")
+    assert shown[q - 1] == f'{name}|\ufeffid,name,city\nP{q},"{name}",Lyon'  # the header joined by LF, as ever
+    assert shown[q] == f"Patient é{q + 1}|\ufeffid,name,city\nP{q + 1},Patient é{q + 1},Lyon"
+    b = marks["bad"]
+    (_, _, message), = recorder.errors
+    assert message.startswith(f"split failed: big.csv: line {b + 3}, byte offset {bad_offset}: byte 0xff is not "
+                              "UTF-8")  # line: the header and the quoted record's two more lines come before
+    assert [s.split("|")[0] for s in shown[b - 2:b]] == [f"Patient é{b - 1}", f"Patient é{b + 1}"]

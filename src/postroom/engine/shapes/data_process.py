@@ -16,7 +16,7 @@ from ...errors import ConfigError, PostroomError
 from ...model import CombineStep, Profile, ScriptStep, SplitStep
 from ...sdk import Document
 from .._combine import combine_documents
-from .._flatfile import Record, flat_readers, iter_records
+from .._flatfile import ERROR, FIELDS, TEXT, Record, flat_readers, iter_records, record_bytes
 from .._parse import parse_json, parse_xml
 from .._profiles import record_problems
 from .._sandbox import Sandbox, SandboxResult, ScriptLimits
@@ -119,31 +119,31 @@ class DataProcessRunner(ShapeRunner):
                 header = next(records, None)
                 if header is None:
                     return
-                if header.error is not None:
-                    raise ValueError(f"{_where(doc)}the header record cannot be read: {header.error}")
+                if header[ERROR] is not None:
+                    raise ValueError(f"{_where(doc)}the header record cannot be read: {header[ERROR]}")
             good = self._good_records(doc, records, profile)
             if step.by == "profile":
                 yield from self._split_linked(step, doc, good, header, profile)
                 return
             per_doc = max(step.batch_count, 1)
-            prefix = f"{header.text}\n" if step.headers == "retain" and header is not None else ""
+            prefix = f"{header[TEXT]}\n" if step.headers == "retain" and header is not None else ""
             if per_doc == 1:
                 view = _view_key(header, profile, step.profile or self.model.profile) if prefix else None
                 if view is None:
-                    for record in good:
-                        yield doc.with_data(prefix + record.text)
+                    for text, _, _, _ in good:
+                        yield doc.with_data(prefix + text)
                     return
-                reader = flat_readers(header.fields)  # type: ignore[union-attr] # set when there is a prefix
-                for record in good:
-                    child = doc.with_data(prefix + record.text)
-                    child.keep_view(view, reader(record.fields))
+                reader = flat_readers(header[FIELDS])  # type: ignore[index] # set when there is a prefix
+                for text, fields, _, _ in good:
+                    child = doc.with_data(prefix + text)
+                    child.keep_view(view, reader(fields))
                     yield child
             else:
                 while True:
                     chunk = list(itertools.islice(good, per_doc))
                     if not chunk:
                         break
-                    yield doc.with_data(prefix + "\n".join(record.text for record in chunk))
+                    yield doc.with_data(prefix + "\n".join(record[TEXT] for record in chunk))
 
     def _good_records(self, doc: Document, records: Iterator[Record], profile: Profile | None) -> Iterator[Record]:
         """The records that can be read; each one that cannot (not UTF-8, a quoted field
@@ -151,14 +151,15 @@ class DataProcessRunner(ShapeRunner):
         With a profile (delimited, with fields), a record that does not fit it fails alone too."""
         check = profile if profile is not None and profile.fields and profile.layout != "fixed_width" else None
         for record in records:
-            if record.error is not None:
-                self.ctx.fail(doc.with_data(record.raw), self.id, f"split failed: {_where(doc)}{record.error}")
+            text, fields, line, error = record
+            if error is not None:
+                self.ctx.fail(doc.with_data(record_bytes(text)), self.id, f"split failed: {_where(doc)}{error}")
                 continue
             if check is not None:
-                problems = record_problems(check, record.fields)
+                problems = record_problems(check, fields)
                 if problems:
-                    self.ctx.fail(doc.with_data(record.text), self.id,
-                                  f"split failed: {_where(doc)}line {record.line}: the record does not fit profile "
+                    self.ctx.fail(doc.with_data(text), self.id,
+                                  f"split failed: {_where(doc)}line {line}: the record does not fit profile "
                                   f"{check.id}: " + "; ".join(problems[:5]))
                     continue
             yield record
@@ -166,7 +167,7 @@ class DataProcessRunner(ShapeRunner):
     def _split_linked(self, step: SplitStep, doc: Document, records: Iterable[Record], header: Record | None,
                       profile: Profile | None) -> Iterator[Document]:
         if header is not None:
-            names = header.fields
+            names = header[FIELDS]
         elif profile is not None:
             names = [f.name for f in profile.fields]
         else:
@@ -177,17 +178,16 @@ class DataProcessRunner(ShapeRunner):
         except ValueError:
             raise ConfigError(f"link_element {step.link_element!r} is not a column ({', '.join(names)})",
                               shape=self.id, field="steps.link_element") from None
-        prefix = f"{header.text}\n" if step.headers == "retain" and header is not None else ""
+        prefix = f"{header[TEXT]}\n" if step.headers == "retain" and header is not None else ""
         group: list[str] = []
         key = None
-        for record in records:
-            row = record.fields
+        for text, row, _, _ in records:
             value = row[column] if column < len(row) else ""
             if group and value != key:
                 yield doc.with_data(prefix + "\n".join(group))
                 group = []
             key = value
-            group.append(record.text)
+            group.append(text)
         if group:
             yield doc.with_data(prefix + "\n".join(group))
 
@@ -276,7 +276,7 @@ def _view_key(header: Record | None, profile: Profile | None, profile_id: str | 
     if header is None:
         return None
     if profile is None:
-        head = header.text[:1]
+        head = header[TEXT][:1]
         return "" if head and not head.isspace() and head not in "{[<" else None
     if profile.profile_type == "flat_file" and profile.header and profile.layout != "fixed_width":
         return profile_id or ""
