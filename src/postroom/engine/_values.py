@@ -111,6 +111,9 @@ def compile_value(sources: list[ValueSource], ctx: ExecutionContext, profile_id:
         return getters[0]
     if not getters:
         return lambda doc, default: ""
+    if len(getters) == 2:  # the common "a value and a suffix": no list built per document
+        one, two = getters
+        return lambda doc, default: one(doc, default) + two(doc, default)
     return lambda doc, default: "".join([get(doc, default) for get in getters])
 
 
@@ -123,37 +126,33 @@ def _compile(source: _VS, ctx: ExecutionContext, profile_id: str | None, shape_i
     if kind == "dynamic_document_property":
         return lambda doc, default: doc.dynamic.get(arg, "")
     if kind == "profile_element":
-        return _Element(arg, source.profile or profile_id, ctx, shape_id)
+        return _element(arg, source.profile or profile_id, ctx, shape_id)
     # read from the execution as it is at this document (process properties change as it runs)
     return lambda doc, default: resolve(source, doc, ctx, profile_id, shape_id)
 
 
-class _Element:
+def _element(path: str, fixed: str | None, ctx: ExecutionContext, shape_id: str | None) -> Getter:
     """A compiled profile_element: the document parsed once (kept in its cache, under the
-    profile's id) and the path read from it."""
+    profile's id: the source's or the shape's, else the process default) and the path read
+    from it. A closure, not an object with ``__call__``: it is called for every document."""
+    makers: dict[str, Callable[[Document], Reader]] = {}  # the reader maker of each profile seen
 
-    __slots__ = ("path", "fixed", "ctx", "shape_id", "key", "make")
-
-    def __init__(self, path: str, fixed: str | None, ctx: ExecutionContext, shape_id: str | None) -> None:
-        self.path = path
-        self.fixed = fixed  # the source's or the shape's profile; else the process default
-        self.ctx = ctx
-        self.shape_id = shape_id
-        self.key: str | None = None  # the profile of the last document read, and its reader maker
-        self.make: Callable[[Document], Reader] | None = None
-
-    def __call__(self, doc: Document, default: str | None) -> str:
-        key = self.fixed or default or ""
-        make = self.make
-        if key != self.key or make is None:
-            ctx, shape_id, profile_id = self.ctx, self.shape_id, key or None
-
-            def make(d: Document) -> Reader:
-                return _reader(d, ctx, profile_id, shape_id)
-
-            self.key, self.make = key, make
+    def element(doc: Document, default: str | None) -> str:
+        key = fixed or default or ""
+        make = makers.get(key)
+        if make is None:
+            make = makers[key] = _maker(ctx, key or None, shape_id)
         reader: Reader = doc.cached(key, make)
-        return reader(self.path)
+        return reader(path)
+
+    return element
+
+
+def _maker(ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Callable[[Document], Reader]:
+    def make(doc: Document) -> Reader:
+        return _reader(doc, ctx, profile_id, shape_id)
+
+    return make
 
 
 def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Reader:
