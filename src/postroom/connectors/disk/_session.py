@@ -168,7 +168,7 @@ class DiskSendSession(OperationSession):
 
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
         folders: dict[str, str] = {}  # resolved once per batch: base and each folder written to
-        dry_run, record, target_of = self.context.dry_run, self.context.record_dry_run, self._target
+        dry_run, record_dry_run, target_of = self.context.dry_run, self.context.record_dry_run, self._target
         for doc in documents:
             try:
                 path = target_of(doc, folders)
@@ -176,7 +176,7 @@ class DiskSendSession(OperationSession):
                 yield Failed(doc, str(exc))
                 continue
             if dry_run:
-                record(shape_id, doc, "disk.write", lambda p=path, d=doc: p.encode() + b"\n" + d.data)
+                record_dry_run(shape_id, doc, "disk.write", lambda p=path, d=doc: p.encode() + b"\n" + d.data)
                 yield doc
                 continue
             key, target = self._once.key(shape_id, doc), Path(path)
