@@ -216,21 +216,23 @@ class Document:
         """Carry ``other``'s inbound marks onto this document (made from its properties)."""
         self._inbound = other._inbound
 
-    # -- engine cache (parsed record of the data, keyed by the data's identity) -----
+    # -- engine cache (a parsed view of the data) -----------------------------------------
+    # A document's data never changes once it is made (other data makes another document,
+    # which starts without a view; a copy shares the data and so the view): the view is
+    # kept under its key alone.
     def cached(self, key: str, compute):  # noqa: ANN001 - internal helper
-        """One parsed view of the data (e.g. a CSV record), kept while the data is the same."""
-        blob = self._data if self._spooled is None else self._spooled
+        """One parsed view of the data (e.g. a CSV record), kept with the document."""
         cache = self._cache
-        if cache is not None and cache[0] is blob and cache[1] == key:
-            return cache[2]
+        if cache is not None and cache[0] == key:
+            return cache[1]
         value = compute(self)
-        self._cache = (blob, key, value)
+        self._cache = (key, value)
         return value
 
     def keep_view(self, key: str, value: Any) -> None:
         """Keep ``value`` as the parsed view ``key`` of the data, as :meth:`cached` would have
         computed it (a split that has just parsed the record)."""
-        self._cache = (self._data if self._spooled is None else self._spooled, key, value)
+        self._cache = (key, value)
 
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         """Pickled (the engine's spool, past its memory limit): every slot but the parsed

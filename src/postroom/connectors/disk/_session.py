@@ -95,14 +95,6 @@ class DiskGetSession(OperationSession):
         self.read = []
 
 
-def _is_link(path: str) -> bool:
-    """One lstat: is ``path`` a symbolic link? (Absent or unreadable: nothing to follow.)"""
-    try:
-        return stat.S_ISLNK(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
 def _printable(prop: str, value: str) -> None:
     bad = bad_character(value)
     if bad:
@@ -143,7 +135,13 @@ class DiskSendSession(OperationSession):
             folder = folders[directory] = self._folder(directory, folders)
         # a plain name in a folder inside the directory: inside, unless it is a link leading out
         path = folder + name
-        if not self.allow_outside and _is_link(path):
+        if self.allow_outside:
+            return path
+        try:  # one lstat: a symbolic link may lead out (absent or unreadable: nothing to follow)
+            link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:
+            link = False
+        if link:
             real = os.path.realpath(path)
             if not within_real(real, folders[_BASE_REAL]):
                 raise ValueError(f"disk.file_name {name!r} in {folder.rstrip(os.sep)} is a symbolic link to "
