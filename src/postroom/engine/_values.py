@@ -14,7 +14,7 @@ from ..model._paths import ElementPath, PathError, PathKind, parse_path
 from ..model._values import ValueSource as _VS
 from ..sdk import Document
 from ._dates import format_date
-from ._flatfile import parse_record
+from ._flatfile import FlatRecord, parse_record
 from ._parse import parse_json, parse_xml
 
 if TYPE_CHECKING:
@@ -113,6 +113,9 @@ def compile_value(sources: list[ValueSource], ctx: ExecutionContext, profile_id:
         return lambda doc, default: ""
     if len(getters) == 2:  # the common "a value and a suffix": no list built per document
         one, two = getters
+        if sources[1].kind == "static":
+            suffix = sources[1].arg
+            return lambda doc, default: one(doc, default) + suffix
         return lambda doc, default: one(doc, default) + two(doc, default)
     return lambda doc, default: "".join([get(doc, default) for get in getters])
 
@@ -132,18 +135,36 @@ def _compile(source: _VS, ctx: ExecutionContext, profile_id: str | None, shape_i
 
 
 def _element(path: str, fixed: str | None, ctx: ExecutionContext, shape_id: str | None) -> Getter:
-    """A compiled profile_element: the document parsed once (kept in its cache, under the
+    """A compiled profile_element: the document parsed once (its view kept with it, under the
     profile's id: the source's or the shape's, else the process default) and the path read
-    from it. A closure, not an object with ``__call__``: it is called for every document."""
+    from it. A closure, called for every document: a flat-file record is read in place (the
+    column's position found once per header), without calling its reader."""
     makers: dict[str, Callable[[Document], Reader]] = {}  # the reader maker of each profile seen
+    column: list[tuple[dict[str, int], int | None]] = [({}, None)]  # (a header's index, the position)
 
     def element(doc: Document, default: str | None) -> str:
         key = fixed or default or ""
-        make = makers.get(key)
-        if make is None:
-            make = makers[key] = _maker(ctx, key or None, shape_id)
-        reader: Reader = doc.cached(key, make)
-        return reader(path)
+        view = doc.view
+        reader: Reader
+        if view is not None and view[0] == key:
+            reader = view[1]
+        else:
+            make = makers.get(key)
+            if make is None:
+                make = makers[key] = _maker(ctx, key or None, shape_id)
+            reader = doc.cached(key, make)
+        record = getattr(reader, "__self__", None)
+        if record.__class__ is not FlatRecord:
+            return reader(path)
+        index, position = column[0]
+        if record.index is not index:  # another header: FlatRecord.get's lookup, once
+            index = record.index
+            position = index.get(path)
+            if position is None:
+                position = index.get(path.strip().lower())
+            column[0] = (index, position)
+        values = record.values
+        return values[position] if position is not None and position < len(values) else ""
 
     return element
 
