@@ -19,6 +19,9 @@ __all__ = ["DiskGetSession", "DiskSendSession"]
 
 #: the key of the resolved directory among a batch's folders (no disk.directory holds a NUL)
 _BASE_REAL = "\0"
+#: whether ``os.access`` can tell a name is absent without following a link (Linux, macOS):
+#: a file not written yet is the common case, and an lstat failing on it builds an OSError
+_ABSENT_WITHOUT_ERROR = os.access in os.supports_follow_symlinks
 _ALLOW = "set allow_outside_directory: true on the disk connection to allow other places"
 
 
@@ -137,7 +140,9 @@ class DiskSendSession(OperationSession):
         path = folder + name
         if self.allow_outside:
             return path
-        try:  # one lstat: a symbolic link may lead out (absent or unreadable: nothing to follow)
+        if _ABSENT_WITHOUT_ERROR and not os.access(path, os.F_OK, follow_symlinks=False):
+            return path  # absent (or unreadable): nothing to follow, and no OSError made to say so
+        try:  # one lstat: a symbolic link may lead out
             link = stat.S_ISLNK(os.lstat(path).st_mode)
         except OSError:
             link = False
