@@ -1,4 +1,4 @@
-"""The disk write's folder check, resolved once per batch with one lstat per file (issue 13):
+"""The disk write's folder check, resolved once per batch, one os.access (or lstat) per file (issue 13):
 within one batch, a name that is a link out of the folder still fails alone, a link to a
 file inside the folder and plain names still pass, and a disk.directory leading out fails."""
 
