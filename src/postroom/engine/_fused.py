@@ -64,6 +64,7 @@ class FusedRun:
         """The documents leaving the last shape by its first outlet, batch by batch."""
         ctx = self.ctx
         for batch in batches:
+            ctx.check_stop()  # before the batch is numbered, as a shape's entry does
             ctx.number(batch)
             docs = batch
             for link in self.links:
