@@ -1,4 +1,4 @@
-"""The disk write's folder check, resolved once per batch with one lstat per file (issue 13):
+"""The disk write's folder check, resolved once per batch, one os.access (or lstat) per file (issue 13):
 within one batch, a name that is a link out of the folder still fails alone, a link to a
 file inside the folder and plain names still pass, and a disk.directory leading out fails."""
 
@@ -61,3 +61,18 @@ def test_one_batch_with_links_in_and_out_and_a_folder_out(tmp_path: Path) -> Non
     assert any(m.startswith("disk.file_name 'deep-out.txt' in ") and "symbolic link" in m for m in messages)
     assert any(m.startswith("disk.directory '..' leads to ") and "outside" in m for m in messages)
     assert outside.read_text() == "precious\n"
+
+
+def test_a_dangling_link_out_fails_and_names_not_written_yet_pass(tmp_path: Path) -> None:
+    """A name that is absent passes without following anything; a link whose target does not
+    exist yet (a write through it would create a file outside) is still a link leading out."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "dangling.txt").symlink_to(tmp_path / "not-there-yet.txt")
+    rows = "name,folder\nnew-1.txt,\ndangling.txt,\nnew-2.txt,\n"
+    result, recorder, _ = run_yaml(PROCESS.format(folder=folder), inputs=[Document(rows)], dry_run=True)
+    written = [payload.split(b"\n", 1)[0].decode() for _, _, _, payload in recorder.dry_runs]
+    assert written == [str(folder / "new-1.txt"), str(folder / "new-2.txt")]
+    [(_, _, message)] = recorder.errors
+    assert message.startswith("disk.file_name 'dangling.txt' in ") and "symbolic link" in message
+    assert result.documents_failed == 1 and not (tmp_path / "not-there-yet.txt").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import socket
 import threading
@@ -190,7 +191,8 @@ class ExecutionContext:
     _seq: int = 0
     _recorded_per_shape: dict[str, int] = field(default_factory=dict)
     _recorded_bytes: int = 0
-    _dry_runs: int = 0
+    #: numbers the dry-run records: ``next`` on a count is one step under the GIL, no lock needed
+    _dry_runs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     truncated: bool = False
     _sessions: dict[str, OperationSession] = field(default_factory=dict)
     _adopted: set[str] = field(default_factory=set)
@@ -325,9 +327,7 @@ class ExecutionContext:
     def record_dry_run(self, shape_id: str, document: Document, action: str,
                        payload: bytes | str | Callable[[], bytes | str]) -> None:
         """``payload``: bytes, text, or a function returning them (built only when kept)."""
-        with self._lock:
-            self._dry_runs += 1
-            number = self._dry_runs
+        number = next(self._dry_runs)
         if number > self.limits.dry_runs:
             if number == self.limits.dry_runs + 1:
                 self.log_line("warning", f"dry run keeps the first {self.limits.dry_runs} side effects; "

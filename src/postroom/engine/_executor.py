@@ -19,6 +19,7 @@ from ..sdk import Document
 from ._calls import Returned, run_call, run_return
 from ._context import Catch, ExecutionContext, TryScope
 from ._flow import run_flow
+from ._fused import FusedRun, Link, fusable
 from ._spool import Spool
 from .shapes._base import ShapeRunner
 from .shapes.branch import BranchRunner
@@ -141,6 +142,10 @@ class Executor:
 
     def _run_shape(self, shape_id: str, batches: Iterable[list[Document]]) -> None:
         model = self.process.shapes[shape_id]
+        chain = self._chain(shape_id) if not self.ctx.test_mode else None
+        if chain is not None:
+            self._run_fused(chain, batches)
+            return
         batches = self._enter(shape_id, batches)
         if model.type == "try_catch":
             self._run_try(shape_id, model, batches)
@@ -173,6 +178,60 @@ class Executor:
         self.follow(primary_target, primary())
         for name, target in outlets[1:]:
             spool = spools.pop(name, None)
+            if spool is None:
+                continue
+            if self.ctx.return_requested:
+                self.ctx.skip_by_return(len(spool))
+                spool.discard()
+                continue
+            self.follow(target, spool.batches())
+
+    # -- fused runs of per-document shapes (_fused.py) --------------------------------------
+    def _chain(self, shape_id: str) -> list[str] | None:
+        """The straight run of per-document shapes starting at ``shape_id``, each the first
+        outlet's target of the one before, when it has two or more; it ends before a shape
+        that is on the current path already (a loop: that shape takes its round apart)."""
+        shapes = self.process.shapes
+        if not fusable(shapes[shape_id]):
+            return None
+        chain = [shape_id]
+        while True:
+            outlets = shapes[chain[-1]].outlets()
+            target = outlets[0][1] if outlets else None
+            if target is None or target in chain or target in self._active or not fusable(shapes[target]):
+                break
+            chain.append(target)
+        return chain if len(chain) > 1 else None
+
+    def _run_fused(self, chain: list[str], batches: Iterable[list[Document]]) -> None:
+        """Run ``chain`` as one step: the documents leaving its last shape by the first outlet
+        go on down the path; then the other outlets' documents, innermost shape first, each
+        with the shapes before it still on the current path, as when the shapes run apart."""
+        links = [Link(shape_id, self.runner(shape_id), self.process.shapes[shape_id].outlets()) for shape_id in chain]
+        marked: list[str] = []
+        try:
+            for shape_id in chain[1:]:
+                self._active[shape_id] = self._active.get(shape_id, 0) + 1
+                marked.append(shape_id)
+            self.follow(links[-1].outlets[0][1], FusedRun(self.ctx, links).batches(batches))
+            for index in range(len(links) - 1, -1, -1):
+                self._follow_spools(links[index])
+                if index:
+                    self._unmark(marked.pop())
+        finally:
+            while marked:
+                self._unmark(marked.pop())
+
+    def _unmark(self, shape_id: str) -> None:
+        rounds = self._active[shape_id] - 1
+        if rounds:
+            self._active[shape_id] = rounds
+        else:
+            del self._active[shape_id]
+
+    def _follow_spools(self, link: Link) -> None:
+        for name, target in link.outlets[1:]:
+            spool = link.spools.pop(name, None)
             if spool is None:
                 continue
             if self.ctx.return_requested:

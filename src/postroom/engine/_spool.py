@@ -64,7 +64,11 @@ class Spool:
             self._file = os.fdopen(fd, "w+b")
             os.unlink(path)  # removed when closed
         for start in range(0, len(self.memory), self.batch_size):
-            _Pickler(self._file, self._side).dump(self.memory[start : start + self.batch_size])
+            chunk = self.memory[start : start + self.batch_size]
+            if any(doc.spooled or doc.origin is not None for doc in chunk):
+                _Pickler(self._file, self._side).dump(chunk)
+            else:  # nothing to keep shared: the plain pickler, without a call back per object
+                pickle.dump(chunk, self._file, protocol=pickle.HIGHEST_PROTOCOL)
             self._chunks += 1
         self.memory = []
 

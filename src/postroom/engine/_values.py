@@ -14,7 +14,7 @@ from ..model._paths import ElementPath, PathError, PathKind, parse_path
 from ..model._values import ValueSource as _VS
 from ..sdk import Document
 from ._dates import format_date
-from ._flatfile import parse_record
+from ._flatfile import FlatRecord, parse_record
 from ._parse import parse_json, parse_xml
 
 if TYPE_CHECKING:
@@ -111,6 +111,12 @@ def compile_value(sources: list[ValueSource], ctx: ExecutionContext, profile_id:
         return getters[0]
     if not getters:
         return lambda doc, default: ""
+    if len(getters) == 2:  # the common "a value and a suffix": no list built per document
+        one, two = getters
+        if sources[1].kind == "static":
+            suffix = sources[1].arg
+            return lambda doc, default: one(doc, default) + suffix
+        return lambda doc, default: one(doc, default) + two(doc, default)
     return lambda doc, default: "".join([get(doc, default) for get in getters])
 
 
@@ -123,37 +129,51 @@ def _compile(source: _VS, ctx: ExecutionContext, profile_id: str | None, shape_i
     if kind == "dynamic_document_property":
         return lambda doc, default: doc.dynamic.get(arg, "")
     if kind == "profile_element":
-        return _Element(arg, source.profile or profile_id, ctx, shape_id)
+        return _element(arg, source.profile or profile_id, ctx, shape_id)
     # read from the execution as it is at this document (process properties change as it runs)
     return lambda doc, default: resolve(source, doc, ctx, profile_id, shape_id)
 
 
-class _Element:
-    """A compiled profile_element: the document parsed once (kept in its cache, under the
-    profile's id) and the path read from it."""
+def _element(path: str, fixed: str | None, ctx: ExecutionContext, shape_id: str | None) -> Getter:
+    """A compiled profile_element: the document parsed once (its view kept with it, under the
+    profile's id: the source's or the shape's, else the process default) and the path read
+    from it. A closure, called for every document: a flat-file record is read in place (the
+    column's position found once per header), without calling its reader."""
+    makers: dict[str, Callable[[Document], Reader]] = {}  # the reader maker of each profile seen
+    column: list[tuple[dict[str, int], int | None]] = [({}, None)]  # (a header's index, the position)
 
-    __slots__ = ("path", "fixed", "ctx", "shape_id", "key", "make")
+    def element(doc: Document, default: str | None) -> str:
+        key = fixed or default or ""
+        view = doc.view
+        reader: Reader
+        if view is not None and view[0] == key:
+            reader = view[1]
+        else:
+            make = makers.get(key)
+            if make is None:
+                make = makers[key] = _maker(ctx, key or None, shape_id)
+            reader = doc.cached(key, make)
+        record = getattr(reader, "__self__", None)
+        if record.__class__ is not FlatRecord:
+            return reader(path)
+        index, position = column[0]
+        if record.index is not index:  # another header: FlatRecord.get's lookup, once
+            index = record.index
+            position = index.get(path)
+            if position is None:
+                position = index.get(path.strip().lower())
+            column[0] = (index, position)
+        values = record.values
+        return values[position] if position is not None and position < len(values) else ""
 
-    def __init__(self, path: str, fixed: str | None, ctx: ExecutionContext, shape_id: str | None) -> None:
-        self.path = path
-        self.fixed = fixed  # the source's or the shape's profile; else the process default
-        self.ctx = ctx
-        self.shape_id = shape_id
-        self.key: str | None = None  # the profile of the last document read, and its reader maker
-        self.make: Callable[[Document], Reader] | None = None
+    return element
 
-    def __call__(self, doc: Document, default: str | None) -> str:
-        key = self.fixed or default or ""
-        make = self.make
-        if key != self.key or make is None:
-            ctx, shape_id, profile_id = self.ctx, self.shape_id, key or None
 
-            def make(d: Document) -> Reader:
-                return _reader(d, ctx, profile_id, shape_id)
+def _maker(ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Callable[[Document], Reader]:
+    def make(doc: Document) -> Reader:
+        return _reader(doc, ctx, profile_id, shape_id)
 
-            self.key, self.make = key, make
-        reader: Reader = doc.cached(key, make)
-        return reader(self.path)
+    return make
 
 
 def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Reader:

@@ -85,7 +85,7 @@ class Document:
     the inbound connector recorded, and not set again by :meth:`set_property`, is None.
     """
 
-    __slots__ = ("_data", "_spooled", "properties", "dynamic", "origin", "seq", "_cache", "_inbound")
+    __slots__ = ("_data", "_spooled", "properties", "dynamic", "origin", "seq", "view", "_inbound")
 
     def __init__(
         self,
@@ -108,7 +108,9 @@ class Document:
         # under which the execution record names this document (-1 until assigned).
         self.origin: object | None = None
         self.seq: int = -1
-        self._cache: tuple | None = None
+        # The parsed view of the data (a CSV record's reader...) as ``(key, view)``, or None:
+        # kept by :meth:`cached` and :meth:`keep_view`, read by the engine's value sources.
+        self.view: tuple[str, Any] | None = None
         self._inbound: Mapping[str, str] = _NONE
 
     # -- construction -------------------------------------------------------------
@@ -168,7 +170,7 @@ class Document:
         new.dynamic = dict(self.dynamic)
         new.origin = self.origin
         new.seq = self.seq
-        new._cache = self._cache  # noqa: SLF001
+        new.view = self.view
         new._inbound = self._inbound  # noqa: SLF001
         return new
 
@@ -180,7 +182,7 @@ class Document:
             new = Document(data, self.properties, self.dynamic)
         else:  # the common case, without a second pass through the constructor's checks
             new = Document.__new__(Document)
-            new._data, new._spooled, new._cache = data, None, None  # noqa: SLF001
+            new._data, new._spooled, new.view = data, None, None  # noqa: SLF001
             new.properties = dict(self.properties)
             new.dynamic = dict(self.dynamic) if self.dynamic else {}
         new.origin = self.origin
@@ -216,27 +218,29 @@ class Document:
         """Carry ``other``'s inbound marks onto this document (made from its properties)."""
         self._inbound = other._inbound
 
-    # -- engine cache (parsed record of the data, keyed by the data's identity) -----
+    # -- engine cache (a parsed view of the data) -----------------------------------------
+    # A document's data never changes once it is made (other data makes another document,
+    # which starts without a view; a copy shares the data and so the view): the view is
+    # kept under its key alone.
     def cached(self, key: str, compute):  # noqa: ANN001 - internal helper
-        """One parsed view of the data (e.g. a CSV record), kept while the data is the same."""
-        blob = self._data if self._spooled is None else self._spooled
-        cache = self._cache
-        if cache is not None and cache[0] is blob and cache[1] == key:
-            return cache[2]
+        """One parsed view of the data (e.g. a CSV record), kept with the document."""
+        cache = self.view
+        if cache is not None and cache[0] == key:
+            return cache[1]
         value = compute(self)
-        self._cache = (blob, key, value)
+        self.view = (key, value)
         return value
 
     def keep_view(self, key: str, value: Any) -> None:
         """Keep ``value`` as the parsed view ``key`` of the data, as :meth:`cached` would have
         computed it (a split that has just parsed the record)."""
-        self._cache = (self._data if self._spooled is None else self._spooled, key, value)
+        self.view = (key, value)
 
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         """Pickled (the engine's spool, past its memory limit): every slot but the parsed
         view of the data, which may hold a function (a JSON reader) and is made again."""
         state = {name: getattr(self, name) for name in self.__slots__}
-        state["_cache"] = None
+        state["view"] = None
         return None, state
 
     def __repr__(self) -> str:

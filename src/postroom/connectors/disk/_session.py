@@ -17,6 +17,11 @@ from .spec import DiskConnection, DiskOperation
 
 __all__ = ["DiskGetSession", "DiskSendSession"]
 
+#: the key of the resolved directory among a batch's folders (no disk.directory holds a NUL)
+_BASE_REAL = "\0"
+#: whether ``os.access`` can tell a name is absent without following a link (Linux, macOS):
+#: a file not written yet is the common case, and an lstat failing on it builds an OSError
+_ABSENT_WITHOUT_ERROR = os.access in os.supports_follow_symlinks
 _ALLOW = "set allow_outside_directory: true on the disk connection to allow other places"
 
 
@@ -93,16 +98,10 @@ class DiskGetSession(OperationSession):
         self.read = []
 
 
-def _real_file(folder_real: str, name: str, path: str) -> str:
-    """``os.path.realpath(path)`` for ``path``, the plain file name ``name`` in a folder whose
-    resolved path is ``folder_real``: one lstat, and the full resolution only when the name
-    is a symbolic link."""
-    try:
-        if not stat.S_ISLNK(os.lstat(path).st_mode):
-            return os.path.join(folder_real, name)
-    except OSError:  # absent (or unreadable): nothing to follow, realpath keeps the name as it is
-        return os.path.join(folder_real, name)
-    return os.path.realpath(path)
+def _printable(prop: str, value: str) -> None:
+    bad = bad_character(value)
+    if bad:
+        raise ValueError(f"{prop} {value!r} holds {bad}: file names must be printable text")
 
 
 class DiskSendSession(OperationSession):
@@ -119,54 +118,68 @@ class DiskSendSession(OperationSession):
 
     def _target(self, doc: Document, folders: dict[str, str]) -> str:
         """The file to write for ``doc``; ValueError (the document's failure) when it may not be.
-        ``folders`` holds the resolved folders already found inside the directory in this batch."""
-        directory = doc.outbound("disk.directory") or ""
-        name = doc.properties.get("disk.file_name", "").strip()
-        for prop, value in (("disk.directory", directory), ("disk.file_name", name)):
-            bad = bad_character(value)
-            if bad:
-                raise ValueError(f"{prop} {value!r} holds {bad}: file names must be printable text")
-        folder = self._base_text
+        ``folders`` holds, by ``disk.directory``, the folders already found inside the directory
+        in this batch (the folder, ending in a separator); ``_BASE_REAL``, the resolved directory."""
+        props = doc.properties
+        directory = (doc.outbound("disk.directory") or "") if "disk.directory" in props else ""
+        name = props.get("disk.file_name", "").strip()
         if directory:
-            # relative: below the connection's folder; absolute or ~: only when the connection allows it
-            folder = os.path.join(folder, os.path.expanduser(directory))
+            _printable("disk.directory", directory)
+        if not (name.isascii() and name.isprintable()):  # printable ASCII: nothing to look for
+            _printable("disk.file_name", name)
         if not name:
             name = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.context.execution_id[:8]}-{doc.seq}.dat"
         if "/" in name or "\\" in name or name in (".", ".."):
             raise ValueError(f"disk.file_name {name!r} is not a plain file name; put folders in disk.directory")
         if TEMP_MARK in name:
             raise ValueError(f"disk.file_name {name!r} holds {TEMP_MARK!r}, kept for files being written")
-        path = os.path.join(folder, name)
-        if not self.allow_outside:
-            self._confine(directory, folder, name, path, folders)
+        folder = folders.get(directory)
+        if folder is None:
+            folder = folders[directory] = self._folder(directory, folders)
+        # a plain name in a folder inside the directory: inside, unless it is a link leading out
+        path = folder + name
+        if self.allow_outside:
+            return path
+        if _ABSENT_WITHOUT_ERROR and not os.access(path, os.F_OK, follow_symlinks=False):
+            return path  # absent (or unreadable): nothing to follow, and no OSError made to say so
+        try:  # one lstat: a symbolic link may lead out
+            link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:
+            link = False
+        if link:
+            real = os.path.realpath(path)
+            if not within_real(real, folders[_BASE_REAL]):
+                raise ValueError(f"disk.file_name {name!r} in {folder.rstrip(os.sep)} is a symbolic link to "
+                                 f"{real}, outside the connection's directory {self.base}; {_ALLOW}")
         return path
 
-    def _confine(self, directory: str, folder: str, name: str, path: str, folders: dict[str, str]) -> None:
-        base_real = folders.get("")
-        if base_real is None:
-            base_real = folders[""] = os.path.realpath(self.base)
-        folder_real = folders.get(folder)
-        if folder_real is None:
+    def _folder(self, directory: str, folders: dict[str, str]) -> str:
+        """The folder ``directory`` names (the connection's when empty), ending in a separator:
+        relative, below the connection's folder; absolute or ~, only when the connection allows
+        it. Checked once per batch: resolved, it must lie inside the resolved directory."""
+        if _BASE_REAL not in folders:
+            folders[_BASE_REAL] = os.path.realpath(self.base)
+        folder = os.path.join(self._base_text, os.path.expanduser(directory)) if directory else self._base_text
+        if not self.allow_outside and directory:
+            base_real = folders[_BASE_REAL]
             folder_real = os.path.realpath(folder)
             if not within_real(folder_real, base_real):
                 raise ValueError(f"disk.directory {directory!r} leads to {folder_real}, outside the "
                                  f"connection's directory {self.base}; set disk.directory to a folder below it (or "
                                  f"to nothing) before this shape, or {_ALLOW}")
-            folders[folder] = folder_real
-        if not within_real(_real_file(folder_real, name, path), base_real):
-            raise ValueError(f"disk.file_name {name!r} in {folder} is a symbolic link to "
-                             f"{os.path.realpath(path)}, outside the connection's directory {self.base}; {_ALLOW}")
+        return folder if folder.endswith(os.sep) else folder + os.sep
 
     def execute(self, documents: list[Document], shape_id: str) -> Iterable[Document | Failed]:
         folders: dict[str, str] = {}  # resolved once per batch: base and each folder written to
+        dry_run, record_dry_run, target_of = self.context.dry_run, self.context.record_dry_run, self._target
         for doc in documents:
             try:
-                path = self._target(doc, folders)
+                path = target_of(doc, folders)
             except ValueError as exc:
                 yield Failed(doc, str(exc))
                 continue
-            if self.context.dry_run:
-                self.context.record_dry_run(shape_id, doc, "disk.write", lambda p=path, d=doc: p.encode() + b"\n" + d.data)
+            if dry_run:
+                record_dry_run(shape_id, doc, "disk.write", lambda p=path, d=doc: p.encode() + b"\n" + d.data)
                 yield doc
                 continue
             key, target = self._once.key(shape_id, doc), Path(path)

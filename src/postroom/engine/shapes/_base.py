@@ -45,6 +45,8 @@ class PerDocument(ShapeRunner):
         self.default_profile = self.ctx.default_profile()
         handle = self.handle
         out: dict[str, list[Document]] = {}
+        last: str | None = None  # the outlet of the document before (its list: docs)
+        docs: list[Document] = []
         for doc in batch:
             try:
                 result = handle(doc)
@@ -64,9 +66,10 @@ class PerDocument(ShapeRunner):
             if result is None:
                 continue
             outlet, new = result
-            docs = out.get(outlet)
-            if docs is None:
-                docs = out[outlet] = []
+            if outlet != last:  # mostly the same outlet as the document before
+                found = out.get(outlet)
+                docs = out[outlet] = [] if found is None else found
+                last = outlet
             docs.append(new)
         yield from out.items()
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ...model import MessageShape, compile_message
 from ...sdk import Document
 from .._combine import combine_documents
 from .._context import ExecutionContext
-from .._values import compile_value
+from .._values import Getter, compile_value
 from ._base import Outputs, PerDocument
 
 
@@ -24,16 +24,34 @@ def _format_string(compiled: tuple[tuple[str, ...], tuple[int, ...]]) -> str:
     return "".join(parts)
 
 
+def _builder(fmt: Callable[..., str], params: list[Getter]) -> Getter:
+    """The message text of a document: ``fmt`` (the template's ``str.format``) applied to the
+    parameters' values; up to three parameters without a list built per document."""
+    if not params:
+        text = fmt()
+        return lambda doc, default: text
+    if len(params) == 1:
+        (one,) = params
+        return lambda doc, default: fmt(one(doc, default))
+    if len(params) == 2:
+        one, two = params
+        return lambda doc, default: fmt(one(doc, default), two(doc, default))
+    if len(params) == 3:
+        one, two, three = params
+        return lambda doc, default: fmt(one(doc, default), two(doc, default), three(doc, default))
+    return lambda doc, default: fmt(*[get(doc, default) for get in params])
+
+
 class MessageRunner(PerDocument):
     def __init__(self, shape_id: str, model: MessageShape, ctx: ExecutionContext) -> None:
         super().__init__(shape_id, model, ctx)
         self.compiled = compile_message(model.text, len(model.parameters))
         self.params = [compile_value([p], ctx, None, shape_id) for p in model.parameters]
         self.template = _format_string(self.compiled)
+        self.build = _builder(self.template.format, self.params)
 
     def handle(self, doc: Document) -> tuple[str, Document]:
-        default = self.default_profile
-        return "next", doc.with_data(self.template.format(*[get(doc, default) for get in self.params]))
+        return "next", doc.with_data(self.build(doc, self.default_profile).encode())
 
     def run(self, batches: Iterable[list[Document]]) -> Outputs:
         if not self.model.combine:

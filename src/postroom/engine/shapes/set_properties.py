@@ -27,8 +27,17 @@ class SetPropertiesRunner(PerDocument):
                 kind, key = "document", name
             self.entries.append((kind, key, compile_value(list(entry.value), ctx, None, shape_id)))
 
+        # every entry a document property: each set without choosing its kind again
+        self.plain = [(key, get) for kind, key, get in self.entries] if all(
+            kind == "document" for kind, _, _ in self.entries) else None
+
     def handle(self, doc: Document) -> tuple[str, Document]:
-        ctx, default = self.ctx, self.default_profile
+        default = self.default_profile
+        if self.plain is not None:
+            for key, get in self.plain:
+                doc.set_property(key, get(doc, default))
+            return "next", doc
+        ctx = self.ctx
         for kind, key, get in self.entries:
             value = get(doc, default)
             if kind == "document":
