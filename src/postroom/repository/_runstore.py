@@ -91,7 +91,7 @@ class SqliteRunStore:
 
     # -- what is not a run's: the full repository, opened on first use -----------------------------
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # never another object's private parts (nor ours before __init__ set them)
             raise AttributeError(name)
         return getattr(self._repository(), name)
 
