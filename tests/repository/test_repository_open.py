@@ -27,7 +27,7 @@ def test_public_api_is_pinned() -> None:
         "Repository", "ComponentRecord", "ExecutionRecord", "LogEntry", "DocumentErrorRecord",
         "ShapeDocumentRecord", "DryRunRecord", "JournalEntry", "ListenerHealth", "WatermarkRecord", "open_repository",
         "UserRecord", "SessionRecord", "ApiTokenRecord", "ScheduleFiring", "DeploymentRecord", "MailReport", "data_home",
-        "default_database_url", "ComponentSummary", "Listing", "open_listing", "ChunkRecord",
+        "default_database_url", "ComponentSummary", "Listing", "open_listing", "ChunkRecord", "open_run_repository",
     ])
     for name in repository_pkg.__all__:
         assert getattr(repository_pkg, name) is not None

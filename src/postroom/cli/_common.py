@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["command", "console", "emit_json", "listing", "repo", "err", "out", "to_jsonable"]
+__all__ = ["command", "console", "emit_json", "listing", "repo", "run_repo", "err", "out", "to_jsonable"]
 
 
 def err(message: str) -> None:
@@ -64,8 +64,23 @@ def repo():  # noqa: ANN201
     global _REPO
     if _REPO is None:
         from ..repository import open_repository
+        from . import startup_done
 
         _REPO = open_repository()
+        startup_done()
+    return _REPO
+
+
+def run_repo():  # noqa: ANN201
+    """The repository for ``postroom run`` (see repository/_runstore.py): a run's own reads
+    and writes on a current SQLite file without SQLAlchemy; what :func:`repo` returns after."""
+    global _REPO
+    if _REPO is None:
+        from ..repository import open_run_repository
+        from . import startup_done
+
+        _REPO = open_run_repository()
+        startup_done()
     return _REPO
 
 
@@ -73,8 +88,11 @@ def listing():  # noqa: ANN201
     """The repository for a command that only lists: plain sqlite3 when the SQLite schema is
     current (no SQLAlchemy import), else the full repository (see repository/_listing.py)."""
     from ..repository import open_listing
+    from . import startup_done
 
-    return open_listing()
+    opened = open_listing()
+    startup_done()
+    return opened
 
 
 def command(func: F) -> F:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._common import command, emit_json, err, out, repo
+from ._common import command, emit_json, err, out, repo, run_repo
 from ._lists import CLI_FIELDS
 
 __all__ = ["connector_line", "graceful_signals", "report", "run_here"]
@@ -111,9 +111,9 @@ def run_here(process: str, inputs: Sequence[Path] = (), test: bool = False, dry_
     with graceful_signals(hooks.stop):
         if progress is not None:
             with progress:
-                record, result = run_process(repo(), request, hooks)
+                record, result = run_process(run_repo(), request, hooks)
         else:
-            record, result = run_process(repo(), request, hooks)
+            record, result = run_process(run_repo(), request, hooks)
     return report(record, result, time.monotonic() - started, as_json)
 
 

@@ -22,8 +22,11 @@ def bind_listener(host: str, port: int) -> socket.socket:
     infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     if not infos:  # pragma: no cover - getaddrinfo raises instead
         raise OSError(f"cannot resolve {host!r}")
-    family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, _, proto, _, address = infos[0]
+    # The protocol given (IPPROTO_TCP, not 0) is what makes asyncio set TCP_NODELAY on the
+    # accepted connections: without it each reply written in pieces (the greeting after
+    # TLS 1.3's session tickets, a multi-line EHLO) waited ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, proto)
     try:
         if hasattr(socket, "SO_REUSEADDR"):
             # Restarting devmail on a fixed port must not wait out TIME_WAIT.

@@ -1,4 +1,10 @@
-"""Pure data: components, the process graph, value sources; YAML load and dump."""
+"""Pure data: components, the process graph, value sources; YAML load and dump.
+
+``dump``, ``load_file`` and ``load_text`` import PyYAML on first use (``__getattr__``): a run
+reads its components from the repository as JSON.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from ._components import (
     COMPONENT_TYPES,
@@ -17,6 +23,7 @@ from ._components import (
 )
 from ._datepatterns import READ_LETTERS, WRITE_LETTERS
 from ._environments import Environment, Extensions
+from ._loaded import Loaded
 from ._messageformat import (
     MessageFormatError,
     QuotedPlaceholder,
@@ -47,7 +54,9 @@ from ._shapes import (
     primary_outlet,
 )
 from ._values import SOURCE_KINDS, ValueSource, parse_source
-from ._yaml import Loaded, dump, load_file, load_text
+
+if TYPE_CHECKING:
+    from ._yaml import dump, load_file, load_text
 
 __all__ = [
     "READ_LETTERS",
@@ -104,3 +113,11 @@ __all__ = [
     "render",
     "slugify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("dump", "load_file", "load_text"):
+        from . import _yaml
+
+        return getattr(_yaml, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

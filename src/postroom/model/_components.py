@@ -16,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import ConfigError, ValidationError
+from ._loaded import Loaded
 from ._maps import MapEntry
 from ._profiles import (
     Column,
@@ -28,7 +29,6 @@ from ._profiles import (
     or_bare_name,
 )
 from ._shapes import SHAPE_MODELS, Shape, StartShape
-from ._yaml import Loaded
 
 __all__ = [
     "COMPONENT_TYPES",

@@ -7,13 +7,13 @@ plain data and a map from a key path (``("shapes", "send", "next")``) to its lin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
 
 from ..errors import ConfigError
+from ._loaded import Loaded
 
 __all__ = ["Loaded", "load_file", "load_text", "dump"]
 
@@ -61,23 +61,6 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 
 _Loader12.add_constructor("tag:yaml.org,2002:int", _construct_int)
-
-
-@dataclass
-class Loaded:
-    data: Any
-    file: str
-    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
-    start_line: int = 1
-
-    def line_of(self, path: tuple[Any, ...]) -> int | None:
-        """The line of the deepest known key along ``path``."""
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return self.start_line
 
 
 MAX_DEPTH = 50

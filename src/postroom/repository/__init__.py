@@ -55,6 +55,7 @@ __all__ = [
     "DeploymentRecord",
     "ChunkRecord",
     "open_repository",
+    "open_run_repository",
     "data_home",
     "default_database_url",
 ]
@@ -79,3 +80,12 @@ def open_repository(url: str | None = None, home: str | Path | None = None) -> R
 
     resolved = data_home(home)
     return SqlRepository(url or default_database_url(resolved), home=resolved)
+
+
+def open_run_repository(url: str | None = None, home: str | Path | None = None) -> Repository:
+    """The repository as :func:`open_repository` opens it, for ``postroom run``: on the
+    SQLite file at the current schema, a run's own reads and writes go through the standard
+    library's sqlite3 without importing SQLAlchemy (``_runstore.py``, ADR 0019)."""
+    from ._runstore import open_run_repository as open_for_run
+
+    return open_for_run(url, home)

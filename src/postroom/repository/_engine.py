@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from ..errors import ConfigError
-from ._home import SQLITE_BUSY_TIMEOUT_MS, URL_ENV
+from ._home import SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_PRAGMAS, URL_ENV
 
 __all__ = ["URL_ENV", "SQLITE_BUSY_TIMEOUT_MS", "normalize_url", "mask_url", "make_engine", "WRITE"]
 
@@ -123,8 +123,8 @@ def _tune_sqlite(engine: Engine, *, memory: bool) -> None:
         cursor = dbapi_connection.cursor()
         try:
             if not memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough under WAL, much faster
+                for pragma in SQLITE_FILE_PRAGMAS:
+                    cursor.execute(pragma)
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:
             cursor.close()

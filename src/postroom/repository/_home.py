@@ -9,12 +9,15 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-__all__ = ["HOME_ENV", "URL_ENV", "SQLITE_BUSY_TIMEOUT_MS", "data_home"]
+__all__ = ["HOME_ENV", "URL_ENV", "SQLITE_BUSY_TIMEOUT_MS", "SQLITE_FILE_PRAGMAS", "data_home"]
 
 HOME_ENV = "POSTROOM_HOME"
 URL_ENV = "POSTROOM_DATABASE_URL"
 #: how long a SQLite writer (or reader) waits for the lock before failing
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: every connection to a SQLite file: WAL (readers never block the writer) and NORMAL sync
+#: (durable enough under WAL, much faster); see _engine.py
+SQLITE_FILE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 
 
 def data_home(home: str | Path | None = None) -> Path:

@@ -12,24 +12,18 @@ repository, which migrates and reports errors as it always has.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from ._plain import EXECUTION_COLUMNS, execution_from_row, read_time
 from ._records import ComponentSummary, ExecutionRecord
 
-__all__ = ["Listing", "SUMMARY_COLUMNS", "listed", "open_listing"]
+__all__ = ["Listing", "SUMMARY_COLUMNS", "listed", "open_listing", "sqlite_file", "open_sqlite_at"]
 
 #: the component columns a listing shows, in :class:`ComponentSummary`'s order
 SUMMARY_COLUMNS = ("id", "type", "name", "folder", "version", "created_at")
-_EXECUTION_COLUMNS = tuple(f.name for f in fields(ExecutionRecord))
-_EXECUTION_TIMES = ("started_at", "ended_at", "heartbeat_at")
-_EXECUTION_JSON = ("request", "connector_counts")
-
 
 
 class _Listed(Protocol):
@@ -75,15 +69,15 @@ def open_listing(url: str | None = None, home: str | Path | None = None) -> List
     from ._migrate import HEAD
 
     resolved = data_home(home)
-    path = _sqlite_file(url or default_database_url(resolved))
+    path = sqlite_file(url or default_database_url(resolved))
     if path is not None:
-        quick = _SqliteListing.open(path, HEAD)
-        if quick is not None:
-            return _Fallback(quick, lambda: open_repository(url, resolved))
+        conn = open_sqlite_at(path, HEAD)
+        if conn is not None:
+            return _Fallback(_SqliteListing(conn), lambda: open_repository(url, resolved))
     return _RepositoryListing(open_repository(url, resolved))
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
     """The file of a plain ``sqlite:///PATH`` URL that exists; None for anything else."""
     for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
         if url.startswith(prefix):
@@ -93,13 +87,24 @@ def _sqlite_file(url: str) -> Path | None:
     return None
 
 
-def _time(value: str | None) -> datetime | None:
-    """A stored time, aware in UTC, read as SQLAlchemy and the repository's UTCDateTime read
-    it: text without a zone is UTC, text with one is converted."""
-    if value is None:
+def open_sqlite_at(path: Path, head: str) -> sqlite3.Connection | None:
+    """The SQLite file at ``path`` opened with :mod:`sqlite3` (autocommit: statements say
+    ``BEGIN``), None unless it opens and its schema is at ``head`` (else it needs migrating)."""
+    from ._home import SQLITE_BUSY_TIMEOUT_MS
+
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None, check_same_thread=False)
+    except sqlite3.Error:
         return None
-    parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        row = None
+    if row is None or row[0] != head:
+        conn.close()
+        return None
+    return conn
 
 
 class _SqliteListing:
@@ -108,31 +113,12 @@ class _SqliteListing:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    @classmethod
-    def open(cls, path: Path, head: str) -> _SqliteListing | None:
-        """None unless the database opens and is at ``head`` (else it needs migrating)."""
-        from ._home import SQLITE_BUSY_TIMEOUT_MS
-
-        try:
-            conn = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True,
-                                   timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        except sqlite3.Error:
-            return None
-        try:
-            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.Error:
-            row = None
-        if row is None or row[0] != head:
-            conn.close()
-            return None
-        return cls(conn)
-
     def components(self, type: str | None = None, folder: str | None = None) -> list[ComponentSummary]:
         rows = self._conn.execute(
             "SELECT c.id, c.type, c.name, c.folder, c.version, c.created_at FROM components AS c "
             "JOIN (SELECT id, max(version) AS version FROM components GROUP BY id) AS latest "
             "ON c.id = latest.id AND c.version = latest.version").fetchall()
-        return listed([ComponentSummary(i, t, n, f, v, _time(at)) for i, t, n, f, v, at in rows], type, folder)
+        return listed([ComponentSummary(i, t, n, f, v, read_time(at)) for i, t, n, f, v, at in rows], type, folder)
 
     def executions(self, process_id: str | None = None, status: str | None = None,
                    limit: int = 50) -> list[ExecutionRecord]:
@@ -142,23 +128,12 @@ class _SqliteListing:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        sql = (f"SELECT {', '.join(_EXECUTION_COLUMNS)} FROM executions"
+        sql = (f"SELECT {', '.join(EXECUTION_COLUMNS)} FROM executions"
                + (f" WHERE {' AND '.join(where)}" if where else "")
                + " ORDER BY started_at DESC, id DESC" + (" LIMIT ?" if limit and limit > 0 else ""))
         if limit and limit > 0:
             params.append(limit)
-        return [self._execution(row) for row in self._conn.execute(sql, params)]
-
-    @staticmethod
-    def _execution(row: tuple[Any, ...]) -> ExecutionRecord:
-        values = dict(zip(_EXECUTION_COLUMNS, row, strict=True))
-        for name in _EXECUTION_TIMES:
-            values[name] = _time(values[name])
-        for name in _EXECUTION_JSON:
-            values[name] = None if values[name] is None else json.loads(values[name])
-        values["truncated"] = bool(values["truncated"])
-        values["connector_counts"] = values["connector_counts"] or {}  # NULL in rows older than 0003
-        return ExecutionRecord(**values)
+        return [execution_from_row(row) for row in self._conn.execute(sql, params)]
 
     def close(self) -> None:
         self._conn.close()

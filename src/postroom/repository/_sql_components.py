@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigError
+from . import _plain as plain
 from ._listing import SUMMARY_COLUMNS, listed
 from ._records import (
     ComponentRecord,
@@ -116,14 +117,8 @@ class ComponentStore(SqlCore):
         return result
 
     def get_component(self, component_id: str, version: int | None = None) -> ComponentRecord | None:
-        stmt = select(components).where(components.c.id == component_id)
-        if version is None:
-            stmt = stmt.order_by(components.c.version.desc()).limit(1)
-        else:
-            stmt = stmt.where(components.c.version == version)
         with self._read() as conn:
-            row = conn.execute(stmt).first()
-        return self._component(row) if row is not None else None
+            return plain.component(self._db(conn), component_id, version)
 
     def list_components(self, type: str | None = None, folder: str | None = None) -> list[ComponentRecord]:
         """Latest versions; ``folder`` matches that folder and its subfolders (``A`` lists
@@ -163,7 +158,7 @@ class ComponentStore(SqlCore):
 
     def get_secret(self, name: str) -> str | None:
         with self._read() as conn:
-            token = conn.execute(select(secrets.c.ciphertext).where(secrets.c.name == name)).scalar()
+            token = plain.secret_ciphertext(self._db(conn), name)
         return None if token is None else self._box.decrypt(name, token)
 
     def list_secrets(self) -> list[tuple[str, datetime]]:

@@ -29,6 +29,7 @@ from ._crypto import SecretBox
 from ._engine import URL_ENV, WRITE, make_engine, mask_url, normalize_url
 from ._home import data_home
 from ._migrate import upgrade
+from ._plain import Cursor
 
 __all__ = ["SqlCore", "BATCH_SIZE", "IN_CHUNK", "in_chunks", "canonical", "driver_message", "as_bytes"]
 
@@ -82,7 +83,7 @@ class SqlCore(Repository):
         self._box = SecretBox(self._home, key=secret_key, stored=lambda: [n for n, _ in self.list_secrets()])
         self.engine = make_engine(self._url)
         self._dialect = self.engine.dialect.name
-        # The send journal's own driver connection (see _raw_executemany): process id, connection.
+        # The send journal's own driver connection (see _raw_write): process id, connection.
         self._journal_lock = threading.Lock()
         self._journal_raw: tuple[int, Any] | None = None
         try:
@@ -134,6 +135,10 @@ class SqlCore(Repository):
                 f"the repository database {self.display_url} failed: {driver_message(exc, self._url.password)}",
                 fix=f"check that the database in {URL_ENV} is running and reachable; retry",
             ) from None
+
+    def _db(self, conn: Connection) -> _Driver:
+        """``conn`` for the plain statements of ``_plain.py``."""
+        return _Driver(conn, self._dialect == "sqlite")
 
     def _write(self) -> AbstractContextManager[Connection]:
         """A write transaction (takes SQLite's write lock up front)."""
@@ -200,6 +205,23 @@ class SqlCore(Repository):
             # every other statement, so callers and _connection handle one family.
             raise DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True) from None
 
+
+
+class _Driver:
+    """A SQLAlchemy connection running ``_plain.py``'s statements on its driver connection
+    (``exec_driver_sql``: SQLAlchemy's transaction, error wrapping and pool, no compiling)."""
+
+    def __init__(self, conn: Connection, sqlite: bool) -> None:
+        self.conn, self.sqlite = conn, sqlite
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.sqlite else sql.replace("?", "%s")  # psycopg's marks
+
+    def execute(self, sql: str, params: Any = ()) -> Cursor:
+        return self.conn.exec_driver_sql(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Any) -> Cursor:
+        return self.conn.exec_driver_sql(self._sql(sql), [tuple(row) for row in rows])
 
 
 def as_bytes(data: bytes | bytearray | memoryview | str) -> bytes:

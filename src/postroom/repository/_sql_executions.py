@@ -3,6 +3,7 @@ runs), and persisted process properties, in the SQL repository."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
@@ -11,7 +12,8 @@ from typing import Any
 from sqlalchemy import Row, Table, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import ConfigError, NotFound
+from ..errors import ConfigError
+from . import _plain as plain
 from ._records import (
     DocumentErrorRecord,
     DryRunRecord,
@@ -50,13 +52,9 @@ class ExecutionStore(SqlCore):
 
     def create_execution(self, record: ExecutionRecord) -> None:
         """``started_at`` defaults to now. ConfigError when the id is taken."""
-        values = {name: getattr(record, name) for name in _EXECUTION_FIELDS}
-        values["started_at"] = values["started_at"] or utcnow()
-        values["request"] = values["request"] or {}
-        values["connector_counts"] = values["connector_counts"] or {}
         try:
             with self._write() as conn:
-                conn.execute(executions.insert(), values)
+                plain.insert_execution(self._db(conn), record, utcnow())
         except IntegrityError:
             raise ConfigError(f"execution {record.id!r} already exists",
                               fix="give every execution a new id") from None
@@ -64,20 +62,9 @@ class ExecutionStore(SqlCore):
     def update_execution(self, execution_id: str, **fields: Any) -> None:
         """Raises TypeError for a name that is not an ExecutionRecord field (or ``id``),
         NotFound when the execution does not exist."""
-        unknown = set(fields) - (_EXECUTION_FIELDS - {"id"})
-        if unknown:
-            raise TypeError(f"update_execution: not execution fields: {', '.join(sorted(unknown))}")
-        if "request" in fields and fields["request"] is None:
-            fields["request"] = {}
+        values = plain.check_execution_fields(fields)
         with self._write() as conn:
-            if fields:
-                count = conn.execute(update(executions).where(executions.c.id == execution_id)
-                                     .values(**fields)).rowcount
-            else:
-                count = len(conn.execute(select(executions.c.id)
-                                         .where(executions.c.id == execution_id)).all())
-        if count == 0:
-            raise NotFound(f"execution {execution_id!r} does not exist")
+            plain.update_execution(self._db(conn), execution_id, values)
 
     def claim_execution(self, execution_id: str, host: str, pid: int,
                         held_by: tuple[str | None, int | None, datetime | None]) -> bool:
@@ -98,14 +85,11 @@ class ExecutionStore(SqlCore):
     def heartbeat_execution(self, execution_id: str, host: str, pid: int) -> bool:
         """Renew the lease's heartbeat; False when ``host``/``pid`` no longer hold it."""
         with self._write() as conn:
-            return conn.execute(update(executions).where(
-                executions.c.id == execution_id, executions.c.lease_host == host, executions.c.lease_pid == pid,
-            ).values(heartbeat_at=utcnow())).rowcount == 1
+            return plain.heartbeat(self._db(conn), execution_id, host, pid, utcnow())
 
     def get_execution(self, execution_id: str) -> ExecutionRecord | None:
         with self._read() as conn:
-            row = conn.execute(select(executions).where(executions.c.id == execution_id)).first()
-        return self._execution(row) if row is not None else None
+            return plain.execution(self._db(conn), execution_id)
 
     def list_executions(self, process_id: str | None = None, status: str | None = None,
                         limit: int = 50, since: datetime | None = None,
@@ -127,9 +111,18 @@ class ExecutionStore(SqlCore):
             return [self._execution(r) for r in conn.execute(stmt)]
 
     def add_logs(self, execution_id: str, entries: Iterable[LogEntry]) -> None:
-        self._insert_many(execution_logs, (
-            {"execution_id": execution_id, "time": e.time, "level": e.level, "message": e.message,
-             "shape": e.shape} for e in entries))
+        """SQLite: the plain statement (``_plain.py``); PostgreSQL: COPY (``_insert_many``)."""
+        if self._dialect == "postgresql":
+            self._insert_many(execution_logs, (
+                {"execution_id": execution_id, "time": e.time, "level": e.level, "message": e.message,
+                 "shape": e.shape} for e in entries))
+            return
+        iterator = iter(entries)
+        first = next(iterator, None)
+        if first is None:
+            return
+        with self._write() as conn:
+            plain.insert_logs(self._db(conn), execution_id, itertools.chain([first], iterator))
 
     def get_logs(self, execution_id: str) -> list[LogEntry]:
         stmt = (select(execution_logs).where(execution_logs.c.execution_id == execution_id)
@@ -197,10 +190,8 @@ class ExecutionStore(SqlCore):
 
     # -- persisted dynamic process properties ----------------------------------------------------------
     def get_persisted_properties(self, process_id: str) -> dict[str, str]:
-        stmt = (select(process_properties.c.name, process_properties.c.value)
-                .where(process_properties.c.process_id == process_id).order_by(process_properties.c.name))
         with self._read() as conn:
-            return {r.name: r.value for r in conn.execute(stmt)}
+            return plain.persisted_properties(self._db(conn), process_id)
 
     def set_persisted_properties(self, process_id: str, values: dict[str, str]) -> None:
         if not values:

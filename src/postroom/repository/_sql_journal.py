@@ -4,13 +4,13 @@ finished after, written on the driver's own connection where speed matters."""
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from functools import cached_property
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, and_, select, update
 
 from ..errors import ConnectionFailed, NotFound
+from . import _plain as plain
 from ._engine import URL_ENV
 from ._records import (
     JournalEntry,
@@ -20,6 +20,26 @@ from ._schema import (
     utcnow,
 )
 from ._sql_core import IN_CHUNK, SqlCore, driver_message, in_chunks
+
+T = TypeVar("T")
+
+
+class _CursorDb:
+    """A driver cursor running ``_plain.py``'s statements (``?`` marks; ``%s`` for psycopg)."""
+
+    def __init__(self, cursor: Any, sqlite: bool) -> None:
+        self.cursor, self.sqlite = cursor, sqlite
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.sqlite else sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        self.cursor.execute(self._sql(sql), tuple(params))
+        return self.cursor
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        self.cursor.executemany(self._sql(sql), rows)
+        return self.cursor
 
 
 class JournalStore(SqlCore):
@@ -53,41 +73,12 @@ class JournalStore(SqlCore):
                            fix="call journal_begin before the side effect")
 
     def journal_begin_many(self, execution_id: str, items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
-        """One transaction for the whole list: insert-or-get as ``journal_begin`` does.
-
-        The insert runs on the driver's connection (see ``journal_finish_many``); when it
-        inserted every key (a first run: nothing was there), the entries are what it wrote
-        and nothing is read back."""
+        """One transaction for the whole list: insert-or-get as ``journal_begin`` does
+        (``_plain.begin_journal``), on the driver's connection (see ``journal_finish_many``)."""
         if not items:
             return {}
         now = utcnow()
-        unique = dict(items)  # the first message id of a key repeated in the list
-        if len(unique) < len(items):
-            unique = {}
-            for key, message_id in items:
-                unique.setdefault(key, message_id)
-        at = self._journal_time(now)
-        rows = [(execution_id, key, message_id, "pending", "", at) for key, message_id in unique.items()]
-        if self._raw_executemany(self._journal_insert_sql, rows) == len(rows):
-            return {key: JournalEntry(execution_id=execution_id, key=key, message_id=message_id, status="pending",
-                                      reply="", updated_at=now) for key, message_id in unique.items()}
-        entries: dict[str, JournalEntry] = {}
-        with self._read() as conn:
-            for keys in in_chunks(unique, IN_CHUNK):
-                query = select(send_journal).where(send_journal.c.execution_id == execution_id,
-                                                   send_journal.c.key.in_(keys))
-                entries.update((r.key, self._journal(r)) for r in conn.execute(query))
-        return entries
-
-    @cached_property
-    def _journal_insert_sql(self) -> str:
-        dialect = self.engine.dialect
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        quote = dialect.identifier_preparer.quote
-        columns = ["execution_id", "key", "message_id", "status", "reply", "updated_at"]
-        return (f"INSERT INTO {quote(send_journal.name)} ({', '.join(quote(c) for c in columns)}) "
-                f"VALUES ({', '.join([mark] * len(columns))}) "
-                f"ON CONFLICT ({quote('execution_id')}, {quote('key')}) DO NOTHING")
+        return self._raw_write(lambda db: plain.begin_journal(db, execution_id, items, now))
 
     def journal_finish_many(self, execution_id: str, items: list[tuple[str, str, str]]) -> None:
         """One transaction for the whole list; NotFound when a key was never begun.
@@ -99,32 +90,12 @@ class JournalStore(SqlCore):
         costs five to ten times as much, which capped how fast mail could go out."""
         if not items:
             return
-        at = self._journal_time(utcnow())
-        rows = [(status, reply or "", at, execution_id, key) for key, status, reply in items]
-        count = self._raw_executemany(self._journal_update_sql, rows)
-        if count >= 0 and count < len(rows):  # the others are committed, as one by one they would be
-            raise NotFound(f"some of {len(rows)} journal entries of execution {execution_id!r} were never begun",
-                           fix="call journal_begin before the side effect")
+        now = utcnow()
+        count = self._raw_write(lambda db: plain.finish_journal(db, execution_id, items, now))
+        plain.check_finished(execution_id, items, count)
 
-    @cached_property
-    def _journal_update_sql(self) -> str:
-        dialect = self.engine.dialect
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        quote = dialect.identifier_preparer.quote
-        return (f"UPDATE {quote(send_journal.name)} SET {quote('status')} = {mark}, {quote('reply')} = {mark}, "
-                f"{quote('updated_at')} = {mark} WHERE {quote('execution_id')} = {mark} AND {quote('key')} = {mark}")
-
-    def _journal_time(self, value: datetime) -> Any:
-        """``value`` as SQLAlchemy would bind it to send_journal.updated_at on this database."""
-        processor = self._journal_time_processor
-        return processor(value) if processor else value
-
-    @cached_property
-    def _journal_time_processor(self) -> Any:
-        return send_journal.c.updated_at.type.bind_processor(self.engine.dialect)
-
-    def _raw_executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
-        """One write transaction on the journal's driver connection; the rows changed (-1: unknown).
+    def _raw_write(self, work: Callable[[plain.Db], T]) -> T:
+        """``work`` in one write transaction on the journal's driver connection.
 
         The journal keeps one pooled connection checked out (per process: a forked child
         takes its own), so a write costs no pool checkout and return; calls take turns."""
@@ -140,8 +111,7 @@ class JournalStore(SqlCore):
                 try:
                     if sqlite:  # autocommit mode (see _engine): take the write lock up front
                         cursor.execute("BEGIN IMMEDIATE")
-                    cursor.executemany(sql, rows)
-                    count = cursor.rowcount if cursor.rowcount is not None else -1
+                    result = work(_CursorDb(cursor, sqlite))
                     raw.commit()
                 except BaseException:
                     self._journal_raw = None
@@ -159,7 +129,7 @@ class JournalStore(SqlCore):
                     f"{driver_message(exc, self._url.password)}",
                     fix=f"check that the database in {URL_ENV} is running and reachable; retry",
                 ) from None
-        return count
+        return result
 
     def journal_find(self, message_id: str) -> JournalEntry | None:
         stmt = (select(send_journal).where(send_journal.c.message_id == message_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
+from .. import model  # its load_file and dump import PyYAML on first use
 from ..connectors import get_connector
 from ..engine import script_steps, scripts_allowed
 from ..errors import ConfigError, NotFound, PostroomError, ValidationError
@@ -19,8 +20,6 @@ from ..model import (
     Component,
     Loaded,
     MapComponent,
-    dump,
-    load_file,
     parse_component,
 )
 from ..repository import ComponentRecord, Repository
@@ -160,7 +159,7 @@ def _parse_files(files: list[Path], named: set[str],
     parsed: list[tuple[Component, Loaded]] = []
     for path in files:
         try:
-            documents = load_file(path)
+            documents = model.load_file(path)
         except ConfigError as exc:
             problems.append(exc)
             continue
@@ -309,7 +308,7 @@ def export_components(repo: Repository, out: str | os.PathLike[str]) -> list[Pat
 
 def component_yaml(record: ComponentRecord) -> str:
     """A component's YAML as ``postroom export`` writes it (secrets stay references)."""
-    return dump(record.body)
+    return model.dump(record.body)
 
 
 def _folder_parts(folder: str) -> list[str]:
