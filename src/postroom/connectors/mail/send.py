@@ -82,7 +82,7 @@ from ._send_plan import Email as _Email
 from ._send_plan import Outcome as _Outcome
 from ._send_plan import Plan as _Plan
 from ._send_plan import lay_out_emails
-from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
+from ._smtp import Chain, Delivery, Outgoing, PoolRegistry, SmtpPool
 from ._tls import insecure_warning
 from .mime import (
     AddressError,
@@ -421,6 +421,10 @@ class MailSendSession(OperationSession):
                 rest = plans[2 * self.PROBE :]
             if self._parallel is False:
                 width = 1
+            if width > 1 and pool.pipelines is None and rest:  # one session first: does the server pipeline?
+                self._senders(rest[:1], 1, pool, writer)
+                writer.flush()  # its outcome on record before its session's next email
+                rest = rest[1:]
             if not any(plan.error for plan in plans):
                 self._senders(rest, width, pool, writer)
         finally:
@@ -443,49 +447,38 @@ class MailSendSession(OperationSession):
         return (time.perf_counter() - started) / len(plans)
 
     def _senders(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: JournalWriter) -> None:
-        """Send ``plans`` in order with ``width`` threads (this one among them), each taking
-        the next document; a fatal error stops them all after the emails in flight."""
-        lock = threading.Lock()
+        """Send ``plans`` in order over ``width`` sessions, each taking the next document; a
+        fatal error stops them all after the emails in flight.
+
+        When the server pipelines (as its sessions so far said), the sessions take turns in this
+        one thread (:meth:`SmtpPool.send_chains`): while the server works on one session's
+        email, this thread builds, journals and writes another's, and one journal write often
+        records the outcomes of several. Else each session has a thread of its own, since a
+        transaction then waits for a reply after every command."""
         queue = iter(plans)
-        stop = threading.Event()
-        errors: list[BaseException] = []
+        stop: list[BaseException] = []  # the first failure: no new documents
+        halt = threading.Event()  # no new documents either (the first thread is done or interrupted)
+        interleaved = width > 1 and pool.pipelines is True
 
         def take() -> _Plan | None:
-            if stop.is_set() or self._stopping():  # a stop request: the emails in flight finish
+            if stop or halt.is_set() or self._stopping():  # a stop request: the emails in flight finish
                 return None
-            with lock:
-                return next(queue, None)
+            return next(queue, None)
 
-        def work() -> None:
+        def chain() -> Chain:
             sender = Sender(writer)
             feed = _Feed(self, take, sender)
-            try:
-                pool.send_chain(feed.next_job, feed.done, logger=self.context.log, journal_sync=sender.sync)
-            except Exception as exc:  # noqa: BLE001 - on its documents already; execute() raises it
-                errors.append(exc)
-                stop.set()
-            except BaseException as exc:
-                errors.append(exc)
-                stop.set()
-                if threading.current_thread() is threading.main_thread():
-                    raise
+            return Chain(pool, feed.next_job, feed.done, self.context.log, sender.sync, cooperative=interleaved)
 
-        threads = [
-            threading.Thread(target=work, name=f"postroom-mail-send-{n}", daemon=True)
-            for n in range(1, min(width, len(plans)))
-        ]
-        try:
-            for thread in threads:
-                thread.start()
-            work()  # this thread sends too
-        finally:
-            stop.set()  # the queue is empty, or this thread was interrupted: no new documents
-            for thread in threads:
-                thread.join()
-        if errors:  # a document cut short without its own error shares the first one
+        chains = [chain() for _ in range(min(width, len(plans)))]
+        if interleaved:
+            pool.send_chains(chains, lambda _chain, exc: stop.append(exc))
+        else:
+            _threaded(chains, pool, stop, halt)
+        if stop:  # a document cut short without its own error shares the first one
             for plan in plans:
                 if plan.result is None and plan.error is None:
-                    plan.error = errors[0]
+                    plan.error = stop[0]
 
     # -- one thread's emails -----------------------------------------------------------------------
     def prepare_email(self, plan: _Plan, email: _Email, entry: Any, sender: Sender) -> Outgoing | None:
@@ -582,3 +575,29 @@ class MailSendSession(OperationSession):
             )
         return result
 
+
+
+def _threaded(chains: list[Chain], pool: SmtpPool, stop: list[BaseException], halt: threading.Event) -> None:
+    """Each chain in a thread of its own (this one runs the first); ``stop`` gets each error,
+    and the other chains then take no new document; ``halt`` is set once this thread's is done."""
+
+    def work(chain: Chain) -> None:
+        try:
+            pool.run_chain(chain)
+        except Exception as exc:  # noqa: BLE001 - on its documents already; execute() raises it
+            stop.append(exc)
+        except BaseException as exc:
+            stop.append(exc)
+            if threading.current_thread() is threading.main_thread():
+                raise
+
+    threads = [threading.Thread(target=work, args=(chain,), name=f"postroom-mail-send-{n}", daemon=True)
+               for n, chain in enumerate(chains[1:], start=1)]
+    try:
+        for thread in threads:
+            thread.start()
+        work(chains[0])  # this thread sends too
+    finally:
+        halt.set()  # this thread's chain ended, or was interrupted: no new documents
+        for thread in threads:
+            thread.join()
