@@ -41,10 +41,11 @@ Once per inbound message (issue 12): a document a mail Get read is keyed ``SHAPE
 the process's journal scope instead (:mod:`postroom.sdk._once`), so a re-read skips what was sent.
 
 Speed (DESIGN.md "Where the anchors fall short"): a batch is sent over up to
-``max_sessions`` pooled sessions at once, one thread per session, each taking the next
-document in order, when that proves faster than one session (the first big batch tries
-both); each thread's emails go out chained, one round trip an email when the server offers
-PIPELINING (``SmtpPool.send_chain``). The results still come back one per document, in
+``max_sessions`` pooled sessions at once, each taking the next document in order, when that
+proves faster than one session (the first big batch tries both); each session's emails go out
+chained, one round trip an email when the server offers PIPELINING (``_smtp/chain.py``), and
+then the sessions take turns in this one thread (ADR 0021); without PIPELINING each session
+has a thread of its own. The results still come back one per document, in
 document order; the emails of one batch may reach the server in any order. See
 ``bench/send.py``.
 """
