@@ -358,14 +358,15 @@ def test_parallel_sessions_are_kept_when_they_are_faster(monkeypatch, caplog):
     assert len(recorder.sessions) == 3 and "sending over 3 sessions took" in caplog.text
 
 
-def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, smtp_sink):
+def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, scripted):
+    """The trial is for a server without PIPELINING (each session in a thread of its own)."""
     monkeypatch.setattr(MailSendSession, "PROBE", 10)
     timings = iter([0.001, 0.002])  # one session: 1 ms a document; three: 2 ms
     monkeypatch.setattr(MailSendSession, "_timed", lambda self, plans, width, pool, writer: (
         self._senders(plans, width, pool, writer), writer.flush(), next(timings))[-1])
-    sink = smtp_sink()
+    script = Script(pipelining=False)
     context = MemoryContext()
-    session = connector.open(plain_connection(sink.port, max_sessions=3), operation(), context)
+    session = connector.open(plain_connection(scripted(script), max_sessions=3), operation(), context)
     try:
         documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(40)]
         results = list(session.execute(documents, "send"))
@@ -374,9 +375,30 @@ def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, smtp_
     finally:
         session.close()
     assert not any(isinstance(r, Failed) for r in results + more)
-    assert len(sink.dumps(45)) == 45
+    assert len(script.messages) == 45
     assert sorted(context.journal().entries()) == sorted([_key(d) for d in documents] +
                                                          [_key(d, "send2") for d in documents[:5]])
+
+
+def test_a_pipelining_server_gets_every_session_without_a_trial(monkeypatch, scripted, caplog):
+    """Sessions taking turns in one thread cost no more than one (ADR 0021): no trial needed."""
+    import logging
+
+    monkeypatch.setattr(MailSendSession, "PROBE", 10)
+    monkeypatch.setattr(MailSendSession, "_timed", lambda *args: pytest.fail("no trial for a pipelining server"))
+    script = Script()
+    context = MemoryContext()
+    session = connector.open(plain_connection(scripted(script), max_sessions=3), operation(), context)
+    try:
+        documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(40)]
+        with caplog.at_level(logging.INFO, logger=context.log.name):
+            results = list(session.execute(documents, "send"))
+        assert session._parallel is True
+    finally:
+        session.close()
+    assert not any(isinstance(r, Failed) for r in results)
+    assert len(script.messages) == 40 and script.sessions == 3
+    assert "the server pipelines: 3 sessions take turns" in caplog.text
 
 
 # -- one round trip per email: the message and the next email's commands in one write ------------

@@ -2,9 +2,8 @@
 killed or stopped part-way and resumed: every letter arrives; after SIGKILL at most one repeat
 per session, each with its Message-ID; after SIGTERM none at all.
 
-The signal goes once 60 letters arrived: the first batch's probe (``MailSendSession.PROBE``)
-sends letters 1-50 over one session and 51-100 over both taking turns, so it lands there
-whatever the probe then keeps for the rest."""
+The signal goes once 60 letters arrived: the first letter goes alone (to learn that the
+server pipelines), every later one over both sessions taking turns."""
 
 from __future__ import annotations
 
