@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from postroom.connectors.mail import connector
 from postroom.connectors.mail import send as send_module
 from postroom.connectors.mail._smtp import SmtpPool
-from postroom.connectors.mail._smtp.chain import interleave
+from postroom.connectors.mail._smtp.chain import IF_READY, interleave
 from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext
 from support.mailkit import Recorder, free_port, operation, plain_connection
@@ -24,8 +24,12 @@ from support.smtpscript import Script
 class _Steps:
     """A stand-in chain: yields the given delays, noting each step in ``log``."""
 
-    def __init__(self, name: str, delays: list[float], log: list[str], error: BaseException | None = None) -> None:
-        self.name, self.delays, self.log, self.error = name, delays, log, error
+    def __init__(self, name: str, delays: list[float], log: list[str], error: BaseException | None = None,
+                 ready: bool = True) -> None:
+        self.name, self.delays, self.log, self.error, self.ready = name, delays, log, error, ready
+
+    def can_go_on(self) -> bool:
+        return self.ready
 
     def steps(self):
         for number, delay in enumerate(self.delays):
@@ -45,6 +49,18 @@ def test_chains_take_turns_and_a_backing_off_one_waits_alone():
     # b backs off for an hour: a and c go on to their ends; then b, after one sleep until it is due
     assert log == ["a0", "b0", "c0", "a1", "c-end", "a-end", "b-end"]
     assert len(slept) == 1 and 3590 < slept[0] <= 3600
+
+
+@pytest.mark.parametrize("ready", [True, False])
+@pytest.mark.fast
+def test_a_chain_with_an_outcome_queued_lets_the_next_go_first_only_when_its_reply_is_in(ready):
+    log: list[str] = []
+    chains = [_Steps("a", [IF_READY, 0.0], log), _Steps("b", [0.0], log, ready=ready)]
+    interleave(chains, lambda chain, exc: pytest.fail(f"{exc}"), lambda _: None)  # type: ignore[list-item]
+    if ready:  # b's reply has arrived: b goes first, and a's next journal write records both
+        assert log[:3] == ["a0", "b0", "a1"]
+    else:  # b would only wait for the server: a goes on at once
+        assert log[:3] == ["a0", "a1", "b0"]
 
 
 @pytest.mark.fast

@@ -14,7 +14,9 @@ dot, as in :meth:`SmtpPool.send`.
 from __future__ import annotations
 
 import logging
+import select
 import smtplib
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
     from .pool import SmtpPool
 
 __all__ = ["Chain"]
+
+#: What a chain yields when another may go first if it can do so without waiting (see interleave).
+IF_READY = -1.0
 
 #: An email whose first attempt left recipients deferred: retried by send() after the lease.
 Detour = tuple[Outgoing, Delivery, dict[str, str]]
@@ -79,6 +84,22 @@ class Chain:
         self.logger = logger
         self.journal_sync = journal_sync
         self.cooperative = cooperative
+        #: the session whose replies this chain waits for, while it does
+        self.reading: Session | None = None
+
+    def can_go_on(self) -> bool:
+        """Whether this chain would go on without waiting: it waits for no reply, or the reply
+        has arrived (more than a reply already in the client's buffer: the socket is asked)."""
+        session = self.reading
+        sock = session.smtp.sock if session is not None else None
+        if sock is None:
+            return True
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):  # closed meanwhile: its next step finds out
+            return True
 
     def steps(self) -> Iterator[float]:
         job = self.next_job()
@@ -148,6 +169,7 @@ class Chain:
             self.pool.limiter.acquire()
             self.pool.open_group(session, job.sender, job.recipients, options, job.smtputf8, job.dsn)
             call_hook(self.journal_sync)  # while the server answers
+            self.reading = session
             yield 0.0
             return (yield from self._go_on(session, in_flight, detours))
         except HookFailed as exc:
@@ -185,8 +207,10 @@ class Chain:
             if then:
                 pool.limiter.acquire()
             send_message(smtp, current.message, then)
+            self.reading = session
             yield 0.0  # the server works on it: another chain may go on meanwhile
             code, reply = getreply(smtp)
+            self.reading = None
             check_dropped(code, reply, session)
             session.dirty = bool(then)
             delivery = Delivery(attempts=1)
@@ -200,7 +224,7 @@ class Chain:
             pool.pipelined += 1
             in_flight[:] = [following, None]
             current = following
-            yield 0.0  # its outcome is queued: the next sync writes the other chains' with it
+            yield IF_READY  # its outcome is queued: the next sync writes the other's with it
         return None
 
     def _outcome(self, job: Outgoing, delivery: Delivery, deferred: dict[str, str], detours: list[Detour]) -> None:
@@ -216,6 +240,10 @@ def interleave(chains: list[Chain], failed: Callable[[Chain, BaseException], Non
     """Run ``chains`` in this one thread: each goes until it would wait for its server, then
     the next ready one goes on, so that building and journaling one session's email overlaps
     the server's work on another's, with no second thread contending for the interpreter.
+
+    A chain that yields :data:`IF_READY` goes on at once unless the next chain's reply has
+    arrived: then that one goes first, so that one journal write records both outcomes
+    without making either session wait for the server.
 
     A chain that raises is reported to ``failed`` and dropped; the others run to their end
     (the caller's ``next_job`` hands them nothing more when it should stop). An error that is
@@ -236,6 +264,9 @@ def interleave(chains: list[Chain], failed: Callable[[Chain, BaseException], Non
         except BaseException as exc:
             failed(chain, exc)
             fatal = fatal or exc
+            continue
+        if delay == IF_READY and not (waiting and waiting[0][1].can_go_on()):
+            waiting.appendleft((0.0, chain, steps))  # the next one would wait: this one goes on
             continue
         waiting.append((time.monotonic() + delay if delay > 0 else 0.0, chain, steps))
     if fatal is not None:
