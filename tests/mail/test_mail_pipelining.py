@@ -7,11 +7,8 @@ bytes on the wire, so the pipelined and the one-by-one transactions can be compa
 
 from __future__ import annotations
 
-import socketserver
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -25,102 +22,10 @@ from postroom.sdk import Document, Failed
 from postroom.sdk.testing import MemoryContext
 from support.mailkit import Recorder, SinkDump, free_port, operation, plain_connection
 from support.sendkit import run, send_op, starttls
+from support.smtpscript import Script
 
 # Leading dots (stuffed on the wire), a lone dot line, a line of dots, no final CRLF.
 BODY = b"Subject: dots\r\nTo: b@example.com\r\n\r\n.leading\r\n.\r\n...\r\nmiddle . dot\r\nlast line"
-
-
-# -- a scripted server that keeps the raw bytes ---------------------------------------------------
-
-
-@dataclass
-class Script:
-    pipelining: bool = True
-    #: address -> replies to RCPT, one per attempt, then 250
-    rcpt: dict[str, list[str]] = field(default_factory=dict)
-    #: reply to DATA when no recipient was accepted (a real server says 503 or 554)
-    data_without_rcpt: str = "554 5.5.1 Error: no valid recipients"
-    wire: bytearray = field(default_factory=bytearray)
-    messages: list[bytes] = field(default_factory=list)
-    sessions: int = 0
-    #: hang up, without a reply, on the final dot of the message with this number (1-based)
-    drop_at_dot: int = 0
-    dots: int = 0
-    #: replies to the final dot, one per message, before "250" (e.g. a 451)
-    dot_replies: list[str] = field(default_factory=list)
-
-
-class _Handler(socketserver.StreamRequestHandler):
-    def handle(self) -> None:
-        script: Script = self.server.script  # type: ignore[attr-defined]
-        script.sessions += 1
-        write = self.wfile.write
-        write(b"220 scripted ESMTP\r\n")
-        accepted = 0
-        while line := self.rfile.readline():
-            script.wire += line
-            verb = line[:4].upper()
-            if verb == b"EHLO":
-                offered = b"250-PIPELINING\r\n" if script.pipelining else b""
-                write(b"250-scripted\r\n" + offered + b"250-SIZE 1000000\r\n250 8BITMIME\r\n")
-            elif verb == b"MAIL":
-                accepted = 0
-                write(b"250 2.1.0 Ok\r\n")
-            elif verb == b"RCPT":
-                address = line.split(b"<", 1)[1].split(b">", 1)[0].decode()
-                replies = script.rcpt.get(address)
-                reply = replies.pop(0) if replies else "250 2.1.5 Ok"
-                accepted += reply.startswith("2")
-                write(reply.encode() + b"\r\n")
-            elif verb == b"DATA":
-                if not accepted and not script.data_without_rcpt.startswith("354"):
-                    write(script.data_without_rcpt.encode() + b"\r\n")
-                    continue
-                write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                data = bytearray()
-                while (chunk := self.rfile.readline()) != b".\r\n":
-                    script.wire += chunk
-                    data += chunk[1:] if chunk.startswith(b".") else chunk  # undo the dot-stuffing
-                script.wire += b".\r\n"
-                script.dots += 1
-                if script.dots == script.drop_at_dot:
-                    return  # gone, as a crashed or restarted server is
-                if accepted and script.dot_replies:
-                    reply = script.dot_replies.pop(0)
-                    if reply.startswith("2"):
-                        script.messages.append(bytes(data))
-                    write(reply.encode() + b"\r\n")
-                elif accepted:
-                    script.messages.append(bytes(data))
-                    write(f"250 2.0.0 Ok: queued as M{len(script.messages)}\r\n".encode())
-                else:
-                    write(b"554 5.5.1 Error: no valid recipients\r\n")
-            elif verb == b"RSET":
-                accepted = 0
-                write(b"250 2.0.0 Ok\r\n")
-            elif verb == b"QUIT":
-                write(b"221 2.0.0 Bye\r\n")
-                return
-            else:
-                write(b"502 5.5.2 Error: command not recognized\r\n")
-
-
-@pytest.fixture
-def scripted():
-    servers: list[socketserver.ThreadingTCPServer] = []
-
-    def start(script: Script) -> int:
-        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.script = script  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server.server_address[1]
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _wire_of_one_send(scripted, *, pipelining: bool) -> tuple[bytes, Script, SmtpPool]:
@@ -453,14 +358,15 @@ def test_parallel_sessions_are_kept_when_they_are_faster(monkeypatch, caplog):
     assert len(recorder.sessions) == 3 and "sending over 3 sessions took" in caplog.text
 
 
-def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, smtp_sink):
+def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, scripted):
+    """The trial is for a server without PIPELINING (each session in a thread of its own)."""
     monkeypatch.setattr(MailSendSession, "PROBE", 10)
     timings = iter([0.001, 0.002])  # one session: 1 ms a document; three: 2 ms
     monkeypatch.setattr(MailSendSession, "_timed", lambda self, plans, width, pool, writer: (
         self._senders(plans, width, pool, writer), writer.flush(), next(timings))[-1])
-    sink = smtp_sink()
+    script = Script(pipelining=False)
     context = MemoryContext()
-    session = connector.open(plain_connection(sink.port, max_sessions=3), operation(), context)
+    session = connector.open(plain_connection(scripted(script), max_sessions=3), operation(), context)
     try:
         documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(40)]
         results = list(session.execute(documents, "send"))
@@ -469,9 +375,30 @@ def test_one_session_is_kept_when_parallel_ones_are_no_faster(monkeypatch, smtp_
     finally:
         session.close()
     assert not any(isinstance(r, Failed) for r in results + more)
-    assert len(sink.dumps(45)) == 45
+    assert len(script.messages) == 45
     assert sorted(context.journal().entries()) == sorted([_key(d) for d in documents] +
                                                          [_key(d, "send2") for d in documents[:5]])
+
+
+def test_a_pipelining_server_gets_every_session_without_a_trial(monkeypatch, scripted, caplog):
+    """Sessions taking turns in one thread cost no more than one (ADR 0020): no trial needed."""
+    import logging
+
+    monkeypatch.setattr(MailSendSession, "PROBE", 10)
+    monkeypatch.setattr(MailSendSession, "_timed", lambda *args: pytest.fail("no trial for a pipelining server"))
+    script = Script()
+    context = MemoryContext()
+    session = connector.open(plain_connection(scripted(script), max_sessions=3), operation(), context)
+    try:
+        documents = [Document(f"n{n}", {"mail.to_address": f"p{n}@example.com"}) for n in range(40)]
+        with caplog.at_level(logging.INFO, logger=context.log.name):
+            results = list(session.execute(documents, "send"))
+        assert session._parallel is True
+    finally:
+        session.close()
+    assert not any(isinstance(r, Failed) for r in results)
+    assert len(script.messages) == 40 and script.sessions == 3
+    assert "the server pipelines: 3 sessions take turns" in caplog.text
 
 
 # -- one round trip per email: the message and the next email's commands in one write ------------

@@ -37,6 +37,8 @@ def unsubscribe_headers(operation_value: str, document: Document) -> list[tuple[
     source = f"document property {UNSUBSCRIBE_PROPERTY}"
     if value is None or not value.strip():
         value, source = operation_value, "operation field"
+    if not value.strip():
+        return []  # none asked for (most sends)
     try:
         items = parse_unsubscribe(value)
     except HeaderError as exc:

@@ -14,7 +14,7 @@ from ._reply_headers import UNSUBSCRIBE_PROPERTY
 from .mime import ContentType, MailAddress, parse_content_type
 from .spec import MailOperation
 
-__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "fields_of", "group_key", "journal_key", "once_group_key", "refused_text",
+__all__ = ["OVERRIDES", "FieldError", "content_id_of", "data_type_of", "field_value", "fields_of", "group_key", "journal_key", "once_group_key", "outbound_if_set", "refused_text",
            "unique_addresses"]
 
 OVERRIDES = {
@@ -47,13 +47,24 @@ def field_value(operation: MailOperation, document: Document, name: str) -> str:
 
 def fields_of(operation: MailOperation, document: Document) -> dict[str, str]:
     """Every field of :data:`OVERRIDES` for ``document``, read once (the plan, the journal key
-    and the letter all use them)."""
-    return {name: field_value(operation, document, name) for name in OVERRIDES}
+    and the letter all use them). A property the document does not have is not looked up
+    (:meth:`Document.outbound` would say None): most documents set only the To address."""
+    properties = document.properties
+    fields = {}
+    for name, prop in OVERRIDES.items():
+        value = document.outbound(prop) if prop in properties else None
+        fields[name] = value if value is not None and value.strip() else getattr(operation, name)
+    return fields
+
+
+def outbound_if_set(document: Document, name: str) -> str | None:
+    """:meth:`Document.outbound`, without the call when the document has no such property."""
+    return document.outbound(name) if name in document.properties else None
 
 
 def data_type_of(document: Document) -> ContentType | None:
     """The document's own type (``mail.content_type`` set for the send), else None."""
-    value = document.outbound("mail.content_type")
+    value = outbound_if_set(document, "mail.content_type")
     if value is None or not value.strip():
         return None
     try:
@@ -64,7 +75,7 @@ def data_type_of(document: Document) -> ContentType | None:
 
 def content_id_of(document: Document) -> str:
     """The cid a grouped document is shown by in the HTML (``mail.content_id``), else ""."""
-    value = (document.outbound("mail.content_id") or "").strip()
+    value = (outbound_if_set(document, "mail.content_id") or "").strip()
     if value and not CID_NAME.match(value):
         raise FieldError(f"document property mail.content_id: {value!r} is not a usable cid: use letters, digits "
                          "and . _ - @ (the HTML refers to it as cid:NAME)")
@@ -83,10 +94,10 @@ def journal_key(shape_id: str, operation: MailOperation, document: Document, occ
     digest = hashlib.blake2b(digest_size=12)
     digest.update("\0".join([fields[name] for name in _KEYED_FIELDS]).encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
-    digest.update((document.outbound("mail.body") or "").encode("utf-8", "surrogatepass"))
+    digest.update((outbound_if_set(document, "mail.body") or "").encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
     for name in ("mail.text_body", "mail.content_type", "mail.content_id", UNSUBSCRIBE_PROPERTY):
-        value = document.outbound(name)
+        value = outbound_if_set(document, name)
         if value:  # only when set, so the keys of earlier executions stay as they were
             digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
     for name, value in document.properties.items():  # custom headers set for this document

@@ -100,17 +100,17 @@ class JournalWriter:
 
 
 class Sender:
-    """One sending thread's state: the ticket of its last journal record."""
+    """One chain's way to the journal (see send.py): its outcomes queued, synced before a dot."""
 
     def __init__(self, writer: JournalWriter) -> None:
         self.writer = writer
-        self.ticket = 0
 
     def finish(self, key: str, status: str, reply: str) -> None:
-        self.ticket = self.writer.finish(key, status, reply)
+        self.writer.finish(key, status, reply)
 
     def sync(self) -> None:
-        """The outcome of this thread's previous email, on record: called before the next
-        email's final dot (and earlier, while the server answers the commands before it)."""
-        if self.ticket:
-            self.writer.sync(self.ticket)
+        """The outcome of this sender's previous email on record, and every other one queued so
+        far: called before the next email's final dot (and earlier, while the server answers
+        the commands before it). Every other one too, because the session may have carried
+        another sender's email last (a chain that ended gave it back to the pool)."""
+        self.writer.flush()

@@ -317,6 +317,8 @@ class MessageTemplate:
 
     # headers -------------------------------------------------------------------------------
     def _addresses(self, name: str, addresses: list[MailAddress]) -> bytes:
+        if len(addresses) == 1 and not addresses[0].display_name:  # a bare To, new every letter: not cached
+            return f"{name}: <{addresses[0].addr}>\r\n".encode()  # as render_address_header writes it
         key = (name, tuple(addresses))
         line = self._cache.get(key)
         if line is None:

@@ -41,10 +41,11 @@ Once per inbound message (issue 12): a document a mail Get read is keyed ``SHAPE
 the process's journal scope instead (:mod:`postroom.sdk._once`), so a re-read skips what was sent.
 
 Speed (DESIGN.md "Where the anchors fall short"): a batch is sent over up to
-``max_sessions`` pooled sessions at once, one thread per session, each taking the next
-document in order, when that proves faster than one session (the first big batch tries
-both); each thread's emails go out chained, one round trip an email when the server offers
-PIPELINING (``SmtpPool.send_chain``). The results still come back one per document, in
+``max_sessions`` pooled sessions at once, each taking the next document in order, when that
+proves faster than one session (the first big batch tries both); each session's emails go out
+chained, one round trip an email when the server offers PIPELINING (``_smtp/chain.py``), and
+then the sessions take turns in this one thread (ADR 0020); without PIPELINING each session
+has a thread of its own. The results still come back one per document, in
 document order; the emails of one batch may reach the server in any order. See
 ``bench/send.py``.
 """
@@ -53,7 +54,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from ...errors import DocumentError, Interrupted
@@ -65,6 +66,8 @@ from ._groups import groups_of, member_result
 from ._headers import HeaderError
 from ._parts import FileParts, PartError, add_files
 from ._reply_headers import letter_headers
+from ._send_feed import Feed as _Feed
+from ._send_feed import threaded as _threaded
 from ._send_fields import OVERRIDES as _OVERRIDES
 from ._send_fields import (
     FieldError,
@@ -82,7 +85,7 @@ from ._send_plan import Email as _Email
 from ._send_plan import Outcome as _Outcome
 from ._send_plan import Plan as _Plan
 from ._send_plan import lay_out_emails
-from ._smtp import Delivery, Outgoing, PoolRegistry, SmtpPool
+from ._smtp import Chain, Delivery, Outgoing, PoolRegistry, SmtpPool
 from ._tls import insecure_warning
 from .mime import (
     AddressError,
@@ -109,46 +112,6 @@ _LABELS = {"to": "To", "from_": "From", "cc": "Cc", "bcc": "Bcc", "reply_to": "R
 
 class _DocumentFailed(Exception):
     """This document cannot be sent; the message says why (no other document's data)."""
-
-
-class _Feed:
-    """One sending thread's emails for :meth:`SmtpPool.send_chain`, document by document.
-
-    ``next_job`` takes the next document when the current one is handed out, skips what an
-    earlier attempt sent and stops a document at its first email that cannot go (the rest
-    are journaled "not sent"); ``done`` records each outcome.
-    """
-
-    def __init__(self, session: MailSendSession, take: Callable[[], _Plan | None], sender: Sender) -> None:
-        self.session = session
-        self.take = take
-        self.sender = sender
-        self.plan: _Plan | None = None
-        self.emails: Iterator[tuple[_Email, Any]] = iter(())
-
-    def next_job(self) -> Outgoing | None:
-        while True:
-            plan = self.plan
-            if plan is None:
-                plan = self.plan = self.take()
-                if plan is None:
-                    return None
-                self.emails = iter(zip(plan.emails, plan.entries, strict=True))
-            for email, entry in self.emails:
-                if plan.failure is not None:
-                    self.sender.finish(email.key, "failed",
-                                       f"not sent: another email of this document failed ({plan.failure})")
-                    continue
-                job = self.session.prepare_email(plan, email, entry, self.sender)
-                if job is not None:
-                    plan.in_flight += 1
-                    return job
-            self.plan = None
-            plan.fed_all = True
-            self.session.settle(plan)
-
-    def done(self, job: Outgoing) -> None:
-        self.session.record_outcome(job, self.sender)
 
 
 class MailSendSession(OperationSession):
@@ -392,13 +355,7 @@ class MailSendSession(OperationSession):
     # -- a batch ---------------------------------------------------------------------------------
     def _send_batch(self, plans: list[_Plan]) -> None:
         """Journal every email of the batch, then send the documents, over parallel sessions
-        when that is faster.
-
-        Parallel sessions pay off when the time goes into waiting for the server (a distant
-        one, or one slow to accept); against a server that answers at once the work is
-        Python's, which one thread does best. So the first batch big enough tries both on
-        ``PROBE`` documents each and the execution keeps the faster way.
-        """
+        when that is faster (:meth:`_width`)."""
         journal = SendJournal(self.context, {email.key for plan in plans for email in plan.emails if email.once})
         items = [(email.key, self._default_id(plan, email)) for plan in plans for email in plan.emails]
         entries = journal.begin_many(items)
@@ -406,21 +363,8 @@ class MailSendSession(OperationSession):
             plan.entries = [entries[email.key] for email in plan.emails]
         pool = self._pool_for_send()
         writer = JournalWriter(journal)
-        width = min(pool.max_sessions, len(plans))
-        rest = plans
         try:
-            if width > 1 and self._parallel is None and len(plans) >= 3 * self.PROBE:
-                one = self._timed(plans[: self.PROBE], 1, pool, writer)
-                many = self._timed(plans[self.PROBE : 2 * self.PROBE], width, pool, writer)
-                if one and many:  # both trials ran to the end
-                    self._parallel = many < 0.9 * one
-                    self.context.log.info(
-                        "sending over %d sessions took %.0f us a document, over one %.0f us: %s",
-                        width, many * 1e6, one * 1e6, f"using {width}" if self._parallel else "using one",
-                    )
-                rest = plans[2 * self.PROBE :]
-            if self._parallel is False:
-                width = 1
+            width, rest = self._width(plans, pool, writer)
             if not any(plan.error for plan in plans):
                 self._senders(rest, width, pool, writer)
         finally:
@@ -429,6 +373,39 @@ class MailSendSession(OperationSession):
                 self._dsn_noted = True
                 self.context.log.info("the server at %s does not offer DSN: the emails went without delivery "
                                       "notice requests (dsn_notify)", self.connection.endpoint)
+
+    def _width(self, plans: list[_Plan], pool: SmtpPool, writer: JournalWriter) -> tuple[int, list[_Plan]]:
+        """How many sessions send the batch, and the documents left for them.
+
+        The first document goes alone when no session told yet whether the server pipelines.
+        When it does, the sessions take turns in this thread (ADR 0020), which costs no more
+        than one session: all of them are used. Else each session needs a thread, and those
+        pay off only when the time goes into waiting for the server (a distant one, or one slow
+        to accept); against a server that answers at once they contend for the interpreter.
+        So the first batch big enough tries both on ``PROBE`` documents each and the execution
+        keeps the faster way (ADR 0010).
+        """
+        width, rest = min(pool.max_sessions, len(plans)), plans
+        if width > 1 and self._parallel is not False and pool.pipelines is None:
+            self._senders(rest[:1], 1, pool, writer)
+            writer.flush()  # its outcome on record before its session's next email
+            rest = rest[1:]
+            if plans[0].error is not None:  # the server cannot be reached: no trial
+                return width, rest
+        if width > 1 and self._parallel is None and pool.pipelines:
+            self._parallel = True
+            self.context.log.info("the server pipelines: %d sessions take turns", width)
+        if width > 1 and self._parallel is None and len(rest) >= 3 * self.PROBE:
+            one = self._timed(rest[: self.PROBE], 1, pool, writer)
+            many = self._timed(rest[self.PROBE : 2 * self.PROBE], width, pool, writer)
+            if one and many:  # both trials ran to the end
+                self._parallel = many < 0.9 * one
+                self.context.log.info(
+                    "sending over %d sessions took %.0f us a document, over one %.0f us: %s",
+                    width, many * 1e6, one * 1e6, f"using {width}" if self._parallel else "using one",
+                )
+            rest = rest[2 * self.PROBE :]
+        return (1 if self._parallel is False else width), rest
 
     #: Documents in each trial of one session against parallel ones.
     PROBE = 50
@@ -443,49 +420,38 @@ class MailSendSession(OperationSession):
         return (time.perf_counter() - started) / len(plans)
 
     def _senders(self, plans: list[_Plan], width: int, pool: SmtpPool, writer: JournalWriter) -> None:
-        """Send ``plans`` in order with ``width`` threads (this one among them), each taking
-        the next document; a fatal error stops them all after the emails in flight."""
-        lock = threading.Lock()
+        """Send ``plans`` in order over ``width`` sessions, each taking the next document; a
+        fatal error stops them all after the emails in flight.
+
+        When the server pipelines (as its sessions so far said), the sessions take turns in this
+        one thread (:meth:`SmtpPool.send_chains`): while the server works on one session's
+        email, this thread builds, journals and writes another's, and one journal write often
+        records the outcomes of several. Else each session has a thread of its own, since a
+        transaction then waits for a reply after every command."""
         queue = iter(plans)
-        stop = threading.Event()
-        errors: list[BaseException] = []
+        stop: list[BaseException] = []  # the first failure: no new documents
+        halt = threading.Event()  # no new documents either (the first thread is done or interrupted)
+        interleaved = width > 1 and pool.pipelines is True
 
         def take() -> _Plan | None:
-            if stop.is_set() or self._stopping():  # a stop request: the emails in flight finish
+            if stop or halt.is_set() or self._stopping():  # a stop request: the emails in flight finish
                 return None
-            with lock:
-                return next(queue, None)
+            return next(queue, None)
 
-        def work() -> None:
+        def chain() -> Chain:
             sender = Sender(writer)
             feed = _Feed(self, take, sender)
-            try:
-                pool.send_chain(feed.next_job, feed.done, logger=self.context.log, journal_sync=sender.sync)
-            except Exception as exc:  # noqa: BLE001 - on its documents already; execute() raises it
-                errors.append(exc)
-                stop.set()
-            except BaseException as exc:
-                errors.append(exc)
-                stop.set()
-                if threading.current_thread() is threading.main_thread():
-                    raise
+            return Chain(pool, feed.next_job, feed.done, self.context.log, sender.sync, cooperative=interleaved)
 
-        threads = [
-            threading.Thread(target=work, name=f"postroom-mail-send-{n}", daemon=True)
-            for n in range(1, min(width, len(plans)))
-        ]
-        try:
-            for thread in threads:
-                thread.start()
-            work()  # this thread sends too
-        finally:
-            stop.set()  # the queue is empty, or this thread was interrupted: no new documents
-            for thread in threads:
-                thread.join()
-        if errors:  # a document cut short without its own error shares the first one
+        chains = [chain() for _ in range(min(width, len(plans)))]
+        if interleaved:
+            pool.send_chains(chains, lambda _chain, exc: stop.append(exc))
+        else:
+            _threaded(chains, pool, stop, halt)
+        if stop:  # a document cut short without its own error shares the first one
             for plan in plans:
                 if plan.result is None and plan.error is None:
-                    plan.error = errors[0]
+                    plan.error = stop[0]
 
     # -- one thread's emails -----------------------------------------------------------------------
     def prepare_email(self, plan: _Plan, email: _Email, entry: Any, sender: Sender) -> Outgoing | None:
@@ -581,4 +547,5 @@ class MailSendSession(OperationSession):
                 index, len(outcome.refused), outcome.recipients,
             )
         return result
+
 

@@ -14,8 +14,12 @@ dot, as in :meth:`SmtpPool.send`.
 from __future__ import annotations
 
 import logging
+import select
 import smtplib
-from collections.abc import Callable
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 from ....errors import ConnectionFailed, DocumentError
@@ -39,6 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Chain"]
 
+#: What a chain yields when another may go first if it can do so without waiting (see interleave).
+IF_READY = -1.0
+
 #: An email whose first attempt left recipients deferred: retried by send() after the lease.
 Detour = tuple[Outgoing, Delivery, dict[str, str]]
 
@@ -53,7 +60,13 @@ class ChainBroken(Exception):
 
 
 class Chain:
-    """One call of :meth:`SmtpPool.send_chain`: what it sends with and reports to."""
+    """One run of emails over one session: what it sends with and reports to.
+
+    :meth:`steps` does the work, yielding where it would wait: 0.0 right after a write,
+    before reading the server's replies (another chain may go on meanwhile), and a back-off's
+    seconds before a retry. ``cooperative``: a session slot is waited for by yielding too (a
+    chain run beside others in one thread must never block it while they hold sessions).
+    """
 
     def __init__(
         self,
@@ -62,26 +75,47 @@ class Chain:
         done: Callable[[Outgoing], None],
         logger: logging.Logger | None,
         journal_sync: Callable[[], None] | None,
+        *,
+        cooperative: bool = False,
     ) -> None:
         self.pool = pool
         self.next_job = next_job
         self.done = done
         self.logger = logger
         self.journal_sync = journal_sync
+        self.cooperative = cooperative
+        #: the session whose replies this chain waits for, while it does
+        self.reading: Session | None = None
 
-    def run(self) -> None:
+    def can_go_on(self) -> bool:
+        """Whether this chain would go on without waiting: it waits for no reply, or the reply
+        has arrived (more than a reply already in the client's buffer: the socket is asked)."""
+        session = self.reading
+        sock = session.smtp.sock if session is not None else None
+        if sock is None:
+            return True
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):  # closed meanwhile: its next step finds out
+            return True
+
+    def steps(self) -> Iterator[float]:
         job = self.next_job()
         while job is not None:
             detours: list[Detour] = []
             single: list[Outgoing] = []
             following: Outgoing | None = None
+            if self.cooperative:
+                yield from self.pool.reserve()
             try:
-                with self.pool.lease(self.logger) as session:
+                with self.pool.lease(self.logger, reserved=self.cooperative) as session:
                     options = self.pool.chain_options(session, job)
                     if options is None:
                         single.append(job)
                     else:
-                        following = self._chained(session, job, options, detours)
+                        following = yield from self._chained(session, job, options, detours)
             except ChainBroken as broken:
                 single.extend(broken.jobs)
                 following = broken.following
@@ -94,10 +128,11 @@ class Chain:
                 if following is not None or detours:
                     raise  # pragma: no cover - only the lease itself raises this, before any job
                 single.append(job)  # no session to be had now: send() retries with backoff
-            self._one_by_one(detours, single, following)
+            yield from self._one_by_one(detours, single, following)
             job = following if following is not None else self.next_job()
 
-    def _one_by_one(self, detours: list[Detour], single: list[Outgoing], following: Outgoing | None) -> None:
+    def _one_by_one(self, detours: list[Detour], single: list[Outgoing],
+                    following: Outgoing | None) -> Iterator[float]:
         """The emails that left the chain, each the way of send(); a fatal error is every
         remaining email's too."""
         leftovers: list[tuple[Outgoing, tuple[Delivery, dict[str, str]] | None]] = [
@@ -105,18 +140,18 @@ class Chain:
         ] + [(pending, None) for pending in single]
         for index, (pending, after) in enumerate(leftovers):
             try:
-                self._single(pending, after)
+                yield from self._single(pending, after)
             except Exception as exc:  # fatal: the emails not sent yet share the error
                 for rest in [r for r, _ in leftovers[index + 1 :]] + ([following] if following else []):
                     rest.error = exc
                     self.done(rest)
                 raise
 
-    def _single(self, job: Outgoing, after: tuple[Delivery, dict[str, str]] | None) -> None:
+    def _single(self, job: Outgoing, after: tuple[Delivery, dict[str, str]] | None) -> Iterator[float]:
         try:
-            job.delivery = self.pool.send(job.sender, job.recipients, job.message, smtputf8=job.smtputf8,
-                                          logger=self.logger, journal_sync=self.journal_sync, after=after,
-                                          dsn=job.dsn)
+            job.delivery = yield from self.pool.send_steps(
+                job.sender, job.recipients, job.message, smtputf8=job.smtputf8, logger=self.logger,
+                journal_sync=self.journal_sync, after=after, dsn=job.dsn, cooperative=self.cooperative)
         except DocumentError as exc:
             job.error = exc
         except Exception as exc:
@@ -125,7 +160,8 @@ class Chain:
             raise
         self.done(job)
 
-    def _chained(self, session: Session, job: Outgoing, options: list[str], detours: list[Detour]) -> Outgoing | None:
+    def _chained(self, session: Session, job: Outgoing, options: list[str],
+                 detours: list[Detour]) -> Generator[float, None, Outgoing | None]:
         """Send ``job`` and those after it over ``session`` while all goes smoothly; return
         the next job not yet started (None when ``next_job`` ran out)."""
         in_flight: list[Outgoing | None] = [job, None]  # the current email, the following one
@@ -133,7 +169,9 @@ class Chain:
             self.pool.limiter.acquire()
             self.pool.open_group(session, job.sender, job.recipients, options, job.smtputf8, job.dsn)
             call_hook(self.journal_sync)  # while the server answers
-            return self._go_on(session, in_flight, detours)
+            self.reading = session
+            yield 0.0
+            return (yield from self._go_on(session, in_flight, detours))
         except HookFailed as exc:
             exc.jobs = [j for j in in_flight if j is not None]
             raise
@@ -145,7 +183,8 @@ class Chain:
         except Exception as exc:  # anything else is fatal for the emails in flight too
             raise HookFailed([j for j in in_flight if j is not None]) from exc
 
-    def _go_on(self, session: Session, in_flight: list[Outgoing | None], detours: list[Detour]) -> Outgoing | None:
+    def _go_on(self, session: Session, in_flight: list[Outgoing | None],
+               detours: list[Detour]) -> Generator[float, None, Outgoing | None]:
         """The chain from the first group written on; ``in_flight`` tracks what a failure concerns."""
         pool, smtp = self.pool, session.smtp
         current = in_flight[0]
@@ -168,7 +207,10 @@ class Chain:
             if then:
                 pool.limiter.acquire()
             send_message(smtp, current.message, then)
+            self.reading = session
+            yield 0.0  # the server works on it: another chain may go on meanwhile
             code, reply = getreply(smtp)
+            self.reading = None
             check_dropped(code, reply, session)
             session.dirty = bool(then)
             delivery = Delivery(attempts=1)
@@ -182,6 +224,7 @@ class Chain:
             pool.pipelined += 1
             in_flight[:] = [following, None]
             current = following
+            yield IF_READY  # its outcome is queued: the next sync writes the other's with it
         return None
 
     def _outcome(self, job: Outgoing, delivery: Delivery, deferred: dict[str, str], detours: list[Detour]) -> None:
@@ -190,3 +233,56 @@ class Chain:
         else:
             job.delivery = delivery
             self.done(job)
+
+
+def interleave(chains: list[Chain], failed: Callable[[Chain, BaseException], None],
+               sleep: Callable[[float], None]) -> None:
+    """Run ``chains`` in this one thread: each goes until it would wait for its server, then
+    the next ready one goes on, so that building and journaling one session's email overlaps
+    the server's work on another's, with no second thread contending for the interpreter.
+
+    A chain that yields :data:`IF_READY` goes on at once unless the next chain's reply has
+    arrived: then that one goes first, so that one journal write records both outcomes
+    without making either session wait for the server.
+
+    A chain that raises is reported to ``failed`` and dropped; the others run to their end
+    (the caller's ``next_job`` hands them nothing more when it should stop). An error that is
+    no ``Exception`` (a second Ctrl-C) is raised once every other chain has ended. When no
+    chain is ready (all backing off), the one due first is waited for with ``sleep``.
+    """
+    waiting: deque[tuple[float, Chain, Iterator[float]]] = deque((0.0, chain, chain.steps()) for chain in chains)
+    fatal: BaseException | None = None
+    while waiting:
+        due, chain, steps = _next_ready(waiting, sleep)
+        try:
+            delay = next(steps)
+        except StopIteration:
+            continue
+        except Exception as exc:  # noqa: BLE001 - the caller decides; the other chains go on
+            failed(chain, exc)
+            continue
+        except BaseException as exc:
+            failed(chain, exc)
+            fatal = fatal or exc
+            continue
+        if delay == IF_READY and not (waiting and waiting[0][1].can_go_on()):
+            waiting.appendleft((0.0, chain, steps))  # the next one would wait: this one goes on
+            continue
+        waiting.append((time.monotonic() + delay if delay > 0 else 0.0, chain, steps))
+    if fatal is not None:
+        raise fatal
+
+
+def _next_ready(waiting: deque[tuple[float, Chain, Iterator[float]]],
+                sleep: Callable[[float], None]) -> tuple[float, Chain, Iterator[float]]:
+    """The first chain in turn that is due (taken out of ``waiting``); when none is, the one
+    due first, after sleeping until then."""
+    now = time.monotonic()
+    for _ in range(len(waiting)):
+        if waiting[0][0] <= now:
+            return waiting.popleft()
+        waiting.rotate(-1)
+    first = min(waiting, key=lambda entry: entry[0])
+    waiting.remove(first)
+    sleep(max(0.0, first[0] - now))
+    return first

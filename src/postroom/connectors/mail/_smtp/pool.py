@@ -19,13 +19,14 @@ import logging
 import smtplib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from ....errors import ConnectionFailed, DocumentError
 from ....sdk import RateLimit
 from ..spec import MailConnection
-from .chain import Chain
+from .chain import Chain, interleave
 from .dsn import DsnRequest
 from .session import Opener, Session
 from .transaction import (
@@ -123,6 +124,8 @@ class SmtpPool:
         self.pipelined = 0
         #: Whether the server's EHLO offered DSN (RFC 3461), once a session asked; None before.
         self.dsn_offered: bool | None = None
+        #: Whether the server offers PIPELINING, as its last new session said; None before one.
+        self.pipelines: bool | None = None
 
     def __repr__(self) -> str:
         return f"SmtpPool({self.connection.endpoint}, max_sessions={self.connection.max_sessions})"
@@ -132,13 +135,15 @@ class SmtpPool:
         return self.connection.max_sessions
 
     @contextmanager
-    def lease(self, logger: logging.Logger | None = None) -> Iterator[Session]:
+    def lease(self, logger: logging.Logger | None = None, *, reserved: bool = False) -> Iterator[Session]:
         """A live session for one transaction; a session that failed is closed, not returned.
 
         A session that ended its last transaction cleanly less than ``FRESH_SECONDS`` ago
         is handed out as it is (``unverified``); any other idle one is checked with RSET.
+        ``reserved``: the caller holds a slot already (:meth:`reserve`); released here.
         """
-        self._slots.acquire()
+        if not reserved:
+            self._slots.acquire()
         session: Session | None = None
         healthy = False
         try:
@@ -163,6 +168,7 @@ class SmtpPool:
             if session is None:
                 session = self._opener.open()
                 self.opened += 1
+                self.pipelines = session.pipelining
             try:
                 yield session
             except DocumentError:
@@ -186,8 +192,6 @@ class SmtpPool:
             idle, self._idle = self._idle, []
         for session in idle:
             session.close()
-
-    # one email -------------------------------------------------------------------------------
 
     # one email -------------------------------------------------------------------------------
     def send(
@@ -214,6 +218,31 @@ class SmtpPool:
         overlaps the server's work). ``after``: the delivery and the deferred recipients of a
         first attempt made elsewhere (:meth:`send_chain`); the retries go on from there. ``dsn``: RFC 3461.
         """
+        steps = self.send_steps(sender, recipients, message, smtputf8=smtputf8, logger=logger,
+                                journal_sync=journal_sync, after=after, dsn=dsn)
+        while True:
+            try:
+                delay = next(steps)
+            except StopIteration as finished:
+                return cast(Delivery, finished.value)
+            self._sleep(delay)
+
+    def send_steps(
+        self,
+        sender: str,
+        recipients: list[str],
+        message: bytes,
+        *,
+        smtputf8: bool = False,
+        logger: logging.Logger | None = None,
+        journal_sync: Callable[[], None] | None = None,
+        after: tuple[Delivery, dict[str, str]] | None = None,
+        dsn: DsnRequest | None = None,
+        cooperative: bool = False,
+    ) -> Generator[float, None, Delivery]:
+        """:meth:`send` as steps: yields each back-off's seconds instead of sleeping them
+        (the caller waits them, or sends other emails meanwhile: :func:`.chain.interleave`);
+        ``cooperative``: a session is waited for the same way (yields) rather than blocking."""
         conn = self.connection
         delivery, deferred = after if after is not None else (Delivery(), {})
         pending = list(deferred) if after is not None else list(dict.fromkeys(recipients))
@@ -224,9 +253,11 @@ class SmtpPool:
                 tried = False
             else:
                 delivery.attempts += 1
+                if cooperative:
+                    yield from self.reserve()
                 try:
                     deferred = self._attempt(sender, pending, message, smtputf8, delivery, logger, journal_sync,
-                                             dsn)
+                                             dsn, reserved=cooperative)
                 except Stale as exc:
                     if not stale_retried:
                         # The server closed the idle session; nothing of this email reached it.
@@ -245,11 +276,21 @@ class SmtpPool:
             pending = list(deferred)
             if pending and attempt < conn.max_retries:
                 attempt += 1
-                self._back_off(deferred, attempt, logger)
+                yield self._back_off(deferred, attempt, logger)
             elif pending:
                 delivery.refused.update(deferred)
                 break
         return delivery
+
+    #: Seconds between two tries for a session another sender holds (cooperative sends only).
+    RESERVE_POLL = 0.002
+
+    def reserve(self) -> Iterator[float]:
+        """Take a session slot without blocking the thread: yields :attr:`RESERVE_POLL` while
+        every slot is taken (the caller's other sessions go on meanwhile); the slot is then
+        the caller's, for a ``lease(reserved=True)``."""
+        while not self._slots.acquire(blocking=False):
+            yield self.RESERVE_POLL
 
     def _attempt(
         self,
@@ -261,10 +302,12 @@ class SmtpPool:
         logger: logging.Logger | None,
         journal_sync: Callable[[], None] | None,
         dsn: DsnRequest | None = None,
+        *,
+        reserved: bool = False,
     ) -> dict[str, str]:
         """One try over a leased session; the recipients deferred. A failed hook raises its own error."""
         try:
-            with self.lease(logger) as session:
+            with self.lease(logger, reserved=reserved) as session:
                 self.limiter.acquire()
                 return self._transaction(session, sender, pending, message, smtputf8, delivery, journal_sync, dsn)
         except HookFailed as exc:
@@ -280,7 +323,8 @@ class SmtpPool:
             ) from None
         return dict.fromkeys(pending, str(exc))
 
-    def _back_off(self, deferred: dict[str, str], attempt: int, logger: logging.Logger | None) -> None:
+    def _back_off(self, deferred: dict[str, str], attempt: int, logger: logging.Logger | None) -> float:
+        """Log the deferral; the seconds to wait before retry ``attempt``."""
         conn = self.connection
         delay = min(_MAX_BACKOFF, conn.retry_delay_seconds * 2 ** (attempt - 1))
         reason = next(iter(deferred.values()))
@@ -290,7 +334,7 @@ class SmtpPool:
             "the server deferred %d recipient(s) (%s); retry %d of %d in %.1f s",
             len(deferred), reason, attempt, conn.max_retries, delay,
         )
-        self._sleep(delay)
+        return delay
 
     def _transaction(
         self,
@@ -347,7 +391,19 @@ class SmtpPool:
         See :mod:`.chain`: one round trip an email while all goes smoothly, the way of
         :meth:`send` for anything else, with the same outcome.
         """
-        Chain(self, next_job, done, logger, journal_sync).run()
+        self.run_chain(Chain(self, next_job, done, logger, journal_sync))
+
+    def run_chain(self, chain: Chain) -> None:
+        """Run ``chain`` to its end in this thread, sleeping its back-offs."""
+        for delay in chain.steps():
+            if delay > 0:
+                self._sleep(delay)
+
+    def send_chains(self, chains: list[Chain], failed: Callable[[Chain, BaseException], None]) -> None:
+        """Run ``chains`` (each over its own session) in this one thread, each going on while
+        the others wait for the server (:func:`.chain.interleave`); ``failed(chain, error)``
+        when one raises (the others go on; see there)."""
+        interleave(chains, failed, self._sleep)
 
     def chain_options(self, session: Session, job: Outgoing) -> list[str] | None:
         """MAIL's options for ``job`` when it can go pipelined as it is; None otherwise."""
