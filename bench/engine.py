@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _env import command_env, precompile
+
 ROOT = Path(__file__).resolve().parent.parent
 MAKE_PATIENTS = ROOT / "examples" / "data" / "make_patients.py"
 PROCESS = ROOT / "bench" / "letters_process.yaml"
@@ -91,12 +93,14 @@ def best(cmd: list[str], repeat: int, **kwargs: object) -> tuple[float, float, f
     return min(runs, key=lambda run: run[0])
 
 
-def prepare(work: Path, rows: int) -> tuple[Path, dict[str, str]]:
+def prepare(work: Path, rows: int, src: str | None) -> tuple[Path, dict[str, str]]:
     data = work / f"patients-{rows}.csv"
     with open(data, "w", encoding="utf-8") as handle:
         subprocess.run([sys.executable, str(MAKE_PATIENTS), str(rows)], stdout=handle, check=True)
-    env = dict(os.environ, POSTROOM_HOME=str(work / "home"))
-    env.pop("POSTROOM_DATABASE_URL", None)
+    env = command_env(work / "home")  # bytecode as installed (bench/_env.py)
+    if src:
+        env["PYTHONPATH"] = str(Path(src).resolve())
+    precompile(env)
     subprocess.run([sys.executable, "-m", "postroom", "import", str(PROCESS)], env=env, check=True,
                    capture_output=True, cwd=work)
     return data, env
@@ -111,9 +115,7 @@ def main() -> int:
     options = parser.parse_args()
     rows = options.rows
     work = Path(tempfile.mkdtemp(prefix="postroom-bench-engine-"))
-    data, env = prepare(work, rows)
-    if options.src:
-        env["PYTHONPATH"] = str(Path(options.src).resolve())
+    data, env = prepare(work, rows, options.src)
     run = [sys.executable, "-m", "postroom", "run", "bench-patient-letters", "--input", str(data), "--dry-run",
            "--quiet"]
     run_cpu, run_s, run_mb, out = best(run, options.repeat, env=env, cwd=work)

@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _env import command_env, precompile
+
 ROOT = Path(__file__).resolve().parent.parent
 MAKE_PATIENTS = ROOT / "examples" / "data" / "make_patients.py"
 RSS_LIMIT_MB = 300
@@ -72,8 +74,8 @@ def engine(rows: int) -> bool:
     data = work / f"patients-{rows}.csv"
     with open(data, "w", encoding="utf-8") as handle:
         subprocess.run([sys.executable, str(MAKE_PATIENTS), str(rows)], stdout=handle, check=True)
-    env = dict(os.environ, POSTROOM_HOME=str(work / "home"))
-    env.pop("POSTROOM_DATABASE_URL", None)
+    env = command_env(work / "home")  # bytecode as installed (bench/_env.py)
+    precompile(env)
     postroom = [sys.executable, "-m", "postroom"]
     subprocess.run(postroom + ["import", str(ROOT / "bench" / "letters_process.yaml")], env=env, check=True,
                    capture_output=True, cwd=work)

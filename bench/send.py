@@ -42,6 +42,8 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+from _env import command_env, precompile
+
 ROOT = Path(__file__).resolve().parent.parent
 MAKE_PATIENTS = ROOT / "examples" / "data" / "make_patients.py"
 SMTP_SINK = "/usr/sbin/smtp-sink"
@@ -242,8 +244,8 @@ def main() -> None:
     with open(patients, "w", encoding="utf-8") as handle:
         subprocess.run([sys.executable, str(MAKE_PATIENTS), str(n), "--consent-rate", "1"], stdout=handle, check=True)
     home = work / "home"
-    env = dict(os.environ, POSTROOM_HOME=str(home))
-    env.pop("POSTROOM_DATABASE_URL", None)
+    env = command_env(home)  # bytecode as installed (bench/_env.py)
+    precompile(env)
     sink = Sink(work)
     ok = True
     try:

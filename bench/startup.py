@@ -12,8 +12,9 @@ with implicit TLS and AUTH, as in the README's walk-through) and the tutorial's
 local-mail-connection is pointed at its port.
 
 Timed, each as a subprocess, wall clock from spawn to exit, median of --runs after one
-untimed warm-up (so every figure has warm page cache and .pyc files, written to a cache
-folder in the POSTROOM_HOME even when PYTHONDONTWRITEBYTECODE is set; --no-bytecode keeps it):
+untimed warm-up (so every figure has warm page cache and .pyc files, written even when
+PYTHONDONTWRITEBYTECODE is set, as pip writes them at install: bench/_env.py; --no-bytecode
+keeps the caller's setting):
 
 baseline        `python -c pass` and `python -c "import sqlite3"` (the floor any Python
                 command pays on this machine, measured in the same run)
@@ -41,6 +42,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from _env import command_env, precompile
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "dr-smith"
@@ -87,16 +90,10 @@ def fill(home: Path, components: int, executions: int, smtps_port: int, password
 
 
 def env_for(home: Path, **extra: str) -> dict[str, str]:
-    """The commands' environment. Bytecode is written (to a cache folder in ``home``) and
-    read, as it is for an installed Postroom (pip compiles every module at install time):
-    a PYTHONDONTWRITEBYTECODE=1 in the caller's environment would otherwise make every
-    timed run compile Postroom's source again (about 100 ms of CPU). ``--no-bytecode``
-    keeps the caller's setting, for a figure comparable with measurements made that way."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
-    if BYTECODE:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
-    return {**env, "POSTROOM_HOME": str(home), **extra}
+    """The commands' environment (bench/_env.py: bytecode written and read); ``--no-bytecode``
+    keeps the caller's PYTHONDONTWRITEBYTECODE, for a figure comparable with measurements made
+    that way."""
+    return command_env(home, bytecode=BYTECODE, **extra)
 
 
 def median_ms(argv: list[str], env: dict[str, str], runs: int, check=None) -> tuple[float, float]:  # noqa: ANN001
@@ -150,6 +147,7 @@ def main() -> int:
         print(f"filled {home}: {args.components:,} components, {args.executions:,} executions "
               f"in {time.perf_counter() - began:.1f} s")
         env = env_for(home, POSTROOM_DEVMAIL_CA=str(server.ca_file))
+        precompile(env)
         print(f"{machine()}; median of {args.runs} after one warm-up, whole process, wall clock; "
               f"bytecode {'cached' if BYTECODE else 'as the caller set it'}")
 
