@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._send_journal import Sender
 from ._send_plan import Email as _Email
 from ._send_plan import Plan as _Plan
 from ._smtp import Chain, Outgoing, SmtpPool
 
-if TYPE_CHECKING:
-    from .send import MailSendSession
+
+class Letters(Protocol):
+    """What a feed asks of the send session (``send.MailSendSession``): an email made ready,
+    an outcome recorded, a document settled."""
+
+    def prepare_email(self, plan: _Plan, email: _Email, entry: Any, sender: Sender) -> Outgoing | None: ...
+
+    def record_outcome(self, job: Outgoing, sender: Sender) -> None: ...
+
+    def settle(self, plan: _Plan) -> None: ...
 
 __all__ = ["Feed", "threaded"]
 
@@ -27,7 +35,7 @@ class Feed:
     are journaled "not sent"); ``done`` records each outcome.
     """
 
-    def __init__(self, session: MailSendSession, take: Callable[[], _Plan | None], sender: Sender) -> None:
+    def __init__(self, session: Letters, take: Callable[[], _Plan | None], sender: Sender) -> None:
         self.session = session
         self.take = take
         self.sender = sender
