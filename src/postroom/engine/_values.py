@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..errors import DocumentError
-from ..model import ProcessPropertySet, ValueSource
+from ..model import Component, Process, ProcessPropertySet, Profile, ValueSource
 from ..model._pathdata import first_text, read_json, read_xml
 from ..model._paths import ElementPath, PathError, PathKind, parse_path
 from ..model._values import ValueSource as _VS
@@ -17,8 +17,34 @@ from ._dates import format_date
 from ._flatfile import FlatRecord, parse_record
 from ._parse import parse_json, parse_xml
 
-if TYPE_CHECKING:
-    from ._context import ExecutionContext
+
+class ValueScope(Protocol):
+    """What a value source reads of the running execution (``_context.ExecutionContext``)."""
+
+    # read-only here: properties, which the context's fields satisfy
+    @property
+    def process(self) -> Process: ...
+    @property
+    def execution_id(self) -> str: ...
+    @property
+    def components(self) -> Callable[[str], Component | None]: ...
+    @property
+    def process_version(self) -> int: ...
+    @property
+    def process_properties(self) -> dict[str, str]: ...
+    @property
+    def dynamic_process_properties(self) -> dict[str, str]: ...
+    @property
+    def node(self) -> str: ...
+    @property
+    def start_time(self) -> datetime: ...
+    @property
+    def documents_in(self) -> int: ...
+
+    def profile(self, profile_id: str | None, shape_id: str | None = None) -> Profile | None: ...
+
+    def default_profile(self) -> str | None: ...
+
 
 __all__ = ["resolve", "resolve_all", "profile_element", "compile_value", "Getter"]
 
@@ -30,14 +56,14 @@ Reader = Callable[[str], str]
 Getter = Callable[[Document, "str | None"], str]
 
 
-def resolve_all(sources: list[ValueSource], doc: Document, ctx: ExecutionContext,
+def resolve_all(sources: list[ValueSource], doc: Document, ctx: ValueScope,
                 profile_id: str | None = None, shape_id: str | None = None) -> str:
     if len(sources) == 1:
         return resolve(sources[0], doc, ctx, profile_id, shape_id)
     return "".join(resolve(s, doc, ctx, profile_id, shape_id) for s in sources)
 
 
-def resolve(source: _VS, doc: Document, ctx: ExecutionContext, profile_id: str | None = None,
+def resolve(source: _VS, doc: Document, ctx: ValueScope, profile_id: str | None = None,
             shape_id: str | None = None) -> str:
     kind, arg = source.kind, source.arg
     if kind == "static":
@@ -63,7 +89,7 @@ def resolve(source: _VS, doc: Document, ctx: ExecutionContext, profile_id: str |
     return ""
 
 
-def _process_property_default(ctx: ExecutionContext, name: str) -> str:
+def _process_property_default(ctx: ValueScope, name: str) -> str:
     """``COMPONENT/NAME`` (or ``COMPONENT.NAME``) reads a process property component's default."""
     for sep in ("/", "."):
         if sep in name:
@@ -76,7 +102,7 @@ def _process_property_default(ctx: ExecutionContext, name: str) -> str:
     return ""
 
 
-def _execution_property(ctx: ExecutionContext, name: str) -> str:
+def _execution_property(ctx: ValueScope, name: str) -> str:
     if name == "execution_id":
         return ctx.execution_id
     if name == "process_id":
@@ -94,14 +120,14 @@ def _execution_property(ctx: ExecutionContext, name: str) -> str:
     return ""
 
 
-def profile_element(doc: Document, path: str, ctx: ExecutionContext, profile_id: str | None,
+def profile_element(doc: Document, path: str, ctx: ValueScope, profile_id: str | None,
                     shape_id: str | None = None) -> str:
     """A column (flat file), JSON path or XPath of the document, parsed once per document."""
     reader: Reader = doc.cached(profile_id or "", lambda d: _reader(d, ctx, profile_id, shape_id))
     return reader(path)
 
 
-def compile_value(sources: list[ValueSource], ctx: ExecutionContext, profile_id: str | None = None,
+def compile_value(sources: list[ValueSource], ctx: ValueScope, profile_id: str | None = None,
                   shape_id: str | None = None) -> Getter:
     """The function reading ``sources`` (concatenated) for a document, built once per shape:
     it gives what :func:`resolve_all` gives, without choosing each source's kind again for
@@ -120,7 +146,7 @@ def compile_value(sources: list[ValueSource], ctx: ExecutionContext, profile_id:
     return lambda doc, default: "".join([get(doc, default) for get in getters])
 
 
-def _compile(source: _VS, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Getter:
+def _compile(source: _VS, ctx: ValueScope, profile_id: str | None, shape_id: str | None) -> Getter:
     kind, arg = source.kind, source.arg
     if kind == "static":
         return lambda doc, default: arg
@@ -134,7 +160,7 @@ def _compile(source: _VS, ctx: ExecutionContext, profile_id: str | None, shape_i
     return lambda doc, default: resolve(source, doc, ctx, profile_id, shape_id)
 
 
-def _element(path: str, fixed: str | None, ctx: ExecutionContext, shape_id: str | None) -> Getter:
+def _element(path: str, fixed: str | None, ctx: ValueScope, shape_id: str | None) -> Getter:
     """A compiled profile_element: the document parsed once (its view kept with it, under the
     profile's id: the source's or the shape's, else the process default) and the path read
     from it. A closure, called for every document: a flat-file record is read in place (the
@@ -169,14 +195,14 @@ def _element(path: str, fixed: str | None, ctx: ExecutionContext, shape_id: str 
     return element
 
 
-def _maker(ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Callable[[Document], Reader]:
+def _maker(ctx: ValueScope, profile_id: str | None, shape_id: str | None) -> Callable[[Document], Reader]:
     def make(doc: Document) -> Reader:
         return _reader(doc, ctx, profile_id, shape_id)
 
     return make
 
 
-def _reader(doc: Document, ctx: ExecutionContext, profile_id: str | None, shape_id: str | None) -> Reader:
+def _reader(doc: Document, ctx: ValueScope, profile_id: str | None, shape_id: str | None) -> Reader:
     profile = ctx.profile(profile_id, shape_id) if profile_id else None
     kind = profile.profile_type if profile else None
     if kind is None:
