@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..errors import ConfigError, Interrupted, PostroomError
 from ..model import Process, ProcessCallShape
 from ..sdk import Document
 from ._context import CallFrame, Catch, ExecutionContext
 from ._spool import Spool
+from .shapes._base import ShapeRunner
 
-if TYPE_CHECKING:
-    from ._executor import Executor
-
-__all__ = ["Returned", "run_call", "run_return", "called_process", "ProcessCallFailed"]
+__all__ = ["Returned", "Walker", "run_call", "run_return", "called_process", "ProcessCallFailed"]
 
 
 MAX_DEPTH = 32
@@ -40,6 +38,28 @@ class ProcessCallFailed(PostroomError):
     """A called process failed and the call has abort_on_error: true."""
 
     exit_code = 1
+
+
+class Walker(Protocol):
+    """What the shapes that run other paths or processes (Process Call, Return Documents,
+    Flow Control) ask of the walk (``_executor.Executor``)."""
+
+    ctx: ExecutionContext
+    process: Process
+    prefix: str
+    returned: Returned | None
+
+    def follow(self, target: str | None, batches: Iterable[list[Document]]) -> None: ...
+
+    def runner(self, shape_id: str) -> ShapeRunner: ...
+
+    def lane(self) -> Walker: ...
+
+    def called(self, process: Process, prefix: str, returned: Returned) -> Walker:
+        """A walk of the called ``process`` in this execution."""
+        ...
+
+    def run_called(self, batches: Iterable[list[Document]]) -> None: ...
 
 
 class Returned:
@@ -64,7 +84,7 @@ class Returned:
         self._spool.discard()
 
 
-def run_return(ex: Executor, shape_id: str, model: object, batches: Iterable[list[Document]]) -> None:
+def run_return(ex: Walker, shape_id: str, model: object, batches: Iterable[list[Document]]) -> None:
     """Return Documents: back to the caller; in a process run on its own, the path ends."""
     if ex.returned is None:
         for _ in ex.runner(shape_id).run(batches):
@@ -101,7 +121,7 @@ def _detached(batches: Iterable[list[Document]], origins: dict[int, object]) -> 
         yield out
 
 
-def run_call(ex: Executor, shape_id: str, model: ProcessCallShape, batches: Iterable[list[Document]]) -> None:
+def run_call(ex: Walker, shape_id: str, model: ProcessCallShape, batches: Iterable[list[Document]]) -> None:
     ctx = ex.ctx
     child = called_process(ctx, model.process, ex.process.id, ex.prefix + shape_id)
     prefix = f"{ex.prefix}{shape_id}/"
@@ -120,7 +140,7 @@ def run_call(ex: Executor, shape_id: str, model: ProcessCallShape, batches: Iter
     before, ctx.return_requested = ctx.return_requested, False
     error: PostroomError | None = None
     try:
-        type(ex)(ctx, child, prefix, returned).run_called(_detached(batches, origins))
+        ex.called(child, prefix, returned).run_called(_detached(batches, origins))
     except Interrupted:
         raise
     except PostroomError as exc:
@@ -163,7 +183,7 @@ def _abort(child: Process, where: str, failed: int, error: PostroomError | None,
                             "the call to go on with the documents it returned")
 
 
-def _start_without_waiting(ex: Executor, child: Process, prefix: str,
+def _start_without_waiting(ex: Walker, child: Process, prefix: str,
                            batches: Iterable[list[Document]]) -> Iterator[list[Document]]:
     """Copies to the child (started once every input is in), the inputs on to ``next``."""
     ctx = ex.ctx
@@ -177,7 +197,7 @@ def _start_without_waiting(ex: Executor, child: Process, prefix: str,
         frame = CallFrame(child.id, counted=False, profile=child.profile)
         ctx.frames().append(frame)
         try:
-            type(ex)(ctx, child, prefix, Returned(ctx.batch_size)).run_called(_detached(copies.batches(), {}))
+            ex.called(child, prefix, Returned(ctx.batch_size)).run_called(_detached(copies.batches(), {}))
         except PostroomError as exc:
             ctx.log_line("error", f"process {child.id} (not waited for) stopped: {exc}", prefix.rstrip("/"))
         except Exception as exc:  # noqa: BLE001 - a thread must record, not vanish

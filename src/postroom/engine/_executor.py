@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ..errors import ConfigError
 from ..model import Process, TryCatchShape
 from ..sdk import Document
-from ._calls import Returned, run_call, run_return
+from ._calls import Returned, Walker, run_call, run_return
 from ._context import Catch, ExecutionContext, TryScope
 from ._flow import run_flow
 from ._fused import FusedRun, Link, fusable
@@ -57,7 +58,8 @@ RUNNERS: dict[str, type[ShapeRunner]] = {
 MAX_ROUNDS = 100
 
 #: shapes the executor runs itself: they run other paths (or processes) on their documents
-SPECIAL: dict[str, Callable[..., None]] = {"process_call": run_call, "flow_control": run_flow, "return_documents": run_return}
+SPECIAL: dict[str, Callable[[Walker, str, Any, Iterable[list[Document]]], None]] = {
+    "process_call": run_call, "flow_control": run_flow, "return_documents": run_return}
 
 
 def batched(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -85,6 +87,10 @@ class Executor:
         other = Executor(self.ctx, self.process, self.prefix, self.returned)
         other._active = dict(self._active)
         return other
+
+    def called(self, process: Process, prefix: str, returned: Returned) -> Executor:
+        """An executor of a called ``process`` (Process Call) in this execution."""
+        return Executor(self.ctx, process, prefix, returned)
 
     def runner(self, shape_id: str) -> ShapeRunner:
         runner = self.runners.get(shape_id)

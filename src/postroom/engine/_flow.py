@@ -19,13 +19,10 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING
 
 from ..model import FlowControlShape
 from ..sdk import Document
-
-if TYPE_CHECKING:
-    from ._executor import Executor
+from ._calls import Walker
 
 __all__ = ["run_flow", "units"]
 
@@ -48,7 +45,7 @@ def _sub_batches(unit: list[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-def run_flow(ex: Executor, shape_id: str, model: FlowControlShape, batches: Iterable[list[Document]]) -> None:
+def run_flow(ex: Walker, shape_id: str, model: FlowControlShape, batches: Iterable[list[Document]]) -> None:
     ctx = ex.ctx
     size = 1 if model.unit == "document" else model.batch_size
     if model.next is None:
@@ -75,7 +72,7 @@ def run_flow(ex: Executor, shape_id: str, model: FlowControlShape, batches: Iter
     _run_parallel(ex, model, work)
 
 
-def _run_parallel(ex: Executor, model: FlowControlShape, work: Iterator[list[Document]]) -> None:
+def _run_parallel(ex: Walker, model: FlowControlShape, work: Iterator[list[Document]]) -> None:
     """At most ``parallel`` units run at once and as many wait, so memory stays bounded; the
     first error stops new units from starting, lets the running ones finish, and is raised."""
     ctx = ex.ctx
