@@ -28,7 +28,7 @@ __all__ = ["Feed", "threaded"]
 
 
 class Feed:
-    """One sending thread's emails for :meth:`SmtpPool.send_chain`, document by document.
+    """One sending thread's emails for :class:`.chain.Chain`, document by document.
 
     ``next_job`` takes the next document when the current one is handed out, skips what an
     earlier attempt sent and stops a document at its first email that cannot go (the rest
@@ -73,7 +73,7 @@ def threaded(chains: list[Chain], pool: SmtpPool, stop: list[BaseException], hal
 
     def work(chain: Chain) -> None:
         try:
-            pool.run_chain(chain)
+            chain.run()
         except Exception as exc:  # noqa: BLE001 - on its documents already; execute() raises it
             stop.append(exc)
         except BaseException as exc:

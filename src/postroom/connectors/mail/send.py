@@ -85,7 +85,7 @@ from ._send_plan import Email as _Email
 from ._send_plan import Outcome as _Outcome
 from ._send_plan import Plan as _Plan
 from ._send_plan import lay_out_emails
-from ._smtp import Chain, Delivery, Outgoing, PoolRegistry, SmtpPool
+from ._smtp import Chain, Delivery, Outgoing, PoolRegistry, SmtpPool, interleave
 from ._tls import insecure_warning
 from .mime import (
     AddressError,
@@ -424,7 +424,7 @@ class MailSendSession(OperationSession):
         fatal error stops them all after the emails in flight.
 
         When the server pipelines (as its sessions so far said), the sessions take turns in this
-        one thread (:meth:`SmtpPool.send_chains`): while the server works on one session's
+        one thread (:func:`._smtp.chain.interleave`): while the server works on one session's
         email, this thread builds, journals and writes another's, and one journal write often
         records the outcomes of several. Else each session has a thread of its own, since a
         transaction then waits for a reply after every command."""
@@ -445,7 +445,7 @@ class MailSendSession(OperationSession):
 
         chains = [chain() for _ in range(min(width, len(plans)))]
         if interleaved:
-            pool.send_chains(chains, lambda _chain, exc: stop.append(exc))
+            interleave(chains, lambda _chain, exc: stop.append(exc), pool.sleep)
         else:
             _threaded(chains, pool, stop, halt)
         if stop:  # a document cut short without its own error shares the first one

@@ -14,10 +14,11 @@ TLS contexts live in ``_tls.py``, OAuth tokens in ``_oauth.py``, error kinds and
 
 from __future__ import annotations
 
-from .chain import Chain
+from .chain import Chain, interleave
 from .dsn import DsnRequest
 from .pool import PoolRegistry, RateLimiter, SmtpPool
 from .session import Opener, Session
 from .transaction import Delivery, Outgoing
 
-__all__ = ["Chain", "Delivery", "DsnRequest", "Opener", "Outgoing", "PoolRegistry", "RateLimiter", "Session", "SmtpPool"]
+__all__ = ["Chain", "Delivery", "DsnRequest", "Opener", "Outgoing", "PoolRegistry", "RateLimiter", "Session", "SmtpPool",
+           "interleave"]

@@ -1,4 +1,4 @@
-"""A run of emails over one session, one round trip an email (:meth:`SmtpPool.send_chain`).
+"""A run of emails over one session, one round trip an email (:meth:`Chain.steps`).
 
 When the server offers PIPELINING, an email's message and final dot go out in one write
 with the next email's MAIL, RCPT and DATA (RFC 2920 lets message content open a group), so
@@ -41,7 +41,7 @@ from .wire import commands, getreply, send_message
 if TYPE_CHECKING:
     from .pool import SmtpPool
 
-__all__ = ["Chain"]
+__all__ = ["Chain", "interleave"]
 
 #: What a chain yields when another may go first if it can do so without waiting (see interleave).
 IF_READY = -1.0
@@ -100,6 +100,12 @@ class Chain:
             return bool(select.select([sock], [], [], 0)[0])
         except (OSError, ValueError):  # closed meanwhile: its next step finds out
             return True
+
+    def run(self) -> None:
+        """Run this chain to its end in this thread, sleeping its back-offs."""
+        for delay in self.steps():
+            if delay > 0:
+                self.pool.sleep(delay)
 
     def steps(self) -> Iterator[float]:
         job = self.next_job()

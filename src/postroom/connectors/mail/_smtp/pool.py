@@ -26,7 +26,6 @@ from typing import cast
 from ....errors import ConnectionFailed, DocumentError
 from ....sdk import RateLimit
 from ..spec import MailConnection
-from .chain import Chain, interleave
 from .dsn import DsnRequest
 from .session import Opener, Session
 from .transaction import (
@@ -216,7 +215,7 @@ class SmtpPool:
         dot of each attempt, the one moment after which the server may have taken the message
         (and, when pipelining, right after the commands are written, so that its journal write
         overlaps the server's work). ``after``: the delivery and the deferred recipients of a
-        first attempt made elsewhere (:meth:`send_chain`); the retries go on from there. ``dsn``: RFC 3461.
+        first attempt made elsewhere (:meth:`.chain.Chain.steps`); the retries go on from there. ``dsn``: RFC 3461.
         """
         steps = self.send_steps(sender, recipients, message, smtputf8=smtputf8, logger=logger,
                                 journal_sync=journal_sync, after=after, dsn=dsn)
@@ -377,33 +376,10 @@ class SmtpPool:
         session.smtp.send(commands(sender, recipients, options, smtputf8, rcpt_options(session, dsn)))
         self.pipelined += 1
 
-    # many emails -----------------------------------------------------------------------------
-    def send_chain(
-        self,
-        next_job: Callable[[], Outgoing | None],
-        done: Callable[[Outgoing], None],
-        *,
-        logger: logging.Logger | None = None,
-        journal_sync: Callable[[], None] | None = None,
-    ) -> None:
-        """Send the emails ``next_job`` hands out, in order; ``done(job)`` once each is final.
-
-        See :mod:`.chain`: one round trip an email while all goes smoothly, the way of
-        :meth:`send` for anything else, with the same outcome.
-        """
-        self.run_chain(Chain(self, next_job, done, logger, journal_sync))
-
-    def run_chain(self, chain: Chain) -> None:
-        """Run ``chain`` to its end in this thread, sleeping its back-offs."""
-        for delay in chain.steps():
-            if delay > 0:
-                self._sleep(delay)
-
-    def send_chains(self, chains: list[Chain], failed: Callable[[Chain, BaseException], None]) -> None:
-        """Run ``chains`` (each over its own session) in this one thread, each going on while
-        the others wait for the server (:func:`.chain.interleave`); ``failed(chain, error)``
-        when one raises (the others go on; see there)."""
-        interleave(chains, failed, self._sleep)
+    # many emails (a chain of them: .chain) ------------------------------------------------
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` the way this pool waits (a back-off; tests give a fake clock)."""
+        self._sleep(seconds)
 
     def chain_options(self, session: Session, job: Outgoing) -> list[str] | None:
         """MAIL's options for ``job`` when it can go pipelined as it is; None otherwise."""

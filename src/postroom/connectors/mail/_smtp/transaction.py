@@ -3,7 +3,7 @@
 :class:`Replies` is the one classifier of a transaction's replies, used alike by the
 one-by-one path (a reply awaited after each command), the pipelined path (RFC 2920: MAIL,
 every RCPT and DATA in one write, their replies read in order) and the chain of
-:meth:`postroom.connectors.mail._smtp.pool.SmtpPool.send_chain`: a 250 or 251 accepts a
+:class:`postroom.connectors.mail._smtp.chain.Chain`: a 250 or 251 accepts a
 recipient, a 4xx defers it (retried), anything else refuses it for good; 421 (or a reply
 that is not one) means the session dropped.
 """
@@ -72,7 +72,7 @@ class Delivery:
 
 @dataclass
 class Outgoing:
-    """One email for :meth:`SmtpPool.send_chain`: in, what to send; out, what came of it."""
+    """One email for :class:`.chain.Chain`: in, what to send; out, what came of it."""
 
     sender: str
     recipients: list[str]
