@@ -182,15 +182,7 @@ class Executor:
                     spool.extend(docs)
 
         self.follow(primary_target, primary())
-        for name, target in outlets[1:]:
-            spool = spools.pop(name, None)
-            if spool is None:
-                continue
-            if self.ctx.return_requested:
-                self.ctx.skip_by_return(len(spool))
-                spool.discard()
-                continue
-            self.follow(target, spool.batches())
+        self._follow_spools(outlets, spools)
 
     # -- fused runs of per-document shapes (_fused.py) --------------------------------------
     def _chain(self, shape_id: str) -> list[str] | None:
@@ -221,7 +213,7 @@ class Executor:
                 marked.append(shape_id)
             self.follow(links[-1].outlets[0][1], FusedRun(self.ctx, links).batches(batches))
             for index in range(len(links) - 1, -1, -1):
-                self._follow_spools(links[index])
+                self._follow_spools(links[index].outlets, links[index].spools)
                 if index:
                     self._unmark(marked.pop())
         finally:
@@ -235,9 +227,11 @@ class Executor:
         else:
             del self._active[shape_id]
 
-    def _follow_spools(self, link: Link) -> None:
-        for name, target in link.outlets[1:]:
-            spool = link.spools.pop(name, None)
+    def _follow_spools(self, outlets: list[tuple[str, str | None]], spools: dict[str, Spool]) -> None:
+        """The documents a shape kept for its other outlets, one outlet's path after another
+        (none when an end-and-return stop came meanwhile)."""
+        for name, target in outlets[1:]:
+            spool = spools.pop(name, None)
             if spool is None:
                 continue
             if self.ctx.return_requested:
