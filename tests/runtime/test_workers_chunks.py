@@ -91,50 +91,73 @@ def _parent(cluster):  # noqa: ANN001, ANN202, F811
     return None
 
 
-SEEDS = [pytest.param(seed, id=f"seed{seed}") for seed in (1, 2)] + [
-    pytest.param(seed, id=f"seed{seed}", marks=pytest.mark.slow) for seed in range(3, 11)]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_sigkill_of_a_worker_mid_chunk_loses_no_letter(seed, cli, workdir, cluster, devmail):  # noqa: F811
-    total = 240
+def _start_chunked_run(request, cli, workdir, cluster, devmail, total: int):  # noqa: ANN001, ANN202, F811
+    """``total`` patients through the chunked letters process (chunks of 20) on two workers of
+    two slots each, submitted with ``run --workers`` (killed at the test's end if still running);
+    the patients' addresses and the submitter."""
     expected = write_patients(workdir / "patients.csv", total)
     (workdir / "c.yaml").write_text(_chunked_letters(devmail), encoding="utf-8")
     assert cli("import", "c.yaml", env=cluster.env).code == 0
     chunked = {"POSTROOM_CHUNK_DOCUMENTS": "20"}
     cluster.start_worker("--concurrency", "2", env=chunked)
     cluster.start_worker("--concurrency", "2", env=chunked)
-    kill_at = random.Random(seed).randint(total // 8, total // 2)
     submitter = submit_on_workers(workdir, cluster.env, workdir / "patients.csv")
-    try:
-        wait_for_letters(devmail, kill_at, submitter)
-        parent = _parent(cluster)
-        assert parent is not None, [w.output()[-2000:] for w in cluster.workers]
-        victim = next(w for w in cluster.workers if w is not parent)
-        running = len(re.findall(r"chunk \d+ of flow started on", victim.output())) - len(
-            re.findall(r"chunk \d+ of flow ended", victim.output()))
-        victim.kill()
-        before = len(devmail.messages())
-        assert 0 < before < total, f"the kill landed at {before} of {total}: the run was not interrupted part-way"
-        try:
-            stdout, stderr = submitter.communicate(timeout=240)
-        except subprocess.TimeoutExpired:
-            pytest.fail("the run did not end: " + "\n".join(w.output()[-4000:] for w in cluster.workers))
-    finally:
+
+    def stop() -> None:
         if submitter.poll() is None:
             submitter.kill()
             submitter.wait()
-    assert submitter.returncode == 0, (stdout, stderr, [w.output()[-3000:] for w in cluster.workers])
-    record = json.loads(stdout)
-    assert record["status"] == "complete" and record["documents_out"] == total
+
+    request.addfinalizer(stop)
+    return expected, submitter
+
+
+def _kill_and_wait(submitter, cluster, victim, devmail, total: int) -> tuple[int, bytes, bytes]:  # noqa: ANN001, F811
+    """SIGKILL ``victim`` part-way through the run, then wait for the run to end: the letters
+    delivered at the kill, and the submitter's output."""
+    victim.kill()
+    before = len(devmail.messages())
+    assert 0 < before < total, f"the kill landed at {before} of {total}: the run was not interrupted part-way"
+    try:
+        stdout, stderr = submitter.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the run did not end: " + "\n".join(w.output()[-4000:] for w in cluster.workers))
+    return before, stdout, stderr
+
+
+def _each_patient_once(devmail, expected: set[str], in_flight: int) -> dict[str, int]:  # noqa: ANN001
+    """Every patient got a letter; at most ``in_flight`` got two, with the same Message-ID. The repeats."""
     messages = devmail.messages()
     recipients = Counter(m.rcpt_tos[0] for m in messages)
     assert set(recipients) == expected, "every patient gets a letter"
     repeats = {r: c for r, c in recipients.items() if c > 1}
-    assert len(repeats) <= max(running, 0), f"only the letters in flight may be repeated: {repeats}"
+    assert len(repeats) <= max(in_flight, 0), f"only the letters in flight may be repeated: {repeats}"
     for recipient in repeats:
         ids = {mid for m, mid in zip(messages, _message_ids(messages), strict=True) if m.rcpt_tos[0] == recipient}
         assert len(ids) == 1, f"a repeat to {recipient} must carry the same Message-ID"
+    return repeats
+
+
+SEEDS = [pytest.param(seed, id=f"seed{seed}") for seed in (1, 2)] + [
+    pytest.param(seed, id=f"seed{seed}", marks=pytest.mark.slow) for seed in range(3, 11)]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sigkill_of_a_worker_mid_chunk_loses_no_letter(seed, request, cli, workdir, cluster, devmail):  # noqa: F811
+    total = 240
+    expected, submitter = _start_chunked_run(request, cli, workdir, cluster, devmail, total)
+    kill_at = random.Random(seed).randint(total // 8, total // 2)
+    wait_for_letters(devmail, kill_at, submitter)
+    parent = _parent(cluster)
+    assert parent is not None, [w.output()[-2000:] for w in cluster.workers]
+    victim = next(w for w in cluster.workers if w is not parent)
+    running = len(re.findall(r"chunk \d+ of flow started on", victim.output())) - len(
+        re.findall(r"chunk \d+ of flow ended", victim.output()))
+    before, stdout, stderr = _kill_and_wait(submitter, cluster, victim, devmail, total)
+    assert submitter.returncode == 0, (stdout, stderr, [w.output()[-3000:] for w in cluster.workers])
+    record = json.loads(stdout)
+    assert record["status"] == "complete" and record["documents_out"] == total
+    repeats = _each_patient_once(devmail, expected, running)
     chunks = cli("executions", "show", record["id"], "--json", env=cluster.env).json()["chunks"]
     assert sum(c["documents"] for c in chunks) == total and all(c["status"] == "complete" for c in chunks)
     if running:
@@ -145,47 +168,24 @@ def test_sigkill_of_a_worker_mid_chunk_loses_no_letter(seed, cli, workdir, clust
           f"{len(repeats)} repeat(s)")
 
 
-def test_sigkill_of_the_executions_own_worker_mid_chunks_loses_no_letter(cli, workdir, cluster, devmail):  # noqa: F811
+def test_sigkill_of_the_executions_own_worker_mid_chunks_loses_no_letter(request, cli, workdir, cluster,  # noqa: F811
+                                                                         devmail):
     """The worker running the execution itself dies while its chunks run: the other worker's
     sweep sees the execution's dead lease and resumes it; its Flow Control finds the chunks
     already recorded and runs only what is not complete. Every patient gets one letter (a letter
     in flight may go twice, with the same Message-ID)."""
     total = 240
-    expected = write_patients(workdir / "patients.csv", total)
-    (workdir / "c.yaml").write_text(_chunked_letters(devmail), encoding="utf-8")
-    assert cli("import", "c.yaml", env=cluster.env).code == 0
-    chunked = {"POSTROOM_CHUNK_DOCUMENTS": "20"}
-    cluster.start_worker("--concurrency", "2", env=chunked)
-    cluster.start_worker("--concurrency", "2", env=chunked)
-    submitter = submit_on_workers(workdir, cluster.env, workdir / "patients.csv")
-    try:
-        wait_for_letters(devmail, total // 4, submitter)
-        parent = _parent(cluster)
-        assert parent is not None, [w.output()[-2000:] for w in cluster.workers]
-        parent.kill()
-        before = len(devmail.messages())
-        assert 0 < before < total, f"the kill landed at {before} of {total}: the run was not interrupted part-way"
-        try:
-            stdout, stderr = submitter.communicate(timeout=240)
-        except subprocess.TimeoutExpired:
-            pytest.fail("the run did not end: " + "\n".join(w.output()[-4000:] for w in cluster.workers))
-    finally:
-        if submitter.poll() is None:
-            submitter.kill()
-            submitter.wait()
+    expected, submitter = _start_chunked_run(request, cli, workdir, cluster, devmail, total)
+    wait_for_letters(devmail, total // 4, submitter)
+    parent = _parent(cluster)
+    assert parent is not None, [w.output()[-2000:] for w in cluster.workers]
+    before, stdout, stderr = _kill_and_wait(submitter, cluster, parent, devmail, total)
     survivor = next(w for w in cluster.workers if w is not parent)
     assert submitter.returncode == 0, (stdout, stderr, survivor.output()[-4000:])
     record = json.loads(stdout)
     assert (record["status"], record["documents_out"], record["node"]) == ("complete", total, f"{survivor.name}@test")
     assert f"execution {record['id']} (letters) resumed on" in survivor.output()
-    messages = devmail.messages()
-    recipients = Counter(m.rcpt_tos[0] for m in messages)
-    assert set(recipients) == expected, "every patient gets a letter"
-    repeats = {r: c for r, c in recipients.items() if c > 1}
-    assert len(repeats) <= 2, f"only the letters in flight on the dead worker may be repeated: {repeats}"
-    for recipient in repeats:
-        ids = {mid for m, mid in zip(messages, _message_ids(messages), strict=True) if m.rcpt_tos[0] == recipient}
-        assert len(ids) == 1, f"a repeat to {recipient} must carry the same Message-ID"
+    repeats = _each_patient_once(devmail, expected, 2)  # the dead worker's two slots' letters in flight
     chunks = cli("executions", "show", record["id"], "--json", env=cluster.env).json()["chunks"]
     assert sum(c["documents"] for c in chunks) == total and all(c["status"] == "complete" for c in chunks), chunks
     assert len(chunks) == total // 20, "the resumed Flow Control reuses the recorded chunks, it does not cut new ones"
