@@ -15,7 +15,7 @@ import pytest
 from postroom.repository import ComponentRecord, ExecutionRecord, open_repository
 
 HEAVY = ("sqlalchemy", "alembic", "pydantic", "rich", "typer", "postroom.cli._app", "celery", "dkim", "dns",
-         "jinja2", "yaml", "fastapi", "postroom.engine", "postroom.model", "croniter")
+         "jinja2", "yaml", "fastapi", "postroom.engine", "postroom.model", "croniter", "cryptography")
 
 # Runs `postroom ARGS` in this interpreter and prints, on stderr after the command's own
 # output, the heavy modules it loaded and its exit code.
@@ -92,6 +92,7 @@ def test_a_run_answers_without_typer_or_rich(home: Path) -> None:
     assert (code, err) == (0, "")
     assert ": complete: 1 in, 1 out, 0 failed (" in out
     assert not {"typer", "postroom.cli._app", "rich", "dkim", "celery", "alembic"} & set(loaded)
+    assert "cryptography" not in loaded  # Fernet: only where a secret is encrypted or decrypted
     assert "croniter" not in loaded  # its import runs `file` on the interpreter: only for schedules
 
 
