@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,3 +49,14 @@ def test_the_quick_path_means_what_typer_means(path: tuple[str, ...]) -> None:
         body_value = list(left_out) if isinstance(left_out, tuple) else left_out
         assert body_value == typer_value or (body_value is None and typer_value in ([], None)), (
             f"{' '.join(path)}: {name} defaults to {left_out!r} in {spec.function} but {default!r} in Typer")
+
+
+@pytest.mark.fast
+def test_run_inputs_repeat_in_order_and_odd_forms_go_to_typer() -> None:
+    call = _quick.quick_command(["run", "p", "--input", "a.csv", "-q", "--input", "dir/b.csv"])
+    assert call is not None
+    assert call.args[1] == {"process": "p", "inputs": [Path("a.csv"), Path("dir/b.csv")], "quiet": True,  # type: ignore[attr-defined]
+                             "test": False, "dry_run": False, "as_json": False, "environment": None}
+    for args in (["run", "p", "--input"], ["run", "p", "--input", "--quiet"], ["run", "p", "--input", ""],
+                 ["run", "p", "--input=a.csv"], ["run", "p", "-q", "-q"]):
+        assert _quick.quick_command(args) is None, args

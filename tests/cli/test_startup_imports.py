@@ -15,7 +15,7 @@ import pytest
 from postroom.repository import ComponentRecord, ExecutionRecord, open_repository
 
 HEAVY = ("sqlalchemy", "alembic", "pydantic", "rich", "typer", "postroom.cli._app", "celery", "dkim", "dns",
-         "jinja2", "yaml", "fastapi", "postroom.engine", "postroom.model", "croniter")
+         "jinja2", "yaml", "fastapi", "postroom.engine", "postroom.model", "croniter", "cryptography")
 
 # Runs `postroom ARGS` in this interpreter and prints, on stderr after the command's own
 # output, the heavy modules it loaded and its exit code.
@@ -92,7 +92,30 @@ def test_a_run_answers_without_typer_or_rich(home: Path) -> None:
     assert (code, err) == (0, "")
     assert ": complete: 1 in, 1 out, 0 failed (" in out
     assert not {"typer", "postroom.cli._app", "rich", "dkim", "celery", "alembic"} & set(loaded)
+    assert "cryptography" not in loaded  # Fernet: only where a secret is encrypted or decrypted
     assert "croniter" not in loaded  # its import runs `file` on the interpreter: only for schedules
+
+
+def test_a_run_with_input_files_answers_without_typer(home: Path, tmp_path: Path) -> None:
+    """``--input`` (repeatable) is parsed by the quick path too: each file is a document, in order."""
+    repo = open_repository(home=home)
+    repo.save_components([ComponentRecord(id="pass", type="process", name="Pass", body={
+        "type": "process", "name": "Pass", "id": "pass", "start": "start", "shapes": {
+            "start": {"type": "start", "mode": "data_passthrough", "next": "done"},
+            "done": {"type": "stop"}}})])
+    repo.close()
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("one")
+    second.write_text("two")
+    code, out, err, loaded = postroom(home, "run", "pass", "--input", str(first), "--quiet", "--input", str(second),
+                                      "--json")
+    assert (code, err) == (0, "")
+    record = json.loads(out)
+    assert (record["status"], record["documents_in"]) == ("complete", 2), record
+    assert not {"typer", "postroom.cli._app", "sqlalchemy"} & set(loaded)  # --json: the run's own store reads its view
+    code, out, err, loaded = postroom(home, "run", "pass", "--input", str(tmp_path / "missing.txt"))
+    assert code == 2 and "missing.txt" in err  # a bad input: the contract's exit code, named
+    assert "postroom.cli._app" not in loaded
 
 
 def test_a_listing_on_a_new_home_creates_the_database(home: Path) -> None:

@@ -6,7 +6,8 @@ parameters (Typer builds a pydantic adapter per parameter) costs a listing more 
 listing itself. When the arguments are exactly the simple forms below (each option at most
 once, ``--name VALUE``), the command function is called directly, with the same defaults,
 output and exit codes. Anything else (``--help``, ``--name=VALUE``, a repeated or unknown
-option, a value that looks like an option, a negative ``--limit``) goes to Typer as before.
+option (``--input`` may repeat), a value that looks like an option, a negative ``--limit``)
+goes to Typer as before.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = ["quick_command"]
 
 # What a command accepts here: its module and function, the parameter its one argument fills
 # (if any), its options (option -> (parameter, kind): "flag" takes no value, "text" one, "count"
-# digits only) and the parameters' defaults (as the command's Typer options declare them).
+# digits only, "paths" one path each time it is given, in order, as Typer's list[Path] option)
+# and the parameters' defaults (as the command's Typer options declare them).
 @dataclass(frozen=True)
 class _Spec:
     module: str
@@ -42,10 +45,11 @@ _SPECS = {
                                   {"--process": ("process", "text"), "--status": ("status", "text"),
                                    "--limit": ("limit", "count"), "--json": ("as_json", "flag")},
                                   {"process": None, "status": None, "limit": 50, "as_json": False}),
-    # `postroom run PROCESS` with flags only; --input, --environment, --version... go to Typer
+    # `postroom run PROCESS` with flags and --input files; --environment, --version... go to Typer
     ("run",): _Spec("._run_local", "run_here", "process",
                     {"--json": ("as_json", "flag"), "--quiet": ("quiet", "flag"), "-q": ("quiet", "flag"),
-                     "--test": ("test", "flag"), "--dry-run": ("dry_run", "flag")},
+                     "--test": ("test", "flag"), "--dry-run": ("dry_run", "flag"),
+                     "--input": ("inputs", "paths")},
                     {"test": False, "dry_run": False, "as_json": False, "quiet": False}),
 }
 
@@ -74,9 +78,11 @@ def _parse(args: list[str], spec: _Spec) -> dict[str, Any] | None:
     i = 0
     while i < len(args):
         name = args[i]
-        if name not in spec.options or spec.options[name][0] in seen:
+        if name not in spec.options:
             return None
         parameter, kind = spec.options[name]
+        if parameter in seen and kind != "paths":
+            return None
         seen.add(parameter)
         if kind == "flag":
             kwargs[parameter] = True
@@ -89,6 +95,8 @@ def _parse(args: list[str], spec: _Spec) -> dict[str, Any] | None:
             if not (value.isascii() and value.isdigit()):
                 return None
             kwargs[parameter] = int(value)
+        elif kind == "paths":
+            kwargs.setdefault(parameter, []).append(Path(value))
         else:
             kwargs[parameter] = value
         i += 2

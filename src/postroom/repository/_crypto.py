@@ -23,10 +23,12 @@ import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:  # imported where a secret is encrypted or decrypted: a run without secrets never loads it
+    from cryptography.fernet import MultiFernet
 
 __all__ = ["SecretBox", "KEY_ENV", "KEY_FILE_NAME"]
 
@@ -59,6 +61,8 @@ class SecretBox:
 
     def decrypt(self, name: str, token: str) -> str:
         """Clear value of secret ``name``; ConfigError when the key does not fit."""
+        from cryptography.fernet import InvalidToken
+
         cipher = self._cipher()
         try:
             return cipher.decrypt(token.encode("ascii")).decode("utf-8")
@@ -121,6 +125,8 @@ class SecretBox:
 
 
 def _parse_keys(text: str, source: str) -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     keys = [k.strip() for k in text.split(",") if k.strip()]
     try:
         if not keys:
@@ -140,6 +146,8 @@ def _create_key_file(path: Path) -> None:
     The key is written to a private temporary file which is then hard-linked into place:
     if two processes race, exactly one link succeeds and both then read the same, complete
     key; no reader ever sees a half-written file."""
+    from cryptography.fernet import Fernet
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{_random.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -26,7 +26,7 @@ from itertools import islice
 from typing import Any, Protocol
 
 from ..errors import NotFound
-from ._records import ComponentRecord, ExecutionRecord, JournalEntry, LogEntry
+from ._records import ComponentRecord, DocumentErrorRecord, ExecutionRecord, JournalEntry, LogEntry
 
 __all__ = ["Db", "EXECUTION_COLUMNS", "component", "secret_ciphertext", "insert_execution", "update_execution",
            "execution", "execution_from_row", "persisted_properties", "insert_logs", "heartbeat",
@@ -197,6 +197,30 @@ def insert_logs(db: Db, execution_id: str, entries: Iterable[LogEntry]) -> None:
     for chunk in _chunks(entries, _BATCH):
         db.executemany(sql, [(execution_id, db_time(e.time, db.sqlite), e.level, e.message, e.shape)
                              for e in chunk])
+
+
+def logs(db: Db, execution_id: str) -> list[LogEntry]:
+    """An execution's log, in the order written."""
+    rows = db.execute("SELECT time, level, message, shape FROM execution_logs WHERE execution_id = ? ORDER BY id",
+                      (execution_id,)).fetchall()
+    return [LogEntry(time=read_time(time), level=level, message=message, shape=shape)  # type: ignore[arg-type]
+            for time, level, message, shape in rows]
+
+
+def document_errors(db: Db, execution_id: str) -> list[DocumentErrorRecord]:
+    """An execution's failed documents, in the order written."""
+    rows = db.execute("SELECT shape, document, message, time FROM document_errors WHERE execution_id = ? "
+                      "ORDER BY id", (execution_id,)).fetchall()
+    return [DocumentErrorRecord(shape=shape, document=document, message=message, time=read_time(time))
+            for shape, document, message, time in rows]
+
+
+def has_rows(db: Db, table: str, execution_id: str) -> bool:
+    """Whether ``table`` (one of the fixed names below) holds a row of the execution."""
+    if table not in ("mail_reports", "execution_chunks"):
+        raise ValueError(table)
+    return db.execute(f"SELECT 1 FROM {table} WHERE execution_id = ? LIMIT 1",  # noqa: S608 - a fixed name
+                      (execution_id,)).fetchone() is not None
 
 
 # -- the send journal -------------------------------------------------------------------------------

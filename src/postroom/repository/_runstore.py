@@ -30,7 +30,7 @@ from . import _plain as plain
 from ._crypto import SecretBox
 from ._home import SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_PRAGMAS, URL_ENV, data_home
 from ._listing import open_sqlite_at, sqlite_file
-from ._records import ComponentRecord, ExecutionRecord, JournalEntry, LogEntry
+from ._records import ComponentRecord, DocumentErrorRecord, ExecutionRecord, JournalEntry, LogEntry
 
 if TYPE_CHECKING:
     from ._base import Repository
@@ -182,6 +182,25 @@ class SqliteRunStore:
         first = next(iterator, None)
         if first is not None:
             self._write(lambda db: plain.insert_logs(db, execution_id, itertools.chain([first], iterator)))
+
+    # the reads of `postroom run --json`'s view: an execution's log and failed documents here;
+    # its bounce reports and chunks too when it has none (most runs), else the full repository
+    def get_logs(self, execution_id: str) -> list[LogEntry]:
+        return self._read(lambda db: plain.logs(db, execution_id))
+
+    def get_document_errors(self, execution_id: str) -> list[DocumentErrorRecord]:
+        return self._read(lambda db: plain.document_errors(db, execution_id))
+
+    def mail_reports(self, execution_id: str) -> list[Any]:
+        if not self._read(lambda db: plain.has_rows(db, "mail_reports", execution_id)):
+            return []
+        return cast("list[Any]", self._repository().mail_reports(execution_id))
+
+    def list_chunks(self, execution_id: str, shape: str | None = None, numbers: Any = None) -> list[Any]:
+        if shape is None and numbers is None and not self._read(
+                lambda db: plain.has_rows(db, "execution_chunks", execution_id)):
+            return []
+        return cast("list[Any]", self._repository().list_chunks(execution_id, shape, numbers))
 
     def journal_begin_many(self, execution_id: str, items: list[tuple[str, str]]) -> dict[str, JournalEntry]:
         if not items:

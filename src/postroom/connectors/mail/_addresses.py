@@ -49,6 +49,8 @@ def clean_header_text(value: str) -> str:
     CR) should still go out, and a space is what a mail client shows for a folded line.
     Leading and trailing blanks are dropped because header parsing drops them anyway.
     """
+    if value.isprintable():  # no control or line break of _CONTROL's (all are unprintable)
+        return value.strip()
     return _CONTROL.sub(" ", value).strip()
 
 

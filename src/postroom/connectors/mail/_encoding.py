@@ -185,7 +185,9 @@ def render_disposition(file_name: str, kind: str = "attachment") -> bytes:
 
 def _canonical_text(text: str) -> str:
     """Text with CRLF line ends: the canonical form of text/* on the wire (RFC 2046)."""
-    return _LINE_BREAK.sub("\r\n", text)
+    if "\r" in text:
+        return _LINE_BREAK.sub("\r\n", text)
+    return text.replace("\n", "\r\n")  # LF only (or no line break): the same result, no regex
 
 
 def encode_text_body(text: str, charset: str = "utf-8") -> tuple[str, bytes]:

@@ -77,5 +77,7 @@ def letter_headers(custom: Mapping[str, str], list_unsubscribe: str, thread_repl
     derived = unsubscribe_headers(list_unsubscribe, document)
     if thread_replies:
         derived += thread_headers(document)
+    if not derived:  # most letters: nothing derived to weigh against the custom headers
+        return headers
     taken = {name.lower() for name, _ in headers}
     return headers + [(name, value) for name, value in derived if name.lower() not in taken]

@@ -112,7 +112,7 @@ def dot_stuffed(message: bytes, then: bytes = b"") -> list[bytes]:
     """The writes that carry ``message`` after a 354: dot-stuffed (RFC 5321 4.5.2), ended with
     CRLF and the final dot, then ``then`` (the next email's commands). One write when small;
     a big message is not copied just to append a few bytes."""
-    body = _LEADING_DOT.sub(b"..", message)
+    body = _LEADING_DOT.sub(b"..", message) if message[:1] == b"." or b"\n." in message else message
     if body[-2:] != b"\r\n":
         body += b"\r\n"
     if len(body) < 65536:
