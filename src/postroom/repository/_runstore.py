@@ -4,7 +4,8 @@ SQLAlchemy.
 Importing SQLAlchemy (and the repository's Core tables) costs a run about a third of its
 start-up. A run's own reads and writes are few: its components and secrets, its execution
 record (created, heart-beaten, ended, read), its log, its send journal and persisted
-properties. Those are the plain statements of ``_plain.py``, which the SQLAlchemy repository
+properties, and for ``--json`` its log and failed documents read back (and "none" for the
+bounce reports and chunks it has none of). Those are the plain statements of ``_plain.py``, which the SQLAlchemy repository
 runs too; here they run on one :mod:`sqlite3` connection with the same pragmas, busy
 timeout and ``BEGIN IMMEDIATE`` writes as the repository's engine. Any other method (a
 test-mode record, a watermark, a scoped journal...) opens the full repository on the same
