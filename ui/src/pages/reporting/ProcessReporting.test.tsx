@@ -43,4 +43,28 @@ describe("Process Reporting", () => {
     fireEvent.click(screen.getByRole("button", { name: "Re-run failed documents" }));
     await waitFor(() => expect(window.location.pathname).toBe("/reporting/e2"));
   });
+
+  it("shows the rows of the newest filters when an older answer arrives last", async () => {
+    let releaseSlow: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => { releaseSlow = resolve; });
+    const FAILED = { ...RUN, id: "e9", process_name: "Failed run", status: "failed" };
+    const answer = (value: unknown) => new Response(JSON.stringify(value), { status: 200 });
+    vi.stubGlobal("fetch", vi.fn(async (input: RequestInfo | URL) => {
+      const url = new URL(String(input), "http://localhost");
+      const path = url.pathname + url.search;
+      if (path === "/api/session") return answer({ user: { name: "ada", role: "builder" }, csrf_token: "t" });
+      if (path === "/api/components") return answer([]);
+      if (path === "/api/executions") { await slow; return answer([RUN]); }
+      if (path === "/api/executions?status=failed") return answer([FAILED]);
+      return new Response(JSON.stringify({ detail: "no route" }), { status: 404 });
+    }));
+    window.history.pushState({}, "", "/reporting");
+    render(<App />);
+    fireEvent.change(await screen.findByLabelText("Status"), { target: { value: "failed" } });
+    expect(await screen.findByText("Failed run")).toBeTruthy();
+    releaseSlow();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(screen.queryByText("Send letters")).toBeNull();
+    expect(screen.getByText("Failed run")).toBeTruthy();
+  });
 });

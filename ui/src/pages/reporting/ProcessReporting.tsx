@@ -17,8 +17,13 @@ export function ProcessReporting({ user }: { user: User }) {
   const [error, setError] = useState("");
 
   useEffect(() => {
+    // filters changed quickly: an older answer arriving after the newer one must not show
+    let current = true;
     setError("");
-    api<Execution[]>("GET", `/executions${qs}`).then(setRows).catch((e: unknown) => setError(errorText(e)));
+    api<Execution[]>("GET", `/executions${qs}`)
+      .then((found) => { if (current) setRows(found); })
+      .catch((e: unknown) => { if (current) setError(errorText(e)); });
+    return () => { current = false; };
   }, [qs]);
 
   return (
