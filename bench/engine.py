@@ -30,10 +30,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _env import command_env, precompile
+from _measure import BARE_CSV_LOOP, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE_PATIENTS = ROOT / "examples" / "data" / "make_patients.py"
@@ -57,36 +57,6 @@ with open(sys.argv[1], encoding="utf-8", newline="") as handle:
             count += 1
 print(count)
 """
-
-BARE = r"""
-import csv, sys
-count = 0
-with open(sys.argv[1], encoding="utf-8", newline="") as handle:
-    for row in csv.DictReader(handle):
-        if row["email_consent"] == "yes":
-            name = row["patient_id"] + ".txt"
-            to = row["email"]
-            letter = (f"Dear {row['first_name']} {row['last_name']},\n\nDr. Smith is retiring at the end of the "
-                      "year. We'll make sure your records move\nto the physician of your choice.\n")
-            count += 1
-print(count)
-"""
-
-
-def measure(cmd: list[str], env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> tuple[float, float, float, str]:
-    """CPU seconds (user + system), wall seconds, peak RSS in MB of the child, its stdout."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    out = proc.stdout.read() if proc.stdout else ""
-    err = proc.stderr.read() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"benchmark command failed ({code}): {' '.join(cmd)}\n{out}\n{err}")
-    return usage.ru_utime + usage.ru_stime, elapsed, usage.ru_maxrss / 1024, out
-
 
 def best(cmd: list[str], repeat: int, **kwargs: object) -> tuple[float, float, float, str]:
     runs = [measure(cmd, **kwargs) for _ in range(repeat)]  # type: ignore[arg-type]
@@ -121,7 +91,7 @@ def main() -> int:
     run_cpu, run_s, run_mb, out = best(run, options.repeat, env=env, cwd=work)
     loop_cpu, loop_s, loop_mb, loop_out = best([sys.executable, "-c", SAME_WORK, str(data)], options.repeat,
                                                cwd=work)
-    bare_cpu, bare_s, bare_mb, _ = best([sys.executable, "-c", BARE, str(data)], options.repeat, cwd=work)
+    bare_cpu, bare_s, bare_mb, _ = best([sys.executable, "-c", BARE_CSV_LOOP, str(data)], options.repeat, cwd=work)
     load = os.getloadavg()
     if options.src:
         print(f"postroom from {options.src}")

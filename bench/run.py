@@ -27,47 +27,17 @@ workers: letters on the distributed workers: 1 vs 2 workers on a sink taking 20 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _env import command_env, precompile
+from _measure import BARE_CSV_LOOP, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE_PATIENTS = ROOT / "examples" / "data" / "make_patients.py"
 RSS_LIMIT_MB = 300
-
-BASELINE = r"""
-import csv, sys
-count = 0
-with open(sys.argv[1], encoding="utf-8", newline="") as handle:
-    for row in csv.DictReader(handle):
-        if row["email_consent"] == "yes":
-            name = row["patient_id"] + ".txt"
-            to = row["email"]
-            letter = (f"Dear {row['first_name']} {row['last_name']},\n\nDr. Smith is retiring at the end of the "
-                      "year. We'll make sure your records move\nto the physician of your choice.\n")
-            count += 1
-print(count)
-"""
-
-
-def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of the child, its stdout."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    out = proc.stdout.read() if proc.stdout else ""
-    err = proc.stderr.read() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"benchmark command failed ({code}): {' '.join(cmd)}\n{out}\n{err}")
-    return elapsed, usage.ru_maxrss / 1024, out
-
 
 def engine(rows: int) -> bool:
     work = Path(tempfile.mkdtemp(prefix="postroom-bench-"))
@@ -79,8 +49,8 @@ def engine(rows: int) -> bool:
     postroom = [sys.executable, "-m", "postroom"]
     subprocess.run(postroom + ["import", str(ROOT / "bench" / "letters_process.yaml")], env=env, check=True,
                    capture_output=True, cwd=work)
-    base_s, base_mb, _ = measure([sys.executable, "-c", BASELINE, str(data)])
-    run_s, run_mb, out = measure(postroom + ["run", "bench-patient-letters", "--input", str(data), "--dry-run",
+    _, base_s, base_mb, _ = measure([sys.executable, "-c", BARE_CSV_LOOP, str(data)])
+    _, run_s, run_mb, out = measure(postroom + ["run", "bench-patient-letters", "--input", str(data), "--dry-run",
                                              "--quiet"], env=env, cwd=work)
     print(f"engine: {rows:,} patients, split → decision → set properties → message → disk write (dry run)")
     print(f"  {out.strip()}")
